@@ -1,0 +1,12 @@
+/**
+ * @pgwarden/core — the pure heart of pgwarden: the cluster model, the DCS
+ * contract, the configuration schemas and the HA decision machine. No I/O,
+ * no clocks, no timers, no randomness (scripts/check-core-purity.mjs).
+ */
+export { PgwardenError, isPgwardenError } from './errors.js';
+export * from './model/cluster.js';
+export * from './model/cluster-helpers.js';
+export type * from './model/dcs.js';
+export type * from './model/local-state.js';
+export type * from './model/actions.js';
+export type * from './model/decide-types.js';

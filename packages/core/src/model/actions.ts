@@ -1,0 +1,76 @@
+/**
+ * What `decide()` asks the runtime to do, as plain data. The daemon executes
+ * the list in order and stops at the first failure, which becomes an input
+ * of the next cycle (`DecideInput.lastFailure`).
+ *
+ * Long actions (bootstrap, create-replica, promote, demote, restart, rewind,
+ * reinitialize, crash-recovery, start) run in the background; while one runs
+ * the next cycles see it in `DecideInput.running` (Patroni's async executor).
+ */
+import type { FailoverValue, HistoryLine } from './cluster.js';
+
+/** Whom a replica streams from; `undefined` fields mean "follow nobody". */
+export interface FollowTarget {
+  readonly name?: string;
+  readonly connUrl?: string;
+  /** Standby cluster: the remote primary's recovery settings. */
+  readonly restoreCommand?: string;
+  readonly archiveCleanupCommand?: string;
+  readonly recoveryMinApplyDelay?: string;
+  readonly primarySlotName?: string;
+}
+
+export type DemoteMode = 'offline' | 'graceful' | 'immediate' | 'immediate-nolock';
+export type StopMode = 'smart' | 'fast' | 'immediate';
+
+export type Action =
+  // --- the DCS ---
+  | { readonly type: 'acquire-lock' }
+  | {
+      readonly type: 'update-lock';
+      readonly lastLsn?: number;
+      readonly slots?: Readonly<Record<string, number>>;
+      readonly failsafe?: Readonly<Record<string, string>>;
+    }
+  | { readonly type: 'take-lock' }
+  | { readonly type: 'release-lock'; readonly lastLsn?: number }
+  | { readonly type: 'write-initialize'; readonly createNew: boolean; readonly sysid?: string }
+  | { readonly type: 'cancel-initialize' }
+  | { readonly type: 'write-config'; readonly value: Readonly<Record<string, unknown>>; readonly version?: number }
+  | { readonly type: 'write-failover'; readonly value: FailoverValue; readonly version?: number }
+  | { readonly type: 'clear-failover'; readonly version?: number }
+  | {
+      readonly type: 'write-sync';
+      readonly leader: string | null;
+      readonly standbys: readonly string[];
+      readonly version?: number;
+    }
+  | { readonly type: 'delete-sync'; readonly version?: number }
+  | { readonly type: 'write-history'; readonly lines: readonly HistoryLine[] }
+  | { readonly type: 'touch-member' }
+  // --- more input needed: the runtime fetches it and calls decide() again this cycle ---
+  | { readonly type: 'fetch-peer-status'; readonly members: readonly string[] }
+  | { readonly type: 'failsafe-check'; readonly members: Readonly<Record<string, string>> }
+  // --- PostgreSQL ---
+  | { readonly type: 'bootstrap' }
+  | { readonly type: 'create-replica'; readonly source?: FollowTarget }
+  | { readonly type: 'start'; readonly asPrimary: boolean; readonly follow?: FollowTarget; readonly timeoutSeconds?: number }
+  | { readonly type: 'stop'; readonly mode: StopMode; readonly timeoutSeconds?: number }
+  | { readonly type: 'restart'; readonly timeoutSeconds?: number }
+  | { readonly type: 'reload' }
+  | { readonly type: 'promote' }
+  | { readonly type: 'demote'; readonly mode: DemoteMode; readonly follow?: FollowTarget }
+  /** Point recovery at another node (reload or restart as PostgreSQL requires). */
+  | { readonly type: 'follow'; readonly target?: FollowTarget }
+  | { readonly type: 'rewind'; readonly source: FollowTarget }
+  | { readonly type: 'reinitialize'; readonly source?: FollowTarget }
+  | { readonly type: 'crash-recovery' }
+  | { readonly type: 'checkpoint' }
+  | { readonly type: 'set-synchronous-standby-names'; readonly value: string }
+  /** Failed bootstrap: rename the data directory to `<data_dir>.failed`. */
+  | { readonly type: 'remove-data-directory'; readonly rename: boolean }
+  // --- the watchdog and the process ---
+  | { readonly type: 'watchdog'; readonly op: 'activate' | 'keepalive' | 'disable' }
+  | { readonly type: 'exit'; readonly code: number; readonly reason: string };
+
+export type ActionType = Action['type'];

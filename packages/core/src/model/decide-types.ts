@@ -1,0 +1,101 @@
+/**
+ * The input and output of `decide()`: everything observed in one cycle in,
+ * the ordered actions, the one-line status and the memory to carry out.
+ * Time is an input (`nowMs`); nothing here reads a clock.
+ */
+import type { Action } from './actions.js';
+import type { Cluster } from './cluster.js';
+import type { LocalPostgres, PeerStatus } from './local-state.js';
+
+/** The effective HA settings of this cycle: dynamic config merged over local, timings adjusted. */
+export interface HaSettings {
+  readonly ttlSeconds: number;
+  readonly loopWaitSeconds: number;
+  readonly retryTimeoutSeconds: number;
+  readonly maximumLagOnFailoverBytes: number;
+  readonly primaryStartTimeoutSeconds: number;
+  readonly primaryStopTimeoutSeconds: number;
+  readonly synchronousMode: boolean | 'quorum';
+  readonly synchronousModeStrict: boolean;
+  readonly synchronousNodeCount: number;
+  readonly failsafeMode: boolean;
+  readonly checkTimeline: boolean;
+  readonly paused: boolean;
+  readonly usePgRewind: boolean;
+  readonly removeDataDirectoryOnRewindFailure: boolean;
+  readonly removeDataDirectoryOnDivergedTimelines: boolean;
+  readonly standbyCluster?: {
+    readonly host?: string;
+    readonly port?: number;
+    readonly primarySlotName?: string;
+    readonly restoreCommand?: string;
+    readonly archiveCleanupCommand?: string;
+    readonly recoveryMinApplyDelay?: string;
+  };
+  /** The local config has a `bootstrap` section (may start a new cluster). */
+  readonly canBootstrap: boolean;
+  /** Some create_replica_method works without a leader (`no_leader`). */
+  readonly replicaMethodWithoutLeader: boolean;
+  readonly watchdogMode: 'off' | 'automatic' | 'required';
+  /** pgwarden beyond Patroni (off by default = Patroni's behaviour): see core README. */
+  readonly preferLastLeaderAfterDcsOutage: boolean;
+}
+
+/** This member's identity. */
+export interface SelfIdentity {
+  readonly name: string;
+  readonly apiUrl: string;
+  readonly connUrl: string;
+  readonly tags: Readonly<Record<string, unknown>>;
+}
+
+/** An action that is still running in the background (Patroni's async executor). */
+export interface RunningAction {
+  readonly name: string;
+  readonly type: Action['type'];
+  readonly startedAtMs: number;
+}
+
+/** Operator requests received through the REST API since the last cycle. */
+export interface OperatorRequests {
+  readonly restart?: {
+    readonly role?: string;
+    readonly postgresVersion?: string;
+    readonly restartPending?: boolean;
+    readonly timeoutSeconds?: number;
+  };
+  readonly reinitialize?: { readonly force: boolean; readonly fromLeader: boolean };
+  readonly reload?: boolean;
+}
+
+export interface DecideInput<TMemory = unknown> {
+  readonly nowMs: number;
+  readonly self: SelfIdentity;
+  readonly settings: HaSettings;
+  /** The DCS snapshot, or why it could not be read. */
+  readonly cluster: { readonly ok: true; readonly value: Cluster } | { readonly ok: false; readonly message: string };
+  readonly local: LocalPostgres;
+  /** Filled in when a previous decide() of this cycle asked for them. */
+  readonly peers?: readonly PeerStatus[];
+  /** Members that answered `Accepted` to POST /failsafe, when asked for. */
+  readonly failsafeAccepted?: readonly string[];
+  readonly running?: RunningAction;
+  /** Outcome of the last background action that finished since the last cycle. */
+  readonly lastActionResult?: { readonly type: Action['type']; readonly ok: boolean; readonly message?: string };
+  /** The action that failed in the last cycle, if any. */
+  readonly lastFailure?: { readonly action: Action; readonly message: string };
+  readonly requests: OperatorRequests;
+  readonly memory: TMemory;
+}
+
+/** The decision record: Patroni's message plus a stable rule id and a reason. */
+export interface DecideResult<TMemory = unknown> {
+  readonly actions: readonly Action[];
+  /** Patroni's cycle message, e.g. `no action. I am (node1), the leader with the lock`. */
+  readonly message: string;
+  /** Stable identifier of the rule that decided, e.g. `leader.keep-lock`. */
+  readonly ruleId: string;
+  /** Why, in words, when it adds to the message. */
+  readonly reason?: string;
+  readonly memory: TMemory;
+}

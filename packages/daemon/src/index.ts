@@ -1,0 +1,2 @@
+// @pgwarden/daemon: The pgwarden agent runtime: observe, decide, act, publish, wait.
+export {};

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what pgwarden's demo and tests need on a Debian machine, only what is
+# missing: Debian's postgresql-15, etcd-server, haproxy, redis-server (as root,
+# after apt-get update) and the npm dependencies. Idempotent: a second run that
+# finds everything present installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_debs=()
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need_debs+=(postgresql-15)
+command -v etcd >/dev/null 2>&1 || need_debs+=(etcd-server)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need_debs+=(haproxy)
+command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
+
+if [ "${#need_debs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${need_debs[*]}; run this script as root to install them" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need_debs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d keeps the packages from starting their own services on the
+  # default ports: pgwarden starts every server it needs on ports it picks.
+  had_policy=0
+  [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+  if [ "$had_policy" -eq 0 ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+  apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+  [ "$had_policy" -eq 1 ] || rm -f /usr/sbin/policy-rc.d
+fi
+
+if ! id postgres >/dev/null 2>&1; then
+  echo "setup: the 'postgres' user is missing although postgresql-15 is installed" >&2
+  exit 1
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

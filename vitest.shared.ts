@@ -1,0 +1,18 @@
+// Shared vitest settings of every package: tests import sibling packages from
+// their TypeScript sources (the "source" export condition), so a test run
+// needs no prior build, and real-server tests get timeouts that fit them.
+import { defineConfig } from 'vitest/config';
+
+const conditions = ['source', 'module', 'node', 'development|production'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    passWithNoTests: true,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: process.env.CI ? ['verbose'] : ['default'],
+  },
+});
