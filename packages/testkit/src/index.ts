@@ -1,2 +1,9 @@
-// @pgwarden/testkit: Private test kit: launchers for real etcd/PostgreSQL/HAProxy, the DCS contract suite, the deterministic simulator.
-export {};
+/**
+ * @pgwarden/testkit (private): what the tests of every package share —
+ * free loopback ports, child processes stopped by PID, temp directories owned
+ * by the PostgreSQL user, launchers of real servers, the DCS contract suite
+ * and the deterministic simulator.
+ */
+export { getFreePort, getFreePorts } from './ports.js';
+export { startProcess, type TestProcess } from './processes.js';
+export { makeTempDir, postgresUser, type TempDir, type UnprivilegedUser } from './temp-dirs.js';
