@@ -10,3 +10,5 @@ export type * from './model/dcs.js';
 export type * from './model/local-state.js';
 export type * from './model/actions.js';
 export type * from './model/decide-types.js';
+export * from './config/index.js';
+export * from './ha/index.js';

@@ -1,0 +1,2 @@
+// Patroni-compatible configuration: schemas, defaults, validation, env mapping, dynamic/local merge.
+export {};

@@ -1,0 +1,2 @@
+// The HA decision machine: decide() and its pure helpers.
+export {};
