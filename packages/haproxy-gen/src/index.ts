@@ -1,2 +1,12 @@
-// @pgwarden/haproxy-gen: haproxy.cfg generation from pgwarden/Patroni cluster state, and a watcher that reloads HAProxy.
-export {};
+/**
+ * @pgwarden/haproxy-gen: haproxy.cfg from the cluster as the DCS holds it,
+ * an installer that only ever installs what `haproxy -c` accepts, and a
+ * watcher that keeps the file current and reloads HAProxy gracefully.
+ */
+export { haproxyOptionsSchema, parseHaproxyOptions, type HaproxyOptions, type HaproxyOptionsInput } from './options.js';
+export { renderHaproxyConfig } from './render-config.js';
+export { checkHaproxyConfig, DEFAULT_HAPROXY_BINARY, type CheckResult } from './check-config.js';
+export { installHaproxyConfig, type InstallOptions, type InstallResult } from './install-config.js';
+export { reloadHaproxy, type ReloadMethod } from './reload-haproxy.js';
+export { startHaproxyWatcher, type HaproxyWatcher, type WatcherOptions, type WatcherStatus } from './watcher.js';
+export { silentLogger, type HaproxyGenLogger } from './logger.js';

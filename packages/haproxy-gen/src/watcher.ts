@@ -1,0 +1,123 @@
+/**
+ * Keep haproxy.cfg in step with the cluster: read it through the DCS, render,
+ * and install + reload only when the text changed. A failed DCS read keeps
+ * the installed configuration as it is (never render "no members" from an
+ * outage), and a render HAProxy refuses is logged once, not installed.
+ *
+ * `Dcs.watch` wakes us early on leader/config changes; member keys coming
+ * and going are caught by the poll interval (the watch timeout).
+ */
+import type { Dcs } from '@pgwarden/core';
+import { isPgwardenError } from '@pgwarden/core';
+import { installHaproxyConfig, type InstallOptions } from './install-config.js';
+import { silentLogger, type HaproxyGenLogger } from './logger.js';
+import { parseHaproxyOptions, type HaproxyOptionsInput } from './options.js';
+import { renderHaproxyConfig } from './render-config.js';
+
+export interface WatcherOptions {
+  /** Only `getCluster` and `watch` are used. */
+  readonly dcs: Pick<Dcs, 'getCluster' | 'watch'>;
+  readonly haproxy: HaproxyOptionsInput;
+  readonly install: Omit<InstallOptions, 'logger'>;
+  readonly logger?: HaproxyGenLogger;
+  /** Longest wait between two reads of the cluster; default 10 s (Patroni's loop_wait). */
+  readonly pollIntervalMs?: number;
+}
+
+export interface WatcherStatus {
+  readonly installs: number;
+  readonly lastError?: { readonly code: string; readonly message: string };
+}
+
+export interface HaproxyWatcher {
+  /** Read the cluster now instead of waiting for the next wake-up. */
+  refresh(): void;
+  status(): WatcherStatus;
+  /** Stop after the current step; resolves when the loop has ended. */
+  stop(): Promise<void>;
+}
+
+/** Start following the cluster. Options are validated first: invalid ones throw before anything runs. */
+export function startHaproxyWatcher(options: WatcherOptions): HaproxyWatcher {
+  const haproxyOptions = parseHaproxyOptions(options.haproxy);
+  const logger = options.logger ?? silentLogger;
+  const pollIntervalMs = options.pollIntervalMs ?? 10_000;
+  let stopping = false;
+  let wake = new AbortController();
+  let installs = 0;
+  let lastError: WatcherStatus['lastError'];
+  let lastRejected: string | undefined;
+  let installed: string | undefined;
+
+  const note = (error: unknown): void => {
+    const code = isPgwardenError(error) ? error.code : 'haproxy-watcher-failed';
+    const message = error instanceof Error ? error.message : String(error);
+    lastError = { code, message };
+  };
+
+  const step = async (): Promise<void> => {
+    const read = await options.dcs.getCluster();
+    if (!read.ok) {
+      logger.warn({ reason: read.reason, message: read.message }, 'cannot read the cluster; keeping the installed HAProxy configuration');
+      return;
+    }
+    const text = renderHaproxyConfig(read.value, haproxyOptions);
+    if (text === installed || text === lastRejected) return;
+    try {
+      const result = await installHaproxyConfig(text, { ...options.install, logger });
+      installed = text;
+      lastRejected = undefined;
+      lastError = undefined;
+      if (result.changed) installs += 1;
+    } catch (error) {
+      if (isPgwardenError(error, 'haproxy-config-rejected')) lastRejected = text;
+      throw error;
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!stopping) {
+      try {
+        await step();
+      } catch (error) {
+        note(error);
+        logger.error({ code: lastError?.code, message: lastError?.message }, 'HAProxy configuration not updated');
+      }
+      if (stopping) break;
+      try {
+        await options.dcs.watch(pollIntervalMs, wake.signal);
+      } catch (error) {
+        if (!wake.signal.aborted) {
+          logger.warn({ message: error instanceof Error ? error.message : String(error) }, 'DCS watch failed');
+          await sleep(pollIntervalMs, wake.signal);
+        }
+      }
+      if (wake.signal.aborted) wake = new AbortController();
+    }
+  };
+
+  const done = loop();
+  return {
+    refresh: () => wake.abort(),
+    status: () => ({ installs, ...(lastError === undefined ? {} : { lastError }) }),
+    async stop() {
+      stopping = true;
+      wake.abort();
+      await done;
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
