@@ -7,5 +7,4 @@
 export { getFreePort, getFreePorts } from './ports.js';
 export { startProcess, type TestProcess } from './processes.js';
 export { makeTempDir, postgresUser, type TempDir, type UnprivilegedUser } from './temp-dirs.js';
-export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type StartEtcdOptions } from './etcd.js';
 export { startHaproxy, parseShowProc, HAPROXY_BINARY, type HaproxyInstance, type HaproxyWorker, type StartHaproxyOptions } from './haproxy.js';
