@@ -1,2 +1,14 @@
-// @pgwarden/daemon: The pgwarden agent runtime: observe, decide, act, publish, wait.
-export {};
+/**
+ * @pgwarden/daemon — the pgwarden agent runtime: observe, decide, act,
+ * publish, wait. `runAgent` runs a whole agent from a Patroni-style config;
+ * the pieces below let other tooling run the cycle with its own adapters.
+ */
+export { AgentRuntime } from './runtime/agent-runtime.js';
+export type { CycleSnapshot, DecideFunction, RuntimeOptions } from './runtime/runtime-types.js';
+export { executeAction, type ActionOutcome, type ExecutorContext } from './runtime/action-executor.js';
+export { CallbackRunner, splitCommand, type CallbackRunnerOptions } from './runtime/callback-runner.js';
+export { LinuxWatchdog, noWatchdog, parseWatchdogMode, type WatchdogMode, type WatchdogOptions } from './runtime/watchdog.js';
+export { createHttpPeerPort, failsafeTimeoutMs, peerStatusTimeoutMs, toPeerStatus } from './runtime/peer-client.js';
+export { buildMemberData, compatiblePatroniVersion, derivePublishedState } from './runtime/member-data.js';
+export { createLogger, formatHumanLine, parseLogLevel, silentLogger, type AgentLogger, type LogFormat, type LogLevel, type LoggerOptions } from './logger.js';
+export type { CallbackAction, CallbackPort, Clock, PeerPort, PostgresPort, WatchdogPort } from './ports.js';

@@ -1,0 +1,203 @@
+/**
+ * Maps each `Action` of decide() to adapter calls. One action, one outcome:
+ * `ok`, or a message that names what failed. The DCS adapters never throw
+ * for expected failures (they return outcomes); PostgreSQL adapters reject,
+ * and the rejection becomes the outcome here — never an unhandled error.
+ *
+ * Invariant: a lock that the DCS did not confirm is never reported as held,
+ * and a member whose watchdog is required but unusable never takes the lock
+ * (spec/ha-loop.md §15), whatever decide() asked for.
+ */
+import type { Action, Dcs, DemoteMode, DcsResult, FollowTarget, HaSettings, LockOutcome, MemberData } from '@pgwarden/core';
+import type { AgentLogger } from '../logger.js';
+import type { CallbackPort, Clock, PostgresPort, WatchdogPort } from '../ports.js';
+import { describeError } from './background-slot.js';
+
+export type ActionOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
+
+export interface ExecutorContext {
+  readonly postgres: PostgresPort;
+  readonly dcs: Dcs;
+  readonly watchdog: WatchdogPort;
+  readonly callbacks: CallbackPort;
+  readonly logger: AgentLogger;
+  readonly clock: Clock;
+  settings(): HaSettings;
+  /** The member key content to publish now. */
+  memberData(): Promise<MemberData>;
+  /** The DCS confirmed that we hold the leader lock, as of `renewedAtMs`. */
+  onLockHeld(renewedAtMs: number): void;
+  /** We no longer hold the lock (lost, released or demoted). */
+  onLockGone(): void;
+  /** decide() asked the process to exit. */
+  requestExit(code: number, reason: string): void;
+}
+
+const ok: ActionOutcome = { ok: true };
+
+function fail(message: string): ActionOutcome {
+  return { ok: false, message };
+}
+
+function fromDcs(result: DcsResult<unknown>, what: string): ActionOutcome {
+  return result.ok ? ok : fail(`${what}: ${result.reason}: ${result.message}`);
+}
+
+function fromLock(context: ExecutorContext, outcome: LockOutcome, what: string): ActionOutcome {
+  if (outcome.kind === 'held') {
+    context.onLockHeld(outcome.renewedAtMs);
+    return ok;
+  }
+  if (outcome.kind === 'lost') {
+    context.onLockGone();
+    return fail(`${what}: the leader key is ${outcome.owner !== undefined ? `owned by ${outcome.owner}` : 'not ours'}`);
+  }
+  return fail(`${what}: DCS unreachable: ${outcome.message}`);
+}
+
+export async function executeAction(context: ExecutorContext, action: Action): Promise<ActionOutcome> {
+  try {
+    return await dispatch(context, action);
+  } catch (error) {
+    return fail(`${action.type} failed: ${describeError(error)}`);
+  }
+}
+
+async function dispatch(context: ExecutorContext, action: Action): Promise<ActionOutcome> {
+  const { dcs } = context;
+  switch (action.type) {
+    case 'acquire-lock':
+    case 'take-lock':
+      if (!context.watchdog.usable) return fail('watchdog is required but not usable: not taking the leader lock');
+      return fromLock(context, action.type === 'acquire-lock' ? await dcs.acquireLeader() : await dcs.takeLeader(), action.type);
+    case 'update-lock': {
+      const outcome = await dcs.updateLeader({ lastLsn: action.lastLsn, slots: action.slots, failsafe: action.failsafe });
+      if (outcome.kind === 'held') await context.watchdog.keepalive();
+      return fromLock(context, outcome, 'update-lock');
+    }
+    case 'release-lock': {
+      const result = await dcs.deleteLeader({ lastLsn: action.lastLsn });
+      if (result.ok) context.onLockGone();
+      return fromDcs(result, 'release-lock');
+    }
+    case 'write-initialize':
+      return fromDcs(await dcs.initialize({ createNew: action.createNew, sysid: action.sysid }), 'write-initialize');
+    case 'cancel-initialize':
+      return fromDcs(await dcs.cancelInitialization(), 'cancel-initialize');
+    case 'write-config':
+      return fromDcs(await dcs.setConfig(action.value, action.version), 'write-config');
+    case 'write-failover':
+      return fromDcs(await dcs.setFailover(action.value, action.version), 'write-failover');
+    case 'clear-failover':
+      return fromDcs(await dcs.setFailover({}, action.version), 'clear-failover');
+    case 'write-sync':
+      return fromDcs(await dcs.writeSyncState(action.leader, action.standbys, action.version), 'write-sync');
+    case 'delete-sync':
+      return fromDcs(await dcs.deleteSyncState(action.version), 'delete-sync');
+    case 'write-history':
+      return fromDcs(await dcs.setHistory(action.lines), 'write-history');
+    case 'touch-member':
+      return fromDcs(await dcs.touchMember(await context.memberData()), 'touch-member');
+    case 'fetch-peer-status':
+    case 'failsafe-check':
+      return fail(`${action.type} is answered by the cycle, not executed`);
+    case 'watchdog':
+      await context.watchdog[action.op]();
+      return ok;
+    case 'exit':
+      context.requestExit(action.code, action.reason);
+      return ok;
+    default:
+      return dispatchPostgres(context, action);
+  }
+}
+
+async function dispatchPostgres(context: ExecutorContext, action: Action): Promise<ActionOutcome> {
+  const { postgres, callbacks } = context;
+  switch (action.type) {
+    case 'bootstrap':
+      await postgres.bootstrap();
+      return ok;
+    case 'create-replica':
+      await postgres.createReplica(action.source);
+      return ok;
+    case 'start':
+      await postgres.start({ asPrimary: action.asPrimary, follow: action.follow, timeoutSeconds: action.timeoutSeconds });
+      callbacks.run('on_start', action.asPrimary ? 'primary' : 'replica');
+      return ok;
+    case 'stop':
+      await postgres.stop({ mode: action.mode, timeoutSeconds: action.timeoutSeconds });
+      callbacks.run('on_stop', await currentRole(postgres));
+      return ok;
+    case 'restart':
+      await postgres.restart({ timeoutSeconds: action.timeoutSeconds });
+      callbacks.run('on_restart', await currentRole(postgres));
+      return ok;
+    case 'reload':
+      await postgres.reload();
+      callbacks.run('on_reload', await currentRole(postgres));
+      return ok;
+    case 'promote':
+      await postgres.promote({ waitSeconds: context.settings().loopWaitSeconds });
+      callbacks.run('on_role_change', 'primary');
+      return ok;
+    case 'demote':
+      return demote(context, action.mode, action.follow);
+    case 'follow':
+      await postgres.follow(action.target);
+      return ok;
+    case 'rewind':
+      await postgres.rewind(action.source);
+      return ok;
+    case 'reinitialize':
+      await postgres.reinitialize(action.source);
+      return ok;
+    case 'crash-recovery':
+      await postgres.crashRecovery();
+      return ok;
+    case 'checkpoint':
+      await postgres.checkpoint();
+      return ok;
+    case 'set-synchronous-standby-names':
+      await postgres.setSynchronousStandbyNames(action.value);
+      return ok;
+    case 'remove-data-directory':
+      await postgres.removeDataDirectory({ rename: action.rename });
+      return ok;
+    default:
+      return fail(`unknown action ${action.type}`);
+  }
+}
+
+async function currentRole(postgres: PostgresPort): Promise<string> {
+  try {
+    const local = await postgres.observe();
+    if (!local.running) return local.hasRecoveryConfig ? 'replica' : 'demoted';
+    return local.inRecovery ? 'replica' : 'primary';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * spec/ha-loop.md §13. The watchdog is disabled before the stop (no user
+ * backend can write once the postmaster is told to stop); the key is
+ * released after the stop with the shutdown checkpoint LSN for `graceful`,
+ * so the racing replicas measure their lag against the final position.
+ */
+async function demote(context: ExecutorContext, mode: DemoteMode, follow: FollowTarget | undefined): Promise<ActionOutcome> {
+  const { postgres, dcs, logger } = context;
+  const graceful = mode === 'graceful';
+  await context.watchdog.disable();
+  await postgres.stop({ mode: graceful || mode === 'offline' ? 'fast' : 'immediate', checkpoint: graceful });
+  if (graceful || mode === 'immediate') {
+    const local = await postgres.observe().catch(() => undefined);
+    const lastLsn = graceful ? local?.checkpointLsn : undefined;
+    const released = await dcs.deleteLeader({ lastLsn });
+    if (!released.ok) logger.warn({ reason: released.message }, 'could not release the leader key after demotion');
+  }
+  context.onLockGone();
+  await postgres.start({ asPrimary: false, follow: mode === 'offline' ? undefined : follow });
+  context.callbacks.run('on_role_change', 'replica');
+  return ok;
+}

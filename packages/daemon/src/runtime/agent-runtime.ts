@@ -1,0 +1,415 @@
+/**
+ * The agent's cycle (../../shared/DESIGN.md): observe → decide → act →
+ * publish → wait. One instance per agent; adapters are injected so the same
+ * code runs against doubles in unit tests and real servers end to end.
+ *
+ * Invariants kept here:
+ * - actions run in decide()'s order; the first failure stops the list and is
+ *   the next cycle's `lastFailure`;
+ * - at most one long action runs in the background (BackgroundSlot);
+ * - a lock renewal is recorded only when the DCS confirmed it, with the
+ *   time the request was sent, so the core's view of validity is never
+ *   later than the DCS's;
+ * - the wait ends early on a DCS watch event, a postmaster exit, a finished
+ *   background action or an API request.
+ */
+import type { Action, Cluster, HaSettings, LocalPostgres, OperatorRequests, PeerStatus } from '@pgwarden/core';
+import type { AgentLogger } from '../logger.js';
+import type { CallbackAction, CallbackPort, Clock } from '../ports.js';
+import { systemClock } from '../ports.js';
+import { describeAction, isLongAction } from './action-names.js';
+import { executeAction, type ExecutorContext } from './action-executor.js';
+import { BackgroundSlot, describeError, type BackgroundResult } from './background-slot.js';
+import { buildMemberData, derivePublishedState } from './member-data.js';
+import { fetchPeerStatuses, runFailsafeCheck } from './peer-checks.js';
+import type { CycleSnapshot, RuntimeOptions } from './runtime-types.js';
+import { shutdownAgent } from './shutdown.js';
+import { waitForNextCycle } from './wait.js';
+import { WakeSignal } from './wake-signal.js';
+
+const maxDecideRounds = 3;
+
+export class AgentRuntime<TMemory> {
+  private memory: TMemory;
+  private readonly clock: Clock;
+  private readonly logger: AgentLogger;
+  private readonly wakeSignal = new WakeSignal();
+  private readonly background: BackgroundSlot;
+  private readonly executor: ExecutorContext;
+  private readonly callbacks: CallbackPort & { fired: boolean };
+  private lastFailure: { action: Action; message: string } | undefined;
+  private requests: OperatorRequests = {};
+  private lockRenewedAtMs: number | undefined;
+  private cluster: Cluster | undefined;
+  private clusterReadAtMs: number | undefined;
+  private settingsNow: HaSettings;
+  private local: LocalPostgres | undefined;
+  private lastRole: string | undefined;
+  private cycleCount = 0;
+  private appliedConfigVersion: number | undefined;
+  private reloadRequested = false;
+  private stopRequested = false;
+  private exitCode: number | undefined;
+  private latest: CycleSnapshot | undefined;
+  private readonly unsubscribePostmaster: () => void;
+
+  constructor(private readonly options: RuntimeOptions<TMemory>) {
+    this.memory = options.initialMemory;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger;
+    this.settingsNow = options.settings(undefined);
+    this.background = new BackgroundSlot((result) => this.onBackgroundFinished(result));
+    this.callbacks = trackCallbacks(options.callbacks);
+    this.executor = this.makeExecutorContext();
+    this.unsubscribePostmaster = options.postgres.onPostmasterExit(() => this.wake('postmaster exited'));
+  }
+
+  /** The snapshot of the last cycle (the REST API serves from it). */
+  get snapshot(): CycleSnapshot | undefined {
+    return this.latest;
+  }
+
+  get settings(): HaSettings {
+    return this.settingsNow;
+  }
+
+  /** React now rather than at the next loop_wait. */
+  wake(reason: string): void {
+    this.wakeSignal.wake(reason);
+  }
+
+  /** Operator requests from the REST API, consumed by the next cycle. */
+  request(requests: OperatorRequests): void {
+    this.requests = { ...this.requests, ...requests };
+    this.wake('api request');
+  }
+
+  /** SIGHUP / POST /reload. */
+  reload(): void {
+    this.reloadRequested = true;
+    this.wake('reload');
+  }
+
+  /** SIGTERM / SIGINT: finish the current cycle, then shut down. */
+  stop(): void {
+    this.stopRequested = true;
+    this.wake('shutdown');
+  }
+
+  /** Run cycles until stopped; resolves with the process exit code. */
+  async run(): Promise<number> {
+    let nextRunMs = this.clock.nowMs();
+    while (!this.stopRequested && this.exitCode === undefined) {
+      if (this.reloadRequested) await this.reloadLocalConfig();
+      await this.runCycle();
+      if (this.stopRequested || this.exitCode !== undefined) break;
+      nextRunMs += this.settingsNow.loopWaitSeconds * 1000;
+      const nowMs = this.clock.nowMs();
+      if (nextRunMs <= nowMs) {
+        this.logger.warn({ overrunMs: nowMs - nextRunMs }, 'Loop time exceeded, rescheduling immediately.');
+        nextRunMs = nowMs;
+        continue;
+      }
+      const woken = await waitForNextCycle(this.options.dcs, this.wakeSignal, nextRunMs - nowMs);
+      if (woken !== undefined) {
+        this.logger.debug({ reason: woken }, 'woken up early');
+        nextRunMs = this.clock.nowMs();
+      }
+    }
+    this.unsubscribePostmaster();
+    if (this.exitCode !== undefined) {
+      await this.options.dcs.close();
+      return this.exitCode;
+    }
+    await shutdownAgent({
+      dcs: this.options.dcs,
+      postgres: this.options.postgres,
+      watchdog: this.options.watchdog,
+      callbacks: this.callbacks,
+      logger: this.logger,
+      paused: this.settingsNow.paused,
+      holdsLock: this.holdsLock(),
+      memberData: async (local) => {
+        const published = derivePublishedState(local, undefined, false, this.settingsNow);
+        return buildMemberData(this.options.self, local, published, this.settingsNow, undefined);
+      },
+    });
+    return 0;
+  }
+
+  /** One cycle; public for tests that step the runtime. */
+  async runCycle(): Promise<CycleSnapshot | undefined> {
+    this.cycleCount += 1;
+    const startedAtMs = this.clock.nowMs();
+    try {
+      return await this.cycle(startedAtMs);
+    } catch (error) {
+      this.logger.error({ error: describeError(error), cycle: this.cycleCount }, 'Unexpected exception raised, please report it as a BUG');
+      return undefined;
+    }
+  }
+
+  private async cycle(startedAtMs: number): Promise<CycleSnapshot | undefined> {
+    const { dcs, postgres, self } = this.options;
+    const clusterResult = await dcs.getCluster();
+    if (clusterResult.ok) {
+      this.cluster = clusterResult.value;
+      this.clusterReadAtMs = startedAtMs;
+      if (this.cluster.leader?.name !== self.name) this.forgetLock();
+    }
+    this.applySettings(clusterResult.ok ? clusterResult.value : this.cluster);
+    let local: LocalPostgres;
+    try {
+      local = await postgres.observe();
+    } catch (error) {
+      this.logger.error({ error: describeError(error) }, 'Error communicating with PostgreSQL. Will try again later');
+      return undefined;
+    }
+    this.local = local;
+    const settings = this.settingsNow;
+    const requests = this.requests;
+    this.requests = {};
+    const finished = this.background.takeFinished();
+    const base = {
+      nowMs: startedAtMs,
+      self,
+      settings,
+      cluster: clusterResult.ok ? { ok: true as const, value: clusterResult.value } : { ok: false as const, message: clusterResult.message },
+      local,
+      running: this.background.running,
+      lastActionResult: finished,
+      lastFailure: this.lastFailure,
+      requests,
+      memory: this.memory,
+    };
+    this.lastFailure = undefined;
+    const result = await this.decideWithPeers(base, local);
+    this.memory = result.memory;
+    const message = settings.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
+    const touchedPostgres = await this.act(result.actions);
+    return this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: clusterResult.ok, touchedPostgres, requests });
+  }
+
+  private async decideWithPeers(base: Parameters<RuntimeOptions<TMemory>['decide']>[0], local: LocalPostgres) {
+    let input = base;
+    let result = this.options.decide(input);
+    for (let round = 1; round < maxDecideRounds; round++) {
+      const asks = result.actions.filter((action) => action.type === 'fetch-peer-status' || action.type === 'failsafe-check');
+      if (asks.length === 0) return result;
+      let peers: readonly PeerStatus[] | undefined = input.peers;
+      let accepted: readonly string[] | undefined = input.failsafeAccepted;
+      for (const ask of asks) {
+        if (ask.type === 'fetch-peer-status') peers = await fetchPeerStatuses(this.options.peers, ask.members, this.cluster, this.settingsNow);
+        if (ask.type === 'failsafe-check') accepted = await runFailsafeCheck(this.options.peers, ask.members, this.options.self, local, this.settingsNow);
+      }
+      input = { ...base, peers, failsafeAccepted: accepted };
+      result = this.options.decide(input);
+    }
+    return result;
+  }
+
+  /** Execute in order; the first long action and everything after it go to the background. */
+  private async act(actions: readonly Action[]): Promise<boolean> {
+    const list = actions.filter((action) => action.type !== 'fetch-peer-status' && action.type !== 'failsafe-check');
+    let touchedPostgres = false;
+    for (let index = 0; index < list.length; index++) {
+      const action = list[index];
+      if (action === undefined) continue;
+      if (isLongAction(action)) {
+        this.startBackground(action, list.slice(index));
+        return true;
+      }
+      const outcome = await executeAction(this.executor, action);
+      if (isPostgresAction(action)) touchedPostgres = true;
+      if (!outcome.ok) {
+        this.lastFailure = { action, message: outcome.message };
+        this.logger.warn({ action: action.type, error: outcome.message }, 'action failed; the rest of this cycle is skipped');
+        return touchedPostgres;
+      }
+    }
+    return touchedPostgres;
+  }
+
+  private startBackground(first: Action, tail: readonly Action[]): void {
+    const running = { name: describeAction(first), type: first.type, startedAtMs: this.clock.nowMs() };
+    const started = this.background.start(running, async () => {
+      for (const action of tail) {
+        const outcome = await executeAction(this.executor, action);
+        if (!outcome.ok) return { type: first.type, ok: false, message: outcome.message };
+      }
+      return { type: first.type, ok: true };
+    });
+    if (started) {
+      this.logger.info({ action: first.type }, `running in the background: ${running.name}`);
+      return;
+    }
+    const message = `Failed to run ${running.name}, ${this.background.running?.name ?? 'another action'} is already in progress`;
+    this.lastFailure = { action: first, message };
+    this.logger.warn({ action: first.type }, message);
+  }
+
+  private onBackgroundFinished(result: BackgroundResult): void {
+    if (result.ok) this.logger.info({ action: result.type }, 'background action finished');
+    else this.logger.error({ action: result.type, error: result.message }, 'background action failed');
+    this.wake('background action finished');
+  }
+
+  private async publish(cycle: {
+    startedAtMs: number;
+    message: string;
+    ruleId: string;
+    reason: string | undefined;
+    actions: readonly Action[];
+    clusterOk: boolean;
+    touchedPostgres: boolean;
+    requests: OperatorRequests;
+  }): Promise<CycleSnapshot> {
+    const { dcs, postgres, self } = this.options;
+    let local = this.local as LocalPostgres;
+    if (cycle.touchedPostgres) local = await postgres.observe().catch(() => local);
+    const settings = this.settingsNow;
+    const running = this.background.running;
+    const published = derivePublishedState(local, running, this.holdsLock(), settings);
+    const member = buildMemberData(self, local, published, settings, running);
+    if (cycle.clusterOk) {
+      const touched = await dcs.touchMember(member);
+      if (!touched.ok) this.logger.warn({ error: touched.message }, 'could not publish the member key');
+      await this.applyDynamicConfig();
+    }
+    this.fireStartCallbackOnce(local, published.role, running === undefined);
+    this.logCycle(cycle, published.role);
+    const snapshot: CycleSnapshot = {
+      atMs: this.clock.nowMs(),
+      cycle: this.cycleCount,
+      self,
+      settings,
+      cluster: cycle.clusterOk ? this.cluster : undefined,
+      clusterReadAtMs: this.clusterReadAtMs,
+      local,
+      member,
+      state: published.state,
+      role: published.role,
+      message: cycle.message,
+      ruleId: cycle.ruleId,
+      running,
+      lockRenewedAtMs: this.holdsLock() ? this.lockRenewedAtMs : undefined,
+      watchdogFailed: !this.options.watchdog.usable,
+      pendingRequests: this.requests,
+    };
+    this.latest = snapshot;
+    this.options.publish?.(snapshot);
+    return snapshot;
+  }
+
+  private logCycle(cycle: { startedAtMs: number; message: string; ruleId: string; reason: string | undefined; actions: readonly Action[] }, role: string): void {
+    const fields = {
+      cycle: this.cycleCount,
+      rule: cycle.ruleId,
+      ...(cycle.reason !== undefined ? { reason: cycle.reason } : {}),
+      actions: cycle.actions.map((action) => action.type),
+      role,
+      durationMs: this.clock.nowMs() - cycle.startedAtMs,
+    };
+    this.logger.info(fields, cycle.message);
+    if (this.lastRole !== undefined && this.lastRole !== role) {
+      this.logger.warn({ event: 'role-change', from: this.lastRole, to: role }, `ROLE CHANGE: ${this.lastRole} -> ${role}`);
+    }
+    this.lastRole = role;
+  }
+
+  /** Patroni fires on_start once after the agent starts, if no lifecycle callback ran yet (§4 step 13). */
+  private fireStartCallbackOnce(local: LocalPostgres, role: string, idle: boolean): void {
+    if (this.callbacks.fired || !idle || !local.running || !local.accepting) return;
+    this.callbacks.run('on_start', role);
+  }
+
+  private applySettings(cluster: Cluster | undefined): void {
+    const previous = this.settingsNow;
+    const next = this.options.settings(cluster);
+    this.settingsNow = next;
+    if (
+      previous.ttlSeconds !== next.ttlSeconds ||
+      previous.loopWaitSeconds !== next.loopWaitSeconds ||
+      previous.retryTimeoutSeconds !== next.retryTimeoutSeconds
+    ) {
+      this.options.dcs.configure({ ttlSeconds: next.ttlSeconds, loopWaitSeconds: next.loopWaitSeconds, retryTimeoutSeconds: next.retryTimeoutSeconds });
+      this.logger.info({ ttl: next.ttlSeconds, loop_wait: next.loopWaitSeconds, retry_timeout: next.retryTimeoutSeconds }, 'HA timings changed');
+    }
+  }
+
+  private async applyDynamicConfig(): Promise<void> {
+    const config = this.cluster?.config;
+    if (config === undefined || config.modifyVersion === 0 || config.version === this.appliedConfigVersion) return;
+    this.appliedConfigVersion = config.version;
+    if (this.options.onDynamicConfig === undefined) return;
+    try {
+      await this.options.onDynamicConfig(config);
+    } catch (error) {
+      this.logger.error({ error: describeError(error) }, 'could not apply the dynamic configuration');
+    }
+  }
+
+  private async reloadLocalConfig(): Promise<void> {
+    this.reloadRequested = false;
+    try {
+      await this.options.reloadLocalConfig?.();
+      this.logger.info({}, 'local configuration reloaded');
+    } catch (error) {
+      this.logger.error({ error: describeError(error) }, 'could not reload the local configuration; keeping the previous one');
+    }
+  }
+
+  private holdsLock(): boolean {
+    return this.lockRenewedAtMs !== undefined;
+  }
+
+  private forgetLock(): void {
+    this.lockRenewedAtMs = undefined;
+  }
+
+  private makeExecutorContext(): ExecutorContext {
+    return {
+      postgres: this.options.postgres,
+      dcs: this.options.dcs,
+      watchdog: this.options.watchdog,
+      callbacks: this.callbacks,
+      logger: this.logger,
+      clock: this.clock,
+      settings: () => this.settingsNow,
+      memberData: async () => {
+        const local = this.local ?? (await this.options.postgres.observe());
+        const published = derivePublishedState(local, this.background.running, this.holdsLock(), this.settingsNow);
+        return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running);
+      },
+      onLockHeld: (renewedAtMs) => {
+        this.lockRenewedAtMs = renewedAtMs;
+        if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory, renewedAtMs);
+      },
+      onLockGone: () => this.forgetLock(),
+      requestExit: (code, reason) => {
+        this.logger.fatal({ code }, reason);
+        this.exitCode = code;
+      },
+    };
+  }
+}
+
+const postgresActionTypes: ReadonlySet<string> = new Set([
+  'start', 'stop', 'restart', 'reload', 'promote', 'demote', 'follow', 'checkpoint', 'set-synchronous-standby-names', 'remove-data-directory',
+]);
+
+function isPostgresAction(action: Action): boolean {
+  return postgresActionTypes.has(action.type);
+}
+
+function trackCallbacks(port: CallbackPort): CallbackPort & { fired: boolean } {
+  const tracked = {
+    fired: false,
+    run(action: CallbackAction, role: string) {
+      tracked.fired = true;
+      port.run(action, role);
+    },
+    close: () => port.close(),
+  };
+  return tracked;
+}

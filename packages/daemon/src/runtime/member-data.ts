@@ -1,0 +1,91 @@
+/**
+ * What this member publishes about itself: the member key (spec/ha-loop.md
+ * §4.1) and the state/role words the REST API reports. Derived from one
+ * observation plus what runs in the background, so the key never claims
+ * "running" while a clone or rewind is in progress (INCIDENTS #9).
+ */
+import type { HaSettings, LocalPostgres, MemberData, RunningAction, SelfIdentity } from '@pgwarden/core';
+
+/** The Patroni version we speak: members and tools compare it for feature checks. */
+export const compatiblePatroniVersion = '4.0.0';
+
+export interface PublishedState {
+  readonly state: string;
+  readonly role: string;
+}
+
+export function derivePublishedState(
+  local: LocalPostgres,
+  running: RunningAction | undefined,
+  holdsLock: boolean,
+  settings: HaSettings,
+): PublishedState {
+  return { state: deriveState(local, running), role: deriveRole(local, running, holdsLock, settings) };
+}
+
+function deriveState(local: LocalPostgres, running: RunningAction | undefined): string {
+  switch (running?.type) {
+    case 'bootstrap':
+      return 'initializing new cluster';
+    case 'create-replica':
+    case 'reinitialize':
+      return 'creating replica';
+    case 'restart':
+      return 'restarting';
+    case 'start':
+    case 'crash-recovery':
+      return local.running && local.accepting ? 'running' : 'starting';
+    case 'rewind':
+      return 'stopped';
+    default:
+      break;
+  }
+  if (!local.running) return 'stopped';
+  return local.accepting ? 'running' : 'starting';
+}
+
+function deriveRole(local: LocalPostgres, running: RunningAction | undefined, holdsLock: boolean, settings: HaSettings): string {
+  if (local.dataDirectory === 'empty' || running?.type === 'bootstrap' || running?.type === 'create-replica') return 'uninitialized';
+  if (running?.type === 'promote') return 'promoted';
+  const recovering = local.running && local.accepting ? local.inRecovery : local.hasRecoveryConfig;
+  if (recovering) return holdsLock && settings.standbyCluster !== undefined ? 'standby_leader' : 'replica';
+  return local.running ? 'primary' : 'demoted';
+}
+
+/** Boolean tags are published only when true (spec/config.md §3.10). */
+export function publishedTags(tags: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const published: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    if (value === false || value === undefined || value === null) continue;
+    published[key] = value;
+  }
+  return published;
+}
+
+export function buildMemberData(
+  self: SelfIdentity,
+  local: LocalPostgres,
+  published: PublishedState,
+  settings: HaSettings,
+  running: RunningAction | undefined,
+): MemberData {
+  const data: Record<string, unknown> = {
+    conn_url: self.connUrl,
+    api_url: self.apiUrl,
+    state: published.state,
+    role: published.role,
+    version: compatiblePatroniVersion,
+  };
+  const tags = publishedTags(self.tags);
+  if (Object.keys(tags).length > 0) data['tags'] = tags;
+  const observable = (running === undefined || running.type === 'promote') && ['running', 'starting', 'restarting'].includes(published.state);
+  if (observable && local.walPosition !== undefined) data['xlog_location'] = local.walPosition;
+  if (observable && local.inRecovery && local.replicationState !== undefined) data['replication_state'] = local.replicationState;
+  if (observable && local.timeline !== undefined) data['timeline'] = local.timeline;
+  if (Object.keys(local.pendingRestart).length > 0) {
+    data['pending_restart'] = true;
+    data['pending_restart_reason'] = local.pendingRestart;
+  }
+  if (settings.paused) data['pause'] = true;
+  return data as MemberData;
+}

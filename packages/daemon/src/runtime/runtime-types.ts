@@ -1,0 +1,65 @@
+/**
+ * What the runtime is built from and what it hands out after each cycle.
+ */
+import type {
+  Cluster,
+  DecideInput,
+  DecideResult,
+  Dcs,
+  HaSettings,
+  LocalPostgres,
+  MemberData,
+  OperatorRequests,
+  RunningAction,
+  SelfIdentity,
+} from '@pgwarden/core';
+import type { AgentLogger } from '../logger.js';
+import type { CallbackPort, Clock, PeerPort, PostgresPort, WatchdogPort } from '../ports.js';
+
+export type DecideFunction<TMemory> = (input: DecideInput<TMemory>) => DecideResult<TMemory>;
+
+export interface RuntimeOptions<TMemory> {
+  readonly self: SelfIdentity;
+  readonly dcs: Dcs;
+  readonly postgres: PostgresPort;
+  readonly peers: PeerPort;
+  readonly callbacks: CallbackPort;
+  readonly watchdog: WatchdogPort;
+  readonly logger: AgentLogger;
+  readonly clock?: Clock;
+  readonly decide: DecideFunction<TMemory>;
+  readonly initialMemory: TMemory;
+  /** The effective HA settings for this cycle, from the cluster's `/config` (or the last good one). */
+  readonly settings: (cluster: Cluster | undefined) => HaSettings;
+  /** Carry a confirmed lock renewal into decide()'s memory (the core computes the lock's validity). */
+  readonly recordLockRenewal?: (memory: TMemory, renewedAtMs: number) => TMemory;
+  /** A new `/config` was read (its modification version changed): apply it to PostgreSQL. */
+  readonly onDynamicConfig?: (config: NonNullable<Cluster['config']>) => Promise<void>;
+  /** SIGHUP / POST /reload: re-read the local configuration. */
+  readonly reloadLocalConfig?: () => Promise<void>;
+  /** After each cycle: hand the snapshot to the REST API (and anyone else watching). */
+  readonly publish?: (snapshot: CycleSnapshot) => void;
+}
+
+/** What one cycle saw and decided: the REST API serves from the latest one. */
+export interface CycleSnapshot {
+  readonly atMs: number;
+  readonly cycle: number;
+  readonly self: SelfIdentity;
+  readonly settings: HaSettings;
+  /** undefined when the DCS could not be read this cycle. */
+  readonly cluster: Cluster | undefined;
+  /** When the cluster was last read successfully. */
+  readonly clusterReadAtMs: number | undefined;
+  readonly local: LocalPostgres;
+  readonly member: MemberData;
+  readonly state: string;
+  readonly role: string;
+  readonly message: string;
+  readonly ruleId: string;
+  readonly running: RunningAction | undefined;
+  /** The DCS confirmed our lock at this time (ms); undefined when we do not hold it. */
+  readonly lockRenewedAtMs: number | undefined;
+  readonly watchdogFailed: boolean;
+  readonly pendingRequests: OperatorRequests;
+}

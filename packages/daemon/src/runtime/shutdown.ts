@@ -1,0 +1,59 @@
+/**
+ * Shutdown on SIGTERM/SIGINT (spec/ha-loop.md §14). Paused: PostgreSQL keeps
+ * running and the keys stay (the operator is in charge). Otherwise stop
+ * PostgreSQL cleanly; a leader then deletes its key with the shutdown
+ * checkpoint LSN in `/status`, so a replica takes over at once instead of
+ * waiting for the lease to expire, and measures its lag against the final
+ * position. If PostgreSQL could not be stopped, the key is kept: releasing
+ * it would let a replica promote beside a live primary.
+ */
+import type { Dcs, LocalPostgres, MemberData } from '@pgwarden/core';
+import type { AgentLogger } from '../logger.js';
+import type { CallbackPort, PostgresPort, WatchdogPort } from '../ports.js';
+import { describeError } from './background-slot.js';
+
+export interface ShutdownContext {
+  readonly dcs: Dcs;
+  readonly postgres: PostgresPort;
+  readonly watchdog: WatchdogPort;
+  readonly callbacks: CallbackPort;
+  readonly logger: AgentLogger;
+  readonly paused: boolean;
+  readonly holdsLock: boolean;
+  memberData(local: LocalPostgres): Promise<MemberData>;
+}
+
+export async function shutdownAgent(context: ShutdownContext): Promise<void> {
+  const { dcs, postgres, logger } = context;
+  if (context.paused) {
+    await context.watchdog.disable().catch(() => undefined);
+    logger.warn({}, 'Leader key is not deleted and Postgresql is not stopped due paused state');
+    await closeAll(context);
+    return;
+  }
+  let stopped = false;
+  try {
+    await postgres.stop({ mode: 'fast' });
+    stopped = true;
+    context.callbacks.run('on_stop', context.holdsLock ? 'primary' : 'replica');
+  } catch (error) {
+    logger.error({ error: describeError(error) }, 'could not stop PostgreSQL; keeping the leader key');
+  }
+  if (stopped) {
+    await context.watchdog.disable().catch(() => undefined);
+    const local = await postgres.observe().catch(() => undefined);
+    if (context.holdsLock) {
+      const released = await dcs.deleteLeader({ lastLsn: local?.checkpointLsn });
+      if (released.ok) logger.info({ lastLsn: local?.checkpointLsn }, 'leader key released at shutdown');
+      else logger.warn({ error: released.message }, 'could not release the leader key at shutdown');
+    }
+    if (local !== undefined) await dcs.touchMember(await context.memberData(local)).catch(() => undefined);
+  }
+  await closeAll(context);
+}
+
+async function closeAll(context: ShutdownContext): Promise<void> {
+  await context.callbacks.close().catch(() => undefined);
+  await context.postgres.close().catch(() => undefined);
+  await context.dcs.close().catch(() => undefined);
+}

@@ -1,0 +1,31 @@
+/**
+ * The wait between cycles: until the next scheduled run, or earlier when
+ * the DCS watch reports a change that matters (leader key changed or gone,
+ * config changed, leader status changed), or the wake signal fires
+ * (postmaster exit, finished background action, API request, shutdown).
+ *
+ * A DCS watch that returns "not woken" before the deadline (stream reset,
+ * cache not ready) must not end the wait early: only a real event or the
+ * deadline does, so a broken watch never turns the loop into a busy loop.
+ */
+import type { Dcs } from '@pgwarden/core';
+import type { WakeSignal } from './wake-signal.js';
+
+/** Resolves with the wake reason, or undefined when the full timeout passed. */
+export async function waitForNextCycle(dcs: Dcs, wakeSignal: WakeSignal, timeoutMs: number): Promise<string | undefined> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  const watched = dcs.watch(timeoutMs, controller.signal).then(
+    (woken) => (woken ? 'dcs change' : timeout),
+    () => timeout,
+  );
+  try {
+    return await Promise.race([timeout, watched, wakeSignal.next(controller.signal)]);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}

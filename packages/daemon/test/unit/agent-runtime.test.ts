@@ -1,0 +1,219 @@
+import type { Action, DecideInput, DecideResult, PeerStatus } from '@pgwarden/core';
+import { describe, expect, it } from 'vitest';
+import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
+import type { RuntimeOptions } from '../../src/runtime/runtime-types.js';
+import {
+  FakeDcs,
+  FakePostgres,
+  RecordingCallbacks,
+  recordingLogger,
+  testSettings,
+  unreachablePeers,
+  usableWatchdog,
+} from '../doubles.js';
+
+interface Memory {
+  readonly lockRenewedAtMs?: number;
+  readonly seen: number;
+}
+
+type Script = (input: DecideInput<Memory>) => { actions: Action[]; message?: string };
+
+function makeRuntime(script: Script, overrides: Partial<RuntimeOptions<Memory>> = {}) {
+  const dcs = new FakeDcs('node1');
+  const postgres = new FakePostgres();
+  const callbacks = new RecordingCallbacks();
+  const logger = recordingLogger();
+  const inputs: DecideInput<Memory>[] = [];
+  const decide = (input: DecideInput<Memory>): DecideResult<Memory> => {
+    inputs.push(input);
+    const { actions, message } = script(input);
+    return { actions, message: message ?? 'no action', ruleId: 'test', memory: { ...input.memory, seen: input.memory.seen + 1 } };
+  };
+  const runtime = new AgentRuntime<Memory>({
+    self: { name: 'node1', apiUrl: 'http://127.0.0.1:8008/patroni', connUrl: 'postgres://127.0.0.1:5432/postgres', tags: {} },
+    dcs,
+    postgres,
+    peers: unreachablePeers,
+    callbacks,
+    watchdog: usableWatchdog,
+    logger,
+    decide,
+    initialMemory: { seen: 0 },
+    settings: () => testSettings,
+    recordLockRenewal: (memory, renewedAtMs) => ({ ...memory, lockRenewedAtMs: renewedAtMs }),
+    ...overrides,
+  });
+  return { runtime, dcs, postgres, callbacks, logger, inputs };
+}
+
+describe('the cycle', () => {
+  it('executes actions in order and stops at the first failure, which the next cycle sees', async () => {
+    const { runtime, postgres, inputs } = makeRuntime(() => ({
+      actions: [{ type: 'checkpoint' }, { type: 'reload' }, { type: 'set-synchronous-standby-names', value: '*' }],
+    }));
+    postgres.failOn.add('reload');
+    await runtime.runCycle();
+    expect(postgres.calls).toEqual(['checkpoint', 'reload']);
+    await runtime.runCycle();
+    expect(inputs[1]?.lastFailure?.action.type).toBe('reload');
+    expect(inputs[1]?.lastFailure?.message).toContain('reload exploded');
+  });
+
+  it('records a confirmed lock renewal in memory and in the snapshot', async () => {
+    const { runtime, dcs, inputs } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
+    const first = await runtime.runCycle();
+    expect(dcs.leaderOwner).toBe('node1');
+    expect(first?.lockRenewedAtMs).toBe(1000);
+    await runtime.runCycle();
+    expect(inputs[1]?.memory.lockRenewedAtMs).toBe(1000);
+  });
+
+  it('does not take the lock when the watchdog is required but unusable', async () => {
+    const { runtime, dcs, inputs } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }, { type: 'promote' }] }), {
+      watchdog: { ...usableWatchdog, usable: false },
+    });
+    await runtime.runCycle();
+    expect(dcs.leaderOwner).toBeUndefined();
+    await runtime.runCycle();
+    expect(inputs[1]?.lastFailure?.message).toContain('watchdog');
+  });
+
+  it('runs a long action in the background, reports it as running, then hands over its result once', async () => {
+    let release!: () => void;
+    const { runtime, postgres, inputs } = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'promote' }, { type: 'checkpoint' }] : [],
+    }));
+    postgres.gate = new Promise((resolve) => (release = resolve));
+    const snapshot = await runtime.runCycle();
+    expect(snapshot?.running?.name).toBe('promote');
+    await runtime.runCycle();
+    expect(inputs[1]?.running?.type).toBe('promote');
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(postgres.calls).toEqual(['promote', 'checkpoint']);
+    await runtime.runCycle();
+    expect(inputs[2]?.running).toBeUndefined();
+    expect(inputs[2]?.lastActionResult).toEqual({ type: 'promote', ok: true });
+    await runtime.runCycle();
+    expect(inputs[3]?.lastActionResult).toBeUndefined();
+  });
+
+  it('refuses a second long action while one runs and says which one is in progress', async () => {
+    const { runtime, postgres, inputs } = makeRuntime(() => ({ actions: [{ type: 'bootstrap' }] }));
+    postgres.gate = new Promise(() => undefined);
+    await runtime.runCycle();
+    await runtime.runCycle();
+    await runtime.runCycle();
+    expect(inputs[2]?.lastFailure?.message).toBe('Failed to run bootstrap, bootstrap is already in progress');
+  });
+
+  it('calls decide again in the same cycle with the peer statuses it asked for', async () => {
+    const seenPeers: Array<readonly PeerStatus[] | undefined> = [];
+    const { runtime, dcs } = makeRuntime(
+      (input) => {
+        seenPeers.push(input.peers);
+        return { actions: input.peers === undefined ? [{ type: 'fetch-peer-status', members: ['node2'] }] : [{ type: 'acquire-lock' }] };
+      },
+      {
+        peers: {
+          fetchStatus: async () => ({ state: 'running', role: 'replica', xlog: { received_location: 10, replayed_location: 12 } }),
+          postFailsafe: async () => true,
+        },
+      },
+    );
+    dcs.members.set('node2', { api_url: 'http://127.0.0.1:1/patroni' });
+    await runtime.runCycle();
+    expect(seenPeers).toHaveLength(2);
+    expect(seenPeers[1]).toEqual([
+      expect.objectContaining({ name: 'node2', reachable: true, walPosition: 12, isPrimary: false }),
+    ]);
+    expect(dcs.leaderOwner).toBe('node1');
+  });
+
+  it('publishes the member key with the role and WAL position after each cycle', async () => {
+    const { runtime, dcs } = makeRuntime(() => ({ actions: [] }));
+    await runtime.runCycle();
+    expect(dcs.members.get('node1')).toMatchObject({ role: 'primary', state: 'running', xlog_location: 50_000_000, timeline: 1 });
+  });
+
+  it('logs the cycle message once per cycle and a role change loudly', async () => {
+    const { runtime, postgres, logger } = makeRuntime(() => ({ actions: [], message: 'no action. I am (node1), the leader with the lock' }));
+    await runtime.runCycle();
+    postgres.local = { ...postgres.local, inRecovery: true, hasRecoveryConfig: true };
+    await runtime.runCycle();
+    expect(logger.lines.filter((line) => line.message.startsWith('no action'))).toHaveLength(2);
+    const change = logger.lines.find((line) => line.fields['event'] === 'role-change');
+    expect(change).toMatchObject({ level: 'warn', fields: { from: 'primary', to: 'replica' } });
+  });
+
+  it('fires on_start once after start-up when PostgreSQL is already running', async () => {
+    const { runtime, callbacks } = makeRuntime(() => ({ actions: [] }));
+    await runtime.runCycle();
+    await runtime.runCycle();
+    expect(callbacks.runs).toEqual([['on_start', 'primary']]);
+  });
+
+  it('does not publish the member key when the DCS is unreachable', async () => {
+    const { runtime, dcs, inputs } = makeRuntime(() => ({ actions: [] }));
+    dcs.reachable = false;
+    const snapshot = await runtime.runCycle();
+    expect(inputs[0]?.cluster.ok).toBe(false);
+    expect(dcs.members.size).toBe(0);
+    expect(snapshot?.cluster).toBeUndefined();
+  });
+});
+
+describe('the loop', () => {
+  it('wakes up early when the postmaster exits instead of waiting loop_wait', async () => {
+    const { runtime, postgres, inputs } = makeRuntime(() => ({ actions: [] }));
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(inputs).toHaveLength(1);
+    postgres.simulatePostmasterExit();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(inputs).toHaveLength(2);
+    runtime.stop();
+    await running;
+  });
+
+  it('wakes up early on a DCS watch event', async () => {
+    const { runtime, dcs, inputs } = makeRuntime(() => ({ actions: [] }));
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    dcs.fireWatch();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(inputs).toHaveLength(2);
+    runtime.stop();
+    await running;
+  });
+
+  it('on shutdown as leader stops PostgreSQL and releases the key with the checkpoint LSN', async () => {
+    const { runtime, dcs, postgres } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    runtime.stop();
+    expect(await running).toBe(0);
+    expect(postgres.calls).toContain('stop');
+    expect(dcs.leaderOwner).toBeUndefined();
+    expect(dcs.statusLsn).toBe(49_000_000);
+  });
+
+  it('on shutdown while paused leaves PostgreSQL running and keeps the leader key', async () => {
+    const { runtime, dcs, postgres } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }), {
+      settings: () => ({ ...testSettings, paused: true }),
+    });
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    runtime.stop();
+    await running;
+    expect(postgres.calls).not.toContain('stop');
+    expect(dcs.leaderOwner).toBe('node1');
+  });
+
+  it('exits with the code decide() asks for, without stopping PostgreSQL', async () => {
+    const { runtime, postgres } = makeRuntime(() => ({ actions: [{ type: 'exit', code: 1, reason: 'system ID mismatch' }] }));
+    expect(await runtime.run()).toBe(1);
+    expect(postgres.calls).not.toContain('stop');
+  });
+});
