@@ -5,6 +5,7 @@
  */
 import type { Action } from './actions.js';
 import type { Cluster } from './cluster.js';
+import type { LockOutcome } from './dcs.js';
 import type { LocalPostgres, PeerStatus } from './local-state.js';
 
 /** The effective HA settings of this cycle: dynamic config merged over local, timings adjusted. */
@@ -39,6 +40,12 @@ export interface HaSettings {
   readonly watchdogMode: 'off' | 'automatic' | 'required';
   /** pgwarden beyond Patroni (off by default = Patroni's behaviour): see core README. */
   readonly preferLastLeaderAfterDcsOutage: boolean;
+  /**
+   * Seconds subtracted from ttl when the core judges, by its own clock, whether
+   * the lock it renewed last is still valid (Patroni's watchdog `safety_margin`,
+   * default 5; -1 means ttl/2). Optional: absent means 5.
+   */
+  readonly safetyMarginSeconds?: number;
 }
 
 /** This member's identity. */
@@ -79,6 +86,11 @@ export interface DecideInput<TMemory = unknown> {
   readonly peers?: readonly PeerStatus[];
   /** Members that answered `Accepted` to POST /failsafe, when asked for. */
   readonly failsafeAccepted?: readonly string[];
+  /**
+   * Outcome of the lock action (`acquire-lock`, `update-lock`, `take-lock`) a
+   * previous decide() of this cycle asked for (`DecideResult.awaiting === 'lock'`).
+   */
+  readonly lock?: LockOutcome;
   readonly running?: RunningAction;
   /** Outcome of the last background action that finished since the last cycle. */
   readonly lastActionResult?: { readonly type: Action['type']; readonly ok: boolean; readonly message?: string };
@@ -98,4 +110,17 @@ export interface DecideResult<TMemory = unknown> {
   /** Why, in words, when it adds to the message. */
   readonly reason?: string;
   readonly memory: TMemory;
+  /**
+   * Set when the last action is a question whose answer the decision needs:
+   * the runtime executes the actions and calls decide() again in the same
+   * cycle with `peers` (after `fetch-peer-status`), `failsafeAccepted` (after
+   * `failsafe-check`) or `lock` (after a lock action) filled in, and `memory`
+   * taken from this result. At most a few rounds per cycle.
+   */
+  readonly awaiting?: 'peers' | 'failsafe' | 'lock';
+  /**
+   * Run the next cycle no later than this (e.g. before the lock we hold by
+   * our own clock expires while the DCS is unreachable).
+   */
+  readonly wakeUpAtMs?: number;
 }

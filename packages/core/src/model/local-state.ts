@@ -3,6 +3,7 @@
  * `observe()`), and the status other members report about themselves (their
  * REST API `GET /patroni`), as the core consumes them.
  */
+import type { HistoryLine } from './cluster.js';
 
 /** PostgreSQL `state` as Patroni publishes it (spec/ha-loop.md §3.2). */
 export type PostgresState =
@@ -45,6 +46,10 @@ export interface ReplicationConnection {
   readonly writeLsn?: number;
   readonly flushLsn?: number;
   readonly replayLsn?: number;
+  /** Primary's WAL position minus this standby's replay position (postgres-ctl fills it). */
+  readonly lagBytes?: number;
+  /** pg_stat_replication.replay_lag in milliseconds, when PostgreSQL reports it. */
+  readonly replayLagMs?: number;
 }
 
 export interface LocalPostgres {
@@ -81,6 +86,13 @@ export interface LocalPostgres {
   readonly serverVersion?: number;
   /** ISO-8601. */
   readonly postmasterStartTime?: string;
+  /**
+   * Lines of `pg_wal/<timeline>.history` as `/history` stores them (the new
+   * primary publishes them), when the timeline is above 1.
+   */
+  readonly timelineHistory?: readonly HistoryLine[];
+  /** What postgres-ctl is doing with the instance (`starting`, `creating replica`, ...), when it knows. */
+  readonly state?: PostgresState;
 }
 
 /** A peer's answer to `GET /patroni`, as needed by the leader race and failover checks. */

@@ -1,0 +1,62 @@
+/**
+ * Folding what this round learned into memory before any rule runs: the
+ * lock outcome the runtime answered, the start of a new cycle, the DCS
+ * coming back after an outage (anti-flapping claim), the last snapshot with
+ * a leader (Patroni's `old_cluster`).
+ */
+import { isUnlocked } from '../model/cluster-helpers.js';
+import type { DecideInput } from '../model/decide-types.js';
+import type { HaMemory } from './memory.js';
+
+function absorbLock(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
+  const lock = input.lock;
+  if (lock === undefined) return memory;
+  if (lock.kind === 'held') return { ...memory, isLeader: true, lockRenewedAtMs: lock.renewedAtMs, failsafeActive: false };
+  if (lock.kind === 'lost') return { ...memory, isLeader: false };
+  return memory;
+}
+
+function absorbActionResult(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
+  const result = input.lastActionResult;
+  if (result === undefined) return memory;
+  if (result.type === 'rewind') return { ...memory, rewind: result.ok ? 'done' : 'failed', demotedFromPrimary: result.ok ? false : memory.demotedFromPrimary };
+  if (result.type === 'reinitialize' || result.type === 'create-replica') return result.ok ? { ...memory, rewind: 'none', demotedFromPrimary: false } : memory;
+  if (result.type === 'crash-recovery') return memory;
+  return memory;
+}
+
+function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
+  if (!input.cluster.ok) {
+    return memory.dcsUnreachableSinceMs === undefined ? { ...memory, dcsUnreachableSinceMs: input.nowMs } : memory;
+  }
+  const cluster = input.cluster.value;
+  let next = memory;
+  if (memory.dcsUnreachableSinceMs !== undefined) {
+    const claim =
+      input.settings.preferLastLeaderAfterDcsOutage && memory.lastSeenLeader !== undefined
+        ? { name: memory.lastSeenLeader, untilMs: input.nowMs + input.settings.ttlSeconds * 1000 }
+        : undefined;
+    next = { ...next, dcsUnreachableSinceMs: undefined, ...(claim === undefined ? {} : { lastLeaderClaim: claim }) };
+  }
+  if (!isUnlocked(cluster) && cluster.leader !== undefined) {
+    next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenMembers: cluster.members.map((member) => member.name) };
+    if (cluster.leader.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };
+  }
+  if (cluster.failsafe !== undefined) next = { ...next, lastFailsafe: cluster.failsafe };
+  return next;
+}
+
+function isFollowUpRound(input: DecideInput<HaMemory>): boolean {
+  return input.lock !== undefined || input.peers !== undefined || input.failsafeAccepted !== undefined;
+}
+
+export function absorbInput(input: DecideInput<HaMemory>): HaMemory {
+  let memory = input.memory;
+  if (!isFollowUpRound(input)) {
+    memory = { ...memory, cycles: memory.cycles + 1 };
+    memory = absorbActionResult(input, memory);
+    memory = absorbCluster(input, memory);
+    if (memory.recovering && input.local.running && input.running === undefined) memory = { ...memory, recovering: false, crashRecoveryStartedAtMs: undefined };
+  }
+  return absorbLock(input, memory);
+}

@@ -1,0 +1,28 @@
+/**
+ * Whether we may still act as the holder of the leader lock, judged by our
+ * own clock: valid until the last successful renewal (the time its request
+ * was sent) plus ttl minus a safety margin. Never from a client library's
+ * "lease lost" signal, which can arrive late (microsoft/etcd3#57): the DCS
+ * cannot hand the key to anyone else before ttl after our renewal, so
+ * stopping writes before that point keeps a single writable primary.
+ */
+import type { HaSettings } from '../model/decide-types.js';
+import type { HaMemory } from './memory.js';
+
+/** Safety margin in ms: Patroni's watchdog safety_margin (default 5 s; -1 = ttl/2). */
+export function safetyMarginMs(settings: HaSettings): number {
+  const margin = settings.safetyMarginSeconds ?? 5;
+  if (margin < 0) return Math.floor(settings.ttlSeconds / 2) * 1000;
+  return Math.min(margin, settings.ttlSeconds / 2) * 1000;
+}
+
+/** The moment after which we must no longer act as leader; undefined if never renewed. */
+export function lockValidUntilMs(memory: HaMemory, settings: HaSettings): number | undefined {
+  if (memory.lockRenewedAtMs === undefined) return undefined;
+  return memory.lockRenewedAtMs + settings.ttlSeconds * 1000 - safetyMarginMs(settings);
+}
+
+export function isLockValid(memory: HaMemory, settings: HaSettings, nowMs: number): boolean {
+  const until = lockValidUntilMs(memory, settings);
+  return memory.isLeader && until !== undefined && nowMs < until;
+}

@@ -1,0 +1,53 @@
+/**
+ * What the agent carries from one cycle to the next (Patroni keeps these as
+ * mutable flags and timers on its `Ha` object). decide() never mutates it: it
+ * returns a new one, so a recorded (input, memory) pair replays exactly.
+ */
+
+/** Rewind state machine (Patroni's `Rewind` states, simplified). */
+export type RewindState = 'none' | 'check' | 'needed' | 'running' | 'done' | 'failed';
+
+export interface HaMemory {
+  /** When the last successful acquire/update/take of the lock was sent (our clock). */
+  readonly lockRenewedAtMs?: number;
+  /** We believe we hold the leader lock (Patroni's `is_leader` flag, before expiry). */
+  readonly isLeader: boolean;
+  /** We won the initialize race and run the bootstrap; until `initialized a new cluster`. */
+  readonly bootstrapping: boolean;
+  /** A start after restart/crash was issued; cleared on the next cycle. */
+  readonly recovering: boolean;
+  /** When single-user crash recovery started in this failure episode. */
+  readonly crashRecoveryStartedAtMs?: number;
+  readonly rewind: RewindState;
+  /** We released the lock because pre_promote failed: back off for one ttl. */
+  readonly prePromoteFailedAtMs?: number;
+  /** Running as leader only because every member accepted the failsafe check. */
+  readonly failsafeActive: boolean;
+  /** Since when the DCS has been unreachable (first failing cycle). */
+  readonly dcsUnreachableSinceMs?: number;
+  /** The leader seen in the last snapshot that had one (Patroni's `old_cluster`). */
+  readonly lastSeenLeader?: string;
+  /** Member names of that snapshot: still queried in a leader race. */
+  readonly lastSeenMembers: readonly string[];
+  /** Anti-flapping: the leader before a DCS outage has first claim until then. */
+  readonly lastLeaderClaim?: { readonly name: string; readonly untilMs: number };
+  /** We ran as a primary and were demoted: the next follow must check divergence. */
+  readonly demotedFromPrimary: boolean;
+  /** `/failsafe` of the last snapshot: whom to ask when the DCS is gone. */
+  readonly lastFailsafe?: Readonly<Record<string, string>>;
+  /** Number of decide() cycles (rounds of one cycle count once). */
+  readonly cycles: number;
+}
+
+export function initialMemory(): HaMemory {
+  return {
+    isLeader: false,
+    bootstrapping: false,
+    recovering: false,
+    rewind: 'check',
+    failsafeActive: false,
+    lastSeenMembers: [],
+    demotedFromPrimary: false,
+    cycles: 0,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The DCS cannot be read or written (spec/ha-loop.md §10). "Unreachable"
+ * (which includes errors nobody recognised) never means "lock lost": a
+ * primary keeps running while the lock it last renewed is still valid by
+ * its own clock (no other member can get the key before then), then either
+ * every member confirms it through the failsafe check or it demotes
+ * `offline` — before the key can expire in the DCS (DESIGN invariant 1).
+ */
+import type { Context, Decision } from '../context.js';
+import { decision, isRunningPrimary } from '../context.js';
+import { isLockValid, lockValidUntilMs } from '../lock-validity.js';
+
+const NOT_ACCESSIBLE = 'DCS is not accessible';
+
+function demoteOffline(ctx: Context, reason: string): Decision {
+  return decision(ctx, {
+    ruleId: 'dcs-unreachable.demote',
+    message: 'demoting self because DCS is not accessible and I was a leader',
+    reason,
+    actions: [{ type: 'demote', mode: 'offline' }],
+    memory: { isLeader: false, failsafeActive: false, demotedFromPrimary: true },
+  });
+}
+
+function failsafeCheck(ctx: Context): Decision {
+  const known = ctx.memory.lastFailsafe;
+  if (known === undefined || known[ctx.name] === undefined) {
+    return demoteOffline(ctx, 'failsafe mode is on but /failsafe does not list us');
+  }
+  const others = Object.fromEntries(Object.entries(known).filter(([name]) => name !== ctx.name));
+  const accepted = ctx.input.failsafeAccepted;
+  if (Object.keys(others).length > 0 && accepted === undefined) {
+    return decision(ctx, { ruleId: 'dcs-unreachable.failsafe-check', message: 'checking failsafe topology', actions: [{ type: 'failsafe-check', members: others }], awaiting: 'failsafe' });
+  }
+  const missing = Object.keys(others).filter((name) => !(accepted ?? []).includes(name));
+  if (missing.length > 0) return demoteOffline(ctx, `failsafe check failed: no answer from ${missing.join(', ')}`);
+  const keepalive = ctx.input.settings.watchdogMode === 'off' ? [] : [{ type: 'watchdog' as const, op: 'keepalive' as const }];
+  return decision(ctx, {
+    ruleId: 'dcs-unreachable.failsafe-leader',
+    message: 'continue to run as a leader because failsafe mode is enabled and all members are accessible',
+    actions: keepalive,
+    memory: { failsafeActive: true },
+  });
+}
+
+export function decideDcsUnreachable(ctx: Context, detail: string): Decision {
+  const { local, settings, nowMs } = ctx.input;
+  if (ctx.paused || !local.running) {
+    return decision(ctx, { ruleId: 'dcs-unreachable.idle', message: NOT_ACCESSIBLE, reason: detail });
+  }
+  if (!isRunningPrimary(ctx)) {
+    return decision(ctx, { ruleId: 'dcs-unreachable.replica', message: NOT_ACCESSIBLE, reason: detail });
+  }
+  if (isLockValid(ctx.memory, settings, nowMs)) {
+    const until = lockValidUntilMs(ctx.memory, settings) ?? nowMs;
+    return decision(ctx, {
+      ruleId: 'dcs-unreachable.lock-still-valid',
+      message: NOT_ACCESSIBLE,
+      reason: `${detail}; still the leader by our own clock for ${Math.ceil((until - nowMs) / 1000)} s`,
+      wakeUpAtMs: until,
+    });
+  }
+  if (settings.failsafeMode) return failsafeCheck(ctx);
+  return demoteOffline(ctx, `${detail}; the lock renewed last is no longer valid by our clock`);
+}

@@ -1,0 +1,48 @@
+/**
+ * Whether our history diverged from the leader's (DESIGN invariant 6: a
+ * former primary rejoins only after pg_rewind or re-initialisation). Judged
+ * from timelines: the cluster timeline (from /history and the leader's
+ * published timeline) against ours, and the LSN where our timeline was
+ * forked off. A replica that never went past the fork point can simply
+ * follow the new timeline.
+ */
+import type { FollowTarget } from '../../model/actions.js';
+import { clusterTimeline } from '../../model/cluster-helpers.js';
+import type { Context } from '../context.js';
+import { leaderMember, myWalPosition } from '../context.js';
+
+export function leaderTimeline(ctx: Context): number {
+  const published = leaderMember(ctx)?.data.timeline ?? 0;
+  return Math.max(clusterTimeline(ctx.cluster), published);
+}
+
+export function hasDiverged(ctx: Context): boolean {
+  const local = ctx.input.local;
+  const mine = local.timeline;
+  const theirs = leaderTimeline(ctx);
+  if (mine === undefined || theirs === 0 || ctx.input.settings.standbyCluster !== undefined) return false;
+  if (mine > theirs) return true;
+  if (mine === theirs) return false;
+  const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine);
+  if (fork === undefined) return ctx.memory.demotedFromPrimary;
+  const position = local.running ? myWalPosition(ctx) : Math.max(local.checkpointLsn ?? 0, myWalPosition(ctx));
+  return position > fork[1];
+}
+
+export type Repair = { readonly kind: 'rewind' | 'reinitialize' | 'stuck'; readonly message: string; readonly source: FollowTarget };
+
+/** §6.2: rewind when pg_rewind is usable, else re-clone when allowed, else say so. */
+export function chooseRepair(ctx: Context, source: FollowTarget): Repair {
+  const { settings, local } = ctx.input;
+  const failedRewind = ctx.memory.rewind === 'failed';
+  if (settings.usePgRewind && local.rewindable === true && !failedRewind) {
+    return { kind: 'rewind', message: `running pg_rewind from ${source.name ?? 'leader'}`, source };
+  }
+  const allowed = failedRewind ? settings.removeDataDirectoryOnRewindFailure || settings.removeDataDirectoryOnDivergedTimelines : settings.removeDataDirectoryOnDivergedTimelines;
+  if (allowed) return { kind: 'reinitialize', message: 'reinitializing due to diverged timelines', source };
+  return {
+    kind: 'stuck',
+    message: failedRewind ? 'pg_rewind failed; not following a diverged timeline' : 'timelines diverged and pg_rewind is not possible; not following a diverged timeline',
+    source,
+  };
+}

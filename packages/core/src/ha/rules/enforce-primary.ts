@@ -1,0 +1,64 @@
+/**
+ * Enforce the primary role for the lock holder (spec/ha-loop.md §9.3): keep
+ * a running primary's sync key and history up to date, or promote a
+ * replica. Only reached after the lock was won or renewed in this cycle
+ * (DESIGN invariant 2).
+ */
+import type { Action } from '../../model/actions.js';
+import { clusterTimeline } from '../../model/cluster-helpers.js';
+import type { Context, Decision } from '../context.js';
+import { decision, isRunningPrimary, syncModeActive } from '../context.js';
+import { syncReplicationActions } from './sync-replication.js';
+
+export interface PrimaryMessages {
+  readonly ruleId: string;
+  readonly alreadyPrimary: string;
+  readonly promoted: string;
+}
+
+function historyActions(ctx: Context): Action[] {
+  const local = ctx.input.local;
+  const timeline = local.timeline;
+  const history = ctx.cluster.history;
+  if (timeline === undefined) return [];
+  if (timeline === 1) return history !== undefined && history.lines.length > 0 ? [{ type: 'write-history', lines: [] }] : [];
+  if (clusterTimeline(ctx.cluster) === timeline || local.timelineHistory === undefined) return [];
+  return [{ type: 'write-history', lines: local.timelineHistory }];
+}
+
+function watchdogActivate(ctx: Context): Action[] {
+  return ctx.input.settings.watchdogMode === 'off' ? [] : [{ type: 'watchdog', op: 'activate' }];
+}
+
+export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, leading: readonly Action[] = []): Decision {
+  const { settings } = ctx.input;
+  const last = ctx.input.lastActionResult;
+  if (last?.type === 'promote' && !last.ok && !isRunningPrimary(ctx)) {
+    return decision(ctx, {
+      ruleId: 'primary.pre-promote-failed',
+      message: 'Promotion cancelled because the pre-promote script failed',
+      actions: [...leading, { type: 'release-lock' }],
+      memory: { prePromoteFailedAtMs: ctx.input.nowMs, isLeader: false },
+    });
+  }
+  if (isRunningPrimary(ctx)) {
+    const actions = [...leading, ...syncReplicationActions(ctx), ...historyActions(ctx)];
+    return decision(ctx, { ruleId: `${messages.ruleId}.primary`, message: messages.alreadyPrimary, actions });
+  }
+  if (ctx.paused) {
+    return decision(ctx, { ruleId: `${messages.ruleId}.paused-no-promote`, message: messages.alreadyPrimary, actions: leading, reason: 'paused: holding the lock without promoting' });
+  }
+  const actions: Action[] = [...leading];
+  if (syncModeActive(ctx)) {
+    const sync = ctx.cluster.sync;
+    actions.push({ type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }) });
+    actions.push({ type: 'set-synchronous-standby-names', value: settings.synchronousModeStrict ? '*' : '' });
+  }
+  actions.push(...watchdogActivate(ctx), { type: 'promote' });
+  return decision(ctx, {
+    ruleId: `${messages.ruleId}.promote`,
+    message: messages.promoted,
+    actions,
+    memory: { failsafeActive: false, rewind: 'check', demotedFromPrimary: false },
+  });
+}

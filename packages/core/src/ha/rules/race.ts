@@ -1,0 +1,65 @@
+/**
+ * Nobody holds the leader key (spec/ha-loop.md §8). Ask the peers if the
+ * gate needs them, try to acquire the key atomically if we are the
+ * healthiest, and only once the DCS answered `held` take the primary role
+ * (DESIGN invariant 2). Everyone else follows.
+ */
+import type { Action } from '../../model/actions.js';
+import type { Context, Decision } from '../context.js';
+import { decision, isNoFailover } from '../context.js';
+import { assessHealthiest } from '../takeover.js';
+import { decideDcsUnreachable } from './dcs-unreachable.js';
+import { enforcePrimaryRole } from './enforce-primary.js';
+import { follow } from './follow.js';
+
+function failoverCleanup(ctx: Context): Action[] {
+  const failover = ctx.cluster.failover;
+  if (failover === undefined) return [];
+  if (ctx.paused && failover.leader && failover.candidate) {
+    const value = { member: failover.candidate, ...(failover.scheduledAt === undefined ? {} : { scheduled_at: failover.scheduledAt }) };
+    return [{ type: 'write-failover', value, version: failover.version }];
+  }
+  return [{ type: 'clear-failover' }];
+}
+
+function wonRace(ctx: Context): Decision {
+  if (ctx.input.settings.standbyCluster !== undefined) {
+    return follow(ctx, {
+      ruleId: 'race.won-standby',
+      demote: 'cannot be a real primary in a standby cluster',
+      follow: 'promoted self to a standby leader by acquiring session lock',
+    });
+  }
+  return enforcePrimaryRole(
+    ctx,
+    { ruleId: 'race.won', alreadyPrimary: 'acquired session lock as a leader', promoted: 'promoted self to leader by acquiring session lock' },
+    failoverCleanup(ctx),
+  );
+}
+
+export function decideLeaderRace(ctx: Context): Decision {
+  const lock = ctx.input.lock;
+  if (lock?.kind === 'held') return wonRace(ctx);
+  if (lock?.kind === 'unreachable') return decideDcsUnreachable(ctx, `failed to acquire the leader lock: ${lock.message}`);
+  if (lock?.kind === 'lost') {
+    return follow(ctx, {
+      ruleId: 'race.lost',
+      demote: 'demoted self after trying and failing to obtain lock',
+      follow: 'following new leader after trying and failing to obtain lock',
+    });
+  }
+  const gate = assessHealthiest(ctx);
+  if (gate.kind === 'need-peers') {
+    return decision(ctx, { ruleId: 'race.ask-peers', message: 'asking the other members for their status', actions: [{ type: 'fetch-peer-status', members: gate.names }], awaiting: 'peers' });
+  }
+  if (gate.kind === 'healthy') {
+    return decision(ctx, { ruleId: 'race.acquire', message: 'acquiring the leader lock', reason: gate.reason, actions: [{ type: 'acquire-lock' }], awaiting: 'lock' });
+  }
+  const notAllowed = isNoFailover(ctx);
+  return follow(ctx, {
+    ruleId: notAllowed ? 'race.not-allowed' : 'race.not-healthiest',
+    demote: notAllowed ? 'demoting self because I am not allowed to become primary' : 'demoting self because i am not the healthiest node',
+    follow: notAllowed ? 'following a different leader because I am not allowed to promote' : 'following a different leader because i am not the healthiest node',
+    reason: gate.reason,
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * PostgreSQL is not running (spec/ha-loop.md §4 step 11, §6). Nothing is
+ * started in pause. The lock holder renews the lock before it restarts a
+ * crashed primary; everyone else starts as a replica, after crash recovery
+ * or a rewind when its history diverged from the leader's.
+ */
+import type { Action } from '../../model/actions.js';
+import type { Context, Decision } from '../context.js';
+import { clusterIsUnlocked, decision, nodeToFollow, ownsLock, remoteMember } from '../context.js';
+import { failoverVerdicts } from '../takeover.js';
+import { chooseRepair, hasDiverged } from './divergence.js';
+import { renewLock } from './own-lock.js';
+
+const UNCLEAN = new Set(['in production', 'in crash recovery', 'shutting down']);
+
+function paused(ctx: Context): Decision {
+  if (ownsLock(ctx)) {
+    return decision(ctx, { ruleId: 'recover.paused.release', message: 'removed leader lock because postgres is not running', actions: [{ type: 'release-lock' }], memory: { isLeader: false } });
+  }
+  return decision(ctx, { ruleId: 'recover.paused', message: 'postgres is not running' });
+}
+
+function failedToStart(ctx: Context): Decision {
+  if (ownsLock(ctx)) {
+    return decision(ctx, {
+      ruleId: 'recover.start-failed.release',
+      message: 'removed leader key after trying and failing to start postgres',
+      actions: [{ type: 'release-lock' }],
+      memory: { recovering: false, isLeader: false },
+    });
+  }
+  return decision(ctx, { ruleId: 'recover.start-failed', message: 'failed to start postgres', memory: { recovering: false } });
+}
+
+function asLockHolder(ctx: Context): Decision | undefined {
+  const lock = ctx.input.lock;
+  if (lock === undefined) return renewLock(ctx, 'recover.update-lock');
+  if (lock.kind !== 'held') return undefined;
+  const { settings, local } = ctx.input;
+  if (settings.primaryStartTimeoutSeconds === 0 && ctx.input.peers !== undefined && failoverVerdicts(ctx, ctx.input.peers).some((v) => v.eligible)) {
+    return decision(ctx, { ruleId: 'recover.fail-over-after-crash', message: 'stopped PostgreSQL to fail over after a crash', actions: [{ type: 'release-lock' }], memory: { isLeader: false } });
+  }
+  const wasPrimary = !local.hasRecoveryConfig && local.controlState !== undefined && (UNCLEAN.has(local.controlState) || local.controlState === 'shut down');
+  if (wasPrimary && settings.standbyCluster === undefined) {
+    const start: Action = { type: 'start', asPrimary: true, timeoutSeconds: settings.primaryStartTimeoutSeconds };
+    return decision(ctx, { ruleId: 'recover.start-primary', message: 'starting primary after failure', actions: [start], memory: { recovering: true } });
+  }
+  if (settings.standbyCluster !== undefined) {
+    return decision(ctx, {
+      ruleId: 'recover.start-standby-leader',
+      message: 'starting as a standby leader because i had the session lock',
+      actions: [{ type: 'start', asPrimary: false, follow: remoteMember(ctx) }],
+      memory: { recovering: true },
+    });
+  }
+  return decision(ctx, {
+    ruleId: 'recover.start-readonly-with-lock',
+    message: 'starting as readonly because i had the session lock',
+    actions: [{ type: 'start', asPrimary: false }],
+    memory: { recovering: true, rewind: 'none' },
+  });
+}
+
+export function decidePostgresNotRunning(ctx: Context): Decision {
+  if (ctx.paused) return paused(ctx);
+  if (ctx.memory.recovering && ctx.input.running === undefined) return failedToStart(ctx);
+  if (ownsLock(ctx)) {
+    const holder = asLockHolder(ctx);
+    if (holder !== undefined) return holder;
+  }
+  const local = ctx.input.local;
+  const target = nodeToFollow(ctx);
+  const unclean = !local.hasRecoveryConfig && local.controlState !== undefined && UNCLEAN.has(local.controlState);
+  const rewindUsable = ctx.input.settings.usePgRewind && local.rewindable === true;
+  if (unclean && ctx.memory.crashRecoveryStartedAtMs === undefined && (clusterIsUnlocked(ctx) || rewindUsable)) {
+    return decision(ctx, {
+      ruleId: 'recover.crash-recovery',
+      message: 'doing crash recovery in a single user mode',
+      actions: [{ type: 'crash-recovery' }],
+      memory: { crashRecoveryStartedAtMs: ctx.input.nowMs },
+    });
+  }
+  if (target !== undefined && hasDiverged(ctx)) {
+    const repair = chooseRepair(ctx, target);
+    if (repair.kind !== 'stuck') {
+      const action: Action = repair.kind === 'rewind' ? { type: 'rewind', source: target } : { type: 'reinitialize', source: target };
+      return decision(ctx, { ruleId: `recover.${repair.kind}`, message: repair.message, actions: [action], memory: { rewind: 'running' } });
+    }
+    if (ctx.memory.demotedFromPrimary) return decision(ctx, { ruleId: 'recover.diverged-stuck', message: repair.message });
+  }
+  const standbyCluster = ctx.input.settings.standbyCluster !== undefined;
+  const message = standbyCluster && clusterIsUnlocked(ctx) ? 'trying to follow a remote member because standby cluster is unhealthy' : 'starting as a secondary';
+  const actions: Action[] = [];
+  if (ctx.input.settings.synchronousMode !== false && (local.synchronousStandbyNames ?? '') !== '') {
+    actions.push({ type: 'set-synchronous-standby-names', value: '' });
+  }
+  actions.push({ type: 'start', asPrimary: false, ...(target === undefined ? {} : { follow: target }) });
+  return decision(ctx, { ruleId: 'recover.start-replica', message, actions, memory: { recovering: true, crashRecoveryStartedAtMs: undefined } });
+}

@@ -1,0 +1,170 @@
+/**
+ * The leader-race gate (spec/ha-loop.md §8.1, §8.3, §8.4) over the context:
+ * whether we may try to take the lock, whether a failover is possible at all,
+ * and which peers' statuses we need to know to answer.
+ */
+import { clusterTimeline, failoverPriority, findMember, isPrimaryRole } from '../model/cluster-helpers.js';
+import type { PeerStatus } from '../model/local-state.js';
+import type { Context } from './context.js';
+import { inSyncKey, isNoFailover, isRunningPrimary, myPriority, myWalPosition, syncKeyHasLeader, syncModeActive } from './context.js';
+import { assessTakeover } from './healthiest.js';
+import { rankFailoverCandidates, type CandidateVerdict } from './rank-candidates.js';
+
+export type Gate = { readonly kind: 'healthy' | 'unhealthy'; readonly reason: string } | { readonly kind: 'need-peers'; readonly names: readonly string[] };
+
+const healthy = (reason: string): Gate => ({ kind: 'healthy', reason });
+const unhealthy = (reason: string): Gate => ({ kind: 'unhealthy', reason });
+
+/** Other members worth asking about: last snapshot with a leader + current + /failsafe names. */
+export function raceCompetitors(ctx: Context): string[] {
+  const names = new Set<string>([...ctx.memory.lastSeenMembers, ...ctx.cluster.members.map((member) => member.name)]);
+  if (ctx.input.settings.failsafeMode && ctx.cluster.failsafe !== undefined) {
+    for (const name of Object.keys(ctx.cluster.failsafe)) names.add(name);
+  }
+  names.delete(ctx.name);
+  return [...names].sort();
+}
+
+function peersOrAsk(ctx: Context, names: readonly string[]): readonly PeerStatus[] | Gate {
+  if (names.length === 0) return [];
+  if (ctx.input.peers === undefined) return { kind: 'need-peers', names };
+  return ctx.input.peers;
+}
+
+function isGate(value: readonly PeerStatus[] | Gate): value is Gate {
+  return !Array.isArray(value);
+}
+
+/** §8.4: some other member could take over now (optionally only `candidate`, optionally excluding it). */
+export function failoverVerdicts(ctx: Context, peers: readonly PeerStatus[], options: { excludeCandidate?: boolean; manualFailover?: boolean } = {}): CandidateVerdict[] {
+  const failover = ctx.cluster.failover;
+  let members = ctx.cluster.members.filter((member) => member.name !== ctx.name);
+  const candidate = failover?.candidate;
+  if (candidate !== undefined && candidate !== '') {
+    members = options.excludeCandidate === true ? members.filter((member) => member.name !== candidate) : members.filter((member) => member.name === candidate);
+  }
+  const restrictToSync = syncModeActive(ctx) && syncKeyHasLeader(ctx) && options.manualFailover !== true;
+  return rankFailoverCandidates({
+    candidates: members.map((member) => ({ name: member.name, ...(member.data.tags === undefined ? {} : { tags: member.data.tags }) })),
+    statuses: peers,
+    leaderLsn: ctx.cluster.lastLsn,
+    maximumLagBytes: ctx.input.settings.maximumLagOnFailoverBytes,
+    ...(restrictToSync ? { syncNames: ctx.cluster.sync?.syncStandbys ?? [] } : {}),
+    ...(ctx.input.settings.checkTimeline ? { clusterTimeline: clusterTimeline(ctx.cluster) } : {}),
+  });
+}
+
+/** §8.3: a /failover request while nobody holds the lock; undefined = undecided. */
+function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[]): Gate | undefined {
+  const failover = ctx.cluster.failover;
+  if (failover === undefined) return undefined;
+  const candidate = failover.candidate;
+  if (candidate !== undefined && candidate !== '') {
+    if (candidate === ctx.name) return healthy(`I am the candidate of the manual ${failover.leader ? 'switchover' : 'failover'}`);
+    if (ctx.paused) return unhealthy(`paused: only the candidate ${candidate} may take over`);
+    if (syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) return unhealthy('not a synchronous standby');
+    const status = peers.find((peer) => peer.name === candidate);
+    if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true) {
+      return unhealthy(`the candidate ${candidate} is healthy: letting it take over`);
+    }
+  } else if (ctx.paused) {
+    return unhealthy('paused: a failover needs a specific candidate');
+  }
+  const formerLeader = failover.leader;
+  if (formerLeader !== undefined && formerLeader === ctx.name) {
+    const others = failoverVerdicts(ctx, peers, { excludeCandidate: true });
+    return others.some((verdict) => verdict.eligible) ? unhealthy('another member can take over') : healthy('I am the only healthy member');
+  }
+  const verdict = assessTakeover({
+    selfName: ctx.name,
+    myWalPosition: myWalPosition(ctx),
+    myPriority: myPriority(ctx),
+    peers: peers.filter((peer) => peer.name !== formerLeader),
+    maximumLagBytes: ctx.input.settings.maximumLagOnFailoverBytes,
+  });
+  return verdict.healthy ? healthy(verdict.reason) : unhealthy(verdict.reason);
+}
+
+function runningPrimaryGate(ctx: Context): Gate {
+  const local = ctx.input.local;
+  if (ctx.paused) {
+    const initialize = ctx.cluster.initialize;
+    return initialize === undefined || initialize === '' || initialize === local.systemIdentifier
+      ? healthy('running primary (paused), system ID matches')
+      : unhealthy('paused: system ID does not match initialize');
+  }
+  const timeline = clusterTimeline(ctx.cluster);
+  if (local.timeline !== undefined && local.timeline < timeline) {
+    return unhealthy(`my timeline ${local.timeline} is behind the cluster timeline ${timeline}`);
+  }
+  return healthy('I am the running primary');
+}
+
+/** §8.1: may we race for the lock? Asks for peers' statuses when it needs them. */
+export function assessHealthiest(ctx: Context): Gate {
+  const { settings, nowMs } = ctx.input;
+  const backOff = ctx.memory.prePromoteFailedAtMs;
+  if (backOff !== undefined && nowMs - backOff < settings.ttlSeconds * 1000) return unhealthy('pre_promote failed less than ttl ago');
+  const competitors = raceCompetitors(ctx);
+  const failover = ctx.cluster.failover;
+  const peersNeeded = failover !== undefined || (!isRunningPrimary(ctx) && !ctx.paused && !isNoFailover(ctx));
+  const peers = peersNeeded ? peersOrAsk(ctx, competitors) : [];
+  if (isGate(peers)) return peers;
+  if (ctx.paused && !isNoFailover(ctx) && failover !== undefined && failover.scheduledAt === undefined) {
+    const manual = manualFailoverWithoutLeader(ctx, peers);
+    if (manual !== undefined) return manual;
+  }
+  if (isRunningPrimary(ctx)) return runningPrimaryGate(ctx);
+  if (ctx.paused) return unhealthy('paused: no automatic promotion');
+  if (isNoFailover(ctx)) return unhealthy('tagged nofailover');
+  if (failover !== undefined) {
+    if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
+      return unhealthy('switchover in synchronous mode and I am not a synchronous standby');
+    }
+    return manualFailoverWithoutLeader(ctx, peers) ?? unhealthy('manual failover undecided');
+  }
+  return walComparisonGate(ctx, peers);
+}
+
+function walComparisonGate(ctx: Context, peers: readonly PeerStatus[]): Gate {
+  const { settings, local } = ctx.input;
+  let candidates = peers;
+  const failsafe = ctx.cluster.failsafe;
+  if (settings.failsafeMode && failsafe !== undefined && Object.keys(failsafe).length > 0 && failsafe[ctx.name] === undefined) {
+    return unhealthy('not listed in /failsafe');
+  }
+  const syncActive = syncModeActive(ctx) && syncKeyHasLeader(ctx);
+  if (syncActive) {
+    if (!inSyncKey(ctx, ctx.name)) return unhealthy('not a synchronous standby: not listed in /sync');
+    candidates = candidates.filter((peer) => inSyncKey(ctx, peer.name));
+  }
+  if (settings.checkTimeline && settings.standbyCluster === undefined) {
+    const timeline = clusterTimeline(ctx.cluster);
+    if (local.timeline === undefined) return unhealthy('my timeline is unknown');
+    if (local.timeline < timeline) return unhealthy(`my timeline ${local.timeline} is behind the cluster timeline ${timeline}`);
+  }
+  const claim = ctx.memory.lastLeaderClaim;
+  const claimActive = settings.preferLastLeaderAfterDcsOutage && claim !== undefined && ctx.input.nowMs < claim.untilMs;
+  if (claimActive && claim.name !== ctx.name) {
+    const status = peers.find((peer) => peer.name === claim.name);
+    if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true) {
+      return unhealthy(`the last leader ${claim.name} is healthy and has first claim on the lock after the DCS outage`);
+    }
+  }
+  const verdict = assessTakeover({
+    selfName: ctx.name,
+    myWalPosition: myWalPosition(ctx),
+    myPriority: myPriority(ctx),
+    peers: candidates,
+    leaderLsn: ctx.cluster.lastLsn,
+    maximumLagBytes: settings.maximumLagOnFailoverBytes,
+    ...(syncActive && ctx.cluster.sync?.leader ? { syncLeader: ctx.cluster.sync.leader } : {}),
+    ignorePriorityTie: claimActive && claim?.name === ctx.name,
+  });
+  return verdict.healthy ? healthy(verdict.reason) : unhealthy(verdict.reason);
+}
+
+/** A member that says it is primary in its key (used for messages only). */
+export function publishedPrimary(ctx: Context, name: string): boolean {
+  return isPrimaryRole(findMember(ctx.cluster, name)?.data.role);
+}
