@@ -1,0 +1,71 @@
+/**
+ * What every operation of one managed instance shares: resolved options,
+ * binaries, the OS user, paths, the local connection and the event sink.
+ * Internal; the public face is PostgresCtl.
+ */
+import { basename, dirname, join } from 'node:path';
+import type { PostgresState } from '@pgwarden/core';
+import type { Binaries } from './binaries.js';
+import type { PostgresCtlEvent } from './events.js';
+import type { Parameters } from './files/config-files.js';
+import type { Logger } from './logger.js';
+import { parseListen, type PostgresCtlOptions } from './options.js';
+import type { RunAsUser } from './process/run-as.js';
+import type { ConnectionSettings, ReusedConnection } from './sql/connection.js';
+
+export interface Paths {
+  readonly dataDir: string;
+  readonly configDir: string;
+  readonly configFile: string;
+  readonly hbaFile: string;
+  readonly identFile: string;
+  readonly pgpass: string;
+  readonly logFile: string;
+}
+
+export interface Context {
+  readonly options: PostgresCtlOptions;
+  readonly binaries: Binaries;
+  readonly user: RunAsUser;
+  readonly logger: Logger;
+  readonly paths: Paths;
+  readonly listenHosts: readonly string[];
+  readonly port: number;
+  readonly local: ReusedConnection;
+  /** Parameters the library manages on top of options.parameters (sync names, runtime updates). */
+  readonly managedParameters: Record<string, string | number | boolean>;
+  state: PostgresState;
+  /** Recovery settings last written (undefined = runs as primary). */
+  recovery: Parameters | undefined;
+  emit(event: PostgresCtlEvent): void;
+  localSettings(overrides?: Partial<ConnectionSettings>): ConnectionSettings;
+}
+
+export function resolvePaths(options: PostgresCtlOptions): Paths {
+  const dataDir = options.data_dir.replace(/\/+$/, '');
+  const configDir = (options.config_dir ?? dataDir).replace(/\/+$/, '');
+  const sibling = (suffix: string): string => join(dirname(dataDir), `${basename(dataDir)}.${suffix}`);
+  return {
+    dataDir,
+    configDir,
+    configFile: join(configDir, `${options.config_base_name}.conf`),
+    hbaFile: join(configDir, 'pg_hba.conf'),
+    identFile: join(configDir, 'pg_ident.conf'),
+    // Outside the data directory: pg_basebackup and pg_rewind would copy or delete them otherwise.
+    pgpass: options.pgpass ?? sibling('pgpass'),
+    logFile: options.log_file ?? sibling('postmaster.log'),
+  };
+}
+
+/** The host our own tools and connections use to reach the local server. */
+export function localHost(options: PostgresCtlOptions): string {
+  const socketDirs = String(options.parameters['unix_socket_directories'] ?? '');
+  if (options.use_unix_socket) {
+    const absolute = socketDirs.split(',').map((entry) => entry.trim()).find((entry) => entry.startsWith('/'));
+    if (absolute) return absolute;
+  }
+  const hosts = parseListen(options.listen).hosts;
+  if (hosts.some((host) => ['*', '0.0.0.0', '127.0.0.1', 'localhost'].includes(host))) return '127.0.0.1';
+  if (hosts.includes('::')) return '::1';
+  return hosts[0] ?? '127.0.0.1';
+}

@@ -1,0 +1,147 @@
+/**
+ * observe(): the local state the core decides on, in one call. SQL when the
+ * server accepts connections (one reused connection, retried once), and
+ * pg_control for what survives a stopped server (system id, timeline,
+ * checkpoint, clean-shutdown state).
+ */
+import type { LocalPostgres, ReplicationConnection } from '@pgwarden/core';
+import type { Context } from './context.js';
+import { dataDirectoryState } from './files/data-directory.js';
+import { hasRecoverySignal } from './files/config-files.js';
+import { isRewindable, parseLsn, readControlData, type ControlData } from './files/controldata.js';
+import { parseConninfo } from './files/conninfo.js';
+import { livePostmaster } from './postmaster.js';
+import type { Row } from './sql/connection.js';
+
+const statusQuery = `
+SELECT pg_is_in_recovery() AS in_recovery,
+  CASE WHEN pg_is_in_recovery() THEN NULL
+       ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
+  CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint END AS wal_position,
+  pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint AS replayed,
+  pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::bigint AS received,
+  (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_timeline,
+  to_char(pg_postmaster_start_time() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS start_time,
+  current_setting('server_version_num')::int AS version,
+  current_setting('synchronous_standby_names') AS sync_names,
+  current_setting('primary_slot_name') AS primary_slot_name,
+  (SELECT row_to_json(w) FROM (SELECT status, received_tli, slot_name, sender_host, sender_port, conninfo
+     FROM pg_stat_wal_receiver) w) AS wal_receiver`;
+
+const replicationQuery = `
+SELECT application_name, client_addr::text AS client_addr, state, sync_state, sync_priority,
+  pg_wal_lsn_diff(sent_lsn, '0/0')::bigint AS sent, pg_wal_lsn_diff(write_lsn, '0/0')::bigint AS write,
+  pg_wal_lsn_diff(flush_lsn, '0/0')::bigint AS flush, pg_wal_lsn_diff(replay_lsn, '0/0')::bigint AS replay,
+  (extract(epoch FROM replay_lag) * 1000)::bigint AS replay_lag_ms
+FROM pg_stat_replication ORDER BY application_name`;
+
+/** Parameters changed in the files that wait for a restart, old (running) and new (file) values. */
+export const pendingRestartQuery = `
+SELECT s.name, s.setting || coalesce(s.unit, '') AS old_value,
+  coalesce((SELECT f.setting FROM pg_file_settings f WHERE f.name = s.name AND f.error IS NULL
+            ORDER BY f.seqno DESC LIMIT 1), '') AS new_value
+FROM pg_settings s WHERE s.pending_restart`;
+
+const toNumber = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
+
+function replicationRow(row: Row, primaryPosition: number | undefined): ReplicationConnection {
+  const replay = toNumber(row['replay']);
+  const lagMs = toNumber(row['replay_lag_ms']);
+  return {
+    applicationName: String(row['application_name'] ?? ''),
+    ...(row['client_addr'] ? { clientAddress: String(row['client_addr']) } : {}),
+    state: String(row['state'] ?? ''),
+    syncState: String(row['sync_state'] ?? ''),
+    syncPriority: Number(row['sync_priority'] ?? 0),
+    ...(toNumber(row['sent']) !== undefined ? { sentLsn: toNumber(row['sent']) } : {}),
+    ...(toNumber(row['write']) !== undefined ? { writeLsn: toNumber(row['write']) } : {}),
+    ...(toNumber(row['flush']) !== undefined ? { flushLsn: toNumber(row['flush']) } : {}),
+    ...(replay !== undefined ? { replayLsn: replay } : {}),
+    ...(replay !== undefined && primaryPosition !== undefined ? { lagBytes: Math.max(0, primaryPosition - replay) } : {}),
+    ...(lagMs !== undefined ? { replayLagMs: lagMs } : {}),
+  };
+}
+
+async function queryTwice<T extends Row>(context: Context, text: string): Promise<T[]> {
+  try {
+    return await context.local.query<T>(text);
+  } catch {
+    return context.local.query<T>(text);
+  }
+}
+
+function fromControlData(control: ControlData | undefined): Partial<LocalPostgres> {
+  if (!control) return {};
+  const state = control['Database cluster state'];
+  const inRecovery = state === 'shut down in recovery' || state === 'in archive recovery';
+  const minRecoveryTimeline = Number(control["Min recovery ending loc's timeline"] ?? 0);
+  const timeline = inRecovery && minRecoveryTimeline > 0 ? minRecoveryTimeline : Number(control["Latest checkpoint's TimeLineID"] ?? 0);
+  const checkpointLsn = parseLsn(control['Latest checkpoint location']);
+  return {
+    ...(control['Database system identifier'] ? { systemIdentifier: control['Database system identifier'] } : {}),
+    ...(state ? { controlState: state } : {}),
+    ...(timeline > 0 ? { timeline } : {}),
+    ...(checkpointLsn !== undefined ? { checkpointLsn } : {}),
+    rewindable: isRewindable(control),
+  };
+}
+
+export async function observe(context: Context): Promise<LocalPostgres> {
+  const { dataDir } = context.paths;
+  const dataDirectory = dataDirectoryState(dataDir);
+  const postmaster = dataDirectory === 'valid' ? livePostmaster(dataDir) : undefined;
+  const control = dataDirectory === 'valid' ? await readControlData(context.binaries.pg_controldata, dataDir, context.user) : undefined;
+  const base: LocalPostgres = {
+    dataDirectory,
+    running: postmaster !== undefined,
+    accepting: false,
+    inRecovery: dataDirectory === 'valid' && hasRecoverySignal(dataDir),
+    hasRecoveryConfig: dataDirectory === 'valid' && hasRecoverySignal(dataDir),
+    replication: [],
+    pendingRestart: {},
+    state: context.state,
+    ...fromControlData(control),
+  };
+  if (!postmaster) return base;
+  let status: Row | undefined;
+  try {
+    status = (await queryTwice(context, statusQuery))[0];
+  } catch (error) {
+    context.logger.debug({ error: (error as Error).message }, 'status query failed');
+  }
+  if (!status) return base;
+  return { ...base, ...(await runningState(context, status)) };
+}
+
+async function runningState(context: Context, status: Row): Promise<Partial<LocalPostgres>> {
+  const inRecovery = status['in_recovery'] === true;
+  const received = toNumber(status['received']);
+  const replayed = toNumber(status['replayed']);
+  const receiver = status['wal_receiver'] as Row | null;
+  const walPosition = inRecovery ? Math.max(received ?? 0, replayed ?? 0) : toNumber(status['wal_position']);
+  const timeline = inRecovery
+    ? (toNumber(receiver?.['received_tli']) ?? toNumber(status['checkpoint_timeline']))
+    : toNumber(status['timeline']);
+  const replicationRows = inRecovery ? [] : await queryTwice(context, replicationQuery);
+  const pendingRows = await queryTwice(context, pendingRestartQuery);
+  const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
+  for (const row of pendingRows) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
+  const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
+  const followingHost = receiver?.['sender_host'] ? `${String(receiver['sender_host'])}:${String(receiver['sender_port'])}` : conninfo?.['host'];
+  return {
+    accepting: true,
+    inRecovery,
+    ...(timeline !== undefined ? { timeline } : {}),
+    ...(walPosition !== undefined ? { walPosition } : {}),
+    ...(received !== undefined ? { receivedLsn: received } : {}),
+    ...(replayed !== undefined ? { replayedLsn: replayed } : {}),
+    ...(inRecovery ? { replicationState: receiver?.['status'] === 'streaming' ? 'streaming' : 'in archive recovery' } : {}),
+    ...(followingHost ? { followingHost } : {}),
+    ...(status['primary_slot_name'] ? { primarySlotName: String(status['primary_slot_name']) } : {}),
+    replication: replicationRows.map((row) => replicationRow(row, walPosition)),
+    synchronousStandbyNames: String(status['sync_names'] ?? ''),
+    pendingRestart,
+    ...(status['version'] ? { serverVersion: Number(status['version']) } : {}),
+    ...(status['start_time'] ? { postmasterStartTime: String(status['start_time']) } : {}),
+  };
+}

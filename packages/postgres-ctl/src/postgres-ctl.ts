@@ -1,0 +1,380 @@
+/**
+ * PostgresCtl: one managed PostgreSQL instance. Every operation returns a
+ * typed outcome or throws a PgwardenError with a specific `code`; events
+ * (postmaster exit, base backup progress, state) go to subscribers.
+ */
+import { EventEmitter } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { PgwardenError, type FollowTarget, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
+import { resolveBinaries } from './binaries.js';
+import { localHost, resolvePaths, type Context } from './context.js';
+import { recoveryParameters, writeConfiguration, writePasswordFile } from './config-writer.js';
+import type { PostgresCtlEvent } from './events.js';
+import { assertOwnedBy, dataDirectoryState, removeDataDirectory } from './files/data-directory.js';
+import { hasRecoverySignal } from './files/config-files.js';
+import { checkpointBeforeStop, launchPostmaster, signalAndWait, waitUntilReady, type StopOutcome } from './lifecycle.js';
+import { silentLogger, type Logger } from './logger.js';
+import { observe } from './observe.js';
+import { parseListen, postgresCtlOptionsSchema, type PostgresCtlOptions, type PostgresCtlOptionsInput } from './options.js';
+import { livePostmaster, PostmasterWatch } from './postmaster.js';
+import { resolveRunAsUser } from './process/run-as.js';
+import { ReusedConnection, withClient, type ConnectionSettings } from './sql/connection.js';
+import { assertBootstrapTarget, createManagedRoles, runCustomBootstrap, runInitdb } from './bootstrap.js';
+import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
+import { rewind, checkRewindNeeded, type RewindCheck, type RewindOutcome } from './rewind.js';
+import { runCrashRecovery } from './crash-recovery.js';
+import { syncReplicationSlots, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
+
+export interface StartOptions {
+  /** Follow this node as a standby; omit to start as a primary (unless `asStandby`). */
+  readonly follow?: FollowTarget;
+  /** Start in recovery even without a node to follow (archive recovery only). */
+  readonly asStandby?: boolean;
+  /** Default: pg_ctl_timeout. */
+  readonly timeoutSeconds?: number;
+}
+export type StartOutcome = 'started' | 'already-running' | 'still-starting';
+
+export interface StopOptions {
+  readonly mode?: StopMode;
+  readonly timeoutSeconds?: number;
+  /** CHECKPOINT first (default true for smart/fast). */
+  readonly checkpoint?: boolean;
+}
+
+export type FollowOutcome = 'reloaded' | 'restarted' | 'started' | 'unchanged';
+
+export interface PromoteOutcome {
+  readonly promoted: boolean;
+  readonly timeline?: number;
+}
+
+export class PostgresCtl {
+  private readonly emitter = new EventEmitter();
+  private readonly context: Context;
+  private watch: PostmasterWatch | undefined;
+  private ownChild: ChildProcess | undefined;
+  private stopping = false;
+  /** Whom we follow, kept so a restart or reload keeps following it. */
+  private followTarget: FollowTarget | undefined;
+
+  private constructor(options: PostgresCtlOptions, logger: Logger) {
+    const { hosts, port } = parseListen(options.listen);
+    const user = resolveRunAsUser(options.run_as);
+    const context: Context = {
+      options,
+      binaries: resolveBinaries(options.bin_dir, options.bin_name),
+      user,
+      logger,
+      paths: resolvePaths(options),
+      listenHosts: hosts,
+      port,
+      local: undefined as unknown as ReusedConnection,
+      managedParameters: {},
+      state: 'stopped',
+      recovery: undefined,
+      emit: (event) => this.emitter.emit('event', event),
+      localSettings: (overrides = {}) => this.localSettings(overrides),
+    };
+    (context as { local: ReusedConnection }).local = new ReusedConnection(() => this.localSettings({ applicationName: 'pgwarden heartbeat' }), logger);
+    this.context = context;
+  }
+
+  /** Validate options (zod), the binaries and the run-as user; throws PgwardenError on bad input. */
+  static create(input: PostgresCtlOptionsInput, dependencies: { logger?: Logger } = {}): PostgresCtl {
+    const parsed = postgresCtlOptionsSchema.safeParse(input);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `postgresql.${issue.path.join('.')}: ${issue.message}`).join('; ');
+      throw new PgwardenError('pg-options-invalid', `invalid postgresql options: ${issues}`);
+    }
+    return new PostgresCtl(parsed.data, dependencies.logger ?? silentLogger);
+  }
+
+  get options(): PostgresCtlOptions {
+    return this.context.options;
+  }
+  get state(): PostgresState {
+    return this.context.state;
+  }
+  get dataDir(): string {
+    return this.context.paths.dataDir;
+  }
+  get logFile(): string {
+    return this.context.paths.logFile;
+  }
+
+  /** Subscribe to events; returns the unsubscribe function. */
+  on(listener: (event: PostgresCtlEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  /** Connection settings of the local superuser (for callers that need their own `pg` client). */
+  localSettings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
+    const { options } = this.context;
+    const superuser = options.authentication.superuser;
+    return {
+      host: localHost(options),
+      port: this.context.port,
+      user: superuser.username,
+      ...(superuser.password !== undefined ? { password: superuser.password } : {}),
+      database: options.database,
+      connectTimeoutSeconds: options.connect_timeout_seconds,
+      statementTimeoutMs: options.statement_timeout_ms,
+      applicationName: 'pgwarden',
+      ...overrides,
+    };
+  }
+
+  async observe(): Promise<LocalPostgres> {
+    this.adoptIfRunning();
+    return observe(this.context);
+  }
+
+  /** Run a query on the reused local connection (short statement timeout). */
+  query<T extends Record<string, unknown>>(text: string, values: readonly unknown[] = []): Promise<T[]> {
+    return this.context.local.query<T>(text, values);
+  }
+
+  async bootstrap(): Promise<{ readonly method: string }> {
+    const method = this.context.options.bootstrap.method;
+    assertBootstrapTarget(this.context);
+    this.setState(method === 'initdb' ? 'initializing new cluster' : 'running custom bootstrap script');
+    try {
+      writePasswordFile(this.context);
+      if (method === 'initdb') await runInitdb(this.context);
+      else await runCustomBootstrap(this.context, method);
+      const outcome = await this.start({ timeoutSeconds: this.context.options.pg_ctl_timeout });
+      if (outcome === 'still-starting') await this.waitForPrimary(this.context.options.pg_ctl_timeout * 1000);
+      await createManagedRoles(this.context);
+      this.context.logger.info({ method, dataDir: this.dataDir }, 'bootstrap finished');
+      return { method };
+    } catch (error) {
+      this.setState(method === 'initdb' ? 'initdb failed' : 'custom bootstrap failed');
+      await this.stop({ mode: 'immediate', checkpoint: false }).catch(() => undefined);
+      removeDataDirectory(this.dataDir, { rename: true });
+      if (error instanceof PgwardenError) throw error;
+      throw new PgwardenError('pg-bootstrap-failed', `bootstrap failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async createReplica(source: FollowTarget | undefined): Promise<CreateReplicaOutcome> {
+    if (livePostmaster(this.dataDir)) throw new PgwardenError('pg-running', 'cannot create a replica while PostgreSQL runs in the data directory');
+    this.setState('creating replica');
+    try {
+      const outcome = await createReplica(this.context, source);
+      this.setState('stopped');
+      return outcome;
+    } catch (error) {
+      this.setState('stopped');
+      throw error;
+    }
+  }
+
+  async start(options: StartOptions = {}): Promise<StartOutcome> {
+    if (this.adoptIfRunning()) return 'already-running';
+    const state = dataDirectoryState(this.dataDir);
+    if (state !== 'valid') throw new PgwardenError('pg-data-dir-invalid', `cannot start: data directory ${this.dataDir} is ${state}`);
+    assertOwnedBy(this.dataDir, this.context.user);
+    const standby = options.follow !== undefined || options.asStandby === true;
+    this.followTarget = standby ? (options.follow ?? this.followTarget) : undefined;
+    writePasswordFile(this.context, options.follow ? [options.follow] : []);
+    writeConfiguration(this.context, standby ? recoveryParameters(this.context, this.followTarget) : undefined);
+    this.setState('starting');
+    await this.context.local.close();
+    const spawned = await launchPostmaster(this.context, standby);
+    this.attach(spawned.pid, spawned.child, false);
+    try {
+      const ready = await waitUntilReady(this.context, spawned, (options.timeoutSeconds ?? this.context.options.pg_ctl_timeout) * 1000);
+      if (!ready) return 'still-starting';
+    } catch (error) {
+      this.setState('start failed');
+      throw error;
+    }
+    this.setState('running');
+    this.context.logger.info({ pid: spawned.pid, standby }, 'postgres started');
+    return 'started';
+  }
+
+  async stop(options: StopOptions = {}): Promise<StopOutcome> {
+    const mode = options.mode ?? 'fast';
+    const timeoutMs = (options.timeoutSeconds ?? this.context.options.pg_ctl_timeout) * 1000;
+    if (!livePostmaster(this.dataDir)) {
+      this.setState('stopped');
+      return 'not-running';
+    }
+    this.setState('stopping');
+    this.stopping = true;
+    try {
+      if (mode !== 'immediate' && options.checkpoint !== false) await checkpointBeforeStop(this.context, timeoutMs);
+      await this.context.local.close();
+      const outcome = await signalAndWait(this.context, mode, timeoutMs);
+      this.setState('stopped');
+      return outcome;
+    } catch (error) {
+      this.setState('stop failed');
+      throw new PgwardenError('pg-stop-failed', `stop failed: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  async restart(options: StartOptions & { readonly mode?: StopMode } = {}): Promise<StartOutcome> {
+    const follow = options.follow ?? this.currentFollowTarget();
+    await this.stop({ mode: options.mode ?? 'fast' });
+    return this.start({ ...options, ...(follow ? { follow } : {}), asStandby: options.asStandby ?? hasRecoverySignal(this.dataDir) });
+  }
+
+  /** Rewrite the configuration and SIGHUP the postmaster (what `pg_ctl reload` does). */
+  async reload(): Promise<void> {
+    const postmaster = livePostmaster(this.dataDir);
+    writeConfiguration(this.context, hasRecoverySignal(this.dataDir) ? recoveryParameters(this.context, this.followTarget) : undefined);
+    if (postmaster) process.kill(postmaster.pid, 'SIGHUP');
+  }
+
+  /**
+   * Change parameters at runtime: written and reloaded; those that need a
+   * restart are returned (pg_settings.pending_restart), never applied silently.
+   */
+  async setParameters(parameters: Readonly<Record<string, string | number | boolean | null>>): Promise<Record<string, { old_value: string; new_value: string }>> {
+    for (const [name, value] of Object.entries(parameters)) {
+      if (value === null) delete this.context.managedParameters[name];
+      else this.context.managedParameters[name] = value;
+    }
+    await this.reload();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return (await this.observe()).pendingRestart;
+  }
+
+  /** Set synchronous_standby_names (see renderSynchronousStandbyNames) and reload. */
+  async setSynchronousStandbyNames(value: string): Promise<void> {
+    if (value === '') delete this.context.managedParameters['synchronous_standby_names'];
+    else this.context.managedParameters['synchronous_standby_names'] = value;
+    await this.reload();
+  }
+
+  async promote(options: { readonly timeoutSeconds?: number } = {}): Promise<PromoteOutcome> {
+    const timeoutSeconds = options.timeoutSeconds ?? this.context.options.pg_ctl_timeout;
+    const rows = await withClient(this.localSettings({ statementTimeoutMs: (timeoutSeconds + 5) * 1000 }), (client) =>
+      client.query<{ promoted: boolean }>('SELECT pg_catalog.pg_promote(true, $1) AS promoted', [timeoutSeconds]),
+    ).catch((error: unknown) => {
+      throw new PgwardenError('pg-promote-failed', `promote failed: ${(error as Error).message}`, { cause: error });
+    });
+    if (rows.rows[0]?.promoted !== true) throw new PgwardenError('pg-promote-failed', `promotion did not finish within ${timeoutSeconds} s`);
+    this.followTarget = undefined;
+    writeConfiguration(this.context, undefined);
+    const local = await this.observe();
+    return { promoted: true, ...(local.timeline !== undefined ? { timeline: local.timeline } : {}) };
+  }
+
+  /** Demote: checkpoint, clean (fast) or immediate shutdown, then start as a standby of `follow`. */
+  async demote(options: { readonly follow?: FollowTarget; readonly mode?: 'graceful' | 'immediate' | 'offline' } = {}): Promise<StartOutcome | StopOutcome> {
+    const immediate = options.mode === 'immediate';
+    const stopped = await this.stop({ mode: immediate ? 'immediate' : 'fast', checkpoint: !immediate });
+    if (options.mode === 'offline') return stopped;
+    return this.start({ asStandby: true, ...(options.follow ? { follow: options.follow } : {}) });
+  }
+
+  /** Point a standby at another node: reload where PostgreSQL allows (v13+), else restart. */
+  async follow(target: FollowTarget | undefined): Promise<FollowOutcome> {
+    const postmaster = livePostmaster(this.dataDir);
+    writePasswordFile(this.context, target ? [target] : []);
+    if (!postmaster) {
+      await this.start({ asStandby: true, ...(target ? { follow: target } : {}) });
+      return 'started';
+    }
+    const wasStandby = hasRecoverySignal(this.dataDir);
+    const recovery = recoveryParameters(this.context, target);
+    if (wasStandby && JSON.stringify(recovery) === JSON.stringify(this.context.recovery)) return 'unchanged';
+    const version = (await this.observe()).serverVersion ?? 0;
+    if (!wasStandby || version < 130000) {
+      await this.stop({ mode: 'fast' });
+      await this.start({ asStandby: true, ...(target ? { follow: target } : {}) });
+      return 'restarted';
+    }
+    this.followTarget = target;
+    writeConfiguration(this.context, recovery);
+    process.kill(postmaster.pid, 'SIGHUP');
+    return 'reloaded';
+  }
+
+  checkRewind(source: FollowTarget): Promise<RewindCheck> {
+    return checkRewindNeeded(this.context, source);
+  }
+
+  async rewind(source: FollowTarget): Promise<RewindOutcome> {
+    if (livePostmaster(this.dataDir)) await this.stop({ mode: 'fast', checkpoint: false });
+    return rewind(this.context, source);
+  }
+
+  /** Single-user crash recovery so pg_control says `shut down` (needed before pg_rewind). */
+  crashRecovery(): Promise<void> {
+    return runCrashRecovery(this.context);
+  }
+
+  async checkpoint(): Promise<void> {
+    await withClient(this.localSettings({ statementTimeoutMs: this.context.options.pg_ctl_timeout * 1000 }), (client) => client.query('CHECKPOINT'));
+  }
+
+  syncReplicationSlots(desired: DesiredSlots): Promise<SlotSyncOutcome> {
+    return syncReplicationSlots(this.context, desired);
+  }
+
+  async removeDataDirectory(options: { readonly rename?: boolean } = {}): Promise<void> {
+    if (livePostmaster(this.dataDir)) throw new PgwardenError('pg-running', 'refusing to remove the data directory of a running PostgreSQL');
+    removeDataDirectory(this.dataDir, options);
+  }
+
+  /** Close the local connection and the watch; PostgreSQL keeps running. */
+  async close(): Promise<void> {
+    this.watch?.stop();
+    this.watch = undefined;
+    await this.context.local.close();
+  }
+
+  private currentFollowTarget(): FollowTarget | undefined {
+    return this.followTarget;
+  }
+
+  private async waitForPrimary(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const local = await this.observe();
+      if (local.accepting && !local.inRecovery) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new PgwardenError('pg-start-timeout', `PostgreSQL did not become a primary within ${timeoutMs / 1000} s`);
+  }
+
+  /** Watch a postmaster we did not start (agent restart); true when one runs. */
+  private adoptIfRunning(): boolean {
+    const postmaster = livePostmaster(this.dataDir);
+    if (!postmaster) return false;
+    if (this.watch?.pid !== postmaster.pid) this.attach(postmaster.pid, undefined, true);
+    if (this.context.state === 'stopped' || this.context.state === 'crashed') this.setState('running');
+    return true;
+  }
+
+  private attach(pid: number, child: ChildProcess | undefined, adopted: boolean): void {
+    this.watch?.stop();
+    this.ownChild = child;
+    this.watch = new PostmasterWatch(
+      pid,
+      (exit) => {
+        const expected = this.stopping;
+        if (!expected && this.context.state === 'running') this.setState('crashed');
+        this.context.logger[expected ? 'info' : 'warn']({ ...exit, expected }, 'postmaster exited');
+        void this.context.local.close();
+        this.context.emit({ type: 'postmaster-exit', ...exit, expected });
+      },
+      { dataDir: this.dataDir, ...(child ? { child } : {}) },
+    );
+    this.context.emit({ type: 'postmaster-start', pid, adopted });
+  }
+
+  private setState(state: PostgresState): void {
+    if (this.context.state === state) return;
+    this.context.state = state;
+    this.context.emit({ type: 'state', state });
+  }
+}

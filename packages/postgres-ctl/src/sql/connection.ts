@@ -1,0 +1,107 @@
+/**
+ * The one reused local connection (Patroni's heartbeat connection): short
+ * connect and statement timeouts so a hung server cannot stall the HA cycle,
+ * and a failed query drops the connection so the next call reconnects.
+ */
+import pg from 'pg';
+import { PgwardenError } from '@pgwarden/core';
+import type { Logger } from '../logger.js';
+
+export interface ConnectionSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password?: string;
+  readonly database: string;
+  readonly connectTimeoutSeconds: number;
+  readonly statementTimeoutMs: number;
+  readonly applicationName: string;
+  /** Extra libpq-ish options (ssl) are not needed on the local socket/loopback. */
+}
+
+export type Row = Record<string, unknown>;
+
+export class ReusedConnection {
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+
+  constructor(
+    private readonly settings: () => ConnectionSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async query<T extends Row = Row>(text: string, values: readonly unknown[] = []): Promise<T[]> {
+    const client = await this.connect();
+    try {
+      const result = await client.query<T>(text, values as unknown[]);
+      return result.rows;
+    } catch (error) {
+      // A broken connection must not be reused; a plain SQL error keeps it.
+      if (!(error instanceof Error) || !('code' in error) || typeof (error as { code?: unknown }).code !== 'string' || /^(57P0|08)/.test(String((error as { code?: unknown }).code))) {
+        await this.close();
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.connecting = undefined;
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.openClient().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async openClient(): Promise<pg.Client> {
+    const client = openClient(this.settings());
+    client.on('error', (error) => {
+      this.logger.debug({ error: error.message }, 'local connection lost');
+      if (this.client === client) this.client = undefined;
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    return client;
+  }
+}
+
+export function openClient(settings: ConnectionSettings): pg.Client {
+  return new pg.Client({
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    database: settings.database,
+    connectionTimeoutMillis: settings.connectTimeoutSeconds * 1000,
+    statement_timeout: settings.statementTimeoutMs,
+    query_timeout: settings.statementTimeoutMs + 1000,
+    application_name: settings.applicationName,
+  });
+}
+
+/** Run `fn` on a fresh connection (remote checks, long statements) and always close it. */
+export async function withClient<T>(settings: ConnectionSettings, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = openClient(settings);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function sqlError(code: string, what: string, error: unknown): PgwardenError {
+  return new PgwardenError(code, `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
