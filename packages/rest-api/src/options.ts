@@ -1,0 +1,63 @@
+/**
+ * Options of the REST API: Patroni's `restapi` section (same keys and
+ * defaults, validated by zod), plus what the agent injects (logger, clock,
+ * timings for tests).
+ */
+import { z } from 'zod';
+
+export const restApiConfigSchema = z
+  .object({
+    /** `host:port`; empty host or `*` listens on all interfaces. */
+    listen: z.string().min(1),
+    /** Advertised `host:port` in `api_url`; default: `listen`. */
+    connect_address: z.string().optional(),
+    authentication: z.object({ username: z.string(), password: z.string() }).strict().optional(),
+    certfile: z.string().optional(),
+    keyfile: z.string().optional(),
+    keyfile_password: z.string().optional(),
+    cafile: z.string().optional(),
+    ciphers: z.string().optional(),
+    verify_client: z
+      .string()
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(['none', 'optional', 'required']))
+      .optional(),
+    allowlist: z.array(z.string()).optional(),
+    allowlist_include_members: z.boolean().optional(),
+    http_extra_headers: z.record(z.string()).optional(),
+    https_extra_headers: z.record(z.string()).optional(),
+    request_queue_size: z.number().int().min(0).max(4096).optional(),
+  })
+  .passthrough();
+
+/** Patroni's `restapi` section as it appears in the YAML file. */
+export type RestApiConfig = z.input<typeof restApiConfigSchema>;
+
+/** Structured logger (pino-compatible call shape): fields first, message second. */
+export interface RestApiLogger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface RestApiOptions {
+  readonly config: RestApiConfig;
+  readonly controller: import('./controller.js').MemberController;
+  readonly logger?: RestApiLogger;
+  /** Epoch milliseconds; default `Date.now`. */
+  readonly now?: () => number;
+  /** Largest accepted request body; larger ones get 413. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Switchover/failover result polling (spec §7.1 step 9): default 1000 ms. */
+  readonly switchoverPollIntervalMs?: number;
+  /** Default `2 * max(10, loop_wait)` seconds, from the snapshot. */
+  readonly switchoverTimeoutMs?: number;
+}
+
+export const silentLogger: RestApiLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
