@@ -1,2 +1,31 @@
-// Patroni-compatible configuration: schemas, defaults, validation, env mapping, dynamic/local merge.
-export {};
+/**
+ * Patroni-compatible configuration: schemas, defaults, validation with
+ * positions, `PATRONI_*` environment mapping, dynamic/local merge, timing
+ * adjustment, HA settings and PostgreSQL parameters. Pure: file reading is the
+ * caller's job (see @pgwarden/daemon `loadConfigFile`).
+ */
+export { loadConfig } from './load-config.js';
+export type { ConfigSourceText, LoadConfigOptions, LoadConfigResult } from './load-config.js';
+export { formatConfigIssue } from './issues.js';
+export type { ConfigIssue, ConfigIssueSource } from './issues.js';
+export { readEnvironmentConfig } from './environment.js';
+export type { Environment, EnvironmentConfig } from './environment.js';
+export { configSchema } from './schema.js';
+export type { PatroniConfig, BootstrapConfig } from './schema.js';
+export { dynamicConfigSchema } from './schema-dynamic.js';
+export type { DynamicConfig, StandbyClusterConfig, PermanentSlot } from './schema-dynamic.js';
+export type { PostgresqlConfig, UserCredentials, CustomMethodConfig } from './schema-postgresql.js';
+export type { LogConfig, RestapiConfig, CtlConfig, Etcd3Config, ConsulConfig, WatchdogConfig, TagsConfig } from './schema-sections.js';
+export { mergeConfig } from './merge.js';
+export { adjustTimeouts, timeoutsKeepRule, TIMEOUT_DEFAULTS, TIMEOUT_MINIMUMS } from './timeouts.js';
+export type { Timeouts, AdjustedTimeouts } from './timeouts.js';
+export { parseDynamicConfig, resolveDynamicConfig } from './dynamic-config.js';
+export type { DynamicConfigCandidates, ParsedDynamicConfig, ResolvedDynamicConfig } from './dynamic-config.js';
+export { buildEffectiveConfig, isStandbyClusterActive } from './effective-config.js';
+export type { EffectiveConfig, EffectivePostgresqlConfig, EffectiveConfigResult } from './effective-config.js';
+export { toHaSettings, DYNAMIC_DEFAULTS } from './ha-settings.js';
+export { COMMAND_LINE_PARAMETERS, CLUSTER_WIDE_PARAMETERS, formatParameterValue } from './postgres-parameters.js';
+export type { ParameterValue } from './postgres-parameters.js';
+export { buildPostgresParameters } from './postgres-parameter-set.js';
+export type { PostgresParameterSet } from './postgres-parameter-set.js';
+export { parseBoolean, parseInteger } from './value-parsers.js';

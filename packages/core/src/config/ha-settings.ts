@@ -1,0 +1,71 @@
+/**
+ * `HaSettings` for decide(): the dynamic values Patroni's global config reads
+ * (with its defaults and 3.x aliases), the adjusted timings, and the local
+ * switches that change HA behaviour.
+ */
+import type { HaSettings } from '../model/decide-types.js';
+import { isStandbyClusterActive, type EffectiveConfig } from './effective-config.js';
+import { isConfigMap } from './merge.js';
+import { parseBoolean } from './value-parsers.js';
+
+export const DYNAMIC_DEFAULTS = {
+  maximum_lag_on_failover: 1_048_576,
+  maximum_lag_on_syncnode: -1,
+  max_timelines_history: 0,
+  primary_start_timeout: 300,
+  primary_stop_timeout: 0,
+  synchronous_node_count: 1,
+} as const;
+
+function replicaMethodWithoutLeader(postgresql: EffectiveConfig['postgresql']): boolean {
+  const methods = postgresql.create_replica_methods ?? postgresql.create_replica_method ?? ['basebackup'];
+  return methods.some((method) => {
+    if (method === 'basebackup') return false;
+    const section = (postgresql as Record<string, unknown>)[method];
+    if (!isConfigMap(section)) return false;
+    return parseBoolean(section['no_leader']) === true || parseBoolean(section['no_master']) === true;
+  });
+}
+
+function standbyClusterSettings(config: EffectiveConfig): HaSettings['standbyCluster'] {
+  const standby = config.standby_cluster;
+  if (!standby || !isStandbyClusterActive(standby)) return undefined;
+  return {
+    ...(standby.host ? { host: standby.host } : {}),
+    ...(standby.port !== undefined ? { port: standby.port } : {}),
+    ...(standby.primary_slot_name ? { primarySlotName: standby.primary_slot_name } : {}),
+    ...(standby.restore_command ? { restoreCommand: standby.restore_command } : {}),
+    ...(standby.archive_cleanup_command ? { archiveCleanupCommand: standby.archive_cleanup_command } : {}),
+    ...(standby.recovery_min_apply_delay !== undefined ? { recoveryMinApplyDelay: String(standby.recovery_min_apply_delay) } : {}),
+  };
+}
+
+/** The HA settings of one cycle, from the effective configuration. */
+export function toHaSettings(config: EffectiveConfig): HaSettings {
+  const dynamic = config.dynamic;
+  const standbyCluster = standbyClusterSettings(config);
+  // Synchronous replication is meaningless for a standby cluster's leader (Patroni ignores it there).
+  const synchronousMode = standbyCluster ? false : (dynamic.synchronous_mode ?? false);
+  return {
+    ttlSeconds: config.ttl,
+    loopWaitSeconds: config.loop_wait,
+    retryTimeoutSeconds: config.retry_timeout,
+    maximumLagOnFailoverBytes: dynamic.maximum_lag_on_failover ?? DYNAMIC_DEFAULTS.maximum_lag_on_failover,
+    primaryStartTimeoutSeconds: dynamic.primary_start_timeout ?? dynamic.master_start_timeout ?? DYNAMIC_DEFAULTS.primary_start_timeout,
+    primaryStopTimeoutSeconds: dynamic.primary_stop_timeout ?? dynamic.master_stop_timeout ?? DYNAMIC_DEFAULTS.primary_stop_timeout,
+    synchronousMode,
+    synchronousModeStrict: dynamic.synchronous_mode_strict ?? false,
+    synchronousNodeCount: Math.max(1, dynamic.synchronous_node_count ?? DYNAMIC_DEFAULTS.synchronous_node_count),
+    failsafeMode: dynamic.failsafe_mode ?? false,
+    checkTimeline: dynamic.check_timeline ?? false,
+    paused: dynamic.pause ?? false,
+    usePgRewind: config.postgresql.use_pg_rewind ?? false,
+    removeDataDirectoryOnRewindFailure: config.postgresql.remove_data_directory_on_rewind_failure ?? false,
+    removeDataDirectoryOnDivergedTimelines: config.postgresql.remove_data_directory_on_diverged_timelines ?? false,
+    ...(standbyCluster ? { standbyCluster } : {}),
+    canBootstrap: config.bootstrap !== undefined,
+    replicaMethodWithoutLeader: replicaMethodWithoutLeader(config.postgresql),
+    watchdogMode: config.watchdog.mode,
+    preferLastLeaderAfterDcsOutage: dynamic.pgwarden?.prefer_last_leader_after_dcs_outage ?? false,
+  };
+}

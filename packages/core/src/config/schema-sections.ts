@@ -1,0 +1,154 @@
+/**
+ * Schemas of the local-only sections: log, restapi, ctl, etcd3, consul,
+ * watchdog, tags, citus. Unknown keys pass through (Patroni ignores them), so
+ * a configuration written for a newer Patroni still loads.
+ */
+import { z } from 'zod';
+import { booleanField, hostPortField, integerField, stringField, stringListField } from './fields.js';
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'FATAL', 'CRITICAL'] as const;
+
+export const logSchema = z
+  .object({
+    type: z.enum(['plain', 'json']).default('plain'),
+    level: z.enum(LOG_LEVELS).default('INFO'),
+    traceback_level: z.enum(['DEBUG', 'ERROR']).default('ERROR'),
+    format: z
+      .union([stringField(), z.array(z.union([stringField(), z.record(stringField())]))])
+      .default('%(asctime)s %(levelname)s: %(message)s'),
+    dateformat: stringField().optional(),
+    static_fields: z.record(z.unknown()).optional(),
+    max_queue_size: integerField({ min: 1 }).default(1000),
+    dir: stringField().optional(),
+    mode: integerField({ min: 0, max: 0o777 }).optional(),
+    file_num: integerField({ min: 1 }).default(4),
+    file_size: integerField({ min: 1, baseUnit: 'B' }).default(25_000_000),
+    loggers: z.record(z.enum(LOG_LEVELS)).optional(),
+  })
+  .passthrough();
+
+const basicAuthSchema = z.object({ username: stringField(), password: stringField() }).passthrough();
+
+export const restapiSchema = z
+  .object({
+    listen: hostPortField(),
+    connect_address: hostPortField({ advertised: true }),
+    proxy_address: stringField().optional(),
+    authentication: basicAuthSchema.optional(),
+    certfile: stringField().optional(),
+    keyfile: stringField().optional(),
+    keyfile_password: stringField().optional(),
+    cafile: stringField().optional(),
+    ciphers: stringField().optional(),
+    verify_client: z.enum(['none', 'optional', 'required']).default('none'),
+    allowlist: stringListField().optional(),
+    allowlist_include_members: booleanField().default(false),
+    http_extra_headers: z.record(stringField()).optional(),
+    https_extra_headers: z.record(stringField()).optional(),
+    request_queue_size: integerField({ min: 0, max: 4096 }).default(5),
+  })
+  .passthrough();
+
+export const ctlSchema = z
+  .object({
+    insecure: booleanField().default(false),
+    cacert: stringField().optional(),
+    certfile: stringField().optional(),
+    keyfile: stringField().optional(),
+    keyfile_password: stringField().optional(),
+    authentication: basicAuthSchema.optional(),
+  })
+  .passthrough();
+
+/** etcd v3: one of host, hosts, url, proxy or srv locates the cluster (checked in the root schema). */
+export const etcd3Schema = z
+  .object({
+    host: stringField().optional(),
+    hosts: z.union([stringField(), stringListField()]).optional(),
+    url: stringField().optional(),
+    proxy: stringField().optional(),
+    srv: stringField().optional(),
+    srv_suffix: stringField().optional(),
+    protocol: z.enum(['http', 'https']).default('http'),
+    username: stringField().optional(),
+    password: stringField().optional(),
+    cacert: stringField().optional(),
+    cert: stringField().optional(),
+    key: stringField().optional(),
+    use_proxies: booleanField().default(false),
+  })
+  .passthrough();
+
+export const consulSchema = z
+  .object({
+    host: stringField().default('127.0.0.1:8500'),
+    url: stringField().optional(),
+    port: integerField({ min: 1, max: 65535 }).optional(),
+    scheme: z.enum(['http', 'https']).default('http'),
+    token: stringField().optional(),
+    verify: booleanField().optional(),
+    cacert: stringField().optional(),
+    cert: stringField().optional(),
+    key: stringField().optional(),
+    dc: stringField().optional(),
+    consistency: z.enum(['default', 'consistent', 'stale']).default('default'),
+    checks: stringListField().default([]),
+    register_service: booleanField().default(false),
+    service_tags: stringListField().default([]),
+    service_check_interval: z.union([stringField(), z.number()]).default('5s'),
+    service_check_tls_server_name: stringField().optional(),
+  })
+  .passthrough();
+
+const WATCHDOG_MODES: Readonly<Record<string, 'off' | 'automatic' | 'required'>> = {
+  off: 'off',
+  disable: 'off',
+  disabled: 'off',
+  auto: 'automatic',
+  automatic: 'automatic',
+  require: 'required',
+  required: 'required',
+};
+
+/** `mode: off` is a YAML 1.1 boolean false; Patroni reads false as off. */
+const watchdogModeField = z.unknown().transform((value, ctx): 'off' | 'automatic' | 'required' => {
+  if (value === false) return 'off';
+  const mode = typeof value === 'string' ? WATCHDOG_MODES[value.toLowerCase()] : undefined;
+  if (mode === undefined) {
+    const expected = 'one of off, automatic, required';
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${expected}`, params: { expected } });
+    return z.NEVER;
+  }
+  return mode;
+});
+
+export const watchdogSchema = z
+  .object({
+    mode: watchdogModeField.default('automatic'),
+    device: stringField().default('/dev/watchdog'),
+    safety_margin: integerField({ min: -1 }).default(5),
+    driver: stringField().default('default'),
+  })
+  .passthrough();
+
+export const tagsSchema = z
+  .object({
+    nofailover: booleanField().optional(),
+    failover_priority: integerField({ min: 0 }).optional(),
+    clonefrom: booleanField().optional(),
+    noloadbalance: booleanField().optional(),
+    replicatefrom: stringField().optional(),
+    nosync: booleanField().optional(),
+    nostream: booleanField().optional(),
+  })
+  .passthrough();
+
+export const citusSchema = z.object({ group: integerField({ min: 0 }), database: stringField() }).passthrough();
+
+export type LogConfig = z.output<typeof logSchema>;
+export type RestapiConfig = z.output<typeof restapiSchema>;
+export type CtlConfig = z.output<typeof ctlSchema>;
+export type Etcd3Config = z.output<typeof etcd3Schema>;
+export type ConsulConfig = z.output<typeof consulSchema>;
+export type WatchdogConfig = z.output<typeof watchdogSchema>;
+export type TagsConfig = z.output<typeof tagsSchema>;

@@ -1,0 +1,83 @@
+/**
+ * Checks beyond value types: Patroni's timing rule on bootstrap.dcs, and the
+ * warnings about settings that are silently ignored where they were written
+ * (a person who wrote them expects them to work).
+ */
+import type { ConfigIssue } from './issues.js';
+import { getAtPath, isConfigMap, type ConfigMap } from './merge.js';
+import { commandLineParameterName } from './postgres-parameters.js';
+import type { PatroniConfig } from './schema.js';
+import { adjustTimeouts, TIMEOUT_DEFAULTS, TIMEOUT_MINIMUMS, type Timeouts } from './timeouts.js';
+import { parseInteger } from './value-parsers.js';
+import { locatePath, makeIssue, type IssueLocator } from './zod-issues.js';
+import { formatConfigPath } from './issues.js';
+
+/** Keys of the dynamic configuration that have no effect at the top level of the local file. */
+const DYNAMIC_ONLY_KEYS = [
+  'ttl', 'loop_wait', 'retry_timeout', 'maximum_lag_on_failover', 'maximum_lag_on_syncnode', 'max_timelines_history',
+  'primary_start_timeout', 'master_start_timeout', 'primary_stop_timeout', 'master_stop_timeout', 'check_timeline',
+  'synchronous_mode', 'synchronous_mode_strict', 'synchronous_node_count', 'failsafe_mode', 'pause', 'slots',
+  'permanent_slots', 'permanent_replication_slots', 'ignore_slots', 'standby_cluster',
+];
+
+function warningAt(path: (string | number)[], message: string, locator: IssueLocator): ConfigIssue {
+  const source = locatePath(path, locator);
+  return { severity: 'warning', path: formatConfigPath(path), message, ...(source ? { source } : {}) };
+}
+
+/** bootstrap.dcs timings: errors for `--validate-config`, warnings (and adjustment) for the agent. */
+export function checkTimingRules(config: ConfigMap, mode: 'validate' | 'run', locator: IssueLocator): ConfigIssue[] {
+  const dcs = getAtPath(config, ['bootstrap', 'dcs']);
+  if (!isConfigMap(dcs)) return [];
+  const severity = mode === 'validate' ? 'error' : 'warning';
+  const issues: ConfigIssue[] = [];
+  const values: Record<keyof Timeouts, number> = { ...TIMEOUT_DEFAULTS };
+  for (const name of ['ttl', 'loop_wait', 'retry_timeout'] as const) {
+    const value = parseInteger(dcs[name]);
+    if (value === undefined) continue;
+    values[name] = value;
+    if (value < TIMEOUT_MINIMUMS[name]) {
+      issues.push(makeIssue(severity, ['bootstrap', 'dcs', name], `an integer >= ${TIMEOUT_MINIMUMS[name]}`, config, locator));
+    }
+  }
+  if (issues.length > 0) return issues;
+  if (values.loop_wait + 2 * values.retry_timeout > values.ttl) {
+    const adjusted = adjustTimeouts(values);
+    const path = dcs['loop_wait'] !== undefined ? ['bootstrap', 'dcs', 'loop_wait'] : ['bootstrap', 'dcs', 'ttl'];
+    const source = locatePath(path, locator);
+    issues.push({
+      severity,
+      path: formatConfigPath(path),
+      message:
+        `loop_wait + 2*retry_timeout must be <= ttl, found ${values.loop_wait} + 2*${values.retry_timeout} > ${values.ttl}` +
+        ` (the agent would run with loop_wait=${adjusted.loop_wait}, retry_timeout=${adjusted.retry_timeout})`,
+      expected: `loop_wait + 2*retry_timeout <= ${values.ttl}`,
+      found: `${values.loop_wait + 2 * values.retry_timeout}`,
+      ...(source ? { source } : {}),
+    });
+  }
+  return issues;
+}
+
+/** Settings that are ignored where they are written, and contradictions Patroni only logs. */
+export function collectWarnings(config: PatroniConfig, raw: ConfigMap, locator: IssueLocator): ConfigIssue[] {
+  const warnings: ConfigIssue[] = [];
+  for (const key of DYNAMIC_ONLY_KEYS) {
+    if (raw[key] !== undefined) {
+      warnings.push(warningAt([key], 'has no effect in the local configuration: set it under bootstrap.dcs for a new cluster, or with `pgwardenctl edit-config`', locator));
+    }
+  }
+  if (config.postgresql.use_slots !== undefined) {
+    warnings.push(warningAt(['postgresql', 'use_slots'], 'is taken only from the dynamic configuration (bootstrap.dcs.postgresql.use_slots)', locator));
+  }
+  for (const name of Object.keys(config.postgresql.parameters ?? {})) {
+    if (commandLineParameterName(name) !== undefined) {
+      warnings.push(warningAt(['postgresql', 'parameters', name], 'is ignored locally: it must be equal on all members, set it in bootstrap.dcs.postgresql.parameters or with `pgwardenctl edit-config`', locator));
+    }
+  }
+  const { nofailover, failover_priority: priority } = config.tags;
+  if (nofailover !== undefined && priority !== undefined && nofailover === priority > 0) {
+    warnings.push(warningAt(['tags', 'nofailover'], `contradicts failover_priority=${priority}; nofailover wins`, locator));
+  }
+  return warnings;
+}
