@@ -1,6 +1,6 @@
 /**
  * Folding what this round learned into memory before any rule runs: the
- * lock outcome the runtime answered, the start of a new cycle, the DCS
+ * finished background action, the start of a new cycle, the DCS
  * coming back after an outage (anti-flapping claim), the last snapshot with
  * a leader (Patroni's `old_cluster`).
  */
@@ -8,12 +8,12 @@ import { isUnlocked } from '../model/cluster-helpers.js';
 import type { DecideInput } from '../model/decide-types.js';
 import type { HaMemory } from './memory.js';
 
-function absorbLock(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
-  const lock = input.lock;
-  if (lock === undefined) return memory;
-  if (lock.kind === 'held') return { ...memory, isLeader: true, lockRenewedAtMs: lock.renewedAtMs, failsafeActive: false };
-  if (lock.kind === 'lost') return { ...memory, isLeader: false };
-  return memory;
+/**
+ * The runtime's hook for a confirmed renewal (acquire/update/take answered
+ * `held`): the lock is ours until `renewedAtMs + ttl - margin` by our clock.
+ */
+export function recordLockRenewal(memory: HaMemory, renewedAtMs: number): HaMemory {
+  return { ...memory, isLeader: true, lockRenewedAtMs: renewedAtMs, failsafeActive: false };
 }
 
 function absorbActionResult(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
@@ -47,7 +47,7 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
 }
 
 function isFollowUpRound(input: DecideInput<HaMemory>): boolean {
-  return input.lock !== undefined || input.peers !== undefined || input.failsafeAccepted !== undefined;
+  return input.peers !== undefined || input.failsafeAccepted !== undefined;
 }
 
 export function absorbInput(input: DecideInput<HaMemory>): HaMemory {
@@ -58,5 +58,5 @@ export function absorbInput(input: DecideInput<HaMemory>): HaMemory {
     memory = absorbCluster(input, memory);
     if (memory.recovering && input.local.running && input.running === undefined) memory = { ...memory, recovering: false, crashRecoveryStartedAtMs: undefined };
   }
-  return absorbLock(input, memory);
+  return memory;
 }

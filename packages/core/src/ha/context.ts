@@ -25,7 +25,7 @@ export interface DecisionParts {
   readonly actions?: readonly Action[];
   readonly reason?: string;
   readonly memory?: Partial<HaMemory>;
-  readonly awaiting?: 'peers' | 'failsafe' | 'lock';
+  readonly awaiting?: 'peers' | 'failsafe';
   readonly wakeUpAtMs?: number;
 }
 

@@ -3,6 +3,7 @@
  * See the HA section of packages/core/README.md for the runtime protocol.
  */
 export { decide } from './decide.js';
+export { recordLockRenewal } from './absorb.js';
 export { initialMemory, type HaMemory, type RewindState } from './memory.js';
 export { backgroundActionName } from './background-names.js';
 export { isLockValid, lockValidUntilMs, safetyMarginMs } from './lock-validity.js';

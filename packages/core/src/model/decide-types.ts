@@ -5,7 +5,6 @@
  */
 import type { Action } from './actions.js';
 import type { Cluster } from './cluster.js';
-import type { LockOutcome } from './dcs.js';
 import type { LocalPostgres, PeerStatus } from './local-state.js';
 
 /** The effective HA settings of this cycle: dynamic config merged over local, timings adjusted. */
@@ -86,11 +85,6 @@ export interface DecideInput<TMemory = unknown> {
   readonly peers?: readonly PeerStatus[];
   /** Members that answered `Accepted` to POST /failsafe, when asked for. */
   readonly failsafeAccepted?: readonly string[];
-  /**
-   * Outcome of the lock action (`acquire-lock`, `update-lock`, `take-lock`) a
-   * previous decide() of this cycle asked for (`DecideResult.awaiting === 'lock'`).
-   */
-  readonly lock?: LockOutcome;
   readonly running?: RunningAction;
   /** Outcome of the last background action that finished since the last cycle. */
   readonly lastActionResult?: { readonly type: Action['type']; readonly ok: boolean; readonly message?: string };
@@ -111,16 +105,15 @@ export interface DecideResult<TMemory = unknown> {
   readonly reason?: string;
   readonly memory: TMemory;
   /**
-   * Set when the last action is a question whose answer the decision needs:
-   * the runtime executes the actions and calls decide() again in the same
-   * cycle with `peers` (after `fetch-peer-status`), `failsafeAccepted` (after
-   * `failsafe-check`) or `lock` (after a lock action) filled in, and `memory`
-   * taken from this result. At most a few rounds per cycle.
+   * Set when the actions are a question (`fetch-peer-status`,
+   * `failsafe-check`) and nothing else: the runtime answers it and calls
+   * decide() again in the same cycle with `peers` / `failsafeAccepted` set.
    */
-  readonly awaiting?: 'peers' | 'failsafe' | 'lock';
+  readonly awaiting?: 'peers' | 'failsafe';
   /**
-   * Run the next cycle no later than this (e.g. before the lock we hold by
-   * our own clock expires while the DCS is unreachable).
+   * The runtime must start the next cycle no later than this: the lock we
+   * hold by our own clock must be renewed (or given up) before it expires
+   * while the DCS is unreachable. A runtime that ignores it is unsafe.
    */
   readonly wakeUpAtMs?: number;
 }

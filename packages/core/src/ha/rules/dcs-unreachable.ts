@@ -51,13 +51,15 @@ export function decideDcsUnreachable(ctx: Context, detail: string): Decision {
   if (!isRunningPrimary(ctx)) {
     return decision(ctx, { ruleId: 'dcs-unreachable.replica', message: NOT_ACCESSIBLE, reason: detail });
   }
-  if (isLockValid(ctx.memory, settings, nowMs)) {
-    const until = lockValidUntilMs(ctx.memory, settings) ?? nowMs;
+  const until = lockValidUntilMs(ctx.memory, settings) ?? nowMs;
+  const retryMs = settings.retryTimeoutSeconds * 1000;
+  // Keep only if one more DCS attempt (up to retry_timeout) still ends before the lock expires.
+  if (isLockValid(ctx.memory, settings, nowMs) && until - nowMs > retryMs) {
     return decision(ctx, {
       ruleId: 'dcs-unreachable.lock-still-valid',
       message: NOT_ACCESSIBLE,
       reason: `${detail}; still the leader by our own clock for ${Math.ceil((until - nowMs) / 1000)} s`,
-      wakeUpAtMs: until,
+      wakeUpAtMs: until - retryMs,
     });
   }
   if (settings.failsafeMode) return failsafeCheck(ctx);

@@ -5,30 +5,24 @@
  */
 import type { Context, Decision } from '../context.js';
 import { decision, isRunningPrimary, ownsLock } from '../context.js';
-import { decideDcsUnreachable } from './dcs-unreachable.js';
-import { renewLock } from './own-lock.js';
+import { updateLockAction, withLockUpdate } from './own-lock.js';
 
 export function decideLongAction(ctx: Context): Decision {
   const running = ctx.input.running;
   const name = running?.name ?? 'action';
-  const lock = ctx.input.lock;
   if (ownsLock(ctx)) {
-    if (lock === undefined) return renewLock(ctx, 'long-action.update-lock');
-    if (lock.kind === 'held') {
-      const { settings, nowMs } = ctx.input;
+    const { settings, nowMs } = ctx.input;
       const started = running?.startedAtMs ?? nowMs;
       const tooLong = running?.type === 'crash-recovery' && settings.primaryStartTimeoutSeconds > 0 && nowMs - started > settings.primaryStartTimeoutSeconds * 1000;
       if (tooLong) {
         return decision(ctx, {
           ruleId: 'long-action.crash-recovery-timeout',
           message: 'terminated crash recovery because of startup timeout',
-          actions: [{ type: 'demote', mode: 'immediate' }],
+          actions: [updateLockAction(ctx), { type: 'demote', mode: 'immediate' }],
           memory: { isLeader: false, demotedFromPrimary: true },
         });
       }
-      return decision(ctx, { ruleId: 'long-action.lock-updated', message: `updated leader lock during ${name}` });
-    }
-    if (lock.kind === 'unreachable') return decideDcsUnreachable(ctx, `failed to update leader lock during ${name}: ${lock.message}`);
+      return withLockUpdate(ctx, decision(ctx, { ruleId: 'long-action.lock-updated', message: `updated leader lock during ${name}` }));
   }
   if (!ctx.memory.bootstrapping && !ctx.paused && isRunningPrimary(ctx) && running?.type !== 'demote') {
     return decision(ctx, {

@@ -1,14 +1,14 @@
 /**
- * We hold the leader key (spec/ha-loop.md §9.1). First renew it (the runtime
- * answers with `lock`), then act on the answer: `held` → keep or take the
- * primary role; `lost` → the DCS said it is not ours: demote at once;
- * `unreachable` → §10, where the lock's validity by our own clock decides.
+ * We hold the leader key (spec/ha-loop.md §9.1). Every decision of the owner
+ * starts with `update-lock`; the runtime stops at the first failed action, so
+ * nothing after it (promote, sync changes) runs without a renewed lock. A
+ * failed renewal is seen by the next cycle: the snapshot no longer shows us
+ * as owner (follow → demote) or the DCS is unreachable (§10, lock validity).
  */
 import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { decision, isRunningPrimary, myWalPosition } from '../context.js';
 import { handleRequests } from './requests.js';
-import { decideDcsUnreachable } from './dcs-unreachable.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
 import { manualFailoverFromLeader } from './manual-failover.js';
@@ -24,25 +24,10 @@ export function updateLockAction(ctx: Context): Action {
   return { type: 'update-lock', lastLsn: myWalPosition(ctx), ...(failsafe === undefined ? {} : { failsafe }) };
 }
 
-export function renewLock(ctx: Context, ruleId: string): Decision {
-  return decision(ctx, { ruleId, message: 'updating the leader lock', actions: [updateLockAction(ctx)], awaiting: 'lock' });
-}
-
-function lockLost(ctx: Context): Decision {
-  const memory = { isLeader: false };
-  if (!isRunningPrimary(ctx)) {
-    return decision(ctx, { ruleId: 'leader.update-failed.not-primary', message: 'not promoting because failed to update leader lock in DCS', memory });
-  }
-  if (ctx.paused) {
-    return decision(ctx, { ruleId: 'leader.update-failed.paused', message: 'continue to run as primary after failing to update leader lock in DCS', memory });
-  }
-  return decision(ctx, {
-    ruleId: 'leader.update-failed.demote',
-    message: 'demoted self because failed to update leader lock in DCS',
-    reason: 'the DCS answered that the leader key is not ours any more',
-    actions: [{ type: 'demote', mode: 'immediate-nolock' }],
-    memory: { ...memory, demotedFromPrimary: true },
-  });
+/** The lock update goes first: when it fails the runtime skips the rest (no action without the lock). */
+export function withLockUpdate(ctx: Context, result: Decision): Decision {
+  if (result.awaiting !== undefined) return result;
+  return { ...result, actions: [updateLockAction(ctx), ...result.actions] };
 }
 
 function housekeeping(ctx: Context): Action[] {
@@ -70,10 +55,11 @@ export function decideOwnLock(ctx: Context): Decision {
       });
     }
   }
-  const lock = ctx.input.lock;
-  if (lock === undefined) return renewLock(ctx, 'leader.update-lock');
-  if (lock.kind === 'lost') return lockLost(ctx);
-  if (lock.kind === 'unreachable') return decideDcsUnreachable(ctx, `failed to update leader lock: ${lock.message}`);
+  return withLockUpdate(ctx, decideWithRenewedLock(ctx));
+}
+
+/** What the owner does once its renewal succeeds (it runs after `update-lock`). */
+function decideWithRenewedLock(ctx: Context): Decision {
   const leading = housekeeping(ctx);
   const manual = manualFailoverFromLeader(ctx);
   if (manual.kind === 'decided') return manual.decision;

@@ -1,14 +1,14 @@
 /**
  * Nobody holds the leader key (spec/ha-loop.md §8). Ask the peers if the
- * gate needs them, try to acquire the key atomically if we are the
- * healthiest, and only once the DCS answered `held` take the primary role
- * (DESIGN invariant 2). Everyone else follows.
+ * gate needs them; if we are the healthiest, `acquire-lock` comes first and
+ * the promotion after it: the runtime stops at a failed acquire, so nothing
+ * is promoted without the key won atomically (DESIGN invariant 2). A lost
+ * race shows in the next snapshot (someone else's key): we follow.
  */
 import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { decision, isNoFailover } from '../context.js';
 import { assessHealthiest } from '../takeover.js';
-import { decideDcsUnreachable } from './dcs-unreachable.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
 
@@ -38,22 +38,13 @@ function wonRace(ctx: Context): Decision {
 }
 
 export function decideLeaderRace(ctx: Context): Decision {
-  const lock = ctx.input.lock;
-  if (lock?.kind === 'held') return wonRace(ctx);
-  if (lock?.kind === 'unreachable') return decideDcsUnreachable(ctx, `failed to acquire the leader lock: ${lock.message}`);
-  if (lock?.kind === 'lost') {
-    return follow(ctx, {
-      ruleId: 'race.lost',
-      demote: 'demoted self after trying and failing to obtain lock',
-      follow: 'following new leader after trying and failing to obtain lock',
-    });
-  }
   const gate = assessHealthiest(ctx);
   if (gate.kind === 'need-peers') {
     return decision(ctx, { ruleId: 'race.ask-peers', message: 'asking the other members for their status', actions: [{ type: 'fetch-peer-status', members: gate.names }], awaiting: 'peers' });
   }
   if (gate.kind === 'healthy') {
-    return decision(ctx, { ruleId: 'race.acquire', message: 'acquiring the leader lock', reason: gate.reason, actions: [{ type: 'acquire-lock' }], awaiting: 'lock' });
+    const won = wonRace(ctx);
+    return { ...won, reason: gate.reason, actions: [{ type: 'acquire-lock' }, ...won.actions] };
   }
   const notAllowed = isNoFailover(ctx);
   return follow(ctx, {

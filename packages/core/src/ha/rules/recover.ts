@@ -9,7 +9,7 @@ import type { Context, Decision } from '../context.js';
 import { clusterIsUnlocked, decision, nodeToFollow, ownsLock, remoteMember } from '../context.js';
 import { failoverVerdicts } from '../takeover.js';
 import { chooseRepair, hasDiverged } from './divergence.js';
-import { renewLock } from './own-lock.js';
+import { withLockUpdate } from './own-lock.js';
 
 const UNCLEAN = new Set(['in production', 'in crash recovery', 'shutting down']);
 
@@ -32,12 +32,15 @@ function failedToStart(ctx: Context): Decision {
   return decision(ctx, { ruleId: 'recover.start-failed', message: 'failed to start postgres', memory: { recovering: false } });
 }
 
-function asLockHolder(ctx: Context): Decision | undefined {
-  const lock = ctx.input.lock;
-  if (lock === undefined) return renewLock(ctx, 'recover.update-lock');
-  if (lock.kind !== 'held') return undefined;
+function asLockHolder(ctx: Context): Decision {
   const { settings, local } = ctx.input;
-  if (settings.primaryStartTimeoutSeconds === 0 && ctx.input.peers !== undefined && failoverVerdicts(ctx, ctx.input.peers).some((v) => v.eligible)) {
+  if (settings.primaryStartTimeoutSeconds === 0) {
+    const others = ctx.cluster.members.filter((member) => member.name !== ctx.name).map((member) => member.name);
+    if (ctx.input.peers === undefined && others.length > 0) {
+      return decision(ctx, { ruleId: 'recover.ask-peers', message: 'asking the other members for their status', actions: [{ type: 'fetch-peer-status', members: others }], awaiting: 'peers' });
+    }
+  }
+  if (settings.primaryStartTimeoutSeconds === 0 && failoverVerdicts(ctx, ctx.input.peers ?? []).some((verdict) => verdict.eligible)) {
     return decision(ctx, { ruleId: 'recover.fail-over-after-crash', message: 'stopped PostgreSQL to fail over after a crash', actions: [{ type: 'release-lock' }], memory: { isLeader: false } });
   }
   const wasPrimary = !local.hasRecoveryConfig && local.controlState !== undefined && (UNCLEAN.has(local.controlState) || local.controlState === 'shut down');
@@ -64,10 +67,7 @@ function asLockHolder(ctx: Context): Decision | undefined {
 export function decidePostgresNotRunning(ctx: Context): Decision {
   if (ctx.paused) return paused(ctx);
   if (ctx.memory.recovering && ctx.input.running === undefined) return failedToStart(ctx);
-  if (ownsLock(ctx)) {
-    const holder = asLockHolder(ctx);
-    if (holder !== undefined) return holder;
-  }
+  if (ownsLock(ctx)) return withLockUpdate(ctx, asLockHolder(ctx));
   const local = ctx.input.local;
   const target = nodeToFollow(ctx);
   const unclean = !local.hasRecoveryConfig && local.controlState !== undefined && UNCLEAN.has(local.controlState);
