@@ -1,0 +1,145 @@
+/**
+ * The status-code matrix over real HTTP: each member situation × each
+ * health endpoint, by GET (status + JSON body) and by HEAD and OPTIONS
+ * (bare status line only, as HAProxy reads it).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { MemberSnapshot } from '../src/index.js';
+import {
+  LEADER_LSN,
+  NOW_MS,
+  bareStatus,
+  cluster,
+  primarySnapshot,
+  replicaPostgres,
+  replicaSnapshot,
+  send,
+  startApi,
+  stopAll,
+} from './fixtures.js';
+
+afterAll(stopAll);
+
+const PATHS = [
+  '/',
+  '/primary',
+  '/master',
+  '/read-write',
+  '/leader',
+  '/standby-leader',
+  '/standby_leader',
+  '/replica',
+  '/replica?lag=1MB',
+  '/replica?replication_state=streaming',
+  '/replica?tag_nofailover=true',
+  '/read-only',
+  '/sync',
+  '/synchronous',
+  '/async',
+  '/asynchronous',
+  '/asynchronous?lag=1MB',
+  '/read-only-sync',
+  '/health',
+  '/no-such-endpoint',
+] as const;
+
+type Codes = Record<(typeof PATHS)[number] | '/liveness' | '/readiness', 200 | 503>;
+
+/** Expected codes, one column per path in PATHS order, then /liveness and /readiness. */
+function row(codes: string): Codes {
+  const values = codes.split(/\s+/).filter(Boolean).map(Number) as (200 | 503)[];
+  const paths = [...PATHS, '/liveness', '/readiness'] as const;
+  if (values.length !== paths.length) throw new Error(`row has ${values.length} codes, expected ${paths.length}`);
+  return Object.fromEntries(paths.map((path, index) => [path, values[index]])) as Codes;
+}
+
+const SITUATIONS: { name: string; snapshot: MemberSnapshot; codes: Codes }[] = [
+  {
+    name: 'primary holding the lock',
+    snapshot: primarySnapshot(),
+    //       /   pri mas rw  ldr sbl sbl rep lag rst tag ro  syn syn asy asy alag rosy hlt unk  live ready
+    codes: row('200 200 200 200 200 503 503 503 503 503 503 200 503 503 503 503 503 200 200 503 200 200'),
+  },
+  {
+    name: 'replica streaming',
+    snapshot: replicaSnapshot(),
+    codes: row('503 503 503 503 503 503 503 200 200 200 503 200 503 503 200 200 200 503 200 503 200 200'),
+  },
+  {
+    name: 'replica lagging 100 MB behind',
+    snapshot: replicaSnapshot({ postgres: replicaPostgres({ receivedLsn: LEADER_LSN - 100 * 1024 * 1024, replayedLsn: LEADER_LSN - 100 * 1024 * 1024 }) }),
+    codes: row('503 503 503 503 503 503 503 200 503 200 503 200 503 503 200 200 503 503 200 503 200 503'),
+  },
+  {
+    name: 'standby leader of a standby cluster',
+    snapshot: replicaSnapshot({
+      name: 'node1',
+      role: 'standby_leader',
+      standbyCluster: true,
+      lockRenewedAtMs: NOW_MS - 1000,
+    }),
+    codes: row('503 503 503 503 200 200 200 503 503 503 503 200 503 503 503 503 503 200 200 503 200 200'),
+  },
+  {
+    name: 'stopped PostgreSQL',
+    snapshot: replicaSnapshot({ state: 'stopped', postgres: replicaPostgres({ running: false, accepting: false }) }),
+    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503'),
+  },
+  {
+    name: 'paused primary whose DCS view and lock expired',
+    snapshot: primarySnapshot({ paused: true, clusterReadAtMs: NOW_MS - 60_000, lockRenewedAtMs: NOW_MS - 60_000, nextCycleAtMs: NOW_MS - 600_000 }),
+    codes: row('200 200 200 200 200 503 503 503 503 503 503 200 503 503 503 503 503 503 200 503 200 503'),
+  },
+  {
+    name: 'synchronous standby',
+    snapshot: replicaSnapshot({
+      synchronousMode: true,
+      cluster: cluster({ sync: { version: 3, leader: 'node1', syncStandbys: ['node2'] } }),
+    }),
+    codes: row('503 503 503 503 503 503 503 200 200 200 503 200 200 200 503 503 503 200 200 503 200 200'),
+  },
+  {
+    name: 'replica tagged nofailover',
+    snapshot: replicaSnapshot({ tags: { nofailover: true } }),
+    codes: row('503 503 503 503 503 503 503 200 200 200 200 200 503 503 200 200 200 503 200 503 200 200'),
+  },
+  {
+    name: 'replica tagged noloadbalance',
+    snapshot: replicaSnapshot({ tags: { noloadbalance: true } }),
+    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503 200 200'),
+  },
+];
+
+describe('health-check status matrix', () => {
+  for (const situation of SITUATIONS) {
+    describe(situation.name, () => {
+      it('answers GET with the expected code and the status object', async () => {
+        const { base } = await startApi(situation.snapshot);
+        const actual: Record<string, number> = {};
+        for (const path of PATHS) {
+          const response = await send(base, 'GET', path);
+          actual[path] = response.status;
+          const body = JSON.parse(response.text) as { patroni: { name: string } };
+          expect(body.patroni.name).toBe(situation.snapshot.name);
+        }
+        const { port } = await startApi(situation.snapshot);
+        actual['/liveness'] = await bareStatus(port, 'GET', '/liveness');
+        actual['/readiness'] = await bareStatus(port, 'GET', '/readiness');
+        expect(actual).toEqual(situation.codes);
+      });
+
+      it('answers HEAD and OPTIONS with a bare status line carrying the same code', async () => {
+        const { port } = await startApi(situation.snapshot);
+        for (const method of ['HEAD', 'OPTIONS']) {
+          const actual: Record<string, number> = {};
+          const expected: Record<string, number> = {};
+          for (const path of PATHS) {
+            actual[path] = await bareStatus(port, method, path);
+            expected[path] = situation.codes[path];
+          }
+          expect({ method, codes: actual }).toEqual({ method, codes: expected });
+        }
+      });
+    });
+  }
+});
