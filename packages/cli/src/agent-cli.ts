@@ -1,5 +1,114 @@
-/** Entry of the `pgwarden` bin. Filled in by the configuration and agent work. */
-export async function runAgentCli(argv: readonly string[]): Promise<number> {
-  process.stderr.write(`pgwarden: not implemented yet (${argv.join(' ')})\n`);
-  return 1;
+/**
+ * Entry of the `pgwarden` bin, Patroni's command line:
+ *   pgwarden [CONFIG]                      run the agent
+ *   pgwarden --validate-config [CONFIG]    check the configuration, print every problem, exit 1 if any error
+ *   pgwarden --version | --help
+ * CONFIG is a YAML file or a directory of them; without it the configuration
+ * comes from PATRONI_CONFIGURATION / PATRONI_* variables. Problems are printed
+ * one per line (file:line:column: key: what is wrong), never as a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { formatConfigIssue, type ConfigIssue } from '@pgwarden/core';
+import { loadConfigFile } from '@pgwarden/daemon';
+
+export interface AgentCliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const defaultIo: AgentCliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+/** The version of @pgwarden/cli, found by walking up from this module (works from src and dist). */
+function packageVersion(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth += 1) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === '@pgwarden/cli' && manifest.version) return manifest.version;
+    } catch {
+      // not here; look one level up
+    }
+    directory = dirname(directory);
+  }
+  return 'unknown';
+}
+
+function printIssues(issues: readonly ConfigIssue[], io: AgentCliIo): void {
+  for (const issue of issues) io.stderr(`${formatConfigIssue(issue)}\n`);
+}
+
+type RunAgent = (options: { configPath: string | undefined; config: unknown }) => Promise<number | void>;
+
+/** The daemon's runAgent, when the daemon package provides one. */
+async function findRunAgent(): Promise<RunAgent | undefined> {
+  const daemon = (await import('@pgwarden/daemon')) as Record<string, unknown>;
+  const candidate = daemon['runAgent'];
+  return typeof candidate === 'function' ? (candidate as RunAgent) : undefined;
+}
+
+async function validate(configPath: string | undefined, io: AgentCliIo): Promise<number> {
+  const result = await loadConfigFile(configPath, { env: io.env, mode: 'validate' });
+  if (!result.ok) {
+    printIssues(result.issues, io);
+    return 1;
+  }
+  printIssues(result.warnings, io);
+  return 0;
+}
+
+async function runAgent(configPath: string | undefined, io: AgentCliIo): Promise<number> {
+  const result = await loadConfigFile(configPath, { env: io.env, mode: 'run' });
+  if (!result.ok) {
+    printIssues(result.issues, io);
+    return 1;
+  }
+  printIssues(result.warnings, io);
+  const run = await findRunAgent();
+  if (!run) {
+    io.stderr('pgwarden: agent not available\n');
+    return 1;
+  }
+  const code = await run({ configPath, config: result.config });
+  return typeof code === 'number' ? code : 0;
+}
+
+function buildProgram(io: AgentCliIo, chosen: { validate: boolean; configPath: string | undefined }): Command {
+  return new Command('pgwarden')
+    .description('High availability for PostgreSQL: the agent (a drop-in replacement for Patroni)')
+    .argument('[CONFIG]', 'Patroni-style YAML configuration file, or a directory of *.yml files')
+    .option('--validate-config', 'check the configuration: print every problem and exit 1, or exit 0')
+    .version(packageVersion(), '--version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride()
+    .action((configPath: string | undefined, options: { validateConfig?: boolean }) => {
+      chosen.validate = options.validateConfig === true;
+      chosen.configPath = configPath;
+    });
+}
+
+/** Runs the `pgwarden` command line; returns the exit code. */
+export async function runAgentCli(argv: readonly string[], io: AgentCliIo = defaultIo): Promise<number> {
+  const chosen = { validate: false, configPath: undefined as string | undefined };
+  try {
+    buildProgram(io, chosen).parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  try {
+    return chosen.validate ? await validate(chosen.configPath, io) : await runAgent(chosen.configPath, io);
+  } catch (error) {
+    // An unexpected failure still gets one readable line; the detail goes to the agent's log.
+    io.stderr(`pgwarden: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }

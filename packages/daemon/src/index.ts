@@ -12,3 +12,4 @@ export { createHttpPeerPort, failsafeTimeoutMs, peerStatusTimeoutMs, toPeerStatu
 export { buildMemberData, compatiblePatroniVersion, derivePublishedState } from './runtime/member-data.js';
 export { createLogger, formatHumanLine, parseLogLevel, silentLogger, type AgentLogger, type LogFormat, type LogLevel, type LoggerOptions } from './logger.js';
 export type { CallbackAction, CallbackPort, Clock, PeerPort, PostgresPort, WatchdogPort } from './ports.js';
+export { loadConfigFile, readDynamicConfigCache, writeDynamicConfigCache, DYNAMIC_CACHE_FILE, type LoadConfigFileOptions } from './config-file.js';
