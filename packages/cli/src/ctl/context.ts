@@ -1,0 +1,75 @@
+/**
+ * What every command gets: the settings, the person's terminal (io), the DCS
+ * of a named cluster, the members' REST APIs. Reading a cluster turns the
+ * DCS's typed failures into one-line errors an operator can act on.
+ */
+import { PgwardenError, type Cluster, type Dcs } from '@pgwarden/core';
+import type { DcsOpener } from './dcs/open-dcs.js';
+import type { CtlIo } from './io.js';
+import type { MemberApi } from './rest/member-api.js';
+import type { CtlSettings } from './settings/ctl-settings.js';
+
+export interface CtlContext {
+  readonly settings: CtlSettings;
+  readonly io: CtlIo;
+  readonly api: MemberApi;
+  /** The cluster name given, else `scope` from the config; error when neither. */
+  clusterName(given: string | undefined): string;
+  dcs(scope: string): Promise<Dcs>;
+  /** A fresh read; `cluster-not-found` when the DCS holds nothing for it. */
+  readCluster(scope: string, options?: { allowEmpty?: boolean }): Promise<Cluster>;
+  close(): Promise<void>;
+}
+
+function isEmpty(cluster: Cluster): boolean {
+  return cluster.initialize === undefined && cluster.members.length === 0 && cluster.config === undefined && cluster.leader === undefined;
+}
+
+export function describeDcs(settings: CtlSettings): string {
+  const hosts = settings.dcs?.hosts.join(',') ?? 'no DCS configured';
+  return `etcd3 at ${hosts} (namespace ${settings.namespace})`;
+}
+
+export function createContext(settings: CtlSettings, io: CtlIo, api: MemberApi, openDcs: DcsOpener): CtlContext {
+  const clients = new Map<string, Promise<Dcs>>();
+  const dcs = (scope: string): Promise<Dcs> => {
+    if (settings.dcs === undefined) {
+      return Promise.reject(
+        new PgwardenError('no-dcs', 'No DCS configured: pass -d etcd3://HOST:PORT or -c CONFIG with an etcd3 section'),
+      );
+    }
+    let client = clients.get(scope);
+    if (client === undefined) {
+      client = openDcs(settings, scope);
+      clients.set(scope, client);
+    }
+    return client;
+  };
+  return {
+    settings,
+    io,
+    api,
+    clusterName(given) {
+      const name = given ?? settings.scope;
+      if (name === undefined || name === '') {
+        throw new PgwardenError('no-cluster-name', 'No cluster name: give CLUSTER_NAME or set scope in the config file');
+      }
+      return name;
+    },
+    dcs,
+    async readCluster(scope, options = {}) {
+      const client = await dcs(scope);
+      const result = await client.getCluster();
+      if (!result.ok) throw new PgwardenError('dcs-unreachable', `DCS unreachable: ${describeDcs(settings)}: ${result.message}`);
+      if (!options.allowEmpty && isEmpty(result.value)) {
+        throw new PgwardenError('cluster-not-found', `Cluster ${scope} not found in ${describeDcs(settings)}`);
+      }
+      return result.value;
+    },
+    async close() {
+      const pending = [...clients.values()];
+      clients.clear();
+      await Promise.all(pending.map(async (client) => (await client.catch(() => undefined))?.close()));
+    },
+  };
+}
