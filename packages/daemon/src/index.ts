@@ -3,7 +3,10 @@
  * publish, wait. `runAgent` runs a whole agent from a Patroni-style config;
  * the pieces below let other tooling run the cycle with its own adapters.
  */
+export { runAgent, startAgent, type RunAgentOptions, type RunningAgent } from './run-agent.js';
 export { AgentRuntime } from './runtime/agent-runtime.js';
+export { AgentMemberController } from './adapters/member-controller.js';
+export { createPostgresPort } from './adapters/postgres-port.js';
 export type { CycleSnapshot, DecideFunction, RuntimeOptions } from './runtime/runtime-types.js';
 export { executeAction, type ActionOutcome, type ExecutorContext } from './runtime/action-executor.js';
 export { CallbackRunner, splitCommand, type CallbackRunnerOptions } from './runtime/callback-runner.js';

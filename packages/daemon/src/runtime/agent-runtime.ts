@@ -13,12 +13,13 @@
  * - the wait ends early on a DCS watch event, a postmaster exit, a finished
  *   background action or an API request.
  */
-import type { Action, Cluster, HaSettings, LocalPostgres, OperatorRequests, PeerStatus } from '@pgwarden/core';
+import type { Action, Cluster, HaSettings, LocalPostgres, OperatorRequests, PeerStatus, RunningAction } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackAction, CallbackPort, Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
 import { describeAction, isLongAction } from './action-names.js';
-import { executeAction, type ExecutorContext } from './action-executor.js';
+import { executeAction, type ActionOutcome, type ExecutorContext } from './action-executor.js';
+import { CycleMetrics } from './cycle-metrics.js';
 import { BackgroundSlot, describeError, type BackgroundResult } from './background-slot.js';
 import { buildMemberData, derivePublishedState } from './member-data.js';
 import { fetchPeerStatuses, runFailsafeCheck } from './peer-checks.js';
@@ -52,6 +53,10 @@ export class AgentRuntime<TMemory> {
   private exitCode: number | undefined;
   private latest: CycleSnapshot | undefined;
   private readonly unsubscribePostmaster: () => void;
+  private readonly metrics = new CycleMetrics();
+  /** A leader that proved itself alive through POST /failsafe (spec/ha-loop.md §10.2). */
+  private failsafeLeader: { name: string; atMs: number } | undefined;
+  private nextCycleAtMs: number | undefined;
 
   constructor(private readonly options: RuntimeOptions<TMemory>) {
     this.memory = options.initialMemory;
@@ -110,6 +115,7 @@ export class AgentRuntime<TMemory> {
         nextRunMs = nowMs;
         continue;
       }
+      this.nextCycleAtMs = nextRunMs;
       const woken = await waitForNextCycle(this.options.dcs, this.wakeSignal, nextRunMs - nowMs);
       if (woken !== undefined) {
         this.logger.debug({ reason: woken }, 'woken up early');
@@ -158,6 +164,7 @@ export class AgentRuntime<TMemory> {
       if (this.cluster.leader?.name !== self.name) this.forgetLock();
     }
     this.applySettings(clusterResult.ok ? clusterResult.value : this.cluster);
+    const decideCluster = clusterResult.ok ? this.withFailsafeLeader(clusterResult.value, startedAtMs) : undefined;
     let local: LocalPostgres;
     try {
       local = await postgres.observe();
@@ -174,7 +181,7 @@ export class AgentRuntime<TMemory> {
       nowMs: startedAtMs,
       self,
       settings,
-      cluster: clusterResult.ok ? { ok: true as const, value: clusterResult.value } : { ok: false as const, message: clusterResult.message },
+      cluster: decideCluster !== undefined ? { ok: true as const, value: decideCluster } : { ok: false as const, message: clusterResult.ok ? '' : clusterResult.message },
       local,
       running: this.background.running,
       lastActionResult: finished,
@@ -219,7 +226,7 @@ export class AgentRuntime<TMemory> {
         this.startBackground(action, list.slice(index));
         return true;
       }
-      const outcome = await executeAction(this.executor, action);
+      const outcome = await this.execute(action);
       if (isPostgresAction(action)) touchedPostgres = true;
       if (!outcome.ok) {
         this.lastFailure = { action, message: outcome.message };
@@ -231,21 +238,47 @@ export class AgentRuntime<TMemory> {
   }
 
   private startBackground(first: Action, tail: readonly Action[]): void {
+    const started = this.startBackgroundActions(first, tail);
+    if (!started.ok) {
+      this.lastFailure = { action: first, message: started.message };
+      this.logger.warn({ action: first.type }, started.message);
+    }
+  }
+
+  /**
+   * Run `first` and then `tail` in the background slot (also used by the
+   * REST API for restart and reinitialize, which Patroni runs in its async
+   * executor too). Busy → Patroni's `Failed to run X, Y is already in progress`.
+   */
+  startBackgroundActions(
+    first: Action,
+    tail: readonly Action[] = [first],
+  ): { ok: true; done: Promise<BackgroundResult> } | { ok: false; message: string; runningName: string } {
     const running = { name: describeAction(first), type: first.type, startedAtMs: this.clock.nowMs() };
-    const started = this.background.start(running, async () => {
+    const done = this.background.start(running, async () => {
       for (const action of tail) {
-        const outcome = await executeAction(this.executor, action);
+        const outcome = await this.execute(action);
         if (!outcome.ok) return { type: first.type, ok: false, message: outcome.message };
       }
       return { type: first.type, ok: true };
     });
-    if (started) {
+    if (done !== undefined) {
       this.logger.info({ action: first.type }, `running in the background: ${running.name}`);
-      return;
+      return { ok: true, done };
     }
-    const message = `Failed to run ${running.name}, ${this.background.running?.name ?? 'another action'} is already in progress`;
-    this.lastFailure = { action: first, message };
-    this.logger.warn({ action: first.type }, message);
+    const runningName = this.background.running?.name ?? 'another action';
+    return { ok: false, message: `Failed to run ${running.name}, ${runningName} is already in progress`, runningName };
+  }
+
+  /** The background action in progress, if any. */
+  get running(): RunningAction | undefined {
+    return this.background.running;
+  }
+
+  private async execute(action: Action): Promise<ActionOutcome> {
+    const outcome = await executeAction(this.executor, action);
+    this.metrics.countAction(action.type, outcome.ok);
+    return outcome;
   }
 
   private onBackgroundFinished(result: BackgroundResult): void {
@@ -295,6 +328,9 @@ export class AgentRuntime<TMemory> {
       lockRenewedAtMs: this.holdsLock() ? this.lockRenewedAtMs : undefined,
       watchdogFailed: !this.options.watchdog.usable,
       pendingRequests: this.requests,
+      failsafeActive: this.options.isFailsafeActive?.(this.memory) ?? false,
+      nextCycleAtMs: this.nextCycleAtMs,
+      metrics: this.metrics.view(),
     };
     this.latest = snapshot;
     this.options.publish?.(snapshot);
@@ -310,6 +346,7 @@ export class AgentRuntime<TMemory> {
       role,
       durationMs: this.clock.nowMs() - cycle.startedAtMs,
     };
+    this.metrics.countCycle(fields.durationMs);
     this.logger.info(fields, cycle.message);
     if (this.lastRole !== undefined && this.lastRole !== role) {
       this.logger.warn({ event: 'role-change', from: this.lastRole, to: role }, `ROLE CHANGE: ${this.lastRole} -> ${role}`);
@@ -340,8 +377,10 @@ export class AgentRuntime<TMemory> {
   private async applyDynamicConfig(): Promise<void> {
     const config = this.cluster?.config;
     if (config === undefined || config.modifyVersion === 0 || config.version === this.appliedConfigVersion) return;
+    const first = this.appliedConfigVersion === undefined;
     this.appliedConfigVersion = config.version;
-    if (this.options.onDynamicConfig === undefined) return;
+    // The adapters were built from the /config read at start-up: only later changes need applying.
+    if (first || this.options.onDynamicConfig === undefined) return;
     try {
       await this.options.onDynamicConfig(config);
     } catch (error) {
@@ -357,6 +396,23 @@ export class AgentRuntime<TMemory> {
     } catch (error) {
       this.logger.error({ error: describeError(error) }, 'could not reload the local configuration; keeping the previous one');
     }
+  }
+
+  /**
+   * A replica that accepted POST /failsafe from the leader sees that leader
+   * in an unlocked cluster for ttl, so it does not start a leader race while
+   * the DCS is down but the leader is alive (Patroni's failsafe injection).
+   */
+  acceptFailsafeLeader(name: string): void {
+    this.failsafeLeader = { name, atMs: this.clock.nowMs() };
+  }
+
+  private withFailsafeLeader(cluster: Cluster, nowMs: number): Cluster {
+    const remembered = this.failsafeLeader;
+    if (remembered === undefined || !this.settingsNow.failsafeMode) return cluster;
+    if (nowMs - remembered.atMs > this.settingsNow.ttlSeconds * 1000) return cluster;
+    if (cluster.leader !== undefined && cluster.leader.name !== '') return cluster;
+    return { ...cluster, leader: { name: remembered.name, version: 0 } };
   }
 
   private holdsLock(): boolean {

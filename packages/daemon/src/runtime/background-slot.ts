@@ -23,18 +23,19 @@ export class BackgroundSlot {
     return this.current?.running;
   }
 
-  /** Start `job` unless one is running; returns false (nothing started) when busy. */
-  start(running: RunningAction, job: () => Promise<BackgroundResult>): boolean {
-    if (this.current !== undefined) return false;
+  /** Start `job` unless one is running; resolves with its result, or undefined (nothing started) when busy. */
+  start(running: RunningAction, job: () => Promise<BackgroundResult>): Promise<BackgroundResult> | undefined {
+    if (this.current !== undefined) return undefined;
     const done = job()
       .catch((error: unknown): BackgroundResult => ({ type: running.type, ok: false, message: describeError(error) }))
       .then((result) => {
         this.current = undefined;
         this.finished = result;
         this.onFinished(result);
+        return result;
       });
-    this.current = { running, done };
-    return true;
+    this.current = { running, done: done.then(() => undefined) };
+    return done;
   }
 
   /** The result of the job that finished since the last call, handed out once. */

@@ -14,6 +14,7 @@ import type {
   SelfIdentity,
 } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
+import type { CycleMetricsView } from './cycle-metrics.js';
 import type { CallbackPort, Clock, PeerPort, PostgresPort, WatchdogPort } from '../ports.js';
 
 export type DecideFunction<TMemory> = (input: DecideInput<TMemory>) => DecideResult<TMemory>;
@@ -37,6 +38,8 @@ export interface RuntimeOptions<TMemory> {
   readonly onDynamicConfig?: (config: NonNullable<Cluster['config']>) => Promise<void>;
   /** SIGHUP / POST /reload: re-read the local configuration. */
   readonly reloadLocalConfig?: () => Promise<void>;
+  /** Whether the memory says failsafe mode keeps us (or our leader) running. */
+  readonly isFailsafeActive?: (memory: TMemory) => boolean;
   /** After each cycle: hand the snapshot to the REST API (and anyone else watching). */
   readonly publish?: (snapshot: CycleSnapshot) => void;
 }
@@ -62,4 +65,8 @@ export interface CycleSnapshot {
   readonly lockRenewedAtMs: number | undefined;
   readonly watchdogFailed: boolean;
   readonly pendingRequests: OperatorRequests;
+  readonly failsafeActive: boolean;
+  /** When the next cycle is due at the latest (epoch ms). */
+  readonly nextCycleAtMs: number | undefined;
+  readonly metrics: CycleMetricsView;
 }

@@ -1,0 +1,131 @@
+/**
+ * From the effective configuration (local file + env + dynamic `/config`)
+ * to what each adapter takes: PostgresCtl options, etcd settings, the REST
+ * API section, this member's identity. Pure mapping, one place, so a key
+ * Patroni users set reaches the component that honours it.
+ */
+import type { EffectiveConfig, PatroniConfig, SelfIdentity } from '@pgwarden/core';
+import type { PostgresCtlOptionsInput } from '@pgwarden/postgres-ctl';
+import type { EtcdDcsSettings } from '@pgwarden/dcs-etcd';
+import type { RestApiConfig } from '@pgwarden/rest-api';
+
+type Section = Record<string, unknown>;
+
+const credentialKeys = [
+  'username',
+  'password',
+  'sslmode',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'gssencmode',
+  'channel_binding',
+] as const;
+
+function credentials(value: unknown): { username: string } & Section {
+  const source = (value ?? {}) as Section;
+  const result: Section = {};
+  for (const key of credentialKeys) if (source[key] !== undefined) result[key] = source[key];
+  return result as { username: string } & Section;
+}
+
+function defined(entries: Section): Section {
+  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
+}
+
+/** Custom method sections named by create_replica_methods (`postgresql.<method>`). */
+function replicaMethodSections(postgresql: Section, methods: readonly string[]): Section {
+  const sections: Section = {};
+  for (const method of methods) {
+    if (method !== 'basebackup' && typeof postgresql[method] === 'object') sections[method] = postgresql[method];
+  }
+  return sections;
+}
+
+export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOptionsInput {
+  const postgresql = config.postgresql as unknown as Section;
+  const methods = (postgresql['create_replica_methods'] ?? postgresql['create_replica_method'] ?? ['basebackup']) as string[];
+  const authentication = postgresql['authentication'] as Section;
+  const bootstrap = (config.bootstrap ?? {}) as Section;
+  const bootstrapMethod = (bootstrap['method'] as string | undefined) ?? 'initdb';
+  return defined({
+    name: config.name,
+    scope: config.scope,
+    data_dir: postgresql['data_dir'],
+    config_dir: postgresql['config_dir'],
+    config_base_name: postgresql['config_base_name'],
+    custom_conf: postgresql['custom_conf'],
+    bin_dir: postgresql['bin_dir'],
+    bin_name: postgresql['bin_name'] !== undefined ? defined(postgresql['bin_name'] as Section) : undefined,
+    listen: postgresql['listen'],
+    connect_address: postgresql['connect_address'],
+    database: postgresql['database'],
+    pgpass: postgresql['pgpass'],
+    authentication: defined({
+      superuser: credentials(authentication['superuser']),
+      replication: credentials(authentication['replication']),
+      rewind: authentication['rewind'] !== undefined ? credentials(authentication['rewind']) : undefined,
+    }),
+    parameters: postgresql['parameters'],
+    pg_hba: postgresql['pg_hba'],
+    pg_ident: postgresql['pg_ident'],
+    recovery_conf: postgresql['recovery_conf'],
+    basebackup: postgresql['basebackup'],
+    create_replica_methods: methods,
+    replica_methods: replicaMethodSections(postgresql, methods),
+    bootstrap: defined({
+      method: bootstrapMethod,
+      initdb: bootstrap['initdb'],
+      pg_hba: bootstrap['pg_hba'],
+      post_bootstrap: bootstrap['post_bootstrap'],
+      post_init: bootstrap['post_init'],
+      methods: bootstrapMethod !== 'initdb' && typeof bootstrap[bootstrapMethod] === 'object' ? { [bootstrapMethod]: bootstrap[bootstrapMethod] } : {},
+    }),
+    use_pg_rewind: postgresql['use_pg_rewind'],
+    use_slots: postgresql['use_slots'],
+    remove_data_directory_on_rewind_failure: postgresql['remove_data_directory_on_rewind_failure'],
+    remove_data_directory_on_diverged_timelines: postgresql['remove_data_directory_on_diverged_timelines'],
+    pg_ctl_timeout: postgresql['pg_ctl_timeout'],
+    use_unix_socket: postgresql['use_unix_socket'],
+  }) as unknown as PostgresCtlOptionsInput;
+}
+
+export function toEtcdSettings(config: PatroniConfig | EffectiveConfig, timings: { ttl: number; loop_wait: number; retry_timeout: number }): EtcdDcsSettings {
+  const etcd3 = (config.etcd3 ?? {}) as Section;
+  return defined({
+    ...etcd3,
+    scope: config.scope,
+    name: config.name,
+    namespace: config.namespace,
+    ttlSeconds: timings.ttl,
+    loopWaitSeconds: timings.loop_wait,
+    retryTimeoutSeconds: timings.retry_timeout,
+  }) as unknown as EtcdDcsSettings;
+}
+
+export function toRestApiConfig(config: PatroniConfig): RestApiConfig {
+  return defined({ ...(config.restapi as unknown as Section) }) as unknown as RestApiConfig;
+}
+
+function advertised(address: string | undefined, fallback: string): string {
+  return address !== undefined && address !== '' ? address : fallback;
+}
+
+/** Our identity as published in the member key: conn_url and api_url as Patroni builds them. */
+export function toSelfIdentity(config: PatroniConfig): SelfIdentity {
+  const postgresql = config.postgresql as unknown as Section;
+  const restapi = config.restapi as unknown as Section;
+  const pgAddress = advertised(postgresql['connect_address'] as string | undefined, String(postgresql['listen']).split(',')[0] ?? '');
+  const apiAddress = advertised(restapi['connect_address'] as string | undefined, String(restapi['listen']));
+  const scheme = restapi['certfile'] !== undefined ? 'https' : 'http';
+  const database = (postgresql['database'] as string | undefined) ?? 'postgres';
+  return {
+    name: config.name,
+    connUrl: `postgres://${pgAddress}/${database}`,
+    apiUrl: `${scheme}://${apiAddress}/patroni`,
+    tags: { ...(config.tags as Section) },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * PostgresPort over postgres-ctl's PostgresCtl. The few compositions the
+ * cycle expects from one action live here: a clone or a rewind ends with
+ * PostgreSQL started as a replica of the source, a reinitialize wipes the
+ * data directory first.
+ */
+import type { FollowTarget } from '@pgwarden/core';
+import type { PostgresCtl } from '@pgwarden/postgres-ctl';
+import type { PostgresPort } from '../ports.js';
+
+export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
+  return {
+    observe: () => ctl.observe(),
+    async bootstrap() {
+      await ctl.bootstrap();
+    },
+    async createReplica(source) {
+      await ctl.createReplica(source);
+      await ctl.start({ asStandby: true, ...(source !== undefined ? { follow: source } : {}) });
+    },
+    async start(options) {
+      await ctl.start({
+        asStandby: !options.asPrimary,
+        ...(options.follow !== undefined ? { follow: options.follow } : {}),
+        ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+      });
+    },
+    async stop(options) {
+      await ctl.stop({
+        mode: options.mode,
+        ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+        ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+      });
+    },
+    async restart(options) {
+      await ctl.restart(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {});
+    },
+    reload: () => ctl.reload(),
+    async promote() {
+      await ctl.promote();
+    },
+    async follow(target) {
+      await ctl.follow(target);
+    },
+    async rewind(source) {
+      await ctl.rewind(source);
+      await ctl.start({ asStandby: true, follow: source });
+    },
+    async reinitialize(source: FollowTarget | undefined) {
+      await ctl.stop({ mode: 'immediate', checkpoint: false });
+      await ctl.removeDataDirectory({ rename: false });
+      await ctl.createReplica(source);
+      await ctl.start({ asStandby: true, ...(source !== undefined ? { follow: source } : {}) });
+    },
+    crashRecovery: () => ctl.crashRecovery(),
+    checkpoint: () => ctl.checkpoint(),
+    setSynchronousStandbyNames: (value) => ctl.setSynchronousStandbyNames(value),
+    removeDataDirectory: (options) => ctl.removeDataDirectory(options),
+    onPostmasterExit(listener) {
+      return ctl.on((event) => {
+        if (event.type === 'postmaster-exit') listener();
+      });
+    },
+    close: () => ctl.close(),
+  };
+}

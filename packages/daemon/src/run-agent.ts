@@ -1,0 +1,181 @@
+/**
+ * `runAgent`: one pgwarden agent from a Patroni-style configuration. Loads
+ * and validates the config (file + env), connects the DCS, wires
+ * PostgreSQL control, the REST API, callbacks and the watchdog into the
+ * runtime, installs the signal handlers, and runs the cycle until
+ * SIGTERM/SIGINT (or a fatal decision) ends it.
+ */
+import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type HaMemory, type PatroniConfig } from '@pgwarden/core';
+import { createEtcdDcs } from '@pgwarden/dcs-etcd';
+import { PostgresCtl } from '@pgwarden/postgres-ctl';
+import { createRestApi, type RestApi } from '@pgwarden/rest-api';
+import { toMemberSnapshot } from './adapters/api-snapshot.js';
+import { toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
+import { AgentConfiguration } from './adapters/agent-configuration.js';
+import { applyDynamicParameters } from './adapters/apply-parameters.js';
+import { AgentMemberController } from './adapters/member-controller.js';
+import { createPostgresPort } from './adapters/postgres-port.js';
+import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
+import { createLogger, parseLogLevel, type AgentLogger } from './logger.js';
+import { systemClock } from './ports.js';
+import { AgentRuntime } from './runtime/agent-runtime.js';
+import { CallbackRunner } from './runtime/callback-runner.js';
+import { createHttpPeerPort } from './runtime/peer-client.js';
+import { LinuxWatchdog, noWatchdog } from './runtime/watchdog.js';
+import { assertNameIsFree, waitForDcs } from './start-up.js';
+
+export interface RunAgentOptions {
+  /** The YAML file or directory; undefined: PATRONI_CONFIGURATION / PATRONI_* only. */
+  readonly configPath?: string;
+  /** Defaults to process.env. */
+  readonly env?: Record<string, string | undefined>;
+  /** Defaults to a pino logger configured by the `log` section. */
+  readonly logger?: AgentLogger;
+  /** Install SIGTERM/SIGINT/SIGHUP handlers (default true). */
+  readonly handleSignals?: boolean;
+  /** Already loaded and validated (the CLI loads it first to print problems); SIGHUP re-reads configPath. */
+  readonly config?: PatroniConfig;
+}
+
+export interface RunningAgent {
+  readonly runtime: AgentRuntime<HaMemory>;
+  readonly api: RestApi;
+  /** As SIGTERM: finish the cycle, stop PostgreSQL, release the lock. */
+  stop(): void;
+  /** Resolves with the exit code once the agent has shut down. */
+  readonly exited: Promise<number>;
+}
+
+async function loadLocalConfig(options: RunAgentOptions): Promise<PatroniConfig> {
+  const env = options.env ?? process.env;
+  const loaded = await loadConfigFile(options.configPath, { env, mode: 'run' });
+  if (!loaded.ok) {
+    throw new PgwardenError('config-invalid', `invalid configuration:\n${loaded.issues.map((issue) => `  ${formatConfigIssue(issue)}`).join('\n')}`);
+  }
+  if (options.env === undefined) for (const name of loaded.consumedEnv) delete process.env[name];
+  return loaded.config;
+}
+
+function makeLogger(config: PatroniConfig, env: Record<string, string | undefined>): AgentLogger {
+  const log = config.log as { type?: string; level?: string };
+  // JSON lines unless the operator asked for plain text (Patroni's `log.type: plain`) explicitly.
+  const explicitPlain = env['PGWARDEN_LOG_FORMAT'] === 'human' || (env['PGWARDEN_LOG_FORMAT'] === undefined && log.type === 'plain' && env['PATRONI_LOG_TYPE'] === 'plain');
+  return createLogger({ format: explicitPlain ? 'human' : 'json', level: parseLogLevel(log.level), base: { member: config.name, scope: config.scope } });
+}
+
+export async function startAgent(options: RunAgentOptions = {}): Promise<RunningAgent> {
+  const env = options.env ?? process.env;
+  const local = options.config ?? (await loadLocalConfig(options));
+  const logger = options.logger ?? makeLogger(local, env);
+  if (local.etcd3 === undefined) throw new PgwardenError('dcs-unsupported', 'the agent supports the etcd3 DCS section only (consul: not yet)');
+  const cached = await readDynamicConfigCache(local.postgresql.data_dir);
+  const configuration = new AgentConfiguration(local, { cached }, logger);
+  const timings = configuration.effective;
+  const dcs = createEtcdDcs({ ...toEtcdSettings(local, timings), logger: logger.child({ component: 'dcs' }) });
+  const startup = new AbortController();
+  const stopStartup = (): void => startup.abort();
+  process.once('SIGTERM', stopStartup);
+  process.once('SIGINT', stopStartup);
+  const cluster = await waitForDcs(dcs, logger, startup.signal);
+  process.off('SIGTERM', stopStartup);
+  process.off('SIGINT', stopStartup);
+  if (cluster === undefined) {
+    await dcs.close();
+    throw new PgwardenError('interrupted', 'stopped while waiting for the DCS');
+  }
+  await assertNameIsFree(cluster, local.name);
+  if (cluster.config !== undefined) configuration.settingsFor(cluster);
+  const ctl = PostgresCtl.create(toPostgresCtlOptions(configuration.effective), { logger: logger.child({ component: 'postgres' }) });
+  const postgres = createPostgresPort(ctl);
+  const self = toSelfIdentity(local);
+  const callbacks = new CallbackRunner({
+    callbacks: (local.postgresql.callbacks ?? {}) as Record<string, string>,
+    scope: local.scope,
+    logger: logger.child({ component: 'callbacks' }),
+  });
+  const watchdogConfig = local.watchdog as { mode: string; device?: string; safety_margin?: number };
+  const watchdog =
+    watchdogConfig.mode === 'off'
+      ? noWatchdog
+      : new LinuxWatchdog({
+          mode: watchdogConfig.mode === 'required' ? 'required' : 'automatic',
+          ...(watchdogConfig.device !== undefined ? { device: watchdogConfig.device } : {}),
+          ...(watchdogConfig.safety_margin !== undefined ? { safetyMarginSeconds: watchdogConfig.safety_margin } : {}),
+          ttlSeconds: () => configuration.settings.ttlSeconds,
+          loopWaitSeconds: () => configuration.settings.loopWaitSeconds,
+          logger,
+        });
+  const restapi = local.restapi as { authentication?: { username: string; password: string } };
+  const peers = createHttpPeerPort(restapi.authentication !== undefined ? { basicAuth: `${restapi.authentication.username}:${restapi.authentication.password}` } : {});
+  let api: RestApi | undefined;
+  let controller: AgentMemberController | undefined;
+  const runtime: AgentRuntime<HaMemory> = new AgentRuntime<HaMemory>({
+    self,
+    dcs,
+    postgres,
+    peers,
+    callbacks,
+    watchdog,
+    logger,
+    decide,
+    initialMemory: initialMemory(),
+    settings: (current) => configuration.settingsFor(current),
+    recordLockRenewal,
+    isFailsafeActive: (memory) => memory.failsafeActive,
+    onDynamicConfig: async () => applyDynamicParameters(ctl, configuration, callbacks, logger),
+    reloadLocalConfig: async () => {
+      configuration.replaceLocal(await loadLocalConfig(options));
+      Object.assign(self.tags, configuration.local.tags);
+      await applyDynamicParameters(ctl, configuration, callbacks, logger);
+    },
+    publish: (snapshot) => api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, controller?.scheduledRestartView())),
+  });
+  controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);
+  api = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }) });
+  await api.start();
+  logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
+
+  const handlers = options.handleSignals === false ? undefined : installSignalHandlers(runtime, logger);
+  const exited = runtime.run().finally(async () => {
+    handlers?.remove();
+    controller?.close();
+    await api?.stop().catch(() => undefined);
+    logger.info({}, 'pgwarden agent stopped');
+  });
+  return { runtime, api, stop: () => runtime.stop(), exited };
+}
+
+function installSignalHandlers(runtime: AgentRuntime<HaMemory>, logger: AgentLogger): { remove(): void } {
+  const stop = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'shutting down');
+    runtime.stop();
+  };
+  const reload = (): void => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading the configuration');
+    runtime.reload();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', reload);
+  return {
+    remove() {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      process.off('SIGHUP', reload);
+    },
+  };
+}
+
+/** Run an agent until it stops; resolves with the process exit code (errors are logged, not thrown). */
+export async function runAgent(options: RunAgentOptions = {}): Promise<number> {
+  try {
+    const agent = await startAgent(options);
+    return await agent.exited;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = error instanceof PgwardenError ? error.code : 'unexpected';
+    process.stderr.write(`pgwarden: ${message}\n`);
+    if (!(error instanceof PgwardenError)) process.stderr.write(`${String((error as Error).stack ?? '')}\n`);
+    return code === 'interrupted' ? 0 : 1;
+  }
+}

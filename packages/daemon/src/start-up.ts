@@ -1,0 +1,42 @@
+/**
+ * Start-up steps that come before the first cycle (spec/dcs.md §6): wait
+ * until the DCS answers (retrying, as Patroni's `waiting on etcd`), and
+ * refuse to start when another live agent already uses our name.
+ */
+import type { Cluster, Dcs } from '@pgwarden/core';
+import { PgwardenError } from '@pgwarden/core';
+import type { AgentLogger } from './logger.js';
+
+const dcsRetryDelayMs = 5000;
+
+export async function waitForDcs(dcs: Dcs, logger: AgentLogger, signal: AbortSignal): Promise<Cluster | undefined> {
+  for (;;) {
+    const result = await dcs.getCluster();
+    if (result.ok) return result.value;
+    logger.warn({ error: result.message, backend: dcs.backend }, `waiting on ${dcs.backend}`);
+    if (signal.aborted) return undefined;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, dcsRetryDelayMs);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+    if (signal.aborted) return undefined;
+  }
+}
+
+/** Patroni: a member key with our name whose /liveness answers within 3 s means a twin is running. */
+export async function assertNameIsFree(cluster: Cluster, name: string): Promise<void> {
+  const member = cluster.members.find((candidate) => candidate.name === name);
+  const apiUrl = member?.data.api_url;
+  if (apiUrl === undefined) return;
+  try {
+    const response = await fetch(apiUrl.replace(/\/patroni$/, '/liveness'), { signal: AbortSignal.timeout(3000) });
+    if (response.status === 200) {
+      throw new PgwardenError('name-in-use', `Can't start; there is already a node named '${name}' running`);
+    }
+  } catch (error) {
+    if (error instanceof PgwardenError) throw error;
+  }
+}
