@@ -65,6 +65,7 @@ export const etcd3Schema = z
   .object({
     host: stringField().optional(),
     hosts: z.union([stringField(), stringListField()]).optional(),
+    port: integerField({ min: 1, max: 65535 }).optional(),
     url: stringField().optional(),
     proxy: stringField().optional(),
     srv: stringField().optional(),

@@ -43,6 +43,19 @@ function rangeStart(node: unknown): number | undefined {
   return range ? range[0] : undefined;
 }
 
+/**
+ * The parser notices an unclosed quote only at the end of the file; the person
+ * needs the line where the quote was opened: the last unescaped one before.
+ */
+function openingQuoteOffset(text: string, message: string, errorOffset: number): number | undefined {
+  const quote = message.includes('"quote') ? '"' : message.includes("'quote") ? "'" : undefined;
+  if (!quote) return undefined;
+  for (let index = Math.min(errorOffset, text.length) - 1; index >= 0; index -= 1) {
+    if (text[index] === quote && (quote === "'" || text[index - 1] !== '\\')) return index;
+  }
+  return undefined;
+}
+
 /** Parses one YAML document; syntax errors become issues with positions (all of them). */
 export function parseYamlSource(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
@@ -52,21 +65,29 @@ export function parseYamlSource(text: string, file: string): ParsedYaml {
     return { line, column: col };
   };
   const issues: ConfigIssue[] = document.errors.map((error) => {
-    const at = position(error.pos[0]);
-    const message = `invalid YAML: ${error.message.split('\n')[0]}`;
+    const opening = openingQuoteOffset(text, error.message, error.pos[0]);
+    const at = position(opening ?? error.pos[0]);
+    const hint = opening === undefined ? '' : ' (the string that starts here is never closed)';
+    const message = `invalid YAML: ${error.message.split('\n')[0]}${hint}`;
     return { severity: 'error', path: '', message, source: { kind: 'file', file, ...at } };
   });
   const value = issues.length === 0 ? document.toJS({ maxAliasCount: 1000 }) : undefined;
   const locate = (path: readonly ConfigPathSegment[]): YamlPosition => {
     let node: unknown = document.contents;
     let offset = rangeStart(node) ?? 0;
+    let keyOffset = 0;
     let depth = 0;
     for (const segment of path) {
       const child = childOf(node, segment);
-      if (!child) break;
+      if (!child) {
+        // A missing key is reported at the key of the map that should hold it.
+        offset = keyOffset;
+        break;
+      }
       depth += 1;
       node = child.value;
-      offset = rangeStart(child.value) ?? rangeStart(child.key) ?? offset;
+      keyOffset = rangeStart(child.key) ?? rangeStart(child.value) ?? keyOffset;
+      offset = rangeStart(child.value) ?? keyOffset;
     }
     return { ...position(offset), depth };
   };

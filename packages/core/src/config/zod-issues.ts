@@ -88,7 +88,8 @@ export function makeIssue(
 ): ConfigIssue {
   const foundValue = getAtPath(value, path);
   const found = describeFound(foundValue, path);
-  const message = foundValue === undefined ? `missing: expected ${expected}` : `expected ${expected}, found ${found}`;
+  const message =
+    path.length === 0 ? `expected ${expected}` : foundValue === undefined ? `missing: expected ${expected}` : `expected ${expected}, found ${found}`;
   const source = locatePath(path, locator);
   return { severity, path: formatConfigPath(path), message, expected, found, ...(source ? { source } : {}) };
 }
