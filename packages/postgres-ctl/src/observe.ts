@@ -4,7 +4,9 @@
  * pg_control for what survives a stopped server (system id, timeline,
  * checkpoint, clean-shutdown state).
  */
-import type { LocalPostgres, ReplicationConnection } from '@pgwarden/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HistoryLine, LocalPostgres, ReplicationConnection } from '@pgwarden/core';
 import type { Context } from './context.js';
 import { dataDirectoryState } from './files/data-directory.js';
 import { hasRecoverySignal } from './files/config-files.js';
@@ -37,10 +39,26 @@ FROM pg_stat_replication ORDER BY application_name`;
 
 /** Parameters changed in the files that wait for a restart, old (running) and new (file) values. */
 export const pendingRestartQuery = `
-SELECT s.name, s.setting || coalesce(s.unit, '') AS old_value,
-  coalesce((SELECT f.setting FROM pg_file_settings f WHERE f.name = s.name AND f.error IS NULL
-            ORDER BY f.seqno DESC LIMIT 1), '') AS new_value
+SELECT s.name, current_setting(s.name) AS old_value,
+  coalesce((SELECT f.setting FROM pg_file_settings f WHERE f.name = s.name ORDER BY f.seqno DESC LIMIT 1), '') AS new_value
 FROM pg_settings s WHERE s.pending_restart`;
+
+/** `pg_wal/<timeline>.history` as /history lines: [ended timeline, fork LSN, reason]. */
+export function readTimelineHistory(dataDir: string, timeline: number): HistoryLine[] | undefined {
+  if (timeline <= 1) return undefined;
+  try {
+    const text = readFileSync(join(dataDir, 'pg_wal', `${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`), 'utf8');
+    const lines: HistoryLine[] = [];
+    for (const line of text.split('\n')) {
+      const [parent, lsn, ...reason] = line.trim().split(/\s+/);
+      const fork = parseLsn(lsn);
+      if (parent && /^\d+$/.test(parent) && fork !== undefined) lines.push([Number(parent), fork, reason.join(' ')]);
+    }
+    return lines;
+  } catch {
+    return undefined;
+  }
+}
 
 const toNumber = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
 
@@ -126,12 +144,14 @@ async function runningState(context: Context, status: Row): Promise<Partial<Loca
   const pendingRows = await queryTwice(context, pendingRestartQuery);
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
   for (const row of pendingRows) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
+  const history = !inRecovery && timeline !== undefined ? readTimelineHistory(context.paths.dataDir, timeline) : undefined;
   const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
   const followingHost = receiver?.['sender_host'] ? `${String(receiver['sender_host'])}:${String(receiver['sender_port'])}` : conninfo?.['host'];
   return {
     accepting: true,
     inRecovery,
     ...(timeline !== undefined ? { timeline } : {}),
+    ...(history ? { timelineHistory: history } : {}),
     ...(walPosition !== undefined ? { walPosition } : {}),
     ...(received !== undefined ? { receivedLsn: received } : {}),
     ...(replayed !== undefined ? { replayedLsn: replayed } : {}),

@@ -1,0 +1,241 @@
+/**
+ * One primary and two replicas on real PostgreSQL 15, driven through
+ * PostgresCtl only: bootstrap, clone, streaming with slots, synchronous
+ * commit, pending restart, promotion, follow by reload, demotion with
+ * pg_rewind, and postmaster death noticed within a second. The tests run in
+ * order and share the cluster (bootstrapping one per test would cost
+ * minutes).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPgwardenError, type FollowTarget } from '@pgwarden/core';
+import { PostgresCtl, renderSynchronousStandbyNames, type PostgresCtlEvent } from '../src/index.js';
+import { authentication, destroyMember, makeMember, waitFor, type Member } from './helpers.js';
+
+const timings: Record<string, number> = {};
+
+async function sql<T extends Record<string, unknown>>(member: Member, text: string, user = authentication.superuser): Promise<T[]> {
+  const client = new pg.Client({ host: '127.0.0.1', port: member.port, user: user.username, password: user.password, database: 'postgres' });
+  await client.connect();
+  try {
+    return (await client.query<T>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const target = (member: Member): FollowTarget => ({ name: member.name, connUrl: member.connUrl });
+
+describe('a primary and two replicas on PostgreSQL 15', () => {
+  let a: Member;
+  let b: Member;
+  let c: Member;
+  const extra: Member[] = [];
+
+  beforeAll(async () => {
+    [a, b, c] = await Promise.all([makeMember('a'), makeMember('b'), makeMember('c')]);
+  });
+  afterAll(async () => {
+    await Promise.all([a, b, c, ...extra].map((member) => destroyMember(member)));
+    process.stdout.write(`postgres-ctl timings (ms): ${JSON.stringify(timings)}\n`);
+  });
+
+  it('bootstraps a primary with data checksums, the three managed roles and the rewind grants', async () => {
+    const started = Date.now();
+    await a.ctl.bootstrap();
+    timings['bootstrap'] = Date.now() - started;
+    const local = await a.ctl.observe();
+    expect(local).toMatchObject({ running: true, accepting: true, inRecovery: false, timeline: 1, dataDirectory: 'valid', rewindable: true });
+    expect(local.serverVersion).toBeGreaterThanOrEqual(150000);
+    expect(local.systemIdentifier).toMatch(/^\d+$/);
+    const [checksums] = await sql<{ data_checksums: string }>(a, 'SHOW data_checksums');
+    expect(checksums?.data_checksums).toBe('on');
+    const roles = await sql<{ rolname: string; rolsuper: boolean; rolreplication: boolean }>(
+      a,
+      "SELECT rolname, rolsuper, rolreplication FROM pg_roles WHERE rolname IN ('postgres', 'replicator', 'rewind_user') ORDER BY rolname",
+    );
+    expect(roles).toEqual([
+      { rolname: 'postgres', rolsuper: true, rolreplication: true },
+      { rolname: 'replicator', rolsuper: false, rolreplication: true },
+      { rolname: 'rewind_user', rolsuper: false, rolreplication: false },
+    ]);
+    const [grant] = await sql<{ allowed: boolean }>(a, "SELECT has_function_privilege('rewind_user', 'pg_read_binary_file(text)', 'EXECUTE') AS allowed");
+    expect(grant?.allowed).toBe(true);
+    // The rewind user logs in with its password through the bootstrap pg_hba.
+    expect(await sql(a, 'SELECT 1 AS one', authentication.rewind)).toEqual([{ one: 1 }]);
+    const conf = readFileSync(join(a.ctl.dataDir, 'postgresql.conf'), 'utf8');
+    expect(conf).toContain(`include '${join(a.ctl.dataDir, 'postgresql.base.conf')}'`);
+    expect(conf).toContain("wal_log_hints = 'on'");
+    expect(existsSync(join(a.ctl.dataDir, 'postgresql.base.conf'))).toBe(true);
+  });
+
+  it('creates two replicas by pg_basebackup that stream from the primary through their slots', async () => {
+    expect(await a.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'] })).toMatchObject({ created: ['b', 'c'], dropped: [] });
+    const progress: PostgresCtlEvent[] = [];
+    const unsubscribe = b.ctl.on((event) => {
+      if (event.type === 'basebackup-progress') progress.push(event);
+    });
+    const started = Date.now();
+    expect(await b.ctl.createReplica(target(a))).toMatchObject({ method: 'basebackup' });
+    timings['basebackup'] = Date.now() - started;
+    unsubscribe();
+    expect(progress.length).toBeGreaterThan(0);
+    const last = progress.at(-1) as Extract<PostgresCtlEvent, { type: 'basebackup-progress' }>;
+    expect(last.totalBytes).toBeGreaterThan(1_000_000);
+    expect(last.doneBytes).toBe(last.totalBytes);
+    await c.ctl.createReplica(target(a));
+    await Promise.all([b.ctl.start({ follow: target(a) }), c.ctl.start({ follow: target(a) })]);
+
+    expect(existsSync(join(b.ctl.dataDir, 'standby.signal'))).toBe(true);
+    const conf = readFileSync(join(b.ctl.dataDir, 'postgresql.conf'), 'utf8');
+    expect(conf).toMatch(/primary_conninfo = '.*user=replicator passfile=.* host=127\.0\.0\.1 port=\d+ sslmode=prefer application_name=b gssencmode=prefer channel_binding=prefer'/);
+    expect(conf).not.toContain('rep-pass');
+    expect(conf).toContain("primary_slot_name = 'b'");
+    expect(conf).toContain("recovery_target_timeline = 'latest'");
+
+    const streaming = await waitFor('both replicas streaming', async () => {
+      const local = await a.ctl.observe();
+      return local.replication.filter((row) => row.state === 'streaming').length === 2 && local;
+    });
+    expect(streaming.replication.map((row) => [row.applicationName, row.syncState])).toEqual([['b', 'async'], ['c', 'async']]);
+    const slots = await sql<{ slot_name: string; active: boolean }>(a, 'SELECT slot_name, active FROM pg_replication_slots ORDER BY 1');
+    expect(slots).toEqual([{ slot_name: 'b', active: true }, { slot_name: 'c', active: true }]);
+    const replica = await b.ctl.observe();
+    expect(replica).toMatchObject({ inRecovery: true, replicationState: 'streaming', primarySlotName: 'b', timeline: 1, followingHost: `127.0.0.1:${a.port}` });
+    expect(replica.systemIdentifier).toBe(streaming.systemIdentifier);
+  });
+
+  it('with synchronous_standby_names set to the replica, a commit waits until that standby confirms', async () => {
+    await a.ctl.setSynchronousStandbyNames(renderSynchronousStandbyNames(['b']));
+    await sql(a, 'CREATE TABLE marks (label text PRIMARY KEY)');
+    await waitFor('b reported sync', async () => (await a.ctl.observe()).replication.some((row) => row.applicationName === 'b' && row.syncState === 'sync'));
+    await b.ctl.stop({ mode: 'fast' });
+    const writer = new pg.Client({ host: '127.0.0.1', port: a.port, user: 'postgres', password: authentication.superuser.password, database: 'postgres' });
+    writer.on('error', () => undefined);
+    await writer.connect();
+    try {
+      let committed = false;
+      const commit = writer.query("INSERT INTO marks VALUES ('sync-commit')").then(() => {
+        committed = true;
+      });
+      await waitFor('the commit waiting for SyncRep', async () => {
+        const rows = await sql<{ n: string }>(a, "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+        return Number(rows[0]?.n) === 1;
+      });
+      expect(committed).toBe(false);
+      await b.ctl.start({ follow: target(a) });
+      await commit;
+      expect(committed).toBe(true);
+    } finally {
+      await writer.end();
+    }
+    await waitFor('row on b', async () => (await sql(b, "SELECT 1 FROM marks WHERE label = 'sync-commit'")).length === 1);
+    expect(renderSynchronousStandbyNames(['b', 'c'])).toBe('2 (b,c)');
+    expect(renderSynchronousStandbyNames(['b', 'c'], { mode: 'quorum', count: 1 })).toBe('ANY 1 (b,c)');
+    await a.ctl.setSynchronousStandbyNames('');
+  });
+
+  it('reports a parameter that needs a restart as pending instead of applying it, and a restart applies it', async () => {
+    const pending = await a.ctl.setParameters({ shared_buffers: '24MB' });
+    expect(pending['shared_buffers']).toEqual({ old_value: '16MB', new_value: '24MB' });
+    const [before] = await sql<{ shared_buffers: string }>(a, 'SHOW shared_buffers');
+    expect(before?.shared_buffers).toBe('16MB');
+    await a.ctl.restart();
+    expect((await a.ctl.observe()).pendingRestart).toEqual({});
+    const [after] = await sql<{ shared_buffers: string }>(a, 'SHOW shared_buffers');
+    expect(after?.shared_buffers).toBe('24MB');
+  });
+
+  it('promotes a replica to timeline 2, and the other replica follows it by a reload, without a restart', async () => {
+    await sql(a, "INSERT INTO marks VALUES ('before-failover')");
+    await waitFor('b replayed', async () => (await sql(b, "SELECT 1 FROM marks WHERE label = 'before-failover'")).length === 1);
+    await b.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'] });
+    const started = Date.now();
+    expect(await b.ctl.promote()).toMatchObject({ promoted: true, timeline: 2 });
+    timings['promote'] = Date.now() - started;
+    const promoted = await b.ctl.observe();
+    expect(promoted).toMatchObject({ inRecovery: false, timeline: 2, hasRecoveryConfig: false });
+    expect(promoted.timelineHistory?.[0]?.[0]).toBe(1);
+
+    const startTime = (await c.ctl.observe()).postmasterStartTime;
+    expect(await c.ctl.follow(target(b))).toBe('reloaded');
+    const following = await waitFor('c streams from b on timeline 2', async () => {
+      const local = await c.ctl.observe();
+      return local.followingHost === `127.0.0.1:${b.port}` && local.timeline === 2 && local.replicationState === 'streaming' && local;
+    });
+    expect(following.postmasterStartTime).toBe(startTime);
+  });
+
+  it('demotes the diverged old primary, rewinds it onto the new primary and loses nothing committed there', async () => {
+    // The old primary kept running after the promotion and took a write the new primary never saw.
+    await sql(a, "SET synchronous_commit = local; INSERT INTO marks VALUES ('only-on-old-primary')");
+    await sql(b, "INSERT INTO marks VALUES ('committed-on-new-primary')");
+    expect(await a.ctl.demote({ mode: 'offline' })).toBe('stopped');
+    const check = await a.ctl.checkRewind(target(b));
+    expect(check).toMatchObject({ needed: true, localTimeline: 1, leaderTimeline: 2 });
+    const started = Date.now();
+    expect(await a.ctl.rewind(target(b))).toMatchObject({ outcome: 'rewound' });
+    timings['rewind'] = Date.now() - started;
+    await a.ctl.start({ follow: target(b) });
+    await waitFor('a streams from b', async () => {
+      const local = await a.ctl.observe();
+      return local.replicationState === 'streaming' && local.timeline === 2;
+    });
+    await waitFor('new-primary row on a', async () => (await sql(a, "SELECT 1 FROM marks WHERE label = 'committed-on-new-primary'")).length === 1);
+    const labels = (await sql<{ label: string }>(a, 'SELECT label FROM marks ORDER BY label')).map((row) => row.label);
+    expect(labels).toEqual(['before-failover', 'committed-on-new-primary', 'sync-commit']);
+    const standbys = (await b.ctl.observe()).replication.map((row) => row.applicationName);
+    expect(standbys).toEqual(['a', 'c']);
+  });
+
+  it('fails a pg_rewind against another cluster with pg_rewind\'s own words, and removes the data directory when configured', async () => {
+    const other = await makeMember('other');
+    extra.push(other);
+    await other.ctl.bootstrap();
+    await other.ctl.stop({ mode: 'fast' });
+    const error = await other.ctl.rewind(target(b)).catch((caught: unknown) => caught);
+    expect(isPgwardenError(error, 'pg-rewind-failed')).toBe(true);
+    expect((error as Error).message).toMatch(/pg_rewind exited with code 1:[\s\S]*different systems/);
+    expect((await other.ctl.observe()).dataDirectory).toBe('valid');
+
+    const wiping = PostgresCtl.create({ ...other.ctl.options, remove_data_directory_on_rewind_failure: true });
+    expect(await wiping.rewind(target(b))).toMatchObject({ outcome: 'removed-data-directory' });
+    expect((await wiping.observe()).dataDirectory).toBe('empty');
+    await wiping.close();
+  });
+
+  it('notices a kill -9 of the postmaster within a second, for its own child and for an adopted one', async () => {
+    const childExit = new Promise<{ event: PostgresCtlEvent; at: number }>((resolve) => {
+      c.ctl.on((event) => {
+        if (event.type === 'postmaster-exit') resolve({ event, at: Date.now() });
+      });
+    });
+    const cPid = Number(readFileSync(join(c.ctl.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const killedAt = Date.now();
+    process.kill(cPid, 'SIGKILL');
+    const seen = await childExit;
+    timings['exit-detection-child'] = seen.at - killedAt;
+    expect(seen.event).toMatchObject({ type: 'postmaster-exit', pid: cPid, signal: 'SIGKILL', via: 'child', expected: false });
+    expect(seen.at - killedAt).toBeLessThan(1000);
+    expect(c.ctl.state).toBe('crashed');
+
+    // A second controller of the same directory adopts the running postmaster (agent restart).
+    const adopter = PostgresCtl.create(a.ctl.options);
+    expect((await adopter.observe()).running).toBe(true);
+    const adoptedExit = new Promise<{ event: PostgresCtlEvent; at: number }>((resolve) => {
+      adopter.on((event) => {
+        if (event.type === 'postmaster-exit') resolve({ event, at: Date.now() });
+      });
+    });
+    const aPid = Number(readFileSync(join(a.ctl.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const killedAdoptedAt = Date.now();
+    process.kill(aPid, 'SIGKILL');
+    const seenAdopted = await adoptedExit;
+    timings['exit-detection-adopted'] = seenAdopted.at - killedAdoptedAt;
+    expect(seenAdopted.event).toMatchObject({ type: 'postmaster-exit', pid: aPid, via: 'probe' });
+    expect(seenAdopted.at - killedAdoptedAt).toBeLessThan(1000);
+    await adopter.close();
+  });
+});
