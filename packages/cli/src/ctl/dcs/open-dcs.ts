@@ -1,14 +1,36 @@
 /**
- * The DCS as pgwardenctl uses it: one client per cluster name, read-only
- * unless a command writes `/config`, `/failover` or deletes the cluster.
- * patronictl never creates a lease or a watch: neither do we.
+ * The DCS as pgwardenctl uses it: one etcd v3 client per cluster name, with
+ * the connection settings of the config's `etcd3` section (or `--dcs-url`).
+ * It never takes a lease (no member key, no lock): it only reads the cluster
+ * and, for edit-config / remove / the fallbacks of switchover and flush,
+ * writes `/config`, `/failover` or deletes the prefix, as patronictl does.
  */
 import type { Dcs } from '@pgwarden/core';
+import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import type { CtlSettings } from '../settings/ctl-settings.js';
 
 export type DcsOpener = (settings: CtlSettings, scope: string) => Promise<Dcs>;
 
-/** Filled in with @pgwarden/dcs-etcd's factory. */
-export const openEtcdDcs: DcsOpener = async () => {
-  throw new Error('dcs-etcd not wired yet');
+function retryTimeoutSeconds(settings: CtlSettings): number {
+  const value = Number(settings.config['retry_timeout']);
+  return Number.isFinite(value) && value > 0 ? value : 10;
+}
+
+export const openEtcdDcs: DcsOpener = async (settings, scope) => {
+  const dcs = settings.dcs;
+  if (dcs === undefined) throw new Error('no DCS configured');
+  return createEtcdDcs({
+    scope,
+    // The client identifies itself in etcd's logs; it never writes a member key.
+    name: 'pgwardenctl',
+    namespace: settings.namespace,
+    hosts: dcs.hosts.map((host) => `${dcs.protocol}://${host}`),
+    protocol: dcs.protocol,
+    ...(dcs.username !== undefined ? { username: dcs.username } : {}),
+    ...(dcs.password !== undefined ? { password: dcs.password } : {}),
+    ...(dcs.cacert !== undefined ? { cacert: dcs.cacert } : {}),
+    ...(dcs.cert !== undefined ? { cert: dcs.cert } : {}),
+    ...(dcs.key !== undefined ? { key: dcs.key } : {}),
+    retryTimeoutSeconds: retryTimeoutSeconds(settings),
+  });
 };

@@ -22,10 +22,11 @@ function diffLines(before: readonly string[], after: readonly string[]): Op[] {
     if (i < rows && j < cols && before[i] === after[j]) {
       ops.push({ kind: ' ', text: before[i++]! });
       j++;
-    } else if (j < cols && (i === rows || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push({ kind: '+', text: after[j++]! });
-    } else {
+    } else if (i < rows && (j === cols || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Removals before additions, as difflib prints a replaced block.
       ops.push({ kind: '-', text: before[i++]! });
+    } else {
+      ops.push({ kind: '+', text: after[j++]! });
     }
   }
   return ops;

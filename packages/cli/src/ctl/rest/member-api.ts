@@ -12,9 +12,10 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { RestClientSettings } from '../settings/ctl-settings.js';
 
+/** A member as read from the DCS: its name and the `api_url` it publishes. */
 export interface ApiMember {
   readonly name: string;
-  readonly api_url?: string;
+  readonly data: { readonly api_url?: string | undefined };
 }
 
 export interface ApiResponse {
@@ -63,10 +64,11 @@ export function createMemberApi(settings: RestClientSettings, userAgent: string)
 
   return {
     call(member, method, endpoint, body, timeoutMs = 10_000) {
-      if (member.api_url === undefined || member.api_url === '') {
+      const apiUrl = member.data.api_url;
+      if (apiUrl === undefined || apiUrl === '') {
         return Promise.reject(new PgwardenError('rest-unreachable', `Member ${member.name} does not publish a REST API URL`));
       }
-      const url = endpointUrl(member.api_url, endpoint);
+      const url = endpointUrl(apiUrl, endpoint);
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const headers: Record<string, string> = { 'User-Agent': userAgent };
       if (authorization !== undefined) headers['Authorization'] = authorization;
