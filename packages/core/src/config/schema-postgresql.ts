@@ -12,6 +12,7 @@ import {
   stringField,
   stringListField,
 } from './fields.js';
+import { parseBoolean } from './value-parsers.js';
 
 /** libpq connection options Patroni keeps for a role (everything else is dropped). */
 export const AUTHENTICATION_KEYS = [
@@ -61,15 +62,23 @@ export const parameterValueSchema = z.union([z.string(), z.number(), z.boolean()
   errorMap: () => ({ message: 'expected a string, number or boolean', params: { expected: 'a string, number or boolean' } }),
 });
 
+/** Method flags are read for truthiness by Patroni; its docs write `no_master: 1`. */
+const methodFlagField = () =>
+  z
+    .union([z.boolean(), z.number(), z.string()], {
+      errorMap: () => ({ message: 'expected a boolean or 1/0', params: { expected: 'a boolean or 1/0' } }),
+    })
+    .transform((value) => parseBoolean(value) ?? Boolean(value));
+
 /** A replica-creation or bootstrap method section (`pgbackrest: {command: ..., keep_data: true}`). */
 export const customMethodSchema = z
   .object({
     command: commandField(),
-    no_params: booleanField().optional(),
-    keep_data: booleanField().optional(),
-    no_leader: booleanField().optional(),
-    no_master: booleanField().optional(),
-    keep_existing_recovery_conf: booleanField().optional(),
+    no_params: methodFlagField().optional(),
+    keep_data: methodFlagField().optional(),
+    no_leader: methodFlagField().optional(),
+    no_master: methodFlagField().optional(),
+    keep_existing_recovery_conf: methodFlagField().optional(),
     recovery_conf: z.record(parameterValueSchema).optional(),
   })
   .passthrough();
