@@ -71,7 +71,7 @@ async function runBasebackup(context: Context, source: FollowTarget): Promise<vo
     context.logger.warn({ attempt, error: lastError }, 'pg_basebackup failed');
     if (attempt < options.basebackup_max_attempts) await new Promise((resolve) => setTimeout(resolve, options.basebackup_retry_delay_seconds * 1000));
   }
-  throw new PgwardenError('pg-basebackup-failed', `base backup from ${parseConnUrl(source.connUrl ?? '').host} failed: ${lastError}`);
+  throw new PgwardenError('pg-basebackup-failed', `base backup from ${parseConnUrl(source.connUrl ?? '').host} failed after ${options.basebackup_max_attempts} attempts: ${lastError}`);
 }
 
 async function runCustomMethod(context: Context, method: string, source: FollowTarget | undefined): Promise<void> {

@@ -6,12 +6,13 @@
  * order and share the cluster (bootstrapping one per test would cost
  * minutes).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPgwardenError, type FollowTarget } from '@pgwarden/core';
 import { PostgresCtl, renderSynchronousStandbyNames, type PostgresCtlEvent } from '../src/index.js';
+import { postgresUser } from '@pgwarden/testkit';
 import { authentication, destroyMember, makeMember, waitFor, type Member } from './helpers.js';
 
 const timings: Record<string, number> = {};
@@ -69,6 +70,12 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     expect(conf).toContain(`include '${join(a.ctl.dataDir, 'postgresql.base.conf')}'`);
     expect(conf).toContain("wal_log_hints = 'on'");
     expect(existsSync(join(a.ctl.dataDir, 'postgresql.base.conf'))).toBe(true);
+    // Everything we wrote for PostgreSQL belongs to its user, secrets readable by it alone.
+    const owner = postgresUser().uid;
+    for (const file of [join(a.ctl.dataDir, 'postgresql.conf'), join(a.ctl.dataDir, 'pg_ident.conf'), a.ctl.logFile, `${a.ctl.dataDir}.pgpass`]) {
+      expect({ file, uid: statSync(file).uid }).toEqual({ file, uid: owner });
+    }
+    expect(statSync(`${a.ctl.dataDir}.pgpass`).mode & 0o077).toBe(0);
   });
 
   it('creates two replicas by pg_basebackup that stream from the primary through their slots', async () => {
@@ -85,7 +92,18 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     const last = progress.at(-1) as Extract<PostgresCtlEvent, { type: 'basebackup-progress' }>;
     expect(last.totalBytes).toBeGreaterThan(1_000_000);
     expect(last.doneBytes).toBe(last.totalBytes);
-    await c.ctl.createReplica(target(a));
+    // The first method fails; the next one in create_replica_methods is tried.
+    const withFallback = PostgresCtl.create({
+      ...c.ctl.options,
+      create_replica_methods: ['broken_restore', 'basebackup'],
+      replica_methods: { broken_restore: { command: '/bin/false' } },
+    });
+    const cloned = await withFallback.createReplica(target(a));
+    expect(cloned.method).toBe('basebackup');
+    expect(cloned.attempts.map((attempt) => [attempt.method, attempt.error?.replace(/\n[\s\S]*/, '')])).toEqual([
+      ['broken_restore', 'replica method broken_restore exited with code 1'],
+      ['basebackup', undefined],
+    ]);
     await Promise.all([b.ctl.start({ follow: target(a) }), c.ctl.start({ follow: target(a) })]);
 
     expect(existsSync(join(b.ctl.dataDir, 'standby.signal'))).toBe(true);
@@ -194,8 +212,13 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     const other = await makeMember('other');
     extra.push(other);
     await other.ctl.bootstrap();
-    await other.ctl.stop({ mode: 'fast' });
+    // A crashed primary: pg_rewind refuses it until single-user crash recovery has shut it down cleanly.
+    await sql(other, 'CREATE TABLE after_checkpoint AS SELECT 1 AS one');
+    process.kill(Number(readFileSync(join(other.ctl.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+    await waitFor('other down', async () => !(await other.ctl.observe()).running);
+    expect((await other.ctl.observe()).controlState).toBe('in production');
     const error = await other.ctl.rewind(target(b)).catch((caught: unknown) => caught);
+    expect((await other.ctl.observe()).controlState).toBe('shut down');
     expect(isPgwardenError(error, 'pg-rewind-failed')).toBe(true);
     expect((error as Error).message).toMatch(/pg_rewind exited with code 1:[\s\S]*different systems/);
     expect((await other.ctl.observe()).dataDirectory).toBe('valid');

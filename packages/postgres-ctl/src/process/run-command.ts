@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { PgwardenError } from '@pgwarden/core';
+import { redact } from '../logger.js';
 import type { RunAsUser } from './run-as.js';
 
 export interface CommandResult {
@@ -95,6 +96,6 @@ export function lastLines(text: string, count = 15): string {
 /** Describe a failed result in one message: exit status and what the tool said. */
 export function describeFailure(what: string, result: CommandResult): string {
   const status = result.timedOut ? 'timed out' : result.signal ? `killed by ${result.signal}` : `exited with code ${result.code}`;
-  const said = lastLines(result.stderr || result.stdout);
+  const said = redact(lastLines(result.stderr || result.stdout));
   return `${what} ${status}${said ? `:\n${said}` : ''}`;
 }
