@@ -58,6 +58,19 @@ function sourcesOrEnvironment(sources: readonly ConfigSourceText[], env: Environ
   return { texts: [{ file: 'PATRONI_CONFIGURATION', text: inline }], useEnv: false };
 }
 
+/** Problems in reading order: by file (in load order), line and column; environment ones after. */
+function sortIssues(issues: readonly ConfigIssue[], files: readonly string[]): ConfigIssue[] {
+  const rank = (issue: ConfigIssue): [number, number, number] => {
+    const source = issue.source;
+    if (source?.kind === 'file') return [files.indexOf(source.file), source.line, source.column];
+    return [source?.kind === 'env' ? files.length : files.length + 1, 0, 0];
+  };
+  return [...issues].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
+}
+
 /** Loads and validates the local configuration from its YAML sources (merged in the given order). */
 export function loadConfig(sources: readonly ConfigSourceText[], options: LoadConfigOptions = {}): LoadConfigResult {
   const env = options.env ?? {};
@@ -91,9 +104,9 @@ export function loadConfig(sources: readonly ConfigSourceText[], options: LoadCo
   const timing = checkTimingRules(merged, options.mode ?? 'run', locator);
   if (!result.success) {
     const errors = [...fromZodIssues(result.error.issues, merged, locator), ...timing.filter((issue) => issue.severity === 'error')];
-    return { ok: false, issues: errors, consumedEnv };
+    return { ok: false, issues: sortIssues(errors, texts.map((text) => text.file)), consumedEnv };
   }
-  const all = [...timing, ...collectWarnings(result.data, merged, locator)];
+  const all = sortIssues([...timing, ...collectWarnings(result.data, merged, locator)], texts.map((text) => text.file));
   const errors = all.filter((issue) => issue.severity === 'error');
   if (errors.length > 0) return { ok: false, issues: all, consumedEnv };
   return { ok: true, config: result.data, warnings: all, consumedEnv };
