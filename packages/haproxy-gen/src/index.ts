@@ -7,6 +7,7 @@ export { haproxyOptionsSchema, parseHaproxyOptions, type HaproxyOptions, type Ha
 export { renderHaproxyConfig } from './render-config.js';
 export { checkHaproxyConfig, DEFAULT_HAPROXY_BINARY, type CheckResult } from './check-config.js';
 export { installHaproxyConfig, type InstallOptions, type InstallResult } from './install-config.js';
+export { saveServerState, type ServerStateOptions } from './server-state.js';
 export { reloadHaproxy, type ReloadMethod } from './reload-haproxy.js';
 export { startHaproxyWatcher, type HaproxyWatcher, type WatcherOptions, type WatcherStatus } from './watcher.js';
 export { silentLogger, type HaproxyGenLogger } from './logger.js';

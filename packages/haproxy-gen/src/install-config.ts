@@ -10,6 +10,7 @@ import { PgwardenError } from '@pgwarden/core';
 import { checkHaproxyConfig } from './check-config.js';
 import { silentLogger, type HaproxyGenLogger } from './logger.js';
 import { reloadHaproxy, type ReloadMethod } from './reload-haproxy.js';
+import { saveServerState, type ServerStateOptions } from './server-state.js';
 
 export interface InstallOptions {
   /** The live configuration file HAProxy runs with (`-f`). */
@@ -19,6 +20,12 @@ export interface InstallOptions {
   readonly logger?: HaproxyGenLogger;
   /** Mode of a newly created file; an existing file keeps its mode. Default 0o640 (stats auth is a secret). */
   readonly fileMode?: number;
+  /**
+   * Save server states through the runtime API before reloading (options `adminSocket` and
+   * `serverStateFile`), so the new workers do not start blind. A failed save is logged and the
+   * reload goes ahead: stale routing for one check interval beats no configuration change.
+   */
+  readonly serverState?: ServerStateOptions;
   /** Install and reload even when the live file already holds this text. */
   readonly force?: boolean;
 }
@@ -97,6 +104,11 @@ export async function installHaproxyConfig(text: string, options: InstallOptions
     renamed = true;
     await syncDirectory(dirname(options.path));
     logger.info({ path: options.path, warnings: verdict.messages }, 'installed new HAProxy configuration');
+    if (options.serverState !== undefined) {
+      await saveServerState(options.serverState, text).catch((error: unknown) =>
+        logger.warn({ message: error instanceof Error ? error.message : String(error) }, 'could not save server states before the reload'),
+      );
+    }
     await reloadHaproxy(options.reload);
     if (options.reload.method !== 'none') logger.info({ method: options.reload.method }, 'HAProxy reload requested');
     return { changed: true, reloaded: options.reload.method !== 'none', warnings: verdict.messages };

@@ -120,6 +120,13 @@ export const haproxyOptionsSchema = z
     restApiTls: tlsSchema.optional(),
     /** Runtime API socket (`stats socket ... expose-fd listeners`), also what makes reloads seamless. */
     adminSocket: wordSchema.optional(),
+    /**
+     * Where the installer saves server states (`show servers state`) just before a reload, and
+     * where the new workers load them from: without it, a new worker believes every server UP
+     * until its first check, so for up to one interval a primary-port connection may land on a
+     * replica. Needs `adminSocket`.
+     */
+    serverStateFile: wordSchema.optional(),
     /** Bound the life of old workers after a reload (HAProxy `hard-stop-after`); unset keeps them until their sessions end. */
     hardStopAfter: durationSchema.optional(),
     /** `log` target in the global section, e.g. "/dev/log local0"; unset writes no log line. */
@@ -137,6 +144,9 @@ export const haproxyOptionsSchema = z
         context.addIssue({ code: z.ZodIssueCode.custom, path: [...owner.split('.')], message: `port ${port} is already used by ${previous}` });
       } else seen.set(port, owner);
     };
+    if (options.serverStateFile !== undefined && options.adminSocket === undefined) {
+      context.addIssue({ code: z.ZodIssueCode.custom, path: ['serverStateFile'], message: 'needs adminSocket (the state is read through it before each reload)' });
+    }
     claim(options.primary.port, 'primary.port');
     if (options.replicas !== false) claim(options.replicas.port, 'replicas.port');
     if (options.sync !== undefined) claim(options.sync.port, 'sync.port');

@@ -61,6 +61,7 @@ function globalSection(options: HaproxyOptions): string {
   const lines = [`maxconn ${options.maxconn.global}`];
   if (options.log !== undefined) lines.push(`log ${options.log}`);
   if (options.adminSocket !== undefined) lines.push(`stats socket ${options.adminSocket} mode 600 level admin expose-fd listeners`);
+  if (options.serverStateFile !== undefined) lines.push(`server-state-file ${options.serverStateFile}`);
   if (options.hardStopAfter !== undefined) lines.push(`hard-stop-after ${options.hardStopAfter}`);
   return section('global', [...lines, ...options.extraGlobal]);
 }
@@ -80,6 +81,8 @@ function defaultsSection(options: HaproxyOptions): string {
     `timeout queue ${timeouts.queue}`,
   );
   if (options.tcpKeepalive) lines.push('option clitcpka', 'option srvtcpka');
+  // New workers start from the states the old ones knew (saved by the installer before reloading).
+  if (options.serverStateFile !== undefined) lines.push('load-server-state-from-file global');
   return section('defaults', [...lines, ...options.extraDefaults]);
 }
 

@@ -7,12 +7,14 @@
  * `Dcs.watch` wakes us early on leader/config changes; member keys coming
  * and going are caught by the poll interval (the watch timeout).
  */
-import type { Dcs } from '@pgwarden/core';
+import type { Cluster, Dcs } from '@pgwarden/core';
 import { isPgwardenError } from '@pgwarden/core';
 import { installHaproxyConfig, type InstallOptions } from './install-config.js';
 import { silentLogger, type HaproxyGenLogger } from './logger.js';
 import { parseHaproxyOptions, type HaproxyOptionsInput } from './options.js';
-import { renderHaproxyConfig } from './render-config.js';
+import { cutOldWorkerSessions } from './old-workers.js';
+import { renderHaproxyConfig, routableMembers } from './render-config.js';
+import { serverNames } from './server-lines.js';
 
 export interface WatcherOptions {
   /** Only `getCluster` and `watch` are used. */
@@ -20,6 +22,12 @@ export interface WatcherOptions {
   readonly haproxy: HaproxyOptionsInput;
   readonly install: Omit<InstallOptions, 'logger'>;
   readonly logger?: HaproxyGenLogger;
+  /**
+   * HAProxy's master CLI socket (`-S`, Debian's unit uses /run/haproxy-master.sock). With it,
+   * when the leader changes, old workers left by reloads are told to cut their sessions to
+   * every member but the new leader: they run no health checks, so nothing else would.
+   */
+  readonly masterSocket?: string;
   /** Longest wait between two reads of the cluster; default 10 s (Patroni's loop_wait). */
   readonly pollIntervalMs?: number;
 }
@@ -48,11 +56,30 @@ export function startHaproxyWatcher(options: WatcherOptions): HaproxyWatcher {
   let lastError: WatcherStatus['lastError'];
   let lastRejected: string | undefined;
   let installed: string | undefined;
+  const { adminSocket, serverStateFile } = haproxyOptions;
+  const serverState = adminSocket !== undefined && serverStateFile !== undefined ? { adminSocket, stateFile: serverStateFile } : undefined;
 
   const note = (error: unknown): void => {
     const code = isPgwardenError(error) ? error.code : 'haproxy-watcher-failed';
     const message = error instanceof Error ? error.message : String(error);
     lastError = { code, message };
+  };
+
+  let lastLeader: string | null | undefined = null;
+  const followLeader = async (cluster: Cluster): Promise<void> => {
+    const leader = cluster.leader?.name || undefined;
+    const changed = lastLeader !== null && leader !== lastLeader;
+    lastLeader = leader;
+    if (!changed || options.masterSocket === undefined) return;
+    const { members } = routableMembers(cluster);
+    const names = serverNames(members);
+    const servers = members.filter((member) => member.name !== leader).map((member) => `pgwarden_primary/${names.get(member.name) ?? member.name}`);
+    try {
+      const result = await cutOldWorkerSessions(options.masterSocket, servers);
+      if (result.oldWorkers.length > 0) logger.info({ leader, oldWorkers: result.oldWorkers, servers }, 'leader changed: cut old workers\' sessions to former primaries');
+    } catch (error) {
+      logger.warn({ leader, message: error instanceof Error ? error.message : String(error) }, 'leader changed but old workers\' sessions could not be cut');
+    }
   };
 
   const step = async (): Promise<void> => {
@@ -61,10 +88,11 @@ export function startHaproxyWatcher(options: WatcherOptions): HaproxyWatcher {
       logger.warn({ reason: read.reason, message: read.message }, 'cannot read the cluster; keeping the installed HAProxy configuration');
       return;
     }
+    await followLeader(read.value);
     const text = renderHaproxyConfig(read.value, haproxyOptions);
     if (text === installed || text === lastRejected) return;
     try {
-      const result = await installHaproxyConfig(text, { ...options.install, logger });
+      const result = await installHaproxyConfig(text, { serverState, ...options.install, logger });
       installed = text;
       lastRejected = undefined;
       lastError = undefined;

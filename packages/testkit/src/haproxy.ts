@@ -23,6 +23,8 @@ export interface HaproxyInstance {
   readonly pid: number;
   readonly configPath: string;
   readonly pidFile: string;
+  /** The master CLI socket (`-S`), as Debian's systemd unit sets it. */
+  readonly masterSocket: string;
   readonly process: TestProcess;
   /** Workers as the master lists them (`show proc`). */
   workers(): Promise<HaproxyWorker[]>;
@@ -103,6 +105,7 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
     pid: child.pid,
     configPath: options.configPath,
     pidFile,
+    masterSocket: socketPath,
     process: child,
     workers,
     waitForNewWorker,
