@@ -9,7 +9,9 @@ import { chownSync, rmSync, writeFileSync } from 'node:fs';
 import { PgwardenError } from '@pgwarden/core';
 import type { Context } from './context.js';
 import { appendBootstrapHba } from './config-writer.js';
-import { assertOwnedBy, ensureDirectory, isEmptyDirectory } from './files/data-directory.js';
+import { join } from 'node:path';
+import { assertOwnedBy, dataDirectoryState, ensureDirectory, isEmptyDirectory } from './files/data-directory.js';
+import { hasRecoverySignal, writeRecoverySignal } from './files/config-files.js';
 import { formatConninfo } from './files/conninfo.js';
 import { methodUserArguments, optionListArguments, splitCommand } from './option-lists.js';
 import { describeFailure, runCommand } from './process/run-command.js';
@@ -46,7 +48,12 @@ export async function runInitdb(context: Context): Promise<void> {
   appendBootstrapHba(context);
 }
 
-export async function runCustomBootstrap(context: Context, method: string): Promise<void> {
+/**
+ * Run `bootstrap.<method>.command`; returns the archive-recovery settings to
+ * start with (its `recovery_conf`, or the recovery files it left when
+ * `keep_existing_recovery_conf`), or undefined to start as a primary.
+ */
+export async function runCustomBootstrap(context: Context, method: string): Promise<Readonly<Record<string, string | number | boolean>> | undefined> {
   const section = context.options.bootstrap.methods[method];
   if (!section?.command) throw new PgwardenError('pg-bootstrap-method-unknown', `bootstrap.method "${method}" has no section with a command`);
   const [command, ...fixed] = splitCommand(section.command);
@@ -59,6 +66,14 @@ export async function runCustomBootstrap(context: Context, method: string): Prom
     env: { PGPASSFILE: context.paths.pgpass },
   });
   if (result.code !== 0) throw new PgwardenError('pg-custom-bootstrap-failed', describeFailure(`bootstrap method ${method}`, result));
+  if (dataDirectoryState(context.paths.dataDir) !== 'valid') {
+    throw new PgwardenError('pg-custom-bootstrap-failed', `bootstrap method ${method} exited 0 but left no valid data directory in ${context.paths.dataDir}`);
+  }
+  rmSync(join(context.paths.dataDir, 'promote'), { force: true });
+  if (section.recovery_conf) return section.recovery_conf;
+  if (section.keep_existing_recovery_conf && hasRecoverySignal(context.paths.dataDir)) return {};
+  writeRecoverySignal(context.paths.dataDir, 'none', context.user);
+  return undefined;
 }
 
 const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;

@@ -104,7 +104,7 @@ export function writePasswordFile(context: Context, targets: readonly FollowTarg
 }
 
 /** Write postgresql.conf (+ base), pg_hba, pg_ident, the signal file; `recovery` undefined = primary. */
-export function writeConfiguration(context: Context, recovery: Parameters | undefined): void {
+export function writeConfiguration(context: Context, recovery: Parameters | undefined, signal: 'standby' | 'recovery' = 'standby'): void {
   const { options, paths, user } = context;
   const includeFile = options.custom_conf ?? preserveBaseConf(paths.configDir, options.config_base_name);
   if (!existsSync(includeFile)) writeOwnedFile(includeFile, '', user);
@@ -114,7 +114,7 @@ export function writeConfiguration(context: Context, recovery: Parameters | unde
   if (parameters['ident_file'] === paths.identFile && (options.pg_ident || !existsSync(paths.identFile))) {
     writeOwnedFile(paths.identFile, renderLinesFile(options.pg_ident ?? []), user);
   }
-  writeRecoverySignal(paths.dataDir, recovery ? 'standby' : 'none', user);
+  writeRecoverySignal(paths.dataDir, recovery ? signal : 'none', user);
   context.recovery = recovery;
 }
 

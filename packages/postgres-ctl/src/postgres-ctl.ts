@@ -32,6 +32,12 @@ export interface StartOptions {
   readonly asStandby?: boolean;
   /** Default: pg_ctl_timeout. */
   readonly timeoutSeconds?: number;
+  /**
+   * Archive recovery (recovery.signal) with these settings, e.g.
+   * restore_command and a recovery target: PostgreSQL replays and promotes.
+   * Used after a custom bootstrap that restored a backup.
+   */
+  readonly archiveRecovery?: Readonly<Record<string, string | number | boolean>>;
 }
 export type StartOutcome = 'started' | 'already-running' | 'still-starting';
 
@@ -142,10 +148,15 @@ export class PostgresCtl {
     this.setState(method === 'initdb' ? 'initializing new cluster' : 'running custom bootstrap script');
     try {
       writePasswordFile(this.context);
+      let archiveRecovery: StartOptions['archiveRecovery'];
       if (method === 'initdb') await runInitdb(this.context);
-      else await runCustomBootstrap(this.context, method);
-      const outcome = await this.start({ timeoutSeconds: this.context.options.pg_ctl_timeout });
-      if (outcome === 'still-starting') await this.waitForPrimary(this.context.options.pg_ctl_timeout * 1000);
+      else archiveRecovery = await runCustomBootstrap(this.context, method);
+      const timeoutSeconds = this.context.options.pg_ctl_timeout;
+      await this.start({ timeoutSeconds, ...(archiveRecovery ? { archiveRecovery } : {}) });
+      // A restored backup replays WAL first: the cluster is bootstrapped once it runs as a primary.
+      await this.waitForPrimary(timeoutSeconds * 1000);
+      // Recovery is over: rewrite postgresql.conf without the recovery section.
+      if (archiveRecovery) await this.reload();
       await createManagedRoles(this.context);
       this.context.logger.info({ method, dataDir: this.dataDir }, 'bootstrap finished');
       return { method };
@@ -179,7 +190,11 @@ export class PostgresCtl {
     const standby = options.follow !== undefined || options.asStandby === true;
     this.followTarget = standby ? (options.follow ?? this.followTarget) : undefined;
     writePasswordFile(this.context, options.follow ? [options.follow] : []);
-    writeConfiguration(this.context, standby ? recoveryParameters(this.context, this.followTarget) : undefined);
+    if (options.archiveRecovery) {
+      writeConfiguration(this.context, { recovery_target_timeline: 'latest', ...options.archiveRecovery }, 'recovery');
+    } else {
+      writeConfiguration(this.context, standby ? recoveryParameters(this.context, this.followTarget) : undefined);
+    }
     this.setState('starting');
     await this.context.local.close();
     const spawned = await launchPostmaster(this.context, standby);
