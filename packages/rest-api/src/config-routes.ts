@@ -26,7 +26,8 @@ export const configRoutes: Readonly<Record<string, Route>> = {
           context.logger.warn({ reason: written.reason, message: written.message }, 'PATCH /config: write failed');
           return textReply(409, 'Conflict: the configuration changed in the DCS meanwhile, or the write failed');
         }
-        context.logger.info({ patch: context.body }, 'configuration changed through PATCH /config');
+        // Keys only: values may hold connection strings with passwords.
+        context.logger.info({ keys: Object.keys(context.body) }, 'configuration changed through PATCH /config');
       }
       context.controller.wake();
       return jsonReply(200, value);
