@@ -16,15 +16,26 @@ export function leaderTimeline(ctx: Context): number {
   return Math.max(clusterTimeline(ctx.cluster), published);
 }
 
+/** We ran as a primary on our timeline: our memory says so, or the data directory does. */
+function wasPrimary(ctx: Context): boolean {
+  const local = ctx.input.local;
+  return ctx.memory.demotedFromPrimary || (!local.hasRecoveryConfig && local.controlState !== undefined && local.controlState !== 'in archive recovery' && local.controlState !== 'shut down in recovery');
+}
+
 export function hasDiverged(ctx: Context): boolean {
   const local = ctx.input.local;
   const mine = local.timeline;
   const theirs = leaderTimeline(ctx);
   if (mine === undefined || theirs === 0 || ctx.input.settings.standbyCluster !== undefined) return false;
   if (mine > theirs) return true;
-  if (mine === theirs) return false;
+  if (mine === theirs) {
+    // Two promotions from one base can both create timeline N: a member that
+    // was primary on "our" timeline and is ahead of the leader has diverged.
+    const leaderPosition = Math.max(leaderMember(ctx)?.data.xlog_location ?? 0, ctx.cluster.lastLsn);
+    return wasPrimary(ctx) && leaderPosition > 0 && myWalPosition(ctx) > leaderPosition;
+  }
   const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine);
-  if (fork === undefined) return ctx.memory.demotedFromPrimary;
+  if (fork === undefined) return wasPrimary(ctx);
   const position = local.running ? myWalPosition(ctx) : Math.max(local.checkpointLsn ?? 0, myWalPosition(ctx));
   return position > fork[1];
 }

@@ -1,0 +1,46 @@
+/**
+ * `npm run sim -- --seed N` replays one seed with its full trace;
+ * `npm run sim -- --seeds 1000 --steps 20000` runs many and prints a summary.
+ * Exit code 1 when any invariant was violated.
+ */
+import { runSimulation, type SimResult } from './simulation.js';
+import { summarize, formatSummary } from './summary.js';
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+function printViolation(result: SimResult): void {
+  const violation = result.violation;
+  if (violation === undefined) return;
+  process.stdout.write(`\nVIOLATION of ${violation.invariant} — seed ${violation.seed}, step ${violation.step}: ${violation.detail}\n`);
+  process.stdout.write(`replay: npm run sim -- --seed ${violation.seed} --steps ${result.steps}\n--- last events ---\n${violation.trace.join('\n')}\n`);
+}
+
+function main(): void {
+  const steps = Number(argument('steps') ?? 20000);
+  const single = argument('seed');
+  if (single !== undefined) {
+    const quiet = process.argv.includes('--quiet');
+    const result = runSimulation({ seed: Number(single), steps, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+    printViolation(result);
+    process.stdout.write(`${formatSummary(summarize([result]))}\n`);
+    process.exitCode = result.violation === undefined ? 0 : 1;
+    return;
+  }
+  const seeds = Number(argument('seeds') ?? 100);
+  const first = Number(argument('from') ?? 1);
+  const results: SimResult[] = [];
+  const started = performance.now();
+  for (let seed = first; seed < first + seeds; seed++) {
+    const result = runSimulation({ seed, steps });
+    results.push(result);
+    if (result.violation !== undefined) printViolation(result);
+    if (seed % 50 === 0) process.stderr.write(`… ${seed - first + 1}/${seeds} seeds, ${Math.round((performance.now() - started) / 1000)} s\n`);
+  }
+  process.stdout.write(`${formatSummary(summarize(results))}\nwall time: ${Math.round((performance.now() - started) / 1000)} s\n`);
+  process.exitCode = results.some((result) => result.violation !== undefined) ? 1 : 0;
+}
+
+main();

@@ -1,0 +1,142 @@
+/**
+ * The model PostgreSQL of one member: data directory, postmaster, role,
+ * timeline and WAL (with lineage), whom it streams from, and
+ * synchronous_standby_names. Operations are instantaneous state changes;
+ * the agent model spreads them over model time (background actions).
+ */
+import type { HistoryLine, LocalPostgres, ReplicationConnection } from '@pgwarden/core';
+import { fork, type Wal } from './wal.js';
+
+export interface PgState {
+  dataDirectory: 'empty' | 'valid';
+  running: boolean;
+  inRecovery: boolean;
+  hasRecoveryConfig: boolean;
+  sysid?: string;
+  timeline: number;
+  history: HistoryLine[];
+  wal: Wal;
+  /** Member name it streams from (primary_conninfo), if any. */
+  follow?: string;
+  controlState: string;
+  synchronousStandbyNames: string;
+}
+
+export function emptyPg(): PgState {
+  return {
+    dataDirectory: 'empty',
+    running: false,
+    inRecovery: false,
+    hasRecoveryConfig: false,
+    timeline: 0,
+    history: [],
+    wal: { segments: [], end: 0 },
+    controlState: '',
+    synchronousStandbyNames: '',
+  };
+}
+
+export function isWritablePrimary(pg: PgState): boolean {
+  return pg.running && !pg.inRecovery;
+}
+
+/** Names synchronous_standby_names waits for; '*' = any. */
+export function syncNames(value: string): { any: boolean; names: string[] } {
+  const trimmed = value.trim();
+  if (trimmed === '') return { any: false, names: [] };
+  if (trimmed === '*') return { any: true, names: [] };
+  const inner = /\((.*)\)/.exec(trimmed)?.[1] ?? trimmed;
+  return { any: false, names: inner.split(',').map((name) => name.trim().replace(/^"|"$/g, '')).filter((name) => name !== '') };
+}
+
+export function isNamedSync(primary: PgState, replicaName: string): boolean {
+  const parsed = syncNames(primary.synchronousStandbyNames);
+  return parsed.any || parsed.names.includes(replicaName);
+}
+
+export function bootstrapPg(pg: PgState, sysid: string, segmentId: number): void {
+  pg.dataDirectory = 'valid';
+  pg.sysid = sysid;
+  pg.timeline = 1;
+  pg.history = [];
+  pg.wal = { segments: [{ id: segmentId, start: 0 }], end: 0x1000000 };
+  pg.running = true;
+  pg.inRecovery = false;
+  pg.hasRecoveryConfig = false;
+  pg.controlState = 'in production';
+  pg.follow = undefined;
+  pg.synchronousStandbyNames = '';
+}
+
+export function copyFrom(pg: PgState, source: PgState, follow: string | undefined): void {
+  pg.dataDirectory = 'valid';
+  pg.sysid = source.sysid;
+  pg.timeline = source.timeline;
+  pg.history = [...source.history];
+  pg.wal = source.wal;
+  pg.running = true;
+  pg.inRecovery = true;
+  pg.hasRecoveryConfig = true;
+  pg.controlState = 'in archive recovery';
+  pg.follow = follow;
+  pg.synchronousStandbyNames = '';
+}
+
+export function stopPg(pg: PgState, clean: boolean): void {
+  if (!pg.running) return;
+  pg.running = false;
+  if (clean) pg.controlState = pg.inRecovery ? 'shut down in recovery' : 'shut down';
+  else pg.controlState = pg.inRecovery ? 'in archive recovery' : 'in production';
+}
+
+export function startPg(pg: PgState, asPrimary: boolean, follow: string | undefined): boolean {
+  if (pg.dataDirectory !== 'valid') return false;
+  pg.running = true;
+  if (asPrimary && !pg.hasRecoveryConfig) {
+    pg.inRecovery = false;
+    pg.controlState = 'in production';
+    pg.follow = undefined;
+  } else {
+    pg.hasRecoveryConfig = true;
+    pg.inRecovery = true;
+    pg.controlState = 'in archive recovery';
+    pg.follow = follow;
+  }
+  return true;
+}
+
+export function promotePg(pg: PgState, segmentId: number): void {
+  pg.history = [...pg.history, [pg.timeline, pg.wal.end, 'no recovery target specified']];
+  pg.timeline += 1;
+  pg.wal = fork(pg.wal, segmentId);
+  pg.inRecovery = false;
+  pg.hasRecoveryConfig = false;
+  pg.controlState = 'in production';
+  pg.follow = undefined;
+}
+
+export function observePg(pg: PgState, hostOf: (name: string) => string, replication: readonly ReplicationConnection[]): LocalPostgres {
+  if (pg.dataDirectory === 'empty') {
+    return { dataDirectory: 'empty', running: false, accepting: false, inRecovery: false, hasRecoveryConfig: false, replication: [], pendingRestart: {} };
+  }
+  return {
+    dataDirectory: 'valid',
+    running: pg.running,
+    accepting: pg.running,
+    inRecovery: pg.inRecovery,
+    hasRecoveryConfig: pg.hasRecoveryConfig,
+    ...(pg.sysid === undefined ? {} : { systemIdentifier: pg.sysid }),
+    timeline: pg.timeline,
+    walPosition: pg.wal.end,
+    receivedLsn: pg.wal.end,
+    replayedLsn: pg.wal.end,
+    controlState: pg.controlState,
+    checkpointLsn: pg.wal.end,
+    rewindable: true,
+    ...(pg.follow === undefined || !pg.inRecovery ? {} : { followingHost: hostOf(pg.follow) }),
+    replication,
+    synchronousStandbyNames: pg.synchronousStandbyNames,
+    pendingRestart: {},
+    ...(pg.history.length > 0 ? { timelineHistory: pg.history } : {}),
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The deterministic simulation: a seed picks the scenario (3-5 members,
+ * timings, synchronous mode, failsafe, tags); each 250 ms step expires
+ * leases, injects faults, completes background actions, runs the agents
+ * whose cycle is due, streams WAL, lets the client write, fires watchdogs,
+ * and checks the invariants of DESIGN.md. A violation stops the run with
+ * the seed, the step and the trace; the same seed replays it exactly.
+ */
+import { decide as realDecide, initialMemory } from '@pgwarden/core';
+import type { HaSettings } from '@pgwarden/core';
+import { completeBackground, runCycle } from './agent.js';
+import { crashMachine, injectFaults } from './faults.js';
+import { emptyPg, isNamedSync, isWritablePrimary } from './model-postgres.js';
+import { Prng } from './prng.js';
+import { extend, isPrefixOf } from './wal.js';
+import type { DecideFn, SimMember, SimScenario, SimStats, Violation, World } from './world.js';
+import { agentResponsive, linked, machineUp, memberByName, newWorld, record, violate } from './world.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly steps: number;
+  /** The decide() under test (default: the real one). */
+  readonly decide?: DecideFn;
+  /** Probability of a fault per 250 ms step (default 1/200). */
+  readonly faultProbability?: number;
+  /** Print every trace line as it happens. */
+  readonly log?: (line: string) => void;
+  /** Force scenario settings (tests of one mode). */
+  readonly settings?: Partial<HaSettings>;
+  readonly memberCount?: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly steps: number;
+  readonly scenario: SimScenario;
+  readonly stats: SimStats;
+  readonly violation?: Violation;
+}
+
+function pickScenario(rng: Prng, options: SimOptions): SimScenario {
+  const shortTtl = rng.chance(0.5);
+  const ttlSeconds = shortTtl ? 20 : 30;
+  const retryTimeoutSeconds = shortTtl ? 5 : 10;
+  const loopWaitSeconds = shortTtl ? rng.int(2, 5) : rng.int(3, 10);
+  const synchronous = rng.chance(0.35);
+  const settings: HaSettings = {
+    ttlSeconds,
+    loopWaitSeconds,
+    retryTimeoutSeconds,
+    maximumLagOnFailoverBytes: 1048576,
+    primaryStartTimeoutSeconds: 300,
+    primaryStopTimeoutSeconds: 0,
+    synchronousMode: synchronous,
+    synchronousModeStrict: synchronous && rng.chance(0.5),
+    synchronousNodeCount: 1,
+    failsafeMode: rng.chance(0.3),
+    checkTimeline: false,
+    paused: false,
+    usePgRewind: true,
+    removeDataDirectoryOnRewindFailure: false,
+    removeDataDirectoryOnDivergedTimelines: rng.chance(0.5),
+    canBootstrap: true,
+    replicaMethodWithoutLeader: false,
+    watchdogMode: 'automatic',
+    preferLastLeaderAfterDcsOutage: rng.chance(0.3),
+    safetyMarginSeconds: 5,
+    ...options.settings,
+  };
+  return { memberCount: options.memberCount ?? rng.int(3, 5), settings };
+}
+
+function makeMembers(rng: Prng, count: number): SimMember[] {
+  const members: SimMember[] = [];
+  for (let index = 1; index <= count; index++) {
+    const tags: Record<string, unknown> = {};
+    if (index === count && count > 3 && rng.chance(0.3)) tags['nofailover'] = true;
+    if (rng.chance(0.2)) tags['failover_priority'] = rng.int(1, 3);
+    members.push({
+      name: `node${index}`,
+      host: `10.0.0.${index}:5432`,
+      tags,
+      catchUp: rng.chance(0.2) ? 0.05 : 0.6,
+      pg: emptyPg(),
+      streaming: false,
+      agent: {
+        alive: true,
+        memory: initialMemory(),
+        nextCycleAtMs: 1_750_000_000_000 + rng.int(0, 3000),
+        clockOffsetMs: 0,
+        requests: {},
+        lastMessage: '',
+        lastPaused: false,
+      },
+    });
+  }
+  return members;
+}
+
+function replicate(world: World): void {
+  for (const member of world.members) {
+    member.streaming = false;
+    const pg = member.pg;
+    if (!machineUp(member) || !pg.running || !pg.inRecovery || pg.follow === undefined) continue;
+    const source = memberByName(world, pg.follow);
+    if (source === undefined || !machineUp(source) || !source.pg.running || !linked(world, member.name, source.name)) continue;
+    if (!isPrefixOf(pg.wal, source.pg.wal)) {
+      world.stats.divergedFollowSteps += 1;
+      continue;
+    }
+    member.streaming = true;
+    if (world.rng.chance(member.catchUp)) {
+      pg.wal = source.pg.wal;
+      if (source.pg.timeline > pg.timeline) {
+        pg.timeline = source.pg.timeline;
+        pg.history = [...source.pg.history];
+      }
+    }
+  }
+}
+
+function clientWrite(world: World): void {
+  if (!world.rng.chance(0.5)) return;
+  const primary = world.members.find((member) => machineUp(member) && isWritablePrimary(member.pg));
+  if (primary === undefined) return;
+  const bytes = world.rng.chance(0.01) ? world.rng.int(1_000_000, 3_000_000) : world.rng.int(100, 20_000);
+  const syncStandbys = world.members.filter(
+    (other) => other.streaming && other.pg.follow === primary.name && machineUp(other) && linked(world, other.name, primary.name) && isNamedSync(primary.pg, other.name),
+  );
+  primary.pg.wal = extend(primary.pg.wal, bytes);
+  if (primary.pg.synchronousStandbyNames.trim() === '') {
+    world.stats.writesAcknowledged += 1;
+    return;
+  }
+  if (syncStandbys.length === 0) return;
+  for (const standby of syncStandbys) standby.pg.wal = primary.pg.wal;
+  world.stats.writesAcknowledged += 1;
+  world.stats.writesSyncConfirmed += 1;
+  world.lastConfirmedWrite = primary.pg.wal;
+}
+
+function fireWatchdogs(world: World): void {
+  for (const member of world.members) {
+    const deadline = member.agent.watchdogDeadlineMs;
+    if (deadline === undefined || deadline > world.nowMs || !machineUp(member)) continue;
+    record(world, `${member.name}: WATCHDOG fired: machine reset`);
+    world.stats.faults['watchdog-reset'] = (world.stats.faults['watchdog-reset'] ?? 0) + 1;
+    crashMachine(world, member, world.rng.int(5_000, 30_000));
+  }
+}
+
+function checkSinglePrimary(world: World): void {
+  const writable = world.members.filter((member) => machineUp(member) && isWritablePrimary(member.pg));
+  if (writable.length > 1) violate(world, 'two-primaries', `writable primaries: ${writable.map((member) => member.name).join(', ')}`);
+  if (writable.length === 0) world.stats.leaderlessSteps += 1;
+}
+
+function runDueAgents(world: World): void {
+  for (const member of world.members) {
+    if (!machineUp(member)) continue;
+    completeBackground(world, member);
+    if (!agentResponsive(world, member) || member.agent.nextCycleAtMs > world.nowMs) continue;
+    runCycle(world, member);
+    if (world.violations.length > 0) return;
+  }
+}
+
+export function runSimulation(options: SimOptions): SimResult {
+  const rng = new Prng(options.seed);
+  const scenario = pickScenario(rng, options);
+  const world = newWorld(options.seed, options.decide ?? realDecide, scenario, makeMembers(rng, scenario.memberCount), rng);
+  if (options.log !== undefined) world.log = options.log;
+  record(world, `seed ${options.seed}: ${scenario.memberCount} members, ${JSON.stringify(scenario.settings)}`);
+  const warmupSteps = 240;
+  for (let step = 0; step < options.steps && world.violations.length === 0; step++) {
+    world.step = step;
+    world.nowMs += world.stepMs;
+    for (const line of world.dcs.expire(world.nowMs)) record(world, line);
+    if (step > warmupSteps) injectFaults(world, options.faultProbability ?? 1 / 200);
+    fireWatchdogs(world);
+    runDueAgents(world);
+    replicate(world);
+    clientWrite(world);
+    checkSinglePrimary(world);
+    world.stats.steps += 1;
+  }
+  const violation = world.violations[0];
+  return { seed: options.seed, steps: world.stats.steps, scenario, stats: world.stats, ...(violation === undefined ? {} : { violation }) };
+}
