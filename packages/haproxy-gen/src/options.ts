@@ -80,7 +80,17 @@ export const haproxyOptionsSchema = z
     /** Used in the header comment and section names' descriptions only. */
     clusterName: z.string().regex(/^[^\r\n]*$/, 'must not contain line breaks').default('pgwarden'),
     bindAddress: bindAddressSchema.default('*'),
-    primary: z.object({ port: portSchema.default(5000) }).strict().default({}),
+    primary: z
+      .object({
+        port: portSchema.default(5000),
+        /**
+         * Which health endpoint marks the writable member: `primary` (default), `leader`
+         * (also the standby leader of a standby cluster) or `standby-leader`.
+         */
+        endpoint: z.enum(['primary', 'leader', 'standby-leader']).default('primary'),
+      })
+      .strict()
+      .default({}),
     /** Read-only routing to healthy replicas; `false` leaves it out. */
     replicas: z.union([replicaRouteSchema, z.literal(false)]).default({ port: 5001 }),
     /** Routing to synchronous standbys only (`/sync`). */
@@ -118,7 +128,7 @@ export const haproxyOptionsSchema = z
     stats: z.union([statsSchema, z.literal(false)]).default(false),
     /** TLS settings for the health checks of members whose api_url is https. */
     restApiTls: tlsSchema.optional(),
-    /** Runtime API socket (`stats socket ... expose-fd listeners`), also what makes reloads seamless. */
+    /** Runtime API socket (`stats socket ... level admin expose-fd listeners`); `serverStateFile` reads states through it. */
     adminSocket: wordSchema.optional(),
     /**
      * Where the installer saves server states (`show servers state`) just before a reload, and

@@ -36,7 +36,13 @@ export function checkPath(endpoint: string, route: ReplicaRoute): string {
 
 function routes(options: HaproxyOptions): Route[] {
   const list: Route[] = [
-    { name: 'primary', port: options.primary.port, description: 'read-write: the leader', checkPath: '/primary', readOnly: false },
+    {
+      name: 'primary',
+      port: options.primary.port,
+      description: 'read-write: the leader',
+      checkPath: `/${options.primary.endpoint}`,
+      readOnly: false,
+    },
   ];
   const add = (name: string, route: ReplicaRoute | undefined | false, endpoint: string, description: string): void => {
     if (route === undefined || route === false) return;

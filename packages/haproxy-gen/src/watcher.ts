@@ -108,8 +108,10 @@ export function startHaproxyWatcher(options: WatcherOptions): HaproxyWatcher {
       try {
         await step();
       } catch (error) {
+        const previous = lastError?.message;
         note(error);
-        logger.error({ code: lastError?.code, message: lastError?.message }, 'HAProxy configuration not updated');
+        // The same failure every poll interval would bury the first report: log it when it changes.
+        if (lastError?.message !== previous) logger.error({ code: lastError?.code, message: lastError?.message }, 'HAProxy configuration not updated');
       }
       if (stopping) break;
       try {

@@ -36,6 +36,8 @@ const variants: Array<[string, () => Cluster, () => HaproxyOptionsInput]> = [
   ['empty cluster', () => cluster(), () => ({})],
   ['IPv6 member', () => cluster(member('v6', '::1'), member('v4', '127.0.0.1')), () => ({ bindAddress: '::' })],
   ['noloadbalance member', () => cluster(member('a', '127.0.0.1'), member('b', '127.0.0.2', { tags: { noloadbalance: true } })), () => ({ sync: { port: 5002 } })],
+  ['standby cluster: read-write route checks /standby-leader', () => three, () => ({ primary: { port: 5000, endpoint: 'standby-leader' } })],
+  ['server states kept across reloads', () => three, () => ({ adminSocket: join(dir.path, 'admin2.sock'), serverStateFile: join(dir.path, 'state') })],
   ['host names in conn_url', () => cluster(member('dns', 'localhost')), () => ({})],
   ['admin socket, hard-stop-after, log, bound address', () => three, () => ({ adminSocket: join(dir.path, 'admin.sock'), hardStopAfter: '1h', log: '127.0.0.1:514 local0', bindAddress: '127.0.0.1' })],
 ];

@@ -37,6 +37,10 @@ describe('renderHaproxyConfig', () => {
     expect(primary).toContain('server node1 10.0.0.11:5432 check addr 10.0.0.11 port 8008');
   });
 
+  it('checks /leader for the read-write route of a standby cluster when asked', () => {
+    expect(backend(renderHaproxyConfig(three, { primary: { endpoint: 'leader' } }), 'primary')).toContain('option httpchk OPTIONS /leader');
+  });
+
   it('uses timeouts fit for idle database sessions by default', () => {
     const text = renderHaproxyConfig(three);
     for (const line of ['timeout client 30m', 'timeout server 30m', 'timeout connect 4s', 'timeout check 5s', 'option clitcpka', 'option srvtcpka']) {

@@ -4,7 +4,8 @@
  * server that greets each connection with the member's name and echoes, so a
  * test knows which member a connection through HAProxy reached.
  */
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Member } from '@pgwarden/core';
 import { getFreePort } from '@pgwarden/testkit';
@@ -36,7 +37,12 @@ function listen(server: HttpServer | TcpServer, port: number): Promise<void> {
   });
 }
 
-export async function startFakeMember(name: string, role: FakeRole): Promise<FakeMember> {
+export interface FakeMemberOptions {
+  /** Serve the REST API over https with this PEM certificate and key. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+export async function startFakeMember(name: string, role: FakeRole, options: FakeMemberOptions = {}): Promise<FakeMember> {
   const apiPort = await getFreePort();
   const databasePort = await getFreePort();
   const sockets = new Set<Socket>();
@@ -50,15 +56,16 @@ export async function startFakeMember(name: string, role: FakeRole): Promise<Fak
     member: (): Member => ({
       name,
       version: 1,
-      data: { conn_url: `postgres://127.0.0.1:${databasePort}/postgres`, api_url: `http://127.0.0.1:${apiPort}/patroni`, role: fake.role, state: 'running' },
+      data: { conn_url: `postgres://127.0.0.1:${databasePort}/postgres`, api_url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${apiPort}/patroni`, role: fake.role, state: 'running' },
     }),
     stop: async () => undefined,
   };
-  const api = createHttpServer((request, response) => {
+  const answer = (request: IncomingMessage, response: ServerResponse): void => {
     checks.push(`${request.method ?? ''} ${request.url ?? ''}`);
     response.writeHead(healthCode(fake.role, request.url ?? '/'), { connection: 'close' });
     response.end();
-  });
+  };
+  const api: HttpServer = options.tls === undefined ? createHttpServer(answer) : createHttpsServer(options.tls, answer);
   const database = createTcpServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
