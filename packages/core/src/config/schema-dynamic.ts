@@ -29,7 +29,7 @@ const dynamicParametersSchema = z.record(parameterValueSchema).superRefine((para
   }
 });
 
-export const standbyClusterSchema = z
+const standbyClusterObject = z
   .object({
     host: stringField().optional(),
     port: integerField({ min: 1, max: 65535 }).optional(),
@@ -40,8 +40,10 @@ export const standbyClusterSchema = z
     recovery_min_apply_delay: z.union([stringField(), z.number()]).optional(),
   })
   .passthrough();
+export type StandbyClusterConfig = z.output<typeof standbyClusterObject>;
+export const standbyClusterSchema: z.ZodType<StandbyClusterConfig, z.ZodTypeDef, unknown> = standbyClusterObject;
 
-const permanentSlotSchema = z
+const permanentSlotObject = z
   .object({
     type: z.enum(['physical', 'logical']).default('physical'),
     database: stringField().optional(),
@@ -56,6 +58,8 @@ const permanentSlotSchema = z
       }
     }
   });
+export type PermanentSlot = z.output<typeof permanentSlotObject>;
+export const permanentSlotSchema: z.ZodType<PermanentSlot, z.ZodTypeDef, unknown> = permanentSlotObject;
 
 /** `name:` with an empty value is a physical slot. */
 export const slotsSchema = z.record(z.union([z.null().transform(() => ({ type: 'physical' as const })), permanentSlotSchema]));
@@ -74,7 +78,7 @@ const synchronousModeField = z.union([booleanField(), z.literal('quorum')], {
   errorMap: () => ({ message: 'expected a boolean or "quorum"', params: { expected: 'a boolean or "quorum"' } }),
 });
 
-export const dynamicConfigSchema = z
+const dynamicConfigObject = z
   .object({
     ttl: integerField().optional(),
     loop_wait: integerField().optional(),
@@ -106,8 +110,7 @@ export const dynamicConfigSchema = z
     pgwarden: z.object({ prefer_last_leader_after_dcs_outage: booleanField().optional() }).passthrough().optional(),
   })
   .passthrough();
+export type DynamicConfig = z.output<typeof dynamicConfigObject>;
+export const dynamicConfigSchema: z.ZodType<DynamicConfig, z.ZodTypeDef, unknown> = dynamicConfigObject;
 
-export type DynamicConfig = z.output<typeof dynamicConfigSchema>;
-export type StandbyClusterConfig = z.output<typeof standbyClusterSchema>;
-export type PermanentSlot = z.output<typeof permanentSlotSchema>;
 export { customMethodSchema };

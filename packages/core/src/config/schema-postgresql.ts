@@ -29,7 +29,7 @@ export const AUTHENTICATION_KEYS = [
   'channel_binding',
 ] as const;
 
-export const userCredentialsSchema = z
+const userCredentialsObject = z
   .object({
     username: stringField(),
     password: z.union([stringField(), z.number().transform(String)]).optional(),
@@ -44,6 +44,8 @@ export const userCredentialsSchema = z
     channel_binding: z.enum(['disable', 'prefer', 'require']).optional(),
   })
   .passthrough();
+export type UserCredentials = z.output<typeof userCredentialsObject>;
+export const userCredentialsSchema: z.ZodType<UserCredentials, z.ZodTypeDef, unknown> = userCredentialsObject;
 
 export const BINARY_NAMES = [
   'pg_ctl',
@@ -71,7 +73,7 @@ const methodFlagField = () =>
     .transform((value) => parseBoolean(value) ?? Boolean(value));
 
 /** A replica-creation or bootstrap method section (`pgbackrest: {command: ..., keep_data: true}`). */
-export const customMethodSchema = z
+const customMethodObject = z
   .object({
     command: commandField(),
     no_params: methodFlagField().optional(),
@@ -82,6 +84,8 @@ export const customMethodSchema = z
     recovery_conf: z.record(parameterValueSchema).optional(),
   })
   .passthrough();
+export type CustomMethodConfig = z.output<typeof customMethodObject>;
+export const customMethodSchema: z.ZodType<CustomMethodConfig, z.ZodTypeDef, unknown> = customMethodObject;
 
 export const postgresqlSharedShape = {
   bin_dir: stringField().optional(),
@@ -110,7 +114,7 @@ export const postgresqlSharedShape = {
 };
 
 /** The local `postgresql` section: listen, connect_address, data_dir and authentication are required. */
-export const postgresqlSchema = z
+const postgresqlObject = z
   .object({
     ...postgresqlSharedShape,
     listen: hostPortField({ multipleHosts: true }),
@@ -126,7 +130,6 @@ export const postgresqlSchema = z
     }).passthrough(),
   })
   .passthrough();
+export type PostgresqlConfig = z.output<typeof postgresqlObject>;
+export const postgresqlSchema: z.ZodType<PostgresqlConfig, z.ZodTypeDef, unknown> = postgresqlObject;
 
-export type UserCredentials = z.output<typeof userCredentialsSchema>;
-export type PostgresqlConfig = z.output<typeof postgresqlSchema>;
-export type CustomMethodConfig = z.output<typeof customMethodSchema>;

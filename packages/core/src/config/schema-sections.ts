@@ -8,7 +8,7 @@ import { booleanField, hostPortField, integerField, stringField, stringListField
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'FATAL', 'CRITICAL'] as const;
 
-export const logSchema = z
+const logObject = z
   .object({
     type: z.enum(['plain', 'json']).default('plain'),
     level: z.enum(LOG_LEVELS).default('INFO'),
@@ -26,10 +26,12 @@ export const logSchema = z
     loggers: z.record(z.enum(LOG_LEVELS)).optional(),
   })
   .passthrough();
+export type LogConfig = z.output<typeof logObject>;
+export const logSchema: z.ZodType<LogConfig, z.ZodTypeDef, unknown> = logObject;
 
 const basicAuthSchema = z.object({ username: stringField(), password: stringField() }).passthrough();
 
-export const restapiSchema = z
+const restapiObject = z
   .object({
     listen: hostPortField(),
     connect_address: hostPortField({ advertised: true }),
@@ -48,8 +50,10 @@ export const restapiSchema = z
     request_queue_size: integerField({ min: 0, max: 4096 }).default(5),
   })
   .passthrough();
+export type RestapiConfig = z.output<typeof restapiObject>;
+export const restapiSchema: z.ZodType<RestapiConfig, z.ZodTypeDef, unknown> = restapiObject;
 
-export const ctlSchema = z
+const ctlObject = z
   .object({
     insecure: booleanField().default(false),
     cacert: stringField().optional(),
@@ -59,9 +63,11 @@ export const ctlSchema = z
     authentication: basicAuthSchema.optional(),
   })
   .passthrough();
+export type CtlConfig = z.output<typeof ctlObject>;
+export const ctlSchema: z.ZodType<CtlConfig, z.ZodTypeDef, unknown> = ctlObject;
 
 /** etcd v3: one of host, hosts, url, proxy or srv locates the cluster (checked in the root schema). */
-export const etcd3Schema = z
+const etcd3Object = z
   .object({
     host: stringField().optional(),
     hosts: z.union([stringField(), stringListField()]).optional(),
@@ -79,8 +85,10 @@ export const etcd3Schema = z
     use_proxies: booleanField().default(false),
   })
   .passthrough();
+export type Etcd3Config = z.output<typeof etcd3Object>;
+export const etcd3Schema: z.ZodType<Etcd3Config, z.ZodTypeDef, unknown> = etcd3Object;
 
-export const consulSchema = z
+const consulObject = z
   .object({
     host: stringField().default('127.0.0.1:8500'),
     url: stringField().optional(),
@@ -100,6 +108,8 @@ export const consulSchema = z
     service_check_tls_server_name: stringField().optional(),
   })
   .passthrough();
+export type ConsulConfig = z.output<typeof consulObject>;
+export const consulSchema: z.ZodType<ConsulConfig, z.ZodTypeDef, unknown> = consulObject;
 
 const WATCHDOG_MODES: Readonly<Record<string, 'off' | 'automatic' | 'required'>> = {
   off: 'off',
@@ -123,7 +133,7 @@ const watchdogModeField = z.unknown().transform((value, ctx): 'off' | 'automatic
   return mode;
 });
 
-export const watchdogSchema = z
+const watchdogObject = z
   .object({
     mode: watchdogModeField.default('automatic'),
     device: stringField().default('/dev/watchdog'),
@@ -131,8 +141,10 @@ export const watchdogSchema = z
     driver: stringField().default('default'),
   })
   .passthrough();
+export type WatchdogConfig = z.output<typeof watchdogObject>;
+export const watchdogSchema: z.ZodType<WatchdogConfig, z.ZodTypeDef, unknown> = watchdogObject;
 
-export const tagsSchema = z
+const tagsObject = z
   .object({
     nofailover: booleanField().optional(),
     failover_priority: integerField({ min: 0 }).optional(),
@@ -143,13 +155,10 @@ export const tagsSchema = z
     nostream: booleanField().optional(),
   })
   .passthrough();
+export type TagsConfig = z.output<typeof tagsObject>;
+export const tagsSchema: z.ZodType<TagsConfig, z.ZodTypeDef, unknown> = tagsObject;
 
-export const citusSchema = z.object({ group: integerField({ min: 0 }), database: stringField() }).passthrough();
+const citusObject = z.object({ group: integerField({ min: 0 }), database: stringField() }).passthrough();
+export type CitusConfig = z.output<typeof citusObject>;
+export const citusSchema: z.ZodType<CitusConfig, z.ZodTypeDef, unknown> = citusObject;
 
-export type LogConfig = z.output<typeof logSchema>;
-export type RestapiConfig = z.output<typeof restapiSchema>;
-export type CtlConfig = z.output<typeof ctlSchema>;
-export type Etcd3Config = z.output<typeof etcd3Schema>;
-export type ConsulConfig = z.output<typeof consulSchema>;
-export type WatchdogConfig = z.output<typeof watchdogSchema>;
-export type TagsConfig = z.output<typeof tagsSchema>;

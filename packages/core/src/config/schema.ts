@@ -34,7 +34,7 @@ function checkNested(ctx: z.RefinementCtx, schema: z.ZodTypeAny, value: unknown,
 
 const initdbOptionSchema = z.union([stringField(), z.record(parameterValueSchema)]);
 
-export const bootstrapSchema = z
+const bootstrapObject = z
   .object({
     dcs: dynamicConfigSchema.default({}),
     method: stringField().default('initdb'),
@@ -62,6 +62,8 @@ export const bootstrapSchema = z
       else checkNested(ctx, customMethodSchema, section, [bootstrap.method]);
     }
   });
+export type BootstrapConfig = z.output<typeof bootstrapObject>;
+export const bootstrapSchema: z.ZodType<BootstrapConfig, z.ZodTypeDef, unknown> = bootstrapObject;
 
 const SUPPORTED_DCS = ['etcd3', 'consul'] as const;
 const UNSUPPORTED_DCS = ['etcd', 'zookeeper', 'exhibitor', 'kubernetes', 'raft'] as const;
@@ -120,4 +122,3 @@ export const configSchema: z.ZodType<PatroniConfig, z.ZodTypeDef, unknown> = con
   checkDcsSections(config, ctx);
   checkReplicaMethods(config.postgresql as Record<string, unknown>, ctx);
 });
-export type BootstrapConfig = z.output<typeof bootstrapSchema>;
