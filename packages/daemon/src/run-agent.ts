@@ -15,6 +15,7 @@ import { AgentConfiguration } from './adapters/agent-configuration.js';
 import { applyDynamicParameters } from './adapters/apply-parameters.js';
 import { AgentMemberController } from './adapters/member-controller.js';
 import { createPostgresPort } from './adapters/postgres-port.js';
+import { syncSlots } from './adapters/slots.js';
 import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
 import { createLogger, parseLogLevel, type AgentLogger } from './logger.js';
 import { systemClock } from './ports.js';
@@ -128,6 +129,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
       Object.assign(self.tags, configuration.local.tags);
       await applyDynamicParameters(ctl, configuration, callbacks, logger);
     },
+    afterCycle: (snapshot) => syncSlots(ctl, configuration, snapshot, logger),
     publish: (snapshot) => api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, controller?.scheduledRestartView())),
   });
   controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);

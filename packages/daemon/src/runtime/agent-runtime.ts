@@ -334,6 +334,9 @@ export class AgentRuntime<TMemory> {
     };
     this.latest = snapshot;
     this.options.publish?.(snapshot);
+    if (this.options.afterCycle !== undefined && (running === undefined || running.type === 'promote')) {
+      await this.options.afterCycle(snapshot).catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'post-processing failed'));
+    }
     return snapshot;
   }
 

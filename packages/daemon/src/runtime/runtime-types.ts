@@ -40,6 +40,11 @@ export interface RuntimeOptions<TMemory> {
   readonly reloadLocalConfig?: () => Promise<void>;
   /** Whether the memory says failsafe mode keeps us (or our leader) running. */
   readonly isFailsafeActive?: (memory: TMemory) => boolean;
+  /**
+   * Post-processing after the actions (spec/ha-loop.md §4 step 13): replication
+   * slots. Runs only when no background action runs (or it is a promote).
+   */
+  readonly afterCycle?: (snapshot: CycleSnapshot) => Promise<void>;
   /** After each cycle: hand the snapshot to the REST API (and anyone else watching). */
   readonly publish?: (snapshot: CycleSnapshot) => void;
 }
