@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingController, cluster, member, primarySnapshot, send, startApi, stopAll } from './fixtures.js';
@@ -88,6 +89,8 @@ describe('TLS', () => {
     openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
     openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
     openssl('pkey', '-in', 'server.key', '-aes256', '-passout', 'pass:keypass', '-out', 'server-encrypted.key');
+    openssl('req', ...ec, '-keyout', 'rotated.key', '-out', 'rotated.csr', '-subj', '/CN=127.0.0.1');
+    openssl('x509', '-req', '-in', 'rotated.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'rotated.crt', '-days', '2', '-extfile', 'server.ext');
     openssl('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=pgwardenctl');
     openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2');
     openssl('req', '-x509', ...ec, '-keyout', 'rogue.key', '-out', 'rogue.crt', '-days', '2', '-subj', '/CN=rogue');
@@ -97,7 +100,7 @@ describe('TLS', () => {
     if (directory !== '') rmSync(directory, { recursive: true, force: true });
   });
 
-  function call(port: number, method: string, path: string, client?: 'client' | 'rogue'): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+  function call(port: number, method: string, path: string, client?: 'client' | 'rogue'): Promise<{ status: number; text: string; headers: Record<string, unknown>; serial: string }> {
     return new Promise((resolve, reject) => {
       const request = httpsRequest(
         {
@@ -112,7 +115,8 @@ describe('TLS', () => {
         (response) => {
           let text = '';
           response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text, headers: response.headers }));
+          const serial = (response.socket as import('node:tls').TLSSocket).getPeerCertificate().serialNumber;
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text, headers: response.headers, serial }));
         },
       );
       request.on('error', reject);
@@ -159,5 +163,48 @@ describe('TLS', () => {
     expect(await call(port, 'POST', '/reload', 'rogue')).toMatchObject({ status: 403, text: 'client certificate required' });
     expect(controller.calls).toEqual([]);
     expect((await call(port, 'POST', '/reload', 'client')).status).toBe(202);
+  });
+
+  it('reload swaps a rotated certificate in without rebinding, and applies new credentials', async () => {
+    const controller = new RecordingController();
+    const { port, api } = await startApi(primarySnapshot(), { config: tlsConfig() }, controller);
+    const before = await call(port, 'GET', '/patroni');
+    await api.reload({ ...tlsConfig({ certfile: file('rotated.crt'), keyfile: file('rotated.key'), keyfile_password: undefined }), listen: `127.0.0.1:${port}`, ...AUTH });
+    const after = await call(port, 'GET', '/patroni');
+    expect(after.status).toBe(200);
+    expect(after.serial).not.toBe(before.serial);
+    expect(api.address?.port).toBe(port);
+    expect((await call(port, 'POST', '/reload')).status).toBe(401);
+  });
+
+  it('reload keeps the running configuration when the new one is invalid', async () => {
+    const { port, api } = await startApi(primarySnapshot(), { config: tlsConfig() });
+    await expect(api.reload({ ...tlsConfig({ keyfile_password: 'nope' }), listen: `127.0.0.1:${port}` })).rejects.toThrow(/certificate or key/);
+    await expect(api.reload({ listen: 'no-port-here' })).rejects.toThrow(/expected <HOST>:<PORT>/);
+    expect((await call(port, 'GET', '/patroni')).status).toBe(200);
+  });
+});
+
+describe('reload', () => {
+  it('rebinds when listen changes', async () => {
+    const { api, base } = await startApi(primarySnapshot());
+    expect((await send(base, 'GET', '/patroni')).status).toBe(200);
+    await api.reload({ listen: '127.0.0.1:0', http_extra_headers: { 'X-Reloaded': 'yes' } });
+    const moved = `http://127.0.0.1:${api.address?.port}`;
+    const response = await send(moved, 'GET', '/patroni');
+    expect(response.headers.get('x-reloaded')).toBe('yes');
+  });
+
+  it('keeps serving on the old address when the new one cannot be bound', async () => {
+    const { api } = await startApi(primarySnapshot());
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      await expect(api.reload({ listen: `127.0.0.1:${taken}` })).rejects.toThrow(/Couldn't start a service/);
+      expect((await send(`http://127.0.0.1:${api.address?.port}`, 'GET', '/patroni')).status).toBe(200);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -1,0 +1,140 @@
+/**
+ * Dispatch of one request, Patroni's way: the method and the first path
+ * segment pick a route (`GET patroni`); HEAD and OPTIONS, and GET without a
+ * route, are health checks; other methods without a route get 501.
+ *
+ * Invariant: answers come from the latest member view; only routes reach
+ * the controller, and only after access control and body validation passed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { configRoutes } from './config-routes.js';
+import type { MemberController } from './controller.js';
+import { healthStatusCode, livenessStatusCode, parseQuery, readinessStatusCode } from './health.js';
+import { readJsonBody, textReply, writeReply, writeStatusLineOnly } from './http-io.js';
+import type { ListenerSettings } from './listener-settings.js';
+import { memberRoutes } from './member-routes.js';
+import { statusBody, type MemberView } from './member-view.js';
+import type { RestApiLogger } from './options.js';
+import { readRoutes } from './read-routes.js';
+import type { Route, RouteContext } from './route-types.js';
+import { switchoverRoutes } from './switchover-routes.js';
+
+const ROUTES: Readonly<Record<string, Route>> = { ...readRoutes, ...configRoutes, ...switchoverRoutes, ...memberRoutes };
+const NOT_READY = textReply(503, 'Service Unavailable: the agent has not published its state yet');
+
+export interface HandlerDependencies {
+  readonly controller: MemberController;
+  readonly logger: RestApiLogger;
+  readonly now: () => number;
+  readonly maxBodyBytes: number;
+  readonly switchoverPollIntervalMs: number;
+  readonly switchoverTimeoutMs: number | undefined;
+}
+
+/** `/patroni/x` → `patroni`, `/` → ``. */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end < 0 ? path.slice(1) : path.slice(1, end);
+}
+
+export class RequestHandler {
+  view: MemberView | undefined;
+
+  constructor(
+    private settings: ListenerSettings,
+    private readonly dependencies: HandlerDependencies,
+  ) {}
+
+  useSettings(settings: ListenerSettings): void {
+    this.settings = settings;
+  }
+
+  /** The request listener given to http(s).createServer. */
+  readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = request.url ?? '/';
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    const queryString = mark < 0 ? '' : url.slice(mark + 1);
+    const method = request.method ?? 'GET';
+    const view = this.view;
+    if (method === 'HEAD' || method === 'OPTIONS') {
+      if (view === undefined) writeStatusLineOnly(response, 503);
+      else this.healthCheck(response, view, path, queryString, true);
+      return;
+    }
+    if (view === undefined) {
+      writeReply(response, NOT_READY, this.settings.extraHeaders);
+      return;
+    }
+    this.dispatch(request, response, view, method, path, queryString);
+  };
+
+  private dispatch(request: IncomingMessage, response: ServerResponse, view: MemberView, method: string, path: string, queryString: string): void {
+    const segment = firstSegment(path);
+    if (method === 'GET' && (segment === 'liveness' || segment === 'readiness')) {
+      const nowMs = this.dependencies.now();
+      const status = segment === 'liveness' ? livenessStatusCode(view, nowMs) : readinessStatusCode(view, parseQuery(queryString), nowMs);
+      writeStatusLineOnly(response, status === 200 ? 200 : 503);
+      return;
+    }
+    const route = ROUTES[`${method} ${segment}`];
+    if (route === undefined) {
+      if (method === 'GET') this.healthCheck(response, view, path, queryString, false);
+      else writeReply(response, textReply(501, `Unsupported method ('${method}')`), this.settings.extraHeaders);
+      return;
+    }
+    this.runRoute(request, response, route, view, queryString).catch((error: unknown) => {
+      this.dependencies.logger.error({ method, path, error: (error as Error).message }, 'REST API request failed');
+      if (!response.headersSent) writeReply(response, textReply(500, 'Internal Server Error'), this.settings.extraHeaders);
+      else response.destroy();
+    });
+  }
+
+  private healthCheck(response: ServerResponse, view: MemberView, path: string, queryString: string, bare: boolean): void {
+    const nowMs = this.dependencies.now();
+    const status = healthStatusCode(view, path === '/' ? '/primary' : path, parseQuery(queryString), nowMs);
+    if (bare) {
+      writeStatusLineOnly(response, status === 200 ? 200 : 503);
+      return;
+    }
+    const body = statusBody(view, nowMs < view.clusterValidUntilMs);
+    writeReply(response, { status, body, contentType: 'application/json' }, this.settings.extraHeaders);
+  }
+
+  private async runRoute(request: IncomingMessage, response: ServerResponse, route: Route, view: MemberView, queryString: string): Promise<void> {
+    const { logger, maxBodyBytes } = this.dependencies;
+    const settings = this.settings;
+    if (route.protected) {
+      const refusal = await settings.access.check(request, route.allowlistMembers, view.snapshot.cluster);
+      if (refusal !== undefined) {
+        logger.warn({ method: request.method, path: request.url, client: request.socket.remoteAddress, status: refusal.status }, 'REST API request refused');
+        writeReply(response, refusal, settings.extraHeaders);
+        return;
+      }
+    }
+    const body = await readJsonBody(request, route.body, maxBodyBytes);
+    if (!body.ok) {
+      writeReply(response, body.reply, settings.extraHeaders);
+      return;
+    }
+    const reply = await route.handle(this.context(view, queryString, body.value));
+    writeReply(response, reply, settings.extraHeaders);
+  }
+
+  private context(view: MemberView, queryString: string, body: RouteContext['body']): RouteContext {
+    const dependencies = this.dependencies;
+    return {
+      view,
+      query: parseQuery(queryString),
+      body,
+      controller: dependencies.controller,
+      logger: dependencies.logger,
+      now: dependencies.now,
+      sleep: (milliseconds) => delay(milliseconds),
+      switchoverPollIntervalMs: dependencies.switchoverPollIntervalMs,
+      switchoverTimeoutMs: dependencies.switchoverTimeoutMs,
+      currentView: () => this.view ?? view,
+    };
+  }
+}
