@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { formatConfigIssue, type ConfigIssue } from '@pgwarden/core';
-import { loadConfigFile } from '@pgwarden/daemon';
+import { loadConfigFile, runAgent as runDaemonAgent } from '@pgwarden/daemon';
 
 export interface AgentCliIo {
   readonly stdout: (text: string) => void;
@@ -45,15 +45,6 @@ function printIssues(issues: readonly ConfigIssue[], io: AgentCliIo): void {
   for (const issue of issues) io.stderr(`${formatConfigIssue(issue)}\n`);
 }
 
-type RunAgent = (options: { configPath: string | undefined; config: unknown }) => Promise<number | void>;
-
-/** The daemon's runAgent, when the daemon package provides one. */
-async function findRunAgent(): Promise<RunAgent | undefined> {
-  const daemon = (await import('@pgwarden/daemon')) as Record<string, unknown>;
-  const candidate = daemon['runAgent'];
-  return typeof candidate === 'function' ? (candidate as RunAgent) : undefined;
-}
-
 async function validate(configPath: string | undefined, io: AgentCliIo): Promise<number> {
   const result = await loadConfigFile(configPath, { env: io.env, mode: 'validate' });
   if (!result.ok) {
@@ -64,20 +55,23 @@ async function validate(configPath: string | undefined, io: AgentCliIo): Promise
   return 0;
 }
 
+/**
+ * Loads the configuration first so its problems print like --validate-config's,
+ * then runs the daemon. The agent keeps a snapshot of the environment (a
+ * SIGHUP reload overlays the same PATRONI_* values again) while the consumed
+ * variables leave the process environment, so they do not leak into
+ * PostgreSQL, callbacks and scripts (as Patroni does).
+ */
 async function runAgent(configPath: string | undefined, io: AgentCliIo): Promise<number> {
-  const result = await loadConfigFile(configPath, { env: io.env, mode: 'run' });
+  const env = { ...io.env };
+  const result = await loadConfigFile(configPath, { env, mode: 'run' });
   if (!result.ok) {
     printIssues(result.issues, io);
     return 1;
   }
   printIssues(result.warnings, io);
-  const run = await findRunAgent();
-  if (!run) {
-    io.stderr('pgwarden: agent not available\n');
-    return 1;
-  }
-  const code = await run({ configPath, config: result.config });
-  return typeof code === 'number' ? code : 0;
+  if (io.env === process.env) for (const name of result.consumedEnv) delete process.env[name];
+  return runDaemonAgent({ ...(configPath === undefined ? {} : { configPath }), env, config: result.config });
 }
 
 function buildProgram(io: AgentCliIo, chosen: { validate: boolean; configPath: string | undefined }): Command {
