@@ -5,13 +5,13 @@
  */
 import { basename, dirname, join } from 'node:path';
 import type { PostgresState } from '@pgwarden/core';
-import type { Binaries } from './binaries.js';
+import { resolveBinaries, type Binaries } from './binaries.js';
 import type { PostgresCtlEvent } from './events.js';
 import type { Parameters } from './files/config-files.js';
 import type { Logger } from './logger.js';
 import { parseListen, type PostgresCtlOptions } from './options.js';
-import type { RunAsUser } from './process/run-as.js';
-import type { ConnectionSettings, ReusedConnection } from './sql/connection.js';
+import { resolveRunAsUser, type RunAsUser } from './process/run-as.js';
+import { ReusedConnection, type ConnectionSettings } from './sql/connection.js';
 
 export interface Paths {
   readonly dataDir: string;
@@ -68,4 +68,41 @@ export function localHost(options: PostgresCtlOptions): string {
   if (hosts.some((host) => ['*', '0.0.0.0', '127.0.0.1', 'localhost'].includes(host))) return '127.0.0.1';
   if (hosts.includes('::')) return '::1';
   return hosts[0] ?? '127.0.0.1';
+}
+
+/** Connection settings of the local superuser. */
+export function localConnectionSettings(options: PostgresCtlOptions, overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
+  const superuser = options.authentication.superuser;
+  return {
+    host: localHost(options),
+    port: parseListen(options.listen).port,
+    user: superuser.username,
+    ...(superuser.password !== undefined ? { password: superuser.password } : {}),
+    database: options.database,
+    connectTimeoutSeconds: options.connect_timeout_seconds,
+    statementTimeoutMs: options.statement_timeout_ms,
+    applicationName: 'pgwarden',
+    ...overrides,
+  };
+}
+
+/** Resolve binaries, user and paths (throwing PgwardenError on bad input) into a fresh context. */
+export function createContext(options: PostgresCtlOptions, logger: Logger, emit: (event: PostgresCtlEvent) => void): Context {
+  const { hosts, port } = parseListen(options.listen);
+  const localSettings = (overrides: Partial<ConnectionSettings> = {}): ConnectionSettings => localConnectionSettings(options, overrides);
+  return {
+    options,
+    binaries: resolveBinaries(options.bin_dir, options.bin_name),
+    user: resolveRunAsUser(options.run_as),
+    logger,
+    paths: resolvePaths(options),
+    listenHosts: hosts,
+    port,
+    local: new ReusedConnection(() => localSettings({ applicationName: 'pgwarden heartbeat' }), logger),
+    managedParameters: {},
+    state: 'stopped',
+    recovery: undefined,
+    emit,
+    localSettings,
+  };
 }

@@ -13,6 +13,7 @@ import { hasRecoverySignal } from './files/config-files.js';
 import { isRewindable, parseLsn, readControlData, type ControlData } from './files/controldata.js';
 import { parseConninfo } from './files/conninfo.js';
 import { livePostmaster } from './postmaster.js';
+import { commandLineParameters, effectiveParameters } from './config-writer.js';
 import type { Row } from './sql/connection.js';
 
 const statusQuery = `
@@ -131,6 +132,30 @@ export async function observe(context: Context): Promise<LocalPostgres> {
   return { ...base, ...(await runningState(context, status)) };
 }
 
+const normalize = (value: string): string => {
+  const lower = value.trim().toLowerCase();
+  if (['on', 'true', 'yes', '1'].includes(lower)) return 'on';
+  if (['off', 'false', 'no', '0'].includes(lower)) return 'off';
+  return lower;
+};
+
+/**
+ * Command-line parameters win over every file, so pg_settings.pending_restart
+ * never shows a change of them: compare what we would pass now with what runs.
+ */
+async function commandLineDrift(context: Context): Promise<Record<string, { old_value: string; new_value: string }>> {
+  const desired = commandLineParameters(effectiveParameters(context));
+  const rows = await context.local.query<{ name: string; setting: string }>('SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY($1)', [
+    Object.keys(desired),
+  ]);
+  const drift: Record<string, { old_value: string; new_value: string }> = {};
+  for (const row of rows) {
+    const wanted = desired[row.name];
+    if (wanted !== undefined && normalize(wanted) !== normalize(row.setting)) drift[row.name] = { old_value: row.setting, new_value: wanted };
+  }
+  return drift;
+}
+
 async function runningState(context: Context, status: Row): Promise<Partial<LocalPostgres>> {
   const inRecovery = status['in_recovery'] === true;
   const received = toNumber(status['received']);
@@ -144,6 +169,7 @@ async function runningState(context: Context, status: Row): Promise<Partial<Loca
   const pendingRows = await queryTwice(context, pendingRestartQuery);
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
   for (const row of pendingRows) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
+  Object.assign(pendingRestart, await commandLineDrift(context));
   const history = !inRecovery && timeline !== undefined ? readTimelineHistory(context.paths.dataDir, timeline) : undefined;
   const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
   const followingHost = receiver?.['sender_host'] ? `${String(receiver['sender_host'])}:${String(receiver['sender_port'])}` : conninfo?.['host'];

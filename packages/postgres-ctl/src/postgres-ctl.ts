@@ -6,8 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { PgwardenError, type FollowTarget, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
-import { resolveBinaries } from './binaries.js';
-import { localHost, resolvePaths, type Context } from './context.js';
+import { createContext, type Context } from './context.js';
 import { recoveryParameters, writeConfiguration, writePasswordFile } from './config-writer.js';
 import type { PostgresCtlEvent } from './events.js';
 import { assertOwnedBy, dataDirectoryState, removeDataDirectory } from './files/data-directory.js';
@@ -15,10 +14,9 @@ import { hasRecoverySignal } from './files/config-files.js';
 import { checkpointBeforeStop, launchPostmaster, signalAndWait, waitUntilReady, type StopOutcome } from './lifecycle.js';
 import { silentLogger, type Logger } from './logger.js';
 import { observe } from './observe.js';
-import { parseListen, postgresCtlOptionsSchema, type PostgresCtlOptions, type PostgresCtlOptionsInput } from './options.js';
+import { postgresCtlOptionsSchema, type PostgresCtlOptions, type PostgresCtlOptionsInput } from './options.js';
 import { livePostmaster, PostmasterWatch } from './postmaster.js';
-import { resolveRunAsUser } from './process/run-as.js';
-import { ReusedConnection, withClient, type ConnectionSettings } from './sql/connection.js';
+import { withClient, type ConnectionSettings } from './sql/connection.js';
 import { assertBootstrapTarget, createManagedRoles, runCustomBootstrap, runInitdb } from './bootstrap.js';
 import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
 import { rewind, checkRewindNeeded, type RewindCheck, type RewindOutcome } from './rewind.js';
@@ -65,25 +63,7 @@ export class PostgresCtl {
   private followTarget: FollowTarget | undefined;
 
   private constructor(options: PostgresCtlOptions, logger: Logger) {
-    const { hosts, port } = parseListen(options.listen);
-    const user = resolveRunAsUser(options.run_as);
-    const context: Context = {
-      options,
-      binaries: resolveBinaries(options.bin_dir, options.bin_name),
-      user,
-      logger,
-      paths: resolvePaths(options),
-      listenHosts: hosts,
-      port,
-      local: undefined as unknown as ReusedConnection,
-      managedParameters: {},
-      state: 'stopped',
-      recovery: undefined,
-      emit: (event) => this.emitter.emit('event', event),
-      localSettings: (overrides = {}) => this.localSettings(overrides),
-    };
-    (context as { local: ReusedConnection }).local = new ReusedConnection(() => this.localSettings({ applicationName: 'pgwarden heartbeat' }), logger);
-    this.context = context;
+    this.context = createContext(options, logger, (event) => this.emitter.emit('event', event));
   }
 
   /** Validate options (zod), the binaries and the run-as user; throws PgwardenError on bad input. */
@@ -117,19 +97,7 @@ export class PostgresCtl {
 
   /** Connection settings of the local superuser (for callers that need their own `pg` client). */
   localSettings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
-    const { options } = this.context;
-    const superuser = options.authentication.superuser;
-    return {
-      host: localHost(options),
-      port: this.context.port,
-      user: superuser.username,
-      ...(superuser.password !== undefined ? { password: superuser.password } : {}),
-      database: options.database,
-      connectTimeoutSeconds: options.connect_timeout_seconds,
-      statementTimeoutMs: options.statement_timeout_ms,
-      applicationName: 'pgwarden',
-      ...overrides,
-    };
+    return this.context.localSettings(overrides);
   }
 
   async observe(): Promise<LocalPostgres> {

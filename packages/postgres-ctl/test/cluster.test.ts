@@ -156,14 +156,20 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
   });
 
   it('reports a parameter that needs a restart as pending instead of applying it, and a restart applies it', async () => {
-    const pending = await a.ctl.setParameters({ shared_buffers: '24MB' });
-    expect(pending['shared_buffers']).toEqual({ old_value: '16MB', new_value: '24MB' });
+    const pending = await a.ctl.setParameters({ shared_buffers: '24MB', max_replication_slots: 12, work_mem: '8MB' });
+    expect(pending).toEqual({
+      shared_buffers: { old_value: '16MB', new_value: '24MB' },
+      // Passed on the command line, so pg_settings.pending_restart cannot see it: compared by us.
+      max_replication_slots: { old_value: '10', new_value: '12' },
+    });
+    const [workMem] = await sql<{ work_mem: string }>(a, 'SHOW work_mem');
+    expect(workMem?.work_mem).toBe('8MB');
     const [before] = await sql<{ shared_buffers: string }>(a, 'SHOW shared_buffers');
     expect(before?.shared_buffers).toBe('16MB');
     await a.ctl.restart();
     expect((await a.ctl.observe()).pendingRestart).toEqual({});
-    const [after] = await sql<{ shared_buffers: string }>(a, 'SHOW shared_buffers');
-    expect(after?.shared_buffers).toBe('24MB');
+    const [after] = await sql<{ shared_buffers: string; slots: string }>(a, 'SELECT current_setting($$shared_buffers$$) AS shared_buffers, current_setting($$max_replication_slots$$) AS slots');
+    expect(after).toEqual({ shared_buffers: '24MB', slots: '12' });
   });
 
   it('promotes a replica to timeline 2, and the other replica follows it by a reload, without a restart', async () => {
