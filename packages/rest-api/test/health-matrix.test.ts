@@ -41,6 +41,8 @@ const PATHS = [
   '/read-only-sync',
   '/health',
   '/no-such-endpoint',
+  '/quorum',
+  '/read-only-quorum',
 ] as const;
 
 type Codes = Record<(typeof PATHS)[number] | '/liveness' | '/readiness', 200 | 503>;
@@ -57,18 +59,18 @@ const SITUATIONS: { name: string; snapshot: MemberSnapshot; codes: Codes }[] = [
   {
     name: 'primary holding the lock',
     snapshot: primarySnapshot(),
-    //       /   pri mas rw  ldr sbl sbl rep lag rst tag ro  syn syn asy asy alag rosy hlt unk  live ready
-    codes: row('200 200 200 200 200 503 503 503 503 503 503 200 503 503 503 503 503 200 200 503 200 200'),
+    //       /   pri mas rw  ldr sbl sbl rep lag rst tag ro  syn syn asy asy alag rosy hlt unk quo roq live ready
+    codes: row('200 200 200 200 200 503 503 503 503 503 503 200 503 503 503 503 503 200 200 503 503 200 200 200'),
   },
   {
     name: 'replica streaming',
     snapshot: replicaSnapshot(),
-    codes: row('503 503 503 503 503 503 503 200 200 200 503 200 503 503 200 200 200 503 200 503 200 200'),
+    codes: row('503 503 503 503 503 503 503 200 200 200 503 200 503 503 200 200 200 503 200 503 503 503 200 200'),
   },
   {
     name: 'replica lagging 100 MB behind',
     snapshot: replicaSnapshot({ postgres: replicaPostgres({ receivedLsn: LEADER_LSN - 100 * 1024 * 1024, replayedLsn: LEADER_LSN - 100 * 1024 * 1024 }) }),
-    codes: row('503 503 503 503 503 503 503 200 503 200 503 200 503 503 200 200 503 503 200 503 200 503'),
+    codes: row('503 503 503 503 503 503 503 200 503 200 503 200 503 503 200 200 503 503 200 503 503 503 200 503'),
   },
   {
     name: 'standby leader of a standby cluster',
@@ -78,17 +80,17 @@ const SITUATIONS: { name: string; snapshot: MemberSnapshot; codes: Codes }[] = [
       standbyCluster: true,
       lockRenewedAtMs: NOW_MS - 1000,
     }),
-    codes: row('503 503 503 503 200 200 200 503 503 503 503 200 503 503 503 503 503 200 200 503 200 200'),
+    codes: row('503 503 503 503 200 200 200 503 503 503 503 200 503 503 503 503 503 200 200 503 503 200 200 200'),
   },
   {
     name: 'stopped PostgreSQL',
     snapshot: replicaSnapshot({ state: 'stopped', postgres: replicaPostgres({ running: false, accepting: false }) }),
-    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503'),
+    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503'),
   },
   {
     name: 'paused primary whose DCS view and lock expired',
     snapshot: primarySnapshot({ paused: true, clusterReadAtMs: NOW_MS - 60_000, lockRenewedAtMs: NOW_MS - 60_000, nextCycleAtMs: NOW_MS - 600_000 }),
-    codes: row('200 200 200 200 200 503 503 503 503 503 503 200 503 503 503 503 503 503 200 503 200 503'),
+    codes: row('200 200 200 200 200 503 503 503 503 503 503 200 503 503 503 503 503 503 200 503 503 503 200 503'),
   },
   {
     name: 'synchronous standby',
@@ -96,17 +98,25 @@ const SITUATIONS: { name: string; snapshot: MemberSnapshot; codes: Codes }[] = [
       synchronousMode: true,
       cluster: cluster({ sync: { version: 3, leader: 'node1', syncStandbys: ['node2'] } }),
     }),
-    codes: row('503 503 503 503 503 503 503 200 200 200 503 200 200 200 503 503 503 200 200 503 200 200'),
+    codes: row('503 503 503 503 503 503 503 200 200 200 503 200 200 200 503 503 503 200 200 503 503 503 200 200'),
+  },
+  {
+    name: 'quorum standby',
+    snapshot: replicaSnapshot({
+      synchronousMode: 'quorum',
+      cluster: cluster({ sync: { version: 3, leader: 'node1', syncStandbys: ['node2'], quorum: 1 } }),
+    }),
+    codes: row('503 503 503 503 503 503 503 200 200 200 503 200 503 503 503 503 503 503 200 503 200 200 200 200'),
   },
   {
     name: 'replica tagged nofailover',
     snapshot: replicaSnapshot({ tags: { nofailover: true } }),
-    codes: row('503 503 503 503 503 503 503 200 200 200 200 200 503 503 200 200 200 503 200 503 200 200'),
+    codes: row('503 503 503 503 503 503 503 200 200 200 200 200 503 503 200 200 200 503 200 503 503 503 200 200'),
   },
   {
     name: 'replica tagged noloadbalance',
     snapshot: replicaSnapshot({ tags: { noloadbalance: true } }),
-    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503 200 200'),
+    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503 503 503 200 200'),
   },
 ];
 
