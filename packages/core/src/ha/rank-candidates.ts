@@ -58,7 +58,9 @@ function ineligibility(input: RankingInput, name: string, priority: number, stat
 export function rankFailoverCandidates(input: RankingInput): CandidateVerdict[] {
   const judged = input.candidates.map((candidate) => {
     const status = input.statuses.find((peer) => peer.name === candidate.name);
-    const priority = failoverPriority(status?.tags ?? candidate.tags);
+    // The live status decides the priority; either it or the member key saying nofailover is enough to exclude.
+    const live = failoverPriority(status?.tags ?? candidate.tags);
+    const priority = failoverPriority(candidate.tags) <= 0 ? 0 : live;
     const why = ineligibility(input, candidate.name, priority, status);
     return { name: candidate.name, priority, walPosition: status?.walPosition, why };
   });

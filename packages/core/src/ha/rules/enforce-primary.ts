@@ -45,7 +45,7 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     const actions = [...leading, ...syncReplicationActions(ctx), ...historyActions(ctx)];
     return decision(ctx, { ruleId: `${messages.ruleId}.primary`, message: messages.alreadyPrimary, actions });
   }
-  if (ctx.paused) {
+  if (ctx.paused && ctx.cluster.failover?.candidate !== ctx.name) {
     return decision(ctx, { ruleId: `${messages.ruleId}.paused-no-promote`, message: messages.alreadyPrimary, actions: leading, reason: 'paused: holding the lock without promoting' });
   }
   const actions: Action[] = [...leading];

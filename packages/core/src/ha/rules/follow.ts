@@ -5,7 +5,7 @@
  */
 import type { Action, FollowTarget } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
-import { decision, isRunningPrimary, nodeToFollow, tag } from '../context.js';
+import { clusterIsUnlocked, decision, isRunningPrimary, nodeToFollow, tag } from '../context.js';
 import { chooseRepair, hasDiverged } from './divergence.js';
 
 export interface FollowMessages {
@@ -22,8 +22,13 @@ function hostPort(target: FollowTarget | undefined): string | undefined {
   return match?.[1];
 }
 
-/** Whether PostgreSQL must be re-pointed (primary_conninfo) at `target`. */
+/**
+ * Whether PostgreSQL must be re-pointed (primary_conninfo) at `target`. While
+ * nobody holds the lock we keep streaming from whoever we streamed from: the
+ * old primary may still be alive and retake the lock.
+ */
 export function needsRepoint(ctx: Context, target: FollowTarget | undefined): boolean {
+  if (target === undefined && clusterIsUnlocked(ctx)) return false;
   return ctx.input.local.followingHost !== hostPort(target);
 }
 

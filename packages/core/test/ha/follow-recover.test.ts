@@ -1,0 +1,193 @@
+import { describe } from 'vitest';
+import { runCases } from './case-runner.js';
+import { NOW, cluster, input, member, memory, peer, primaryLocal, replicaLocal } from './fixtures.js';
+
+const tl2 = cluster({ history: { version: 2, lines: [[1, 40_000_000, 'no recovery target specified']] }, members: [member('node1', { timeline: 2 }), member('node2'), member('node3')] });
+
+describe('decide: following the leader (§9.4) and rejoining after divergence (§6.2)', () => {
+  runCases([
+    {
+      name: 'replica following the leader: no action',
+      input: input(),
+      ruleId: 'follow.leader',
+      message: 'no action. I am (node2), a secondary, and following a leader (node1)',
+      actions: [],
+    },
+    {
+      name: 'replica pointed at the wrong host: re-points primary_conninfo at the leader',
+      input: input({ local: replicaLocal({ followingHost: '10.0.0.3:5432' }) }),
+      ruleId: 'follow.leader.repoint',
+      includes: [{ type: 'follow', target: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres' } }],
+    },
+    {
+      name: 'running primary without the lock while another member holds it: demotes immediate-nolock',
+      input: input({ name: 'node3', local: primaryLocal() }),
+      ruleId: 'follow.leader.demote',
+      message: 'demoting self because I do not have the lock and I was a leader',
+      includes: [{ type: 'demote', mode: 'immediate-nolock', follow: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres' } }],
+      memory: { demotedFromPrimary: true, isLeader: false },
+    },
+    {
+      name: 'replicatefrom tag: follows the named member, not the leader',
+      input: input({ tags: { replicatefrom: 'node3' }, local: replicaLocal({ followingHost: '10.0.0.3:5432' }) }),
+      actions: [],
+    },
+    {
+      name: 'replicatefrom names a missing member: follows nobody',
+      input: input({ tags: { replicatefrom: 'node9' } }),
+      includes: [{ type: 'follow' }],
+    },
+    {
+      name: 'nostream tag: follows nobody (archive only)',
+      input: input({ tags: { nostream: true } }),
+      actions: ['follow'],
+    },
+    {
+      name: 'paused running primary without the lock: keeps running',
+      input: input({ name: 'node3', local: primaryLocal(), settings: { paused: true } }),
+      message: 'PAUSE: continue to run as primary without lock',
+      actions: [],
+    },
+    {
+      name: 'standby cluster replica (not the lock owner): follows the standby leader',
+      input: input({ settings: { standbyCluster: { host: 'remote' } } }),
+      message: 'no action. I am (node2), a secondary, and following a standby leader (node1)',
+    },
+    {
+      name: 'former primary on an old timeline, past the fork point: rewinds from the leader',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000, followingHost: '10.0.0.1:5432' }), memory: memory({ demotedFromPrimary: true }) }),
+      ruleId: 'follow.rewind',
+      message: 'running pg_rewind from node1',
+      actions: ['rewind'],
+    },
+    {
+      name: 'replica on the old timeline that never passed the fork point: just follows',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 39_000_000 }) }),
+      ruleId: 'follow.leader',
+    },
+    {
+      name: 'diverged and pg_rewind unusable, reinit on divergence allowed: reinitializes',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000, rewindable: false }), settings: { removeDataDirectoryOnDivergedTimelines: true } }),
+      message: 'reinitializing due to diverged timelines',
+      actions: ['reinitialize'],
+    },
+    {
+      name: 'diverged, pg_rewind unusable, reinit not allowed: stays put and says why',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000, rewindable: false }) }),
+      ruleId: 'follow.diverged-stuck',
+      actions: [],
+    },
+    {
+      name: 'use_pg_rewind off: falls back to reinit when allowed',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), settings: { usePgRewind: false, removeDataDirectoryOnDivergedTimelines: true } }),
+      actions: ['reinitialize'],
+    },
+    {
+      name: 'pg_rewind failed before, reinit on rewind failure allowed: reinitializes',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), lastActionResult: { type: 'rewind', ok: false }, settings: { removeDataDirectoryOnRewindFailure: true } }),
+      actions: ['reinitialize'],
+    },
+    {
+      name: 'ahead of the leader on a higher timeline (we promoted and lost): rewinds',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }) }),
+      actions: ['rewind'],
+    },
+    {
+      name: 'former primary on the same timeline number but ahead of the leader: rewinds',
+      input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true }) }),
+      actions: ['rewind'],
+    },
+  ]);
+});
+
+describe('decide: PostgreSQL is not running (§6, §4 step 11)', () => {
+  runCases([
+    {
+      name: 'crashed replica: starts as a secondary following the leader',
+      input: input({ local: replicaLocal({ running: false, accepting: false, controlState: 'in archive recovery' }) }),
+      ruleId: 'recover.start-replica',
+      message: 'starting as a secondary',
+      includes: [{ type: 'start', asPrimary: false, follow: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres' } }],
+      memory: { recovering: true },
+    },
+    {
+      name: 'crashed primary that still holds the lock: renews it and restarts as primary',
+      input: input({ name: 'node1', local: primaryLocal({ running: false, accepting: false }) }),
+      ruleId: 'recover.start-primary',
+      message: 'starting primary after failure',
+      actions: ['update-lock', 'start'],
+      includes: [{ type: 'start', asPrimary: true, timeoutSeconds: 300 }],
+    },
+    {
+      name: 'lock holder with replica data and PostgreSQL stopped: starts read-only (promotes next cycle)',
+      input: input({ name: 'node1', local: replicaLocal({ running: false, controlState: 'shut down in recovery' }) }),
+      message: 'starting as readonly because i had the session lock',
+      actions: ['update-lock', 'start'],
+    },
+    {
+      name: 'crashed primary with the lock, primary_start_timeout 0, a replica can take over: releases the lock',
+      input: input({ name: 'node1', local: primaryLocal({ running: false }), settings: { primaryStartTimeoutSeconds: 0 }, peers: [peer('node2'), peer('node3')] }),
+      message: 'stopped PostgreSQL to fail over after a crash',
+      actions: ['update-lock', 'release-lock'],
+    },
+    {
+      name: 'crashed primary with the lock, primary_start_timeout 0: asks peers first',
+      input: input({ name: 'node1', local: primaryLocal({ running: false }), settings: { primaryStartTimeoutSeconds: 0 } }),
+      awaiting: 'peers',
+    },
+    {
+      name: 'former primary crashed without the lock, unclean: crash recovery first',
+      input: input({ name: 'node3', local: primaryLocal({ running: false, controlState: 'in production' }) }),
+      ruleId: 'recover.crash-recovery',
+      message: 'doing crash recovery in a single user mode',
+      actions: ['crash-recovery'],
+      memory: { crashRecoveryStartedAtMs: NOW },
+    },
+    {
+      name: 'former primary after crash recovery, diverged from the new leader: rewinds',
+      input: input({ name: 'node3', cluster: tl2, local: primaryLocal({ running: false, controlState: 'shut down', walPosition: 45_000_000 }), memory: memory({ crashRecoveryStartedAtMs: NOW - 5_000 }) }),
+      ruleId: 'recover.rewind',
+      actions: ['rewind'],
+    },
+    {
+      name: 'start failed last cycle (still not running): reports it',
+      input: input({ local: replicaLocal({ running: false }), memory: memory({ recovering: true }) }),
+      message: 'failed to start postgres',
+      memory: { recovering: false },
+    },
+    {
+      name: 'start failed last cycle while holding the lock: removes the leader key',
+      input: input({ name: 'node1', local: primaryLocal({ running: false }), memory: memory({ recovering: true }) }),
+      message: 'removed leader key after trying and failing to start postgres',
+      actions: ['release-lock'],
+    },
+    {
+      name: 'paused, PostgreSQL stopped: does not start it',
+      input: input({ local: replicaLocal({ running: false }), settings: { paused: true } }),
+      message: 'PAUSE: postgres is not running',
+      actions: [],
+    },
+    {
+      name: 'paused, lock owner with PostgreSQL stopped: removes the leader lock only',
+      input: input({ name: 'node1', local: primaryLocal({ running: false }), settings: { paused: true } }),
+      message: 'PAUSE: removed leader lock because postgres is not running',
+      actions: ['release-lock'],
+    },
+    {
+      name: 'synchronous mode: a replica clears synchronous_standby_names before starting',
+      input: input({ local: replicaLocal({ running: false, synchronousStandbyNames: 'node3' }), settings: { synchronousMode: true } }),
+      actions: ['set-synchronous-standby-names', 'start'],
+    },
+    {
+      name: 'standby cluster lock holder stopped: starts as standby leader following the remote',
+      input: input({ name: 'node1', local: replicaLocal({ running: false }), settings: { standbyCluster: { host: 'remote', port: 6432 } } }),
+      message: 'starting as a standby leader because i had the session lock',
+      includes: [{ type: 'start', asPrimary: false, follow: { name: 'remote_member', connUrl: 'postgres://remote:6432/postgres' } }],
+    },
+    {
+      name: 'standby cluster without leader, replica stopped: follows the remote member',
+      input: input({ cluster: cluster({ leader: undefined }), local: replicaLocal({ running: false }), settings: { standbyCluster: { host: 'remote' } } }),
+      message: 'trying to follow a remote member because standby cluster is unhealthy',
+    },
+  ]);
+});

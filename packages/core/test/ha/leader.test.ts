@@ -1,0 +1,198 @@
+import { describe } from 'vitest';
+import { runCases } from './case-runner.js';
+import { NOW, SYSID, cluster, leaderInput, member, memory, peer, primaryLocal, replicaLocal } from './fixtures.js';
+
+const withFailover = (failover: { leader?: string; candidate?: string; scheduledAt?: string }) => cluster({ failover: { version: 7, ...failover } });
+
+describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
+  runCases([
+    {
+      name: 'healthy leader: renews the lock first, no action',
+      input: leaderInput(),
+      ruleId: 'leader.keep-lock.primary',
+      message: 'no action. I am (node1), the leader with the lock',
+      actions: ['update-lock'],
+      includes: [{ type: 'update-lock', lastLsn: 50_000_000 }],
+    },
+    {
+      name: 'healthy leader with watchdog: keeps it alive after the renewal',
+      input: leaderInput({ settings: { watchdogMode: 'automatic' } }),
+      actions: ['update-lock', 'watchdog'],
+      includes: [{ type: 'watchdog', op: 'keepalive' }],
+    },
+    {
+      name: 'failsafe mode: the renewal publishes /failsafe with every member api_url and ours',
+      input: leaderInput({ settings: { failsafeMode: true } }),
+      includes: [{ type: 'update-lock', lastLsn: 50_000_000, failsafe: { node1: 'http://10.0.0.1:8008/patroni', node2: 'http://10.0.0.2:8008/patroni', node3: 'http://10.0.0.3:8008/patroni' } }],
+    },
+    {
+      name: 'lock holder running as a replica: promotes after renewing the lock',
+      input: leaderInput({ local: replicaLocal() }),
+      ruleId: 'leader.keep-lock.promote',
+      message: 'promoted self to leader because I had the session lock',
+      actions: ['update-lock', 'promote'],
+    },
+    {
+      name: 'lock holder whose pre_promote failed: releases the lock and backs off',
+      input: leaderInput({ local: replicaLocal(), lastActionResult: { type: 'promote', ok: false } }),
+      ruleId: 'primary.pre-promote-failed',
+      message: 'Promotion cancelled because the pre-promote script failed',
+      actions: ['update-lock', 'release-lock'],
+      memory: { prePromoteFailedAtMs: NOW },
+    },
+    {
+      name: 'leader whose initialize key has no sysid: writes it',
+      input: leaderInput({ cluster: cluster({ initialize: '' }) }),
+      actions: ['update-lock', 'write-initialize'],
+      includes: [{ type: 'write-initialize', createNew: false, sysid: SYSID }],
+    },
+    {
+      name: 'leader on timeline 1 with a non-empty /history: clears it',
+      input: leaderInput({ cluster: cluster({ history: { version: 1, lines: [[1, 100, 'x']] } }) }),
+      includes: [{ type: 'write-history', lines: [] }],
+    },
+    {
+      name: 'leader on timeline 3 with /history for timeline 1: publishes its history file',
+      input: leaderInput({
+        local: primaryLocal({ timeline: 3, timelineHistory: [[1, 100, 'no recovery target specified'], [2, 200, 'no recovery target specified']] }),
+      }),
+      includes: [{ type: 'write-history' }],
+    },
+    {
+      name: 'leader whose /history is current: does not rewrite it',
+      input: leaderInput({ local: primaryLocal({ timeline: 2, timelineHistory: [[1, 100, 'x']] }), cluster: cluster({ history: { version: 1, lines: [[1, 100, 'x']] } }) }),
+      excludes: ['write-history'],
+    },
+    {
+      name: 'switchover to node2 requested, node2 healthy: asks peers first',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }) }),
+      ruleId: 'manual-failover.ask-peers',
+      awaiting: 'peers',
+      actions: ['fetch-peer-status'],
+    },
+    {
+      name: 'switchover to node2, node2 eligible: demotes gracefully (the winner clears the key)',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')] }),
+      ruleId: 'manual-failover.switchover-demote',
+      message: 'switchover: demoting myself',
+      actions: ['update-lock', 'demote'],
+      includes: [{ type: 'demote', mode: 'graceful' }],
+      excludes: ['clear-failover'],
+    },
+    {
+      name: 'switchover without a candidate, some replica eligible: demotes gracefully',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1' }), peers: [peer('node2'), peer('node3')] }),
+      message: 'switchover: demoting myself',
+    },
+    {
+      name: 'manual failover (no leader named) to node3: "manual failover: demoting myself"',
+      input: leaderInput({ cluster: withFailover({ candidate: 'node3' }), peers: [peer('node2'), peer('node3')] }),
+      message: 'manual failover: demoting myself',
+    },
+    {
+      name: 'switchover but every replica lags beyond the limit: clears the key, stays leader, says why',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1' }), peers: [peer('node2', { walPosition: 1_000 }), peer('node3', { walPosition: 2_000 })] }),
+      message: 'no action. I am (node1), the leader with the lock',
+      actions: ['update-lock', 'clear-failover'],
+      reason: /no healthy members found, switchover is not possible.*ineligible: lag/,
+    },
+    {
+      name: 'switchover naming another leader: clears the key (leader name does not match)',
+      input: leaderInput({ cluster: withFailover({ leader: 'node9', candidate: 'node2' }) }),
+      actions: ['update-lock', 'clear-failover'],
+      reason: /leader name does not match: node9 != node1/,
+    },
+    {
+      name: 'switchover naming ourselves as candidate: clears the key',
+      input: leaderInput({ cluster: withFailover({ candidate: 'node1' }) }),
+      reason: /I am already the leader, no need to manual failover/,
+      actions: ['update-lock', 'clear-failover'],
+    },
+    {
+      name: 'scheduled switchover in the future: waits, keeps the key',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2', scheduledAt: new Date(NOW + 3_600_000).toISOString() }) }),
+      actions: ['update-lock'],
+      reason: /Awaiting switchover at/,
+    },
+    {
+      name: 'scheduled switchover due now: asks peers and proceeds',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2', scheduledAt: new Date(NOW + 2_000).toISOString() }) }),
+      awaiting: 'peers',
+    },
+    {
+      name: 'scheduled switchover long past (stale): clears the key',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2', scheduledAt: new Date(NOW - 3_600_000).toISOString() }) }),
+      actions: ['update-lock', 'clear-failover'],
+    },
+    {
+      name: 'scheduled switchover with an unparsable time: clears the key',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', scheduledAt: 'tomorrow' }) }),
+      actions: ['update-lock', 'clear-failover'],
+    },
+    {
+      name: 'paused: a switchover without a candidate is refused and cleared',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1' }), settings: { paused: true } }),
+      message: 'PAUSE: no action. I am (node1), the leader with the lock',
+      actions: ['update-lock', 'clear-failover'],
+      reason: /possible only to a specific candidate in a paused state/,
+    },
+    {
+      name: 'paused: a scheduled switchover is never due and never cleared',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2', scheduledAt: new Date(NOW).toISOString() }), settings: { paused: true } }),
+      actions: ['update-lock'],
+    },
+    {
+      name: 'paused lock owner that is not primary: removes the leader lock',
+      input: leaderInput({ local: replicaLocal(), settings: { paused: true } }),
+      ruleId: 'leader.paused.release',
+      message: 'PAUSE: removed leader lock because postgres is not running as primary',
+      actions: ['release-lock'],
+    },
+    {
+      name: 'paused lock owner that is the switchover candidate: waits for its promotion',
+      input: leaderInput({ local: replicaLocal(), settings: { paused: true }, cluster: withFailover({ candidate: 'node1' }) }),
+      message: 'PAUSE: waiting to become primary after promote...',
+      actions: [],
+    },
+    {
+      name: 'paused running primary with the lock: renews and does nothing else',
+      input: leaderInput({ settings: { paused: true } }),
+      message: 'PAUSE: no action. I am (node1), the leader with the lock',
+      actions: ['update-lock'],
+    },
+    {
+      name: 'standby cluster lock holder running as replica: follows the remote primary',
+      input: leaderInput({ local: replicaLocal({ followingHost: '10.1.0.1:5432' }), settings: { standbyCluster: { host: '10.1.0.1', port: 5432 } } }),
+      ruleId: 'leader.standby-leader',
+      message: 'no action. I am (node1), the standby leader with the lock',
+      actions: ['update-lock'],
+    },
+    {
+      name: 'standby cluster lock holder running as a primary: demotes (cannot be a real primary)',
+      input: leaderInput({ settings: { standbyCluster: { host: '10.1.0.1' } } }),
+      message: 'cannot be a real primary in standby cluster',
+      actions: ['update-lock', 'demote'],
+    },
+    {
+      name: 'leader with a restart request: renews the lock, then restarts',
+      input: leaderInput({ requests: { restart: {} } }),
+      ruleId: 'request.restart',
+      actions: ['update-lock', 'restart'],
+    },
+    {
+      name: 'leader with a reinitialize request: refuses (I am the leader)',
+      input: leaderInput({ requests: { reinitialize: { force: false, fromLeader: false } } }),
+      message: 'I am the leader, can not reinitialize',
+    },
+    {
+      name: 'leader in a cluster where node2 joined with a nosync tag: no sync actions without synchronous mode',
+      input: leaderInput({ cluster: cluster({ members: [member('node1'), member('node2', { tags: { nosync: true } })] }) }),
+      actions: ['update-lock'],
+    },
+    {
+      name: 'memory: a running primary keeps lastSeenLeader = itself',
+      input: leaderInput({ memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000 }) }),
+      memory: { lastSeenLeader: 'node1' },
+    },
+  ]);
+});

@@ -1,0 +1,243 @@
+import { describe } from 'vitest';
+import { runCases } from './case-runner.js';
+import { NOW, SYSID, cluster, input, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
+
+const dead = peer('node1', { reachable: false });
+const unlocked = unlockedCluster();
+
+describe('decide: nobody holds the lock — the leader race (§8)', () => {
+  runCases([
+    {
+      name: 'leader key gone, replica: first asks the other members for their status',
+      input: input({ cluster: unlocked }),
+      ruleId: 'race.ask-peers',
+      awaiting: 'peers',
+      includes: [{ type: 'fetch-peer-status', members: ['node1', 'node3'] }],
+    },
+    {
+      name: 'leader key gone, we are ahead of every reachable peer: acquire then promote',
+      input: input({ cluster: unlocked, peers: [dead, peer('node3', { walPosition: 49_000_000 })] }),
+      ruleId: 'race.won.promote',
+      message: 'promoted self to leader by acquiring session lock',
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'leader key gone, a peer is ahead of us: follows, does not race',
+      input: input({ cluster: unlocked, peers: [dead, peer('node3', { walPosition: 51_000_000 })] }),
+      ruleId: 'race.not-healthiest',
+      message: 'following a different leader because i am not the healthiest node',
+      excludes: ['acquire-lock', 'promote'],
+      reason: /node3 has a higher WAL position/,
+    },
+    {
+      name: 'leader key gone, a peer says it is still primary: does not race',
+      input: input({ cluster: unlocked, peers: [peer('node1', { isPrimary: true, role: 'primary' }), peer('node3')] }),
+      reason: /Primary \(node1\) is still alive/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'equal WAL, the peer has a higher failover_priority: yields',
+      input: input({ cluster: unlocked, peers: [dead, peer('node3', { tags: { failover_priority: 5 } })] }),
+      reason: /equal WAL position and higher priority/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'equal WAL, the peer has the same priority: both may race (the DCS picks one)',
+      input: input({ cluster: unlocked, peers: [dead, peer('node3')] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'peer ahead but tagged nofailover: ignored',
+      input: input({ cluster: unlocked, peers: [dead, peer('node3', { walPosition: 60_000_000, tags: { nofailover: true } })] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'peer ahead but its watchdog failed: ignored',
+      input: input({ cluster: unlocked, peers: [dead, peer('node3', { walPosition: 60_000_000, watchdogFailed: true })] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'all peers unreachable: we race (unreachable members never disqualify)',
+      input: input({ cluster: unlocked, peers: [dead, peer('node3', { reachable: false })] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'we lag beyond maximum_lag_on_failover: do not race',
+      input: input({ cluster: unlockedCluster({ lastLsn: 60_000_000 }), peers: [dead, peer('node3', { reachable: false })] }),
+      reason: /My wal position exceeds maximum replication lag \(10 MB > 1 MB\)/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'we lag exactly maximum_lag_on_failover: still eligible',
+      input: input({ cluster: unlockedCluster({ lastLsn: 50_000_000 + 1048576 }), peers: [dead] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'tagged nofailover: never races, says it is not allowed',
+      input: input({ cluster: unlocked, tags: { nofailover: true } }),
+      ruleId: 'race.not-allowed',
+      message: 'following a different leader because I am not allowed to promote',
+      excludes: ['acquire-lock', 'fetch-peer-status'],
+    },
+    {
+      name: 'running primary without the lock, cluster unlocked: retakes the lock without asking peers',
+      input: input({ name: 'node1', cluster: unlocked, local: primaryLocal() }),
+      ruleId: 'race.won.primary',
+      message: 'acquired session lock as a leader',
+      actions: ['acquire-lock'],
+    },
+    {
+      name: 'running primary on an older timeline than the cluster: does not retake the lock, demotes',
+      input: input({ name: 'node1', cluster: unlockedCluster({ history: { version: 2, lines: [[1, 100, 'x'], [2, 200, 'y']] } }), local: primaryLocal({ timeline: 1 }) }),
+      message: 'demoting self because i am not the healthiest node',
+      actions: ['demote'],
+      reason: /timeline 1 is behind the cluster timeline 3/,
+    },
+    {
+      name: 'pre_promote failed less than ttl ago: backs off',
+      input: input({ cluster: unlocked, memory: memory({ prePromoteFailedAtMs: NOW - 5_000 }) }),
+      reason: /pre_promote failed/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'pre_promote failed more than ttl ago: races again',
+      input: input({ cluster: unlocked, peers: [dead], memory: memory({ prePromoteFailedAtMs: NOW - 60_000 }) }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'won the race with a /failover key present: clears it before promoting',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' } }), peers: [dead, peer('node3')] }),
+      actions: ['acquire-lock', 'clear-failover', 'promote'],
+    },
+    {
+      name: 'switchover candidate is us: races without the lag check',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' }, lastLsn: 90_000_000 }), peers: [dead, peer('node3')] }),
+      actions: ['acquire-lock', 'clear-failover', 'promote'],
+    },
+    {
+      name: 'switchover candidate is another healthy member: we let it win',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3')] }),
+      reason: /the candidate node3 is healthy/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'switchover candidate unreachable: treated as no candidate, WAL comparison decides',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3', { reachable: false })] }),
+      actions: ['acquire-lock', 'clear-failover', 'promote'],
+    },
+    {
+      name: 'former leader named in /failover is us and another member can take over: we do not',
+      input: input({ name: 'node1', local: replicaLocal(), cluster: unlockedCluster({ failover: { version: 3, leader: 'node1' } }), peers: [peer('node2'), peer('node3')] }),
+      reason: /another member can take over/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'anti-flapping on: the last leader is healthy and has first claim after a DCS outage',
+      input: input({
+        cluster: unlocked,
+        settings: { preferLastLeaderAfterDcsOutage: true },
+        memory: memory({ lastLeaderClaim: { name: 'node1', untilMs: NOW + 20_000 } }),
+        peers: [peer('node1', { walPosition: 50_000_000 }), peer('node3')],
+      }),
+      reason: /the last leader node1 is healthy and has first claim/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'anti-flapping on, claim expired: normal race',
+      input: input({ cluster: unlocked, settings: { preferLastLeaderAfterDcsOutage: true }, memory: memory({ lastLeaderClaim: { name: 'node1', untilMs: NOW - 1 } }), peers: [peer('node1'), peer('node3')] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'anti-flapping on, the last leader is us: priority ties do not stop us',
+      input: input({
+        cluster: unlocked,
+        settings: { preferLastLeaderAfterDcsOutage: true },
+        memory: memory({ lastLeaderClaim: { name: 'node2', untilMs: NOW + 20_000 } }),
+        peers: [peer('node1', { reachable: false }), peer('node3', { tags: { failover_priority: 9 } })],
+      }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'anti-flapping off (Patroni default): a claim in memory is ignored',
+      input: input({ cluster: unlocked, memory: memory({ lastLeaderClaim: { name: 'node1', untilMs: NOW + 20_000 } }), peers: [peer('node1'), peer('node3')] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'failsafe mode: /failsafe does not list us: we may not win',
+      input: input({ cluster: unlockedCluster({ failsafe: { node1: 'a', node3: 'c' } }), settings: { failsafeMode: true }, peers: [dead] }),
+      reason: /not listed in \/failsafe/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'check_timeline: our timeline behind the cluster timeline: we may not win',
+      input: input({ cluster: unlockedCluster({ history: { version: 1, lines: [[1, 100, 'x']] } }), settings: { checkTimeline: true }, peers: [dead] }),
+      reason: /timeline 1 is behind the cluster timeline 2/,
+    },
+    {
+      name: 'paused replica: no automatic promotion',
+      input: input({ cluster: unlocked, settings: { paused: true } }),
+      message: 'PAUSE: no action. I am (node2)',
+      actions: [],
+    },
+    {
+      name: 'paused running primary whose sysid matches initialize: may take a free lock',
+      input: input({ name: 'node1', cluster: unlocked, local: primaryLocal(), settings: { paused: true } }),
+      actions: ['acquire-lock'],
+    },
+    {
+      name: 'paused running primary whose sysid differs: refused by the system ID check',
+      input: input({ name: 'node1', cluster: unlockedCluster({ initialize: '1111111111111' }), local: primaryLocal(), settings: { paused: true } }),
+      ruleId: 'sysid.mismatch-paused',
+    },
+    {
+      name: 'paused: a /failover naming us as candidate lets us promote',
+      input: input({ cluster: unlockedCluster({ failover: { version: 2, candidate: 'node2' } }), settings: { paused: true }, peers: [dead] }),
+      includes: [{ type: 'acquire-lock' }, { type: 'promote' }],
+    },
+    {
+      name: 'paused, won with a switchover naming leader and candidate: rewrites /failover to the candidate only',
+      input: input({ cluster: unlockedCluster({ failover: { version: 4, leader: 'node1', candidate: 'node2' } }), settings: { paused: true }, peers: [dead] }),
+      includes: [{ type: 'write-failover', value: { member: 'node2' }, version: 4 }],
+    },
+    {
+      name: 'system ID differs from initialize (not paused): exits with code 1',
+      input: input({ cluster: unlockedCluster({ initialize: '1111111111111' }) }),
+      ruleId: 'sysid.mismatch',
+      message: `system ID mismatch, node node2 belongs to a different cluster: 1111111111111 != ${SYSID}`,
+      actions: ['exit'],
+    },
+    {
+      name: 'invalid local system identifier: asks for reinitialize',
+      input: input({ local: replicaLocal({ systemIdentifier: 'abc' }) }),
+      message: 'data dir for the cluster is not empty, but system ID is invalid; consider doing reinitialize',
+    },
+    {
+      name: 'first cycle, empty DCS, standalone primary: adopts the DCS by writing its sysid',
+      input: input({ name: 'node1', cluster: { members: [], lastLsn: 0 }, local: primaryLocal(), memory: memory({ cycles: 0 }) }),
+      ruleId: 'sysid.adopt-empty-dcs',
+      includes: [{ type: 'write-initialize', createNew: true, sysid: SYSID }],
+    },
+    {
+      name: 'first cycle, empty DCS, running replica: refuses to join (exit 1)',
+      input: input({ cluster: { members: [], lastLsn: 0 }, memory: memory({ cycles: 0 }) }),
+      ruleId: 'sysid.replica-without-initialize',
+      actions: ['exit'],
+    },
+    {
+      name: 'peer list includes members of the last snapshot with a leader (old_cluster)',
+      input: input({ cluster: unlockedCluster({ members: [member('node2')] }), memory: memory({ lastSeenMembers: ['node1', 'node2', 'node3'] }) }),
+      includes: [{ type: 'fetch-peer-status', members: ['node1', 'node3'] }],
+    },
+    {
+      name: 'alone in the cluster: races without asking anyone',
+      input: input({ cluster: unlockedCluster({ members: [member('node2')] }) }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'lost the race (snapshot now shows another leader): follows it',
+      input: input({ cluster: cluster({ leader: { name: 'node3', version: 11 } }), local: replicaLocal({ followingHost: '10.0.0.1:5432' }) }),
+      ruleId: 'follow.leader.repoint',
+      includes: [{ type: 'follow', target: { name: 'node3', connUrl: 'postgres://10.0.0.3:5432/postgres' } }],
+    },
+  ]);
+});
