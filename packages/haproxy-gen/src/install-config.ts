@@ -6,9 +6,10 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { PgwardenError } from '@pgwarden/core';
+import { PgwardenError, isPgwardenError } from '@pgwarden/core';
 import { checkHaproxyConfig } from './check-config.js';
 import { silentLogger, type HaproxyGenLogger } from './logger.js';
+import { readMasterState, waitForReload } from './confirm-reload.js';
 import { reloadHaproxy, type ReloadMethod } from './reload-haproxy.js';
 import { saveServerState, type ServerStateOptions } from './server-state.js';
 
@@ -26,6 +27,14 @@ export interface InstallOptions {
    * reload goes ahead: stale routing for one check interval beats no configuration change.
    */
   readonly serverState?: ServerStateOptions;
+  /**
+   * HAProxy's master CLI socket (`-S`). With it the reload is confirmed: a configuration that
+   * passed `haproxy -c` but failed to load (a port already taken) throws
+   * `haproxy-reload-rejected`, and the previous live file is put back.
+   */
+  readonly masterSocket?: string;
+  /** How long to wait for the master to report the reload; default 30 s. */
+  readonly reloadTimeoutMs?: number;
   /** Install and reload even when the live file already holds this text. */
   readonly force?: boolean;
 }
@@ -76,6 +85,34 @@ async function modeFor(path: string, fallback: number): Promise<number> {
   }
 }
 
+/** Reload; with a master socket, wait for the verdict and put `previous` back if HAProxy could not load the new file. */
+async function reloadConfirmed(options: InstallOptions, previous: string | undefined, logger: HaproxyGenLogger): Promise<void> {
+  if (options.reload.method === 'none') return;
+  const before = options.masterSocket === undefined ? undefined : await readMasterState(options.masterSocket);
+  await reloadHaproxy(options.reload);
+  if (options.masterSocket === undefined || before === undefined) {
+    logger.info({ method: options.reload.method }, 'HAProxy reload requested');
+    return;
+  }
+  try {
+    await waitForReload(options.masterSocket, before, options.reloadTimeoutMs ?? 30_000);
+    logger.info({ method: options.reload.method }, 'HAProxy reloaded');
+  } catch (error) {
+    if (isPgwardenError(error, 'haproxy-reload-rejected') && previous !== undefined) {
+      await restore(options.path, previous);
+      logger.error({ path: options.path }, 'HAProxy could not load the new configuration; previous file restored, old workers still serve');
+    }
+    throw error;
+  }
+}
+
+async function restore(path: string, previous: string): Promise<void> {
+  temporaryCounter += 1;
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${temporaryCounter}.tmp`);
+  await writeDurably(temporary, previous, await modeFor(path, 0o640));
+  await rename(temporary, path);
+}
+
 /** Write `text` as the live HAProxy configuration at `options.path` and reload, unless HAProxy refuses it. */
 export async function installHaproxyConfig(text: string, options: InstallOptions): Promise<InstallResult> {
   const logger = options.logger ?? silentLogger;
@@ -109,8 +146,7 @@ export async function installHaproxyConfig(text: string, options: InstallOptions
         logger.warn({ message: error instanceof Error ? error.message : String(error) }, 'could not save server states before the reload'),
       );
     }
-    await reloadHaproxy(options.reload);
-    if (options.reload.method !== 'none') logger.info({ method: options.reload.method }, 'HAProxy reload requested');
+    await reloadConfirmed(options, current, logger);
     return { changed: true, reloaded: options.reload.method !== 'none', warnings: verdict.messages };
   } finally {
     if (!renamed) await unlink(temporary).catch(() => undefined);

@@ -26,6 +26,7 @@ export interface WatcherOptions {
    * HAProxy's master CLI socket (`-S`, Debian's unit uses /run/haproxy-master.sock). With it,
    * when the leader changes, old workers left by reloads are told to cut their sessions to
    * every member but the new leader: they run no health checks, so nothing else would.
+   * Also used to confirm each reload (see InstallOptions.masterSocket).
    */
   readonly masterSocket?: string;
   /** Longest wait between two reads of the cluster; default 10 s (Patroni's loop_wait). */
@@ -92,13 +93,15 @@ export function startHaproxyWatcher(options: WatcherOptions): HaproxyWatcher {
     const text = renderHaproxyConfig(read.value, haproxyOptions);
     if (text === installed || text === lastRejected) return;
     try {
-      const result = await installHaproxyConfig(text, { serverState, ...options.install, logger });
+      const masterSocket = options.masterSocket;
+      const result = await installHaproxyConfig(text, { serverState, ...(masterSocket === undefined ? {} : { masterSocket }), ...options.install, logger });
       installed = text;
       lastRejected = undefined;
       lastError = undefined;
       if (result.changed) installs += 1;
     } catch (error) {
-      if (isPgwardenError(error, 'haproxy-config-rejected')) lastRejected = text;
+      // Retrying the same text every interval would fail the same way: wait for a different render.
+      if (isPgwardenError(error, 'haproxy-config-rejected') || isPgwardenError(error, 'haproxy-reload-rejected')) lastRejected = text;
       throw error;
     }
   };

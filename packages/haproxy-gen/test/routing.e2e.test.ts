@@ -5,7 +5,9 @@
  * at a switchover (INCIDENTS #14): new connections follow the primary, the
  * sessions on the demoted one are cut, reloads keep live sessions.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { isPgwardenError } from '@pgwarden/core';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getFreePorts, makeTempDir, startHaproxy, type HaproxyInstance, type TempDir } from '@pgwarden/testkit';
@@ -264,5 +266,27 @@ describe('HAProxy routing by the members\' REST API', () => {
     const cut = await Promise.race([session.closed.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), SWITCH_BOUND_MS))]);
     if (process.env['HAPROXY_GEN_TIMINGS']) process.stdout.write(`old worker via watcher: session cut=${String(cut)} after ${Date.now() - flippedAt} ms\n`);
     expect(cut).toBe(true);
+  });
+
+  it('a configuration that passes haproxy -c but cannot load is reported, the previous file is put back, and HAProxy keeps serving', async () => {
+    const path = await startCluster();
+    const previous = readFileSync(path, 'utf8');
+    const [takenPort = 0] = await getFreePorts(1);
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(takenPort, '127.0.0.1', resolve));
+    try {
+      const clash = renderHaproxyConfig(cluster(), { ...options(), stats: { port: takenPort } });
+      let code = '';
+      try {
+        await installHaproxyConfig(clash, { path, reload: { method: 'signal', pid: haproxy!.pid }, masterSocket: haproxy!.masterSocket });
+      } catch (error) {
+        if (isPgwardenError(error)) code = error.code;
+      }
+      expect(code).toBe('haproxy-reload-rejected');
+      expect(readFileSync(path, 'utf8')).toBe(previous);
+      expect((await open(primaryPort)).reached).toBe('alpha');
+    } finally {
+      squatter.close();
+    }
   });
 });
