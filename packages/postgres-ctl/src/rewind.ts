@@ -58,7 +58,6 @@ export function parseHistory(text: string): Array<{ parentTimeline: number; swit
 
 async function checkpointEnd(context: Context, checkpointLsn: string, timeline: number): Promise<number | undefined> {
   const waldump = join(context.binaries.postgres, '..', 'pg_waldump');
-  const timelineHex = timeline.toString(16).toUpperCase().padStart(8, '0');
   const result = await runCommand(waldump, ['-p', join(context.paths.dataDir, 'pg_wal'), '-t', String(timeline), '-s', checkpointLsn, '-n', '2'], {
     user: context.user,
     timeoutMs: 30_000,
@@ -70,7 +69,6 @@ async function checkpointEnd(context: Context, checkpointLsn: string, timeline: 
   const records = [...text.matchAll(next)];
   if (records[1]?.[1]) return parseLsn(records[1][1]);
   const invalid = /invalid record length at ([0-9A-F]+\/[0-9A-F]+)/.exec(text) ?? /record with incorrect prev-link .* at ([0-9A-F]+\/[0-9A-F]+)/.exec(text);
-  void timelineHex;
   return invalid?.[1] ? parseLsn(invalid[1]) : undefined;
 }
 

@@ -214,6 +214,14 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     expect(standbys).toEqual(['a', 'c']);
   });
 
+  it('keeps the slots the new primary needs: permanent ones created, unwanted inactive ones dropped, active ones kept', async () => {
+    expect(await b.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'], permanent: ['archiver'] })).toEqual({ created: ['archiver'], dropped: [], keptActive: [] });
+    // c left the member list while still streaming through its slot: keep it until it disconnects.
+    expect(await b.ctl.syncReplicationSlots({ members: ['a', 'b'] })).toEqual({ created: [], dropped: ['archiver'], keptActive: ['c'] });
+    const slots = await sql<{ slot_name: string }>(b, 'SELECT slot_name FROM pg_replication_slots ORDER BY 1');
+    expect(slots.map((row) => row.slot_name)).toEqual(['a', 'c']);
+  });
+
   it('fails a pg_rewind against another cluster with pg_rewind\'s own words, and removes the data directory when configured', async () => {
     const other = await makeMember('other');
     extra.push(other);
@@ -249,6 +257,9 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     expect(seen.event).toMatchObject({ type: 'postmaster-exit', pid: cPid, signal: 'SIGKILL', via: 'child', expected: false });
     expect(seen.at - killedAt).toBeLessThan(1000);
     expect(c.ctl.state).toBe('crashed');
+    // The crashed replica starts again over its stale postmaster.pid and streams.
+    expect(await c.ctl.start({ follow: target(b) })).toBe('started');
+    await waitFor('c streams again', async () => (await c.ctl.observe()).replicationState === 'streaming');
 
     // A second controller of the same directory adopts the running postmaster (agent restart).
     const adopter = PostgresCtl.create(a.ctl.options);

@@ -36,10 +36,7 @@ export class ReusedConnection {
       const result = await client.query<T>(text, values as unknown[]);
       return result.rows;
     } catch (error) {
-      // A broken connection must not be reused; a plain SQL error keeps it.
-      if (!(error instanceof Error) || !('code' in error) || typeof (error as { code?: unknown }).code !== 'string' || /^(57P0|08)/.test(String((error as { code?: unknown }).code))) {
-        await this.close();
-      }
+      if (isConnectionFailure(error)) await this.close();
       throw error;
     }
   }
@@ -74,6 +71,16 @@ export class ReusedConnection {
     this.client = client;
     return client;
   }
+}
+
+/**
+ * A plain SQL error (a SQLSTATE outside class 08 "connection exception" and
+ * 57P "operator intervention") leaves the connection usable; anything else
+ * (timeouts, resets, shutdown) means reconnect next time.
+ */
+function isConnectionFailure(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code?: unknown }).code : undefined;
+  return typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08') || code.startsWith('57P');
 }
 
 export function openClient(settings: ConnectionSettings): pg.Client {
