@@ -108,3 +108,47 @@ describe('dynamic configuration cache', () => {
     expect(await readDynamicConfigCache(dir)).toBeUndefined();
   });
 });
+
+describe('loadConfigFile in validate mode checks the installation like patroni --validate-config', () => {
+  function memberFile(name: string, replace: (text: string) => string): string {
+    const file = join(temp.path, name);
+    writeFileSync(file, replace(example));
+    return file;
+  }
+
+  it('the sample with Debian’s PostgreSQL 15 binaries passes', async () => {
+    const file = memberFile('installed.yml', (text) => text.replace('data/postgresql0', join(temp.path, 'no-data-yet')));
+    const result = await loadConfigFile(file, { env: {}, mode: 'validate' });
+    expect(messages(result)).toEqual([]);
+  });
+
+  it('a bin_dir without the binaries is reported at its position', async () => {
+    const file = memberFile('no-bin.yml', (text) => text.replace('/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/99/bin'));
+    expect(messages(await loadConfigFile(file, { env: {}, mode: 'validate' }))).toEqual([
+      `${file}:66:12: postgresql.bin_dir: expected a directory holding the PostgreSQL binaries, found "/usr/lib/postgresql/99/bin" without pg_ctl, initdb, pg_controldata, pg_basebackup, postgres, pg_isready, pg_rewind`,
+    ]);
+  });
+
+  it('without bin_dir the binaries are looked up on PATH', async () => {
+    const file = memberFile('path.yml', (text) => text.replace('  bin_dir: /usr/lib/postgresql/15/bin\n', '').replace('data/postgresql0', join(temp.path, 'none')));
+    expect(messages(await loadConfigFile(file, { env: { PATH: '/usr/lib/postgresql/15/bin' }, mode: 'validate' }))).toEqual([]);
+    expect(messages(await loadConfigFile(file, { env: { PATH: '/nonexistent' }, mode: 'validate' }))[0]).toContain(
+      'postgresql: not found on PATH: pg_ctl, initdb, pg_controldata, pg_basebackup, postgres, pg_isready, pg_rewind; set postgresql.bin_dir',
+    );
+  });
+
+  it('a non-empty data_dir that is not a data directory is reported', async () => {
+    const junk = join(temp.path, 'junk-data');
+    mkdirSync(junk);
+    writeFileSync(join(junk, 'notes.txt'), 'hello');
+    const file = memberFile('junk.yml', (text) => text.replace('data/postgresql0', junk));
+    expect(messages(await loadConfigFile(file, { env: {}, mode: 'validate' }))).toEqual([
+      `${file}:65:13: postgresql.data_dir: is not empty but is not a PostgreSQL data directory (no PG_VERSION and global/pg_control): ${junk}`,
+    ]);
+  });
+
+  it('the agent (run mode) does not check the installation', async () => {
+    const file = memberFile('run.yml', (text) => text.replace('/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/99/bin'));
+    expect((await loadConfigFile(file, { env: {}, mode: 'run' })).ok).toBe(true);
+  });
+});

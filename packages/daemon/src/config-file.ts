@@ -9,6 +9,7 @@
 import { readdir, readFile, rename, stat, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, type ConfigIssue, type ConfigSourceText, type Environment, type LoadConfigResult } from '@pgwarden/core';
+import { checkInstallation } from './installation-check.js';
 
 export interface LoadConfigFileOptions {
   /** Defaults to `process.env`. The caller removes `consumedEnv` from it. */
@@ -92,7 +93,11 @@ export async function loadConfigFile(path: string | undefined, options: LoadConf
   if (path === undefined) return loadConfig([], { env, mode });
   const sources = await readSources(path);
   if (!Array.isArray(sources)) return { ok: false, issues: [sources], consumedEnv: [] };
-  return loadConfig(sources, { env, mode });
+  const result = loadConfig(sources, { env, mode });
+  if (!result.ok || mode !== 'validate') return result;
+  // Like `patroni --validate-config`: the binaries and the data directory must fit too.
+  const problems = await checkInstallation(result.config, result.locate, env);
+  return problems.length === 0 ? result : { ok: false, issues: [...problems, ...result.warnings], consumedEnv: result.consumedEnv };
 }
 
 export const DYNAMIC_CACHE_FILE = 'patroni.dynamic.json';

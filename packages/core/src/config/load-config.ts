@@ -5,12 +5,12 @@
  * nothing here throws for bad input.
  */
 import { readEnvironmentConfig, type Environment } from './environment.js';
-import type { ConfigIssue } from './issues.js';
+import type { ConfigIssue, ConfigIssueSource } from './issues.js';
 import { isConfigMap, mergeConfig, type ConfigMap } from './merge.js';
 import { configSchema, type PatroniConfig } from './schema.js';
 import { checkTimingRules, collectWarnings } from './semantic-checks.js';
 import { parseYamlSource, type ParsedYaml } from './yaml-source.js';
-import { fromZodIssues, type IssueLocator } from './zod-issues.js';
+import { fromZodIssues, locatePath, type IssueLocator } from './zod-issues.js';
 
 export interface ConfigSourceText {
   /** Shown in messages: the path of the file, or `PATRONI_CONFIGURATION`. */
@@ -30,7 +30,14 @@ export interface LoadConfigOptions {
 }
 
 export type LoadConfigResult =
-  | { readonly ok: true; readonly config: PatroniConfig; readonly warnings: readonly ConfigIssue[]; readonly consumedEnv: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly config: PatroniConfig;
+      readonly warnings: readonly ConfigIssue[];
+      readonly consumedEnv: readonly string[];
+      /** Where a key was written (file position or variable), for problems found later (e.g. a missing binary). */
+      readonly locate: (path: readonly (string | number)[]) => ConfigIssueSource | undefined;
+    }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly consumedEnv: readonly string[] };
 
 /** Old spellings Patroni still reads: postgresql.name, credentials beside `authentication`. */
@@ -109,5 +116,5 @@ export function loadConfig(sources: readonly ConfigSourceText[], options: LoadCo
   const all = sortIssues([...timing, ...collectWarnings(result.data, merged, locator)], texts.map((text) => text.file));
   const errors = all.filter((issue) => issue.severity === 'error');
   if (errors.length > 0) return { ok: false, issues: all, consumedEnv };
-  return { ok: true, config: result.data, warnings: all, consumedEnv };
+  return { ok: true, config: result.data, warnings: all, consumedEnv, locate: (path) => locatePath(path, locator) };
 }
