@@ -4,6 +4,7 @@
  * is refused before any handler runs, so a malformed request changes nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pythonJson } from './python-json.js';
 
 /** What a handler answers; the server adds Content-Type and the extra headers. */
 export interface Reply {
@@ -25,7 +26,7 @@ export function textReply(status: number, body: string): Reply {
 }
 
 export function jsonReply(status: number, value: unknown): Reply {
-  return { status, body: JSON.stringify(value), contentType: 'application/json' };
+  return { status, body: pythonJson(value), contentType: 'application/json' };
 }
 
 function refuse(status: number, body: string): BodyResult {

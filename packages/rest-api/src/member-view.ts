@@ -5,6 +5,7 @@
  * serialised at most twice per snapshot: with and without a valid cluster.
  */
 import { isPrimaryRole, isUnlocked } from '@pgwarden/core';
+import { pythonJson } from './python-json.js';
 import type { MemberSnapshot } from './snapshot.js';
 
 /** States in which Patroni queries PostgreSQL for the status object. */
@@ -157,7 +158,7 @@ export function statusBody(view: MemberView, clusterValid: boolean): string {
   const index = clusterValid ? 1 : 0;
   let body = view.bodies[index];
   if (body === undefined) {
-    body = JSON.stringify(buildStatusObject(view, clusterValid));
+    body = pythonJson(buildStatusObject(view, clusterValid));
     view.bodies[index] = body;
   }
   return body;

@@ -118,8 +118,10 @@ export class RequestHandler {
       writeReply(response, body.reply, settings.extraHeaders);
       return;
     }
+    const startedAtMs = this.dependencies.now();
     const reply = await route.handle(this.context(view, queryString, body.value));
     writeReply(response, reply, settings.extraHeaders);
+    logger.debug({ method: request.method, path: request.url, status: reply.status, ms: this.dependencies.now() - startedAtMs }, 'REST API request');
   }
 
   private context(view: MemberView, queryString: string, body: RouteContext['body']): RouteContext {

@@ -32,9 +32,21 @@ export interface RestApi {
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Patroni enables TCP keepalive on API connections (idle 10 s) so dead clients do not pin sockets. */
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+/**
+ * A client that trickles its request must not hold a socket for minutes (Node's
+ * defaults are 60 s / 300 s). Bounds the request only: a switchover's wait for
+ * its result happens after the request was read and is not cut by these.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 function createListener(settings: ListenerSettings, handler: RequestHandler): Server {
-  const common = { keepAlive: true, keepAliveInitialDelay: KEEPALIVE_INITIAL_DELAY_MS };
+  const common = {
+    keepAlive: true,
+    keepAliveInitialDelay: KEEPALIVE_INITIAL_DELAY_MS,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+  };
   if (!settings.tls) return createHttpServer(common, handler.handle);
   const verify = settings.config.verify_client ?? 'none';
   const material = readTlsMaterial(settings.config);
