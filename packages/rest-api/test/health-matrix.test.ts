@@ -63,6 +63,12 @@ const SITUATIONS: { name: string; snapshot: MemberSnapshot; codes: Codes }[] = [
     codes: row('200 200 200 200 200 503 503 503 503 503 503 200 503 503 503 503 503 200 200 503 503 200 200 200'),
   },
   {
+    // HAProxy must stop sending writes here: the lock may be someone else's by now.
+    name: 'primary that could not renew the lock for a ttl (DCS unreachable, not paused)',
+    snapshot: primarySnapshot({ clusterReadAtMs: NOW_MS - 31_000, lockRenewedAtMs: NOW_MS - 31_000 }),
+    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503 503 503 200 503'),
+  },
+  {
     name: 'replica streaming',
     snapshot: replicaSnapshot(),
     codes: row('503 503 503 503 503 503 503 200 200 200 503 200 503 503 200 200 200 503 200 503 503 503 200 200'),
@@ -152,4 +158,27 @@ describe('health-check status matrix', () => {
       });
     });
   }
+});
+
+describe('time-dependent rules, evaluated per request', () => {
+  it('a primary stops answering 200 on /primary exactly ttl after its last lock refresh', async () => {
+    const renewedAtMs = NOW_MS - 1000;
+    const { port, clock } = await startApi(primarySnapshot({ lockRenewedAtMs: renewedAtMs, clusterReadAtMs: renewedAtMs }));
+    clock.now = renewedAtMs + 30_000 - 1;
+    expect(await bareStatus(port, 'OPTIONS', '/primary')).toBe(200);
+    clock.now = renewedAtMs + 30_000;
+    expect(await bareStatus(port, 'OPTIONS', '/primary')).toBe(503);
+  });
+
+  it('a replica drops from /sync when its cached view expires, and /liveness fails once the cycle is overdue by 2 ttl', async () => {
+    const snapshot = replicaSnapshot({ synchronousMode: true, cluster: cluster({ sync: { version: 3, leader: 'node1', syncStandbys: ['node2'] } }) });
+    const { port, clock } = await startApi(snapshot);
+    expect(await bareStatus(port, 'OPTIONS', '/sync')).toBe(200);
+    clock.now = (snapshot.clusterReadAtMs ?? 0) + 30_000;
+    expect(await bareStatus(port, 'OPTIONS', '/sync')).toBe(503);
+    clock.now = (snapshot.nextCycleAtMs ?? 0) + 60_000 - 1;
+    expect(await bareStatus(port, 'GET', '/liveness')).toBe(200);
+    clock.now = (snapshot.nextCycleAtMs ?? 0) + 60_000;
+    expect(await bareStatus(port, 'GET', '/liveness')).toBe(503);
+  });
 });
