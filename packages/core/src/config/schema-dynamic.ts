@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { booleanField, integerField, stringField, stringListField } from './fields.js';
+import { parseBoolean } from './value-parsers.js';
 import { customMethodSchema, parameterValueSchema, postgresqlSharedShape } from './schema-postgresql.js';
 
 /** Limits Patroni's validator puts on bootstrap.dcs.postgresql.parameters. */
@@ -73,10 +74,23 @@ export const ignoreSlotSchema = z
   })
   .passthrough();
 
-/** `synchronous_mode`: a boolean, or `quorum` (Patroni 4). */
-const synchronousModeField = z.union([booleanField(), z.literal('quorum')], {
-  errorMap: () => ({ message: 'expected a boolean or "quorum"', params: { expected: 'a boolean or "quorum"' } }),
-});
+/**
+ * Switches of the dynamic configuration are read with parse_bool by Patroni's
+ * global config, so `"on"` or `"true"` written through the REST API count too.
+ */
+function modeField(allowQuorum = false) {
+  const expected = allowQuorum ? 'a boolean or "quorum"' : 'a boolean (true or false)';
+  return z.unknown().transform((value, ctx): boolean | 'quorum' => {
+    if (allowQuorum && value === 'quorum') return 'quorum';
+    const parsed = parseBoolean(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${expected}`, params: { expected } });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+const switchField = () => modeField().transform((value) => value === true);
 
 const dynamicConfigObject = z
   .object({
@@ -90,12 +104,12 @@ const dynamicConfigObject = z
     master_start_timeout: integerField({ min: 0 }).optional(),
     primary_stop_timeout: integerField({ min: 0 }).optional(),
     master_stop_timeout: integerField({ min: 0 }).optional(),
-    check_timeline: booleanField().optional(),
-    synchronous_mode: synchronousModeField.optional(),
-    synchronous_mode_strict: booleanField().optional(),
+    check_timeline: switchField().optional(),
+    synchronous_mode: modeField(true).optional(),
+    synchronous_mode_strict: switchField().optional(),
     synchronous_node_count: integerField({ min: 1 }).optional(),
-    failsafe_mode: booleanField().optional(),
-    pause: booleanField().optional(),
+    failsafe_mode: switchField().optional(),
+    pause: switchField().optional(),
     member_slots_ttl: z.union([stringField(), z.number()]).optional(),
     postgresql: z
       .object({ ...postgresqlSharedShape, parameters: dynamicParametersSchema.optional() })

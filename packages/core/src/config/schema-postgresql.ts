@@ -43,7 +43,8 @@ const userCredentialsObject = z
     gssencmode: z.enum(['disable', 'prefer', 'require']).optional(),
     channel_binding: z.enum(['disable', 'prefer', 'require']).optional(),
   })
-  .passthrough();
+  // Patroni keeps only these libpq options of a role; anything else is dropped.
+  .strip();
 export type UserCredentials = z.output<typeof userCredentialsObject>;
 export const userCredentialsSchema: z.ZodType<UserCredentials, z.ZodTypeDef, unknown> = userCredentialsObject;
 

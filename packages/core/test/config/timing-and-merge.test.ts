@@ -103,6 +103,18 @@ describe('dynamic and local configuration', () => {
     expect([settings.ttlSeconds, settings.maximumLagOnFailoverBytes, settings.synchronousMode]).toEqual([40, 1_048_576, true]);
   });
 
+  it('switches written as text through the REST API are read like Patroni’s parse_bool', () => {
+    const dynamic = parseDynamicConfig({ pause: 'on', failsafe_mode: 'true', check_timeline: 'off', synchronous_mode: 'yes' });
+    expect(dynamic.warnings).toEqual([]);
+    const settings = toHaSettings(buildEffectiveConfig(baseConfig(), dynamic.config).config);
+    expect([settings.paused, settings.failsafeMode, settings.checkTimeline, settings.synchronousMode]).toEqual([true, true, false, true]);
+  });
+
+  it('role credentials keep only the libpq options Patroni keeps', () => {
+    const local = baseConfig('postgresql:\n  authentication:\n    superuser:\n      sslmode: require\n      application_name: sneaky\n');
+    expect(local.postgresql.authentication.superuser).toEqual({ username: 'postgres', password: 'secret', sslmode: 'require' });
+  });
+
   it('the dynamic config comes from the DCS, else the local cache, else bootstrap.dcs', () => {
     expect(resolveDynamicConfig({ dcs: {}, cached: { ttl: 50 }, bootstrapDcs: { ttl: 60 } }).source).toBe('cache');
     expect(resolveDynamicConfig({ bootstrapDcs: { ttl: 60 } }).config.ttl).toBe(60);
