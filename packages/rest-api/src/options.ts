@@ -4,6 +4,12 @@
  * timings for tests).
  */
 import { z } from 'zod';
+import { parseBoolean } from './parse-values.js';
+
+/** YAML and PATRONI_RESTAPI_* values arrive as strings as often as typed: accept both. */
+const lenientBoolean = z.preprocess((value) => parseBoolean(value) ?? value, z.boolean());
+const lenientInteger = z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int());
+const headerMap = z.record(z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
 export const restApiConfigSchema = z
   .object({
@@ -23,10 +29,10 @@ export const restApiConfigSchema = z
       .pipe(z.enum(['none', 'optional', 'required']))
       .optional(),
     allowlist: z.array(z.string()).optional(),
-    allowlist_include_members: z.boolean().optional(),
-    http_extra_headers: z.record(z.string()).optional(),
-    https_extra_headers: z.record(z.string()).optional(),
-    request_queue_size: z.number().int().min(0).max(4096).optional(),
+    allowlist_include_members: lenientBoolean.optional(),
+    http_extra_headers: headerMap.optional(),
+    https_extra_headers: headerMap.optional(),
+    request_queue_size: lenientInteger.pipe(z.number().min(0).max(4096)).optional(),
   })
   .passthrough();
 

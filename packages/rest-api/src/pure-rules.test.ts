@@ -100,3 +100,15 @@ describe('checkRestartConditions', () => {
     expect(checkRestartConditions({ restartPending: true }, subject)).toBe('pending restart flag is not set');
   });
 });
+
+describe('restapi section validation', () => {
+  it('accepts string forms from YAML/environment and names what is wrong otherwise', async () => {
+    const { restApiConfigSchema } = await import('./options.js');
+    const parsed = restApiConfigSchema.parse({ listen: ':8008', allowlist_include_members: 'true', request_queue_size: '10', verify_client: 'Required', http_extra_headers: { 'X-Number': 1 } });
+    expect(parsed).toMatchObject({ allowlist_include_members: true, request_queue_size: 10, verify_client: 'required', http_extra_headers: { 'X-Number': '1' } });
+    const { prepareSettings } = await import('./listener-settings.js');
+    const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+    expect(() => prepareSettings({ listen: ':8008', verify_client: 'sometimes' }, silent)).toThrow(/restapi\.verify_client/);
+    expect(() => prepareSettings({ listen: '8008' }, silent)).toThrow('expected <HOST>:<PORT> for "listen", but got "8008"');
+  });
+});
