@@ -40,6 +40,22 @@ export type LoadConfigResult =
     }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly consumedEnv: readonly string[] };
 
+/** Maps whose empty entries mean something: `slot_name:` alone is a physical slot. */
+const KEEP_EMPTY_ENTRIES = new Set(['slots', 'permanent_slots', 'permanent_replication_slots']);
+
+/**
+ * `tags:` or `parameters:` whose lines are all commented out is an empty
+ * value; Patroni reads it as "nothing set" (`value or {}`), so do we.
+ */
+function dropEmptyValues(value: ConfigMap): ConfigMap {
+  const result: ConfigMap = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null) continue;
+    result[key] = isConfigMap(item) && !KEEP_EMPTY_ENTRIES.has(key) ? dropEmptyValues(item) : item;
+  }
+  return result;
+}
+
 /** Old spellings Patroni still reads: postgresql.name, credentials beside `authentication`. */
 function convertLegacyShapes(config: ConfigMap): ConfigMap {
   const postgresql = config['postgresql'];
@@ -97,7 +113,7 @@ export function loadConfig(sources: readonly ConfigSourceText[], options: LoadCo
       issues.push({ severity: 'error', path: '', message: 'expected a map of settings at the top level', source: { kind: 'file', file: source.file, line: 1, column: 1 } });
       continue;
     }
-    merged = mergeConfig(merged, source.value);
+    merged = mergeConfig(merged, dropEmptyValues(source.value));
   }
   merged = convertLegacyShapes(mergeConfig(merged, environment.config));
   if (issues.length > 0) return { ok: false, issues, consumedEnv };

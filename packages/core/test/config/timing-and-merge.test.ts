@@ -141,6 +141,13 @@ describe('dynamic and local configuration', () => {
     expect(result.ok && result.warnings.map((w) => w.path)).toEqual(['tags.nofailover']);
   });
 
+  it('sections whose lines are all commented out are empty, as in Patroni’s own sample files', () => {
+    const text = BASE_YAML.replace('    postgresql:\n      parameters:\n        max_connections: 100\n', '    postgresql:\n      parameters:\n#        max_connections: 100\n    slots:\n      archiver:\n')
+      .replace('tags:\n  nofailover: false\n', 'tags:\n#  nofailover: false\nwatchdog:\n');
+    const result = loadConfig([{ file: 'member.yml', text }], { env: {}, mode: 'validate' });
+    expect(result.ok && [result.config.tags, result.config.watchdog.mode, result.config.bootstrap?.dcs.slots]).toEqual([{}, 'automatic', { archiver: { type: 'physical' } }]);
+  });
+
   it('a directory of files merges in order: later files win', () => {
     const result = loadConfig([
       { file: 'conf.d/00-base.yml', text: BASE_YAML },
