@@ -70,7 +70,10 @@ const UNSUPPORTED_DCS = ['etcd', 'zookeeper', 'exhibitor', 'kubernetes', 'raft']
 
 function checkDcsSections(config: Record<string, unknown>, ctx: z.RefinementCtx): void {
   for (const name of UNSUPPORTED_DCS) {
-    if (config[name] !== undefined) addExpected(ctx, [name], 'a DCS pgwarden supports: etcd3 or consul');
+    if (config[name] === undefined) continue;
+    // Patroni's own samples use `etcd:` (the v2 API); etcd 3.x serves v3, which pgwarden speaks.
+    const hint = name === 'etcd' ? ' (for etcd 3.x rename the section to etcd3: the keys are the same)' : '';
+    addExpected(ctx, [name], `a DCS pgwarden supports: etcd3 or consul${hint}`);
   }
   const present = SUPPORTED_DCS.filter((name) => config[name] !== undefined);
   if (present.length > 1) addExpected(ctx, ['consul'], 'exactly one DCS section, but etcd3 is also set');

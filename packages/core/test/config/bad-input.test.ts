@@ -31,6 +31,7 @@ const cases: BadCase[] = [
   { name: 'both etcd3 and consul', text: edit('etcd3:\n', 'consul:\n  host: 127.0.0.1:8500\netcd3:\n'), expected: 'bad.yml:7:3: consul: expected exactly one DCS section, but etcd3 is also set, found a map' },
   { name: 'neither etcd3 nor consul', text: edit('etcd3:\n  host: 127.0.0.1:2379\n', ''), expected: 'bad.yml:1:1: expected a DCS section: etcd3 or consul' },
   { name: 'a DCS pgwarden does not support', text: edit('etcd3:\n  host: 127.0.0.1:2379\n', 'zookeeper:\n  hosts: [127.0.0.1:2181]\n'), expected: 'bad.yml:7:3: zookeeper: expected a DCS pgwarden supports: etcd3 or consul, found a map' },
+  { name: 'an etcd (v2) section', text: edit('etcd3:\n', 'etcd:\n'), expected: 'bad.yml:7:3: etcd: expected a DCS pgwarden supports: etcd3 or consul (for etcd 3.x rename the section to etcd3: the keys are the same), found a map' },
   { name: 'etcd3 without any endpoint', text: edit('  host: 127.0.0.1:2379\n', '  protocol: http\n'), expected: 'bad.yml:7:3: etcd3: expected one of host, hosts, url, proxy or srv, found a map' },
   { name: 'request_queue_size above 4096', text: edit('  connect_address: 127.0.0.1:8008\n', '  connect_address: 127.0.0.1:8008\n  request_queue_size: 5000\n'), expected: 'bad.yml:6:23: restapi.request_queue_size: expected an integer between 0 and 4096, found number 5000' },
   { name: 'a tag of the wrong type', text: edit('nofailover: false', 'nofailover: maybe'), expected: 'bad.yml:28:15: tags.nofailover: expected a boolean (true or false), found string "maybe"' },
