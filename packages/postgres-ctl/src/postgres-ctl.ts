@@ -129,9 +129,9 @@ export class PostgresCtl {
       this.context.logger.info({ method, dataDir: this.dataDir }, 'bootstrap finished');
       return { method };
     } catch (error) {
-      this.setState(method === 'initdb' ? 'initdb failed' : 'custom bootstrap failed');
       await this.stop({ mode: 'immediate', checkpoint: false }).catch(() => undefined);
       removeDataDirectory(this.dataDir, { rename: true });
+      this.setState(method === 'initdb' ? 'initdb failed' : 'custom bootstrap failed');
       if (error instanceof PgwardenError) throw error;
       throw new PgwardenError('pg-bootstrap-failed', `bootstrap failed: ${(error as Error).message}`, { cause: error });
     }

@@ -79,6 +79,17 @@ export interface SpawnPostmasterOptions {
   readonly user: RunAsUser;
 }
 
+/**
+ * A stale postmaster.pid whose pid now belongs to another live process makes
+ * PostgreSQL refuse to start; PG_GRANDPARENT_PID tells it to ignore that pid
+ * (what Patroni does).
+ */
+export function stalePidEnvironment(dataDir: string): Record<string, string> {
+  const pidFile = readPidFile(dataDir);
+  if (pidFile && isProcessAlive(pidFile.pid) && !livePostmaster(dataDir)) return { PG_GRANDPARENT_PID: String(pidFile.pid) };
+  return {};
+}
+
 export function spawnPostmaster(options: SpawnPostmasterOptions): ChildProcess {
   const args = ['-D', options.dataDir, `--config-file=${options.configFile}`];
   for (const [name, value] of Object.entries(options.commandLine)) args.push(`--${name}=${value}`);
@@ -89,7 +100,7 @@ export function spawnPostmaster(options: SpawnPostmasterOptions): ChildProcess {
       cwd: '/',
       detached: true,
       stdio: ['ignore', logFd, logFd],
-      env: childEnvironment(options.user),
+      env: childEnvironment(options.user, stalePidEnvironment(options.dataDir)),
       ...(options.user.switchIdentity ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
     child.unref();

@@ -9,7 +9,8 @@ import { parseHistory } from './rewind.js';
 import { desiredSlotNames } from './slots.js';
 import { renderSynchronousStandbyNames } from './synchronous-standby-names.js';
 import { redact } from './logger.js';
-import { parseListen } from './options.js';
+import { parseListen, postgresCtlOptionsSchema } from './options.js';
+import { localHost } from './context.js';
 
 describe('postgresql.conf rendering', () => {
   it('includes the base file first, sorts parameters, doubles quotes and keeps recovery settings in their own section', () => {
@@ -101,5 +102,23 @@ describe('slots and synchronous_standby_names', () => {
     expect(renderSynchronousStandbyNames(['b', 'node-3'])).toBe('2 (b,"node-3")');
     expect(renderSynchronousStandbyNames(['b', 'c', 'd'], { count: 1 })).toBe('1 (b,c,d)');
     expect(renderSynchronousStandbyNames(['b', 'c', 'd'], { mode: 'quorum', count: 2 })).toBe('ANY 2 (b,c,d)');
+  });
+});
+
+describe('the local connection host', () => {
+  const options = (listen: string, extra: Record<string, unknown> = {}) =>
+    postgresCtlOptionsSchema.parse({
+      name: 'n',
+      scope: 's',
+      data_dir: '/d',
+      listen,
+      authentication: { superuser: { username: 'postgres' }, replication: { username: 'r' } },
+      ...extra,
+    });
+
+  it('uses loopback for wildcard listens, the first address otherwise, and the socket directory when asked', () => {
+    expect(localHost(options('*:5432'))).toBe('127.0.0.1');
+    expect(localHost(options('10.0.0.5,10.0.0.6:5432'))).toBe('10.0.0.5');
+    expect(localHost(options('0.0.0.0:5432', { use_unix_socket: true, parameters: { unix_socket_directories: '@abstract, /run/pg' } }))).toBe('/run/pg');
   });
 });

@@ -57,6 +57,21 @@ describe('configuration errors', () => {
   });
 });
 
+describe('a failing initdb', () => {
+  let member: Member | undefined;
+  afterAll(async () => destroyMember(member));
+
+  it('fails as pg-initdb-failed with initdb\'s words and leaves no data directory, only <data_dir>.failed', async () => {
+    member = await makeMember('badinitdb', { bootstrap: { initdb: [{ encoding: 'NO_SUCH_ENCODING' }] } });
+    const error = await failure(member.ctl.bootstrap());
+    expect(error.code).toBe('pg-initdb-failed');
+    expect(error.message).toMatch(/initdb exited with code 1:[\s\S]*"NO_SUCH_ENCODING" is not a valid server encoding name/);
+    expect(existsSync(member.ctl.dataDir)).toBe(false);
+    expect(existsSync(`${member.ctl.dataDir}.failed`)).toBe(true);
+    expect(member.ctl.state).toBe('initdb failed');
+  });
+});
+
 describe('data directory faults', () => {
   const members: Member[] = [];
   afterAll(async () => {
