@@ -7,14 +7,13 @@
  * `Dcs.watch` wakes us early on leader/config changes; member keys coming
  * and going are caught by the poll interval (the watch timeout).
  */
-import type { Cluster, Dcs } from '@pgwarden/core';
+import type { Dcs } from '@pgwarden/core';
 import { isPgwardenError } from '@pgwarden/core';
 import { installHaproxyConfig, type InstallOptions } from './install-config.js';
 import { silentLogger, type HaproxyGenLogger } from './logger.js';
 import { parseHaproxyOptions, type HaproxyOptionsInput } from './options.js';
-import { cutOldWorkerSessions } from './old-workers.js';
-import { renderHaproxyConfig, routableMembers } from './render-config.js';
-import { serverNames } from './server-lines.js';
+import { cutFormerPrimarySessions } from './leader-change.js';
+import { renderHaproxyConfig } from './render-config.js';
 
 export interface WatcherOptions {
   /** Only `getCluster` and `watch` are used. */
@@ -67,29 +66,21 @@ export function startHaproxyWatcher(options: WatcherOptions): HaproxyWatcher {
   };
 
   let lastLeader: string | null | undefined = null;
-  const followLeader = async (cluster: Cluster): Promise<void> => {
-    const leader = cluster.leader?.name || undefined;
-    const changed = lastLeader !== null && leader !== lastLeader;
-    lastLeader = leader;
-    if (!changed || options.masterSocket === undefined) return;
-    const { members } = routableMembers(cluster);
-    const names = serverNames(members);
-    const servers = members.filter((member) => member.name !== leader).map((member) => `pgwarden_primary/${names.get(member.name) ?? member.name}`);
-    try {
-      const result = await cutOldWorkerSessions(options.masterSocket, servers);
-      if (result.oldWorkers.length > 0) logger.info({ leader, oldWorkers: result.oldWorkers, servers }, 'leader changed: cut old workers\' sessions to former primaries');
-    } catch (error) {
-      logger.warn({ leader, message: error instanceof Error ? error.message : String(error) }, 'leader changed but old workers\' sessions could not be cut');
-    }
-  };
-
+  let dcsReadable = true;
   const step = async (): Promise<void> => {
     const read = await options.dcs.getCluster();
     if (!read.ok) {
-      logger.warn({ reason: read.reason, message: read.message }, 'cannot read the cluster; keeping the installed HAProxy configuration');
+      if (dcsReadable) logger.warn({ reason: read.reason, message: read.message }, 'cannot read the cluster; keeping the installed HAProxy configuration');
+      dcsReadable = false;
       return;
     }
-    await followLeader(read.value);
+    if (!dcsReadable) logger.info({}, 'cluster readable again');
+    dcsReadable = true;
+    const leader = read.value.leader?.name || undefined;
+    if (lastLeader !== null && leader !== lastLeader && options.masterSocket !== undefined) {
+      await cutFormerPrimarySessions(read.value, options.masterSocket, logger);
+    }
+    lastLeader = leader;
     const text = renderHaproxyConfig(read.value, haproxyOptions);
     if (text === installed || text === lastRejected) return;
     try {
