@@ -39,6 +39,7 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     next = { ...next, dcsUnreachableSinceMs: undefined, ...(claim === undefined ? {} : { lastLeaderClaim: claim }) };
   }
   if (!isUnlocked(cluster) && cluster.leader !== undefined) {
+    if (next.rewind === 'done' && memory.lastSeenLeader !== undefined && memory.lastSeenLeader !== cluster.leader.name) next = { ...next, rewind: 'check' };
     next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenMembers: cluster.members.map((member) => member.name) };
     if (cluster.leader.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };
   }

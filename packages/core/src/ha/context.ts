@@ -36,7 +36,8 @@ export function decision(ctx: Context, parts: DecisionParts): Decision {
     actions: parts.actions ?? [],
     message,
     ruleId: parts.ruleId,
-    memory: { ...ctx.memory, ...parts.memory },
+    // A demotion re-arms the divergence check (Patroni triggers the rewind check on demote).
+    memory: { ...ctx.memory, ...parts.memory, ...(parts.memory?.demotedFromPrimary === true ? { rewind: 'check' as const } : {}) },
     ...(parts.reason === undefined ? {} : { reason: parts.reason }),
     ...(parts.awaiting === undefined ? {} : { awaiting: parts.awaiting }),
     ...(parts.wakeUpAtMs === undefined ? {} : { wakeUpAtMs: parts.wakeUpAtMs }),

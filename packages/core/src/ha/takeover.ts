@@ -60,7 +60,13 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
   if (failover === undefined) return undefined;
   const candidate = failover.candidate;
   if (candidate !== undefined && candidate !== '') {
-    if (candidate === ctx.name) return healthy(`I am the candidate of the manual ${failover.leader ? 'switchover' : 'failover'}`);
+    if (candidate === ctx.name) {
+      // Defence in depth: a switchover (not a failover) never promotes a non-sync member.
+      if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
+        return unhealthy('switchover candidate is not a synchronous standby');
+      }
+      return healthy(`I am the candidate of the manual ${failover.leader ? 'switchover' : 'failover'}`);
+    }
     if (ctx.paused) return unhealthy(`paused: only the candidate ${candidate} may take over`);
     if (syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) return unhealthy('not a synchronous standby');
     const status = peers.find((peer) => peer.name === candidate);
@@ -105,6 +111,12 @@ export function assessHealthiest(ctx: Context): Gate {
   const { settings, nowMs } = ctx.input;
   const backOff = ctx.memory.prePromoteFailedAtMs;
   if (backOff !== undefined && nowMs - backOff < settings.ttlSeconds * 1000) return unhealthy('pre_promote failed less than ttl ago');
+  // Failsafe: while a leader may still run on every member's word, only members it asked may win,
+  // manual failover or not (else a member missing from /failsafe could promote beside it).
+  const failsafe = ctx.cluster.failsafe;
+  if (settings.failsafeMode && failsafe !== undefined && Object.keys(failsafe).length > 0 && failsafe[ctx.name] === undefined && !isRunningPrimary(ctx)) {
+    return unhealthy('not listed in /failsafe');
+  }
   const competitors = raceCompetitors(ctx);
   const failover = ctx.cluster.failover;
   const peersNeeded = failover !== undefined || (!isRunningPrimary(ctx) && !ctx.paused && !isNoFailover(ctx));

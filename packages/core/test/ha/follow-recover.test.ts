@@ -89,8 +89,18 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
     },
     {
       name: 'ahead of the leader on a higher timeline (we promoted and lost): rewinds',
-      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }) }),
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }), memory: memory({ demotedFromPrimary: true }) }),
       actions: ['rewind'],
+    },
+    {
+      name: 'replica already on the new timeline before the leader published it: just follows',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }) }),
+      ruleId: 'follow.leader',
+    },
+    {
+      name: 'rewound successfully from this leader: does not rewind again while it stays leader',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true, rewind: 'done', lastSeenLeader: 'node1' }) }),
+      excludes: ['rewind'],
     },
     {
       name: 'former primary on the same timeline number but ahead of the leader: rewinds',

@@ -85,7 +85,7 @@ export function executeImmediate(world: World, member: SimMember, action: Action
     case 'write-history':
       return dcsResult(dcs.setHistory(action.lines));
     case 'set-synchronous-standby-names':
-      if (!member.pg.running) return { ok: false, message: 'postgres is not running' };
+      // Written to the configuration: applies now, or at the next start.
       member.pg.synchronousStandbyNames = action.value;
       return ok;
     case 'follow':
@@ -124,8 +124,8 @@ function checkPromotionStart(world: World, member: SimMember): void {
   const owner = world.dcs.leaderName();
   if (owner !== member.name) violate(world, 'promote-without-lock', `${member.name} promotes while the leader key is ${owner ?? 'absent'}`);
   if (member.tags['nofailover'] === true) violate(world, 'nofailover-promoted', `${member.name} is tagged nofailover`);
-  const failover = world.dcs.failoverValue();
-  const manual = failover?.member === member.name;
+  // An operator-chosen candidate is promoted without the lag check (Patroni §8.3).
+  const manual = world.candidateAtCycleStart === member.name;
   const lag = world.dcs.statusOptime() - member.pg.wal.end;
   if (!manual && lag > world.scenario.settings.maximumLagOnFailoverBytes) {
     violate(world, 'lagging-promoted', `${member.name} lags ${lag} bytes > ${world.scenario.settings.maximumLagOnFailoverBytes}`);

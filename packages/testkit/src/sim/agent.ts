@@ -75,6 +75,7 @@ function failsafeCheck(world: World, asker: SimMember, names: readonly string[])
     peer.agent.failsafeLeader = { name: asker.name, untilMs: world.nowMs + world.scenario.settings.ttlSeconds * 1000 };
     accepted.push(name);
   }
+  record(world, `${asker.name}: failsafe check of ${names.join(',')}: accepted by ${accepted.join(',') || 'nobody'}`);
   return accepted;
 }
 
@@ -134,11 +135,15 @@ export function runCycle(world: World, member: SimMember): void {
   }
   agent.lastMessage = result.message;
   if (settings.paused && requests.restart === undefined && requests.reinitialize === undefined) {
-    const forbidden = actions.find((action) => PG_CHANGING.has(action.type));
+    // An explicit switchover/failover to a named candidate is allowed in pause (Patroni §11).
+    const candidate = world.dcs.failoverValue()?.member;
+    const operatorSwitchover = candidate !== undefined && candidate !== '';
+    const forbidden = actions.find((action) => PG_CHANGING.has(action.type) && !(operatorSwitchover && (action.type === 'promote' || action.type === 'demote')));
     if (forbidden !== undefined) violate(world, 'pause', `${member.name} ran ${forbidden.type} while the cluster is paused`);
   }
   const sync = world.dcs.syncState();
   world.syncAtCycleStart = sync;
+  world.candidateAtCycleStart = world.dcs.failoverValue()?.member;
   const failed = act(world, member, actions);
   if (reachesDcs(world, member) && agentResponsive(world, member)) world.dcs.touchMember(member.name, memberData(world, member), world.nowMs);
   const loopMs = settings.loopWaitSeconds * 1000 + world.rng.int(0, 500);

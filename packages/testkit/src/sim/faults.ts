@@ -7,7 +7,7 @@
 import { initialMemory } from '@pgwarden/core';
 import { stopPg } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
-import { machineUp, record } from './world.js';
+import { machineUp, reachesDcs, record } from './world.js';
 
 export const FAULT_KINDS = [
   'member-crash',
@@ -95,7 +95,12 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): void {
     case 'switchover': {
       const leader = world.dcs.leaderName();
       if (leader === undefined || world.pausedUntilMs !== undefined) return;
-      const candidates = world.members.filter((candidate) => candidate.name !== leader && candidate.tags['nofailover'] !== true);
+      // Like the REST API: in synchronous mode a switchover candidate must be a /sync standby.
+      const sync = world.dcs.syncState();
+      const syncOnly = world.scenario.settings.synchronousMode !== false && sync !== undefined && sync.leader !== null;
+      const candidates = world.members.filter(
+        (candidate) => candidate.name !== leader && candidate.tags['nofailover'] !== true && (!syncOnly || sync.standbys.includes(candidate.name)),
+      );
       const candidate = rng.chance(0.5) ? rng.pick(candidates) : undefined;
       world.dcs.setFailover({ leader, ...(candidate === undefined ? {} : { member: candidate.name }) });
       world.switchoverPending = true;
@@ -113,8 +118,12 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): void {
 }
 
 /** Called once per step: maybe one new fault, and the end of timed ones. */
-export function injectFaults(world: World, probabilityPerStep: number): void {
-  if (world.pausedUntilMs !== undefined && world.pausedUntilMs <= world.nowMs) {
+export function injectFaults(world: World, probabilityPerStep: number, kinds: readonly FaultKind[] = FAULT_KINDS): void {
+  // The operator resumes like `patronictl resume --wait`: only once every running member
+  // sees the DCS again. Resuming while a paused primary is cut off from the DCS would let
+  // the others elect a second primary (a hazard Patroni shares; see the testkit README).
+  const allSeeDcs = world.members.every((member) => !machineUp(member) || reachesDcs(world, member));
+  if (world.pausedUntilMs !== undefined && world.pausedUntilMs <= world.nowMs && allSeeDcs) {
     world.pausedUntilMs = undefined;
     world.dcs.setConfig({ ...(world.dcs.configData() ?? {}), pause: false });
     record(world, 'operator resumes the cluster');
@@ -124,7 +133,7 @@ export function injectFaults(world: World, probabilityPerStep: number): void {
     if (!member.agent.alive && member.agent.restartAtMs === undefined && member.agent.nextCycleAtMs <= world.nowMs) restartMachine(world, member);
   }
   if (!world.rng.chance(probabilityPerStep)) return;
-  const kind = world.rng.pick(FAULT_KINDS);
+  const kind = world.rng.pick(kinds);
   const member = world.rng.pick(world.members.filter((candidate) => machineUp(candidate)));
   if (kind === undefined || member === undefined) return;
   injectOne(world, kind, member);

@@ -9,7 +9,7 @@
 import { decide as realDecide, initialMemory } from '@pgwarden/core';
 import type { HaSettings } from '@pgwarden/core';
 import { completeBackground, runCycle } from './agent.js';
-import { crashMachine, injectFaults } from './faults.js';
+import { crashMachine, injectFaults, type FaultKind } from './faults.js';
 import { emptyPg, isNamedSync, isWritablePrimary } from './model-postgres.js';
 import { Prng } from './prng.js';
 import { extend, isPrefixOf } from './wal.js';
@@ -28,6 +28,8 @@ export interface SimOptions {
   /** Force scenario settings (tests of one mode). */
   readonly settings?: Partial<HaSettings>;
   readonly memberCount?: number;
+  /** Only these faults (default: all). */
+  readonly faultKinds?: readonly FaultKind[];
 }
 
 export interface SimResult {
@@ -176,7 +178,7 @@ export function runSimulation(options: SimOptions): SimResult {
     world.step = step;
     world.nowMs += world.stepMs;
     for (const line of world.dcs.expire(world.nowMs)) record(world, line);
-    if (step > warmupSteps) injectFaults(world, options.faultProbability ?? 1 / 200);
+    if (step > warmupSteps) injectFaults(world, options.faultProbability ?? 1 / 200, options.faultKinds);
     fireWatchdogs(world);
     runDueAgents(world);
     replicate(world);

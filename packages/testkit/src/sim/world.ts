@@ -96,6 +96,8 @@ export interface World {
   switchoverPending?: boolean;
   /** `/sync` as it was when the acting member's cycle began. */
   syncAtCycleStart?: { leader: string | null; standbys: readonly string[] };
+  /** `/failover` candidate as it was when the acting member's cycle began. */
+  candidateAtCycleStart?: string;
   lastConfirmedWrite?: Wal;
   trace: string[];
   traceAll: boolean;

@@ -27,7 +27,11 @@ export function hasDiverged(ctx: Context): boolean {
   const mine = local.timeline;
   const theirs = leaderTimeline(ctx);
   if (mine === undefined || theirs === 0 || ctx.input.settings.standbyCluster !== undefined) return false;
-  if (mine > theirs) return true;
+  // A successful rewind is not repeated until something changes (new leader, demotion).
+  if (ctx.memory.rewind === 'done') return false;
+  // Ahead of the leader's published timeline: diverged only if we were primary on it; a
+  // replica that followed the switch just sees the leader's publication lagging.
+  if (mine > theirs) return wasPrimary(ctx);
   if (mine === theirs) {
     // Two promotions from one base can both create timeline N: a member that
     // was primary on "our" timeline and is ahead of the leader has diverged.

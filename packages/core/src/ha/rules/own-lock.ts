@@ -27,7 +27,11 @@ export function updateLockAction(ctx: Context): Action {
 /** The lock update goes first: when it fails the runtime skips the rest (no action without the lock). */
 export function withLockUpdate(ctx: Context, result: Decision): Decision {
   if (result.awaiting !== undefined) return result;
-  return { ...result, actions: [updateLockAction(ctx), ...result.actions] };
+  const update = updateLockAction(ctx);
+  // Whom to ask when the DCS goes away: everyone the DCS may list, old value or the one we write now.
+  const written = update.type === 'update-lock' ? update.failsafe : undefined;
+  const memory = written === undefined ? result.memory : { ...result.memory, lastFailsafe: { ...ctx.cluster.failsafe, ...written } };
+  return { ...result, actions: [update, ...result.actions], memory };
 }
 
 function housekeeping(ctx: Context): Action[] {

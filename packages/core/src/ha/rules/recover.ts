@@ -66,7 +66,8 @@ function asLockHolder(ctx: Context): Decision {
 
 export function decidePostgresNotRunning(ctx: Context): Decision {
   if (ctx.paused) return paused(ctx);
-  if (ctx.memory.recovering && ctx.input.running === undefined) return failedToStart(ctx);
+  // The start ran and PostgreSQL is still down; a list that failed before the start retries instead.
+  if (ctx.memory.recovering && ctx.input.running === undefined && ctx.input.lastFailure === undefined) return failedToStart(ctx);
   if (ownsLock(ctx)) return withLockUpdate(ctx, asLockHolder(ctx));
   const local = ctx.input.local;
   const target = nodeToFollow(ctx);
