@@ -4,6 +4,7 @@
  * status line, mark the right member UP, and follow a switchover once the
  * agents hand over new snapshots.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -11,14 +12,20 @@ import { getFreePorts, makeTempDir, startHaproxy, waitUntil, type HaproxyInstanc
 import { afterAll, describe, expect, it } from 'vitest';
 import { primarySnapshot, replicaSnapshot, startApi, stopAll } from './fixtures.js';
 
-let haproxy: HaproxyInstance | undefined;
-let directory: TempDir | undefined;
+const haproxies: HaproxyInstance[] = [];
+const directories: TempDir[] = [];
 
 afterAll(async () => {
-  await haproxy?.stop();
-  directory?.remove();
+  await Promise.all(haproxies.map((instance) => instance.stop()));
+  for (const directory of directories) directory.remove();
   await stopAll();
 });
+
+function tempDirectory(): TempDir {
+  const directory = makeTempDir('rest-api-haproxy');
+  directories.push(directory);
+  return directory;
+}
 
 function adminCommand(socketPath: string, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -52,7 +59,7 @@ describe('HAProxy health checks against the API', () => {
     const { lockRenewedAtMs: _none, ...replicaTimes } = fresh();
     const node2 = await startApi(replicaSnapshot(replicaTimes), { now });
     const [primaryPort, replicaPort, pg1, pg2] = await getFreePorts(4);
-    directory = makeTempDir('rest-api-haproxy');
+    const directory = tempDirectory();
     const adminSocket = join(directory.path, 'admin.sock');
     const configPath = join(directory.path, 'haproxy.cfg');
     const servers = `    server node1 127.0.0.1:${pg1} check port ${node1.port}\n    server node2 127.0.0.1:${pg2} check port ${node2.port}\n`;
@@ -63,7 +70,7 @@ describe('HAProxy health checks against the API', () => {
         `listen primary\n    bind 127.0.0.1:${primaryPort}\n    option httpchk OPTIONS /primary\n    http-check expect status 200\n${servers}` +
         `listen replicas\n    bind 127.0.0.1:${replicaPort}\n    option httpchk OPTIONS /replica\n    http-check expect status 200\n${servers}`,
     );
-    haproxy = await startHaproxy({ configPath });
+    haproxies.push(await startHaproxy({ configPath }));
     const expected = { 'primary/node1': 'UP', 'primary/node2': 'DOWN', 'replicas/node1': 'DOWN', 'replicas/node2': 'UP' };
     const seen = await waitUntil(async () => {
       const states = await serverStates(adminSocket);
@@ -78,5 +85,36 @@ describe('HAProxy health checks against the API', () => {
       timeoutMs: 15_000,
       what: 'HAProxy to follow the switchover',
     });
+  });
+
+  it('checks over HTTPS (check-ssl) as Patroni users with a TLS REST API configure it', async () => {
+    const directory = tempDirectory();
+    const file = (name: string) => join(directory.path, name);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', file('api.key'), '-out', file('api.crt'), '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'pipe' });
+    const now = Date.now;
+    const times = { clusterReadAtMs: now(), lockRenewedAtMs: now(), dcsLastSeenMs: now(), nextCycleAtMs: now() + 10_000 };
+    // Start as a replica (503): DOWN proves the checks run; then UP proves they pass over TLS.
+    const { lockRenewedAtMs: _none, ...replicaTimes } = times;
+    const node1 = await startApi(replicaSnapshot({ ...replicaTimes, name: 'node1' }), { now, config: { listen: '127.0.0.1:0', certfile: file('api.crt'), keyfile: file('api.key') } });
+    const [frontPort, pg1] = await getFreePorts(2);
+    const adminSocket = file('admin.sock');
+    writeFileSync(
+      file('haproxy.cfg'),
+      `global\n    stats socket ${adminSocket} level admin\n` +
+        `defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    default-server inter 100ms fall 2 rise 1\n` +
+        `listen primary\n    bind 127.0.0.1:${frontPort}\n    option httpchk OPTIONS /primary\n    http-check expect status 200\n` +
+        `    server node1 127.0.0.1:${pg1} check port ${node1.port} check-ssl verify none\n`,
+    );
+    haproxies.push(await startHaproxy({ configPath: file('haproxy.cfg') }));
+    await waitUntil(async () => (await serverStates(adminSocket))['primary/node1'] === 'DOWN', {
+      timeoutMs: 15_000,
+      what: 'HAProxy to mark the TLS replica DOWN for /primary',
+    });
+    node1.api.setSnapshot(primarySnapshot({ ...times, lockRenewedAtMs: now() }));
+    const states = await waitUntil(async () => {
+      const current = await serverStates(adminSocket);
+      return current['primary/node1'] === 'UP' ? current : undefined;
+    }, { timeoutMs: 15_000, what: 'HAProxy to mark the TLS member UP' });
+    expect(states).toEqual({ 'primary/node1': 'UP' });
   });
 });
