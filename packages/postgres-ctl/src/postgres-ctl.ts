@@ -57,8 +57,8 @@ export class PostgresCtl {
   private readonly emitter = new EventEmitter();
   private readonly context: Context;
   private watch: PostmasterWatch | undefined;
-  private ownChild: ChildProcess | undefined;
-  private stopping = false;
+  /** Pid we asked to stop: its exit is expected, even when an adopted one is noticed after stop() returned. */
+  private stoppingPid: number | undefined;
   /** Whom we follow, kept so a restart or reload keeps following it. */
   private followTarget: FollowTarget | undefined;
 
@@ -182,12 +182,13 @@ export class PostgresCtl {
   async stop(options: StopOptions = {}): Promise<StopOutcome> {
     const mode = options.mode ?? 'fast';
     const timeoutMs = (options.timeoutSeconds ?? this.context.options.pg_ctl_timeout) * 1000;
-    if (!livePostmaster(this.dataDir)) {
+    const postmaster = livePostmaster(this.dataDir);
+    if (!postmaster) {
       this.setState('stopped');
       return 'not-running';
     }
     this.setState('stopping');
-    this.stopping = true;
+    this.stoppingPid = postmaster.pid;
     try {
       if (mode !== 'immediate' && options.checkpoint !== false) await checkpointBeforeStop(this.context, timeoutMs);
       await this.context.local.close();
@@ -197,8 +198,6 @@ export class PostgresCtl {
     } catch (error) {
       this.setState('stop failed');
       throw new PgwardenError('pg-stop-failed', `stop failed: ${(error as Error).message}`, { cause: error });
-    } finally {
-      this.stopping = false;
     }
   }
 
@@ -340,11 +339,10 @@ export class PostgresCtl {
 
   private attach(pid: number, child: ChildProcess | undefined, adopted: boolean): void {
     this.watch?.stop();
-    this.ownChild = child;
     this.watch = new PostmasterWatch(
       pid,
       (exit) => {
-        const expected = this.stopping;
+        const expected = exit.pid === this.stoppingPid;
         if (!expected && this.context.state === 'running') this.setState('crashed');
         this.context.logger[expected ? 'info' : 'warn']({ ...exit, expected }, 'postmaster exited');
         void this.context.local.close();

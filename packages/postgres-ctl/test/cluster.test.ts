@@ -129,7 +129,13 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     await a.ctl.setSynchronousStandbyNames(renderSynchronousStandbyNames(['b']));
     await sql(a, 'CREATE TABLE marks (label text PRIMARY KEY)');
     await waitFor('b reported sync', async () => (await a.ctl.observe()).replication.some((row) => row.applicationName === 'b' && row.syncState === 'sync'));
-    await b.ctl.stop({ mode: 'fast' });
+    const exits: PostgresCtlEvent[] = [];
+    const unsubscribe = b.ctl.on((event) => {
+      if (event.type === 'postmaster-exit') exits.push(event);
+    });
+    expect(await b.ctl.stop({ mode: 'fast' })).toBe('stopped');
+    unsubscribe();
+    expect(exits).toMatchObject([{ type: 'postmaster-exit', expected: true, code: 0 }]);
     const writer = new pg.Client({ host: '127.0.0.1', port: a.port, user: 'postgres', password: authentication.superuser.password, database: 'postgres' });
     writer.on('error', () => undefined);
     await writer.connect();
