@@ -5,6 +5,7 @@
  * serialised at most twice per snapshot: with and without a valid cluster.
  */
 import { isPrimaryRole, isUnlocked } from '@pgwarden/core';
+import { parseBoolean } from './parse-values.js';
 import { pythonJson } from './python-json.js';
 import type { MemberSnapshot } from './snapshot.js';
 
@@ -72,7 +73,7 @@ export function buildMemberView(snapshot: MemberSnapshot): MemberView {
     receivedLocation: queryable ? (postgres?.receivedLsn ?? replayed) : 0,
     replayedLocation: replayed,
     replicationState: queryable && role !== 'primary' ? postgres?.replicationState : undefined,
-    noloadbalance: snapshot.tags['noloadbalance'] === true || snapshot.tags['noloadbalance'] === 'true',
+    noloadbalance: parseBoolean(snapshot.tags['noloadbalance']) === true,
     inSyncKey:
       role === 'replica' &&
       snapshot.synchronousMode !== false &&
