@@ -10,4 +10,10 @@ export { installHaproxyConfig, type InstallOptions, type InstallResult } from '.
 export { saveServerState, type ServerStateOptions } from './server-state.js';
 export { reloadHaproxy, type ReloadMethod } from './reload-haproxy.js';
 export { startHaproxyWatcher, type HaproxyWatcher, type WatcherOptions, type WatcherStatus } from './watcher.js';
+export {
+  haproxyWatcherSettingsSchema,
+  reloadMethodSchema,
+  watcherOptionsFromSettings,
+  type HaproxyWatcherSettingsInput,
+} from './watcher-settings.js';
 export { silentLogger, type HaproxyGenLogger } from './logger.js';

@@ -289,4 +289,37 @@ describe('HAProxy routing by the members\' REST API', () => {
       squatter.close();
     }
   });
+
+  it('reloads under a stream of new connections refuse none and send none to a replica', async () => {
+    const path = await startCluster();
+    const reached = new Map<string, number>();
+    const failures: string[] = [];
+    let running = true;
+    const stream = (async () => {
+      while (running) {
+        try {
+          const connection = await connectThrough(primaryPort, 2_000);
+          connection.close();
+          reached.set(connection.reached, (reached.get(connection.reached) ?? 0) + 1);
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+    })();
+    for (let reload = 0; reload < 4; reload++) {
+      await installHaproxyConfig(renderHaproxyConfig(cluster(), { ...options(), maxconn: { perServer: 50 + reload } }), {
+        path,
+        reload: { method: 'signal', pid: haproxy!.pid },
+        masterSocket: haproxy!.masterSocket,
+        serverState: { adminSocket: join(dir.path, 'admin.sock'), stateFile: join(dir.path, 'server-state') },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    running = false;
+    await stream;
+    if (process.env['HAPROXY_GEN_TIMINGS']) process.stdout.write(`4 reloads under load: ${JSON.stringify(Object.fromEntries(reached))}, ${failures.length} failures\n`);
+    expect(failures).toEqual([]);
+    expect([...reached.keys()]).toEqual(['alpha']);
+    expect(reached.get('alpha') ?? 0).toBeGreaterThan(100);
+  });
 });
