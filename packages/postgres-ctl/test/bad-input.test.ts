@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync, existsSync, readdirSync, chownSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgwardenError } from '@pgwarden/core';
 import { getFreePort, postgresUser } from '@pgwarden/testkit';
@@ -126,6 +127,18 @@ describe('a server that cannot start', () => {
     blocker = undefined;
     expect(await member.ctl.start()).toBe('started');
     await member.ctl.stop({ mode: 'fast' });
+  });
+
+  it('a smart stop held up by a client escalates to immediate after the stop timeout instead of hanging', async () => {
+    expect(await member.ctl.start()).toBe('started');
+    const client = new pg.Client({ host: '127.0.0.1', port: member.port, user: 'postgres', password: authentication.superuser.password, database: 'postgres' });
+    client.on('error', () => undefined);
+    await client.connect();
+    const started = Date.now();
+    expect(await member.ctl.stop({ mode: 'smart', timeoutSeconds: 1 })).toBe('escalated-immediate');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect((await member.ctl.observe()).running).toBe(false);
+    await client.end().catch(() => undefined);
   });
 
   it('an invalid parameter fails the start as pg-start-failed with the last lines of the server log', async () => {
