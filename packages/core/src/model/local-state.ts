@@ -69,6 +69,8 @@ export interface LocalPostgres {
   readonly replayedLsn?: number;
   /** `streaming` or `in archive recovery` on a replica. */
   readonly replicationState?: string;
+  /** WAL replay is paused (pg_is_wal_replay_paused), e.g. after the primary raised a shared-memory parameter. */
+  readonly replayPaused?: boolean;
   /** pg_controldata "Database cluster state", e.g. `in production`, `shut down`. */
   readonly controlState?: string;
   /** pg_controldata "Latest checkpoint location" as bytes. */
