@@ -8,6 +8,7 @@ import type { PeerStatus } from '../model/local-state.js';
 import type { Context } from './context.js';
 import { inSyncKey, isNoFailover, isRunningPrimary, myPriority, myWalPosition, syncKeyHasLeader, syncModeActive } from './context.js';
 import { assessTakeover } from './healthiest.js';
+import { exceedsMaximumLag } from './lag.js';
 import { rankFailoverCandidates, type CandidateVerdict } from './rank-candidates.js';
 
 export type Gate = { readonly kind: 'healthy' | 'unhealthy'; readonly reason: string } | { readonly kind: 'need-peers'; readonly names: readonly string[] };
@@ -61,9 +62,13 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
   const candidate = failover.candidate;
   if (candidate !== undefined && candidate !== '') {
     if (candidate === ctx.name) {
-      // Defence in depth: a switchover (not a failover) never promotes a non-sync member.
+      // Defence in depth: a switchover (not a failover) never promotes a non-sync member...
       if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
         return unhealthy('switchover candidate is not a synchronous standby');
+      }
+      // ...nor a lagging one: only an explicit manual failover accepts the data loss.
+      if (failover.leader && exceedsMaximumLag(ctx.cluster.lastLsn, myWalPosition(ctx), ctx.input.settings.maximumLagOnFailoverBytes)) {
+        return unhealthy('switchover candidate lags beyond maximum_lag_on_failover');
       }
       return healthy(`I am the candidate of the manual ${failover.leader ? 'switchover' : 'failover'}`);
     }
@@ -81,12 +86,15 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
     const others = failoverVerdicts(ctx, peers, { excludeCandidate: true });
     return others.some((verdict) => verdict.eligible) ? unhealthy('another member can take over') : healthy('I am the only healthy member');
   }
+  // Patroni skips the lag check here; pgwarden keeps it unless this is an explicit manual
+  // failover (no leader named): a pending switchover must not turn a crash into a lossy failover.
   const verdict = assessTakeover({
     selfName: ctx.name,
     myWalPosition: myWalPosition(ctx),
     myPriority: myPriority(ctx),
     peers: peers.filter((peer) => peer.name !== formerLeader),
     maximumLagBytes: ctx.input.settings.maximumLagOnFailoverBytes,
+    ...(formerLeader ? { leaderLsn: ctx.cluster.lastLsn } : {}),
   });
   return verdict.healthy ? healthy(verdict.reason) : unhealthy(verdict.reason);
 }

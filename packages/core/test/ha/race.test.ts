@@ -110,9 +110,21 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       actions: ['acquire-lock', 'clear-failover', 'promote'],
     },
     {
-      name: 'switchover candidate is us: races without the lag check',
-      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' }, lastLsn: 90_000_000 }), peers: [dead, peer('node3')] }),
+      name: 'manual failover (no leader named) to us: races without the lag check (operator accepted the loss)',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, candidate: 'node2' }, lastLsn: 90_000_000 }), peers: [dead, peer('node3')] }),
       actions: ['acquire-lock', 'clear-failover', 'promote'],
+    },
+    {
+      name: 'switchover candidate is us but we lag beyond the limit (the leader vanished): no promotion',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' }, lastLsn: 90_000_000 }), peers: [dead, peer('node3')] }),
+      reason: /switchover candidate lags/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'pending switchover without candidate after the leader vanished: the lag check still applies',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1' }, lastLsn: 90_000_000 }), peers: [dead, peer('node3', { walPosition: 1 })] }),
+      reason: /exceeds maximum replication lag/,
+      excludes: ['acquire-lock'],
     },
     {
       name: 'switchover candidate is another healthy member: we let it win',

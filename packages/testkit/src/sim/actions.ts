@@ -124,7 +124,7 @@ function checkPromotionStart(world: World, member: SimMember): void {
   const owner = world.dcs.leaderName();
   if (owner !== member.name) violate(world, 'promote-without-lock', `${member.name} promotes while the leader key is ${owner ?? 'absent'}`);
   if (member.tags['nofailover'] === true) violate(world, 'nofailover-promoted', `${member.name} is tagged nofailover`);
-  // An operator-chosen candidate is promoted without the lag check (Patroni §8.3).
+  // The candidate of an explicit manual failover (no leader named) may lag (Patroni §8.3).
   const manual = world.candidateAtCycleStart === member.name;
   const lag = world.dcs.statusOptime() - member.pg.wal.end;
   if (!manual && lag > world.scenario.settings.maximumLagOnFailoverBytes) {

@@ -143,7 +143,8 @@ export function runCycle(world: World, member: SimMember): void {
   }
   const sync = world.dcs.syncState();
   world.syncAtCycleStart = sync;
-  world.candidateAtCycleStart = world.dcs.failoverValue()?.member;
+  const failover = world.dcs.failoverValue();
+  world.candidateAtCycleStart = failover?.leader ? undefined : failover?.member;
   const failed = act(world, member, actions);
   if (reachesDcs(world, member) && agentResponsive(world, member)) world.dcs.touchMember(member.name, memberData(world, member), world.nowMs);
   const loopMs = settings.loopWaitSeconds * 1000 + world.rng.int(0, 500);

@@ -1,0 +1,68 @@
+/**
+ * The simulator in CI: bounded runs of the real decide() that must show no
+ * violation, determinism (a seed replays exactly), and the mutants of
+ * decide() that it must catch within a bounded number of seeds.
+ */
+import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS } from '../../src/sim/faults.js';
+import { mutants } from '../../src/sim/mutants.js';
+import { runSimulation, type SimOptions } from '../../src/sim/simulation.js';
+
+const STEPS = 3000;
+
+function firstViolation(options: Omit<SimOptions, 'seed'>, seeds: number): { seed: number; invariant: string } | undefined {
+  for (let seed = 1; seed <= seeds; seed++) {
+    const result = runSimulation({ ...options, seed });
+    if (result.violation !== undefined) return { seed, invariant: result.violation.invariant };
+  }
+  return undefined;
+}
+
+describe('simulation of the real decide()', () => {
+  it('keeps every invariant over 40 seeds with all faults', () => {
+    expect(firstViolation({ steps: STEPS, faultProbability: 1 / 60 }, 40)).toBeUndefined();
+  });
+
+  it('keeps every invariant in synchronous mode (strict and not) over 30 seeds', () => {
+    expect(firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { synchronousMode: true } }, 15)).toBeUndefined();
+    expect(firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { synchronousMode: true, synchronousModeStrict: true } }, 15)).toBeUndefined();
+  });
+
+  it('keeps every invariant without a watchdog when agents are not paused', () => {
+    const faultKinds = FAULT_KINDS.filter((kind) => kind !== 'agent-pause');
+    expect(firstViolation({ steps: STEPS, faultProbability: 1 / 60, faultKinds, settings: { watchdogMode: 'off' } }, 20)).toBeUndefined();
+  });
+
+  it('fails over and switches over in practice (the runs are not vacuous)', () => {
+    const result = runSimulation({ seed: 7, steps: 6000, faultProbability: 1 / 60 });
+    expect(result.stats.promotions).toBeGreaterThan(3);
+    expect(result.stats.writesAcknowledged).toBeGreaterThan(1000);
+    expect(Object.keys(result.stats.faults).length).toBeGreaterThan(5);
+  });
+
+  it('replays a seed exactly', () => {
+    const first = runSimulation({ seed: 42, steps: 2000, faultProbability: 1 / 40 });
+    const second = runSimulation({ seed: 42, steps: 2000, faultProbability: 1 / 40 });
+    expect(second.stats).toEqual(first.stats);
+  });
+});
+
+describe('the simulator catches broken variants of decide()', () => {
+  const noPause = FAULT_KINDS.filter((kind) => kind !== 'agent-pause');
+  const cases: readonly [string, Omit<SimOptions, 'seed' | 'steps'>][] = [
+    ['promote-without-lock', {}],
+    // The watchdog would reset the stale primary and hide this bug: run without it.
+    ['no-demote-on-lock-loss', { settings: { watchdogMode: 'off' }, faultKinds: noPause }],
+    ['promote-non-sync', { settings: { synchronousMode: true } }],
+    ['act-while-paused', {}],
+  ];
+  for (const [name, options] of cases) {
+    it(`catches ${name} within 30 seeds`, () => {
+      const mutant = mutants[name];
+      if (mutant === undefined) throw new Error(`no mutant ${name}`);
+      const caught = firstViolation({ ...options, steps: STEPS, faultProbability: 1 / 60, decide: mutant.decide }, 30);
+      expect(caught, `${name} was not caught`).toBeDefined();
+      expect(mutant.invariants).toContain(caught?.invariant);
+    });
+  }
+});
