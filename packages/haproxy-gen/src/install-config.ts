@@ -88,7 +88,14 @@ async function modeFor(path: string, fallback: number): Promise<number> {
 /** Reload; with a master socket, wait for the verdict and put `previous` back if HAProxy could not load the new file. */
 async function reloadConfirmed(options: InstallOptions, previous: string | undefined, logger: HaproxyGenLogger): Promise<void> {
   if (options.reload.method === 'none') return;
-  const before = options.masterSocket === undefined ? undefined : await readMasterState(options.masterSocket);
+  // Without a readable master CLI the reload still happens, unconfirmed, as without masterSocket.
+  const before =
+    options.masterSocket === undefined
+      ? undefined
+      : await readMasterState(options.masterSocket).catch((error: unknown) => {
+          logger.warn({ message: error instanceof Error ? error.message : String(error) }, 'cannot read the HAProxy master state; the reload will not be confirmed');
+          return undefined;
+        });
   await reloadHaproxy(options.reload);
   if (options.masterSocket === undefined || before === undefined) {
     logger.info({ method: options.reload.method }, 'HAProxy reload requested');
