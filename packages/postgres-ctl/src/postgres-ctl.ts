@@ -294,6 +294,16 @@ export class PostgresCtl {
     return runCrashRecovery(this.context);
   }
 
+  /**
+   * pg_wal_replay_resume(). Patroni calls it whenever replay is paused outside
+   * maintenance mode: a standby paused by a shared-memory parameter the
+   * primary raised then shuts down, and the next start takes the higher value
+   * from pg_control (and reports it as pending restart).
+   */
+  async resumeWalReplay(): Promise<void> {
+    await this.context.local.query('SELECT pg_catalog.pg_wal_replay_resume()');
+  }
+
   async checkpoint(): Promise<void> {
     await withClient(this.localSettings({ statementTimeoutMs: this.context.options.pg_ctl_timeout * 1000 }), (client) => client.query('CHECKPOINT'));
   }

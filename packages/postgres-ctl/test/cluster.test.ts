@@ -178,6 +178,30 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     expect(after).toEqual({ shared_buffers: '24MB', slots: '12' });
   });
 
+  it('a replica paused by a shared-memory parameter the primary raised resumes, restarts with the value of pg_control and reports it pending', async () => {
+    await a.ctl.setParameters({ max_connections: 120 });
+    await a.ctl.restart();
+    const paused = await waitFor('b paused', async () => {
+      const local = await b.ctl.observe();
+      return local.replayPaused === true && local;
+    });
+    expect(paused.inRecovery).toBe(true);
+    await b.ctl.resumeWalReplay().catch(() => undefined);
+    // PostgreSQL ends recovery with a FATAL now: a crash as far as the watch is concerned.
+    await waitFor('b down', async () => !(await b.ctl.observe()).running);
+    expect(await b.ctl.start({ follow: target(a) })).toBe('started');
+    const restarted = await b.ctl.observe();
+    expect(restarted.pendingRestart['max_connections']).toEqual({ old_value: '120', new_value: '100' });
+    expect(restarted.replayPaused).toBe(false);
+    // c gets the configured value, as every member should.
+    await c.ctl.setParameters({ max_connections: 120 });
+    await waitFor('c paused', async () => (await c.ctl.observe()).replayPaused === true);
+    await c.ctl.stop({ mode: 'fast' });
+    expect(await c.ctl.start({ follow: target(a) })).toBe('started');
+    expect((await c.ctl.observe()).pendingRestart).toEqual({});
+    await waitFor('both stream again', async () => (await a.ctl.observe()).replication.filter((row) => row.state === 'streaming').length === 2);
+  });
+
   it('promotes a replica to timeline 2, and the other replica follows it by a reload, without a restart', async () => {
     await sql(a, "INSERT INTO marks VALUES ('before-failover')");
     await waitFor('b replayed', async () => (await sql(b, "SELECT 1 FROM marks WHERE label = 'before-failover'")).length === 1);
