@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { healthStatusCode, parseQuery } from '../src/health.js';
+import { buildMemberView } from '../src/member-view.js';
+import { primarySnapshot } from '../test/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 10);
@@ -73,6 +76,17 @@ wrk('OPTIONS /primary (conn/request)', '/primary', 'options.lua');
 wrk('  ceiling: bare net server', '/primary', 'options.lua', baseline.port);
 wrk('GET /primary (keep-alive, JSON)', '/primary');
 wrk('GET /replica?lag=1MB (503)', '/replica?lag=1MB');
+// The decision alone, in process: what a check costs besides TCP and HTTP parsing.
+{
+  const view = buildMemberView(primarySnapshot({ clusterReadAtMs: Date.now(), lockRenewedAtMs: Date.now() }));
+  const calls = 2_000_000;
+  const empty = parseQuery('');
+  let sink = 0;
+  const startedAt = process.hrtime.bigint();
+  for (let index = 0; index < calls; index += 1) sink += healthStatusCode(view, '/primary', empty, Date.now());
+  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  process.stdout.write(`healthStatusCode('/primary') in process: ${(calls / seconds / 1e6).toFixed(1)} M calls/s (${sink > 0 ? 'ok' : '?'})\n`);
+}
 process.stdout.write(`RSS after load: ${rssMiB(server.pid).toFixed(1)} MiB\n`);
 await new Promise((resolve) => setTimeout(resolve, 5000));
 process.stdout.write(`RSS 5 s after load: ${rssMiB(server.pid).toFixed(1)} MiB\n`);

@@ -50,8 +50,19 @@ export class RequestHandler {
     this.settings = settings;
   }
 
-  /** The request listener given to http(s).createServer. */
+  /** The request listener given to http(s).createServer; a bug here answers 500, it never crashes the agent. */
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    try {
+      this.route(request, response);
+    } catch (error) {
+      this.dependencies.logger.error({ method: request.method, path: request.url, error: (error as Error).message }, 'REST API request failed');
+      if (request.method === 'HEAD' || request.method === 'OPTIONS') writeStatusLineOnly(response, 503);
+      else if (!response.headersSent) writeReply(response, textReply(500, 'Internal Server Error'), this.settings.extraHeaders);
+      else response.destroy();
+    }
+  };
+
+  private route(request: IncomingMessage, response: ServerResponse): void {
     const url = request.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
@@ -68,7 +79,7 @@ export class RequestHandler {
       return;
     }
     this.dispatch(request, response, view, method, path, queryString);
-  };
+  }
 
   private dispatch(request: IncomingMessage, response: ServerResponse, view: MemberView, method: string, path: string, queryString: string): void {
     const segment = firstSegment(path);

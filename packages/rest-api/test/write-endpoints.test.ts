@@ -4,6 +4,7 @@
  * Patroni's routing of methods without a handler.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MemberSnapshot } from '../src/index.js';
 import { RecordingController, cluster, primarySnapshot, rawRequest, replicaSnapshot, send, startApi, stopAll } from './fixtures.js';
 
 afterEach(stopAll);
@@ -246,5 +247,17 @@ describe('routing', () => {
     expect(await rawRequest(port, 'OPTIONS', '/primary')).toBe('HTTP/1.0 503 Service Unavailable\r\n\r\n');
     api.setSnapshot(primarySnapshot());
     expect(await rawRequest(port, 'OPTIONS', '/primary')).toBe('HTTP/1.0 200 OK\r\n\r\n');
+  });
+});
+
+describe('robustness', () => {
+  it('answers 500 (GET) or a bare 503 (OPTIONS) when the snapshot is malformed, and keeps serving', async () => {
+    const broken = { ...primarySnapshot(), postgres: { ...primarySnapshot().postgres, replication: undefined } } as unknown as MemberSnapshot;
+    const { base, port, api } = await startApi(broken);
+    expect((await send(base, 'GET', '/patroni')).status).toBe(500);
+    expect((await send(base, 'GET', '/primary')).status).toBe(500);
+    expect(await rawRequest(port, 'OPTIONS', '/primary')).toBe('HTTP/1.0 200 OK\r\n\r\n');
+    api.setSnapshot(primarySnapshot());
+    expect((await send(base, 'GET', '/patroni')).status).toBe(200);
   });
 });
