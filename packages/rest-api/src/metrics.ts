@@ -28,15 +28,15 @@ function epochSeconds(timestamp: string | null | undefined): number {
 
 class MetricsText {
   readonly lines: string[] = [];
-  constructor(private readonly labels: string) {}
+  constructor(readonly labelSet: string) {}
 
   series(name: string, type: 'gauge' | 'counter', help: string, value: number | string): void {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${this.labels} ${value}`);
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${this.labelSet} ${value}`);
   }
 
   labelled(name: string, type: 'gauge' | 'counter', help: string, label: string, values: Readonly<Record<string, number>>): void {
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    const base = this.labels.slice(0, -1);
+    const base = this.labelSet.slice(0, -1);
     for (const [key, value] of Object.entries(values).sort(([a], [b]) => a.localeCompare(b))) {
       this.lines.push(`${name}${base},${label}="${escapeLabel(key)}"} ${value}`);
     }
@@ -78,6 +78,37 @@ function patroniSeries(text: MetricsText, view: MemberView, nowMs: number): void
   const pending = snapshot.postgres !== undefined && Object.keys(snapshot.postgres.pendingRestart).length > 0;
   text.series('patroni_pending_restart', 'gauge', 'Value is 1 if the node needs a restart, 0 otherwise.', pending ? 1 : 0);
   text.series('patroni_is_paused', 'gauge', 'Value is 1 if auto failover is disabled, 0 otherwise.', snapshot.paused ? 1 : 0);
+  postgresStateSeries(text, view.state);
+}
+
+/** Patroni's PostgresqlState indexes (4.x; "should NEVER change"), for `patroni_postgres_state`. */
+const POSTGRES_STATES: readonly (readonly [string, string])[] = [
+  ['initdb', 'initializing new cluster'],
+  ['initdb_failed', 'initdb failed'],
+  ['custom_bootstrap', 'running custom bootstrap script'],
+  ['custom_bootstrap_failed', 'custom bootstrap failed'],
+  ['creating_replica', 'creating replica'],
+  ['running', 'running'],
+  ['starting', 'starting'],
+  ['bootstrap_starting', 'starting after custom bootstrap'],
+  ['start_failed', 'start failed'],
+  ['restarting', 'restarting'],
+  ['restart_failed', 'restart failed'],
+  ['stopping', 'stopping'],
+  ['stopped', 'stopped'],
+  ['stop_failed', 'stop failed'],
+  ['crashed', 'crashed'],
+];
+const POSTGRES_STATE_VALUES = `# Values: ${POSTGRES_STATES.map(([name], index) => `${index}=${name}`).join(', ')}`;
+
+/** Index of `state` (`restart failed (running)` counts as `restart failed`), -1 for `unknown`. */
+function postgresStateIndex(state: string): number {
+  return POSTGRES_STATES.findIndex(([, text]) => state === text || (text === 'restart failed' && state.startsWith('restart failed')));
+}
+
+function postgresStateSeries(text: MetricsText, state: string): void {
+  text.lines.push('# HELP patroni_postgres_state Numeric representation of Postgres state.', POSTGRES_STATE_VALUES, '# TYPE patroni_postgres_state gauge');
+  text.lines.push(`patroni_postgres_state${text.labelSet} ${postgresStateIndex(state)}`);
 }
 
 function pgwardenSeries(text: MetricsText, view: MemberView, nowMs: number): void {

@@ -192,6 +192,9 @@ describe('GET /metrics', () => {
     expect(samples).toContain(`patroni_xlog_location{scope="demo",name="node1"} ${LEADER_LSN}`);
     expect(samples).toContain('patroni_postmaster_start_time{scope="demo",name="node1"} 1768474800');
     expect(samples).toContain('patroni_primary{scope="demo",name="node1"} 1');
+    expect(names[22]).toBe('patroni_postgres_state');
+    expect(samples).toContain('patroni_postgres_state{scope="demo",name="node1"} 5');
+    expect(response.text).toContain('# Values: 0=initdb, 1=initdb_failed, 2=custom_bootstrap,');
     expect(samples).toContain('pgwarden_is_leader{scope="demo",name="node1"} 1');
     expect(samples).toContain('pgwarden_actions_total{scope="demo",name="node1",action="promote"} 1');
     expect(samples).toContain('pgwarden_last_dcs_latency_seconds{scope="demo",name="node1"} 0.004');
