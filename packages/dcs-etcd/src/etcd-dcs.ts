@@ -1,0 +1,316 @@
+/**
+ * The Dcs contract over etcd v3 (spec/dcs.md §3), Patroni's keys and values
+ * byte for byte, so pgwarden and Patroni members can share one cluster.
+ *
+ * Invariants: no method throws for an expected failure (typed outcomes);
+ * every operation ends within retry_timeout; anything unrecognised is
+ * `unreachable`, never a lost lock; a cycle's getCluster() is answered from
+ * the watch cache (no request) whenever the watch is healthy.
+ */
+import type {
+  Cluster,
+  Dcs,
+  DcsResult,
+  DcsTimings,
+  FailoverValue,
+  HistoryLine,
+  LockOutcome,
+  MemberData,
+  StatusValue,
+  SyncState,
+  UpdateLeaderInput,
+} from '@pgwarden/core';
+import { ok, unreachable, type DcsContext } from './context.js';
+import { createKey, deleteKey, putKey } from './key-writes.js';
+import { clusterKeys, prefixRangeEnd, type ClusterKeys } from './keys.js';
+import { acquireLeader, deleteLeaderKey, takeLeader, updateLeader } from './leader-lock.js';
+import { LeaseKeeper } from './lease.js';
+import { silentLogger, type Logger } from './logger.js';
+import { parseEtcdSettings, resolveEndpoints, type EtcdDcsSettings } from './options.js';
+import { parseCluster } from './parse-cluster.js';
+import { isPlainObject, parseJsonLeniently, toPatroniJson } from './patroni-json.js';
+import { EtcdTransport } from './transport.js';
+import { toRawKey, WatchCache } from './watch-cache.js';
+
+export interface EtcdDcsOptions extends EtcdDcsSettings {
+  /** Milliseconds since the epoch; `renewedAtMs` is read from it. Default Date.now. */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Requests sent to etcd since creation (or the last reset), by operation. */
+export interface EtcdRequestCounts {
+  readonly total: number;
+  readonly byOperation: Readonly<Record<string, number>>;
+}
+
+export class EtcdDcs implements Dcs {
+  readonly backend = 'etcd3';
+  readonly endpoints: readonly string[];
+  private readonly context: DcsContext;
+  private readonly transport: EtcdTransport;
+  private readonly cache: WatchCache;
+  private currentTimings: DcsTimings;
+  private pendingWake = false;
+  private waiters = new Set<(woken: boolean) => void>();
+  private lastStatus: string | undefined;
+  private lastFailsafe: string | undefined;
+  private closed = false;
+
+  constructor(options: EtcdDcsOptions) {
+    const settings = parseEtcdSettings(options);
+    const logger = options.logger ?? silentLogger;
+    const clock = options.clock ?? Date.now;
+    this.endpoints = resolveEndpoints(settings);
+    this.currentTimings = {
+      ttlSeconds: settings.ttlSeconds,
+      loopWaitSeconds: settings.loopWaitSeconds,
+      retryTimeoutSeconds: settings.retryTimeoutSeconds,
+    };
+    const keys = clusterKeys(settings.namespace, settings.scope);
+    this.transport = new EtcdTransport({
+      endpoints: this.endpoints,
+      logger,
+      tls: { ...(settings.cacert ? { cacert: settings.cacert } : {}), ...(settings.cert ? { cert: settings.cert } : {}), ...(settings.key ? { key: settings.key } : {}) },
+      ...(settings.username !== undefined ? { auth: { username: settings.username, password: settings.password ?? '' } } : {}),
+    });
+    const timings = (): DcsTimings => this.currentTimings;
+    const lease = new LeaseKeeper(this.transport, clock, timings);
+    this.cache = new WatchCache(this.transport, keys, logger, () => timings().retryTimeoutSeconds * 1000, (key, before, after) =>
+      this.onChange(keys, key, before, after),
+    );
+    this.context = {
+      name: settings.name,
+      keys,
+      clock,
+      logger,
+      transport: this.transport,
+      lease,
+      cache: this.cache,
+      timings,
+      deadline: () => performance.now() + timings().retryTimeoutSeconds * 1000,
+    };
+    this.cache.start();
+  }
+
+  /** The key prefix of this cluster, e.g. `/service/demo/`. */
+  get prefix(): string {
+    return this.context.keys.prefix;
+  }
+
+  requestCounts(): EtcdRequestCounts {
+    return { total: this.transport.counts.total, byOperation: { ...this.transport.counts.byOperation } };
+  }
+
+  resetRequestCounts(): void {
+    this.transport.counts.total = 0;
+    for (const operation of Object.keys(this.transport.counts.byOperation)) delete this.transport.counts.byOperation[operation];
+  }
+
+  /** Wake rules of spec/dcs.md §3.5: leader changed; config changed; status changed while we are not the leader. */
+  private onChange(keys: ClusterKeys, key: string, before: string | undefined, after: string | undefined): void {
+    // Only we write our own name into the leader key: that change is not news (the event may beat the txn answer).
+    const wake =
+      (key === keys.leader && after !== this.context.name) ||
+      (key === keys.config && before !== undefined) ||
+      ((key === keys.status || key === keys.optimeLeader) && this.cache.get(keys.leader)?.value !== this.context.name);
+    if (wake) this.wake();
+  }
+
+  private wake(): void {
+    this.pendingWake = true;
+    for (const waiter of [...this.waiters]) waiter(true);
+  }
+
+  async getCluster(): Promise<DcsResult<Cluster>> {
+    // The cycle reads the newest state now: earlier changes need not wake the next wait.
+    this.pendingWake = false;
+    const { keys } = this.context;
+    if (this.cache.ready || (await this.cache.waitReady(300))) return ok(parseCluster(keys, this.cache.snapshot()));
+    try {
+      const response = await this.transport.run('range', this.context.deadline(), (client, options) =>
+        client.kv.range({ key: Buffer.from(keys.prefix), range_end: prefixRangeEnd(keys.prefix) }, options),
+      );
+      return ok(parseCluster(keys, response.kvs.map(toRawKey)));
+    } catch (error) {
+      return unreachable(this.context, 'read cluster', error);
+    }
+  }
+
+  acquireLeader(): Promise<LockOutcome> {
+    return acquireLeader(this.context);
+  }
+
+  updateLeader(input: UpdateLeaderInput): Promise<LockOutcome> {
+    return updateLeader(this.context, input, async (written) => {
+      if (written.lastLsn !== undefined && written.lastLsn > 0) {
+        const status: StatusValue = { optime: written.lastLsn, ...(written.slots && Object.keys(written.slots).length > 0 ? { slots: { ...written.slots } } : {}) };
+        await this.writeStatus(status);
+      }
+      if (written.failsafe !== undefined) await this.writeFailsafe(written.failsafe);
+    });
+  }
+
+  takeLeader(): Promise<LockOutcome> {
+    return takeLeader(this.context);
+  }
+
+  async deleteLeader(input: { readonly lastLsn?: number }): Promise<DcsResult<void>> {
+    if (input.lastLsn !== undefined && input.lastLsn > 0) await this.writeStatus({ optime: input.lastLsn });
+    return deleteLeaderKey(this.context);
+  }
+
+  async initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>> {
+    const { keys } = this.context;
+    const value = input.sysid ?? '';
+    const result = input.createNew
+      ? await createKey(this.context, 'initialize cluster', keys.initialize, value)
+      : await putKey(this.context, 'initialize cluster', keys.initialize, value);
+    return result.ok ? ok() : result;
+  }
+
+  cancelInitialization(): Promise<DcsResult<void>> {
+    return deleteKey(this.context, 'cancel initialization', this.context.keys.initialize);
+  }
+
+  async touchMember(data: MemberData): Promise<DcsResult<void>> {
+    const { keys, name, lease } = this.context;
+    const key = keys.member(name);
+    const value = toPatroniJson(data);
+    try {
+      let state = await lease.refresh(false, this.context.deadline());
+      const cached = this.cache.ready ? this.cache.get(key) : undefined;
+      if (cached !== undefined && cached.value === value && cached.lease === state.id) return ok();
+      let result = await putKey(this.context, 'touch member', key, value, undefined, state.id);
+      if (!result.ok && /lease not found/.test(result.message)) {
+        lease.forget();
+        state = await lease.refresh(true, this.context.deadline());
+        result = await putKey(this.context, 'touch member', key, value, undefined, state.id);
+      }
+      return result.ok ? ok() : result;
+    } catch (error) {
+      return unreachable(this.context, 'touch member', error);
+    }
+  }
+
+  async setConfig(value: Readonly<Record<string, unknown>>, version?: number): Promise<DcsResult<void>> {
+    const result = await putKey(this.context, 'set config', this.context.keys.config, toPatroniJson(value), version);
+    return result.ok ? ok() : result;
+  }
+
+  async setFailover(value: FailoverValue, version?: number): Promise<DcsResult<void>> {
+    const result = await putKey(this.context, 'set failover', this.context.keys.failover, toPatroniJson(value), version);
+    return result.ok ? ok() : result;
+  }
+
+  async writeSyncState(leader: string | null, standbys: readonly string[], version?: number, quorum?: number): Promise<DcsResult<SyncState>> {
+    const sorted = [...standbys].sort();
+    const value = {
+      leader,
+      // Patroni 4.x always writes `quorum` (null outside quorum commit mode), between the two.
+      quorum: quorum ?? null,
+      sync_standby: sorted.length > 0 ? sorted.join(',') : null,
+    };
+    const result = await putKey(this.context, 'write sync state', this.context.keys.sync, toPatroniJson(value), version);
+    if (!result.ok) return result;
+    return ok({ version: result.value, ...(leader ? { leader } : {}), syncStandbys: sorted, ...(quorum !== undefined ? { quorum } : {}) });
+  }
+
+  deleteSyncState(version?: number): Promise<DcsResult<void>> {
+    return deleteKey(this.context, 'delete sync state', this.context.keys.sync, version !== undefined ? { version } : {});
+  }
+
+  async setHistory(lines: readonly HistoryLine[]): Promise<DcsResult<void>> {
+    const result = await putKey(this.context, 'set history', this.context.keys.history, toPatroniJson(lines));
+    return result.ok ? ok() : result;
+  }
+
+  /**
+   * Like Patroni 4.x: `slots`/`retain_slots` not given are carried over from
+   * the last known `/status`, so writing only the optime (on demotion) keeps them.
+   */
+  async writeStatus(status: StatusValue): Promise<DcsResult<void>> {
+    const previous = this.knownValue(this.context.keys.status, this.lastStatus);
+    const last = previous === undefined ? {} : (parseJsonLeniently(previous) as Record<string, unknown> | undefined) ?? {};
+    const { optime, slots, retain_slots: retainSlots, ...rest } = status;
+    const carriedSlots = slots ?? (isPlainObject(last['slots']) ? last['slots'] : undefined);
+    const carriedRetain = retainSlots ?? (Array.isArray(last['retain_slots']) ? last['retain_slots'] : undefined);
+    const ordered = {
+      ...(optime !== undefined ? { optime } : {}),
+      ...(carriedSlots !== undefined ? { slots: carriedSlots } : {}),
+      ...(carriedRetain !== undefined ? { retain_slots: carriedRetain } : {}),
+      ...rest,
+    };
+    return this.writeUnlessEqual('write status', this.context.keys.status, toPatroniJson(ordered), 'status');
+  }
+
+  writeFailsafe(value: Readonly<Record<string, string>>): Promise<DcsResult<void>> {
+    return this.writeUnlessEqual('write failsafe', this.context.keys.failsafe, toPatroniJson(value), 'failsafe');
+  }
+
+  /** `/status` and `/failsafe` are skipped when equal to the last value written or read (as strings). */
+  private async writeUnlessEqual(operation: string, key: string, value: string, which: 'status' | 'failsafe'): Promise<DcsResult<void>> {
+    const known = this.knownValue(key, which === 'status' ? this.lastStatus : this.lastFailsafe);
+    if (known === value) return ok();
+    const result = await putKey(this.context, operation, key, value);
+    if (!result.ok) return result;
+    if (which === 'status') this.lastStatus = value;
+    else this.lastFailsafe = value;
+    return ok();
+  }
+
+  private knownValue(key: string, lastWritten: string | undefined): string | undefined {
+    return this.cache.ready ? this.cache.get(key)?.value : lastWritten;
+  }
+
+  deleteCluster(): Promise<DcsResult<void>> {
+    const { prefix } = this.context.keys;
+    return deleteKey(this.context, 'delete cluster', prefix, { rangeEnd: prefixRangeEnd(prefix) });
+  }
+
+  watch(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.pendingWake) {
+      this.pendingWake = false;
+      return Promise.resolve(true);
+    }
+    if (this.closed || signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const finish = (woken: boolean): void => {
+        clearTimeout(timer);
+        this.waiters.delete(onWake);
+        signal?.removeEventListener('abort', onAbort);
+        if (woken) this.pendingWake = false;
+        resolve(woken);
+      };
+      const onWake = (woken: boolean): void => finish(woken);
+      const onAbort = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs));
+      this.waiters.add(onWake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  configure(timings: DcsTimings): void {
+    const ttlChanged = timings.ttlSeconds !== this.currentTimings.ttlSeconds;
+    this.currentTimings = { ...timings };
+    if (ttlChanged) {
+      // A new ttl needs a new lease; the next wait returns at once so the cycle re-registers on it.
+      this.context.lease.forget();
+      this.wake();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const waiter of [...this.waiters]) waiter(false);
+    await this.cache.stop();
+    this.transport.close();
+  }
+}
+
+/** Build the adapter; throws PgwardenError `dcs-config-invalid` for bad settings. */
+export function createEtcdDcs(options: EtcdDcsOptions): EtcdDcs {
+  return new EtcdDcs(options);
+}
+

@@ -1,0 +1,87 @@
+/**
+ * Writes of the keys that are not the leader lock (spec/dcs.md §3.4): plain
+ * puts, compare-and-swap on mod_revision when the caller gives a version,
+ * create-only for `initialize`. A failed condition is `conflict` and restarts
+ * the watch (it suggests our cached view is stale); a thrown error is
+ * `unreachable`.
+ */
+import type { DcsResult } from '@pgwarden/core';
+import { fail, ok, unreachable, type DcsContext } from './context.js';
+import { deleteOp, keyAbsent, modifiedAt, putOp, revisionOf } from './requests.js';
+import type { ICompare, IRequestOp } from 'etcd3';
+
+/** Run a conditional transaction; returns the revision on success, or a failure. */
+async function conditional(
+  context: DcsContext,
+  operation: string,
+  compare: ICompare,
+  success: IRequestOp,
+): Promise<DcsResult<number>> {
+  try {
+    const response = await context.transport.run('txn', context.deadline(), (client, options) =>
+      client.kv.txn({ compare: [compare], success: [success] }, options),
+    );
+    if (response.succeeded) return ok(revisionOf(response));
+    context.cache.restart();
+    return fail('conflict', `${operation}: the key changed since it was read (compare failed)`);
+  } catch (error) {
+    return unreachable(context, operation, error);
+  }
+}
+
+/** Put `value` at `key`; with `version`, only if the key's mod_revision still equals it. */
+export async function putKey(
+  context: DcsContext,
+  operation: string,
+  key: string,
+  value: string,
+  version?: number,
+  lease?: string,
+): Promise<DcsResult<number>> {
+  let result: DcsResult<number>;
+  if (version !== undefined) {
+    result = await conditional(context, operation, modifiedAt(key, version), putOp(key, value, lease));
+  } else {
+    try {
+      const response = await context.transport.run('put', context.deadline(), (client, options) =>
+        client.kv.put({ key: Buffer.from(key), value: Buffer.from(value), ...(lease !== undefined ? { lease } : {}) }, options),
+      );
+      result = ok(revisionOf(response));
+    } catch (error) {
+      return unreachable(context, operation, error);
+    }
+  }
+  if (result.ok) context.cache.applyWrite(key, value, result.value, lease ?? '0');
+  return result;
+}
+
+/** Create `key` only if absent. */
+export async function createKey(context: DcsContext, operation: string, key: string, value: string): Promise<DcsResult<number>> {
+  const result = await conditional(context, operation, keyAbsent(key), putOp(key, value));
+  if (result.ok) context.cache.applyWrite(key, value, result.value);
+  return result;
+}
+
+/** Delete `key`; with `version`, only if its mod_revision still equals it. Prefix deletes with `prefix`. */
+export async function deleteKey(
+  context: DcsContext,
+  operation: string,
+  key: string,
+  options: { version?: number; rangeEnd?: Buffer } = {},
+): Promise<DcsResult<void>> {
+  if (options.version !== undefined) {
+    const result = await conditional(context, operation, modifiedAt(key, options.version), deleteOp(key));
+    if (!result.ok) return result;
+    context.cache.applyWrite(key, undefined, result.value);
+    return ok();
+  }
+  try {
+    const response = await context.transport.run('delete', context.deadline(), (client, callOptions) =>
+      client.kv.deleteRange({ key: Buffer.from(key), ...(options.rangeEnd ? { range_end: options.rangeEnd } : {}) }, callOptions),
+    );
+    if (options.rangeEnd === undefined) context.cache.applyWrite(key, undefined, revisionOf(response));
+    return ok();
+  } catch (error) {
+    return unreachable(context, operation, error);
+  }
+}

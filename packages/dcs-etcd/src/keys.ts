@@ -1,0 +1,52 @@
+/**
+ * Patroni's key layout (spec/dcs.md §1): everything of a cluster lives under
+ * `/<namespace>/<scope>/`, duplicate slashes collapsed, so that Patroni and
+ * pgwarden members read and write the same keys.
+ */
+export interface ClusterKeys {
+  /** `/service/demo/`: the range read and the watch cover exactly this prefix. */
+  readonly prefix: string;
+  readonly leader: string;
+  readonly config: string;
+  readonly initialize: string;
+  readonly history: string;
+  readonly status: string;
+  readonly optimeLeader: string;
+  readonly failover: string;
+  readonly sync: string;
+  readonly failsafe: string;
+  readonly membersPrefix: string;
+  member(name: string): string;
+}
+
+export function clusterKeys(namespace: string, scope: string): ClusterKeys {
+  const base = `/${namespace}/${scope}`.replace(/\/+/g, '/').replace(/\/$/, '');
+  const prefix = `${base}/`;
+  return {
+    prefix,
+    leader: `${prefix}leader`,
+    config: `${prefix}config`,
+    initialize: `${prefix}initialize`,
+    history: `${prefix}history`,
+    status: `${prefix}status`,
+    optimeLeader: `${prefix}optime/leader`,
+    failover: `${prefix}failover`,
+    sync: `${prefix}sync`,
+    failsafe: `${prefix}failsafe`,
+    membersPrefix: `${prefix}members/`,
+    member: (name) => `${prefix}members/${name}`,
+  };
+}
+
+/** The end of a prefix range: the prefix with its last byte incremented. */
+export function prefixRangeEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let index = end.length - 1; index >= 0; index--) {
+    const byte = end[index] ?? 0;
+    if (byte < 0xff) {
+      end[index] = byte + 1;
+      return end.subarray(0, index + 1);
+    }
+  }
+  return Buffer.from([0]);
+}

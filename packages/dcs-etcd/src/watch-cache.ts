@@ -1,0 +1,207 @@
+/**
+ * An in-memory copy of the cluster prefix, kept fresh by one watch stream
+ * (spec/dcs.md §3.5), so that the cycle's getCluster() costs no request and
+ * the agent wakes the moment the leader key changes or disappears.
+ *
+ * 1. Range-read the prefix, store each key with its mod_revision.
+ * 2. Watch the prefix from the range's revision + 1; apply an event only if
+ *    its revision is newer than what we hold for that key (our own writes are
+ *    applied at once with the revision etcd answered, so their events are
+ *    not news and do not wake us).
+ * 3. On any stream error or end, mark the cache not ready and start again
+ *    from 1 on the next endpoint (after 100 ms the first time, then 1 s).
+ *
+ * Invariant: while `ready` is false nobody reads the cache; getCluster()
+ * then reads etcd directly.
+ */
+import type { IKeyValue, IWatchResponse } from 'etcd3';
+import { describeError } from './errors.js';
+import { prefixRangeEnd, type ClusterKeys } from './keys.js';
+import type { Logger } from './logger.js';
+import type { RawKey } from './parse-cluster.js';
+import type { EtcdTransport } from './transport.js';
+
+interface Entry {
+  /** undefined for a key we know was deleted at `modRevision`. */
+  readonly value: string | undefined;
+  readonly modRevision: number;
+  readonly lease: string;
+}
+
+export type ChangeListener = (key: string, before: string | undefined, after: string | undefined) => void;
+
+export function toRawKey(kv: IKeyValue): RawKey {
+  return {
+    key: kv.key.toString(),
+    value: kv.value.toString(),
+    modRevision: Number(kv.mod_revision),
+    lease: String(kv.lease ?? '0'),
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class WatchCache {
+  private entries = new Map<string, Entry>();
+  private isReady = false;
+  private stopped = false;
+  private cancelStream: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly transport: EtcdTransport,
+    private readonly keys: ClusterKeys,
+    private readonly logger: Logger,
+    private readonly retryTimeoutMs: () => number,
+    private readonly onChange: ChangeListener,
+  ) {}
+
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  start(): void {
+    if (this.loop === undefined) this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelStream?.();
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+    await this.loop;
+  }
+
+  /** Resolves true once ready, false after `timeoutMs`. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    if (this.isReady) return true;
+    if (timeoutMs <= 0 || this.stopped) return false;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.isReady;
+  }
+
+  /** Restart the watch (a failed conditional write suggests the cache is stale). */
+  restart(): void {
+    this.cancelStream?.();
+  }
+
+  /** Live keys, as a range read would return them. */
+  snapshot(): RawKey[] {
+    const keys: RawKey[] = [];
+    for (const [key, entry] of this.entries) {
+      if (entry.value !== undefined) keys.push({ key, value: entry.value, modRevision: entry.modRevision, lease: entry.lease });
+    }
+    return keys;
+  }
+
+  get(key: string): RawKey | undefined {
+    const entry = this.entries.get(key);
+    return entry?.value === undefined ? undefined : { key, value: entry.value, modRevision: entry.modRevision, lease: entry.lease };
+  }
+
+  /**
+   * Apply our own successful write (value undefined = delete) with the
+   * revision etcd answered. It is not news to us: no change is reported, and
+   * the watch event of the same revision that follows is ignored.
+   */
+  applyWrite(key: string, value: string | undefined, revision: number, lease = '0'): void {
+    this.apply(key, value, revision, lease, false);
+  }
+
+  private apply(key: string, value: string | undefined, revision: number, lease: string, notify = true): void {
+    const before = this.entries.get(key);
+    if (before !== undefined && before.modRevision >= revision) return;
+    this.entries.set(key, { value, modRevision: revision, lease });
+    if (notify && before?.value !== value) this.onChange(key, before?.value, value);
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const revision = await this.load();
+        failures = 0;
+        if (this.stopped) break;
+        await this.follow(revision + 1);
+      } catch (error) {
+        failures++;
+        this.logger.debug({ error: describeError(error), endpoint: this.transport.currentEndpoint }, 'etcd watch restarts');
+      }
+      this.isReady = false;
+      if (!this.stopped) await sleep(failures <= 1 ? 100 : 1000);
+    }
+  }
+
+  /** Range-read the prefix and replace the cache; changes against the old copy are reported. */
+  private async load(): Promise<number> {
+    const deadline = performance.now() + this.retryTimeoutMs();
+    const response = await this.transport.run('range', deadline, (client, options) =>
+      client.kv.range({ key: Buffer.from(this.keys.prefix), range_end: prefixRangeEnd(this.keys.prefix) }, options),
+    );
+    const revision = Number(response.header.revision);
+    const fresh = new Map<string, Entry>();
+    for (const kv of response.kvs) {
+      const raw = toRawKey(kv);
+      fresh.set(raw.key, { value: raw.value, modRevision: raw.modRevision, lease: raw.lease });
+    }
+    const old = this.entries;
+    this.entries = fresh;
+    for (const [key, entry] of fresh) if (old.get(key)?.value !== entry.value) this.onChange(key, old.get(key)?.value, entry.value);
+    for (const [key, entry] of old) {
+      if (entry.value !== undefined && !fresh.has(key)) this.onChange(key, entry.value, undefined);
+    }
+    this.isReady = true;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+    return revision;
+  }
+
+  /** Follow the watch stream until it fails or ends. */
+  private async follow(startRevision: number): Promise<void> {
+    const { client, index } = this.transport.currentClient('watch');
+    try {
+      const stream = await client.watchClient.watch(this.transport.streamOptions());
+      // stop() may have run while the stream was being opened: it could not cancel it then.
+      if (this.stopped) {
+        stream.on('error', () => undefined);
+        stream.cancel();
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        this.cancelStream = () => {
+          stream.cancel();
+          resolve();
+        };
+        stream.on('data', (response: IWatchResponse) => {
+          if (response.canceled || Number(response.compact_revision) > 0) {
+            reject(new Error(`watch canceled: ${response.cancel_reason || `compacted at ${response.compact_revision}`}`));
+            return;
+          }
+          for (const event of response.events) {
+            const raw = toRawKey(event.kv);
+            this.apply(raw.key, event.type === 'Delete' ? undefined : raw.value, raw.modRevision, raw.lease);
+          }
+        });
+        stream.on('error', (error) => reject(error));
+        stream.on('end', () => reject(new Error('watch stream ended')));
+        stream.write({
+          create_request: {
+            key: Buffer.from(this.keys.prefix),
+            range_end: prefixRangeEnd(this.keys.prefix),
+            start_revision: startRevision,
+          },
+        });
+      });
+    } catch (error) {
+      this.transport.reportFailure(index);
+      throw error;
+    } finally {
+      this.cancelStream = undefined;
+    }
+  }
+}

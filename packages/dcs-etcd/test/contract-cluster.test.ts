@@ -1,0 +1,4 @@
+import { runDcsContractSuite } from '@pgwarden/testkit';
+import { startEtcdHarness } from './etcd-harness.js';
+
+runDcsContractSuite('etcd3, three-node etcd cluster', () => startEtcdHarness(3));

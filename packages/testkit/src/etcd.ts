@@ -1,0 +1,177 @@
+/**
+ * Real etcd servers for tests: one node or a three-node cluster on free
+ * loopback ports, data in temp dirs, every process stopped by its PID. A
+ * single node can be stopped and started again (same data dir, same ports)
+ * or frozen with SIGSTOP, to simulate an outage of one etcd member.
+ *
+ * Election and heartbeat intervals are shortened so that a restarted member
+ * rejoins quickly; the semantics under test do not depend on them.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { getFreePort } from './ports.js';
+import { startProcess, type TestProcess } from './processes.js';
+import { makeTempDir, type TempDir } from './temp-dirs.js';
+
+export const ETCD_BINARY = process.env['PGWARDEN_ETCD_BINARY'] ?? '/usr/bin/etcd';
+
+export interface EtcdNode {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  /** PID of the running process, undefined while stopped. */
+  pid(): number | undefined;
+  running(): boolean;
+  /** SIGTERM by PID and wait for the exit (SIGKILL after a few seconds). */
+  stop(): Promise<void>;
+  /** Start again with the same data dir and ports; resolves when it serves. */
+  start(): Promise<void>;
+  /** SIGSTOP: the process keeps its sockets but answers nothing. */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
+  output(): string;
+}
+
+export interface EtcdCluster {
+  readonly nodes: readonly EtcdNode[];
+  /** Client URLs of every member, `http://127.0.0.1:<port>`. */
+  readonly endpoints: readonly string[];
+  /** Stop every member and remove the data dirs. */
+  stop(): Promise<void>;
+}
+
+export interface StartEtcdOptions {
+  /** 1 (default) or 3. */
+  readonly size?: number;
+  /** How long to wait for the cluster to serve; default 30 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+interface NodePlan {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function isHealthy(clientUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await response.json()) as { health?: string };
+    return body.health === 'true';
+  } catch {
+    return false;
+  }
+}
+
+async function waitHealthy(node: EtcdNode, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!node.running()) throw new Error(`etcd ${node.name} exited:\n${node.output().slice(-4000)}`);
+    if (await isHealthy(node.clientUrl)) return;
+    await sleep(50);
+  }
+  throw new Error(`etcd ${node.name} not healthy after ${timeoutMs} ms:\n${node.output().slice(-4000)}`);
+}
+
+function etcdArguments(plan: NodePlan, dataDir: string, initialCluster: string, clusterToken: string): string[] {
+  const clientUrl = `http://127.0.0.1:${plan.clientPort}`;
+  const peerUrl = `http://127.0.0.1:${plan.peerPort}`;
+  return [
+    `--name=${plan.name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=${initialCluster}`,
+    `--initial-cluster-state=${existsSync(join(dataDir, 'member')) ? 'existing' : 'new'}`,
+    `--initial-cluster-token=${clusterToken}`,
+    '--heartbeat-interval=50',
+    '--election-timeout=500',
+    '--logger=zap',
+    '--log-level=warn',
+  ];
+}
+
+function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clusterToken: string): EtcdNode {
+  let child: TestProcess | undefined;
+  let exited = true;
+  const clientUrl = `http://127.0.0.1:${plan.clientPort}`;
+  let lastOutput = '';
+  const launch = (): void => {
+    child = startProcess(ETCD_BINARY, etcdArguments(plan, dataDir, initialCluster, clusterToken));
+    exited = false;
+    const started = child;
+    void started.exited().then(() => {
+      if (child === started) exited = true;
+    });
+  };
+  const node: EtcdNode = {
+    name: plan.name,
+    clientUrl,
+    peerUrl: `http://127.0.0.1:${plan.peerPort}`,
+    pid: () => (exited ? undefined : child?.pid),
+    running: () => !exited,
+    output: () => (child ? child.output() : lastOutput),
+    async stop() {
+      if (child === undefined || exited) return;
+      try {
+        process.kill(child.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await child.stop('SIGTERM', 5000);
+      lastOutput = child.output();
+      exited = true;
+    },
+    async start() {
+      if (!exited) return;
+      launch();
+      await waitHealthy(node, 30_000);
+    },
+    freeze() {
+      const pid = node.pid();
+      if (pid !== undefined) process.kill(pid, 'SIGSTOP');
+    },
+    thaw() {
+      const pid = node.pid();
+      if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    },
+  };
+  launch();
+  return node;
+}
+
+/** Start a fresh etcd (1 or 3 members) and wait until every member is healthy. */
+export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdCluster> {
+  const size = options.size ?? 1;
+  if (size < 1 || size > 5) throw new Error(`etcd cluster size must be 1..5, got ${size}`);
+  const plans: NodePlan[] = [];
+  for (let index = 0; index < size; index++) {
+    plans.push({ name: `etcd${index + 1}`, clientPort: await getFreePort(), peerPort: await getFreePort() });
+  }
+  const initialCluster = plans.map((plan) => `${plan.name}=http://127.0.0.1:${plan.peerPort}`).join(',');
+  const clusterToken = `pgwarden-test-${plans[0]?.clientPort ?? 0}`;
+  const dirs: TempDir[] = [];
+  const nodes: EtcdNode[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    for (const dir of dirs) dir.remove();
+  };
+  try {
+    for (const plan of plans) {
+      const dir = makeTempDir(`etcd-${plan.name}`);
+      dirs.push(dir);
+      nodes.push(makeNode(plan, join(dir.path, 'data'), initialCluster, clusterToken));
+    }
+    const timeout = options.readyTimeoutMs ?? 30_000;
+    await Promise.all(nodes.map((node) => waitHealthy(node, timeout)));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return { nodes, endpoints: nodes.map((node) => node.clientUrl), stop: stopAll };
+}
