@@ -27,6 +27,8 @@ export interface DemoOptions {
   readonly etcdBinary?: string;
   readonly haproxyBinary?: string;
   readonly pgBinDir?: string;
+  /** Aborting it (Ctrl-C during start-up) stops the start and everything started so far. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DemoCluster {
@@ -37,6 +39,10 @@ export interface DemoCluster {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function checkInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Error('interrupted: stopped what was started');
+}
 
 function postgresIds(): { uid: number; gid: number } | undefined {
   if ((process.getuid?.() ?? 0) !== 0) return undefined;
@@ -58,10 +64,11 @@ function prepareDirectories(plan: DemoPlan): void {
   writeFileSync(join(plan.baseDir, 'pgwardenctl.yaml'), ctlConfig(plan), { mode: 0o644 });
 }
 
-async function waitForEtcd(port: number, child: DemoChild, timeoutMs: number): Promise<void> {
+async function waitForEtcd(port: number, child: DemoChild, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exited()) throw new Error(`etcd exited at start: see ${child.logFile}`);
+    if (signal?.aborted) throw new Error('interrupted: stopped what was started');
     try {
       const response = await fetch(`http://127.0.0.1:${port}/health`);
       if (response.ok && ((await response.json()) as { health?: string }).health === 'true') return;
@@ -88,6 +95,7 @@ async function waitForHealthyCluster(plan: DemoPlan, agents: readonly DemoChild[
   let last = '';
   try {
     while (Date.now() < deadline) {
+      checkInterrupted(options.signal);
       const dead = agents.find((agent) => agent.exited());
       if (dead !== undefined) throw new Error(`agent ${dead.name} exited:\n${lastLines(dead.logFile, 15)}`);
       const result = await dcs.getCluster();
@@ -107,7 +115,7 @@ async function waitForHealthyCluster(plan: DemoPlan, agents: readonly DemoChild[
 }
 
 /** Ask through HAProxy: the primary port must reach a primary, the replica port a replica. */
-async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutMs: number): Promise<void> {
+async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const inRecovery = async (port: number): Promise<boolean | undefined> => {
     const client = new pg.Client({ host: '127.0.0.1', port, user: DEMO_CREDENTIALS.superuser.username, password: DEMO_CREDENTIALS.superuser.password, database: 'postgres', connectionTimeoutMillis: 2000 });
@@ -122,6 +130,7 @@ async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutM
     }
   };
   while (Date.now() < deadline) {
+    checkInterrupted(signal);
     if (haproxy.exited()) throw new Error(`HAProxy exited at start:\n${lastLines(haproxy.logFile, 10)}`);
     if ((await inRecovery(plan.ports.haproxyPrimary)) === false && (await inRecovery(plan.ports.haproxyReplicas)) === true) return;
     await sleep(500);
@@ -141,10 +150,12 @@ export async function startDemoCluster(options: DemoOptions): Promise<DemoCluste
     for (const child of [...children].reverse().filter((c) => c.name === 'haproxy')) await stopChild(child, 5000);
     await Promise.all(children.filter((c) => c.name.startsWith('node')).map((child) => stopChild(child, 60_000)));
     // A paused cluster's agents leave PostgreSQL running on purpose: stop what is left, by its PID file.
-    for (const dataDir of dataDirs) {
-      const pid = postmasterPid(dataDir);
-      if (pid !== undefined) await stopPid(pid, 30_000, 'SIGINT');
-    }
+    await Promise.all(
+      dataDirs.map(async (dataDir) => {
+        const pid = postmasterPid(dataDir);
+        if (pid !== undefined) await stopPid(pid, 30_000, 'SIGINT');
+      }),
+    );
     for (const child of children.filter((c) => c.name === 'etcd')) await stopChild(child, 10_000);
     rmSync(baseDir, { recursive: true, force: true });
     rmSync(options.stateFile, { force: true });
@@ -162,7 +173,7 @@ export async function startDemoCluster(options: DemoOptions): Promise<DemoCluste
     ], log('etcd'));
     children.push(etcd);
     record();
-    await waitForEtcd(plan.ports.etcdClient, etcd, 30_000);
+    await waitForEtcd(plan.ports.etcdClient, etcd, 30_000, options.signal);
     const agents = MEMBER_NAMES.map((name, index) => {
       options.say(`Starting agent ${name}: PostgreSQL 127.0.0.1:${plan.ports.postgres[index]}, REST API 127.0.0.1:${plan.ports.restApi[index]}`);
       const [command, ...args] = options.agentCommand;
@@ -185,7 +196,7 @@ export async function startDemoCluster(options: DemoOptions): Promise<DemoCluste
     const haproxy = startChild('haproxy', options.haproxyBinary ?? '/usr/sbin/haproxy', ['-db', '-f', haproxyConfig], log('haproxy'));
     children.push(haproxy);
     record();
-    await waitForHaproxyRoutes(plan, haproxy, 30_000);
+    await waitForHaproxyRoutes(plan, haproxy, 30_000, options.signal);
     return { plan, ctlConfigPath: join(baseDir, 'pgwardenctl.yaml'), children, stop };
   } catch (error) {
     await stop();

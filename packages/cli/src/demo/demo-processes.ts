@@ -114,13 +114,18 @@ export async function cleanStaleDemo(file: string, say: (text: string) => void):
     throw new Error(`a demo is already running (PID ${state.runnerPid}, data in ${state.baseDir}): stop it with Ctrl-C in its terminal or kill ${state.runnerPid}`);
   }
   say(`Cleaning up after a previous demo that did not stop cleanly (${state.baseDir})`);
-  for (const dataDir of state.dataDirs) {
-    const pid = postmasterPid(dataDir);
-    if (pid !== undefined) await stopPid(pid, 10_000, 'SIGINT');
-  }
-  for (const { pid } of state.pids) {
-    if (isAlive(pid) && commandLine(pid).includes(state.baseDir)) await stopPid(pid, 10_000);
-  }
+  const ours = (name: string): number[] =>
+    state.pids.filter((entry) => entry.name.startsWith(name) && isAlive(entry.pid) && commandLine(entry.pid).includes(state.baseDir)).map((entry) => entry.pid);
+  // Agents first (they stop their PostgreSQL, and would restart one stopped under them), then what is left.
+  await Promise.all(ours('node').map((pid) => stopPid(pid, 30_000)));
+  await Promise.all(ours('haproxy').map((pid) => stopPid(pid, 5_000)));
+  await Promise.all(
+    state.dataDirs.map(async (dataDir) => {
+      const pid = postmasterPid(dataDir);
+      if (pid !== undefined) await stopPid(pid, 30_000, 'SIGINT');
+    }),
+  );
+  await Promise.all(ours('etcd').map((pid) => stopPid(pid, 10_000)));
   rmSync(state.baseDir, { recursive: true, force: true });
   rmSync(file, { force: true });
 }

@@ -88,21 +88,25 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const say = (text: string): void => void process.stdout.write(`${text}\n`);
   const repoRoot = findRepoRoot();
-  await cleanStaleDemo(args.stateFile, say);
-  const ports = await choosePorts(undefined, !args.freePorts);
   let stopping: Promise<void> | undefined;
   let demo: DemoCluster | undefined;
   let interrupted = false;
+  const startup = new AbortController();
+  // Installed before anything starts: an interrupt during start-up or clean-up waits for it to finish, then stops.
   const onSignal = (): void => {
     interrupted = true;
+    startup.abort();
     if (demo === undefined || stopping !== undefined) return;
     say('\nStopping the demo cluster...');
     stopping = demo.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  await cleanStaleDemo(args.stateFile, say);
+  if (interrupted) return 130;
+  const ports = await choosePorts(undefined, !args.freePorts);
   const started = Date.now();
-  demo = await startDemoCluster({ ports, stateFile: args.stateFile, agentCommand: agentCommand(repoRoot, args.fromSource), repoRoot, say, readyTimeoutMs: args.timeoutSeconds * 1000 });
+  demo = await startDemoCluster({ ports, stateFile: args.stateFile, agentCommand: agentCommand(repoRoot, args.fromSource), repoRoot, say, readyTimeoutMs: args.timeoutSeconds * 1000, signal: startup.signal });
   say(`\nThe cluster is healthy (${((Date.now() - started) / 1000).toFixed(1)} s).\n`);
   await runCtl(['-c', demo.ctlConfigPath, 'list']);
   say(connectionHelp(demo, repoRoot));

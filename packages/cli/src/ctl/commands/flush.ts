@@ -7,7 +7,7 @@ import { PgwardenError } from '@pgwarden/core';
 import { membersLeaderFirst, type RoleFilter } from '../cluster/select-members.js';
 import type { CtlContext } from '../context.js';
 import { formatLocalTimestamp } from '../io.js';
-import { confirmMembers, readAndSelect, reportResponse } from './member-actions.js';
+import { confirmMembers, readAndSelect, reportResponse, assertAuthorised } from './member-actions.js';
 
 export async function flushCommand(ctx: CtlContext, clusterName: string, rest: readonly string[], options: { role?: RoleFilter; force?: boolean }): Promise<number> {
   const target = rest[rest.length - 1];
@@ -25,6 +25,7 @@ export async function flushCommand(ctx: CtlContext, clusterName: string, rest: r
         continue;
       }
       const response = await ctx.api.call(member, 'DELETE', 'restart');
+      assertAuthorised(member.name, response);
       if (!reportResponse(ctx, member.name, 'flush scheduled restart', response.status, response.body)) failures++;
     }
     return failures === 0 ? 0 : 1;

@@ -7,6 +7,7 @@ import { PgwardenError, type Cluster, type Member } from '@pgwarden/core';
 import { selectNamedMembers, type RoleFilter } from '../cluster/select-members.js';
 import type { CtlContext } from '../context.js';
 import { renderMembers } from '../render/members-table.js';
+import { describeAuthFailure, type ApiResponse } from '../rest/member-api.js';
 
 export interface SelectOptions {
   readonly role?: RoleFilter;
@@ -43,4 +44,10 @@ export function reportResponse(ctx: CtlContext, member: string, action: string, 
   }
   if (!silentSuccess) ctx.io.out(`Success: ${action} for member ${member}`);
   return true;
+}
+
+/** 401/403 stop the command: every other member would refuse the same way, and the fix is in the config. */
+export function assertAuthorised(member: string, response: ApiResponse): void {
+  const message = describeAuthFailure(member, response);
+  if (message !== undefined) throw new PgwardenError('rest-unauthorised', message);
 }

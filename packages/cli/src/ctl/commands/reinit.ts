@@ -7,13 +7,14 @@ import { PgwardenError, type Member } from '@pgwarden/core';
 import { membersWithRole } from '../cluster/select-members.js';
 import type { CtlContext } from '../context.js';
 import { formatElapsed } from '../io.js';
-import { confirmMembers, readAndSelect, reportResponse } from './member-actions.js';
+import { confirmMembers, readAndSelect, reportResponse, assertAuthorised } from './member-actions.js';
 import { createProgressReporter } from './progress.js';
 
 async function start(ctx: CtlContext, member: Member, force: boolean | undefined): Promise<boolean> {
   const body = { force: force === true };
   for (;;) {
     const response = await ctx.api.call(member, 'POST', 'reinitialize', body);
+    assertAuthorised(member.name, response);
     const started = reportResponse(ctx, member.name, 'reinitialize', response.status, response.body);
     if (!started && !body.force && response.body.trim().endsWith(' already in progress') && (await ctx.io.confirm('Do you want to cancel it and reinitialize anyway?'))) {
       body.force = true;

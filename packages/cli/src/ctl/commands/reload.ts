@@ -2,7 +2,7 @@
 import type { RoleFilter } from '../cluster/select-members.js';
 import { loopWaitSeconds } from '../cluster/timings.js';
 import type { CtlContext } from '../context.js';
-import { confirmMembers, readAndSelect } from './member-actions.js';
+import { confirmMembers, readAndSelect, assertAuthorised } from './member-actions.js';
 
 export async function reloadCommand(ctx: CtlContext, clusterName: string, names: readonly string[], options: { role?: RoleFilter; force?: boolean }): Promise<number> {
   const { cluster, members } = await readAndSelect(ctx, clusterName, names, options);
@@ -10,6 +10,7 @@ export async function reloadCommand(ctx: CtlContext, clusterName: string, names:
   let failures = 0;
   for (const member of members) {
     const response = await ctx.api.call(member, 'POST', 'reload');
+    assertAuthorised(member.name, response);
     if (response.status === 200) ctx.io.out(`No changes to apply on member ${member.name}`);
     else if (response.status === 202) {
       ctx.io.out(`Reload request received for member ${member.name} and will be processed within ${loopWaitSeconds(cluster)} seconds`);

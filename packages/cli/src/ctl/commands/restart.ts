@@ -10,7 +10,7 @@ import { isPaused } from '../cluster/cluster-view.js';
 import type { RoleFilter } from '../cluster/select-members.js';
 import type { CtlContext } from '../context.js';
 import { formatElapsed } from '../io.js';
-import { confirmMembers, readAndSelect } from './member-actions.js';
+import { confirmMembers, readAndSelect, assertAuthorised } from './member-actions.js';
 import { createProgressReporter } from './progress.js';
 import { exampleInOneHour, parseScheduled } from './schedule.js';
 
@@ -70,6 +70,7 @@ export async function restartCommand(ctx: CtlContext, clusterName: string, names
       reporter.start();
     }
     const response = await ctx.api.call(member, 'POST', 'restart', body, 600_000).finally(() => reporter.stop());
+    assertAuthorised(member.name, response);
     if (response.status === 200) ctx.io.out(`Success: restart on member ${member.name}`);
     else if (response.status === 202) ctx.io.out(`Success: restart scheduled on member ${member.name}`);
     else if (response.status === 409) ctx.io.out(`Failed: another restart is already scheduled on member ${member.name}`);

@@ -14,6 +14,7 @@ import { loopWaitSeconds } from '../cluster/timings.js';
 import type { CtlContext } from '../context.js';
 import { formatElapsed, formatLocalTimestamp } from '../io.js';
 import { renderMembers } from '../render/members-table.js';
+import { describeAuthFailure } from '../rest/member-api.js';
 import { createProgressReporter, waitForCluster } from './progress.js';
 import { exampleInOneHour, parseScheduled } from './schedule.js';
 
@@ -126,6 +127,8 @@ async function sendAndFollow(ctx: CtlContext, name: string, cluster: Cluster, ac
       outcome = 'ok';
     } else {
       ctx.io.out(`${action === 'switchover' ? 'Switchover' : 'Failover'} failed, details: ${response.status}, ${response.body.trim()}`);
+      const auth = describeAuthFailure(target.name, response);
+      if (auth !== undefined) ctx.io.err(auth);
       outcome = 'failed';
     }
   } catch (error) {
