@@ -62,6 +62,9 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
   const candidate = failover.candidate;
   if (candidate !== undefined && candidate !== '') {
     if (candidate === ctx.name) {
+      // Never beside a live primary (beyond Patroni: its candidate shortcut skips this check).
+      const alivePrimary = peers.find((peer) => peer.reachable && peer.isPrimary === true && peer.name !== ctx.name);
+      if (alivePrimary !== undefined) return unhealthy(`Primary (${alivePrimary.name}) is still alive`);
       // Defence in depth: a switchover (not a failover) never promotes a non-sync member...
       if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
         return unhealthy('switchover candidate is not a synchronous standby');

@@ -127,6 +127,12 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       excludes: ['acquire-lock'],
     },
     {
+      name: 'switchover candidate is us but the old primary still runs (failsafe/pause): no promotion beside it',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' } }), peers: [peer('node1', { isPrimary: true, role: 'primary' }), peer('node3')] }),
+      reason: /Primary \(node1\) is still alive/,
+      excludes: ['acquire-lock'],
+    },
+    {
       name: 'switchover candidate is another healthy member: we let it win',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3')] }),
       reason: /the candidate node3 is healthy/,

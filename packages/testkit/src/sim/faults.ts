@@ -93,6 +93,7 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): void {
       member.agent.slowUntilMs = world.nowMs + rng.int(20_000, 120_000);
       break;
     case 'switchover': {
+      if (world.dcsDownUntilMs > world.nowMs) return;
       const leader = world.dcs.leaderName();
       if (leader === undefined || world.pausedUntilMs !== undefined) return;
       // Like the REST API: in synchronous mode a switchover candidate must be a /sync standby.
@@ -107,7 +108,7 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): void {
       break;
     }
     case 'pause-cluster': {
-      if (world.pausedUntilMs !== undefined) return;
+      if (world.pausedUntilMs !== undefined || world.dcsDownUntilMs > world.nowMs) return;
       world.pausedUntilMs = world.nowMs + rng.int(20_000, 120_000);
       world.dcs.setConfig({ ...(world.dcs.configData() ?? {}), pause: true });
       break;
