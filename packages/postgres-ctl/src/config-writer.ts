@@ -4,6 +4,7 @@
  * section for a standby, pg_hba/pg_ident, the signal file and pgpass.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FollowTarget } from '@pgwarden/core';
 import type { Context } from './context.js';
 import {
@@ -103,12 +104,21 @@ export function writePasswordFile(context: Context, targets: readonly FollowTarg
   writePgpass(context.paths.pgpass, entries, context.user);
 }
 
+function copyIfMissing(from: string, to: string, user: Context['user']): void {
+  if (existsSync(to) || !existsSync(from)) return;
+  writeOwnedFile(to, readFileSync(from, 'utf8'), user);
+}
+
 /** Write postgresql.conf (+ base), pg_hba, pg_ident, the signal file; `recovery` undefined = primary. */
 export function writeConfiguration(context: Context, recovery: Parameters | undefined, signal: 'standby' | 'recovery' = 'standby'): void {
   const { options, paths, user } = context;
-  const includeFile = options.custom_conf ?? preserveBaseConf(paths.configDir, options.config_base_name);
+  const includeFile = options.custom_conf ?? preserveBaseConf(paths.configDir, paths.dataDir, options.config_base_name, user);
   if (!existsSync(includeFile)) writeOwnedFile(includeFile, '', user);
   const parameters = effectiveParameters(context);
+  if (paths.configDir !== paths.dataDir) {
+    // initdb and pg_basebackup leave these in the data directory; with a separate config_dir we keep them there.
+    for (const name of ['pg_hba.conf', 'pg_ident.conf']) copyIfMissing(join(paths.dataDir, name), join(paths.configDir, name), user);
+  }
   writeOwnedFile(paths.configFile, renderPostgresqlConf({ includeFile, parameters, ...(recovery ? { recovery } : {}) }), user);
   if (options.pg_hba && parameters['hba_file'] === paths.hbaFile) writeOwnedFile(paths.hbaFile, renderLinesFile(options.pg_hba), user);
   if (parameters['ident_file'] === paths.identFile && (options.pg_ident || !existsSync(paths.identFile))) {

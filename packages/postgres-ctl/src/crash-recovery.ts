@@ -22,11 +22,12 @@ export async function runCrashRecovery(context: Context): Promise<void> {
   if (livePostmaster(context.paths.dataDir)) throw new PgwardenError('pg-running', 'crash recovery needs PostgreSQL stopped');
   if (await isCleanlyShutDown(context)) return;
   // Single-user mode refuses standby mode; the standby configuration is rewritten at the next start.
+  // archive_command=false keeps not-yet-archived segments marked .ready instead of recycling them.
   writeRecoverySignal(context.paths.dataDir, 'none', context.user);
   context.logger.info({ dataDir: context.paths.dataDir }, 'running single-user crash recovery');
   const result = await runCommand(
     context.binaries.postgres,
-    ['--single', '-D', context.paths.dataDir, `--config-file=${context.paths.configFile}`, '-c', 'archive_mode=off', context.options.database],
+    ['--single', '-D', context.paths.dataDir, `--config-file=${context.paths.configFile}`, '-c', 'archive_mode=on', '-c', 'archive_command=false', context.options.database],
     { user: context.user, timeoutMs: context.options.pg_ctl_timeout * 1000 * 10, stdin: '' },
   );
   if (result.code !== 0 || !(await isCleanlyShutDown(context))) {

@@ -3,7 +3,7 @@
  * command gets --scope, --datadir and its own keys, then the managed roles
  * are created and the post_bootstrap script runs with the superuser DSN.
  */
-import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -53,5 +53,28 @@ ${binDir}/initdb -D "$target" -U postgres -A trust >/dev/null`,
       await client.end();
     }
     expect(await custom.observe()).toMatchObject({ running: true, inRecovery: false, state: 'running' });
+  });
+});
+
+describe('a separate config_dir', () => {
+  let member: Member | undefined;
+  afterAll(async () => destroyMember(member));
+
+  it('keeps postgresql.conf, its base and pg_hba.conf there, carrying over initdb\'s files and the bootstrap pg_hba', async () => {
+    const probe = await makeMember('confdir');
+    const configDir = join(probe.dir.path, 'conf');
+    mkdirSync(configDir, { mode: 0o700 });
+    chownSync(configDir, postgresUser().uid, postgresUser().gid);
+    member = { ...probe, ctl: PostgresCtl.create({ ...probe.ctl.options, config_dir: configDir }) };
+    await probe.ctl.close();
+    await member.ctl.bootstrap();
+    for (const name of ['postgresql.conf', 'postgresql.base.conf', 'pg_hba.conf', 'pg_ident.conf']) expect(existsSync(join(configDir, name))).toBe(true);
+    expect(readFileSync(join(configDir, 'postgresql.base.conf'), 'utf8')).toContain('max_wal_size');
+    const rows = await member.ctl.query("SELECT current_setting('config_file') AS config, current_setting('hba_file') AS hba");
+    expect(rows).toEqual([{ config: join(configDir, 'postgresql.conf'), hba: join(configDir, 'pg_hba.conf') }]);
+    // The bootstrap pg_hba lines made it into the config_dir copy: the replication user logs in with its password.
+    const client = new pg.Client({ host: '127.0.0.1', port: member.port, user: 'replicator', password: authentication.replication.password, database: 'postgres' });
+    await client.connect();
+    await client.end();
   });
 });

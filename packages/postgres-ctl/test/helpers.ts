@@ -47,7 +47,8 @@ export async function makeMember(name: string, overrides: Partial<PostgresCtlOpt
       authentication,
       parameters: { unix_socket_directories: dir.path, shared_buffers: '16MB', fsync: 'off', max_wal_size: '64MB' },
       bootstrap: {
-        initdb: ['data-checksums', { encoding: 'UTF8' }, { locale: 'C' }],
+        // scram for TCP so passwords are really checked (initdb's default would be trust).
+        initdb: ['data-checksums', { encoding: 'UTF8' }, { locale: 'C' }, { 'auth-host': 'scram-sha-256' }, { 'auth-local': 'trust' }],
         pg_hba: [
           'local all all trust',
           'host replication replicator 127.0.0.1/32 scram-sha-256',

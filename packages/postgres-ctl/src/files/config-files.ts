@@ -4,7 +4,7 @@
  * recovery signal files. Content is built by pure functions; writing is
  * atomic (temp + rename) and the files belong to the PostgreSQL user.
  */
-import { chownSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunAsUser } from '../process/run-as.js';
 
@@ -74,13 +74,18 @@ export function writeOwnedFile(path: string, content: string, user: RunAsUser, m
 
 /**
  * On the first write, keep the original postgresql.conf (initdb's, or the
- * one a base backup brought) as postgresql.base.conf; we include it.
+ * one a base backup brought) as postgresql.base.conf; we include it. With a
+ * separate config_dir the original is still in the data directory.
  */
-export function preserveBaseConf(configDir: string, baseName: string): string {
+export function preserveBaseConf(configDir: string, dataDir: string, baseName: string, user: RunAsUser): string {
   const managed = join(configDir, `${baseName}.conf`);
   const base = join(configDir, `${baseName}.base.conf`);
-  if (!existsSync(base)) {
-    if (existsSync(managed)) renameSync(managed, base);
+  if (existsSync(base)) return base;
+  if (existsSync(managed)) {
+    renameSync(managed, base);
+  } else {
+    const original = join(dataDir, 'postgresql.conf');
+    if (configDir !== dataDir && existsSync(original)) writeOwnedFile(base, readFileSync(original, 'utf8'), user);
   }
   return base;
 }
