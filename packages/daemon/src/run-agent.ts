@@ -16,6 +16,7 @@ import { applyDynamicParameters } from './adapters/apply-parameters.js';
 import { AgentMemberController } from './adapters/member-controller.js';
 import { createPostgresPort } from './adapters/postgres-port.js';
 import { syncSlots } from './adapters/slots.js';
+import { cacheClusterConfig, ensureClusterConfig } from './adapters/dynamic-config-store.js';
 import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
 import { createLogger, parseLogLevel, type AgentLogger } from './logger.js';
 import { systemClock } from './ports.js';
@@ -123,13 +124,19 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
     settings: (current) => configuration.settingsFor(current),
     recordLockRenewal,
     isFailsafeActive: (memory) => memory.failsafeActive,
-    onDynamicConfig: async () => applyDynamicParameters(ctl, configuration, callbacks, logger),
+    onDynamicConfig: async (config) => {
+      await cacheClusterConfig(local.postgresql.data_dir, config, logger);
+      await applyDynamicParameters(ctl, configuration, callbacks, logger);
+    },
     reloadLocalConfig: async () => {
       configuration.replaceLocal(await loadLocalConfig(options));
       Object.assign(self.tags, configuration.local.tags);
       await applyDynamicParameters(ctl, configuration, callbacks, logger);
     },
-    afterCycle: (snapshot) => syncSlots(ctl, configuration, snapshot, logger),
+    afterCycle: async (snapshot) => {
+      await ensureClusterConfig(dcs, configuration, snapshot, logger);
+      await syncSlots(ctl, configuration, snapshot, logger);
+    },
     publish: (snapshot) => api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, controller?.scheduledRestartView())),
   });
   controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);

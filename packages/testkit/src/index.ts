@@ -10,4 +10,7 @@ export { makeTempDir, postgresUser, type TempDir, type UnprivilegedUser } from '
 export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type StartEtcdOptions } from './etcd.js';
 export { startHaproxy, parseShowProc, HAPROXY_BINARY, type HaproxyInstance, type HaproxyWorker, type StartHaproxyOptions } from './haproxy.js';
 export { runDcsContractSuite, keyFixtures, type ContractMember, type ContractSuiteOptions, type DcsContractHarness, type KeyFixture } from './contract/index.js';
+export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type PgwardenCluster, type PgwardenMember, type StartClusterOptions, type HttpAnswer } from './cluster.js';
+export { clusterPasswords } from './cluster-config.js';
+export { waitUntil, type WaitOptions } from './cluster-wait.js';
 export { runSimulation, mutants, summarize, formatSummary, FAULT_KINDS, type SimOptions, type SimResult, type SimSummary, type FaultKind } from './sim/index.js';

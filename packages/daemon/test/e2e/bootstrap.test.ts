@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
+import { query } from './helpers.js';
+
+describe('bootstrap from an empty DCS and empty data directories', () => {
+  let cluster: PgwardenCluster;
+
+  beforeAll(async () => {
+    cluster = await startPgwardenCluster({ size: 3 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 120_000);
+
+  it('elects one primary and the two others stream from it', async () => {
+    const leader = await cluster.waitForLeader({ timeoutMs: 90_000 });
+    const replicas = await cluster.waitForStreamingReplicas(2, { timeoutMs: 90_000 });
+    expect(replicas.map((member) => member.name).sort()).toEqual(cluster.members.filter((member) => member !== leader).map((member) => member.name).sort());
+
+    const senders = await query<{ application_name: string; state: string }>(leader, 'SELECT application_name, state FROM pg_stat_replication ORDER BY 1');
+    expect(senders.map((row) => row.application_name)).toEqual(replicas.map((member) => member.name).sort());
+    expect(senders.every((row) => row.state === 'streaming')).toBe(true);
+
+    await query(leader, 'CREATE TABLE bootstrap_check (id int primary key)');
+    await query(leader, 'INSERT INTO bootstrap_check VALUES (1)');
+    for (const replica of replicas) {
+      const recovery = await query<{ recovery: boolean }>(replica, 'SELECT pg_is_in_recovery() AS recovery');
+      expect(recovery[0]?.recovery).toBe(true);
+      await waitUntil(async () => (await query<{ n: string }>(replica, 'SELECT count(*) AS n FROM bootstrap_check').catch(() => []))[0]?.n === '1', {
+        timeoutMs: 10_000,
+        what: `the row on ${replica.name}`,
+      });
+    }
+  }, 200_000);
+
+  it('publishes the Patroni view: /cluster lists one leader and two streaming replicas', async () => {
+    const leader = await cluster.waitForLeader();
+    const answer = await leader.request('GET', '/cluster');
+    expect(answer.status).toBe(200);
+    const body = answer.json<{ members: Array<{ name: string; role: string; state: string }> }>();
+    const roles = body.members.map((member) => member.role).sort();
+    expect(roles).toEqual(['leader', 'replica', 'replica']);
+    expect(body.members.every((member) => member.state === 'running' || member.state === 'streaming')).toBe(true);
+  }, 30_000);
+});
