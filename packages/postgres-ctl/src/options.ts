@@ -22,7 +22,8 @@ export const credentialsSchema = z
     gssencmode: z.string().optional(),
     channel_binding: z.string().optional(),
   })
-  .strict();
+  // Newer libpq keys (sslnegotiation, ...) are accepted and ignored rather than failing the agent's start.
+  .strip();
 export type Credentials = z.infer<typeof credentialsSchema>;
 
 /** `initdb`/`basebackup` option lists: `flag`, `{flag: value}`, or a map. */
