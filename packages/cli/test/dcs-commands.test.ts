@@ -5,7 +5,7 @@
  */
 import { createEtcdDcs, type EtcdDcs } from '@pgwarden/dcs-etcd';
 import { getFreePort, makeTempDir, startEtcd, type EtcdCluster, type TempDir } from '@pgwarden/testkit';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -237,5 +237,24 @@ describe('remove', () => {
     expect(run.code).toBe(0);
     const after = await ctl(['-d', dcsUrl, 'list', 'doomed']);
     expect(after.stderr).toMatch(/Cluster doomed not found/);
+  });
+});
+
+describe('haproxy', () => {
+  it('prints a haproxy.cfg routing to the members, health-checked through their REST APIs', async () => {
+    const run = await ctl(['-d', dcsUrl, 'haproxy', 'demo', '--primary-port', '15000', '--replica-port', '15001']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/bind \*:15000/);
+    expect(run.stdout).toMatch(/bind \*:15001/);
+    for (const [name, port] of [['node1', 6001], ['node2', 6002], ['node3', 6003]] as const) {
+      expect(run.stdout).toMatch(new RegExp(`server ${name} 127\\.0\\.0\\.1:${port} .*port ${closedPort}`));
+    }
+  });
+
+  it('writes the file with --output after haproxy -c accepts it', async () => {
+    const output = join(temp.path, 'haproxy.cfg');
+    const run = await ctl(['-d', dcsUrl, 'haproxy', 'demo', '--output', output, '--primary-port', '15002', '--replica-port', '15003']);
+    expect(run.stdout).toBe(`Wrote ${output}`);
+    expect(readFileSync(output, 'utf8')).toContain('bind *:15002');
   });
 });

@@ -59,12 +59,6 @@ export async function runCtl(argv: readonly string[], dependencies: CtlDependenc
     }
   };
   const program = buildProgram(runner, io, [registerCompletion, registerHaproxy]);
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (text) => io.out(text.replace(/\n$/, '')),
-    writeErr: (text) => io.err(text.replace(/\n$/, '')),
-    outputError: (text, write) => write(text),
-  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
