@@ -273,6 +273,22 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     await wiping.close();
   });
 
+  it('in a switchover the cleanly demoted primary needs no rewind and follows the new primary onto the next timeline', async () => {
+    expect(await b.ctl.demote({ mode: 'offline' })).toBe('stopped');
+    const shutdown = await b.ctl.observe();
+    expect(shutdown.controlState).toBe('shut down');
+    await waitFor('a replayed the shutdown checkpoint', async () => ((await a.ctl.observe()).replayedLsn ?? 0) > (shutdown.checkpointLsn ?? Infinity));
+    expect(await a.ctl.promote()).toMatchObject({ promoted: true, timeline: 3 });
+    await a.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'] });
+    await sql(a, "INSERT INTO marks VALUES ('after-switchover')");
+    const check = await b.ctl.checkRewind(target(a));
+    expect(check).toMatchObject({ needed: false, localTimeline: 2, leaderTimeline: 3 });
+    expect(check.reason).toMatch(/shutdown checkpoint ends at (\d+), leader switched at \1/);
+    expect(await b.ctl.start({ follow: target(a) })).toBe('started');
+    await waitFor('switchover row on b', async () => (await sql(b, "SELECT 1 FROM marks WHERE label = 'after-switchover'")).length === 1);
+    expect(await b.ctl.observe()).toMatchObject({ inRecovery: true, timeline: 3, replicationState: 'streaming' });
+  });
+
   it('notices a kill -9 of the postmaster within a second, for its own child and for an adopted one', async () => {
     const childExit = new Promise<{ event: PostgresCtlEvent; at: number }>((resolve) => {
       c.ctl.on((event) => {
