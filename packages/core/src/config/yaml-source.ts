@@ -4,7 +4,7 @@
  * `on`/`off`/`yes`/`no` are booleans and `0755` is octal, exactly as Patroni
  * reads the same file.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Tags } from 'yaml';
 import type { ConfigIssue, ConfigPathSegment } from './issues.js';
 
 export interface YamlPosition {
@@ -56,10 +56,30 @@ function openingQuoteOffset(text: string, message: string, errorOffset: number):
   return undefined;
 }
 
+/**
+ * The `yaml` package's 1.1 schema also reads `y`/`n` as booleans; PyYAML (and
+ * so Patroni) keeps them strings: `name: n` is a member called "n".
+ */
+const PYYAML_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PYYAML_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+
+function withPyYamlBooleans(tags: Tags): Tags {
+  return tags.map((tag) => {
+    if (typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:bool' || !('test' in tag) || tag.test === undefined) return tag;
+    return { ...tag, test: tag.test.test('true') ? PYYAML_TRUE : PYYAML_FALSE };
+  });
+}
+
 /** Parses one YAML document; syntax errors become issues with positions (all of them). */
 export function parseYamlSource(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { version: '1.1', merge: true, lineCounter, prettyErrors: false });
+  const document = parseDocument(text, {
+    version: '1.1',
+    merge: true,
+    lineCounter,
+    prettyErrors: false,
+    customTags: withPyYamlBooleans,
+  });
   const position = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
