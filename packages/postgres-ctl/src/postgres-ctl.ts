@@ -4,7 +4,6 @@
  * (postmaster exit, base backup progress, state) go to subscribers.
  */
 import { EventEmitter } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
 import { PgwardenError, type FollowTarget, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
 import { createContext, type Context } from './context.js';
 import { recoveryParameters, writeConfiguration, writePasswordFile } from './config-writer.js';
@@ -15,7 +14,8 @@ import { checkpointBeforeStop, launchPostmaster, signalAndWait, waitUntilReady, 
 import { silentLogger, type Logger } from './logger.js';
 import { observe } from './observe.js';
 import { postgresCtlOptionsSchema, type PostgresCtlOptions, type PostgresCtlOptionsInput } from './options.js';
-import { livePostmaster, PostmasterWatch } from './postmaster.js';
+import { livePostmaster } from './postmaster.js';
+import { PostmasterTracker } from './postmaster-tracker.js';
 import { withClient, type ConnectionSettings } from './sql/connection.js';
 import { assertBootstrapTarget, createManagedRoles, runCustomBootstrap, runInitdb } from './bootstrap.js';
 import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
@@ -56,14 +56,13 @@ export interface PromoteOutcome {
 export class PostgresCtl {
   private readonly emitter = new EventEmitter();
   private readonly context: Context;
-  private watch: PostmasterWatch | undefined;
-  /** Pid we asked to stop: its exit is expected, even when an adopted one is noticed after stop() returned. */
-  private stoppingPid: number | undefined;
+  private readonly tracker: PostmasterTracker;
   /** Whom we follow, kept so a restart or reload keeps following it. */
   private followTarget: FollowTarget | undefined;
 
   private constructor(options: PostgresCtlOptions, logger: Logger) {
     this.context = createContext(options, logger, (event) => this.emitter.emit('event', event));
+    this.tracker = new PostmasterTracker(this.context, (state) => this.setState(state));
   }
 
   /** Validate options (zod), the binaries and the run-as user; throws PgwardenError on bad input. */
@@ -101,7 +100,7 @@ export class PostgresCtl {
   }
 
   async observe(): Promise<LocalPostgres> {
-    this.adoptIfRunning();
+    this.tracker.adoptIfRunning();
     return observe(this.context);
   }
 
@@ -151,7 +150,7 @@ export class PostgresCtl {
   }
 
   async start(options: StartOptions = {}): Promise<StartOutcome> {
-    if (this.adoptIfRunning()) return 'already-running';
+    if (this.tracker.adoptIfRunning()) return 'already-running';
     const state = dataDirectoryState(this.dataDir);
     if (state !== 'valid') throw new PgwardenError('pg-data-dir-invalid', `cannot start: data directory ${this.dataDir} is ${state}`);
     assertOwnedBy(this.dataDir, this.context.user);
@@ -166,7 +165,7 @@ export class PostgresCtl {
     this.setState('starting');
     await this.context.local.close();
     const spawned = await launchPostmaster(this.context, standby);
-    this.attach(spawned.pid, spawned.child, false);
+    this.tracker.attach(spawned.pid, spawned.child, false);
     try {
       const ready = await waitUntilReady(this.context, spawned, (options.timeoutSeconds ?? this.context.options.pg_ctl_timeout) * 1000);
       if (!ready) return 'still-starting';
@@ -188,7 +187,7 @@ export class PostgresCtl {
       return 'not-running';
     }
     this.setState('stopping');
-    this.stoppingPid = postmaster.pid;
+    this.tracker.expectExit(postmaster.pid);
     try {
       if (mode !== 'immediate' && options.checkpoint !== false) await checkpointBeforeStop(this.context, timeoutMs);
       await this.context.local.close();
@@ -319,8 +318,7 @@ export class PostgresCtl {
 
   /** Close the local connection and the watch; PostgreSQL keeps running. */
   async close(): Promise<void> {
-    this.watch?.stop();
-    this.watch = undefined;
+    this.tracker.close();
     await this.context.local.close();
   }
 
@@ -336,31 +334,6 @@ export class PostgresCtl {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new PgwardenError('pg-start-timeout', `PostgreSQL did not become a primary within ${timeoutMs / 1000} s`);
-  }
-
-  /** Watch a postmaster we did not start (agent restart); true when one runs. */
-  private adoptIfRunning(): boolean {
-    const postmaster = livePostmaster(this.dataDir);
-    if (!postmaster) return false;
-    if (this.watch?.pid !== postmaster.pid) this.attach(postmaster.pid, undefined, true);
-    if (this.context.state === 'stopped' || this.context.state === 'crashed') this.setState('running');
-    return true;
-  }
-
-  private attach(pid: number, child: ChildProcess | undefined, adopted: boolean): void {
-    this.watch?.stop();
-    this.watch = new PostmasterWatch(
-      pid,
-      (exit) => {
-        const expected = exit.pid === this.stoppingPid;
-        if (!expected && this.context.state === 'running') this.setState('crashed');
-        this.context.logger[expected ? 'info' : 'warn']({ ...exit, expected }, 'postmaster exited');
-        void this.context.local.close();
-        this.context.emit({ type: 'postmaster-exit', ...exit, expected });
-      },
-      { dataDir: this.dataDir, ...(child ? { child } : {}) },
-    );
-    this.context.emit({ type: 'postmaster-start', pid, adopted });
   }
 
   private setState(state: PostgresState): void {
