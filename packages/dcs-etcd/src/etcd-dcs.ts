@@ -36,6 +36,12 @@ export interface EtcdDcsOptions extends EtcdDcsSettings {
   /** Milliseconds since the epoch; `renewedAtMs` is read from it. Default Date.now. */
   readonly clock?: () => number;
   readonly logger?: Logger;
+  /**
+   * Keep the watch-fed cache (default true, as the daemon does). Off for
+   * one-shot tools (pgwardenctl): every getCluster() is then one fresh
+   * linearizable range read and no watch stream is opened.
+   */
+  readonly watchCache?: boolean;
 }
 
 /** Requests sent to etcd since creation (or the last reset), by operation. */
@@ -56,6 +62,7 @@ export class EtcdDcs implements Dcs {
   private lastStatus: string | undefined;
   private lastFailsafe: string | undefined;
   private closed = false;
+  private readonly useCache: boolean;
 
   constructor(options: EtcdDcsOptions) {
     const settings = parseEtcdSettings(options);
@@ -90,7 +97,8 @@ export class EtcdDcs implements Dcs {
       timings,
       deadline: () => performance.now() + timings().retryTimeoutSeconds * 1000,
     };
-    this.cache.start();
+    this.useCache = options.watchCache ?? true;
+    if (this.useCache) this.cache.start();
   }
 
   /** The key prefix of this cluster, e.g. `/service/demo/`. */
@@ -126,7 +134,10 @@ export class EtcdDcs implements Dcs {
     // The cycle reads the newest state now: earlier changes need not wake the next wait.
     this.pendingWake = false;
     const { keys } = this.context;
-    if (this.cache.ready || (await this.cache.waitReady(300))) return ok(parseCluster(keys, this.cache.snapshot()));
+    // Right after start the first range read of the cache is in flight: waiting briefly for it saves a second one.
+    if (this.useCache && (this.cache.ready || (await this.cache.waitReady(300)))) {
+      return ok(parseCluster(keys, this.cache.snapshot()));
+    }
     try {
       const response = await this.transport.run('range', this.context.deadline(), (client, options) =>
         client.kv.range({ key: Buffer.from(keys.prefix), range_end: prefixRangeEnd(keys.prefix) }, options),

@@ -122,9 +122,18 @@ export class EtcdTransport {
     return { client: endpoint.client, url: endpoint.url, index: this.current };
   }
 
-  /** A stream on the current endpoint failed: move on so that the next try uses another one. */
+  private failureListeners = new Set<(index: number) => void>();
+
+  /** Called with the endpoint index whenever a request to it failed. */
+  onEndpointFailure(listener: (index: number) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  /** A request on endpoint `index` failed: move on so that the next try uses another one. */
   reportFailure(index: number): void {
     if (index === this.current) this.current = (this.current + 1) % this.endpoints.length;
+    for (const listener of this.failureListeners) listener(index);
   }
 
   callOptions(timeoutMs: number): CallOptions {

@@ -164,6 +164,11 @@ export class WatchCache {
   /** Follow the watch stream until it fails or ends. */
   private async follow(startRevision: number): Promise<void> {
     const { client, index } = this.transport.currentClient('watch');
+    // A silent endpoint (frozen, partitioned) keeps a stream open without events; when a
+    // request to the same endpoint fails, do not wait for gRPC keepalive to notice.
+    const unsubscribe = this.transport.onEndpointFailure((failed) => {
+      if (failed === index) this.cancelStream?.();
+    });
     try {
       const stream = await client.watchClient.watch(this.transport.streamOptions());
       // stop() may have run while the stream was being opened: it could not cancel it then.
@@ -201,6 +206,7 @@ export class WatchCache {
       this.transport.reportFailure(index);
       throw error;
     } finally {
+      unsubscribe();
       this.cancelStream = undefined;
     }
   }

@@ -22,8 +22,8 @@ export interface EtcdNode {
   /** PID of the running process, undefined while stopped. */
   pid(): number | undefined;
   running(): boolean;
-  /** SIGTERM by PID and wait for the exit (SIGKILL after a few seconds). */
-  stop(): Promise<void>;
+  /** Signal by PID (SIGTERM by default; SIGKILL = crash) and wait for the exit (SIGKILL after 5 s). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Start again with the same data dir and ports; resolves when it serves. */
   start(): Promise<void>;
   /** SIGSTOP: the process keeps its sockets but answers nothing. */
@@ -37,7 +37,7 @@ export interface EtcdCluster {
   readonly nodes: readonly EtcdNode[];
   /** Client URLs of every member, `http://127.0.0.1:<port>`. */
   readonly endpoints: readonly string[];
-  /** Stop every member and remove the data dirs. */
+  /** Kill every member (SIGKILL: the data is thrown away, no need to wait for a clean shutdown) and remove the data dirs. */
   stop(): Promise<void>;
 }
 
@@ -116,14 +116,14 @@ function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clust
     pid: () => (exited ? undefined : child?.pid),
     running: () => !exited,
     output: () => (child ? child.output() : lastOutput),
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       if (child === undefined || exited) return;
       try {
         process.kill(child.pid, 'SIGCONT');
       } catch {
         // already gone
       }
-      await child.stop('SIGTERM', 5000);
+      await child.stop(signal, 5000);
       lastOutput = child.output();
       exited = true;
     },
@@ -158,7 +158,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
   const dirs: TempDir[] = [];
   const nodes: EtcdNode[] = [];
   const stopAll = async (): Promise<void> => {
-    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
     for (const dir of dirs) dir.remove();
   };
   try {
