@@ -59,12 +59,13 @@ export function failoverVerdicts(ctx: Context, peers: readonly PeerStatus[], opt
 function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[]): Gate | undefined {
   const failover = ctx.cluster.failover;
   if (failover === undefined) return undefined;
+  // Never beside a live primary, the former leader included (a failsafe or paused primary may
+  // still run without the key): beyond Patroni, whose manual-failover shortcuts skip this check.
+  const alivePrimary = peers.find((peer) => peer.reachable && peer.isPrimary === true && peer.name !== ctx.name);
+  if (alivePrimary !== undefined && !isRunningPrimary(ctx)) return unhealthy(`Primary (${alivePrimary.name}) is still alive`);
   const candidate = failover.candidate;
   if (candidate !== undefined && candidate !== '') {
     if (candidate === ctx.name) {
-      // Never beside a live primary (beyond Patroni: its candidate shortcut skips this check).
-      const alivePrimary = peers.find((peer) => peer.reachable && peer.isPrimary === true && peer.name !== ctx.name);
-      if (alivePrimary !== undefined) return unhealthy(`Primary (${alivePrimary.name}) is still alive`);
       // Defence in depth: a switchover (not a failover) never promotes a non-sync member...
       if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
         return unhealthy('switchover candidate is not a synchronous standby');
@@ -78,7 +79,10 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
     if (ctx.paused) return unhealthy(`paused: only the candidate ${candidate} may take over`);
     if (syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) return unhealthy('not a synchronous standby');
     const status = peers.find((peer) => peer.name === candidate);
-    if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true) {
+    // Defer only to a candidate that will itself take over (same rules it applies to itself).
+    const candidateLags = Boolean(failover.leader) && exceedsMaximumLag(ctx.cluster.lastLsn, status?.walPosition, ctx.input.settings.maximumLagOnFailoverBytes);
+    const candidateNotSync = Boolean(failover.leader) && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, candidate);
+    if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true && !candidateLags && !candidateNotSync) {
       return unhealthy(`the candidate ${candidate} is healthy: letting it take over`);
     }
   } else if (ctx.paused) {
@@ -89,13 +93,16 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
     const others = failoverVerdicts(ctx, peers, { excludeCandidate: true });
     return others.some((verdict) => verdict.eligible) ? unhealthy('another member can take over') : healthy('I am the only healthy member');
   }
+  const syncActive = syncModeActive(ctx) && syncKeyHasLeader(ctx);
   // Patroni skips the lag check here; pgwarden keeps it unless this is an explicit manual
   // failover (no leader named): a pending switchover must not turn a crash into a lossy failover.
   const verdict = assessTakeover({
     selfName: ctx.name,
     myWalPosition: myWalPosition(ctx),
     myPriority: myPriority(ctx),
-    peers: peers.filter((peer) => peer.name !== formerLeader),
+    // In synchronous mode only /sync members compete (as in §8.1 step 8): yielding to an
+    // async member that may not promote would leave the cluster leaderless.
+    peers: peers.filter((peer) => peer.name !== formerLeader && (!syncActive || inSyncKey(ctx, peer.name))),
     maximumLagBytes: ctx.input.settings.maximumLagOnFailoverBytes,
     ...(formerLeader ? { leaderLsn: ctx.cluster.lastLsn } : {}),
   });

@@ -133,6 +133,20 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       excludes: ['acquire-lock'],
     },
     {
+      name: 'switchover candidate lags beyond the limit: others do not wait for it (no deadlock)',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3', { walPosition: 1_000 })] }),
+      actions: ['acquire-lock', 'clear-failover', 'promote'],
+    },
+    {
+      name: 'sync mode, switchover without candidate, leader gone: an async member with higher priority does not block the /sync standby',
+      input: input({
+        cluster: unlockedCluster({ sync: { version: 5, leader: 'node1', syncStandbys: ['node2'] }, failover: { version: 3, leader: 'node1' } }),
+        settings: { synchronousMode: true },
+        peers: [dead, peer('node3', { tags: { failover_priority: 9 } })],
+      }),
+      includes: [{ type: 'acquire-lock' }, { type: 'promote' }],
+    },
+    {
       name: 'switchover candidate is another healthy member: we let it win',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3')] }),
       reason: /the candidate node3 is healthy/,

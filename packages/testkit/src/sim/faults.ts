@@ -118,8 +118,8 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): void {
   record(world, `FAULT ${kind} on ${member.name}`);
 }
 
-/** Called once per step: maybe one new fault, and the end of timed ones. */
-export function injectFaults(world: World, probabilityPerStep: number, kinds: readonly FaultKind[] = FAULT_KINDS): void {
+/** Called every step: the end of timed faults (machine restarts, resume after pause). */
+export function settleFaults(world: World): void {
   // The operator resumes like `patronictl resume --wait`: only once every running member
   // sees the DCS again. Resuming while a paused primary is cut off from the DCS would let
   // the others elect a second primary (a hazard Patroni shares; see the testkit README).
@@ -133,6 +133,10 @@ export function injectFaults(world: World, probabilityPerStep: number, kinds: re
     if (member.agent.restartAtMs !== undefined && member.agent.restartAtMs <= world.nowMs) restartMachine(world, member);
     if (!member.agent.alive && member.agent.restartAtMs === undefined && member.agent.nextCycleAtMs <= world.nowMs) restartMachine(world, member);
   }
+}
+
+/** Called once per step outside the quiet tail: maybe one new fault. */
+export function injectFaults(world: World, probabilityPerStep: number, kinds: readonly FaultKind[] = FAULT_KINDS): void {
   if (!world.rng.chance(probabilityPerStep)) return;
   const kind = world.rng.pick(kinds);
   const member = world.rng.pick(world.members.filter((candidate) => machineUp(candidate)));

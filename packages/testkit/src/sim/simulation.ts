@@ -9,7 +9,7 @@
 import { decide as realDecide, initialMemory } from '@pgwarden/core';
 import type { HaSettings } from '@pgwarden/core';
 import { completeBackground, runCycle } from './agent.js';
-import { crashMachine, injectFaults, type FaultKind } from './faults.js';
+import { crashMachine, injectFaults, settleFaults, type FaultKind } from './faults.js';
 import { emptyPg, isNamedSync, isWritablePrimary } from './model-postgres.js';
 import { Prng } from './prng.js';
 import { extend, isPrefixOf } from './wal.js';
@@ -174,17 +174,27 @@ export function runSimulation(options: SimOptions): SimResult {
   if (options.log !== undefined) world.log = options.log;
   record(world, `seed ${options.seed}: ${scenario.memberCount} members, ${JSON.stringify(scenario.settings)}`);
   const warmupSteps = 240;
+  // No new faults in the tail, so that convergence can be judged at the end (liveness, not safety).
+  const quietTailSteps = Math.min(Math.floor(options.steps / 4), 2400);
   for (let step = 0; step < options.steps && world.violations.length === 0; step++) {
     world.step = step;
     world.nowMs += world.stepMs;
     for (const line of world.dcs.expire(world.nowMs)) record(world, line);
-    if (step > warmupSteps) injectFaults(world, options.faultProbability ?? 1 / 200, options.faultKinds);
+    settleFaults(world);
+    if (step > warmupSteps && step < options.steps - quietTailSteps) injectFaults(world, options.faultProbability ?? 1 / 200, options.faultKinds);
     fireWatchdogs(world);
     runDueAgents(world);
     replicate(world);
     clientWrite(world);
     checkSinglePrimary(world);
     world.stats.steps += 1;
+  }
+  if (quietTailSteps >= 1200 && world.violations.length === 0) {
+    world.stats.judgedConvergence = 1;
+    const leader = memberByName(world, world.dcs.leaderName());
+    const writable = world.members.filter((member) => machineUp(member) && isWritablePrimary(member.pg));
+    if (leader !== undefined && writable.length === 1 && writable[0] === leader) world.stats.endedHealthy = 1;
+    else record(world, `did not converge: leader key ${leader?.name ?? 'absent'}, writable ${writable.map((member) => member.name).join(',') || 'none'}`);
   }
   const violation = world.violations[0];
   return { seed: options.seed, steps: world.stats.steps, scenario, stats: world.stats, ...(violation === undefined ? {} : { violation }) };

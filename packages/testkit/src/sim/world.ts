@@ -60,6 +60,10 @@ export interface SimStats {
   writesSyncConfirmed: number;
   divergedFollowSteps: number;
   leaderlessSteps: number;
+  /** 1 when, after a quiet tail without new faults, one writable primary holds the leader key. */
+  endedHealthy: number;
+  /** 1 when the run had a quiet tail long enough to judge convergence. */
+  judgedConvergence: number;
 }
 
 export interface Violation {
@@ -119,6 +123,8 @@ export function newStats(): SimStats {
     writesSyncConfirmed: 0,
     divergedFollowSteps: 0,
     leaderlessSteps: 0,
+    endedHealthy: 0,
+    judgedConvergence: 0,
   };
 }
 
