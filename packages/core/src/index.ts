@@ -6,6 +6,8 @@
 export { PgwardenError, isPgwardenError } from './errors.js';
 export * from './model/cluster.js';
 export * from './model/cluster-helpers.js';
+export * from './model/patroni-values.js';
+export * from './model/parse-cluster-keys.js';
 export type * from './model/dcs.js';
 export type * from './model/local-state.js';
 export type * from './model/actions.js';
