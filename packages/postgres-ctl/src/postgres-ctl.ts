@@ -50,6 +50,8 @@ export type FollowOutcome = 'reloaded' | 'restarted' | 'started' | 'unchanged';
 
 export interface PromoteOutcome {
   readonly promoted: boolean;
+  /** It was a primary already: nothing was done (Patroni skips the same way). */
+  readonly alreadyPrimary?: boolean;
   readonly timeline?: number;
 }
 
@@ -236,6 +238,10 @@ export class PostgresCtl {
 
   async promote(options: { readonly timeoutSeconds?: number } = {}): Promise<PromoteOutcome> {
     const timeoutSeconds = options.timeoutSeconds ?? this.context.options.pg_ctl_timeout;
+    const before = await this.observe();
+    if (before.accepting && !before.inRecovery) {
+      return { promoted: true, alreadyPrimary: true, ...(before.timeline !== undefined ? { timeline: before.timeline } : {}) };
+    }
     const rows = await withClient(this.localSettings({ statementTimeoutMs: (timeoutSeconds + 5) * 1000 }), (client) =>
       client.query<{ promoted: boolean }>('SELECT pg_catalog.pg_promote(true, $1) AS promoted', [timeoutSeconds]),
     ).catch((error: unknown) => {

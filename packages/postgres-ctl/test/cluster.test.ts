@@ -209,6 +209,7 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     const started = Date.now();
     expect(await b.ctl.promote()).toMatchObject({ promoted: true, timeline: 2 });
     timings['promote'] = Date.now() - started;
+    expect(await b.ctl.promote()).toEqual({ promoted: true, alreadyPrimary: true, timeline: 2 });
     const promoted = await b.ctl.observe();
     expect(promoted).toMatchObject({ inRecovery: false, timeline: 2, hasRecoveryConfig: false });
     expect(promoted.timelineHistory?.[0]?.[0]).toBe(1);
