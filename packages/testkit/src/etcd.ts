@@ -7,7 +7,9 @@
  * Election and heartbeat intervals are shortened so that a restarted member
  * rejoins quickly; the semantics under test do not depend on them.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { getFreePort } from './ports.js';
 import { startProcess, type TestProcess } from './processes.js';
@@ -41,9 +43,22 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
+export interface EtcdTlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Require clients to present a certificate signed by the CA. */
+  readonly clientCertAuth?: boolean;
+  /** Client certificate used by the launcher's health check when clientCertAuth is on. */
+  readonly clientCertFile?: string;
+  readonly clientKeyFile?: string;
+}
+
 export interface StartEtcdOptions {
   /** 1 (default) or 3. */
   readonly size?: number;
+  /** Serve clients over https with these files (peers stay on http). */
+  readonly tls?: EtcdTlsFiles;
   /** How long to wait for the cluster to serve; default 30 s. */
   readonly readyTimeoutMs?: number;
 }
@@ -56,28 +71,53 @@ interface NodePlan {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function isHealthy(clientUrl: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
-    const body = (await response.json()) as { health?: string };
-    return body.health === 'true';
-  } catch {
-    return false;
-  }
+function isHealthy(clientUrl: string, tls: EtcdTlsFiles | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const secure = clientUrl.startsWith('https:');
+    const options = {
+      timeout: 1000,
+      ...(secure && tls
+        ? {
+            ca: readFileSync(tls.caFile),
+            ...(tls.clientCertFile ? { cert: readFileSync(tls.clientCertFile) } : {}),
+            ...(tls.clientKeyFile ? { key: readFileSync(tls.clientKeyFile) } : {}),
+          }
+        : {}),
+    };
+    const request = (secure ? httpsRequest : httpRequest)(`${clientUrl}/health`, options, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve(body.includes('"health":"true"')));
+      response.on('error', () => resolve(false));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+    request.end();
+  });
 }
 
-async function waitHealthy(node: EtcdNode, timeoutMs: number): Promise<void> {
+async function waitHealthy(node: EtcdNode, timeoutMs: number, tls?: EtcdTlsFiles): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!node.running()) throw new Error(`etcd ${node.name} exited:\n${node.output().slice(-4000)}`);
-    if (await isHealthy(node.clientUrl)) return;
+    if (await isHealthy(node.clientUrl, tls)) return;
     await sleep(50);
   }
   throw new Error(`etcd ${node.name} not healthy after ${timeoutMs} ms:\n${node.output().slice(-4000)}`);
 }
 
-function etcdArguments(plan: NodePlan, dataDir: string, initialCluster: string, clusterToken: string): string[] {
-  const clientUrl = `http://127.0.0.1:${plan.clientPort}`;
+function tlsArguments(tls: EtcdTlsFiles | undefined): string[] {
+  if (tls === undefined) return [];
+  return [
+    `--cert-file=${tls.certFile}`,
+    `--key-file=${tls.keyFile}`,
+    `--trusted-ca-file=${tls.caFile}`,
+    ...(tls.clientCertAuth ? ['--client-cert-auth'] : []),
+  ];
+}
+
+function etcdArguments(plan: NodePlan, dataDir: string, initialCluster: string, clusterToken: string, tls?: EtcdTlsFiles): string[] {
+  const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${plan.clientPort}`;
   const peerUrl = `http://127.0.0.1:${plan.peerPort}`;
   return [
     `--name=${plan.name}`,
@@ -93,16 +133,17 @@ function etcdArguments(plan: NodePlan, dataDir: string, initialCluster: string, 
     '--election-timeout=500',
     '--logger=zap',
     '--log-level=warn',
+    ...tlsArguments(tls),
   ];
 }
 
-function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clusterToken: string): EtcdNode {
+function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clusterToken: string, tls?: EtcdTlsFiles): EtcdNode {
   let child: TestProcess | undefined;
   let exited = true;
-  const clientUrl = `http://127.0.0.1:${plan.clientPort}`;
+  const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${plan.clientPort}`;
   let lastOutput = '';
   const launch = (): void => {
-    child = startProcess(ETCD_BINARY, etcdArguments(plan, dataDir, initialCluster, clusterToken));
+    child = startProcess(ETCD_BINARY, etcdArguments(plan, dataDir, initialCluster, clusterToken, tls));
     exited = false;
     const started = child;
     void started.exited().then(() => {
@@ -130,7 +171,7 @@ function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clust
     async start() {
       if (!exited) return;
       launch();
-      await waitHealthy(node, 30_000);
+      await waitHealthy(node, 30_000, tls);
     },
     freeze() {
       const pid = node.pid();
@@ -165,10 +206,10 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
     for (const plan of plans) {
       const dir = makeTempDir(`etcd-${plan.name}`);
       dirs.push(dir);
-      nodes.push(makeNode(plan, join(dir.path, 'data'), initialCluster, clusterToken));
+      nodes.push(makeNode(plan, join(dir.path, 'data'), initialCluster, clusterToken, options.tls));
     }
     const timeout = options.readyTimeoutMs ?? 30_000;
-    await Promise.all(nodes.map((node) => waitHealthy(node, timeout)));
+    await Promise.all(nodes.map((node) => waitHealthy(node, timeout, options.tls)));
   } catch (error) {
     await stopAll();
     throw error;

@@ -7,7 +7,8 @@
 export { getFreePort, getFreePorts } from './ports.js';
 export { startProcess, type TestProcess } from './processes.js';
 export { makeTempDir, postgresUser, type TempDir, type UnprivilegedUser } from './temp-dirs.js';
-export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type StartEtcdOptions } from './etcd.js';
+export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type EtcdTlsFiles, type StartEtcdOptions } from './etcd.js';
+export { makeTestCertificates, type TestCertificates } from './etcd-tls.js';
 export { startHaproxy, parseShowProc, HAPROXY_BINARY, type HaproxyInstance, type HaproxyWorker, type StartHaproxyOptions } from './haproxy.js';
 export { runDcsContractSuite, keyFixtures, type ContractMember, type ContractSuiteOptions, type DcsContractHarness, type KeyFixture } from './contract/index.js';
 export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type PgwardenCluster, type PgwardenMember, type StartClusterOptions, type HttpAnswer } from './cluster.js';
