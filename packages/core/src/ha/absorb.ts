@@ -47,17 +47,15 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
   return next;
 }
 
-function isFollowUpRound(input: DecideInput<HaMemory>): boolean {
-  return input.peers !== undefined || input.failsafeAccepted !== undefined;
-}
-
+/**
+ * Every round of a cycle starts from the same memory (the runtime passes the
+ * cycle's memory again with the answers), so this is applied in every round
+ * and gives the same result each time.
+ */
 export function absorbInput(input: DecideInput<HaMemory>): HaMemory {
-  let memory = input.memory;
-  if (!isFollowUpRound(input)) {
-    memory = { ...memory, cycles: memory.cycles + 1 };
-    memory = absorbActionResult(input, memory);
-    memory = absorbCluster(input, memory);
-    if (memory.recovering && input.local.running && input.running === undefined) memory = { ...memory, recovering: false, crashRecoveryStartedAtMs: undefined };
-  }
+  let memory: HaMemory = { ...input.memory, cycles: input.memory.cycles + 1 };
+  memory = absorbActionResult(input, memory);
+  memory = absorbCluster(input, memory);
+  if (memory.recovering && input.local.running && input.running === undefined) memory = { ...memory, recovering: false, crashRecoveryStartedAtMs: undefined };
   return memory;
 }

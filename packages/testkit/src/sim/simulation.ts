@@ -14,6 +14,7 @@ import { emptyPg, isNamedSync, isWritablePrimary } from './model-postgres.js';
 import { Prng } from './prng.js';
 import { extend, isPrefixOf } from './wal.js';
 import type { DecideFn, SimMember, SimScenario, SimStats, Violation, World } from './world.js';
+export type { World } from './world.js';
 import { agentResponsive, linked, machineUp, memberByName, newWorld, record, violate } from './world.js';
 
 export interface SimOptions {
@@ -28,6 +29,8 @@ export interface SimOptions {
   /** Force scenario settings (tests of one mode). */
   readonly settings?: Partial<HaSettings>;
   readonly memberCount?: number;
+  /** Scripted scenarios: called before every step with the world (tests of one incident). */
+  readonly beforeStep?: (world: World) => void;
   /** Only these faults (default: all). */
   readonly faultKinds?: readonly FaultKind[];
 }
@@ -180,6 +183,7 @@ export function runSimulation(options: SimOptions): SimResult {
     world.step = step;
     world.nowMs += world.stepMs;
     for (const line of world.dcs.expire(world.nowMs)) record(world, line);
+    options.beforeStep?.(world);
     settleFaults(world);
     if (step > warmupSteps && step < options.steps - quietTailSteps) injectFaults(world, options.faultProbability ?? 1 / 200, options.faultKinds);
     fireWatchdogs(world);

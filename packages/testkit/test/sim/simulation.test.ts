@@ -61,6 +61,41 @@ describe('simulation of the real decide()', () => {
   });
 });
 
+describe('incident #2: DCS down for 2×ttl, then back, all members healthy', () => {
+  function leaderKept(preferLastLeaderAfterDcsOutage: boolean): number {
+    let kept = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      let before: string | undefined;
+      let after: string | undefined;
+      const result = runSimulation({
+        seed,
+        steps: 1600,
+        faultProbability: 0,
+        memberCount: 3,
+        settings: { preferLastLeaderAfterDcsOutage, failsafeMode: false, synchronousMode: false },
+        beforeStep: (world) => {
+          if (world.step === 400) {
+            before = world.dcs.leaderName();
+            world.dcsDownUntilMs = world.nowMs + 2 * world.scenario.settings.ttlSeconds * 1000;
+          }
+          if (world.step === 1599) after = world.dcs.leaderName();
+        },
+      });
+      expect(result.violation).toBeUndefined();
+      if (before !== undefined && before === after) kept += 1;
+    }
+    return kept;
+  }
+
+  it('with preferLastLeaderAfterDcsOutage the previous leader regains the lock every time', () => {
+    expect(leaderKept(true)).toBe(20);
+  });
+
+  it('with Patroni’s default the primary often moves (the behaviour the option fixes)', () => {
+    expect(leaderKept(false)).toBeLessThan(20);
+  });
+});
+
 describe('the simulator catches broken variants of decide()', () => {
   const noPause = FAULT_KINDS.filter((kind) => kind !== 'agent-pause');
   const cases: readonly [string, Omit<SimOptions, 'seed' | 'steps'>][] = [
