@@ -58,13 +58,25 @@ await new Promise((resolve) => setTimeout(resolve, 3000));
 const idle = rssMiB(server.pid);
 const baselineIdle = rssMiB(baseline.pid);
 
-function wrk(label: string, path: string, script?: string, port = server.port): void {
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function wrk(label: string, path: string, script?: string, port = server.port, pid = server.pid): void {
+  const cpuBefore = cpuSeconds(pid);
   const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, ...(script ? ['-s', join(here, script)] : []), `http://127.0.0.1:${port}${path}`];
   const output = execFileSync('taskset', args, { encoding: 'utf8' });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(output)?.[1];
   const latency = /Latency\s+(\S+)/.exec(output)?.[1];
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? '0';
-  process.stdout.write(`${label.padEnd(30)} ${String(rps).padStart(10)} req/s  avg latency ${latency}  non-2xx: ${non2xx}\n`);
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? 0);
+  // Requests per CPU-second of the server: what one saturated core serves, less sensitive to a busy machine.
+  const perCpuSecond = requests / Math.max(cpuSeconds(pid) - cpuBefore, 0.01);
+  process.stdout.write(
+    `${label.padEnd(30)} ${String(rps).padStart(10)} req/s  ${perCpuSecond.toFixed(0).padStart(6)} req per server CPU-second  avg latency ${latency}  non-2xx: ${non2xx}\n`,
+  );
 }
 
 process.stdout.write(`node ${process.version}, server pinned to CPU 0, wrk -t1 -c${connections} -d${seconds}s on CPU 1\n`);
@@ -73,7 +85,7 @@ process.stdout.write(`RSS idle (snapshot refreshed every second): ${idle.toFixed
 // The bare status line is followed by a close (HTTP/1.0, as Patroni and as HAProxy expects), so
 // every OPTIONS request pays a TCP connect: wrk reconnects and counts each close as a "read error".
 wrk('OPTIONS /primary (conn/request)', '/primary', 'options.lua');
-wrk('  ceiling: bare net server', '/primary', 'options.lua', baseline.port);
+wrk('  ceiling: bare net server', '/primary', 'options.lua', baseline.port, baseline.pid);
 wrk('GET /primary (keep-alive, JSON)', '/primary');
 wrk('GET /replica?lag=1MB (503)', '/replica?lag=1MB');
 // The decision alone, in process: what a check costs besides TCP and HTTP parsing.
