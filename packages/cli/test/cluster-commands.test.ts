@@ -8,18 +8,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { DemoCluster } from '../src/demo/demo-cluster.js';
-import { healthy, leaderOf, listJson, startTestCluster, waitForRows, type ListRow } from './helpers/cluster.js';
+import { clusterPasswords } from '@pgwarden/testkit';
+import { healthy, leaderOf, listJson, startTestCluster, waitForRows, type ListRow, type TestCluster } from './helpers/cluster.js';
 import { ctl } from './helpers/run-ctl.js';
 
-let cluster: DemoCluster;
+let test: TestCluster;
 let config: string;
 const c = (...argv: string[]): string[] => ['-c', config, ...argv];
+const PASSWORD = clusterPasswords.superuser.password;
 
 async function patroniStatus(member: string): Promise<Record<string, unknown>> {
-  const index = Number(member.slice(-1)) - 1;
-  const response = await fetch(`http://127.0.0.1:${cluster.plan.ports.restApi[index]}/patroni`);
-  return (await response.json()) as Record<string, unknown>;
+  return (await test.cluster.member(member).status()) ?? {};
 }
 
 function replicas(rows: readonly ListRow[]): string[] {
@@ -27,12 +26,12 @@ function replicas(rows: readonly ListRow[]): string[] {
 }
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  config = cluster.ctlConfigPath;
+  test = await startTestCluster();
+  config = test.ctlConfig;
 }, 180_000);
 
 afterAll(async () => {
-  await cluster?.stop();
+  await test?.cluster.stop();
 }, 120_000);
 
 describe('views of a running cluster', () => {
@@ -45,8 +44,7 @@ describe('views of a running cluster', () => {
       expect(row).toMatchObject({ Cluster: 'demo', Role: 'Replica', State: 'streaming', TL: leader.TL });
       expect(typeof row['Lag in MB']).toBe('number');
     }
-    const index = Number(leader.Member.slice(-1)) - 1;
-    expect(leader.Host).toBe(`127.0.0.1:${cluster.plan.ports.postgres[index]}`);
+    expect(leader.Host).toBe(`127.0.0.1:${test.cluster.member(leader.Member).pgPort}`);
   });
 
   it('list -f yaml carries the same rows, list pretty the patronictl header', async () => {
@@ -75,11 +73,10 @@ describe('views of a running cluster', () => {
 
   it('dsn and query reach the leader and a replica', async () => {
     const rows = await listJson(config);
-    const leaderIndex = Number(leaderOf(rows)!.slice(-1)) - 1;
-    expect((await ctl(c('dsn'))).stdout).toBe(`host=127.0.0.1 port=${cluster.plan.ports.postgres[leaderIndex]}`);
-    const primary = await ctl(c('query', '-U', 'postgres', '--password', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery() AS recovery, 1 AS one'), { answers: ['postgres'] });
+    expect((await ctl(c('dsn'))).stdout).toBe(`host=127.0.0.1 port=${test.cluster.member(leaderOf(rows)!).pgPort}`);
+    const primary = await ctl(c('query', '-U', 'postgres', '--password', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery() AS recovery, 1 AS one'), { answers: [PASSWORD] });
     expect(primary.stdout.split('\n')).toEqual(['recovery\tone', 'False\t1']);
-    const replica = await ctl(c('query', '-r', 'replica', '-U', 'postgres', '--password', '-c', 'SELECT pg_is_in_recovery()', '--format', 'json'), { answers: ['postgres'] });
+    const replica = await ctl(c('query', '-r', 'replica', '-U', 'postgres', '--password', '-c', 'SELECT pg_is_in_recovery()', '--format', 'json'), { answers: [PASSWORD] });
     expect(JSON.parse(replica.stdout)).toEqual([{ pg_is_in_recovery: true }]);
   });
 });
@@ -93,7 +90,7 @@ describe('configuration', () => {
     const shown = parse((await ctl(c('show-config'))).stdout) as { postgresql: { parameters: Record<string, unknown> } };
     expect(shown.postgresql.parameters['work_mem']).toBe('8MB');
     const query = async (): Promise<string> =>
-      (await ctl(c('query', '-r', 'any', '-m', 'node2', '-U', 'postgres', '--password', '-c', 'SHOW work_mem'), { answers: ['postgres'] })).stdout;
+      (await ctl(c('query', '-m', 'node2', '-U', 'postgres', '--password', '-c', 'SHOW work_mem'), { answers: [PASSWORD] })).stdout;
     const deadline = Date.now() + 30_000;
     while (!(await query()).includes('8MB') && Date.now() < deadline) await new Promise((done) => setTimeout(done, 500));
     expect(await query()).toBe('work_mem\n8MB');
@@ -108,8 +105,8 @@ describe('configuration', () => {
   });
 
   it('a wrong REST API password is refused in one line with what to fix', async () => {
-    const wrong = join(cluster.plan.baseDir, 'wrong-password.yaml');
-    writeFileSync(wrong, `scope: demo\netcd3:\n  hosts: 127.0.0.1:${cluster.plan.ports.etcdClient}\nctl:\n  authentication:\n    username: pgwarden\n    password: wrong\n`);
+    const wrong = join(test.cluster.dir, 'wrong-password.yaml');
+    writeFileSync(wrong, `scope: demo\nnamespace: ${test.cluster.namespace}\netcd3:\n  hosts: ${test.etcdHostPort}\nctl:\n  authentication:\n    username: operator\n    password: wrong\n`);
     const run = await ctl(['-c', wrong, 'reload', 'demo', 'node1', '--force']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^Error: REST API of member node1 refused the request as unauthorised \(401 .*\): set ctl\.authentication/);
@@ -163,7 +160,7 @@ describe('switchover and failover', () => {
     const rows = await waitForRows(config, healthy);
     const candidate = replicas(rows)[0]!;
     const run = await ctl(c('switchover', '--candidate', candidate, '--force'));
-    expect(run.code).toBe(0);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d Successfully switched over to "${candidate}"`));
     expect(run.stderr).toMatch(new RegExp(`switchover done: ${candidate} is the new leader`));
     const after = await waitForRows(config, (items) => healthy(items) && leaderOf(items) === candidate, 90_000);
@@ -179,7 +176,7 @@ describe('switchover and failover', () => {
     expect(run.questions[1]).toBe(`Candidate [${replicas(rows).map((name) => `'${name}'`).join(', ')}]`);
     expect(run.questions[2]).toMatch(/^When should the switchover take place \(e\.g\. \d{4}-\d\d-\d\dT\d\d:\d\d \) $/);
     expect(run.questions[3]).toBe(`Are you sure you want to switchover cluster demo, demoting current leader ${leader}?`);
-    expect(run.code).toBe(0);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     await waitForRows(config, (items) => healthy(items) && leaderOf(items) === candidate, 90_000);
   });
 
@@ -195,7 +192,7 @@ describe('switchover and failover', () => {
     const rows = await waitForRows(config, healthy, 90_000);
     const candidate = replicas(rows)[1]!;
     const run = await ctl(c('failover', '--candidate', candidate, '--force'));
-    expect(run.stdout).toMatch(new RegExp(`Successfully failed over to "${candidate}"`));
+    expect(run.stdout, run.stderr).toMatch(new RegExp(`Successfully failed over to "${candidate}"`));
     expect(run.code).toBe(0);
     await waitForRows(config, (items) => healthy(items) && leaderOf(items) === candidate, 90_000);
   });

@@ -1,35 +1,36 @@
 /**
- * One real three-member cluster for the command tests: etcd, three pgwarden
- * agents run from their TypeScript sources (real PostgreSQL 15), HAProxy —
- * the demo's launcher on free ports, stopped by PID after the tests.
+ * One real three-member cluster for the command tests — etcd, three pgwarden
+ * agents run from their TypeScript sources, real PostgreSQL 15 — through the
+ * testkit launcher (everything stopped by PID), plus the pgwardenctl config
+ * that points at it. The REST APIs require basic auth, as in production.
  */
-import { makeTempDir } from '@pgwarden/testkit';
+import { startPgwardenCluster, type PgwardenCluster } from '@pgwarden/testkit';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDemoCluster, type DemoCluster } from '../../src/demo/demo-cluster.js';
-import { choosePorts } from '../../src/demo/demo-ports.js';
+import { stringify } from 'yaml';
 import { ctl } from './run-ctl.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 
-export const SOURCE_AGENT: [string, ...string[]] = [
-  process.execPath,
-  '--import',
-  'tsx',
-  '--conditions=source',
-  join(REPO_ROOT, 'packages/cli/src/bin/pgwarden.ts'),
-];
+export const API_AUTH = { username: 'operator', password: 'operator-secret' } as const;
 
-export async function startTestCluster(log: (text: string) => void = () => undefined): Promise<DemoCluster> {
-  const state = makeTempDir('ctl-cluster-state');
-  return startDemoCluster({
-    ports: await choosePorts(undefined, false),
-    stateFile: join(state.path, 'state.json'),
-    agentCommand: SOURCE_AGENT,
-    repoRoot: REPO_ROOT,
-    say: log,
-    readyTimeoutMs: 120_000,
+export interface TestCluster {
+  readonly cluster: PgwardenCluster;
+  /** A patronictl.yaml for this cluster: scope, etcd3 hosts, ctl.authentication. */
+  readonly ctlConfig: string;
+  readonly etcdHostPort: string;
+}
+
+export async function startTestCluster(): Promise<TestCluster> {
+  const cluster = await startPgwardenCluster({
+    scope: 'demo',
+    configure: (_name, config) => ({ ...config, restapi: { ...(config['restapi'] as object), authentication: API_AUTH } }),
   });
+  const etcdHostPort = cluster.etcd.endpoints[0]!.replace(/^https?:\/\//, '');
+  const ctlConfig = join(cluster.dir, 'patronictl.yaml');
+  writeFileSync(ctlConfig, stringify({ scope: 'demo', namespace: cluster.namespace, etcd3: { hosts: etcdHostPort }, ctl: { authentication: API_AUTH } }));
+  return { cluster, ctlConfig, etcdHostPort };
 }
 
 export interface ListRow {
