@@ -153,12 +153,14 @@ export class EtcdDcs implements Dcs {
   }
 
   updateLeader(input: UpdateLeaderInput): Promise<LockOutcome> {
-    return updateLeader(this.context, input, async (written) => {
+    return updateLeader(this.context, input, async (written, deadline) => {
       if (written.lastLsn !== undefined && written.lastLsn > 0) {
-        const status: StatusValue = { optime: written.lastLsn, ...(written.slots && Object.keys(written.slots).length > 0 ? { slots: { ...written.slots } } : {}) };
-        await this.writeStatus(status);
+        const slots = written.slots && Object.keys(written.slots).length > 0 ? { slots: { ...written.slots } } : {};
+        await this.writeStatusWithin({ optime: written.lastLsn, ...slots }, deadline);
       }
-      if (written.failsafe !== undefined) await this.writeFailsafe(written.failsafe);
+      if (written.failsafe !== undefined) {
+        await this.writeUnlessEqual('write failsafe', this.context.keys.failsafe, toPatroniJson(written.failsafe), 'failsafe', deadline);
+      }
     });
   }
 
@@ -167,8 +169,9 @@ export class EtcdDcs implements Dcs {
   }
 
   async deleteLeader(input: { readonly lastLsn?: number }): Promise<DcsResult<void>> {
-    if (input.lastLsn !== undefined && input.lastLsn > 0) await this.writeStatus({ optime: input.lastLsn });
-    return deleteLeaderKey(this.context);
+    const deadline = this.context.deadline();
+    if (input.lastLsn !== undefined && input.lastLsn > 0) await this.writeStatusWithin({ optime: input.lastLsn }, deadline);
+    return deleteLeaderKey(this.context, deadline);
   }
 
   async initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>> {
@@ -189,14 +192,15 @@ export class EtcdDcs implements Dcs {
     const key = keys.member(name);
     const value = toPatroniJson(data);
     try {
-      let state = await lease.refresh(false, this.context.deadline());
+      const deadline = this.context.deadline();
+      let state = await lease.refresh(false, deadline);
       const cached = this.cache.ready ? this.cache.get(key) : undefined;
       if (cached !== undefined && cached.value === value && cached.lease === state.id) return ok();
-      let result = await putKey(this.context, 'touch member', key, value, undefined, state.id);
+      let result = await putKey(this.context, 'touch member', key, value, { lease: state.id, deadline });
       if (!result.ok && /lease not found/.test(result.message)) {
         lease.forget();
-        state = await lease.refresh(true, this.context.deadline());
-        result = await putKey(this.context, 'touch member', key, value, undefined, state.id);
+        state = await lease.refresh(true, deadline);
+        result = await putKey(this.context, 'touch member', key, value, { lease: state.id, deadline });
       }
       return result.ok ? ok() : result;
     } catch (error) {
@@ -205,12 +209,12 @@ export class EtcdDcs implements Dcs {
   }
 
   async setConfig(value: Readonly<Record<string, unknown>>, version?: number): Promise<DcsResult<void>> {
-    const result = await putKey(this.context, 'set config', this.context.keys.config, toPatroniJson(value), version);
+    const result = await putKey(this.context, 'set config', this.context.keys.config, toPatroniJson(value), { version });
     return result.ok ? ok() : result;
   }
 
   async setFailover(value: FailoverValue, version?: number): Promise<DcsResult<void>> {
-    const result = await putKey(this.context, 'set failover', this.context.keys.failover, toPatroniJson(value), version);
+    const result = await putKey(this.context, 'set failover', this.context.keys.failover, toPatroniJson(value), { version });
     return result.ok ? ok() : result;
   }
 
@@ -222,7 +226,7 @@ export class EtcdDcs implements Dcs {
       quorum: quorum ?? null,
       sync_standby: sorted.length > 0 ? sorted.join(',') : null,
     };
-    const result = await putKey(this.context, 'write sync state', this.context.keys.sync, toPatroniJson(value), version);
+    const result = await putKey(this.context, 'write sync state', this.context.keys.sync, toPatroniJson(value), { version });
     if (!result.ok) return result;
     return ok({ version: result.value, ...(leader ? { leader } : {}), syncStandbys: sorted, ...(quorum !== undefined ? { quorum } : {}) });
   }
@@ -240,7 +244,11 @@ export class EtcdDcs implements Dcs {
    * Like Patroni 4.x: `slots`/`retain_slots` not given are carried over from
    * the last known `/status`, so writing only the optime (on demotion) keeps them.
    */
-  async writeStatus(status: StatusValue): Promise<DcsResult<void>> {
+  writeStatus(status: StatusValue): Promise<DcsResult<void>> {
+    return this.writeStatusWithin(status, this.context.deadline());
+  }
+
+  private async writeStatusWithin(status: StatusValue, deadline: number): Promise<DcsResult<void>> {
     const previous = this.knownValue(this.context.keys.status, this.lastStatus);
     const last = previous === undefined ? {} : (parseJsonLeniently(previous) as Record<string, unknown> | undefined) ?? {};
     const { optime, slots, retain_slots: retainSlots, ...rest } = status;
@@ -252,18 +260,24 @@ export class EtcdDcs implements Dcs {
       ...(carriedRetain !== undefined ? { retain_slots: carriedRetain } : {}),
       ...rest,
     };
-    return this.writeUnlessEqual('write status', this.context.keys.status, toPatroniJson(ordered), 'status');
+    return this.writeUnlessEqual('write status', this.context.keys.status, toPatroniJson(ordered), 'status', deadline);
   }
 
   writeFailsafe(value: Readonly<Record<string, string>>): Promise<DcsResult<void>> {
-    return this.writeUnlessEqual('write failsafe', this.context.keys.failsafe, toPatroniJson(value), 'failsafe');
+    return this.writeUnlessEqual('write failsafe', this.context.keys.failsafe, toPatroniJson(value), 'failsafe', this.context.deadline());
   }
 
   /** `/status` and `/failsafe` are skipped when equal to the last value written or read (as strings). */
-  private async writeUnlessEqual(operation: string, key: string, value: string, which: 'status' | 'failsafe'): Promise<DcsResult<void>> {
+  private async writeUnlessEqual(
+    operation: string,
+    key: string,
+    value: string,
+    which: 'status' | 'failsafe',
+    deadline: number,
+  ): Promise<DcsResult<void>> {
     const known = this.knownValue(key, which === 'status' ? this.lastStatus : this.lastFailsafe);
     if (known === value) return ok();
-    const result = await putKey(this.context, operation, key, value);
+    const result = await putKey(this.context, operation, key, value, { deadline });
     if (!result.ok) return result;
     if (which === 'status') this.lastStatus = value;
     else this.lastFailsafe = value;

@@ -16,9 +16,10 @@ async function conditional(
   operation: string,
   compare: ICompare,
   success: IRequestOp,
+  deadline: number,
 ): Promise<DcsResult<number>> {
   try {
-    const response = await context.transport.run('txn', context.deadline(), (client, options) =>
+    const response = await context.transport.run('txn', deadline, (client, options) =>
       client.kv.txn({ compare: [compare], success: [success] }, options),
     );
     if (response.succeeded) return ok(revisionOf(response));
@@ -29,21 +30,30 @@ async function conditional(
   }
 }
 
+export interface WriteOptions {
+  /** CAS: only if the key's mod_revision still equals it. */
+  readonly version?: number | undefined;
+  readonly lease?: string;
+  /** End of the budget (performance.now() ms) when this write is one step of a larger operation. */
+  readonly deadline?: number;
+}
+
 /** Put `value` at `key`; with `version`, only if the key's mod_revision still equals it. */
 export async function putKey(
   context: DcsContext,
   operation: string,
   key: string,
   value: string,
-  version?: number,
-  lease?: string,
+  options: WriteOptions = {},
 ): Promise<DcsResult<number>> {
+  const { version, lease } = options;
+  const deadline = options.deadline ?? context.deadline();
   let result: DcsResult<number>;
   if (version !== undefined) {
-    result = await conditional(context, operation, modifiedAt(key, version), putOp(key, value, lease));
+    result = await conditional(context, operation, modifiedAt(key, version), putOp(key, value, lease), deadline);
   } else {
     try {
-      const response = await context.transport.run('put', context.deadline(), (client, options) =>
+      const response = await context.transport.run('put', deadline, (client, options) =>
         client.kv.put({ key: Buffer.from(key), value: Buffer.from(value), ...(lease !== undefined ? { lease } : {}) }, options),
       );
       result = ok(revisionOf(response));
@@ -57,7 +67,7 @@ export async function putKey(
 
 /** Create `key` only if absent. */
 export async function createKey(context: DcsContext, operation: string, key: string, value: string): Promise<DcsResult<number>> {
-  const result = await conditional(context, operation, keyAbsent(key), putOp(key, value));
+  const result = await conditional(context, operation, keyAbsent(key), putOp(key, value), context.deadline());
   if (result.ok) context.cache.applyWrite(key, value, result.value);
   return result;
 }
@@ -70,7 +80,7 @@ export async function deleteKey(
   options: { version?: number; rangeEnd?: Buffer } = {},
 ): Promise<DcsResult<void>> {
   if (options.version !== undefined) {
-    const result = await conditional(context, operation, modifiedAt(key, options.version), deleteOp(key));
+    const result = await conditional(context, operation, modifiedAt(key, options.version), deleteOp(key), context.deadline());
     if (!result.ok) return result;
     context.cache.applyWrite(key, undefined, result.value);
     return ok();

@@ -97,7 +97,12 @@ async function rewriteLeaderKey(context: DcsContext, lease: LeaseState, deadline
   return lost(rangedValue(inner?.responses[0]));
 }
 
-export async function updateLeader(context: DcsContext, input: UpdateLeaderInput, writeAfter: (input: UpdateLeaderInput) => Promise<void>): Promise<LockOutcome> {
+/** `writeAfter` publishes /status and /failsafe within what is left of the same budget. */
+export async function updateLeader(
+  context: DcsContext,
+  input: UpdateLeaderInput,
+  writeAfter: (input: UpdateLeaderInput, deadline: number) => Promise<void>,
+): Promise<LockOutcome> {
   const deadline = context.deadline();
   let outcome: LockOutcome;
   try {
@@ -112,7 +117,7 @@ export async function updateLeader(context: DcsContext, input: UpdateLeaderInput
   } catch (error) {
     return lockUnreachable(context, 'update leader lock', error);
   }
-  if (outcome.kind === 'held') await writeAfter(input);
+  if (outcome.kind === 'held') await writeAfter(input, deadline);
   else context.logger.warn({ owner: outcome.kind === 'lost' ? outcome.owner : undefined }, 'leader lock is no longer ours');
   return outcome;
 }
@@ -132,10 +137,10 @@ export async function takeLeader(context: DcsContext): Promise<LockOutcome> {
 }
 
 /** Delete the leader key only if its value is our name: not-found when absent, conflict when another's. */
-export async function deleteLeaderKey(context: DcsContext): Promise<DcsResult<void>> {
+export async function deleteLeaderKey(context: DcsContext, deadline = context.deadline()): Promise<DcsResult<void>> {
   const { keys, name } = context;
   try {
-    const response = await context.transport.run('txn', context.deadline(), (client, options) =>
+    const response = await context.transport.run('txn', deadline, (client, options) =>
       client.kv.txn({ compare: [valueIs(keys.leader, name)], success: [deleteOp(keys.leader)], failure: [rangeOp(keys.leader)] }, options),
     );
     if (response.succeeded) {
