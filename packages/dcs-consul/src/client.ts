@@ -1,0 +1,69 @@
+/**
+ * Requests with Patroni's retry rules (spec/dcs.md §4.1, §3.6): each attempt
+ * is bounded by retry_timeout/3, the whole operation by its deadline
+ * (retry_timeout unless the caller shares a budget across steps); internal
+ * errors and failures to get an answer are retried with a back-off of 0.1 s
+ * doubling to 1 s plus jitter, never past the deadline. Definitive answers
+ * (ok, 404, invalid session, 403, 400) are returned at once. A blocking
+ * query passes its own attempt timeout (wait + a grace), as Patroni does.
+ */
+import { classifyAnswer, describeAnswer, describeError, type ConsulAnswerKind } from './errors.js';
+import type { ConsulRequest, ConsulResponse, ConsulTransport } from './http.js';
+import type { Logger } from './logger.js';
+
+export type CallResult =
+  | { readonly kind: 'answer'; readonly answer: ConsulAnswerKind; readonly response: ConsulResponse }
+  | { readonly kind: 'failed'; readonly message: string };
+
+export interface ClientContext {
+  readonly transport: ConsulTransport;
+  readonly clock: () => number;
+  readonly random: () => number;
+  readonly logger: Logger;
+  /** retry_timeout in milliseconds (read at call time: configure() may change it). */
+  retryTimeoutMs(): number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+export async function call(
+  context: ClientContext,
+  request: Omit<ConsulRequest, 'timeoutMs'> & { readonly timeoutMs?: number },
+  deadline: number = context.clock() + context.retryTimeoutMs(),
+): Promise<CallResult> {
+  let delayMs = 100;
+  let lastProblem = 'no attempt made: the retry budget was already spent';
+  for (let attempt = 1; ; attempt++) {
+    const remaining = deadline - context.clock();
+    if (remaining <= 0) break;
+    const timeoutMs = Math.min(request.timeoutMs ?? context.retryTimeoutMs() / 3, remaining);
+    try {
+      const response = await context.transport.send({ ...request, timeoutMs });
+      const answer = classifyAnswer(response);
+      if (answer !== 'transient') return { kind: 'answer', answer, response };
+      lastProblem = describeAnswer(response);
+    } catch (error) {
+      if (request.signal?.aborted) return { kind: 'failed', message: 'aborted' };
+      lastProblem = describeError(error);
+    }
+    context.logger.debug({ method: request.method, path: request.path, attempt, problem: lastProblem }, 'consul request failed, retrying');
+    const pause = Math.min(delayMs + context.random() * 800, deadline - context.clock());
+    if (pause <= 0) break;
+    await sleep(pause, request.signal);
+    if (request.signal?.aborted) return { kind: 'failed', message: 'aborted' };
+    delayMs = Math.min(delayMs * 2, 1000);
+  }
+  return { kind: 'failed', message: `Consul is not responding properly: ${lastProblem}` };
+}
+
+export { sleep };

@@ -1,0 +1,80 @@
+/**
+ * What the adapter needs to know, in the words of Patroni's `consul` section
+ * (spec/dcs.md §4) plus the cluster identity and the timings. The zod schema
+ * is the source of truth; bad input is a PgwardenError `dcs-config-invalid`
+ * that names the field. Service registration (`register_service`) is not
+ * supported yet and is rejected rather than silently ignored.
+ */
+import { PgwardenError } from '@pgwarden/core';
+import { z } from 'zod';
+
+export const consulConnectionSchema = z
+  .object({
+    /** `host:port` of the local agent (default 127.0.0.1:8500). */
+    host: z.string().min(1).default('127.0.0.1:8500'),
+    /** `http(s)://host:port`: overrides host and scheme. */
+    url: z.string().url().optional(),
+    scheme: z.enum(['http', 'https']).default('http'),
+    /** ACL token, sent as X-Consul-Token. */
+    token: z.string().min(1).optional(),
+    /** Verify the server certificate (https). */
+    verify: z.boolean().default(true),
+    /** File paths, as in Patroni. */
+    cacert: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    dc: z.string().min(1).optional(),
+    consistency: z.enum(['default', 'consistent', 'stale']).default('default'),
+    /** Node checks bound to the session; default none: the session lives on its TTL only. */
+    checks: z.array(z.string()).default([]),
+    register_service: z.boolean().optional(),
+  })
+  .passthrough();
+
+export const consulDcsSettingsSchema = consulConnectionSchema.extend({
+  scope: z.string().min(1),
+  /** Our member name. */
+  name: z.string().min(1),
+  namespace: z.string().default('/service/'),
+  ttlSeconds: z.number().positive().default(30),
+  loopWaitSeconds: z.number().positive().default(10),
+  retryTimeoutSeconds: z.number().positive().default(10),
+});
+
+export type ConsulDcsSettings = z.input<typeof consulDcsSettingsSchema>;
+export type ParsedConsulSettings = z.output<typeof consulDcsSettingsSchema>;
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
+export function parseConsulSettings(input: unknown): ParsedConsulSettings {
+  const result = consulDcsSettingsSchema.safeParse(input);
+  if (!result.success) throw new PgwardenError('dcs-config-invalid', `invalid consul settings: ${describeIssues(result.error)}`);
+  if (result.data.register_service === true) {
+    throw new PgwardenError('dcs-config-invalid', 'consul.register_service is not supported by pgwarden yet; remove it or set it to false');
+  }
+  if (result.data.key !== undefined && result.data.cert === undefined) {
+    throw new PgwardenError('dcs-config-invalid', 'consul.key is given without consul.cert');
+  }
+  return result.data;
+}
+
+/** The agent's base URL: `url` wins, else `<scheme>://<host>` (default port 8500). */
+export function resolveBaseUrl(settings: ParsedConsulSettings): string {
+  if (settings.url !== undefined) return settings.url.replace(/\/+$/, '');
+  const host = settings.host.trim();
+  if (/^https?:\/\//.test(host)) return host.replace(/\/+$/, '');
+  const hasPort = /:\d+$/.test(host) && !/^\[[^\]]*\]$/.test(host);
+  return `${settings.scheme}://${hasPort ? host : `${host}:8500`}`;
+}
+
+/** `<namespace>/<scope>` without the leading slash, duplicate slashes collapsed (spec/dcs.md §1). */
+export function clusterBasePath(namespace: string, scope: string): string {
+  return `${namespace}/${scope}`.split('/').filter((part) => part !== '').join('/');
+}
+
+/** Patroni formats the session TTL as a Python float: `15.0s` for ttl 30. */
+export function sessionTtlText(seconds: number): string {
+  return Number.isInteger(seconds) ? `${seconds}.0s` : `${seconds}s`;
+}
