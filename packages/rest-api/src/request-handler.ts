@@ -117,7 +117,9 @@ export class RequestHandler {
     const { logger, maxBodyBytes } = this.dependencies;
     const settings = this.settings;
     if (route.protected) {
-      const refusal = await settings.access.check(request, route.allowlistMembers, view.snapshot.cluster);
+      // Members' addresses come from the cluster view only while it is valid, as Patroni's dcs.cluster.
+      const cluster = this.dependencies.now() < view.clusterValidUntilMs ? view.snapshot.cluster : undefined;
+      const refusal = await settings.access.check(request, route.allowlistMembers, cluster);
       if (refusal !== undefined) {
         logger.warn({ method: request.method, path: request.url, client: request.socket.remoteAddress, status: refusal.status }, 'REST API request refused');
         writeReply(response, refusal, settings.extraHeaders);
