@@ -74,6 +74,12 @@ const SITUATIONS: { name: string; snapshot: MemberSnapshot; codes: Codes }[] = [
     codes: row('503 503 503 503 503 503 503 200 200 200 503 200 503 503 200 200 200 503 200 503 503 503 200 200'),
   },
   {
+    // INCIDENTS.md #10: running, but the WAL receiver is not streaming (wrong primary_conninfo).
+    name: 'replica running from the archive, not streaming',
+    snapshot: replicaSnapshot({ postgres: replicaPostgres({ replicationState: 'in archive recovery' }) }),
+    codes: row('503 503 503 503 503 503 503 200 200 503 503 200 503 503 200 200 200 503 200 503 503 503 200 503'),
+  },
+  {
     name: 'replica lagging 100 MB behind',
     snapshot: replicaSnapshot({ postgres: replicaPostgres({ receivedLsn: LEADER_LSN - 100 * 1024 * 1024, replayedLsn: LEADER_LSN - 100 * 1024 * 1024 }) }),
     codes: row('503 503 503 503 503 503 503 200 503 200 503 200 503 503 200 200 503 503 200 503 503 503 200 503'),
