@@ -3,7 +3,7 @@
  * whether we may try to take the lock, whether a failover is possible at all,
  * and which peers' statuses we need to know to answer.
  */
-import { clusterTimeline, failoverPriority, findMember, isPrimaryRole } from '../model/cluster-helpers.js';
+import { clusterTimeline, failoverPriority, isPrimaryRole } from '../model/cluster-helpers.js';
 import type { PeerStatus } from '../model/local-state.js';
 import type { Context } from './context.js';
 import { inSyncKey, isNoFailover, isRunningPrimary, myPriority, myWalPosition, syncKeyHasLeader, syncModeActive } from './context.js';
@@ -135,6 +135,12 @@ export function assessHealthiest(ctx: Context): Gate {
   if (settings.failsafeMode && failsafe !== undefined && Object.keys(failsafe).length > 0 && failsafe[ctx.name] === undefined && !isRunningPrimary(ctx)) {
     return unhealthy('not listed in /failsafe');
   }
+  // Beyond Patroni: a member whose own key (refreshed with its lease) says it runs as primary is
+  // alive even when its REST API cannot be reached from here (member↔member partition).
+  const publishedPrimary = ctx.cluster.members.find(
+    (member) => member.name !== ctx.name && isPrimaryRole(member.data.role) && member.data.state === 'running',
+  );
+  if (publishedPrimary !== undefined && !isRunningPrimary(ctx)) return unhealthy(`Primary (${publishedPrimary.name}) is still alive (its member key says so)`);
   const competitors = raceCompetitors(ctx);
   const failover = ctx.cluster.failover;
   const peersNeeded = failover !== undefined || (!isRunningPrimary(ctx) && !ctx.paused && !isNoFailover(ctx));
@@ -162,6 +168,13 @@ function walComparisonGate(ctx: Context, peers: readonly PeerStatus[]): Gate {
   const failsafe = ctx.cluster.failsafe;
   if (settings.failsafeMode && failsafe !== undefined && Object.keys(failsafe).length > 0 && failsafe[ctx.name] === undefined) {
     return unhealthy('not listed in /failsafe');
+  }
+  // A live primary blocks the race whatever filter below would drop it.
+  const alive = peers.find((peer) => peer.reachable && peer.isPrimary === true && peer.name !== ctx.name);
+  if (alive !== undefined) return unhealthy(`Primary (${alive.name}) is still alive`);
+  // Members that may not win (missing from /failsafe) must not block those that may either.
+  if (settings.failsafeMode && failsafe !== undefined && Object.keys(failsafe).length > 0) {
+    candidates = candidates.filter((peer) => failsafe[peer.name] !== undefined);
   }
   const syncActive = syncModeActive(ctx) && syncKeyHasLeader(ctx);
   if (syncActive) {
@@ -192,9 +205,4 @@ function walComparisonGate(ctx: Context, peers: readonly PeerStatus[]): Gate {
     ignorePriorityTie: claimActive && claim?.name === ctx.name,
   });
   return verdict.healthy ? healthy(verdict.reason) : unhealthy(verdict.reason);
-}
-
-/** A member that says it is primary in its key (used for messages only). */
-export function publishedPrimary(ctx: Context, name: string): boolean {
-  return isPrimaryRole(findMember(ctx.cluster, name)?.data.role);
 }

@@ -91,8 +91,9 @@ export function cluster(overrides: Partial<Cluster> = {}): Cluster {
   };
 }
 
+/** Nobody holds the leader key; the former primary node1's member key says it is stopped. */
 export function unlockedCluster(overrides: Partial<Cluster> = {}): Cluster {
-  const { leader: _leader, ...rest } = cluster(overrides);
+  const { leader: _leader, ...rest } = cluster({ members: [member('node1', { state: 'stopped' }), member('node2'), member('node3')], ...overrides });
   return { ...rest, ...overrides, leader: undefined };
 }
 

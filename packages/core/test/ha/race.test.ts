@@ -36,6 +36,12 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       excludes: ['acquire-lock'],
     },
     {
+      name: 'a member key still says primary and running (its API unreachable from here): no race',
+      input: input({ cluster: unlockedCluster({ members: [member('node1'), member('node2'), member('node3')] }), peers: [dead, peer('node3')] }),
+      reason: /Primary \(node1\) is still alive \(its member key says so\)/,
+      excludes: ['acquire-lock'],
+    },
+    {
       name: 'equal WAL, the peer has a higher failover_priority: yields',
       input: input({ cluster: unlocked, peers: [dead, peer('node3', { tags: { failover_priority: 5 } })] }),
       reason: /equal WAL position and higher priority/,

@@ -53,6 +53,8 @@ export function peerStatus(world: World, asker: SimMember, name: string): PeerSt
   if (peer === undefined || !machineUp(peer) || !agentResponsive(world, peer) || !linked(world, asker.name, name)) {
     return { name, reachable: false };
   }
+  // Like GET /patroni: without a running PostgreSQL there is no xlog object, which counts as unreachable.
+  if (!peer.pg.running || peer.pg.dataDirectory !== 'valid') return { name, reachable: false, state: 'stopped' };
   const writable = isWritablePrimary(peer.pg);
   return {
     name,
