@@ -68,7 +68,7 @@ describe('HAProxy health checks against the API', () => {
       `global\n    stats socket ${adminSocket} level admin\n` +
         `defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    default-server inter 100ms fall 2 rise 1\n` +
         `listen primary\n    bind 127.0.0.1:${primaryPort}\n    option httpchk OPTIONS /primary\n    http-check expect status 200\n${servers}` +
-        `listen replicas\n    bind 127.0.0.1:${replicaPort}\n    option httpchk OPTIONS /replica\n    http-check expect status 200\n${servers}`,
+        `listen replicas\n    bind 127.0.0.1:${replicaPort}\n    option httpchk OPTIONS /replica?lag=16MB&replication_state=streaming\n    http-check expect status 200\n${servers}`,
     );
     haproxies.push(await startHaproxy({ configPath }));
     const expected = { 'primary/node1': 'UP', 'primary/node2': 'DOWN', 'replicas/node1': 'DOWN', 'replicas/node2': 'UP' };
