@@ -258,3 +258,31 @@ describe('haproxy', () => {
     expect(readFileSync(output, 'utf8')).toContain('bind *:15002');
   });
 });
+
+describe('edit-config in an editor', () => {
+  it('opens $EDITOR on the YAML and applies what was saved after the question', async () => {
+    const run = await ctl(['-d', dcsUrl, 'edit-config', 'demo'], { answers: ['y'], env: { EDITOR: "sed -i 's/^ttl: 30$/ttl: 45/'" } });
+    expect(run.stdout.split('\n')).toEqual(expect.arrayContaining(['-ttl: 30', '+ttl: 45', 'Configuration changed']));
+    expect((parse((await ctl(['-d', dcsUrl, 'show-config', 'demo'])).stdout) as Record<string, unknown>)['ttl']).toBe(45);
+  });
+
+  it('says Not changed when the editor saves the same text', async () => {
+    const run = await ctl(['-d', dcsUrl, 'edit-config', 'demo'], { env: { EDITOR: 'true' } });
+    expect(run.stdout).toBe('Not changed');
+  });
+});
+
+describe('eligibility', () => {
+  it('a switchover to any member is refused with the reason of each when none can be promoted', async () => {
+    const lonely = writer('node1', 'lonely');
+    await lonely.initialize({ createNew: true, sysid: '1' });
+    await lonely.setConfig({ ttl: 30 });
+    await lonely.touchMember({ conn_url: 'postgres://127.0.0.1:7001/postgres', api_url: `http://127.0.0.1:${closedPort}/patroni`, state: 'running', role: 'primary' });
+    await writer('node2', 'lonely').touchMember({ conn_url: 'postgres://127.0.0.1:7002/postgres', api_url: `http://127.0.0.1:${closedPort}/patroni`, state: 'stopped', role: 'replica' });
+    await writer('node3', 'lonely').touchMember({ conn_url: 'postgres://127.0.0.1:7003/postgres', state: 'running', role: 'replica' });
+    expect((await lonely.acquireLeader()).kind).toBe('held');
+    const run = await ctl(['-d', dcsUrl, 'switchover', 'lonely', '--force']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('Error: No member is eligible for switchover: node2: its PostgreSQL is stopped; node3: it publishes no REST API URL');
+  });
+});

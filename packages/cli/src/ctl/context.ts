@@ -13,6 +13,8 @@ export interface CtlContext {
   readonly settings: CtlSettings;
   readonly io: CtlIo;
   readonly api: MemberApi;
+  /** The environment of the command (EDITOR, PG*). */
+  readonly env: NodeJS.ProcessEnv;
   /** The cluster name given, else `scope` from the config; error when neither. */
   clusterName(given: string | undefined): string;
   dcs(scope: string): Promise<Dcs>;
@@ -30,7 +32,7 @@ export function describeDcs(settings: CtlSettings): string {
   return `etcd3 at ${hosts} (namespace ${settings.namespace})`;
 }
 
-export function createContext(settings: CtlSettings, io: CtlIo, api: MemberApi, openDcs: DcsOpener): CtlContext {
+export function createContext(settings: CtlSettings, io: CtlIo, api: MemberApi, openDcs: DcsOpener, env: NodeJS.ProcessEnv = process.env): CtlContext {
   const clients = new Map<string, Promise<Dcs>>();
   const dcs = (scope: string): Promise<Dcs> => {
     if (settings.dcs === undefined) {
@@ -49,6 +51,7 @@ export function createContext(settings: CtlSettings, io: CtlIo, api: MemberApi, 
     settings,
     io,
     api,
+    env,
     clusterName(given) {
       const name = given ?? settings.scope;
       if (name === undefined || name === '') {

@@ -35,7 +35,7 @@ function contextFor(globals: GlobalOptions, io: CtlIo, env: NodeJS.ProcessEnv, o
     insecure: globals.insecure === true,
   });
   const api = createMemberApi(settings.rest, `pgwardenctl/${CTL_VERSION} Node.js/${process.versions.node}`);
-  return createContext(settings, io, api, openDcs);
+  return createContext(settings, io, api, openDcs, env);
 }
 
 function errorLine(error: unknown): string {

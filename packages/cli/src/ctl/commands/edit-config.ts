@@ -48,7 +48,7 @@ async function computeChange(ctx: CtlContext, current: ConfigData, name: string,
     changed = applyKeyValuePairs(changed, pairs);
     requested = true;
   }
-  if (!requested) changed = parseConfigText(editInEditor(formatYaml(current), name), 'the edited configuration');
+  if (!requested) changed = parseConfigText(editInEditor(formatYaml(current), name, ctx.env), 'the edited configuration');
   return changed;
 }
 

@@ -50,6 +50,7 @@ async function chooseCandidate(ctx: CtlContext, cluster: Cluster, name: string, 
   }
   if (candidate === '' || candidate === undefined) {
     if (action === 'failover') throw new PgwardenError('no-candidate', 'Failover could be performed only to a specific candidate');
+    checkSomeoneEligible(cluster, candidates, action);
     return undefined;
   }
   if (candidate === leader) throw new PgwardenError('candidate-is-leader', `Member ${candidate} is already the leader of cluster ${name}`);
@@ -59,6 +60,18 @@ async function chooseCandidate(ctx: CtlContext, cluster: Cluster, name: string, 
   }
   checkEligible(ctx, cluster, member, action);
   return candidate;
+}
+
+/** Without a named candidate, at least one must be promotable; otherwise say why for each (INCIDENTS #7). */
+function checkSomeoneEligible(cluster: Cluster, names: readonly string[], action: Action): void {
+  const reasons = names.map((name) => {
+    const member = cluster.members.find((item) => item.name === name);
+    return { name, blockers: member === undefined ? ['it is gone'] : candidateEligibility(cluster, member, action).blockers };
+  });
+  if (reasons.every((entry) => entry.blockers.length > 0)) {
+    const detail = reasons.map((entry) => `${entry.name}: ${entry.blockers.join(', ')}`).join('; ');
+    throw new PgwardenError('candidate-not-eligible', `No member is eligible for ${action}: ${detail}`);
+  }
 }
 
 function checkEligible(ctx: CtlContext, cluster: Cluster, member: Member, action: Action): void {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 function editorCommand(env: NodeJS.ProcessEnv): string {
   if (env['EDITOR']) return env['EDITOR'];
   for (const candidate of ['editor', 'vi']) {
-    if (spawnSync('sh', ['-c', `command -v ${candidate}`], { stdio: 'ignore' }).status === 0) return candidate;
+    if (spawnSync('sh', ['-c', `command -v ${candidate}`], { stdio: 'ignore', env }).status === 0) return candidate;
   }
   throw new PgwardenError('no-editor', 'No editor found: set $EDITOR, or use --set/--pg/--apply/--replace');
 }
@@ -23,7 +23,7 @@ export function editInEditor(text: string, clusterName: string, env: NodeJS.Proc
   try {
     writeFileSync(file, text, { mode: 0o600 });
     // Through the shell so that EDITOR="code --wait" works as it does for git.
-    const result = spawnSync('sh', ['-c', `${editor} "$1"`, 'editor', file], { stdio: 'inherit' });
+    const result = spawnSync('sh', ['-c', `${editor} "$1"`, 'editor', file], { stdio: 'inherit', env });
     if (result.status !== 0) throw new PgwardenError('editor-failed', `Editor ${editor} exited with status ${result.status ?? result.signal}`);
     return readFileSync(file, 'utf8');
   } finally {
