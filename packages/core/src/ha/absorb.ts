@@ -41,8 +41,9 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
   if (!isUnlocked(cluster) && cluster.leader !== undefined) {
     if (next.rewind === 'done' && memory.lastSeenLeader !== undefined && memory.lastSeenLeader !== cluster.leader.name) next = { ...next, rewind: 'check' };
     next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenMembers: cluster.members.map((member) => member.name) };
-    if (cluster.leader.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };
   }
+  // The snapshot is the truth about ownership: not ours (someone else's or nobody's) means not leader.
+  if (cluster.leader?.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };
   if (cluster.failsafe !== undefined) next = { ...next, lastFailsafe: cluster.failsafe };
   return next;
 }
