@@ -81,8 +81,11 @@ export interface PgwardenMember {
   agentPid(): number | undefined;
   /** PID of the postmaster running in this member's data directory. */
   postmasterPid(): number | undefined;
-  /** Signal the postmaster (default SIGKILL); returns the PID signalled. */
-  killPostmaster(signal?: NodeJS.Signals): number | undefined;
+  /**
+   * Signal the postmaster (default SIGKILL) and, for SIGKILL, wait until the
+   * process is gone; resolves with the PID signalled.
+   */
+  killPostmaster(signal?: NodeJS.Signals): Promise<number | undefined>;
   /** Agent output of every run of this member. */
   output(): string;
   /** GET /patroni, undefined when the API does not answer. */
@@ -215,9 +218,13 @@ function makeMember(plan: MemberPlan, configPath: string, command: readonly stri
     running: () => process_ !== undefined && process_.child.exitCode === null && process_.child.signalCode === null,
     agentPid: () => (member.running() ? process_?.pid : undefined),
     postmasterPid: () => postmasterPidOf(dataDir),
-    killPostmaster(signal = 'SIGKILL') {
+    async killPostmaster(signal = 'SIGKILL') {
       const pid = postmasterPidOf(dataDir);
-      if (pid !== undefined) process.kill(pid, signal);
+      if (pid === undefined) return undefined;
+      process.kill(pid, signal);
+      if (signal === 'SIGKILL') {
+        await waitUntil(() => postmasterPidOf(dataDir) !== pid, { timeoutMs: 10_000, intervalMs: 20, what: `postmaster ${pid} to exit` });
+      }
       return pid;
     },
     output: () => transcript,

@@ -66,7 +66,7 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
     await query(oldLeader, "INSERT INTO writes (id) SELECT g FROM generate_series(100000, 100999) g");
     const startedAt = Date.now();
     await oldLeader.kill();
-    oldLeader.killPostmaster('SIGKILL');
+    await oldLeader.killPostmaster('SIGKILL');
     const newLeader = await cluster.waitForLeader({ exclude: oldLeader.name, timeoutMs: 90_000 });
     await waitUntil(async () => (await isInRecovery(newLeader)) === false, { timeoutMs: 30_000, what: 'a writable new primary' });
     measurements['sigkillFailoverTtl20Ms'] = Date.now() - startedAt;
@@ -82,7 +82,7 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
 
   it('restarts a crashed primary postmaster while the agent lives, with never two writable primaries', async () => {
     const leader = await healthy(cluster);
-    const crashedPid = leader.killPostmaster('SIGKILL');
+    const crashedPid = await leader.killPostmaster('SIGKILL');
     expect(crashedPid).toBeDefined();
     let writablePrimariesMax = 0;
     const recovered = await waitUntil(
@@ -109,7 +109,7 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
       timeoutMs: 30_000,
       what: 'every member to report pause',
     });
-    leader.killPostmaster('SIGKILL');
+    await leader.killPostmaster('SIGKILL');
     // Four loop_waits and more: a restart or a promotion would have happened by now if the agents acted.
     const observeUntil = Date.now() + 10_000;
     while (Date.now() < observeUntil) {

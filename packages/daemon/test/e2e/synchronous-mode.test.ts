@@ -39,7 +39,7 @@ describe('synchronous_mode on', () => {
     writer.start();
     await waitUntil(() => writer.count >= 50, { timeoutMs: 20_000, what: 'synchronous writes' });
     await leader.kill();
-    leader.killPostmaster('SIGKILL');
+    await leader.killPostmaster('SIGKILL');
     const newLeader = await cluster.waitForLeader({ exclude: leader.name, timeoutMs: 90_000 });
     await waitUntil(async () => (await isInRecovery(newLeader)) === false, { timeoutMs: 30_000, what: 'the new primary to accept writes' });
     const countAfter = writer.count;
