@@ -17,7 +17,7 @@ import type { LockOutcome, UpdateLeaderInput } from '@pgwarden/core';
 import { describeError } from './errors.js';
 import { fail, ok, unreachable, type DcsContext } from './context.js';
 import type { DcsResult } from '@pgwarden/core';
-import { deleteOp, keyAbsent, nestedTxn, putOp, rangeOp, rangedValue, revisionOf, valueIs } from './requests.js';
+import { deleteOp, keyAbsent, nestedTxn, putOp, rangeOp, rangedLease, rangedValue, revisionOf, valueIs } from './requests.js';
 import { EtcdRequestError } from './transport.js';
 import type { LeaseState } from './lease.js';
 
@@ -45,7 +45,10 @@ async function createLeaderKey(context: DcsContext, lease: LeaseState, deadline:
     context.cache.applyWrite(keys.leader, name, revisionOf(response), lease.id);
     return held(lease.renewedAtMs);
   }
-  return lost(rangedValue(response.responses[0]));
+  const owner = rangedValue(response.responses[0]);
+  // Asked again while already holding it (same name, same live lease): still ours.
+  if (owner === name && rangedLease(response.responses[0]) === lease.id) return held(lease.renewedAtMs);
+  return lost(owner);
 }
 
 export async function acquireLeader(context: DcsContext): Promise<LockOutcome> {

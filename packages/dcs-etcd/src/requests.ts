@@ -42,6 +42,12 @@ export function rangedValue(op: IResponseOp | undefined): string | undefined {
   return kv === undefined ? undefined : kv.value.toString();
 }
 
+/** The lease id of the key read by a `rangeOp`; undefined if absent. */
+export function rangedLease(op: IResponseOp | undefined): string | undefined {
+  const kv = op?.response_range?.kvs?.[0];
+  return kv === undefined ? undefined : String(kv.lease);
+}
+
 export function nestedTxn(op: IResponseOp | undefined): ITxnResponse | undefined {
   return op?.response_txn ?? undefined;
 }

@@ -151,6 +151,9 @@ export class WatchCache {
       fresh.set(raw.key, { value: raw.value, modRevision: raw.modRevision, lease: raw.lease });
     }
     const old = this.entries;
+    // Our own writes applied while the range was in flight are newer than it: keep them
+    // (the watch from revision + 1 replays them and finds nothing new).
+    for (const [key, entry] of old) if (entry.modRevision > revision) fresh.set(key, entry);
     this.entries = fresh;
     for (const [key, entry] of fresh) if (old.get(key)?.value !== entry.value) this.onChange(key, old.get(key)?.value, entry.value);
     for (const [key, entry] of old) {

@@ -52,6 +52,14 @@ export function registerLockCases(context: SuiteContext): void {
     expect(await second.acquireLeader()).toEqual({ kind: 'lost', owner: 'node1' });
   });
 
+  it('acquiring a lock this member already holds reports it held', async () => {
+    const scope = context.newScope();
+    const dcs = await context.member(scope, 'node1');
+    expect((await dcs.acquireLeader()).kind).toBe('held');
+    expect((await dcs.acquireLeader()).kind).toBe('held');
+    expect((await dcs.getCluster()).ok).toBe(true);
+  });
+
   it('the owner refreshing the lock keeps it and reports a newer renewal time', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
