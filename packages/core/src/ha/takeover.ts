@@ -16,6 +16,13 @@ export type Gate = { readonly kind: 'healthy' | 'unhealthy'; readonly reason: st
 const healthy = (reason: string): Gate => ({ kind: 'healthy', reason });
 const unhealthy = (reason: string): Gate => ({ kind: 'unhealthy', reason });
 
+/** With failsafe mode, only members listed in a non-empty /failsafe may win a race. */
+function allowedByFailsafe(ctx: Context, name: string): boolean {
+  const failsafe = ctx.cluster.failsafe;
+  if (!ctx.input.settings.failsafeMode || failsafe === undefined || Object.keys(failsafe).length === 0) return true;
+  return failsafe[name] !== undefined;
+}
+
 /** Other members worth asking about: last snapshot with a leader + current + /failsafe names. */
 export function raceCompetitors(ctx: Context): string[] {
   const names = new Set<string>([...ctx.memory.lastSeenMembers, ...ctx.cluster.members.map((member) => member.name)]);
@@ -43,6 +50,11 @@ export function failoverVerdicts(ctx: Context, peers: readonly PeerStatus[], opt
   const candidate = failover?.candidate;
   if (candidate !== undefined && candidate !== '') {
     members = options.excludeCandidate === true ? members.filter((member) => member.name !== candidate) : members.filter((member) => member.name === candidate);
+  }
+  // Members that may not win a race (missing from a non-empty /failsafe) cannot take over.
+  const failsafe = ctx.cluster.failsafe;
+  if (ctx.input.settings.failsafeMode && failsafe !== undefined && Object.keys(failsafe).length > 0) {
+    members = members.filter((member) => failsafe[member.name] !== undefined);
   }
   const restrictToSync = syncModeActive(ctx) && syncKeyHasLeader(ctx) && options.manualFailover !== true;
   return rankFailoverCandidates({
@@ -102,7 +114,7 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
     myPriority: myPriority(ctx),
     // In synchronous mode only /sync members compete (as in §8.1 step 8): yielding to an
     // async member that may not promote would leave the cluster leaderless.
-    peers: peers.filter((peer) => peer.name !== formerLeader && (!syncActive || inSyncKey(ctx, peer.name))),
+    peers: peers.filter((peer) => peer.name !== formerLeader && (!syncActive || inSyncKey(ctx, peer.name)) && allowedByFailsafe(ctx, peer.name)),
     maximumLagBytes: ctx.input.settings.maximumLagOnFailoverBytes,
     ...(formerLeader ? { leaderLsn: ctx.cluster.lastLsn } : {}),
   });

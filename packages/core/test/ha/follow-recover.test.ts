@@ -129,6 +129,12 @@ describe('decide: PostgreSQL is not running (§6, §4 step 11)', () => {
       includes: [{ type: 'start', asPrimary: true, timeoutSeconds: 300 }],
     },
     {
+      name: 'crashed primary with the lock and a watchdog: arms the watchdog before starting as primary',
+      input: input({ name: 'node1', local: primaryLocal({ running: false }), settings: { watchdogMode: 'automatic' } }),
+      actions: ['update-lock', 'watchdog', 'start'],
+      includes: [{ type: 'watchdog', op: 'activate' }],
+    },
+    {
       name: 'lock holder with replica data and PostgreSQL stopped: starts read-only (promotes next cycle)',
       input: input({ name: 'node1', local: replicaLocal({ running: false, controlState: 'shut down in recovery' }) }),
       message: 'starting as readonly because i had the session lock',

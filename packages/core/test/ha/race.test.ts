@@ -207,6 +207,11 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       excludes: ['acquire-lock'],
     },
     {
+      name: 'failsafe mode: a member missing from /failsafe and ahead of us does not block us',
+      input: input({ cluster: unlockedCluster({ failsafe: { node1: 'a', node2: 'b' } }), settings: { failsafeMode: true }, peers: [dead, peer('node3', { walPosition: 60_000_000 })] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
       name: 'check_timeline: our timeline behind the cluster timeline: we may not win',
       input: input({ cluster: unlockedCluster({ history: { version: 1, lines: [[1, 100, 'x']] } }), settings: { checkTimeline: true }, peers: [dead] }),
       reason: /timeline 1 is behind the cluster timeline 2/,

@@ -46,7 +46,9 @@ function asLockHolder(ctx: Context): Decision {
   const wasPrimary = !local.hasRecoveryConfig && local.controlState !== undefined && (UNCLEAN.has(local.controlState) || local.controlState === 'shut down');
   if (wasPrimary && settings.standbyCluster === undefined) {
     const start: Action = { type: 'start', asPrimary: true, timeoutSeconds: settings.primaryStartTimeoutSeconds };
-    return decision(ctx, { ruleId: 'recover.start-primary', message: 'starting primary after failure', actions: [start], memory: { recovering: true } });
+    // Arm the watchdog before a primary starts: if this agent hangs next, the machine resets before the lock expires.
+    const watchdog: Action[] = settings.watchdogMode === 'off' ? [] : [{ type: 'watchdog', op: 'activate' }];
+    return decision(ctx, { ruleId: 'recover.start-primary', message: 'starting primary after failure', actions: [...watchdog, start], memory: { recovering: true } });
   }
   if (settings.standbyCluster !== undefined) {
     return decision(ctx, {
