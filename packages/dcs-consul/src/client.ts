@@ -24,6 +24,9 @@ export interface ClientContext {
   retryTimeoutMs(): number;
 }
 
+/** An attempt shorter than this could not get an answer anyway; the budget is spent. */
+const MINIMUM_ATTEMPT_MS = 20;
+
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -42,28 +45,33 @@ export async function call(
   deadline: number = context.clock() + context.retryTimeoutMs(),
 ): Promise<CallResult> {
   let delayMs = 100;
-  let lastProblem = 'no attempt made: the retry budget was already spent';
+  // Both kept: an answer (e.g. "No cluster leader") says more than the timeout of a last, short attempt.
+  let lastAnswer: string | undefined;
+  let lastError: string | undefined;
   for (let attempt = 1; ; attempt++) {
     const remaining = deadline - context.clock();
-    if (remaining <= 0) break;
+    if (remaining < MINIMUM_ATTEMPT_MS) break;
     const timeoutMs = Math.min(request.timeoutMs ?? context.retryTimeoutMs() / 3, remaining);
     try {
       const response = await context.transport.send({ ...request, timeoutMs });
       const answer = classifyAnswer(response);
       if (answer !== 'transient') return { kind: 'answer', answer, response };
-      lastProblem = describeAnswer(response);
+      lastAnswer = describeAnswer(response);
+      lastError = undefined;
     } catch (error) {
       if (request.signal?.aborted) return { kind: 'failed', message: 'aborted' };
-      lastProblem = describeError(error);
+      lastError = describeError(error);
     }
-    context.logger.debug({ method: request.method, path: request.path, attempt, problem: lastProblem }, 'consul request failed, retrying');
+    context.logger.debug({ method: request.method, path: request.path, attempt, answer: lastAnswer, error: lastError }, 'consul request failed, retrying');
     const pause = Math.min(delayMs + context.random() * 800, deadline - context.clock());
     if (pause <= 0) break;
     await sleep(pause, request.signal);
     if (request.signal?.aborted) return { kind: 'failed', message: 'aborted' };
     delayMs = Math.min(delayMs * 2, 1000);
   }
-  return { kind: 'failed', message: `Consul is not responding properly: ${lastProblem}` };
+  const problems = [lastError, lastAnswer === undefined ? undefined : `last answer ${lastAnswer}`].filter((text) => text !== undefined);
+  const detail = problems.length > 0 ? problems.join('; ') : 'no attempt made: the retry budget was already spent';
+  return { kind: 'failed', message: `Consul is not responding properly: ${detail}` };
 }
 
 export { sleep };

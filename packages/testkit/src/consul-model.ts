@@ -29,11 +29,25 @@ export interface StartConsulModelOptions {
   readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string };
 }
 
+/** A request as the model received it, for tests of an adapter's request mapping. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Raw query string without `?`. */
+  readonly query: string;
+  readonly token?: string;
+  readonly body: string;
+}
+
 export interface ConsulModel {
   /** `http(s)://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
   readonly store: ConsulModelStore;
+  /** Every request received, in order (tests may clear it with `length = 0`). */
+  readonly requests: RecordedRequest[];
+  /** Answer the next `count` requests with this status and body instead of handling them (fault injection). */
+  failNext(count: number, status: number, body: string): void;
   /** Raw value of a key (no leading slash), undefined when absent. */
   readRaw(key: string): string | undefined;
   /** Write a raw value without a session. */
@@ -62,10 +76,31 @@ function tokenOf(request: IncomingMessage, url: URL): string | undefined {
   return url.searchParams.get('token') ?? undefined;
 }
 
-async function route(store: ConsulModelStore, settings: ModelSettings, request: IncomingMessage, response: ServerResponse): Promise<void> {
+interface Faults {
+  count: number;
+  status: number;
+  body: string;
+}
+
+async function route(
+  store: ConsulModelStore,
+  settings: ModelSettings,
+  log: RecordedRequest[],
+  faults: Faults,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://model');
   const body = await readBody(request);
-  if (settings.token !== undefined && tokenOf(request, url) !== settings.token) {
+  const token = tokenOf(request, url);
+  log.push({ method: request.method ?? '', path: url.pathname, query: url.search.slice(1), ...(token !== undefined ? { token } : {}), body: body.toString('utf8') });
+  if (faults.count > 0) {
+    faults.count -= 1;
+    response.writeHead(faults.status, { 'Content-Type': 'text/plain' });
+    response.end(faults.body);
+    return;
+  }
+  if (settings.token !== undefined && token !== settings.token) {
     response.writeHead(403, { 'Content-Type': 'text/plain' });
     response.end('Permission denied');
     return;
@@ -82,9 +117,11 @@ export async function startConsulModel(options: StartConsulModelOptions = {}): P
   const store = new ConsulModelStore();
   const port = await getFreePort();
   const sockets = new Set<Socket>();
+  const requests: RecordedRequest[] = [];
+  const faults: Faults = { count: 0, status: 500, body: '' };
   let server: Server | undefined;
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    route(store, settings, request, response).catch((error: unknown) => {
+    route(store, settings, requests, faults, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
       response.end(error instanceof Error ? error.message : String(error));
     });
@@ -118,6 +155,10 @@ export async function startConsulModel(options: StartConsulModelOptions = {}): P
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     store,
+    requests,
+    failNext: (count, status, body) => {
+      Object.assign(faults, { count, status, body });
+    },
     readRaw: (key) => store.entries.get(key)?.value.toString('utf8'),
     writeRaw: (key, value) => {
       store.put(key, Buffer.from(value, 'utf8'), 0);

@@ -10,7 +10,7 @@ export { makeTempDir, postgresUser, type TempDir, type UnprivilegedUser } from '
 export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type EtcdTlsFiles, type StartEtcdOptions } from './etcd.js';
 export { makeTestCertificates, type TestCertificates } from './etcd-tls.js';
 export { startHaproxy, parseShowProc, HAPROXY_BINARY, type HaproxyInstance, type HaproxyWorker, type StartHaproxyOptions } from './haproxy.js';
-export { startConsulModel, type ConsulModel, type StartConsulModelOptions } from './consul-model.js';
+export { startConsulModel, type ConsulModel, type RecordedRequest, type StartConsulModelOptions } from './consul-model.js';
 export { runDcsContractSuite, keyFixtures, type ContractMember, type ContractSuiteOptions, type DcsContractHarness, type KeyFixture } from './contract/index.js';
 export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type PgwardenCluster, type PgwardenMember, type StartClusterOptions, type HttpAnswer } from './cluster.js';
 export { clusterPasswords } from './cluster-config.js';
