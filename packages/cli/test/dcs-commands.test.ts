@@ -96,6 +96,17 @@ describe('list', () => {
     expect(run.stdout.split('\n')[1]).toBe('demo\tnode1\t127.0.0.1:6001\tLeader\trunning\t2\t\t');
   });
 
+  it('prints one table per cluster named, each after a timestamp with -t', async () => {
+    await seedCluster('second');
+    const run = await ctl(['-d', dcsUrl, 'list', 'demo', 'second', '-t']);
+    const lines = run.stdout.split('\n');
+    expect(lines.filter((line) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(line))).toHaveLength(2);
+    expect(lines.filter((line) => line.startsWith('+ Cluster: '))).toEqual([
+      expect.stringMatching(/^\+ Cluster: demo \(/),
+      expect.stringMatching(/^\+ Cluster: second \(/),
+    ]);
+  });
+
   it('fails in one line for a cluster the DCS does not hold', async () => {
     const run = await ctl(['-d', dcsUrl, 'list', 'ghost']);
     expect(run.code).toBe(1);
