@@ -22,6 +22,7 @@ import type {
 } from '@pgwarden/core';
 import { ok, unreachable, type DcsContext } from './context.js';
 import { createKey, deleteKey, putKey } from './key-writes.js';
+import { discoverEndpoints } from './discovery.js';
 import { clusterKeys, prefixRangeEnd, type ClusterKeys } from './keys.js';
 import { acquireLeader, deleteLeaderKey, takeLeader, updateLeader } from './leader-lock.js';
 import { LeaseKeeper } from './lease.js';
@@ -63,6 +64,7 @@ export class EtcdDcs implements Dcs {
   private lastFailsafe: string | undefined;
   private closed = false;
   private readonly useCache: boolean;
+  private discoveryTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: EtcdDcsOptions) {
     const settings = parseEtcdSettings(options);
@@ -99,6 +101,19 @@ export class EtcdDcs implements Dcs {
     };
     this.useCache = options.watchCache ?? true;
     if (this.useCache) this.cache.start();
+    if (settings.proxy === undefined && settings.use_proxies !== true) this.startDiscovery();
+  }
+
+  /** The endpoints in use: the configured ones, then those discovered from etcd's member list. */
+  get knownEndpoints(): readonly string[] {
+    return this.transport.urls;
+  }
+
+  private startDiscovery(): void {
+    const discover = (): Promise<void> => discoverEndpoints(this.transport, this.context.deadline(), this.context.logger);
+    void discover();
+    this.discoveryTimer = setInterval(() => void discover(), this.currentTimings.ttlSeconds * 10_000);
+    this.discoveryTimer.unref();
   }
 
   /** The key prefix of this cluster, e.g. `/service/demo/`. */
@@ -328,6 +343,7 @@ export class EtcdDcs implements Dcs {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.discoveryTimer);
     for (const waiter of [...this.waiters]) waiter(false);
     await this.cache.stop();
     this.transport.close();

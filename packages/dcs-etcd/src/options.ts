@@ -26,6 +26,8 @@ export const etcdConnectionSchema = z
     key: z.string().min(1).optional(),
     username: z.string().min(1).optional(),
     password: z.string().optional(),
+    /** true: use the configured endpoints only (no member-list discovery), as in Patroni. */
+    use_proxies: z.boolean().optional(),
   })
   .passthrough();
 

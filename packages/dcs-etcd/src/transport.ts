@@ -101,10 +101,26 @@ export class EtcdTransport {
   private readonly logger: Logger;
   readonly counts: RequestCounts = { total: 0, byOperation: {} };
 
-  constructor(config: TransportConfig) {
+  constructor(private readonly config: TransportConfig) {
     if (config.endpoints.length === 0) throw new Error('no etcd endpoint configured');
     this.logger = config.logger;
     this.endpoints = config.endpoints.map((url) => ({ url, client: new Etcd3(clientOptions(url, config)) }));
+  }
+
+  /** Every endpoint known now, configured first, then discovered ones. */
+  get urls(): string[] {
+    return this.endpoints.map((endpoint) => endpoint.url);
+  }
+
+  /** Add endpoints learned from etcd's member list; known ones are ignored. Returns the added ones. */
+  addEndpoints(urls: readonly string[]): string[] {
+    const added: string[] = [];
+    for (const url of urls) {
+      if (this.endpoints.some((endpoint) => endpoint.url === url)) continue;
+      this.endpoints.push({ url, client: new Etcd3(clientOptions(url, this.config)) });
+      added.push(url);
+    }
+    return added;
   }
 
   get endpointCount(): number {
