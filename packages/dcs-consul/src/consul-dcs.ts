@@ -88,7 +88,7 @@ export class ConsulDcs implements Dcs {
     this.base = clusterBasePath(settings.namespace, settings.scope);
     const certificate = readPem(settings.cert, 'cert');
     const tls = {
-      verify: settings.verify,
+      verify: settings.verify !== false,
       ...(settings.cacert !== undefined ? { ca: readPem(settings.cacert, 'cacert') } : {}),
       ...(certificate !== undefined ? { cert: certificate, key: readPem(settings.key, 'key') ?? certificate } : {}),
     };

@@ -15,6 +15,8 @@ describe('consul settings', () => {
   it('url wins over host and scheme; a host without a port gets 8500', () => {
     expect(resolveBaseUrl(parseConsulSettings({ ...identity, url: 'https://consul.example:8501/', host: 'x:1' }))).toBe('https://consul.example:8501');
     expect(resolveBaseUrl(parseConsulSettings({ ...identity, host: 'consul.local', scheme: 'https' }))).toBe('https://consul.local:8500');
+    expect(resolveBaseUrl(parseConsulSettings({ ...identity, host: 'consul.local:8501', port: 9500 }))).toBe('http://consul.local:9500');
+    expect(resolveBaseUrl(parseConsulSettings({ ...identity, host: '[::1]' }))).toBe('http://[::1]:8500');
   });
 
   it('a bad consistency is refused with a dcs-config-invalid error naming the field', () => {

@@ -12,13 +12,15 @@ export const consulConnectionSchema = z
   .object({
     /** `host:port` of the local agent (default 127.0.0.1:8500). */
     host: z.string().min(1).default('127.0.0.1:8500'),
+    /** Overrides the port given in `host`. */
+    port: z.number().int().min(1).max(65535).optional(),
     /** `http(s)://host:port`: overrides host and scheme. */
     url: z.string().url().optional(),
     scheme: z.enum(['http', 'https']).default('http'),
     /** ACL token, sent as X-Consul-Token. */
     token: z.string().min(1).optional(),
-    /** Verify the server certificate (https). */
-    verify: z.boolean().default(true),
+    /** Verify the server certificate (https); on unless explicitly false. */
+    verify: z.boolean().optional(),
     /** File paths, as in Patroni. */
     cacert: z.string().min(1).optional(),
     cert: z.string().min(1).optional(),
@@ -60,13 +62,15 @@ export function parseConsulSettings(input: unknown): ParsedConsulSettings {
   return result.data;
 }
 
-/** The agent's base URL: `url` wins, else `<scheme>://<host>` (default port 8500). */
+/** The agent's base URL: `url` wins, else `<scheme>://<host>:<port>` (port from `port`, else `host`, else 8500). */
 export function resolveBaseUrl(settings: ParsedConsulSettings): string {
   if (settings.url !== undefined) return settings.url.replace(/\/+$/, '');
   const host = settings.host.trim();
   if (/^https?:\/\//.test(host)) return host.replace(/\/+$/, '');
   const hasPort = /:\d+$/.test(host) && !/^\[[^\]]*\]$/.test(host);
-  return `${settings.scheme}://${hasPort ? host : `${host}:8500`}`;
+  const bare = hasPort ? host.slice(0, host.lastIndexOf(':')) : host;
+  const port = settings.port ?? (hasPort ? Number(host.slice(host.lastIndexOf(':') + 1)) : 8500);
+  return `${settings.scheme}://${bare}:${port}`;
 }
 
 /** `<namespace>/<scope>` without the leading slash, duplicate slashes collapsed (spec/dcs.md §1). */
