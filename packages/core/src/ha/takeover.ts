@@ -94,7 +94,8 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
     // Defer only to a candidate that will itself take over (same rules it applies to itself).
     const candidateLags = Boolean(failover.leader) && exceedsMaximumLag(ctx.cluster.lastLsn, status?.walPosition, ctx.input.settings.maximumLagOnFailoverBytes);
     const candidateNotSync = Boolean(failover.leader) && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, candidate);
-    if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true && !candidateLags && !candidateNotSync) {
+    const candidateMayWin = !candidateLags && !candidateNotSync && allowedByFailsafe(ctx, candidate);
+    if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true && candidateMayWin) {
       return unhealthy(`the candidate ${candidate} is healthy: letting it take over`);
     }
   } else if (ctx.paused) {
