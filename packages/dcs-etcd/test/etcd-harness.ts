@@ -3,7 +3,7 @@
  * by the test, EtcdDcs members built on it, raw key access with a plain
  * etcd3 client.
  */
-import type { DcsContractHarness } from '@pgwarden/testkit';
+import type { DcsContractHarness } from '@pgwarden/testkit/contract';
 import { startEtcd } from '@pgwarden/testkit';
 import { Etcd3 } from 'etcd3';
 import { EtcdDcs } from '../src/index.js';

@@ -2,6 +2,7 @@
  * @pgwarden/testkit (private): what the tests of every package share —
  * free loopback ports, child processes stopped by PID, temp directories owned
  * by the PostgreSQL user, launchers of real servers, the DCS contract suite
+ * (at `@pgwarden/testkit/contract`: it imports vitest, which throws outside a vitest run)
  * and the deterministic simulator.
  */
 export { getFreePort, getFreePorts } from './ports.js';
@@ -11,7 +12,6 @@ export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type EtcdTlsFi
 export { makeTestCertificates, type TestCertificates } from './etcd-tls.js';
 export { startHaproxy, parseShowProc, HAPROXY_BINARY, type HaproxyInstance, type HaproxyWorker, type StartHaproxyOptions } from './haproxy.js';
 export { startConsulModel, type ConsulModel, type RecordedRequest, type StartConsulModelOptions } from './consul-model.js';
-export { runDcsContractSuite, keyFixtures, type ContractMember, type ContractSuiteOptions, type DcsContractHarness, type KeyFixture } from './contract/index.js';
 export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type PgwardenCluster, type PgwardenMember, type StartClusterOptions, type HttpAnswer } from './cluster.js';
 export { clusterPasswords } from './cluster-config.js';
 export { waitUntil, type WaitOptions } from './cluster-wait.js';

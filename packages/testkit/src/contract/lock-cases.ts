@@ -174,6 +174,22 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await read(observer)).leader?.name).toBe('node1');
   });
 
+  it('a ttl change wakes the next watch at once and moves the held lock to a new lease/session', async () => {
+    const scope = context.newScope();
+    const timings = context.harness().timings;
+    const dcs = await context.member(scope, 'node1');
+    expect((await dcs.acquireLeader()).kind).toBe('held');
+    const before = (await read(dcs)).leader?.session;
+    await dcs.watch(0);
+    dcs.configure({ ...timings, ttlSeconds: timings.ttlSeconds + 1 });
+    expect(await dcs.watch(5000)).toBe(true);
+    await read(dcs);
+    expect((await dcs.updateLeader({})).kind).toBe('held');
+    const after = await eventually(dcs, (cluster) => cluster.leader?.session !== before);
+    expect(after.leader?.name).toBe('node1');
+    expect(after.leader?.session).not.toBe(before);
+  });
+
   it('refreshing the lock publishes status and failsafe, and skips an unchanged status', async () => {
     const scope = context.newScope();
     const owner = await context.member(scope, 'node1');
