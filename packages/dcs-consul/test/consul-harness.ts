@@ -5,7 +5,7 @@
  * session TTL 1 s) is accepted, as an agent configured with
  * `session_ttl_min = "1s"` would.
  */
-import type { DcsContractHarness } from '@pgwarden/testkit';
+import type { DcsContractHarness } from '@pgwarden/testkit/contract';
 import { startConsulModel } from '@pgwarden/testkit';
 import { ConsulDcs } from '../src/index.js';
 

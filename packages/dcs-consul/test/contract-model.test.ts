@@ -1,4 +1,4 @@
-import { runDcsContractSuite } from '@pgwarden/testkit';
+import { runDcsContractSuite } from '@pgwarden/testkit/contract';
 import { startConsulModelHarness } from './consul-harness.js';
 
 runDcsContractSuite('consul (model of the documented HTTP API, not a real Consul)', () => startConsulModelHarness());
