@@ -68,13 +68,13 @@ export function buildProgram(runner: Runner, io: CtlIo, extensions: readonly Pro
     .addOption(new Option('--dcs <URL>', 'Alias of --dcs-url').hideHelp())
     .option('-k, --insecure', 'Allow connections to REST APIs without verifying certificates')
     .enablePositionalOptions()
-    .showHelpAfterError('(use --help for the list of options)')
     // Set before the subcommands are added: they inherit both (commander copies settings at creation).
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.replace(/\n$/, '')),
       writeErr: (text) => io.err(text.replace(/\n$/, '')),
-      outputError: (text, write) => write(text),
+      // One line, like every other error: commander's message plus where to look.
+      outputError: (text, write) => write(`${text.trimEnd()} (see --help)`),
     });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   const run = (fn: (ctx: CtlContext) => Promise<number>): Promise<void> => runner(globals(), fn);
