@@ -149,8 +149,9 @@ export class EtcdDcs implements Dcs {
     // The cycle reads the newest state now: earlier changes need not wake the next wait.
     this.pendingWake = false;
     const { keys } = this.context;
-    // Right after start the first range read of the cache is in flight: waiting briefly for it saves a second one.
-    if (this.useCache && (this.cache.ready || (await this.cache.waitReady(300)))) {
+    // Right after start the first range read of the cache is in flight: waiting briefly for it saves a
+    // second one. Later (watch broken by an outage) read directly at once.
+    if (this.useCache && (this.cache.ready || (!this.cache.loadedOnce && (await this.cache.waitReady(300))))) {
       return ok(parseCluster(keys, this.cache.snapshot()));
     }
     try {

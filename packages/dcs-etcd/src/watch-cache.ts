@@ -44,6 +44,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class WatchCache {
   private entries = new Map<string, Entry>();
   private isReady = false;
+  private hasLoaded = false;
   private stopped = false;
   private cancelStream: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -59,6 +60,11 @@ export class WatchCache {
 
   get ready(): boolean {
     return this.isReady;
+  }
+
+  /** False until the first range read completed: only then is waiting for readiness worthwhile. */
+  get loadedOnce(): boolean {
+    return this.hasLoaded;
   }
 
   start(): void {
@@ -160,6 +166,7 @@ export class WatchCache {
       if (entry.value !== undefined && !fresh.has(key)) this.onChange(key, entry.value, undefined);
     }
     this.isReady = true;
+    this.hasLoaded = true;
     for (const resolve of this.readyWaiters.splice(0)) resolve();
     return revision;
   }
