@@ -5,10 +5,11 @@
  * runtime, installs the signal handlers, and runs the cycle until
  * SIGTERM/SIGINT (or a fatal decision) ends it.
  */
-import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type HaMemory, type PatroniConfig } from '@pgwarden/core';
+import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type Dcs, type HaMemory, type PatroniConfig } from '@pgwarden/core';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { PostgresCtl } from '@pgwarden/postgres-ctl';
 import { createRestApi, type RestApi } from '@pgwarden/rest-api';
+import { startHaproxyWatcher, watcherOptionsFromSettings, type HaproxyWatcher } from '@pgwarden/haproxy-gen';
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
 import { toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
@@ -110,6 +111,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   const restapi = local.restapi as { authentication?: { username: string; password: string } };
   const peers = createHttpPeerPort(restapi.authentication !== undefined ? { basicAuth: `${restapi.authentication.username}:${restapi.authentication.password}` } : {});
   let api: RestApi | undefined;
+  let haproxyStop: (() => Promise<void>) | undefined;
   let controller: AgentMemberController | undefined;
   const runtime: AgentRuntime<HaMemory> = new AgentRuntime<HaMemory>({
     self,
@@ -133,6 +135,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
       Object.assign(self.tags, configuration.local.tags);
       await applyDynamicParameters(ctl, configuration, callbacks, logger);
     },
+    beforeShutdown: async () => haproxyStop?.(),
     afterCycle: async (snapshot) => {
       await ensureClusterConfig(dcs, configuration, snapshot, logger);
       await syncSlots(ctl, configuration, snapshot, logger);
@@ -142,6 +145,8 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);
   api = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }) });
   await api.start();
+  const haproxy = startHaproxySection(local, dcs, logger);
+  haproxyStop = haproxy === undefined ? undefined : () => haproxy.stop();
   logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
 
   const handlers = options.handleSignals === false ? undefined : installSignalHandlers(runtime, logger);
@@ -152,6 +157,18 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
     logger.info({}, 'pgwarden agent stopped');
   });
   return { runtime, api, stop: () => runtime.stop(), exited };
+}
+
+/**
+ * pgwarden extension: a top-level `haproxy` section keeps a local haproxy.cfg
+ * current from the cluster (haproxy-gen's watcher settings), sharing our DCS.
+ */
+function startHaproxySection(local: PatroniConfig, dcs: Dcs, logger: AgentLogger): HaproxyWatcher | undefined {
+  const section = (local as Record<string, unknown>)['haproxy'];
+  if (section === undefined || section === null) return undefined;
+  const watcher = startHaproxyWatcher(watcherOptionsFromSettings(section, dcs, logger.child({ component: 'haproxy' })));
+  logger.info({}, 'haproxy.cfg watcher started');
+  return watcher;
 }
 
 function installSignalHandlers(runtime: AgentRuntime<HaMemory>, logger: AgentLogger): { remove(): void } {

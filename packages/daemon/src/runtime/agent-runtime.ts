@@ -123,6 +123,7 @@ export class AgentRuntime<TMemory> {
       }
     }
     this.unsubscribePostmaster();
+    await this.options.beforeShutdown?.().catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'shutdown hook failed'));
     if (this.exitCode !== undefined) {
       await this.options.dcs.close();
       return this.exitCode;

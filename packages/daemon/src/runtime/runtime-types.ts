@@ -45,6 +45,8 @@ export interface RuntimeOptions<TMemory> {
    * slots. Runs only when no background action runs (or it is a promote).
    */
   readonly afterCycle?: (snapshot: CycleSnapshot) => Promise<void>;
+  /** Called once when shutdown begins, before PostgreSQL is stopped and the DCS closed (stop side services). */
+  readonly beforeShutdown?: () => Promise<void>;
   /** After each cycle: hand the snapshot to the REST API (and anyone else watching). */
   readonly publish?: (snapshot: CycleSnapshot) => void;
 }

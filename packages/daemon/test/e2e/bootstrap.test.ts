@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { query } from './helpers.js';
 
 describe('bootstrap from an empty DCS and empty data directories', () => {
   let cluster: PgwardenCluster;
 
   beforeAll(async () => {
-    cluster = await startPgwardenCluster({ size: 3 });
+    cluster = await startPgwardenCluster({
+      size: 3,
+      // pgwarden extension: node1 keeps a haproxy.cfg current from the cluster.
+      configure: (name, config) =>
+        name === 'node1' ? { ...config, haproxy: { configFile: join(dirname(String((config['postgresql'] as { data_dir: string }).data_dir)), 'haproxy.cfg'), reload: { method: 'none' } } } : config,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -43,4 +50,20 @@ describe('bootstrap from an empty DCS and empty data directories', () => {
     expect(roles).toEqual(['leader', 'replica', 'replica']);
     expect(body.members.every((member) => member.state === 'running' || member.state === 'streaming')).toBe(true);
   }, 30_000);
+
+  it('keeps haproxy.cfg current when the agent config has a haproxy section', async () => {
+    const file = join(dirname(cluster.member('node1').dataDir), 'haproxy.cfg');
+    const text = await waitUntil(
+      () => {
+        try {
+          const content = readFileSync(file, 'utf8');
+          return cluster.members.every((member) => content.includes(`127.0.0.1:${member.pgPort}`)) ? content : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 30_000, what: 'haproxy.cfg listing every member' },
+    );
+    expect(text).toContain(`port ${cluster.member('node2').apiPort}`);
+  }, 60_000);
 });

@@ -217,3 +217,63 @@ describe('the loop', () => {
     expect(postgres.calls).not.toContain('stop');
   });
 });
+
+describe('operator paths', () => {
+  it('re-reads the local configuration before the next cycle after reload(), and survives a bad file', async () => {
+    let reloads = 0;
+    const { runtime, logger } = makeRuntime(() => ({ actions: [] }), {
+      reloadLocalConfig: async () => {
+        reloads += 1;
+        if (reloads === 2) throw new Error('postgresql.listen: expected host:port');
+      },
+    });
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    runtime.reload();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    runtime.reload();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    runtime.stop();
+    await running;
+    expect(reloads).toBe(2);
+    expect(logger.lines.some((line) => line.level === 'error' && String(line.fields['error']).includes('postgresql.listen'))).toBe(true);
+  });
+
+  it('runs an API restart in the background slot and refuses a second while it runs', async () => {
+    const { runtime, postgres } = makeRuntime(() => ({ actions: [] }));
+    let release!: () => void;
+    postgres.restart = async () => {
+      postgres.calls.push('restart');
+      await new Promise<void>((resolve) => (release = resolve));
+    };
+    const first = runtime.startBackgroundActions({ type: 'restart' });
+    const second = runtime.startBackgroundActions({ type: 'reinitialize' });
+    expect(first.ok).toBe(true);
+    expect(second).toMatchObject({ ok: false, runningName: 'restart' });
+    release();
+    if (first.ok) expect(await first.done).toEqual({ type: 'restart', ok: true });
+  });
+
+  it('shows a leader that proved itself through POST /failsafe to decide() while the DCS has no leader', async () => {
+    const { runtime, inputs } = makeRuntime(() => ({ actions: [] }), { settings: () => ({ ...testSettings, failsafeMode: true }) });
+    runtime.acceptFailsafeLeader('node9');
+    await runtime.runCycle();
+    const cluster = inputs[0]?.cluster;
+    expect(cluster?.ok && cluster.value.leader?.name).toBe('node9');
+  });
+
+  it('calls the shutdown hook before stopping PostgreSQL', async () => {
+    const order: string[] = [];
+    const { runtime, postgres } = makeRuntime(() => ({ actions: [] }), { beforeShutdown: async () => void order.push('hook') });
+    const originalStop = postgres.stop;
+    postgres.stop = async () => {
+      order.push('stop');
+      await originalStop();
+    };
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    runtime.stop();
+    await running;
+    expect(order).toEqual(['hook', 'stop']);
+  });
+});
