@@ -9,9 +9,7 @@
  * retry_timeout/3 and every operation by retry_timeout; `renewedAtMs` is the
  * injected clock's time before the session renewal that backs the lock.
  */
-import { readFileSync } from 'node:fs';
 import {
-  PgwardenError,
   emptyCluster,
   isPlainObject,
   parseClusterFromKeys,
@@ -31,11 +29,12 @@ import {
 } from '@pgwarden/core';
 import type { ClientContext } from './client.js';
 import { ConsulTransport } from './http.js';
-import { deleteKv, putKv, readKv, type KvEntry, type KvSettings, type PutOptions, type WriteResult } from './kv.js';
+import { deleteKv, putKv, readKv, type KvEntry, type KvSettings, type PutOptions } from './kv.js';
 import { acquireLeader, deleteLeaderKey, takeLeader, updateLeader, type LockContext } from './leader-lock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { clusterBasePath, parseConsulSettings, resolveBaseUrl, type ConsulDcsSettings } from './options.js';
 import { SessionKeeper } from './session.js';
+import { readPem, writeOutcome } from './outcomes.js';
 import { runWatch, WatchState } from './watch.js';
 import { leaderMark } from './watch-baseline.js';
 
@@ -49,20 +48,6 @@ export interface ConsulDcsOptions extends ConsulDcsSettings {
 
 const ok = <T>(value: T): DcsResult<T> => ({ ok: true, value });
 const ok0: DcsResult<void> = { ok: true, value: undefined };
-
-function writeOutcome(operation: string, result: WriteResult): DcsResult<void> {
-  if (!result.ok) return { ok: false, reason: 'unreachable', message: `${operation}: ${result.message}` };
-  return result.applied ? ok0 : { ok: false, reason: 'conflict', message: `${operation}: the key changed or exists (compare-and-set refused)` };
-}
-
-function readPem(path: string | undefined, field: string): string | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new PgwardenError('dcs-config-invalid', `consul.${field}: cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 export class ConsulDcs implements Dcs {
   readonly backend = 'consul';

@@ -38,14 +38,16 @@ export interface WatchTarget {
   readonly name: string;
 }
 
-function combine(signals: readonly (AbortSignal | undefined)[]): AbortController {
+/** One signal aborted by any of `signals`; dispose() removes the listeners (watch runs every cycle: no build-up). */
+function combine(signals: readonly (AbortSignal | undefined)[]): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  for (const signal of signals) {
-    if (signal === undefined) continue;
+  const abort = (): void => controller.abort();
+  const live = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  for (const signal of live) {
     if (signal.aborted) controller.abort();
-    else signal.addEventListener('abort', () => controller.abort(), { once: true });
+    else signal.addEventListener('abort', abort, { once: true });
   }
-  return controller;
+  return { signal: controller.signal, dispose: () => live.forEach((signal) => signal.removeEventListener('abort', abort)) };
 }
 
 export async function runWatch(state: WatchState, target: WatchTarget, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
@@ -53,21 +55,29 @@ export async function runWatch(state: WatchState, target: WatchTarget, timeoutMs
     state.wakePending = false;
     return true;
   }
+  const abort = combine([signal, state.closed.signal]);
+  try {
+    return await watchUntil(state, target, timeoutMs, abort.signal);
+  } finally {
+    abort.dispose();
+  }
+}
+
+async function watchUntil(state: WatchState, target: WatchTarget, timeoutMs: number, aborted: AbortSignal): Promise<boolean> {
   const { clock } = target.client;
   const deadline = clock() + Math.max(0, timeoutMs);
-  const abort = combine([signal, state.closed.signal]);
   for (;;) {
-    if (abort.signal.aborted) return false;
+    if (aborted.aborted) return false;
     const remaining = deadline - clock();
     const blocking = remaining > 0 && state.index !== undefined ? { index: state.index, waitMs: remaining } : undefined;
     const requestDeadline = blocking ? deadline + Math.max(remaining / 15, 1000) : clock() + Math.min(target.client.retryTimeoutMs(), Math.max(remaining, 1000));
-    const read = await readKv(target.client, target.kv, `${target.base}/`, { recurse: true, ...(blocking ? { blocking } : {}), signal: abort.signal }, requestDeadline);
-    if (abort.signal.aborted) return false;
+    const read = await readKv(target.client, target.kv, `${target.base}/`, { recurse: true, ...(blocking ? { blocking } : {}), signal: aborted }, requestDeadline);
+    if (aborted.aborted) return false;
     if (!read.ok) {
       target.client.logger.debug({ message: read.message }, 'consul watch read failed');
       const left = deadline - clock();
       if (left <= 0) return false;
-      await sleep(Math.min(left, 1000), abort.signal);
+      await sleep(Math.min(left, 1000), aborted);
       continue;
     }
     const current = baselineOf(read.entries, target.base);

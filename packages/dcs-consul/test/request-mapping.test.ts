@@ -184,3 +184,27 @@ describe('answers and failures', () => {
     expect(blocking[0]?.query).toMatch(/^recurse&index=\d+&wait=\d+ms$/);
   });
 });
+
+describe('resources', () => {
+  it('many watches with one caller signal leave no listeners behind (no MaxListenersExceededWarning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const dcs = member({ scope: 'mapping-listeners' });
+      expect((await dcs.getCluster()).ok).toBe(true);
+      const controller = new AbortController();
+      for (let round = 0; round < 25; round++) expect(await dcs.watch(1, controller.signal)).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
+  it('a bad certificate path is a dcs-config-invalid error naming the option', () => {
+    expect(() => member({ cacert: '/nonexistent/ca.pem' })).toThrow(/consul.cacert: cannot read/);
+  });
+});
