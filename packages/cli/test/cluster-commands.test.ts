@@ -81,14 +81,24 @@ describe('views of a running cluster', () => {
   });
 });
 
+describe('query errors', () => {
+  it('an SQL error becomes a row with the time and SQLSTATE, as in patronictl', async () => {
+    const run = await ctl(c('query', '-U', 'postgres', '--password', '-c', 'SELECT 1/0'), { answers: [PASSWORD] });
+    expect(run.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\tERROR, SQLSTATE: 22012$/m);
+  });
+});
+
 describe('configuration', () => {
-  it('edit-config --pg changes /config, and the members apply it', async () => {
+  it('edit-config --pg changes /config in the DCS', async () => {
     const run = await ctl(c('edit-config', '--pg', 'work_mem=8MB', '--force'));
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('+    work_mem: 8MB');
     expect(run.stdout.split('\n').at(-1)).toBe('Configuration changed');
     const shown = parse((await ctl(c('show-config'))).stdout) as { postgresql: { parameters: Record<string, unknown> } };
     expect(shown.postgresql.parameters['work_mem']).toBe('8MB');
+  });
+
+  it('the members apply the parameter changed by edit-config', async () => {
     const query = async (): Promise<string> =>
       (await ctl(c('query', '-m', 'node2', '-U', 'postgres', '--password', '-c', 'SHOW work_mem'), { answers: [PASSWORD] })).stdout;
     const deadline = Date.now() + 30_000;
@@ -156,6 +166,19 @@ describe('maintenance mode', () => {
 });
 
 describe('switchover and failover', () => {
+  it('a scheduled switchover is accepted by the leader, shown by list and cancelled by flush', async () => {
+    const rows = await waitForRows(config, healthy);
+    const run = await ctl(c('switchover', '--candidate', replicas(rows)[0]!, '--scheduled', '2099-06-01T12:00+00:00', '--force'));
+    expect(run.stdout).toMatch(/\d\d:\d\d:\d\d Switchover scheduled/);
+    const listed = (await ctl(c('list'))).stdout.split('\n');
+    expect(listed.at(-3)).toBe(' Switchover scheduled at: 2099-06-01T12:00:00+00:00');
+    expect(listed.at(-1)).toBe(`                      to: ${replicas(rows)[0]}`);
+    const flushed = await ctl(c('flush', 'demo', 'switchover'));
+    expect(flushed.stdout).toBe('Success: scheduled switchover deleted');
+    expect((await ctl(c('list'))).stdout).not.toContain('Switchover scheduled');
+    expect(leaderOf(await listJson(config))).toBe(leaderOf(rows));
+  });
+
   it('switchover --force moves the leader to the candidate and follows it to the end', async () => {
     const rows = await waitForRows(config, healthy);
     const candidate = replicas(rows)[0]!;
