@@ -110,6 +110,16 @@ describe('requests as Patroni sends them', () => {
     expect(model.readRaw('service/mapping-sync/sync')).toBe('{"leader":"node1","quorum":null,"sync_standby":"node2,node3"}');
     if (written.ok) expect(written.value.version).toBe(model.store.entries.get('service/mapping-sync/sync')?.modifyIndex);
   });
+  it('deleteCluster removes the scope recursively and leaves a scope sharing its name prefix alone', async () => {
+    model.writeRaw('service/mapping-delete/config', '{}');
+    model.writeRaw('service/mapping-delete/members/a', '{}');
+    model.writeRaw('service/mapping-delete2/config', '{}');
+    expect((await member({ scope: 'mapping-delete' }).deleteCluster()).ok).toBe(true);
+    expect(find((request) => request.method === 'DELETE')).toMatchObject({ path: '/v1/kv/service/mapping-delete/', query: 'recurse' });
+    expect(model.readRaw('service/mapping-delete/config')).toBeUndefined();
+    expect(model.readRaw('service/mapping-delete/members/a')).toBeUndefined();
+    expect(model.readRaw('service/mapping-delete2/config')).toBe('{}');
+  });
 });
 
 describe('answers and failures', () => {
