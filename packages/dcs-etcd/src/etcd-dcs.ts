@@ -29,8 +29,10 @@ import { LeaseKeeper } from './lease.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseEtcdSettings, resolveEndpoints, type EtcdDcsSettings } from './options.js';
 import { parseCluster } from './parse-cluster.js';
-import { isPlainObject, parseJsonLeniently, toPatroniJson } from './patroni-json.js';
+import { toPatroniJson } from './patroni-json.js';
 import { EtcdTransport } from './transport.js';
+import { statusJson, syncJson } from './values.js';
+import { WakeSignal } from './wake-signal.js';
 import { toRawKey, WatchCache } from './watch-cache.js';
 
 export interface EtcdDcsOptions extends EtcdDcsSettings {
@@ -58,8 +60,7 @@ export class EtcdDcs implements Dcs {
   private readonly transport: EtcdTransport;
   private readonly cache: WatchCache;
   private currentTimings: DcsTimings;
-  private pendingWake = false;
-  private waiters = new Set<(woken: boolean) => void>();
+  private readonly wakeSignal = new WakeSignal();
   private lastStatus: string | undefined;
   private lastFailsafe: string | undefined;
   private closed = false;
@@ -141,13 +142,11 @@ export class EtcdDcs implements Dcs {
   }
 
   private wake(): void {
-    this.pendingWake = true;
-    for (const waiter of [...this.waiters]) waiter(true);
+    this.wakeSignal.wake();
   }
 
   async getCluster(): Promise<DcsResult<Cluster>> {
-    // The cycle reads the newest state now: earlier changes need not wake the next wait.
-    this.pendingWake = false;
+    this.wakeSignal.clear();
     const { keys } = this.context;
     // Right after start the first range read of the cache is in flight: waiting briefly for it saves a
     // second one. Later (watch broken by an outage) read directly at once.
@@ -236,13 +235,8 @@ export class EtcdDcs implements Dcs {
 
   async writeSyncState(leader: string | null, standbys: readonly string[], version?: number, quorum?: number): Promise<DcsResult<SyncState>> {
     const sorted = [...standbys].sort();
-    const value = {
-      leader,
-      // Patroni 4.x always writes `quorum` (null outside quorum commit mode), between the two.
-      quorum: quorum ?? null,
-      sync_standby: sorted.length > 0 ? sorted.join(',') : null,
-    };
-    const result = await putKey(this.context, 'write sync state', this.context.keys.sync, toPatroniJson(value), { version });
+    const value = syncJson(leader, sorted, quorum);
+    const result = await putKey(this.context, 'write sync state', this.context.keys.sync, value, { version });
     if (!result.ok) return result;
     return ok({ version: result.value, ...(leader ? { leader } : {}), syncStandbys: sorted, ...(quorum !== undefined ? { quorum } : {}) });
   }
@@ -256,28 +250,16 @@ export class EtcdDcs implements Dcs {
     return result.ok ? ok() : result;
   }
 
-  /**
-   * Like Patroni 4.x: `slots`/`retain_slots` not given are carried over from
-   * the last known `/status`, so writing only the optime (on demotion) keeps them.
-   */
+  /** `slots`/`retain_slots` not given are carried over from the last known value (statusJson). */
   writeStatus(status: StatusValue): Promise<DcsResult<void>> {
     return this.writeStatusWithin(status, this.context.deadline());
   }
 
-  private async writeStatusWithin(status: StatusValue, deadline: number): Promise<DcsResult<void>> {
-    const previous = this.knownValue(this.context.keys.status, this.lastStatus);
-    const last = previous === undefined ? {} : (parseJsonLeniently(previous) as Record<string, unknown> | undefined) ?? {};
-    const { optime, slots, retain_slots: retainSlots, ...rest } = status;
-    const carriedSlots = slots ?? (isPlainObject(last['slots']) ? last['slots'] : undefined);
-    const carriedRetain = retainSlots ?? (Array.isArray(last['retain_slots']) ? last['retain_slots'] : undefined);
-    const ordered = {
-      ...(optime !== undefined ? { optime } : {}),
-      ...(carriedSlots !== undefined ? { slots: carriedSlots } : {}),
-      ...(carriedRetain !== undefined ? { retain_slots: carriedRetain } : {}),
-      ...rest,
-    };
-    return this.writeUnlessEqual('write status', this.context.keys.status, toPatroniJson(ordered), 'status', deadline);
+  private writeStatusWithin(status: StatusValue, deadline: number): Promise<DcsResult<void>> {
+    const value = statusJson(status, this.knownValue(this.context.keys.status, this.lastStatus));
+    return this.writeUnlessEqual('write status', this.context.keys.status, value, 'status', deadline);
   }
+
 
   writeFailsafe(value: Readonly<Record<string, string>>): Promise<DcsResult<void>> {
     return this.writeUnlessEqual('write failsafe', this.context.keys.failsafe, toPatroniJson(value), 'failsafe', this.context.deadline());
@@ -310,25 +292,7 @@ export class EtcdDcs implements Dcs {
   }
 
   watch(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.pendingWake) {
-      this.pendingWake = false;
-      return Promise.resolve(true);
-    }
-    if (this.closed || signal?.aborted) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const finish = (woken: boolean): void => {
-        clearTimeout(timer);
-        this.waiters.delete(onWake);
-        signal?.removeEventListener('abort', onAbort);
-        if (woken) this.pendingWake = false;
-        resolve(woken);
-      };
-      const onWake = (woken: boolean): void => finish(woken);
-      const onAbort = (): void => finish(false);
-      const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs));
-      this.waiters.add(onWake);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.wakeSignal.wait(timeoutMs, signal);
   }
 
   configure(timings: DcsTimings): void {
@@ -345,7 +309,7 @@ export class EtcdDcs implements Dcs {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.discoveryTimer);
-    for (const waiter of [...this.waiters]) waiter(false);
+    this.wakeSignal.close();
     await this.cache.stop();
     this.transport.close();
   }
