@@ -178,7 +178,7 @@ export class ConsulDcs implements Dcs {
     const value = toPatroniJson(data);
     const ensured = await this.session.ensure(false, deadline);
     if (!ensured.ok) return { ok: false, reason: 'unreachable', message: `touch member: ${ensured.message}` };
-    const sessionId = ensured.session.id;
+    let sessionId = ensured.session.id;
     if (this.lastMember?.value === value && this.lastMember.session === sessionId && !ensured.session.created) return ok0;
     const key = this.key(`members/${this.name}`);
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -188,6 +188,14 @@ export class ConsulDcs implements Dcs {
         if (!removed.ok) return { ok: false, reason: 'unreachable', message: `touch member: delete stale key: ${removed.message}` };
       }
       const result = await putKv(this.client, this.kv, key, value, { acquire: sessionId }, deadline);
+      if (!result.ok && result.invalidSession && attempt === 0) {
+        this.client.logger.warn({ session: sessionId }, 'our session disappeared from Consul; creating a new one for the member key');
+        this.session.forget();
+        const fresh = await this.session.ensure(true, deadline);
+        if (!fresh.ok) return { ok: false, reason: 'unreachable', message: `touch member: ${fresh.message}` };
+        sessionId = fresh.session.id;
+        continue;
+      }
       if (!result.ok) return { ok: false, reason: 'unreachable', message: `touch member: ${result.message}` };
       if (result.applied) {
         this.lastMember = { value, session: sessionId };

@@ -64,7 +64,7 @@ async function acquireWith(context: LockContext, session: HeldSession, deadline:
     if (result.ok) return lostTo(context, deadline);
     if (!result.invalidSession || attempt > 0) return unreachable(`acquire leader key: ${result.message}`);
     context.client.logger.warn({ session: current.id }, 'consul answered invalid session on acquire; recreating the session');
-    context.session.reset();
+    context.session.forget();
     const fresh = await sessionWithin(context, true, deadline);
     if (!isSession(fresh)) return fresh;
     current = fresh;

@@ -49,6 +49,11 @@ export class SessionKeeper {
     this.ttlSeconds = undefined;
   }
 
+  /** Consul said the session is invalid: the next ensure() creates a new one (same TTL). */
+  forget(): void {
+    this.id = undefined;
+  }
+
   /** Let the next ensure() renew even if loop_wait has not passed (before each watch). */
   resetThrottle(): void {
     this.renewedAtMs = 0;

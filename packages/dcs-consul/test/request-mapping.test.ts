@@ -171,6 +171,30 @@ describe('answers and failures', () => {
     expect(second).not.toBe(first);
   });
 
+  it('an acquire answered "invalid session" recreates the session and retries once', async () => {
+    const dcs = member({ scope: 'mapping-invalid', loopWaitSeconds: 60 });
+    expect((await dcs.touchMember({ state: 'running' })).ok).toBe(true);
+    const first = model.store.entries.get('service/mapping-invalid/members/node1')?.session ?? '';
+    // Destroyed without our renewal noticing (the renewal is throttled by loop_wait).
+    model.store.invalidateSession(first, Date.now());
+    expect((await dcs.acquireLeader()).kind).toBe('held');
+    const leaderSession = model.store.entries.get('service/mapping-invalid/leader')?.session;
+    expect(leaderSession).toBeDefined();
+    expect(leaderSession).not.toBe(first);
+    expect(model.requests.filter((request) => request.path === '/v1/session/create')).toHaveLength(2);
+  });
+
+  it('a member write answered "invalid session" is retried once on a new session', async () => {
+    const dcs = member({ scope: 'mapping-invalid-member', loopWaitSeconds: 60 });
+    expect((await dcs.touchMember({ state: 'running' })).ok).toBe(true);
+    const first = model.store.entries.get('service/mapping-invalid-member/members/node1')?.session ?? '';
+    model.store.invalidateSession(first, Date.now());
+    expect((await dcs.touchMember({ state: 'starting' })).ok).toBe(true);
+    const second = model.store.entries.get('service/mapping-invalid-member/members/node1')?.session;
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+  });
+
   it('a session TTL the agent refuses is replaced by its SessionTTLMin', async () => {
     const strict = await startConsulModel({ sessionTtlMinMs: 10_000 });
     const dcs = new ConsulDcs({ url: strict.url, scope: 'mapping-ttl', name: 'node1', ttlSeconds: 4, loopWaitSeconds: 1, retryTimeoutSeconds: 3 });
