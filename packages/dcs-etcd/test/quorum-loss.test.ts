@@ -1,0 +1,57 @@
+/**
+ * Quorum lost: two of three etcd members stopped. The remaining member is
+ * alive but has no raft leader; every request carries `hasleader`, so it
+ * answers "no leader" at once instead of serving a stale view or letting a
+ * write hang. The lock refresh is `unreachable` within retry_timeout and,
+ * once the watch has been cancelled, reads are too.
+ */
+import { startEtcd, type EtcdCluster } from '@pgwarden/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdDcs } from '../src/index.js';
+
+const timings = { ttlSeconds: 6, loopWaitSeconds: 1, retryTimeoutSeconds: 2 };
+
+describe('etcd quorum lost', () => {
+  let etcd: EtcdCluster;
+  const open: EtcdDcs[] = [];
+  beforeAll(async () => {
+    etcd = await startEtcd({ size: 3 });
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((dcs) => dcs.close()));
+    await etcd?.stop();
+  });
+
+  it('lock refresh and reads are unreachable within retry_timeout, never lost', async () => {
+    const dcs = new EtcdDcs({ hosts: [...etcd.endpoints], scope: 'quorum', name: 'node1', ...timings });
+    open.push(dcs);
+    expect((await dcs.acquireLeader()).kind).toBe('held');
+    expect((await dcs.getCluster()).ok).toBe(true);
+    await Promise.all([etcd.nodes[1]!.stop('SIGKILL'), etcd.nodes[2]!.stop('SIGKILL')]);
+    const bound = timings.retryTimeoutSeconds * 1000 + 1000;
+    // Until check-quorum makes it step down (an election timeout, 500 ms here) the survivor is
+    // still raft leader and renews leases locally; etcd extends every lease on a leader change,
+    // so that renewal is still safe. Afterwards every refresh must be unreachable, never lost.
+    let started = performance.now();
+    let update = await dcs.updateLeader({ lastLsn: 1 });
+    const stepDownBy = Date.now() + 5000;
+    while (update.kind === 'held' && Date.now() < stepDownBy) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      started = performance.now();
+      update = await dcs.updateLeader({ lastLsn: 1 });
+    }
+    expect(update.kind).toBe('unreachable');
+    expect(performance.now() - started).toBeLessThan(bound);
+    let read = await dcs.getCluster();
+    const deadline = Date.now() + 10_000;
+    while (read.ok && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      read = await dcs.getCluster();
+    }
+    expect(read.ok).toBe(false);
+    if (!read.ok) expect(read.reason).toBe('unreachable');
+    started = performance.now();
+    expect((await dcs.acquireLeader()).kind).toBe('unreachable');
+    expect(performance.now() - started).toBeLessThan(bound);
+  });
+});
