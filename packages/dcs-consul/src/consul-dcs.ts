@@ -34,6 +34,7 @@ import { acquireLeader, deleteLeaderKey, takeLeader, updateLeader, type LockCont
 import { silentLogger, type Logger } from './logger.js';
 import { clusterBasePath, parseConsulSettings, resolveBaseUrl, type ConsulDcsSettings } from './options.js';
 import { SessionKeeper } from './session.js';
+import { touchMemberKey, type MemberKeyState } from './member-key.js';
 import { readPem, writeOutcome } from './outcomes.js';
 import { runWatch, WatchState } from './watch.js';
 import { leaderMark } from './watch-baseline.js';
@@ -63,8 +64,7 @@ export class ConsulDcs implements Dcs {
   /** Last known raw values (read or written): unchanged status/failsafe/member writes are skipped. */
   private lastStatus: string | undefined;
   private lastFailsafe: string | undefined;
-  private lastMember: { value: string; session: string } | undefined;
-  private ownMemberEntry: KvEntry | undefined;
+  private readonly member: MemberKeyState = { lastWritten: undefined, known: undefined };
 
   constructor(options: ConsulDcsOptions) {
     const settings = parseConsulSettings(options);
@@ -131,7 +131,7 @@ export class ConsulDcs implements Dcs {
     const find = (relative: string): KvEntry | undefined => entries.find((entry) => entry.key === this.key(relative));
     this.lastStatus = find('status')?.value;
     this.lastFailsafe = find('failsafe')?.value;
-    this.ownMemberEntry = find(`members/${this.name}`);
+    this.member.known = find(`members/${this.name}`);
     this.watchState.observe(entries, index, this.base);
   }
 
@@ -173,41 +173,8 @@ export class ConsulDcs implements Dcs {
   }
 
   /** Spec §4.2: on our session; a key left on another session (an earlier process, or ours recreated) is deleted first. */
-  async touchMember(data: MemberData): Promise<DcsResult<void>> {
-    const deadline = this.deadline();
-    const value = toPatroniJson(data);
-    const ensured = await this.session.ensure(false, deadline);
-    if (!ensured.ok) return { ok: false, reason: 'unreachable', message: `touch member: ${ensured.message}` };
-    let sessionId = ensured.session.id;
-    if (this.lastMember?.value === value && this.lastMember.session === sessionId && !ensured.session.created) return ok0;
-    const key = this.key(`members/${this.name}`);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const stale = this.ownMemberEntry;
-      if (stale !== undefined && stale.session !== undefined && stale.session !== sessionId) {
-        const removed = await deleteKv(this.client, this.kv, key, { cas: stale.modifyIndex }, deadline);
-        if (!removed.ok) return { ok: false, reason: 'unreachable', message: `touch member: delete stale key: ${removed.message}` };
-      }
-      const result = await putKv(this.client, this.kv, key, value, { acquire: sessionId }, deadline);
-      if (!result.ok && result.invalidSession && attempt === 0) {
-        this.client.logger.warn({ session: sessionId }, 'our session disappeared from Consul; creating a new one for the member key');
-        this.session.forget();
-        const fresh = await this.session.ensure(true, deadline);
-        if (!fresh.ok) return { ok: false, reason: 'unreachable', message: `touch member: ${fresh.message}` };
-        sessionId = fresh.session.id;
-        continue;
-      }
-      if (!result.ok) return { ok: false, reason: 'unreachable', message: `touch member: ${result.message}` };
-      if (result.applied) {
-        this.lastMember = { value, session: sessionId };
-        this.ownMemberEntry = undefined;
-        return ok0;
-      }
-      // Locked by another session we did not know about: learn it and retry once.
-      const read = await readKv(this.client, this.kv, key, { recurse: false, consistency: 'consistent' }, deadline);
-      if (!read.ok) return { ok: false, reason: 'unreachable', message: `touch member: ${read.message}` };
-      this.ownMemberEntry = read.entries[0];
-    }
-    return { ok: false, reason: 'conflict', message: 'touch member: the member key is held by another session' };
+  touchMember(data: MemberData): Promise<DcsResult<void>> {
+    return touchMemberKey({ client: this.client, kv: this.kv, session: this.session, key: this.key(`members/${this.name}`) }, this.member, data, this.deadline());
   }
 
   async setConfig(value: Readonly<Record<string, unknown>>, version?: number): Promise<DcsResult<void>> {
