@@ -8,7 +8,7 @@ import type { Cluster } from '@pgwarden/core';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { renderHaproxyConfig } from '@pgwarden/haproxy-gen';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -138,6 +138,31 @@ async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutM
   throw new Error(`HAProxy did not route to the primary and a replica within ${timeoutMs / 1000} s: see ${haproxy.logFile}`);
 }
 
+function startEtcdProcess(plan: DemoPlan, binary: string, logFile: string): DemoChild {
+  const client = `http://127.0.0.1:${plan.ports.etcdClient}`;
+  const peer = `http://127.0.0.1:${plan.ports.etcdPeer}`;
+  return startChild('etcd', binary, [
+    '--name', 'demo', '--data-dir', join(plan.baseDir, 'etcd'),
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `demo=${peer}`, '--listen-metrics-urls', '',
+  ], logFile);
+}
+
+/** HAProxy in the foreground with the config haproxy-gen renders for this cluster; checks every second. */
+function startHaproxyProcess(plan: DemoPlan, cluster: Cluster, binary: string, logFile: string): DemoChild {
+  const configPath = join(plan.baseDir, 'haproxy.cfg');
+  writeFileSync(configPath, renderHaproxyConfig(cluster, {
+    clusterName: plan.scope,
+    bindAddress: '127.0.0.1',
+    primary: { port: plan.ports.haproxyPrimary },
+    replicas: { port: plan.ports.haproxyReplicas },
+    stats: { port: plan.ports.haproxyStats, bindAddress: '127.0.0.1' },
+    healthCheck: { interval: '1s', fall: 2, rise: 1 },
+  }));
+  return startChild('haproxy', binary, ['-db', '-f', configPath], logFile);
+}
+
 export async function startDemoCluster(options: DemoOptions): Promise<DemoCluster> {
   const baseDir = mkdtempSync(join(tmpdir(), 'pgwarden-demo-'));
   const plan: DemoPlan = { scope: 'demo', baseDir, ports: options.ports, binDir: options.pgBinDir ?? '/usr/lib/postgresql/15/bin' };
@@ -165,12 +190,7 @@ export async function startDemoCluster(options: DemoOptions): Promise<DemoCluste
     prepareDirectories(plan);
     const log = (name: string): string => join(baseDir, 'logs', `${name}.log`);
     options.say(`Starting etcd on 127.0.0.1:${plan.ports.etcdClient}`);
-    const etcd = startChild('etcd', options.etcdBinary ?? '/usr/bin/etcd', [
-      '--name', 'demo', '--data-dir', join(baseDir, 'etcd'),
-      '--listen-client-urls', `http://127.0.0.1:${plan.ports.etcdClient}`, '--advertise-client-urls', `http://127.0.0.1:${plan.ports.etcdClient}`,
-      '--listen-peer-urls', `http://127.0.0.1:${plan.ports.etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${plan.ports.etcdPeer}`,
-      '--initial-cluster', `demo=http://127.0.0.1:${plan.ports.etcdPeer}`, '--listen-metrics-urls', '',
-    ], log('etcd'));
+    const etcd = startEtcdProcess(plan, options.etcdBinary ?? '/usr/bin/etcd', log('etcd'));
     children.push(etcd);
     record();
     await waitForEtcd(plan.ports.etcdClient, etcd, 30_000, options.signal);
@@ -183,23 +203,25 @@ export async function startDemoCluster(options: DemoOptions): Promise<DemoCluste
     record();
     options.say('Waiting until a leader runs and both replicas stream from it:');
     const cluster = await waitForHealthyCluster(plan, agents, options);
-    const haproxyConfig = join(baseDir, 'haproxy.cfg');
-    writeFileSync(haproxyConfig, renderHaproxyConfig(cluster, {
-      clusterName: plan.scope,
-      bindAddress: '127.0.0.1',
-      primary: { port: plan.ports.haproxyPrimary },
-      replicas: { port: plan.ports.haproxyReplicas },
-      stats: { port: plan.ports.haproxyStats, bindAddress: '127.0.0.1' },
-      healthCheck: { interval: '1s', fall: 2, rise: 1 },
-    }));
     options.say(`Starting HAProxy: primary 127.0.0.1:${plan.ports.haproxyPrimary}, replicas 127.0.0.1:${plan.ports.haproxyReplicas}`);
-    const haproxy = startChild('haproxy', options.haproxyBinary ?? '/usr/sbin/haproxy', ['-db', '-f', haproxyConfig], log('haproxy'));
+    const haproxy = startHaproxyProcess(plan, cluster, options.haproxyBinary ?? '/usr/sbin/haproxy', log('haproxy'));
     children.push(haproxy);
     record();
     await waitForHaproxyRoutes(plan, haproxy, 30_000, options.signal);
     return { plan, ctlConfigPath: join(baseDir, 'pgwardenctl.yaml'), children, stop };
   } catch (error) {
+    // Interrupted on purpose: leave nothing behind. Failed: keep the logs that say why.
+    const kept = options.signal?.aborted ? undefined : keepLogs(baseDir);
     await stop();
-    throw error;
+    throw kept === undefined ? error : new Error(`${(error as Error).message}\n(logs kept in ${kept})`);
   }
+}
+
+/** A failed start removes the data but keeps the logs, so that the reason can be read. */
+function keepLogs(baseDir: string): string | undefined {
+  const logs = join(baseDir, 'logs');
+  if (!existsSync(logs)) return undefined;
+  const kept = mkdtempSync(join(tmpdir(), 'pgwarden-demo-failed-logs-'));
+  cpSync(logs, kept, { recursive: true });
+  return kept;
 }
