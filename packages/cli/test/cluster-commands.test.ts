@@ -134,6 +134,16 @@ describe('restart and flush', () => {
     await waitForRows(config, healthy);
   });
 
+  it('restart -r leader restarts the primary in place: same leader, replicas stream again', async () => {
+    const rows = await waitForRows(config, healthy);
+    const leader = leaderOf(rows)!;
+    const before = (await patroniStatus(leader))['postmaster_start_time'];
+    const run = await ctl(c('restart', 'demo', '-r', 'leader', '--force'));
+    expect(run.stdout, run.stderr).toContain(`Success: restart on member ${leader}`);
+    expect((await patroniStatus(leader))['postmaster_start_time']).not.toBe(before);
+    expect(leaderOf(await waitForRows(config, healthy, 60_000))).toBe(leader);
+  });
+
   it('a scheduled restart shows in list -e and flush removes it', async () => {
     const scheduled = await ctl(c('restart', 'demo', 'node2', '--scheduled', '2099-01-01T00:00Z', '--force'));
     expect(scheduled.stdout).toContain('Success: restart scheduled on member node2');
