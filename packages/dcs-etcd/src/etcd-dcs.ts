@@ -29,7 +29,7 @@ import { LeaseKeeper } from './lease.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseEtcdSettings, resolveEndpoints, type EtcdDcsSettings } from './options.js';
 import { parseCluster } from './parse-cluster.js';
-import { toPatroniJson } from './patroni-json.js';
+import { toPatroniJson } from '@pgwarden/core';
 import { EtcdTransport } from './transport.js';
 import { statusJson, syncJson } from './values.js';
 import { WakeSignal } from './wake-signal.js';

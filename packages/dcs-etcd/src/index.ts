@@ -6,5 +6,5 @@
 export { EtcdDcs, createEtcdDcs, type EtcdDcsOptions, type EtcdRequestCounts } from './etcd-dcs.js';
 export { etcdDcsSettingsSchema, etcdConnectionSchema, resolveEndpoints, type EtcdDcsSettings } from './options.js';
 export { clusterKeys, type ClusterKeys } from './keys.js';
-export { toPatroniJson } from './patroni-json.js';
+export { toPatroniJson } from '@pgwarden/core';
 export type { Logger } from './logger.js';

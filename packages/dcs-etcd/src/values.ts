@@ -2,8 +2,7 @@
  * The values pgwarden writes, field by field and in Patroni's order, so that
  * the JSON is byte-for-byte what Patroni writes (spec/dcs.md §1.1).
  */
-import type { StatusValue } from '@pgwarden/core';
-import { isPlainObject, parseJsonLeniently, toPatroniJson } from './patroni-json.js';
+import { isPlainObject, parseJsonLeniently, toPatroniJson, type StatusValue } from '@pgwarden/core';
 
 /**
  * `/status`: `optime`, `slots`, `retain_slots`. Like Patroni 4.x, `slots` and
