@@ -261,3 +261,19 @@ describe('reinit', () => {
     expect(run.code).toBe(1);
   });
 });
+
+describe('remove', () => {
+  it('after the agents stopped, remove deletes every key of the cluster', async () => {
+    const rows = await listJson(config);
+    await Promise.all(test.cluster.members.map((member) => member.stop()));
+    const run = await ctl(c('remove', 'demo'), { answers: ['demo', 'Yes I am aware', leaderOf(rows) ?? ''] });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.questions.slice(0, 2)).toEqual([
+      'Please confirm the cluster name to remove',
+      'You are about to remove all information in DCS for demo, please type: "Yes I am aware"',
+    ]);
+    const after = await ctl(c('list'));
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/^Error: Cluster demo not found in etcd3 at /);
+  });
+});
