@@ -22,6 +22,8 @@ export interface ClientContext {
   readonly logger: Logger;
   /** retry_timeout in milliseconds (read at call time: configure() may change it). */
   retryTimeoutMs(): number;
+  /** Aborted by close(): no new attempt, no back-off sleep keeps the process alive. */
+  readonly closed?: AbortSignal;
 }
 
 /** An attempt shorter than this could not get an answer anyway; the budget is spent. */
@@ -48,7 +50,9 @@ export async function call(
   // Both kept: an answer (e.g. "No cluster leader") says more than the timeout of a last, short attempt.
   let lastAnswer: string | undefined;
   let lastError: string | undefined;
+  const stopped = (): boolean => request.signal?.aborted === true || context.closed?.aborted === true;
   for (let attempt = 1; ; attempt++) {
+    if (stopped()) return { kind: 'failed', message: 'aborted (adapter closed or watch cancelled)' };
     const remaining = deadline - context.clock();
     if (remaining < MINIMUM_ATTEMPT_MS) break;
     const timeoutMs = Math.min(request.timeoutMs ?? context.retryTimeoutMs() / 3, remaining);
@@ -59,14 +63,13 @@ export async function call(
       lastAnswer = describeAnswer(response);
       lastError = undefined;
     } catch (error) {
-      if (request.signal?.aborted) return { kind: 'failed', message: 'aborted' };
+      if (stopped()) return { kind: 'failed', message: 'aborted (adapter closed or watch cancelled)' };
       lastError = describeError(error);
     }
     context.logger.debug({ method: request.method, path: request.path, attempt, answer: lastAnswer, error: lastError }, 'consul request failed, retrying');
     const pause = Math.min(delayMs + context.random() * 800, deadline - context.clock());
     if (pause <= 0) break;
-    await sleep(pause, request.signal);
-    if (request.signal?.aborted) return { kind: 'failed', message: 'aborted' };
+    await sleep(pause, request.signal ?? context.closed);
     delayMs = Math.min(delayMs * 2, 1000);
   }
   const problems = [lastError, lastAnswer === undefined ? undefined : `last answer ${lastAnswer}`].filter((text) => text !== undefined);

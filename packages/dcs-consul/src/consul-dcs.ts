@@ -61,6 +61,7 @@ export class ConsulDcs implements Dcs {
   private readonly lock: LockContext;
   private readonly watchState: WatchState;
   private readonly transport: ConsulTransport;
+  private readonly closed = new AbortController();
   /** Last known raw values (read or written): unchanged status/failsafe/member writes are skipped. */
   private lastStatus: string | undefined;
   private lastFailsafe: string | undefined;
@@ -84,6 +85,7 @@ export class ConsulDcs implements Dcs {
       random: options.random ?? Math.random,
       logger: options.logger ?? silentLogger,
       retryTimeoutMs: () => this.timings.retryTimeoutSeconds * 1000,
+      closed: this.closed.signal,
     };
     this.kv = { consistency: settings.consistency, ...(settings.dc !== undefined ? { dc: settings.dc } : {}) };
     this.session = new SessionKeeper(this.client, {
@@ -272,6 +274,7 @@ export class ConsulDcs implements Dcs {
   }
 
   async close(): Promise<void> {
+    this.closed.abort();
     this.watchState.closed.abort();
     this.transport.close();
   }

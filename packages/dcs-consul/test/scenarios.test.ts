@@ -89,3 +89,14 @@ it('a member whose key is still held by its previous process’s session replace
   expect(entry?.session).not.toBe(oldSession);
   expect(model.readRaw('service/restart/members/node1')).toBe('{"state":"starting"}');
 });
+
+it('close() during a retrying operation ends it promptly as unreachable', async () => {
+  const dcs = new ConsulDcs({ url: model.url, scope: 'closing', name: 'node1', ttlSeconds: 10, loopWaitSeconds: 1, retryTimeoutSeconds: 6 });
+  expect((await dcs.acquireLeader()).kind).toBe('held');
+  await model.stop();
+  const started = performance.now();
+  const pending = dcs.updateLeader({});
+  setTimeout(() => void dcs.close(), 100);
+  expect((await pending).kind).toBe('unreachable');
+  expect(performance.now() - started).toBeLessThan(1500);
+});
