@@ -1,4 +1,4 @@
-import { isPgwardenError } from '@pgwarden/core';
+import { isPgwardenError, type ConsulConfig } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { clusterBasePath, parseConsulSettings, resolveBaseUrl, sessionTtlText } from './options.js';
 
@@ -46,5 +46,22 @@ describe('consul settings', () => {
   it('the session TTL is ttl/2 written as Python writes a float', () => {
     expect(sessionTtlText(15)).toBe('15.0s');
     expect(sessionTtlText(12.5)).toBe('12.5s');
+  });
+
+  it('the consul section as the core config schema parses it is accepted as is', () => {
+    const section: ConsulConfig = {
+      host: 'consul.local',
+      port: 8501,
+      scheme: 'https',
+      token: 't',
+      consistency: 'default',
+      checks: ['a', 'b'],
+      register_service: false,
+      service_tags: ['x'],
+      service_check_interval: '5s',
+    };
+    const settings = parseConsulSettings({ ...section, ...identity });
+    expect(resolveBaseUrl(settings)).toBe('https://consul.local:8501');
+    expect(settings.token).toBe('t');
   });
 });
