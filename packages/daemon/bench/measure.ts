@@ -9,9 +9,10 @@
  *   the smallest ttl allowed (20);
  * - the idle agent's RSS and CPU.
  *
- * Run: node --conditions=source --import tsx packages/daemon/bench/measure.ts [--runs N] [--only switchover|failover|idle]
+ * Run: node --conditions=source --import tsx packages/daemon/bench/measure.ts [--runs N] [--only switchover|failover|idle] [--built]
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { clusterPasswords } from '../../testkit/src/cluster-config.js';
 import { startPgwardenCluster, type PgwardenCluster, type PgwardenMember } from '../../testkit/src/cluster.js';
 import { waitUntil } from '../../testkit/src/cluster-wait.js';
@@ -21,6 +22,10 @@ import { isInRecovery, query } from '../test/e2e/helpers.js';
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] ?? 3) || 3;
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+// --built: run the bundled bin (after `npx turbo run build --filter=@pgwarden/cli...`) instead of the TS sources via tsx.
+const built = argv.includes('--built');
+const agentCommand = built ? [process.execPath, fileURLToPath(new URL('../../cli/dist/bin/pgwarden.js', import.meta.url))] : undefined;
+const runner = built ? 'built bin' : 'run through tsx';
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -38,7 +43,7 @@ async function healthy(cluster: PgwardenCluster): Promise<PgwardenMember> {
 }
 
 async function measureSwitchovers(): Promise<void> {
-  const cluster = await startPgwardenCluster({ ttl: 30, loopWait: 10, retryTimeout: 10 });
+  const cluster = await startPgwardenCluster({ ttl: 30, loopWait: 10, retryTimeout: 10, ...(agentCommand ? { agentCommand } : {}) });
   try {
     const first = await healthy(cluster);
     await query(first, 'CREATE TABLE bench_writes (id bigint PRIMARY KEY)');
@@ -68,7 +73,7 @@ async function measureSwitchovers(): Promise<void> {
 }
 
 async function measureFailover(timings: { ttl: number; loopWait: number; retryTimeout: number }): Promise<void> {
-  const cluster = await startPgwardenCluster(timings);
+  const cluster = await startPgwardenCluster({ ...timings, ...(agentCommand ? { agentCommand } : {}) });
   try {
     const times: number[] = [];
     for (let run = 0; run < runs; run++) {
@@ -99,7 +104,7 @@ function rssKiB(pid: number): number {
 
 async function measureIdle(): Promise<void> {
   const windowSeconds = 60;
-  const cluster = await startPgwardenCluster({ ttl: 30, loopWait: 10, retryTimeout: 10 });
+  const cluster = await startPgwardenCluster({ ttl: 30, loopWait: 10, retryTimeout: 10, ...(agentCommand ? { agentCommand } : {}) });
   try {
     await healthy(cluster);
     await new Promise((resolve) => setTimeout(resolve, 15_000));
@@ -110,7 +115,7 @@ async function measureIdle(): Promise<void> {
     for (const [index, { name, pid }] of pids.entries()) {
       const cpuSeconds = (cpuTicks(pid) - (before[index] ?? 0)) / ticksPerSecond;
       const role = (await cluster.member(name).status())?.['role'];
-      console.log(`idle agent ${name} (${String(role)}): RSS ${(rssKiB(pid) / 1024).toFixed(1)} MiB, CPU ${((cpuSeconds / windowSeconds) * 100).toFixed(2)} % over ${windowSeconds} s (loop_wait 10, run through tsx)`);
+      console.log(`idle agent ${name} (${String(role)}): RSS ${(rssKiB(pid) / 1024).toFixed(1)} MiB, CPU ${((cpuSeconds / windowSeconds) * 100).toFixed(2)} % over ${windowSeconds} s (loop_wait 10, ${runner})`);
     }
   } finally {
     await cluster.stop();

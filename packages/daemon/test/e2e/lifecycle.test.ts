@@ -6,12 +6,32 @@
  * run in order on the same cluster (each one starts from a healthy
  * cluster and leaves one), which keeps the suite within its time budget.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPasswords, startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
 import { isInRecovery, query, transcripts } from './helpers.js';
 import { ReadWriteWriter } from './writer.js';
 
 const measurements: Record<string, number> = {};
+
+/** Every member records its callbacks (`action role scope`, as Patroni passes them) in callbacks.log. */
+function withCallbackRecorder(name: string, config: Record<string, unknown>): Record<string, unknown> {
+  const postgresql = config['postgresql'] as Record<string, unknown>;
+  const memberDir = dirname(String(postgresql['data_dir']));
+  const script = join(memberDir, 'callback.sh');
+  writeFileSync(script, `#!/bin/sh\necho "$1 $2 $3" >> ${join(memberDir, 'callbacks.log')}\n`, { mode: 0o755 });
+  const callbacks = Object.fromEntries(['on_start', 'on_stop', 'on_restart', 'on_reload', 'on_role_change'].map((action) => [action, script]));
+  return { ...config, postgresql: { ...postgresql, callbacks } };
+}
+
+function callbackLog(member: PgwardenMember): string {
+  try {
+    return readFileSync(join(dirname(member.dataDir), 'callbacks.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 async function healthy(cluster: PgwardenCluster): Promise<PgwardenMember> {
   const leader = await cluster.waitForLeader({ timeoutMs: 90_000 });
@@ -28,7 +48,7 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
   let cluster: PgwardenCluster;
 
   beforeAll(async () => {
-    cluster = await startPgwardenCluster({ size: 3, ttl: 20, loopWait: 2, retryTimeout: 5 });
+    cluster = await startPgwardenCluster({ size: 3, ttl: 20, loopWait: 2, retryTimeout: 5, configure: withCallbackRecorder });
     const leader = await healthy(cluster);
     await query(leader, 'CREATE TABLE writes (id bigint PRIMARY KEY, at timestamptz DEFAULT now())');
   }, 180_000);
@@ -59,6 +79,8 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
     expect(missing).toEqual([]);
     await waitUntil(() => streamsFrom(candidate, oldLeader), { timeoutMs: 60_000, what: `${oldLeader.name} streaming from ${candidate.name}` });
     expect(await isInRecovery(oldLeader)).toBe(true);
+    await waitUntil(() => callbackLog(candidate).includes(`on_role_change primary ${cluster.scope}`), { timeoutMs: 10_000, what: 'on_role_change primary on the candidate' });
+    await waitUntil(() => callbackLog(oldLeader).includes(`on_role_change replica ${cluster.scope}`), { timeoutMs: 10_000, what: 'on_role_change replica on the old primary' });
   }, 180_000);
 
   it('fails over when the leader agent and its postmaster are SIGKILLed; the old leader rejoins as a replica', async () => {
@@ -136,4 +158,19 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
       });
     }
   }, 120_000);
+
+  it('on SIGTERM the leader stops PostgreSQL and releases the lock: a replica takes over well before ttl', async () => {
+    const leader = await healthy(cluster);
+    const startedAt = Date.now();
+    await leader.stop();
+    expect(leader.postmasterPid()).toBeUndefined();
+    const next = await cluster.waitForLeader({ exclude: leader.name, timeoutMs: 60_000 });
+    await waitUntil(async () => (await isInRecovery(next)) === false, { timeoutMs: 30_000, what: 'a writable new primary' });
+    measurements['sigtermHandoverMs'] = Date.now() - startedAt;
+    // Without the release a replica could not take the lock before it expires (ttl 20 s after the last renewal).
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    expect(callbackLog(leader)).toContain(`on_stop primary ${cluster.scope}`);
+    await leader.start();
+    await waitUntil(() => streamsFrom(next, leader), { timeoutMs: 120_000, what: `${leader.name} rejoining` });
+  }, 180_000);
 });
