@@ -59,11 +59,16 @@ async function loadLocalConfig(options: RunAgentOptions): Promise<PatroniConfig>
   return loaded.config;
 }
 
+/**
+ * JSON lines by default (one record per line, for log shippers). Patroni's
+ * `log.type` defaults to plain text and the loaded config cannot tell an
+ * explicit `plain` from the default, so the human format is chosen with
+ * PGWARDEN_LOG_FORMAT=human.
+ */
 function makeLogger(config: PatroniConfig, env: Record<string, string | undefined>): AgentLogger {
-  const log = config.log as { type?: string; level?: string };
-  // JSON lines unless the operator asked for plain text (Patroni's `log.type: plain`) explicitly.
-  const explicitPlain = env['PGWARDEN_LOG_FORMAT'] === 'human' || (env['PGWARDEN_LOG_FORMAT'] === undefined && log.type === 'plain' && env['PATRONI_LOG_TYPE'] === 'plain');
-  return createLogger({ format: explicitPlain ? 'human' : 'json', level: parseLogLevel(log.level), base: { member: config.name, scope: config.scope } });
+  const log = config.log as { level?: string };
+  const format = env['PGWARDEN_LOG_FORMAT'] === 'human' ? 'human' : 'json';
+  return createLogger({ format, level: parseLogLevel(env['PGWARDEN_LOG_LEVEL'] ?? log.level), base: { member: config.name, scope: config.scope } });
 }
 
 export async function startAgent(options: RunAgentOptions = {}): Promise<RunningAgent> {
