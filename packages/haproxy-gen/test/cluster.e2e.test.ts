@@ -11,13 +11,10 @@
  * HAPROXY_GEN_TIMINGS=1 prints the measured figures.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdDcs, type EtcdDcs } from '@pgwarden/dcs-etcd';
 import {
-  clusterPasswords,
   getFreePorts,
   makeTempDir,
   startHaproxy,
@@ -28,6 +25,7 @@ import {
   type PgwardenMember,
   type TempDir,
 } from '@pgwarden/testkit';
+import { execThrough, sampleSwitchover, serverStatuses, waitForRouting, whoServes, type Sample, type SwitchoverSamples } from './support/cluster-probes.js';
 import { renderHaproxyConfig, startHaproxyWatcher, type HaproxyGenLogger, type HaproxyOptionsInput, type HaproxyWatcher } from '../src/index.js';
 
 const INTERVAL_MS = 1_000;
@@ -38,16 +36,6 @@ const HAPROXY_SWITCH_BOUND_MS = INTERVAL_MS * (FALL + RISE + 1) + 4_000;
 /** The whole switchover seen through HAProxy, from the request to steady routing (the agents' part included). */
 const SWITCHOVER_BOUND_MS = 60_000;
 
-interface Served {
-  readonly port: number;
-  readonly recovery: boolean;
-}
-
-interface Sample {
-  readonly atMs: number;
-  readonly served?: Served;
-  readonly error?: string;
-}
 
 const measured: Record<string, number | string> = {};
 const watcherLog: string[] = [];
@@ -81,85 +69,6 @@ function haproxyOptions(tempDir: TempDir): HaproxyOptionsInput {
 }
 
 /** Open one new session through `port` and ask PostgreSQL which member it is. */
-async function whoServes(port: number, timeoutMs = 3_000): Promise<Served> {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: clusterPasswords.superuser.username,
-    password: clusterPasswords.superuser.password,
-    database: 'postgres',
-    connectionTimeoutMillis: timeoutMs,
-    query_timeout: timeoutMs,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const rows = (await client.query<{ recovery: boolean; port: string }>("SELECT pg_is_in_recovery() AS recovery, current_setting('port') AS port")).rows;
-    const row = rows[0];
-    if (row === undefined) throw new Error('no row');
-    return { port: Number(row.port), recovery: row.recovery };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function sample(port: number, startedAt: number): Promise<Sample> {
-  try {
-    return { atMs: Date.now() - startedAt, served: await whoServes(port, 2_000) };
-  } catch (error) {
-    return { atMs: Date.now() - startedAt, error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-async function execThrough(port: number, text: string): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password, database: 'postgres', connectionTimeoutMillis: 5_000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Ask the HAProxy admin socket for `show stat`: server name → status, for one backend. */
-function serverStatuses(socketPath: string, backend: string): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(socketPath);
-    let answer = '';
-    socket.setTimeout(3_000, () => socket.destroy(new Error('admin socket timed out')));
-    socket.on('connect', () => socket.end('show stat\n'));
-    socket.on('data', (chunk) => (answer += chunk.toString()));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [header = '', ...lines] = answer.split('\n');
-      const columns = header.replace(/^# /, '').split(',');
-      const statusAt = columns.indexOf('status');
-      const statuses = new Map<string, string>();
-      for (const line of lines) {
-        const fields = line.split(',');
-        if (fields[0] === backend && fields[1] !== 'BACKEND' && fields[1] !== 'FRONTEND' && fields[1] !== undefined) statuses.set(fields[1], fields[statusAt] ?? '');
-      }
-      resolve(statuses);
-    });
-  });
-}
-
-/** Until the primary backend has only `leader` UP and the replicas backend has every other running member UP and not `leader`. */
-async function waitForRouting(adminSocket: string, leader: string, running: readonly string[]): Promise<void> {
-  let last = '';
-  await waitUntil(
-    async () => {
-      const primary = await serverStatuses(adminSocket, 'pgwarden_primary');
-      const replicas = await serverStatuses(adminSocket, 'pgwarden_replicas');
-      last = JSON.stringify({ primary: [...primary], replicas: [...replicas] });
-      return running.every((name) => (primary.get(name) === 'UP') === (name === leader) && (replicas.get(name) === 'UP') === (name !== leader));
-    },
-    { timeoutMs: 20_000, intervalMs: 100, what: `HAProxy to route to ${leader} as primary` },
-  ).catch((error: unknown) => {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; last: ${last}`);
-  });
-}
 
 async function startMembers(running: PgwardenCluster, names: readonly string[]): Promise<PgwardenMember> {
   await Promise.all(names.map((name) => running.member(name).start()));
@@ -171,6 +80,27 @@ async function startMembers(running: PgwardenCluster, names: readonly string[]):
 function diagnostics(): string {
   const agents = (cluster?.members ?? []).map((member) => `--- ${member.name}\n${member.output().split('\n').slice(-15).join('\n')}`).join('\n');
   return `watcher: ${watcherLog.slice(-10).join('\n')}\n${agents}`;
+}
+
+/** Keep the switchover figures; returns when primary-port sessions became steady on the candidate (ms from the request). */
+function recordSwitchover(run: SwitchoverSamples<unknown>, candidatePort: number, oldPrimaryPort: number): number {
+  const samples = run.primaryPort;
+  const onCandidate = (entry: Sample): boolean => entry.served?.port === candidatePort && !entry.served.recovery;
+  const steadySince = run.steady ? (samples[samples.length - 5]?.atMs ?? -1) : -1;
+  const readsOnPrimary = run.replicaPort.filter((entry) => entry.served?.recovery === false);
+  Object.assign(measured, {
+    promotedDirectMs: run.promotedAtMs ?? -1,
+    firstNewPrimaryThroughHaproxyMs: samples.find(onCandidate)?.atMs ?? -1,
+    steadyNewPrimaryThroughHaproxyMs: steadySince,
+    lastOldPrimaryThroughHaproxyMs: [...samples].reverse().find((entry) => entry.served?.port === oldPrimaryPort)?.atMs ?? -1,
+    haproxyLagAfterPromotionMs: steadySince - (run.promotedAtMs ?? 0),
+    failedSessionsDuringSwitchover: samples.filter((entry) => entry.error !== undefined).length,
+    readOnlySessionsOnPrimaryPort: samples.filter((entry) => entry.served?.recovery === true).length,
+    switchoverSamples: samples.length,
+    replicaPortSessionsOnAPrimary: `${readsOnPrimary.length}/${run.replicaPort.length}`,
+    replicaPortLastOnAPrimaryMs: readsOnPrimary[readsOnPrimary.length - 1]?.atMs ?? -1,
+  });
+  return steadySince;
 }
 
 describe('HAProxy in front of a real three-member pgwarden cluster, configured from etcd by the watcher', () => {
@@ -247,65 +177,19 @@ describe('HAProxy in front of a real three-member pgwarden cluster, configured f
   it('after a switchover through the REST API, new primary-port sessions reach the new primary and no longer the old one', async () => {
     const oldLeader = await cluster!.waitForLeader();
     const candidate = cluster!.members.find((member) => member !== oldLeader && member.running())!;
-    const startedAt = Date.now();
-    let done = false;
-    let promotedAtMs: number | undefined;
-    const directProbe = (async () => {
-      while (!done && promotedAtMs === undefined) {
-        const served = await whoServes(candidate.pgPort, 1_000).catch(() => undefined);
-        if (served?.recovery === false) promotedAtMs = Date.now() - startedAt;
-        else await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-    const samples: Sample[] = [];
-    const throughProbe = (async () => {
-      // Steady: five new sessions in a row on the candidate, writable.
-      let streak = 0;
-      while (streak < 5 && Date.now() - startedAt < SWITCHOVER_BOUND_MS) {
-        const next = await sample(primaryPort, startedAt);
-        samples.push(next);
-        streak = next.served?.port === candidate.pgPort && !next.served.recovery ? streak + 1 : 0;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+    const run = await sampleSwitchover({ primary: primaryPort, replica: replicaPort, candidate: candidate.pgPort }, SWITCHOVER_BOUND_MS, async () => {
+      const startedAt = Date.now();
+      const answer = await oldLeader.request('POST', '/switchover', { leader: oldLeader.name, candidate: candidate.name });
+      measured['switchoverRequestAnsweredMs'] = Date.now() - startedAt;
+      return answer;
+    });
+    expect(run.answer.status, `${run.answer.body}\n${diagnostics()}`).toBe(200);
+    const steadySince = recordSwitchover(run, candidate.pgPort, oldLeader.pgPort);
 
-    // Reads during the switchover: how long the replica port still hands sessions to the promoted member.
-    const readSamples: Sample[] = [];
-    const readProbe = (async () => {
-      while (!done) {
-        readSamples.push(await sample(replicaPort, startedAt));
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-
-    const answer = await oldLeader.request('POST', '/switchover', { leader: oldLeader.name, candidate: candidate.name });
-    measured['switchoverRequestAnsweredMs'] = Date.now() - startedAt;
-    expect(answer.status, `${answer.body}\n${diagnostics()}`).toBe(200);
-    await throughProbe;
-    done = true;
-    await directProbe;
-    await readProbe;
-
-    const onCandidate = (entry: Sample): boolean => entry.served?.port === candidate.pgPort && !entry.served.recovery;
-    const firstOnCandidate = samples.find(onCandidate);
-    const lastOnOld = [...samples].reverse().find((entry) => entry.served?.port === oldLeader.pgPort);
-    const steadySince = samples[samples.length - 5];
-    measured['promotedDirectMs'] = promotedAtMs ?? -1;
-    measured['firstNewPrimaryThroughHaproxyMs'] = firstOnCandidate?.atMs ?? -1;
-    measured['steadyNewPrimaryThroughHaproxyMs'] = steadySince?.atMs ?? -1;
-    measured['lastOldPrimaryThroughHaproxyMs'] = lastOnOld?.atMs ?? -1;
-    measured['haproxyLagAfterPromotionMs'] = (steadySince?.atMs ?? 0) - (promotedAtMs ?? 0);
-    measured['failedSessionsDuringSwitchover'] = samples.filter((entry) => entry.error !== undefined).length;
-    measured['readOnlySessionsOnPrimaryPort'] = samples.filter((entry) => entry.served?.recovery === true).length;
-    measured['switchoverSamples'] = samples.length;
-    const readsOnPrimary = readSamples.filter((entry) => entry.served?.recovery === false);
-    measured['replicaPortSessionsOnAPrimary'] = `${readsOnPrimary.length}/${readSamples.length}`;
-    measured['replicaPortLastOnAPrimaryMs'] = readsOnPrimary[readsOnPrimary.length - 1]?.atMs ?? -1;
-
-    expect(steadySince !== undefined && onCandidate(steadySince), `${JSON.stringify(samples.slice(-10))}\n${diagnostics()}`).toBe(true);
-    expect(steadySince!.atMs).toBeLessThanOrEqual(SWITCHOVER_BOUND_MS);
-    expect(promotedAtMs).toBeDefined();
-    expect(steadySince!.atMs - promotedAtMs!).toBeLessThanOrEqual(HAPROXY_SWITCH_BOUND_MS);
+    expect(run.steady, `${JSON.stringify(run.primaryPort.slice(-10))}\n${diagnostics()}`).toBe(true);
+    expect(steadySince).toBeLessThanOrEqual(SWITCHOVER_BOUND_MS);
+    expect(run.promotedAtMs).toBeDefined();
+    expect(steadySince - run.promotedAtMs!).toBeLessThanOrEqual(HAPROXY_SWITCH_BOUND_MS);
     // Once steady, the old primary is no longer reached and writes go through.
     for (let round = 0; round < 10; round++) {
       const served = await whoServes(primaryPort);
