@@ -193,6 +193,7 @@ export class AgentRuntime<TMemory> {
     this.lastFailure = undefined;
     const result = await this.decideWithPeers(base, local);
     this.memory = result.memory;
+    this.renewLeadershipByFailsafe(startedAtMs, local, clusterResult.ok);
     const message = settings.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
     const touchedPostgres = await this.act(result.actions);
     return this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: clusterResult.ok, touchedPostgres, requests });
@@ -256,6 +257,9 @@ export class AgentRuntime<TMemory> {
     tail: readonly Action[] = [first],
   ): { ok: true; done: Promise<BackgroundResult> } | { ok: false; message: string; runningName: string } {
     const running = { name: describeAction(first), type: first.type, startedAtMs: this.clock.nowMs() };
+    // From the moment a demotion starts we are no longer the leader for the REST API
+    // (/primary answers 503), not only once PostgreSQL has stopped.
+    if (first.type === 'demote' && this.background.running === undefined) this.forgetLock();
     const done = this.background.start(running, async () => {
       for (const action of tail) {
         const outcome = await this.execute(action);
@@ -417,6 +421,17 @@ export class AgentRuntime<TMemory> {
     if (nowMs - remembered.atMs > this.settingsNow.ttlSeconds * 1000) return cluster;
     if (cluster.leader !== undefined && cluster.leader.name !== '') return cluster;
     return { ...cluster, leader: { name: remembered.name, version: 0 } };
+  }
+
+  /**
+   * Patroni's set_is_leader(True) in failsafe mode: every member confirmed
+   * us while the DCS is down, so we stay the leader for another ttl — the
+   * REST API keeps answering 200 on /primary and HAProxy keeps routing
+   * writes to the primary that failsafe mode keeps running.
+   */
+  private renewLeadershipByFailsafe(nowMs: number, local: LocalPostgres, clusterOk: boolean): void {
+    if (clusterOk || this.options.isFailsafeActive?.(this.memory) !== true) return;
+    if (local.running && local.accepting && !local.inRecovery) this.lockRenewedAtMs = nowMs;
   }
 
   private holdsLock(): boolean {

@@ -276,4 +276,16 @@ describe('operator paths', () => {
     await running;
     expect(order).toEqual(['hook', 'stop']);
   });
+
+  it('stops calling itself leader as soon as a demotion starts', async () => {
+    const { runtime, postgres } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : [{ type: 'demote', mode: 'graceful' }] }));
+    postgres.gate = new Promise(() => undefined);
+    postgres.stop = async () => {
+      await new Promise(() => undefined);
+    };
+    expect((await runtime.runCycle())?.lockRenewedAtMs).toBe(1000);
+    const demoting = await runtime.runCycle();
+    expect(demoting?.running?.type).toBe('demote');
+    expect(demoting?.lockRenewedAtMs).toBeUndefined();
+  });
 });
