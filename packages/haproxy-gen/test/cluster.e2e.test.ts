@@ -234,4 +234,18 @@ describe('HAProxy in front of a real three-member pgwarden cluster, configured f
     measured['memberServesReadsMs'] = Date.now() - startedAt;
     expect((await serverStatuses(adminSocket, 'pgwarden_primary')).get('node4')).toMatch(/^DOWN/);
   }, 90_000);
+
+  it('a member that leaves (agent stopped) drops out of the reloaded configuration once its member key is gone', async () => {
+    const leaving = cluster!.member('node4');
+    const workerBefore = (await haproxy!.workers()).find((worker) => worker.generation === 'current')?.pid;
+    const startedAt = Date.now();
+    await leaving.stop();
+    // The member key lives on the agent's lease: gone at once if the agent revokes it, else within ttl (20 s).
+    await waitUntil(() => !readFileSync(configPath, 'utf8').includes('server node4 '), { timeoutMs: 40_000, what: `node4 out of ${configPath}\n${diagnostics()}` });
+    measured['memberOutOfConfigMs'] = Date.now() - startedAt;
+    expect(await haproxy!.waitForNewWorker(workerBefore, 15_000)).not.toBe(workerBefore);
+    expect(readFileSync(configPath, 'utf8')).toContain('server node1 ');
+    expect(watcher!.status().lastError).toBeUndefined();
+  }, 90_000);
+
 });
