@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { query } from './helpers.js';
 
@@ -66,4 +66,25 @@ describe('bootstrap from an empty DCS and empty data directories', () => {
     );
     expect(text).toContain(`port ${cluster.member('node2').apiPort}`);
   }, 60_000);
+
+  it('restarts a replica on POST /restart and re-clones it on POST /reinitialize; it streams again', async () => {
+    const leader = await cluster.waitForLeader();
+    const replica = cluster.members.find((member) => member !== leader)!;
+    const before = replica.postmasterPid();
+    const restarted = await replica.request('POST', '/restart', {});
+    expect(restarted.status, restarted.body).toBe(200);
+    expect(restarted.body).toContain('restarted successfully');
+    expect(replica.postmasterPid()).not.toBe(before);
+
+    // A file only the old data directory has: gone once the replica was cloned anew.
+    const marker = join(replica.dataDir, 'pgwarden-e2e-marker');
+    writeFileSync(marker, 'old data directory');
+    const reinitialized = await replica.request('POST', '/reinitialize', {});
+    expect(reinitialized.status, reinitialized.body).toBe(200);
+    await waitUntil(() => !existsSync(marker), { timeoutMs: 60_000, what: 'the data directory to be re-cloned' });
+    await cluster.waitForStreamingReplicas(2, { timeoutMs: 60_000 });
+    const refused = await leader.request('POST', '/reinitialize', {});
+    expect(refused.status).toBe(503);
+    expect(refused.body).toContain('I am the leader, can not reinitialize');
+  }, 120_000);
 });
