@@ -68,8 +68,6 @@ function haproxyOptions(tempDir: TempDir): HaproxyOptionsInput {
   };
 }
 
-/** Open one new session through `port` and ask PostgreSQL which member it is. */
-
 async function startMembers(running: PgwardenCluster, names: readonly string[]): Promise<PgwardenMember> {
   await Promise.all(names.map((name) => running.member(name).start()));
   const leader = await running.waitForLeader({ timeoutMs: 90_000 });
