@@ -19,6 +19,7 @@ export interface Sample {
   readonly error?: string;
 }
 
+/** Open one new session through `port` and ask PostgreSQL which member it is. */
 export async function whoServes(port: number, timeoutMs = 3_000): Promise<Served> {
   const client = new pg.Client({
     host: '127.0.0.1',
