@@ -103,7 +103,9 @@ describe('configuration', () => {
       (await ctl(c('query', '-m', 'node2', '-U', 'postgres', '--password', '-c', 'SHOW work_mem'), { answers: [PASSWORD] })).stdout;
     const deadline = Date.now() + 30_000;
     while (!(await query()).includes('8MB') && Date.now() < deadline) await new Promise((done) => setTimeout(done, 500));
-    expect(await query()).toBe('work_mem\n8MB');
+    const applied = (name: string): string =>
+      test.cluster.member(name).output().split('\n').filter((line) => /configuration applied|dynamic configuration|\/config/i.test(line)).slice(-3).join('\n');
+    expect(await query(), ['node1', 'node2', 'node3'].map(applied).join('\n')).toBe('work_mem\n8MB');
   });
 
   it('reload asks each member to reload and says when', async () => {
