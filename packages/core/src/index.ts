@@ -4,6 +4,7 @@
  * no clocks, no timers, no randomness (scripts/check-core-purity.mjs).
  */
 export { PgwardenError, isPgwardenError } from './errors.js';
+export { silentLogger, type Logger } from './logger.js';
 export * from './model/cluster.js';
 export * from './model/cluster-helpers.js';
 export * from './model/patroni-values.js';

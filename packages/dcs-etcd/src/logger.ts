@@ -1,17 +1,2 @@
-/**
- * The logger the adapter writes to: pino's call shape (fields first, message
- * second) so the daemon injects its pino instance as is. Never console.
- */
-export interface Logger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
-
-export const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+// The adapter's logger is the one every pgwarden library shares.
+export { silentLogger, type Logger } from '@pgwarden/core';

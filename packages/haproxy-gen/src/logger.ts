@@ -1,15 +1,6 @@
-/**
- * The structured logger haproxy-gen writes to: pino-shaped (fields first,
- * message second) so the agent can pass its pino instance unchanged. The
- * library never writes to the console; without a logger it stays silent.
- */
-export interface HaproxyGenLogger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
+// haproxy-gen's logger is the one every pgwarden library shares: pino-shaped,
+// so the agent passes its pino instance unchanged; silent when none is given.
+import type { Logger } from '@pgwarden/core';
 
-const ignore = (): void => undefined;
-
-export const silentLogger: HaproxyGenLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
+export { silentLogger } from '@pgwarden/core';
+export type HaproxyGenLogger = Logger;

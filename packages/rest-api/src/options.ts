@@ -4,6 +4,7 @@
  * timings for tests).
  */
 import { z } from 'zod';
+import { silentLogger, type Logger } from '@pgwarden/core';
 import { parseBoolean } from './parse-values.js';
 
 /** YAML and PATRONI_RESTAPI_* values arrive as strings as often as typed: accept both. */
@@ -39,13 +40,8 @@ export const restApiConfigSchema = z
 /** Patroni's `restapi` section as it appears in the YAML file. */
 export type RestApiConfig = z.input<typeof restApiConfigSchema>;
 
-/** Structured logger (pino-compatible call shape): fields first, message second. */
-export interface RestApiLogger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
+/** Structured logger (pino-compatible call shape): the one all pgwarden libraries share. */
+export type RestApiLogger = Logger;
 
 export interface RestApiOptions {
   readonly config: RestApiConfig;
@@ -61,9 +57,4 @@ export interface RestApiOptions {
   readonly switchoverTimeoutMs?: number;
 }
 
-export const silentLogger: RestApiLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+export { silentLogger };
