@@ -3,7 +3,7 @@
  * its status messages (`... is already in progress`), so operators see the
  * words they know.
  */
-import type { Action } from '@pgwarden/core';
+import { backgroundActionName, type Action } from '@pgwarden/core';
 
 const longActionTypes: ReadonlySet<Action['type']> = new Set([
   'bootstrap',
@@ -22,6 +22,10 @@ export function isLongAction(action: Action): boolean {
 }
 
 export function describeAction(action: Action): string {
+  return backgroundActionName(action) ?? describeLocally(action);
+}
+
+function describeLocally(action: Action): string {
   switch (action.type) {
     case 'bootstrap':
       return 'bootstrap';
@@ -48,4 +52,22 @@ export function describeAction(action: Action): string {
     default:
       return action.type;
   }
+}
+
+const postgresActionTypes: ReadonlySet<Action['type']> = new Set([
+  'start',
+  'stop',
+  'restart',
+  'reload',
+  'promote',
+  'demote',
+  'follow',
+  'checkpoint',
+  'set-synchronous-standby-names',
+  'remove-data-directory',
+]);
+
+/** Actions after which the member key should be built from a fresh observation. */
+export function isPostgresAction(action: Action): boolean {
+  return postgresActionTypes.has(action.type);
 }

@@ -12,23 +12,29 @@
  *   later than the DCS's;
  * - the wait ends early on a DCS watch event, a postmaster exit, a finished
  *   background action or an API request.
+ *
+ * The steps live in their own modules (decide-rounds, action-executor,
+ * background-slot, member-data, leadership, settings-tracker, cycle-log,
+ * wait, shutdown); this class keeps the order and the state between them.
  */
-import type { Action, Cluster, HaSettings, LocalPostgres, OperatorRequests, PeerStatus, RunningAction } from '@pgwarden/core';
+import type { Action, Cluster, HaSettings, LocalPostgres, OperatorRequests, RunningAction } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
-import type { CallbackAction, CallbackPort, Clock } from '../ports.js';
+import type { Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
-import { describeAction, isLongAction } from './action-names.js';
+import { describeAction, isLongAction, isPostgresAction } from './action-names.js';
+import { SettingsTracker } from './settings-tracker.js';
+import { trackCallbacks, type TrackedCallbacks } from './tracked-callbacks.js';
 import { executeAction, type ActionOutcome, type ExecutorContext } from './action-executor.js';
 import { CycleMetrics } from './cycle-metrics.js';
 import { BackgroundSlot, describeError, type BackgroundResult } from './background-slot.js';
 import { buildMemberData, derivePublishedState } from './member-data.js';
-import { fetchPeerStatuses, runFailsafeCheck } from './peer-checks.js';
+import { CycleLog } from './cycle-log.js';
+import { decideWithRounds } from './decide-rounds.js';
+import { Leadership } from './leadership.js';
 import type { CycleSnapshot, RuntimeOptions } from './runtime-types.js';
 import { shutdownAgent } from './shutdown.js';
 import { waitForNextCycle } from './wait.js';
 import { WakeSignal } from './wake-signal.js';
-
-const maxDecideRounds = 3;
 
 export class AgentRuntime<TMemory> {
   private memory: TMemory;
@@ -37,32 +43,32 @@ export class AgentRuntime<TMemory> {
   private readonly wakeSignal = new WakeSignal();
   private readonly background: BackgroundSlot;
   private readonly executor: ExecutorContext;
-  private readonly callbacks: CallbackPort & { fired: boolean };
+  private readonly callbacks: TrackedCallbacks;
+  private readonly settingsTracker: SettingsTracker;
   private lastFailure: { action: Action; message: string } | undefined;
   private requests: OperatorRequests = {};
-  private lockRenewedAtMs: number | undefined;
+  private readonly leadership = new Leadership();
   private cluster: Cluster | undefined;
   private clusterReadAtMs: number | undefined;
   private settingsNow: HaSettings;
   private local: LocalPostgres | undefined;
-  private lastRole: string | undefined;
   private cycleCount = 0;
-  private appliedConfigVersion: number | undefined;
   private reloadRequested = false;
   private stopRequested = false;
   private exitCode: number | undefined;
   private latest: CycleSnapshot | undefined;
   private readonly unsubscribePostmaster: () => void;
   private readonly metrics = new CycleMetrics();
-  /** A leader that proved itself alive through POST /failsafe (spec/ha-loop.md §10.2). */
-  private failsafeLeader: { name: string; atMs: number } | undefined;
+  private readonly cycleLog: CycleLog;
   private nextCycleAtMs: number | undefined;
 
   constructor(private readonly options: RuntimeOptions<TMemory>) {
     this.memory = options.initialMemory;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
-    this.settingsNow = options.settings(undefined);
+    this.cycleLog = new CycleLog(options.logger, this.metrics);
+    this.settingsTracker = new SettingsTracker(options.settings, options.dcs, options.logger);
+    this.settingsNow = this.settingsTracker.current;
     this.background = new BackgroundSlot((result) => this.onBackgroundFinished(result));
     this.callbacks = trackCallbacks(options.callbacks);
     this.executor = this.makeExecutorContext();
@@ -164,8 +170,8 @@ export class AgentRuntime<TMemory> {
       this.clusterReadAtMs = startedAtMs;
       if (this.cluster.leader?.name !== self.name) this.forgetLock();
     }
-    this.applySettings(clusterResult.ok ? clusterResult.value : this.cluster);
-    const decideCluster = clusterResult.ok ? this.withFailsafeLeader(clusterResult.value, startedAtMs) : undefined;
+    this.settingsNow = this.settingsTracker.update(clusterResult.ok ? clusterResult.value : this.cluster);
+    const decideCluster = clusterResult.ok ? this.leadership.withFailsafeLeader(clusterResult.value, startedAtMs, this.settingsNow) : undefined;
     let local: LocalPostgres;
     try {
       local = await postgres.observe();
@@ -191,30 +197,12 @@ export class AgentRuntime<TMemory> {
       memory: this.memory,
     };
     this.lastFailure = undefined;
-    const result = await this.decideWithPeers(base, local);
+    const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local });
     this.memory = result.memory;
-    this.renewLeadershipByFailsafe(startedAtMs, local, clusterResult.ok);
+    if (!clusterResult.ok && this.options.isFailsafeActive?.(this.memory) === true) this.leadership.confirmedByFailsafe(startedAtMs, local);
     const message = settings.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
     const touchedPostgres = await this.act(result.actions);
     return this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: clusterResult.ok, touchedPostgres, requests });
-  }
-
-  private async decideWithPeers(base: Parameters<RuntimeOptions<TMemory>['decide']>[0], local: LocalPostgres) {
-    let input = base;
-    let result = this.options.decide(input);
-    for (let round = 1; round < maxDecideRounds; round++) {
-      const asks = result.actions.filter((action) => action.type === 'fetch-peer-status' || action.type === 'failsafe-check');
-      if (asks.length === 0) return result;
-      let peers: readonly PeerStatus[] | undefined = input.peers;
-      let accepted: readonly string[] | undefined = input.failsafeAccepted;
-      for (const ask of asks) {
-        if (ask.type === 'fetch-peer-status') peers = await fetchPeerStatuses(this.options.peers, ask.members, this.cluster, this.settingsNow);
-        if (ask.type === 'failsafe-check') accepted = await runFailsafeCheck(this.options.peers, ask.members, this.options.self, local, this.settingsNow);
-      }
-      input = { ...base, peers, failsafeAccepted: accepted };
-      result = this.options.decide(input);
-    }
-    return result;
   }
 
   /** Execute in order; the first long action and everything after it go to the background. */
@@ -312,10 +300,13 @@ export class AgentRuntime<TMemory> {
     if (cycle.clusterOk) {
       const touched = await dcs.touchMember(member);
       if (!touched.ok) this.logger.warn({ error: touched.message }, 'could not publish the member key');
-      await this.applyDynamicConfig();
+      await this.settingsTracker.applyDynamicConfig(this.cluster?.config, this.options.onDynamicConfig);
     }
     this.fireStartCallbackOnce(local, published.role, running === undefined);
-    this.logCycle(cycle, published.role);
+    this.cycleLog.record(
+      { cycle: this.cycleCount, message: cycle.message, ruleId: cycle.ruleId, reason: cycle.reason, actions: cycle.actions, durationMs: this.clock.nowMs() - cycle.startedAtMs },
+      published.role,
+    );
     const snapshot: CycleSnapshot = {
       atMs: this.clock.nowMs(),
       cycle: this.cycleCount,
@@ -330,7 +321,7 @@ export class AgentRuntime<TMemory> {
       message: cycle.message,
       ruleId: cycle.ruleId,
       running,
-      lockRenewedAtMs: this.holdsLock() ? this.lockRenewedAtMs : undefined,
+      lockRenewedAtMs: this.leadership.renewedAtMs,
       watchdogFailed: !this.options.watchdog.usable,
       pendingRequests: this.requests,
       failsafeActive: this.options.isFailsafeActive?.(this.memory) ?? false,
@@ -345,55 +336,10 @@ export class AgentRuntime<TMemory> {
     return snapshot;
   }
 
-  private logCycle(cycle: { startedAtMs: number; message: string; ruleId: string; reason: string | undefined; actions: readonly Action[] }, role: string): void {
-    const fields = {
-      cycle: this.cycleCount,
-      rule: cycle.ruleId,
-      ...(cycle.reason !== undefined ? { reason: cycle.reason } : {}),
-      actions: cycle.actions.map((action) => action.type),
-      role,
-      durationMs: this.clock.nowMs() - cycle.startedAtMs,
-    };
-    this.metrics.countCycle(fields.durationMs);
-    this.logger.info(fields, cycle.message);
-    if (this.lastRole !== undefined && this.lastRole !== role) {
-      this.logger.warn({ event: 'role-change', from: this.lastRole, to: role }, `ROLE CHANGE: ${this.lastRole} -> ${role}`);
-    }
-    this.lastRole = role;
-  }
-
   /** Patroni fires on_start once after the agent starts, if no lifecycle callback ran yet (§4 step 13). */
   private fireStartCallbackOnce(local: LocalPostgres, role: string, idle: boolean): void {
     if (this.callbacks.fired || !idle || !local.running || !local.accepting) return;
     this.callbacks.run('on_start', role);
-  }
-
-  private applySettings(cluster: Cluster | undefined): void {
-    const previous = this.settingsNow;
-    const next = this.options.settings(cluster);
-    this.settingsNow = next;
-    if (
-      previous.ttlSeconds !== next.ttlSeconds ||
-      previous.loopWaitSeconds !== next.loopWaitSeconds ||
-      previous.retryTimeoutSeconds !== next.retryTimeoutSeconds
-    ) {
-      this.options.dcs.configure({ ttlSeconds: next.ttlSeconds, loopWaitSeconds: next.loopWaitSeconds, retryTimeoutSeconds: next.retryTimeoutSeconds });
-      this.logger.info({ ttl: next.ttlSeconds, loop_wait: next.loopWaitSeconds, retry_timeout: next.retryTimeoutSeconds }, 'HA timings changed');
-    }
-  }
-
-  private async applyDynamicConfig(): Promise<void> {
-    const config = this.cluster?.config;
-    if (config === undefined || config.modifyVersion === 0 || config.version === this.appliedConfigVersion) return;
-    const first = this.appliedConfigVersion === undefined;
-    this.appliedConfigVersion = config.version;
-    // The adapters were built from the /config read at start-up: only later changes need applying.
-    if (first || this.options.onDynamicConfig === undefined) return;
-    try {
-      await this.options.onDynamicConfig(config);
-    } catch (error) {
-      this.logger.error({ error: describeError(error) }, 'could not apply the dynamic configuration');
-    }
   }
 
   private async reloadLocalConfig(): Promise<void> {
@@ -406,40 +352,17 @@ export class AgentRuntime<TMemory> {
     }
   }
 
-  /**
-   * A replica that accepted POST /failsafe from the leader sees that leader
-   * in an unlocked cluster for ttl, so it does not start a leader race while
-   * the DCS is down but the leader is alive (Patroni's failsafe injection).
-   */
+  /** A replica accepted POST /failsafe from the leader `name` (see Leadership). */
   acceptFailsafeLeader(name: string): void {
-    this.failsafeLeader = { name, atMs: this.clock.nowMs() };
-  }
-
-  private withFailsafeLeader(cluster: Cluster, nowMs: number): Cluster {
-    const remembered = this.failsafeLeader;
-    if (remembered === undefined || !this.settingsNow.failsafeMode) return cluster;
-    if (nowMs - remembered.atMs > this.settingsNow.ttlSeconds * 1000) return cluster;
-    if (cluster.leader !== undefined && cluster.leader.name !== '') return cluster;
-    return { ...cluster, leader: { name: remembered.name, version: 0 } };
-  }
-
-  /**
-   * Patroni's set_is_leader(True) in failsafe mode: every member confirmed
-   * us while the DCS is down, so we stay the leader for another ttl — the
-   * REST API keeps answering 200 on /primary and HAProxy keeps routing
-   * writes to the primary that failsafe mode keeps running.
-   */
-  private renewLeadershipByFailsafe(nowMs: number, local: LocalPostgres, clusterOk: boolean): void {
-    if (clusterOk || this.options.isFailsafeActive?.(this.memory) !== true) return;
-    if (local.running && local.accepting && !local.inRecovery) this.lockRenewedAtMs = nowMs;
+    this.leadership.acceptFailsafeLeader(name, this.clock.nowMs());
   }
 
   private holdsLock(): boolean {
-    return this.lockRenewedAtMs !== undefined;
+    return this.leadership.held;
   }
 
   private forgetLock(): void {
-    this.lockRenewedAtMs = undefined;
+    this.leadership.forget();
   }
 
   private makeExecutorContext(): ExecutorContext {
@@ -457,7 +380,7 @@ export class AgentRuntime<TMemory> {
         return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running);
       },
       onLockHeld: (renewedAtMs) => {
-        this.lockRenewedAtMs = renewedAtMs;
+        this.leadership.renewed(renewedAtMs);
         if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory, renewedAtMs);
       },
       onLockGone: () => this.forgetLock(),
@@ -467,24 +390,4 @@ export class AgentRuntime<TMemory> {
       },
     };
   }
-}
-
-const postgresActionTypes: ReadonlySet<string> = new Set([
-  'start', 'stop', 'restart', 'reload', 'promote', 'demote', 'follow', 'checkpoint', 'set-synchronous-standby-names', 'remove-data-directory',
-]);
-
-function isPostgresAction(action: Action): boolean {
-  return postgresActionTypes.has(action.type);
-}
-
-function trackCallbacks(port: CallbackPort): CallbackPort & { fired: boolean } {
-  const tracked = {
-    fired: false,
-    run(action: CallbackAction, role: string) {
-      tracked.fired = true;
-      port.run(action, role);
-    },
-    close: () => port.close(),
-  };
-  return tracked;
 }

@@ -1,0 +1,54 @@
+/**
+ * The HA settings of each cycle and the dynamic configuration behind them:
+ * new timings reach the DCS client at once (a ttl change renews the lease),
+ * and each new `/config` version is handed to the agent's hook once. The
+ * first version seen is not re-applied: the adapters were built from it.
+ */
+import type { Cluster, ClusterConfig, Dcs, HaSettings } from '@pgwarden/core';
+import type { AgentLogger } from '../logger.js';
+import { describeError } from './background-slot.js';
+
+export class SettingsTracker {
+  private currentSettings: HaSettings;
+  private appliedConfigVersion: number | undefined;
+
+  constructor(
+    private readonly settingsFor: (cluster: Cluster | undefined) => HaSettings,
+    private readonly dcs: Dcs,
+    private readonly logger: AgentLogger,
+  ) {
+    this.currentSettings = settingsFor(undefined);
+  }
+
+  get current(): HaSettings {
+    return this.currentSettings;
+  }
+
+  update(cluster: Cluster | undefined): HaSettings {
+    const previous = this.currentSettings;
+    const next = this.settingsFor(cluster);
+    this.currentSettings = next;
+    if (
+      previous.ttlSeconds !== next.ttlSeconds ||
+      previous.loopWaitSeconds !== next.loopWaitSeconds ||
+      previous.retryTimeoutSeconds !== next.retryTimeoutSeconds
+    ) {
+      this.dcs.configure({ ttlSeconds: next.ttlSeconds, loopWaitSeconds: next.loopWaitSeconds, retryTimeoutSeconds: next.retryTimeoutSeconds });
+      this.logger.info({ ttl: next.ttlSeconds, loop_wait: next.loopWaitSeconds, retry_timeout: next.retryTimeoutSeconds }, 'HA timings changed');
+    }
+    return next;
+  }
+
+  /** Hand a new `/config` version to `apply` (an unparsable one, modifyVersion 0, never). */
+  async applyDynamicConfig(config: ClusterConfig | undefined, apply: ((config: ClusterConfig) => Promise<void>) | undefined): Promise<void> {
+    if (config === undefined || config.modifyVersion === 0 || config.version === this.appliedConfigVersion) return;
+    const first = this.appliedConfigVersion === undefined;
+    this.appliedConfigVersion = config.version;
+    if (first || apply === undefined) return;
+    try {
+      await apply(config);
+    } catch (error) {
+      this.logger.error({ error: describeError(error) }, 'could not apply the dynamic configuration');
+    }
+  }
+}
