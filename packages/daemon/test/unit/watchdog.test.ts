@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isPgwardenError } from '@pgwarden/core';
+import { LinuxWatchdog, parseWatchdogMode } from '../../src/runtime/watchdog.js';
+import { recordingLogger } from '../doubles.js';
+
+function watchdog(mode: 'automatic' | 'required', device: string, ttl = 30) {
+  const logger = recordingLogger();
+  return { logger, watchdog: new LinuxWatchdog({ mode, device, ttlSeconds: () => ttl, loopWaitSeconds: () => 10, logger }) };
+}
+
+describe('parseWatchdogMode', () => {
+  it("reads Patroni's spellings", () => {
+    expect(parseWatchdogMode(false)).toBe('off');
+    expect(parseWatchdogMode('disabled')).toBe('off');
+    expect(parseWatchdogMode('require')).toBe('required');
+    expect(parseWatchdogMode('auto')).toBe('automatic');
+    expect(parseWatchdogMode(undefined)).toBe('automatic');
+  });
+});
+
+describe('LinuxWatchdog', () => {
+  it('required without a usable device: not usable (no lock) and activation fails with a reason', async () => {
+    const { watchdog: device } = watchdog('required', '/nonexistent/watchdog');
+    expect(device.usable).toBe(false);
+    await expect(device.activate()).rejects.toSatisfy((error: unknown) => isPgwardenError(error, 'watchdog-unusable'));
+  });
+
+  it('automatic without a device only warns', async () => {
+    const { watchdog: device, logger } = watchdog('automatic', '/nonexistent/watchdog');
+    expect(device.usable).toBe(true);
+    await device.activate();
+    expect(logger.lines.some((line) => line.level === 'warn' && line.message === 'watchdog not used')).toBe(true);
+  });
+
+  it('required with ttl - safety_margin shorter than loop_wait is not usable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    writeFileSync(join(dir, 'dev'), '');
+    expect(watchdog('required', join(dir, 'dev'), 12).watchdog.usable).toBe(false);
+  });
+
+  it('feeds the device on keepalive and writes the magic close on disable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const path = join(dir, 'dev');
+    writeFileSync(path, '');
+    const { watchdog: device } = watchdog('required', path);
+    expect(device.usable).toBe(true);
+    await device.activate();
+    await device.keepalive();
+    await device.disable();
+    expect(readFileSync(path, 'utf8')).toBe('11V');
+  });
+});
