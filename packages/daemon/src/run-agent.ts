@@ -100,6 +100,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
     callbacks: (local.postgresql.callbacks ?? {}) as Record<string, string>,
     scope: local.scope,
     logger: logger.child({ component: 'callbacks' }),
+    mode: callbackMode(local),
   });
   const watchdogConfig = local.watchdog as { mode: string; device?: string; safety_margin?: number };
   const watchdog =
@@ -162,6 +163,19 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
     logger.info({}, 'pgwarden agent stopped');
   });
   return { runtime, api, stop: () => runtime.stop(), exited };
+}
+
+/**
+ * pgwarden extension `pgwarden.callback_mode`: `kill-previous` (Patroni's
+ * behaviour, the default) or `queue` (every callback runs to its end, in
+ * order — INCIDENTS #11).
+ */
+function callbackMode(local: PatroniConfig): 'kill-previous' | 'queue' {
+  const section = (local as Record<string, unknown>)['pgwarden'];
+  const mode = typeof section === 'object' && section !== null ? (section as Record<string, unknown>)['callback_mode'] : undefined;
+  if (mode === undefined || mode === 'kill-previous') return 'kill-previous';
+  if (mode === 'queue') return 'queue';
+  throw new PgwardenError('config-invalid', `pgwarden.callback_mode: expected "kill-previous" or "queue", found ${JSON.stringify(mode)}`);
 }
 
 /**
