@@ -138,7 +138,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
     },
     reloadLocalConfig: async () => {
       configuration.replaceLocal(await loadLocalConfig(options));
-      Object.assign(self.tags, configuration.local.tags);
+      replaceTags(self.tags as Record<string, unknown>, configuration.local.tags as Record<string, unknown>);
       await applyDynamicParameters(ctl, configuration, callbacks, logger);
     },
     beforeShutdown: async () => haproxyStop?.(),
@@ -163,6 +163,12 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
     logger.info({}, 'pgwarden agent stopped');
   });
   return { runtime, api, stop: () => runtime.stop(), exited };
+}
+
+/** Tags are local-only and take effect on reload (the runtime reads them from `self` every cycle). */
+function replaceTags(current: Record<string, unknown>, next: Record<string, unknown>): void {
+  for (const key of Object.keys(current)) delete current[key];
+  Object.assign(current, next);
 }
 
 /**

@@ -87,4 +87,15 @@ describe('bootstrap from an empty DCS and empty data directories', () => {
     expect(refused.status).toBe(503);
     expect(refused.body).toContain('I am the leader, can not reinitialize');
   }, 120_000);
+
+  it('re-reads its configuration file on SIGHUP: a new tag is published', async () => {
+    const member = cluster.member('node3');
+    const config = JSON.parse(readFileSync(member.configPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(member.configPath, JSON.stringify({ ...config, tags: { nofailover: true, zone: 'b' } }));
+    process.kill(member.agentPid()!, 'SIGHUP');
+    await waitUntil(async () => {
+      const tags = (await member.status())?.['tags'] as Record<string, unknown> | undefined;
+      return tags?.['nofailover'] === true && tags['zone'] === 'b';
+    }, { timeoutMs: 30_000, what: 'the reloaded tags in GET /patroni' });
+  }, 60_000);
 });
