@@ -80,6 +80,24 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   const configuration = new AgentConfiguration(local, { cached }, logger);
   const timings = configuration.effective;
   const dcs = createEtcdDcs({ ...toEtcdSettings(local, timings), logger: logger.child({ component: 'dcs' }) });
+  // A failure after this point must release what was opened, or the process would not exit.
+  const opened: Array<() => Promise<unknown>> = [() => dcs.close()];
+  try {
+    return await assemble(options, local, logger, configuration, dcs, opened);
+  } catch (error) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(
+  options: RunAgentOptions,
+  local: PatroniConfig,
+  logger: AgentLogger,
+  configuration: AgentConfiguration,
+  dcs: Dcs,
+  opened: Array<() => Promise<unknown>>,
+): Promise<RunningAgent> {
   const startup = new AbortController();
   const stopStartup = (): void => startup.abort();
   process.once('SIGTERM', stopStartup);
@@ -94,6 +112,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   await assertNameIsFree(cluster, local.name);
   if (cluster.config !== undefined) configuration.settingsFor(cluster);
   const ctl = PostgresCtl.create(toPostgresCtlOptions(configuration.effective), { logger: logger.child({ component: 'postgres' }) });
+  opened.push(() => ctl.close());
   const postgres = createPostgresPort(ctl);
   const self = toSelfIdentity(local);
   const callbacks = new CallbackRunner({
@@ -149,8 +168,10 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
     publish: (snapshot) => api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, controller?.scheduledRestartView())),
   });
   controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);
-  api = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }) });
-  await api.start();
+  const restApi = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }) });
+  api = restApi;
+  opened.push(() => restApi.stop());
+  await restApi.start();
   const haproxy = startHaproxySection(local, dcs, logger);
   haproxyStop = haproxy === undefined ? undefined : () => haproxy.stop();
   logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
