@@ -7,11 +7,12 @@
  */
 import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type Dcs, type HaMemory, type PatroniConfig } from '@pgwarden/core';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
+import { createConsulDcs } from '@pgwarden/dcs-consul';
 import { PostgresCtl } from '@pgwarden/postgres-ctl';
 import { createRestApi, type RestApi } from '@pgwarden/rest-api';
 import { startHaproxyWatcher, watcherOptionsFromSettings, type HaproxyWatcher } from '@pgwarden/haproxy-gen';
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
-import { toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
+import { toConsulSettings, toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
 import { applyDynamicParameters } from './adapters/apply-parameters.js';
 import { AgentMemberController } from './adapters/member-controller.js';
@@ -71,15 +72,21 @@ function makeLogger(config: PatroniConfig, env: Record<string, string | undefine
   return createLogger({ format, level: parseLogLevel(env['PGWARDEN_LOG_LEVEL'] ?? log.level), base: { member: config.name, scope: config.scope } });
 }
 
+/** The DCS of the config's section: etcd3 or consul (the config schema guarantees exactly one). */
+function createDcs(local: PatroniConfig, timings: AgentConfiguration['effective'], logger: AgentLogger): Dcs {
+  if (local.etcd3 !== undefined) return createEtcdDcs({ ...toEtcdSettings(local, timings), logger });
+  if (local.consul !== undefined) return createConsulDcs({ ...toConsulSettings(local, timings), logger });
+  throw new PgwardenError('dcs-unsupported', 'the configuration names no DCS: add an etcd3 or a consul section');
+}
+
 export async function startAgent(options: RunAgentOptions = {}): Promise<RunningAgent> {
   const env = options.env ?? process.env;
   const local = options.config ?? (await loadLocalConfig(options));
   const logger = options.logger ?? makeLogger(local, env);
-  if (local.etcd3 === undefined) throw new PgwardenError('dcs-unsupported', 'the agent supports the etcd3 DCS section only (consul: not yet)');
   const cached = await readDynamicConfigCache(local.postgresql.data_dir);
   const configuration = new AgentConfiguration(local, { cached }, logger);
   const timings = configuration.effective;
-  const dcs = createEtcdDcs({ ...toEtcdSettings(local, timings), logger: logger.child({ component: 'dcs' }) });
+  const dcs = createDcs(local, timings, logger.child({ component: 'dcs' }));
   // A failure after this point must release what was opened, or the process would not exit.
   const opened: Array<() => Promise<unknown>> = [() => dcs.close()];
   try {

@@ -7,6 +7,7 @@
 import type { EffectiveConfig, PatroniConfig, SelfIdentity } from '@pgwarden/core';
 import type { PostgresCtlOptionsInput } from '@pgwarden/postgres-ctl';
 import type { EtcdDcsSettings } from '@pgwarden/dcs-etcd';
+import type { ConsulDcsSettings } from '@pgwarden/dcs-consul';
 import type { RestApiConfig } from '@pgwarden/rest-api';
 
 type Section = Record<string, unknown>;
@@ -93,17 +94,26 @@ export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOption
   }) as unknown as PostgresCtlOptionsInput;
 }
 
-export function toEtcdSettings(config: PatroniConfig | EffectiveConfig, timings: { ttl: number; loop_wait: number; retry_timeout: number }): EtcdDcsSettings {
-  const etcd3 = (config.etcd3 ?? {}) as Section;
-  return defined({
-    ...etcd3,
+type Timings = { ttl: number; loop_wait: number; retry_timeout: number };
+
+/** What every DCS adapter takes besides its own section: who we are and the timings. */
+function dcsIdentity(config: PatroniConfig | EffectiveConfig, timings: Timings): Section {
+  return {
     scope: config.scope,
     name: config.name,
     namespace: config.namespace,
     ttlSeconds: timings.ttl,
     loopWaitSeconds: timings.loop_wait,
     retryTimeoutSeconds: timings.retry_timeout,
-  }) as unknown as EtcdDcsSettings;
+  };
+}
+
+export function toEtcdSettings(config: PatroniConfig | EffectiveConfig, timings: Timings): EtcdDcsSettings {
+  return defined({ ...((config.etcd3 ?? {}) as Section), ...dcsIdentity(config, timings) }) as unknown as EtcdDcsSettings;
+}
+
+export function toConsulSettings(config: PatroniConfig | EffectiveConfig, timings: Timings): ConsulDcsSettings {
+  return defined({ ...((config.consul ?? {}) as Section), ...dcsIdentity(config, timings) }) as unknown as ConsulDcsSettings;
 }
 
 export function toRestApiConfig(config: PatroniConfig): RestApiConfig {

@@ -21,37 +21,9 @@ export function isLongAction(action: Action): boolean {
   return longActionTypes.has(action.type);
 }
 
+/** Patroni's name for a background action (core decides it); other actions by their type. */
 export function describeAction(action: Action): string {
-  return backgroundActionName(action) ?? describeLocally(action);
-}
-
-function describeLocally(action: Action): string {
-  switch (action.type) {
-    case 'bootstrap':
-      return 'bootstrap';
-    case 'create-replica':
-      return action.source?.name !== undefined ? `bootstrap from leader '${action.source.name}'` : 'bootstrap (without leader)';
-    case 'promote':
-      return 'promote';
-    case 'demote':
-      return action.mode === 'offline'
-        ? 'demoting self because DCS is not accessible and I was a leader'
-        : action.mode === 'graceful'
-          ? 'switchover: demote'
-          : 'failover: demote';
-    case 'restart':
-      return 'restart';
-    case 'rewind':
-      return `running pg_rewind from ${action.source.name ?? 'the leader'}`;
-    case 'reinitialize':
-      return 'reinitialize';
-    case 'crash-recovery':
-      return 'doing crash recovery in a single user mode';
-    case 'start':
-      return action.asPrimary ? 'starting primary after failure' : 'starting as a secondary';
-    default:
-      return action.type;
-  }
+  return backgroundActionName(action) ?? action.type;
 }
 
 const postgresActionTypes: ReadonlySet<Action['type']> = new Set([
