@@ -199,7 +199,7 @@ export class AgentRuntime<TMemory> {
     this.lastFailure = undefined;
     const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local });
     this.memory = result.memory;
-    if (!clusterResult.ok && this.options.isFailsafeActive?.(this.memory) === true) this.leadership.confirmedByFailsafe(startedAtMs, local);
+    if (!clusterResult.ok && !this.demoting && this.options.isFailsafeActive?.(this.memory) === true) this.leadership.confirmedByFailsafe(startedAtMs, local);
     const message = settings.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
     const touchedPostgres = await this.act(result.actions);
     return this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: clusterResult.ok, touchedPostgres, requests });
@@ -357,6 +357,17 @@ export class AgentRuntime<TMemory> {
     this.leadership.acceptFailsafeLeader(name, this.clock.nowMs());
   }
 
+  /**
+   * A demotion runs in the background. The cycle still renews the key meanwhile (it is
+   * released after the stop, with the shutdown checkpoint LSN), but those renewals must
+   * not make us the leader again for the REST API: /primary would answer 200 for a
+   * PostgreSQL that is stopping or already restarted as a replica, and HAProxy
+   * (`rise 1`) would send writers back to it after the switchover.
+   */
+  private get demoting(): boolean {
+    return this.background.running?.type === 'demote';
+  }
+
   private holdsLock(): boolean {
     return this.leadership.held;
   }
@@ -380,7 +391,7 @@ export class AgentRuntime<TMemory> {
         return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running);
       },
       onLockHeld: (renewedAtMs) => {
-        this.leadership.renewed(renewedAtMs);
+        if (!this.demoting) this.leadership.renewed(renewedAtMs);
         if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory, renewedAtMs);
       },
       onLockGone: () => this.forgetLock(),

@@ -288,4 +288,37 @@ describe('operator paths', () => {
     expect(demoting?.running?.type).toBe('demote');
     expect(demoting?.lockRenewedAtMs).toBeUndefined();
   });
+
+  it('does not call itself leader again when the key is renewed while the demotion still runs', async () => {
+    // The cycle keeps renewing the key during the demotion (it is released with the shutdown
+    // checkpoint LSN); /primary must still answer 503 for a PostgreSQL that is stopping or
+    // already restarted as a replica, or HAProxy routes writers to it again.
+    let stopped!: () => void;
+    const { runtime, dcs, postgres } = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [{ type: 'update-lock', lastLsn: 0 }],
+    }));
+    postgres.stop = () => new Promise<void>((resolve) => (stopped = resolve));
+    expect((await runtime.runCycle())?.lockRenewedAtMs).toBe(1000);
+    expect((await runtime.runCycle())?.running?.type).toBe('demote');
+    const renewedDuringDemotion = await runtime.runCycle();
+    expect(dcs.calls.filter((call) => call === 'updateLeader')).toHaveLength(1);
+    expect(renewedDuringDemotion?.running?.type).toBe('demote');
+    expect(renewedDuringDemotion?.lockRenewedAtMs).toBeUndefined();
+    stopped();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(dcs.calls).toContain('deleteLeader');
+  });
+
+  it('calls itself leader again after a demotion that failed, once the key is renewed', async () => {
+    const { runtime, postgres } = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [{ type: 'update-lock', lastLsn: 0 }],
+    }));
+    postgres.failOn.add('stop');
+    await runtime.runCycle();
+    expect((await runtime.runCycle())?.lockRenewedAtMs).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const after = await runtime.runCycle();
+    expect(after?.running).toBeUndefined();
+    expect(after?.lockRenewedAtMs).toBe(1000);
+  });
 });
