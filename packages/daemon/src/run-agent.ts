@@ -173,6 +173,7 @@ async function assemble(
       await syncSlots(ctl, configuration, snapshot, logger);
     },
     publish: (snapshot) => api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, controller?.scheduledRestartView())),
+    scheduledRestart: () => controller?.scheduledRestartMemberData(),
   });
   controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);
   const restApi = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }) });

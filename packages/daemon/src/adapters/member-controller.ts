@@ -25,8 +25,11 @@ import { toPeerStatus } from '../runtime/peer-client.js';
 /** Patroni asks peers for /patroni with a 2 s timeout when validating a switchover. */
 const switchoverPeerTimeoutMs = 2000;
 
+/** The longest delay setTimeout honours. */
+const maxTimerDelayMs = 2_147_483_647;
+
 export class AgentMemberController implements MemberController {
-  private scheduled: { request: ScheduledRestartRequest; timer: NodeJS.Timeout } | undefined;
+  private scheduled: { request: ScheduledRestartRequest; postmasterStartTime: string | undefined; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     private readonly runtime: AgentRuntime<unknown>,
@@ -84,14 +87,31 @@ export class AgentMemberController implements MemberController {
 
   async scheduleRestart(request: ScheduledRestartRequest): Promise<boolean> {
     if (this.scheduled !== undefined) return false;
+    this.scheduled = { request, postmasterStartTime: this.runtime.snapshot?.local.postmasterStartTime, timer: this.armTimer(request) };
+    // Patroni touches the member key at once so patronictl sees the schedule.
+    this.runtime.wake('restart scheduled through the API');
+    return true;
+  }
+
+  /**
+   * Node fires a timer longer than 2^31-1 ms (~24.8 days) after 1 ms, so a
+   * far schedule would restart at once: wait in capped steps and re-arm.
+   */
+  private armTimer(request: ScheduledRestartRequest): NodeJS.Timeout {
     const delayMs = Math.max(0, Date.parse(request.schedule) - this.clock.nowMs());
     const timer = setTimeout(() => {
+      if (this.scheduled?.request !== request) return;
+      if (delayMs > maxTimerDelayMs) {
+        this.scheduled = { ...this.scheduled, timer: this.armTimer(request) };
+        return;
+      }
       this.scheduled = undefined;
+      // The schedule has run: the member key must stop announcing it.
+      this.runtime.wake('scheduled restart due');
       void this.runScheduledRestart(request);
-    }, delayMs);
+    }, Math.min(delayMs, maxTimerDelayMs));
     timer.unref();
-    this.scheduled = { request, timer };
-    return true;
+    return timer;
   }
 
   private async runScheduledRestart(request: ScheduledRestartRequest): Promise<void> {
@@ -107,6 +127,7 @@ export class AgentMemberController implements MemberController {
     if (this.scheduled === undefined) return false;
     clearTimeout(this.scheduled.timer);
     this.scheduled = undefined;
+    this.runtime.wake('scheduled restart cancelled through the API');
     return true;
   }
 
@@ -121,6 +142,17 @@ export class AgentMemberController implements MemberController {
       ...(request.restartPending !== undefined ? { restart_pending: request.restartPending } : {}),
       ...(request.timeoutSeconds !== undefined ? { timeout: request.timeoutSeconds } : {}),
     };
+  }
+
+  /**
+   * The member-key form (spec/dcs.md §1.1): what `/patroni` shows plus the
+   * `postmaster_start_time` seen when the restart was scheduled (null when
+   * PostgreSQL was not running, as Patroni's None).
+   */
+  scheduledRestartMemberData(): Readonly<Record<string, unknown>> | undefined {
+    const view = this.scheduledRestartView();
+    if (view === undefined || this.scheduled === undefined) return undefined;
+    return { ...view, postmaster_start_time: this.scheduled.postmasterStartTime ?? null };
   }
 
   reload(): void {

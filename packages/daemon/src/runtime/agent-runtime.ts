@@ -144,7 +144,7 @@ export class AgentRuntime<TMemory> {
       holdsLock: this.holdsLock(),
       memberData: async (local) => {
         const published = derivePublishedState(local, undefined, false, this.settingsNow);
-        return buildMemberData(this.options.self, local, published, this.settingsNow, undefined);
+        return buildMemberData(this.options.self, local, published, this.settingsNow, undefined, this.options.scheduledRestart?.());
       },
     });
     return 0;
@@ -296,7 +296,7 @@ export class AgentRuntime<TMemory> {
     const settings = this.settingsNow;
     const running = this.background.running;
     const published = derivePublishedState(local, running, this.holdsLock(), settings);
-    const member = buildMemberData(self, local, published, settings, running);
+    const member = buildMemberData(self, local, published, settings, running, this.options.scheduledRestart?.());
     if (cycle.clusterOk) {
       const touched = await dcs.touchMember(member);
       if (!touched.ok) this.logger.warn({ error: touched.message }, 'could not publish the member key');
@@ -388,7 +388,7 @@ export class AgentRuntime<TMemory> {
       memberData: async () => {
         const local = this.local ?? (await this.options.postgres.observe());
         const published = derivePublishedState(local, this.background.running, this.holdsLock(), this.settingsNow);
-        return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running);
+        return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running, this.options.scheduledRestart?.());
       },
       onLockHeld: (renewedAtMs) => {
         if (!this.demoting) this.leadership.renewed(renewedAtMs);

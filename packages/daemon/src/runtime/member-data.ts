@@ -62,12 +62,23 @@ export function publishedTags(tags: Readonly<Record<string, unknown>>): Record<s
   return published;
 }
 
+/**
+ * A pending scheduled restart as Patroni keeps it in the member key: the
+ * ISO-8601 `schedule`, the filters given with the request (`role`,
+ * `postgres_version`, `restart_pending`, `timeout`) and the
+ * `postmaster_start_time` seen when it was scheduled. patronictl reads it
+ * from here for `list -e` and `flush restart`, so it must appear and vanish
+ * with the schedule itself.
+ */
+export type PublishedScheduledRestart = Readonly<Record<string, unknown>>;
+
 export function buildMemberData(
   self: SelfIdentity,
   local: LocalPostgres,
   published: PublishedState,
   settings: HaSettings,
   running: RunningAction | undefined,
+  scheduledRestart?: PublishedScheduledRestart,
 ): MemberData {
   const data: Record<string, unknown> = {
     conn_url: self.connUrl,
@@ -86,6 +97,7 @@ export function buildMemberData(
     data['pending_restart'] = true;
     data['pending_restart_reason'] = local.pendingRestart;
   }
+  if (scheduledRestart !== undefined) data['scheduled_restart'] = { ...scheduledRestart };
   if (settings.paused) data['pause'] = true;
   return data as MemberData;
 }

@@ -49,6 +49,8 @@ export interface RuntimeOptions<TMemory> {
   readonly beforeShutdown?: () => Promise<void>;
   /** After each cycle: hand the snapshot to the REST API (and anyone else watching). */
   readonly publish?: (snapshot: CycleSnapshot) => void;
+  /** The pending scheduled restart in its member-key form, published with every member-key write. */
+  readonly scheduledRestart?: () => Readonly<Record<string, unknown>> | undefined;
 }
 
 /** What one cycle saw and decided: the REST API serves from the latest one. */

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildMemberData, derivePublishedState, publishedTags } from '../../src/runtime/member-data.js';
-import { runningPrimary, testSettings } from '../doubles.js';
+import { AgentMemberController } from '../../src/adapters/member-controller.js';
+import type { AgentRuntime } from '../../src/runtime/agent-runtime.js';
+import { recordingLogger, runningPrimary, testSettings } from '../doubles.js';
 
 const self = { name: 'node1', apiUrl: 'http://127.0.0.1:8008/patroni', connUrl: 'postgres://127.0.0.1:5432/postgres', tags: { nofailover: false, clonefrom: true } };
 
@@ -39,4 +41,51 @@ describe('member key content', () => {
     expect(data).toMatchObject({ pause: true, pending_restart: true, pending_restart_reason: local.pendingRestart });
     expect(publishedTags({ a: false, b: null, c: 'x' })).toEqual({ c: 'x' });
   });
+
+  it('publishes a scheduled restart with its filters and postmaster start time, and drops it once cancelled', async () => {
+    const wakes: string[] = [];
+    const runtime = {
+      snapshot: { local: { ...runningPrimary, postmasterStartTime: '2026-11-25 19:00:01.1+00:00' } },
+      wake: (reason: string) => wakes.push(reason),
+    } as unknown as AgentRuntime<unknown>;
+    const controller = new AgentMemberController(runtime, {} as never, {} as never, recordingLogger(), { nowMs: () => 0 });
+    const published = { state: 'running', role: 'primary' };
+    const keyWith = () => buildMemberData(self, runningPrimary, published, testSettings, undefined, controller.scheduledRestartMemberData());
+    expect(keyWith()['scheduled_restart']).toBeUndefined();
+
+    expect(await controller.scheduleRestart({ schedule: '2099-01-01T00:00:00+00:00', role: 'primary', postgresVersion: '16.1', restartPending: true })).toBe(true);
+    expect(keyWith()['scheduled_restart']).toEqual({
+      schedule: '2099-01-01T00:00:00+00:00',
+      role: 'primary',
+      postgres_version: '16.1',
+      restart_pending: true,
+      postmaster_start_time: '2026-11-25 19:00:01.1+00:00',
+    });
+    // /patroni shows the schedule without the postmaster start time, as Patroni does.
+    expect(controller.scheduledRestartView()).not.toHaveProperty('postmaster_start_time');
+    expect(wakes).toHaveLength(1);
+
+    expect(await controller.cancelScheduledRestart()).toBe(true);
+    expect(keyWith()).not.toHaveProperty('scheduled_restart');
+    // The cancel wakes the cycle so the member key is rewritten without the schedule.
+    expect(wakes).toHaveLength(2);
+    controller.close();
+  });
+
+  it('keeps a restart scheduled months ahead published instead of running it at once', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-11-25T00:00:00Z') });
+    const runtime = { snapshot: { local: runningPrimary, settings: { paused: false } }, settings: { paused: true }, wake: () => undefined } as unknown as AgentRuntime<unknown>;
+    const controller = new AgentMemberController(runtime, {} as never, {} as never, recordingLogger(), { nowMs: () => Date.now() });
+    await controller.scheduleRestart({ schedule: '2027-06-01T00:00:00+00:00' });
+    // Past setTimeout's 2^31-1 ms limit: Node would otherwise fire it after 1 ms.
+    await vi.advanceTimersByTimeAsync(30 * 24 * 3600 * 1000);
+    expect(controller.scheduledRestartMemberData()).toMatchObject({ schedule: '2027-06-01T00:00:00+00:00', postmaster_start_time: null });
+    await vi.advanceTimersByTimeAsync(200 * 24 * 3600 * 1000);
+    expect(controller.scheduledRestartMemberData()).toBeUndefined();
+    controller.close();
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
