@@ -37,6 +37,12 @@ export interface Context {
   state: PostgresState;
   /** Recovery settings last written (undefined = runs as primary). */
   recovery: Parameters | undefined;
+  /**
+   * Highest timeline the WAL receiver reported during this postmaster's life. Without a
+   * connected receiver, pg_control_checkpoint() still names the last restartpoint's
+   * timeline, which lags a replica that has already followed a promotion.
+   */
+  receivedTimeline: { readonly postmasterStartTime: string; readonly timeline: number } | undefined;
   emit(event: PostgresCtlEvent): void;
   localSettings(overrides?: Partial<ConnectionSettings>): ConnectionSettings;
 }
@@ -102,6 +108,7 @@ export function createContext(options: PostgresCtlOptions, logger: Logger, emit:
     managedParameters: {},
     state: 'stopped',
     recovery: undefined,
+    receivedTimeline: undefined,
     emit,
     localSettings,
   };

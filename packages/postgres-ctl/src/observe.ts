@@ -157,15 +157,30 @@ async function commandLineDrift(context: Context): Promise<Record<string, { old_
   return drift;
 }
 
+/**
+ * A replica's timeline: the WAL receiver's while it streams, remembered for this postmaster
+ * when the receiver is gone (the upstream demoting, a re-point). Recovery never goes back
+ * to an older timeline, so the last restartpoint's timeline alone would understate it and
+ * make a healthy replica look diverged from the new leader (rewind in the middle of a
+ * switchover, the demoting leader then taking the lock back).
+ */
+function replicaTimeline(context: Context, status: Row, receiver: Row | null): number | undefined {
+  const startTime = String(status['start_time'] ?? '');
+  const received = toNumber(receiver?.['received_tli']);
+  const checkpoint = toNumber(status['checkpoint_timeline']);
+  const remembered = context.receivedTimeline?.postmasterStartTime === startTime ? context.receivedTimeline.timeline : undefined;
+  const timeline = [received, checkpoint, remembered].reduce<number | undefined>((high, value) => (value === undefined ? high : Math.max(high ?? 0, value)), undefined);
+  if (received !== undefined && startTime !== '') context.receivedTimeline = { postmasterStartTime: startTime, timeline: Math.max(received, remembered ?? 0) };
+  return timeline;
+}
+
 async function runningState(context: Context, status: Row): Promise<Partial<LocalPostgres>> {
   const inRecovery = status['in_recovery'] === true;
   const received = toNumber(status['received']);
   const replayed = toNumber(status['replayed']);
   const receiver = status['wal_receiver'] as Row | null;
   const walPosition = inRecovery ? Math.max(received ?? 0, replayed ?? 0) : toNumber(status['wal_position']);
-  const timeline = inRecovery
-    ? (toNumber(receiver?.['received_tli']) ?? toNumber(status['checkpoint_timeline']))
-    : toNumber(status['timeline']);
+  const timeline = inRecovery ? replicaTimeline(context, status, receiver) : toNumber(status['timeline']);
   const replicationRows = inRecovery ? [] : await queryTwice(context, replicationQuery);
   const pendingRows = await queryTwice(context, pendingRestartQuery);
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};

@@ -1,0 +1,73 @@
+/**
+ * Two switchovers back to back (A→B, then B→C as soon as B answers
+ * GET /primary 200): the second one must hand over to C, not have the
+ * demoting B promote itself again because C, still re-pointing its
+ * replication to B, looked unfit to take over.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
+import { isInRecovery, query, transcripts } from './helpers.js';
+
+const API_AUTH = { username: 'operator', password: 'operator-secret' };
+
+async function switchover(from: PgwardenMember, to: PgwardenMember): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${from.apiBase}/switchover`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${API_AUTH.username}:${API_AUTH.password}`).toString('base64')}` },
+    body: JSON.stringify({ leader: from.name, candidate: to.name }),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+async function streamsFrom(primary: PgwardenMember, replica: PgwardenMember): Promise<boolean> {
+  const rows = await query<{ application_name: string; state: string }>(primary, 'SELECT application_name, state FROM pg_stat_replication').catch(() => []);
+  return rows.some((row) => row.application_name === replica.name && row.state === 'streaming');
+}
+
+async function answersPrimary(member: PgwardenMember): Promise<boolean> {
+  return (await member.request('GET', '/primary').catch(() => ({ status: 0 }))).status === 200;
+}
+
+describe('a switchover issued straight after another one', () => {
+  let cluster: PgwardenCluster;
+
+  beforeAll(async () => {
+    cluster = await startPgwardenCluster({
+      size: 3,
+      ttl: 20,
+      loopWait: 2,
+      retryTimeout: 5,
+      // As operators (and the CLI tests) run it: the REST API asks for credentials.
+      configure: (_name, config) => ({ ...config, restapi: { ...(config['restapi'] as object), authentication: API_AUTH } }),
+    });
+    await cluster.waitForLeader({ timeoutMs: 60_000 });
+    await cluster.waitForStreamingReplicas(2, { timeoutMs: 60_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 60_000);
+
+  it('hands over to the second candidate; the demoting leader never re-promotes itself', async () => {
+    const a = await cluster.waitForLeader({ timeoutMs: 10_000 });
+    const [b, c] = cluster.members.filter((member) => member !== a) as [PgwardenMember, PgwardenMember];
+
+    const first = await switchover(a, b);
+    expect(first.status, `${first.body}\n${transcripts(cluster.members)}`).toBe(200);
+    await waitUntil(() => answersPrimary(b), { timeoutMs: 30_000, what: `${b.name} to answer /primary 200` });
+
+    const second = await switchover(b, c);
+    expect(second.status, `${second.body}\n${transcripts(cluster.members)}`).toBe(200);
+    await waitUntil(async () => (await isInRecovery(c)) === false, { timeoutMs: 30_000, what: `${c.name} to be primary` });
+    expect((await cluster.leader())?.name).toBe(c.name);
+    expect(b.output(), transcripts(cluster.members)).not.toMatch(/only healthy member/);
+
+    // Back to the member that has just demoted, as soon as it streams again (what the CLI tests do).
+    await waitUntil(() => streamsFrom(c, b), { timeoutMs: 30_000, what: `${b.name} to stream from ${c.name}` });
+    const third = await switchover(c, b);
+    expect(third.status, `${third.body}\n${transcripts(cluster.members)}`).toBe(200);
+    await waitUntil(async () => (await isInRecovery(b)) === false, { timeoutMs: 30_000, what: `${b.name} to be primary again` });
+    expect((await cluster.leader())?.name).toBe(b.name);
+    expect(c.output(), transcripts(cluster.members)).not.toMatch(/only healthy member/);
+  }, 90_000);
+});
