@@ -14,7 +14,7 @@ import { startHaproxyWatcher, watcherOptionsFromSettings, type HaproxyWatcher } 
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
 import { toConsulSettings, toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
-import { applyDynamicParameters } from './adapters/apply-parameters.js';
+import { DynamicParameters } from './adapters/apply-parameters.js';
 import { AgentMemberController } from './adapters/member-controller.js';
 import { createPostgresPort } from './adapters/postgres-port.js';
 import { syncSlots } from './adapters/slots.js';
@@ -128,6 +128,7 @@ async function assemble(
     logger: logger.child({ component: 'callbacks' }),
     mode: callbackMode(local),
   });
+  const parameters = new DynamicParameters(ctl, configuration, callbacks, logger);
   const watchdogConfig = local.watchdog as { mode: string; device?: string; safety_margin?: number };
   const watchdog =
     watchdogConfig.mode === 'off'
@@ -160,12 +161,12 @@ async function assemble(
     isFailsafeActive: (memory) => memory.failsafeActive,
     onDynamicConfig: async (config) => {
       await cacheClusterConfig(local.postgresql.data_dir, config, logger);
-      await applyDynamicParameters(ctl, configuration, callbacks, logger);
+      await parameters.applyIfChanged();
     },
     reloadLocalConfig: async () => {
       configuration.replaceLocal(await loadLocalConfig(options));
       replaceTags(self.tags as Record<string, unknown>, configuration.local.tags as Record<string, unknown>);
-      await applyDynamicParameters(ctl, configuration, callbacks, logger);
+      await parameters.apply();
     },
     beforeShutdown: async () => haproxyStop?.(),
     afterCycle: async (snapshot) => {

@@ -1,8 +1,12 @@
 /**
  * The HA settings of each cycle and the dynamic configuration behind them:
  * new timings reach the DCS client at once (a ttl change renews the lease),
- * and each new `/config` version is handed to the agent's hook once. The
- * first version seen is not re-applied: the adapters were built from it.
+ * and each new `/config` version is handed to the agent's hook once —
+ * including the first one seen. Whether a version changes anything for
+ * PostgreSQL is the hook's call (it compares parameters): the tracker cannot
+ * know what the adapters were built from (bootstrap.dcs, the local cache, or
+ * an older version), and skipping the first version lost an edit made right
+ * after the leader wrote `/config` (the edit became the first version seen).
  */
 import type { Cluster, ClusterConfig, Dcs, HaSettings } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
@@ -39,12 +43,11 @@ export class SettingsTracker {
     return next;
   }
 
-  /** Hand a new `/config` version to `apply` (an unparsable one, modifyVersion 0, never). */
+  /** Hand each new `/config` version, the first included, to `apply` (an unparsable one, modifyVersion 0, never). */
   async applyDynamicConfig(config: ClusterConfig | undefined, apply: ((config: ClusterConfig) => Promise<void>) | undefined): Promise<void> {
     if (config === undefined || config.modifyVersion === 0 || config.version === this.appliedConfigVersion) return;
-    const first = this.appliedConfigVersion === undefined;
     this.appliedConfigVersion = config.version;
-    if (first || apply === undefined) return;
+    if (apply === undefined) return;
     try {
       await apply(config);
     } catch (error) {
