@@ -30,7 +30,22 @@ export async function startTestCluster(): Promise<TestCluster> {
   const etcdHostPort = cluster.etcd.endpoints[0]!.replace(/^https?:\/\//, '');
   const ctlConfig = join(cluster.dir, 'patronictl.yaml');
   writeFileSync(ctlConfig, stringify({ scope: 'demo', namespace: cluster.namespace, etcd3: { hosts: etcdHostPort }, ctl: { authentication: API_AUTH } }));
+  await waitForClusterConfig(ctlConfig);
   return { cluster, ctlConfig, etcdHostPort };
+}
+
+/**
+ * The leader writes `/config` a cycle after bootstrap; commands such as
+ * edit-config need it, so a cluster is ready for them only once it exists.
+ */
+async function waitForClusterConfig(ctlConfig: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await ctl(['-c', ctlConfig, 'show-config']);
+    if (run.code === 0 && run.stdout.trim() !== '' && run.stdout.trim() !== '{}') return;
+    if (Date.now() > deadline) throw new Error(`the cluster's /config key did not appear within ${timeoutMs} ms: ${run.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export interface ListRow {
