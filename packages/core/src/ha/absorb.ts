@@ -58,5 +58,23 @@ export function absorbInput(input: DecideInput<HaMemory>): HaMemory {
   memory = absorbActionResult(input, memory);
   memory = absorbCluster(input, memory);
   if (memory.recovering && input.local.running && input.running === undefined) memory = { ...memory, recovering: false, crashRecoveryStartedAtMs: undefined };
+  if (memory.demotedFromPrimary && isStreamingFromLeaderTimeline(input)) memory = { ...memory, demotedFromPrimary: false };
   return memory;
+}
+
+/**
+ * A former primary that streams from the leader on the leader's timeline has
+ * rejoined: the divergence check passed when it started to follow, and its
+ * WAL now comes from the leader. Keeping the "was primary" mark past that
+ * point (Patroni checks once after a demotion, then stops) made a later
+ * switchover candidate, which rightly receives the old leader's shutdown
+ * checkpoint beyond the last published position, look diverged and rewind.
+ */
+function isStreamingFromLeaderTimeline(input: DecideInput<HaMemory>): boolean {
+  const { local, cluster } = input;
+  if (!cluster.ok || !local.running || !local.inRecovery || local.replicationState !== 'streaming') return false;
+  const leaderName = cluster.value.leader?.name;
+  if (leaderName === undefined || leaderName === input.self.name) return false;
+  const leaderTimeline = cluster.value.members.find((member) => member.name === leaderName)?.data.timeline;
+  return leaderTimeline !== undefined && local.timeline === leaderTimeline;
 }

@@ -107,6 +107,19 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true }) }),
       actions: ['rewind'],
     },
+    {
+      name: 'former primary that streams from the leader on its timeline has rejoined: a WAL position past the published one (a switchover shutdown checkpoint) is no divergence',
+      input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ walPosition: 45_000_000, replicationState: 'streaming' }), memory: memory({ demotedFromPrimary: true }) }),
+      ruleId: 'follow.leader',
+      actions: [],
+      memory: { demotedFromPrimary: false },
+    },
+    {
+      name: 'former primary streaming on an older timeline than the leader: still judged by the fork point, and keeps its mark',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000, replicationState: 'streaming' }), memory: memory({ demotedFromPrimary: true }) }),
+      ruleId: 'follow.rewind',
+      memory: { demotedFromPrimary: true },
+    },
   ]);
 });
 
