@@ -21,6 +21,20 @@ async function patroniStatus(member: string): Promise<Record<string, unknown>> {
   return (await test.cluster.member(member).status()) ?? {};
 }
 
+/**
+ * The agent publishes its REST snapshot at the end of a cycle, and a finished
+ * restart wakes the cycle: /patroni shows the new postmaster start time
+ * shortly after the restart answered, not necessarily at once.
+ */
+async function newPostmasterStartTime(member: string, before: unknown, timeoutMs = 15_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = (await patroniStatus(member))['postmaster_start_time'];
+    if (current !== before || Date.now() > deadline) return current;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function replicas(rows: readonly ListRow[]): string[] {
   return rows.filter((row) => row.Role !== 'Leader').map((row) => row.Member);
 }
@@ -132,7 +146,7 @@ describe('restart and flush', () => {
     expect(run.stdout).toContain('Success: restart on member node3');
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/restart done: 1 member\(s\) in \d+\.\d s/);
-    expect((await patroniStatus('node3'))['postmaster_start_time']).not.toBe(before);
+    expect(await newPostmasterStartTime('node3', before)).not.toBe(before);
     await waitForRows(config, healthy);
   });
 
@@ -142,7 +156,7 @@ describe('restart and flush', () => {
     const before = (await patroniStatus(leader))['postmaster_start_time'];
     const run = await ctl(c('restart', 'demo', '-r', 'leader', '--force'));
     expect(run.stdout, run.stderr).toContain(`Success: restart on member ${leader}`);
-    expect((await patroniStatus(leader))['postmaster_start_time']).not.toBe(before);
+    expect(await newPostmasterStartTime(leader, before)).not.toBe(before);
     expect(leaderOf(await waitForRows(config, healthy, 60_000))).toBe(leader);
   });
 
