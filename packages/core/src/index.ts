@@ -10,6 +10,7 @@ export * from './model/cluster-helpers.js';
 export * from './model/patroni-values.js';
 export * from './model/parse-cluster-keys.js';
 export type * from './model/dcs.js';
+export { dcsMemberSettingsShape, parseDcsSettings } from './model/dcs-settings.js';
 export type * from './model/local-state.js';
 export type * from './model/actions.js';
 export type * from './model/decide-types.js';

@@ -5,7 +5,7 @@
  * that names the field. Service registration (`register_service`) is not
  * supported yet and is rejected rather than silently ignored.
  */
-import { PgwardenError } from '@pgwarden/core';
+import { PgwardenError, dcsMemberSettingsShape, parseDcsSettings } from '@pgwarden/core';
 import { z } from 'zod';
 
 export const consulConnectionSchema = z
@@ -33,33 +33,20 @@ export const consulConnectionSchema = z
   })
   .passthrough();
 
-export const consulDcsSettingsSchema = consulConnectionSchema.extend({
-  scope: z.string().min(1),
-  /** Our member name. */
-  name: z.string().min(1),
-  namespace: z.string().default('/service/'),
-  ttlSeconds: z.number().positive().default(30),
-  loopWaitSeconds: z.number().positive().default(10),
-  retryTimeoutSeconds: z.number().positive().default(10),
-});
+export const consulDcsSettingsSchema = consulConnectionSchema.extend(dcsMemberSettingsShape);
 
 export type ConsulDcsSettings = z.input<typeof consulDcsSettingsSchema>;
 export type ParsedConsulSettings = z.output<typeof consulDcsSettingsSchema>;
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-}
-
 export function parseConsulSettings(input: unknown): ParsedConsulSettings {
-  const result = consulDcsSettingsSchema.safeParse(input);
-  if (!result.success) throw new PgwardenError('dcs-config-invalid', `invalid consul settings: ${describeIssues(result.error)}`);
-  if (result.data.register_service === true) {
+  const settings = parseDcsSettings(consulDcsSettingsSchema, input, 'consul');
+  if (settings.register_service === true) {
     throw new PgwardenError('dcs-config-invalid', 'consul.register_service is not supported by pgwarden yet; remove it or set it to false');
   }
-  if (result.data.key !== undefined && result.data.cert === undefined) {
+  if (settings.key !== undefined && settings.cert === undefined) {
     throw new PgwardenError('dcs-config-invalid', 'consul.key is given without consul.cert');
   }
-  return result.data;
+  return settings;
 }
 
 /** The agent's base URL: `url` wins, else `<scheme>://<host>:<port>` (port from `port`, else `host`, else 8500). */

@@ -4,7 +4,7 @@
  * timings. The zod schema is the source of truth; bad input is reported as a
  * PgwardenError `dcs-config-invalid` that names the field.
  */
-import { PgwardenError } from '@pgwarden/core';
+import { PgwardenError, dcsMemberSettingsShape, parseDcsSettings } from '@pgwarden/core';
 import { z } from 'zod';
 
 export const etcdConnectionSchema = z
@@ -31,27 +31,14 @@ export const etcdConnectionSchema = z
   })
   .passthrough();
 
-export const etcdDcsSettingsSchema = etcdConnectionSchema.extend({
-  scope: z.string().min(1),
-  /** Our member name. */
-  name: z.string().min(1),
-  namespace: z.string().default('/service/'),
-  ttlSeconds: z.number().positive().default(30),
-  loopWaitSeconds: z.number().positive().default(10),
-  retryTimeoutSeconds: z.number().positive().default(10),
-});
+export const etcdDcsSettingsSchema = etcdConnectionSchema.extend(dcsMemberSettingsShape);
 
 export type EtcdDcsSettings = z.input<typeof etcdDcsSettingsSchema>;
 type ParsedSettings = z.output<typeof etcdDcsSettingsSchema>;
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-}
-
 export function parseEtcdSettings(input: unknown): ParsedSettings {
-  const result = etcdDcsSettingsSchema.safeParse(input);
-  if (!result.success) throw new PgwardenError('dcs-config-invalid', `invalid etcd3 settings: ${describeIssues(result.error)}`);
-  return result.data;
+  const settings = parseDcsSettings(etcdDcsSettingsSchema, input, 'etcd3');
+  return settings;
 }
 
 function withScheme(hostPort: string, protocol: string): string {
