@@ -15,6 +15,7 @@ export type { PatroniConfig, BootstrapConfig } from './schema.js';
 export { dynamicConfigSchema } from './schema-dynamic.js';
 export type { DynamicConfig, StandbyClusterConfig, PermanentSlot } from './schema-dynamic.js';
 export type { PostgresqlConfig, UserCredentials, CustomMethodConfig } from './schema-postgresql.js';
+export { AUTHENTICATION_KEYS } from './schema-postgresql.js';
 export type { LogConfig, RestapiConfig, CtlConfig, Etcd3Config, ConsulConfig, WatchdogConfig, TagsConfig } from './schema-sections.js';
 export { mergeConfig } from './merge.js';
 export { adjustTimeouts, timeoutsKeepRule, TIMEOUT_DEFAULTS, TIMEOUT_MINIMUMS } from './timeouts.js';

@@ -4,7 +4,7 @@
  * API section, this member's identity. Pure mapping, one place, so a key
  * Patroni users set reaches the component that honours it.
  */
-import type { EffectiveConfig, PatroniConfig, SelfIdentity } from '@pgwarden/core';
+import { AUTHENTICATION_KEYS, type EffectiveConfig, type PatroniConfig, type SelfIdentity } from '@pgwarden/core';
 import type { PostgresCtlOptionsInput } from '@pgwarden/postgres-ctl';
 import type { EtcdDcsSettings } from '@pgwarden/dcs-etcd';
 import type { ConsulDcsSettings } from '@pgwarden/dcs-consul';
@@ -12,24 +12,11 @@ import type { RestApiConfig } from '@pgwarden/rest-api';
 
 type Section = Record<string, unknown>;
 
-const credentialKeys = [
-  'username',
-  'password',
-  'sslmode',
-  'sslcert',
-  'sslkey',
-  'sslpassword',
-  'sslrootcert',
-  'sslcrl',
-  'sslcrldir',
-  'gssencmode',
-  'channel_binding',
-] as const;
 
 function credentials(value: unknown): { username: string } & Section {
   const source = (value ?? {}) as Section;
   const result: Section = {};
-  for (const key of credentialKeys) if (source[key] !== undefined) result[key] = source[key];
+  for (const key of AUTHENTICATION_KEYS) if (source[key] !== undefined) result[key] = source[key];
   return result as { username: string } & Section;
 }
 
