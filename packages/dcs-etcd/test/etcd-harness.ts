@@ -4,9 +4,10 @@
  * etcd3 client.
  */
 import type { DcsContractHarness } from '@pgwarden/testkit/contract';
-import { startEtcd } from '@pgwarden/testkit';
+import { startEtcd, type EtcdCluster } from '@pgwarden/testkit';
+import { afterAll, beforeAll } from 'vitest';
 import { Etcd3 } from 'etcd3';
-import { EtcdDcs } from '../src/index.js';
+import { EtcdDcs, type EtcdDcsOptions } from '../src/index.js';
 
 export const contractTimings = { ttlSeconds: 2, loopWaitSeconds: 0.5, retryTimeoutSeconds: 2 };
 
@@ -37,6 +38,49 @@ export async function startEtcdHarness(size: number): Promise<DcsContractHarness
     close: async () => {
       raw.close();
       await etcd.stop();
+    },
+  };
+}
+
+export interface ThreeNodeEtcd {
+  /** The running etcd (available inside tests, after beforeAll). */
+  etcd(): EtcdCluster;
+  /** Open an adapter on it; closed after the file's tests, before etcd stops. */
+  open(options: Partial<EtcdDcsOptions> & { readonly scope: string; readonly name: string }): EtcdDcs;
+}
+
+/**
+ * A real three-node etcd for one test file: started before its tests, and
+ * after them every adapter opened on it is closed, frozen nodes are thawed
+ * and etcd is stopped (by PID), also when a test failed.
+ */
+export function useThreeNodeEtcd(): ThreeNodeEtcd {
+  let etcd: EtcdCluster | undefined;
+  const opened: EtcdDcs[] = [];
+  beforeAll(async () => {
+    etcd = await startEtcd({ size: 3 });
+  });
+  afterAll(async () => {
+    for (const node of etcd?.nodes ?? []) {
+      try {
+        node.thaw();
+      } catch {
+        // the node already exited
+      }
+    }
+    await Promise.all(opened.map((dcs) => dcs.close()));
+    await etcd?.stop();
+  });
+  const running = (): EtcdCluster => {
+    if (etcd === undefined) throw new Error('etcd is not started yet (use it inside a test)');
+    return etcd;
+  };
+  return {
+    etcd: running,
+    open(options) {
+      const dcs = new EtcdDcs({ ...options, hosts: options.hosts ?? [...running().endpoints] } as EtcdDcsOptions);
+      opened.push(dcs);
+      return dcs;
     },
   };
 }

@@ -5,38 +5,25 @@
  * frozen member must still see the leader key go once its next request has
  * failed over (not only after gRPC keepalive gives up).
  */
-import { startEtcd, type EtcdCluster } from '@pgwarden/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdDcs } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EtcdDcs } from '../src/index.js';
+import { useThreeNodeEtcd } from './etcd-harness.js';
 
 const timings = { ttlSeconds: 6, loopWaitSeconds: 1, retryTimeoutSeconds: 2.5 };
 
 describe('a frozen etcd member', () => {
-  let etcd: EtcdCluster;
-  const open: EtcdDcs[] = [];
-  beforeAll(async () => {
-    etcd = await startEtcd({ size: 3 });
-  });
-  afterAll(async () => {
-    etcd?.nodes[0]?.thaw();
-    await Promise.all(open.map((dcs) => dcs.close()));
-    await etcd?.stop();
-  });
+  const three = useThreeNodeEtcd();
 
   it('does not cost the leader its lock, and the replica still notices the leader key going', async () => {
-    const member = (name: string): EtcdDcs => {
-      const dcs = new EtcdDcs({ hosts: [...etcd.endpoints], scope: 'frozen', name, ...timings });
-      open.push(dcs);
-      return dcs;
-    };
+    const member = (name: string): EtcdDcs => three.open({ scope: 'frozen', name, ...timings });
     const leader = member('node1');
     const replica = member('node2');
     expect((await leader.acquireLeader()).kind).toBe('held');
     expect((await replica.touchMember({ state: 'running' })).ok).toBe(true);
     expect((await replica.getCluster()).ok).toBe(true);
-    expect(leader.endpoints[0]).toBe(etcd.endpoints[0]);
+    expect(leader.endpoints[0]).toBe(three.etcd().endpoints[0]);
 
-    etcd.nodes[0]!.freeze();
+    three.etcd().nodes[0]!.freeze();
     const started = performance.now();
     const update = await leader.updateLeader({ lastLsn: 100 });
     expect(update.kind).toBe('held');

@@ -5,29 +5,20 @@
  * write hang. The lock refresh is `unreachable` within retry_timeout and,
  * once the watch has been cancelled, reads are too.
  */
-import { startEtcd, type EtcdCluster } from '@pgwarden/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdDcs } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EtcdDcs } from '../src/index.js';
+import { useThreeNodeEtcd } from './etcd-harness.js';
 
 const timings = { ttlSeconds: 6, loopWaitSeconds: 1, retryTimeoutSeconds: 2 };
 
 describe('etcd quorum lost', () => {
-  let etcd: EtcdCluster;
-  const open: EtcdDcs[] = [];
-  beforeAll(async () => {
-    etcd = await startEtcd({ size: 3 });
-  });
-  afterAll(async () => {
-    await Promise.all(open.map((dcs) => dcs.close()));
-    await etcd?.stop();
-  });
+  const three = useThreeNodeEtcd();
 
   it('lock refresh and reads are unreachable within retry_timeout, never lost', async () => {
-    const dcs = new EtcdDcs({ hosts: [...etcd.endpoints], scope: 'quorum', name: 'node1', ...timings });
-    open.push(dcs);
+    const dcs = three.open({ scope: 'quorum', name: 'node1', ...timings });
     expect((await dcs.acquireLeader()).kind).toBe('held');
     expect((await dcs.getCluster()).ok).toBe(true);
-    await Promise.all([etcd.nodes[1]!.stop('SIGKILL'), etcd.nodes[2]!.stop('SIGKILL')]);
+    await Promise.all([three.etcd().nodes[1]!.stop('SIGKILL'), three.etcd().nodes[2]!.stop('SIGKILL')]);
     const bound = timings.retryTimeoutSeconds * 1000 + 1000;
     // Until check-quorum makes it step down (an election timeout, 500 ms here) the survivor is
     // still raft leader and renews leases locally; etcd extends every lease on a leader change,

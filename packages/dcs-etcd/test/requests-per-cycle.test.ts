@@ -6,28 +6,16 @@
  * costs no request while the watch is healthy; an idle leader cycle is one
  * keepalive) so that a regression cannot hide.
  */
-import { startEtcd, type EtcdCluster } from '@pgwarden/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdDcs } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EtcdDcs } from '../src/index.js';
+import { useThreeNodeEtcd } from './etcd-harness.js';
 
 const timings = { ttlSeconds: 3, loopWaitSeconds: 0.4, retryTimeoutSeconds: 1 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('etcd requests per cycle (healthy three-node etcd)', () => {
-  let etcd: EtcdCluster;
-  const open: EtcdDcs[] = [];
-  beforeAll(async () => {
-    etcd = await startEtcd({ size: 3 });
-  });
-  afterAll(async () => {
-    await Promise.all(open.map((dcs) => dcs.close()));
-    await etcd?.stop();
-  });
-  const member = (name: string): EtcdDcs => {
-    const dcs = new EtcdDcs({ hosts: [...etcd.endpoints], scope: 'per-cycle', name, ...timings });
-    open.push(dcs);
-    return dcs;
-  };
+  const three = useThreeNodeEtcd();
+  const member = (name: string): EtcdDcs => three.open({ scope: 'per-cycle', name, ...timings });
 
   it('leader: 1 request idle (keepalive), 3 when its WAL moved; replica: 1 idle, 2 when its WAL moved; reads cost 0', async () => {
     const leader = member('node1');
