@@ -8,7 +8,8 @@ import { makeTempDir, startProcess, type TempDir, type TestProcess } from '@pgwa
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanStaleDemo } from '../src/demo/demo-processes.js';
 import { healthy, listJson, REPO_ROOT } from './helpers/cluster.js';
 
 let temp: TempDir;
@@ -69,8 +70,17 @@ beforeAll(() => {
   stateFile = join(temp.path, 'demo.state.json');
 });
 
+/** A test that failed half-way leaves its demo running: stop it before the next test starts one. */
+async function stopStarted(): Promise<void> {
+  for (const demo of started.splice(0)) await demo.stop('SIGINT', 60_000);
+}
+
+afterEach(stopStarted, 180_000);
+
 afterAll(async () => {
-  for (const demo of started) await demo.stop('SIGINT', 60_000);
+  await stopStarted();
+  // A demo killed by the second test and never cleaned up by a next run: stop what its state file names.
+  if (stateFile !== undefined) await cleanStaleDemo(stateFile, () => undefined);
   temp?.remove();
 }, 180_000);
 

@@ -114,6 +114,45 @@ async function waitForHealthyCluster(plan: DemoPlan, agents: readonly DemoChild[
   throw new Error(`the cluster did not become healthy within ${options.readyTimeoutMs / 1000} s (last: ${last}):\n${logs}`);
 }
 
+/**
+ * True once HAProxy's stats (CSV) show a finished health check for every
+ * server of the demo's backends and exactly one server UP behind the primary
+ * port. Before its first check a server shows check status "INI" (or none).
+ */
+export async function everyServerChecked(statsPort: number): Promise<boolean> {
+  let csv: string;
+  try {
+    const response = await fetch(`http://127.0.0.1:${statsPort}/;csv`, { signal: AbortSignal.timeout(2000) });
+    if (!response.ok) return false;
+    csv = await response.text();
+  } catch {
+    return false;
+  }
+  return serversAllChecked(csv);
+}
+
+/** The decision of everyServerChecked() on the text of HAProxy's `;csv` stats page. */
+export function serversAllChecked(csv: string): boolean {
+  const [header, ...rows] = csv.split('\n').filter((line) => line.trim() !== '');
+  if (header === undefined) return false;
+  const columns = header.replace(/^# /, '').split(',');
+  const at = (name: string): number => columns.indexOf(name);
+  const [proxy, server, status, check] = [at('pxname'), at('svname'), at('status'), at('check_status')];
+  if ([proxy, server, status, check].some((index) => index < 0)) return false;
+  const servers = rows
+    .map((row) => row.split(','))
+    .filter((cells) => cells[proxy]?.startsWith('pgwarden_') === true && cells[proxy] !== 'pgwarden_stats')
+    .filter((cells) => cells[server] !== 'FRONTEND' && cells[server] !== 'BACKEND');
+  if (servers.length === 0) return false;
+  const checked = (cells: readonly string[]): boolean => {
+    const state = cells[check] ?? '';
+    return state !== '' && !state.startsWith('INI');
+  };
+  if (!servers.every(checked)) return false;
+  const primaryUp = servers.filter((cells) => cells[proxy] === 'pgwarden_primary' && cells[status] === 'UP');
+  return primaryUp.length === 1;
+}
+
 /** Ask through HAProxy: the primary port must reach a primary, the replica port a replica. */
 async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -132,7 +171,9 @@ async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutM
   while (Date.now() < deadline) {
     checkInterrupted(signal);
     if (haproxy.exited()) throw new Error(`HAProxy exited at start:\n${lastLines(haproxy.logFile, 10)}`);
-    if ((await inRecovery(plan.ports.haproxyPrimary)) === false && (await inRecovery(plan.ports.haproxyReplicas)) === true) return;
+    // HAProxy starts every server UP until its first check: until each has been
+    // checked once, the replica port may still hand a client to the primary.
+    if ((await everyServerChecked(plan.ports.haproxyStats)) && (await inRecovery(plan.ports.haproxyPrimary)) === false && (await inRecovery(plan.ports.haproxyReplicas)) === true) return;
     await sleep(500);
   }
   throw new Error(`HAProxy did not route to the primary and a replica within ${timeoutMs / 1000} s: see ${haproxy.logFile}`);
