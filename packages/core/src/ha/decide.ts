@@ -68,5 +68,18 @@ export function decide(input: DecideInput<HaMemory>): DecideResult<HaMemory> {
     return decideDcsUnreachable(ctx, input.cluster.message);
   }
   const ctx: Context = { input, cluster: input.cluster.value, name: input.self.name, memory, paused };
-  return mainBranch(ctx);
+  const result = mainBranch(ctx);
+  return paused && input.settings.watchdogMode !== 'off' ? withWatchdogDisabled(result) : result;
+}
+
+/**
+ * §4 step 2: while paused the watchdog is off — an operator may stop the
+ * agent or PostgreSQL by hand without the machine being reset — so it is
+ * disabled first and neither activated nor kept alive. A question to the
+ * runtime (`awaiting`) stays a question alone; the answer's decision disables.
+ */
+function withWatchdogDisabled(result: DecideResult<HaMemory>): DecideResult<HaMemory> {
+  if (result.awaiting !== undefined) return result;
+  const others = result.actions.filter((action) => action.type !== 'watchdog');
+  return { ...result, actions: [{ type: 'watchdog', op: 'disable' }, ...others] };
 }

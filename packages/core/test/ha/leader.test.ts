@@ -15,10 +15,30 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       includes: [{ type: 'update-lock', lastLsn: 50_000_000 }],
     },
     {
-      name: 'healthy leader with watchdog: keeps it alive after the renewal',
+      name: 'healthy leader with watchdog: arms it if needed and keeps it alive after the renewal',
       input: leaderInput({ settings: { watchdogMode: 'automatic' } }),
-      actions: ['update-lock', 'watchdog'],
-      includes: [{ type: 'watchdog', op: 'keepalive' }],
+      actions: ['update-lock', 'watchdog', 'watchdog'],
+      includes: [{ type: 'watchdog', op: 'activate' }, { type: 'watchdog', op: 'keepalive' }],
+    },
+    {
+      name: 'primary whose required watchdog could not be armed: demotes',
+      input: leaderInput({ settings: { watchdogMode: 'required' }, lastFailure: { action: { type: 'watchdog', op: 'activate' }, message: 'watchdog device /dev/watchdog is not writable' } }),
+      ruleId: 'primary.watchdog-failed.demote',
+      message: 'Demoting self because watchdog could not be activated',
+      actions: ['update-lock', 'demote'],
+      includes: [{ type: 'demote', mode: 'immediate' }],
+    },
+    {
+      name: 'lock holder about to promote whose required watchdog could not be armed: gives the lock up',
+      input: leaderInput({ local: replicaLocal(), settings: { watchdogMode: 'required' }, lastFailure: { action: { type: 'watchdog', op: 'activate' }, message: 'not writable' } }),
+      ruleId: 'primary.watchdog-failed.no-promote',
+      message: 'Not promoting self because watchdog could not be activated',
+      actions: ['update-lock', 'release-lock'],
+    },
+    {
+      name: 'automatic watchdog that could not be armed: keeps running as primary',
+      input: leaderInput({ settings: { watchdogMode: 'automatic' }, lastFailure: { action: { type: 'watchdog', op: 'activate' }, message: 'not writable' } }),
+      ruleId: 'leader.keep-lock.primary',
     },
     {
       name: 'failsafe mode: the renewal publishes /failsafe with every member api_url and ours',
@@ -140,6 +160,18 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       name: 'paused: a scheduled switchover is never due and never cleared',
       input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2', scheduledAt: new Date(NOW).toISOString() }), settings: { paused: true } }),
       actions: ['update-lock'],
+    },
+    {
+      name: 'paused leader with watchdog: disables it first and neither keeps it alive nor activates it',
+      input: leaderInput({ settings: { paused: true, watchdogMode: 'required' } }),
+      message: 'PAUSE: no action. I am (node1), the leader with the lock',
+      actions: ['watchdog', 'update-lock'],
+      includes: [{ type: 'watchdog', op: 'disable' }],
+    },
+    {
+      name: 'paused replica with watchdog: disables it (a no-op when it was never active)',
+      input: leaderInput({ name: 'node2', local: replicaLocal(), settings: { paused: true, watchdogMode: 'automatic' } }),
+      includes: [{ type: 'watchdog', op: 'disable' }],
     },
     {
       name: 'paused lock owner that is not primary: removes the leader lock',

@@ -41,6 +41,26 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
       memory: { prePromoteFailedAtMs: ctx.input.nowMs, isLeader: false },
     });
   }
+  const failed = ctx.input.lastFailure?.action;
+  if (!ctx.paused && settings.watchdogMode === 'required' && failed?.type === 'watchdog' && failed.op === 'activate') {
+    // §9.3: a required watchdog that cannot be armed means we may not run as primary.
+    if (isRunningPrimary(ctx)) {
+      return decision(ctx, {
+        ruleId: 'primary.watchdog-failed.demote',
+        message: 'Demoting self because watchdog could not be activated',
+        actions: [{ type: 'demote', mode: 'immediate' }],
+        memory: { isLeader: false, demotedFromPrimary: true },
+        reason: ctx.input.lastFailure?.message,
+      });
+    }
+    return decision(ctx, {
+      ruleId: 'primary.watchdog-failed.no-promote',
+      message: 'Not promoting self because watchdog could not be activated',
+      actions: [{ type: 'release-lock' }],
+      memory: { isLeader: false },
+      reason: ctx.input.lastFailure?.message,
+    });
+  }
   if (isRunningPrimary(ctx)) {
     const actions = [...leading, ...syncReplicationActions(ctx), ...historyActions(ctx)];
     return decision(ctx, { ruleId: `${messages.ruleId}.primary`, message: messages.alreadyPrimary, actions });

@@ -36,7 +36,8 @@ export function withLockUpdate(ctx: Context, result: Decision): Decision {
 
 function housekeeping(ctx: Context): Action[] {
   const actions: Action[] = [];
-  if (ctx.input.settings.watchdogMode !== 'off' && isRunningPrimary(ctx)) actions.push({ type: 'watchdog', op: 'keepalive' });
+  // Armed again when it is not (after a pause): `activate` is a no-op on an armed watchdog.
+  if (ctx.input.settings.watchdogMode !== 'off' && isRunningPrimary(ctx)) actions.push({ type: 'watchdog', op: 'activate' }, { type: 'watchdog', op: 'keepalive' });
   const sysid = ctx.input.local.systemIdentifier;
   const initialize = ctx.cluster.initialize;
   if (sysid !== undefined && /^\d{10,}$/.test(sysid) && !(initialize !== undefined && /^\d{10,}$/.test(initialize))) {
