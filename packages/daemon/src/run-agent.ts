@@ -21,6 +21,7 @@ import { syncSlots } from './adapters/slots.js';
 import { cacheClusterConfig, ensureClusterConfig } from './adapters/dynamic-config-store.js';
 import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
 import { createLogger, parseLogLevel, type AgentLogger } from './logger.js';
+import { RotatingLogFile } from './log-file.js';
 import { systemClock } from './ports.js';
 import { AgentRuntime } from './runtime/agent-runtime.js';
 import { CallbackRunner } from './runtime/callback-runner.js';
@@ -61,15 +62,25 @@ async function loadLocalConfig(options: RunAgentOptions): Promise<PatroniConfig>
 }
 
 /**
- * JSON lines by default (one record per line, for log shippers). Patroni's
- * `log.type` defaults to plain text and the loaded config cannot tell an
- * explicit `plain` from the default, so the human format is chosen with
- * PGWARDEN_LOG_FORMAT=human.
+ * The agent's logger from the `log` section.
+ * JSON lines by default (one record per line, for log shippers), where
+ * Patroni defaults to plain text; an explicit `log.type: plain` (or
+ * PGWARDEN_LOG_FORMAT=human, which wins over the file) gives one readable
+ * line per record.
  */
-function makeLogger(config: PatroniConfig, env: Record<string, string | undefined>): AgentLogger {
-  const log = config.log as { level?: string };
-  const format = env['PGWARDEN_LOG_FORMAT'] === 'human' ? 'human' : 'json';
-  return createLogger({ format, level: parseLogLevel(env['PGWARDEN_LOG_LEVEL'] ?? log.level), base: { member: config.name, scope: config.scope } });
+export function makeLogger(config: PatroniConfig, env: Record<string, string | undefined>): AgentLogger {
+  const { log } = config;
+  const requested = env['PGWARDEN_LOG_FORMAT'];
+  const format = requested === 'human' || requested === 'json' ? requested : log.type === 'plain' ? 'human' : 'json';
+  // log.dir: <dir>/patroni.log, rotated by size as Patroni does, instead of stderr.
+  const destination =
+    log.dir === undefined ? undefined : new RotatingLogFile({ dir: log.dir, fileSize: log.file_size, fileNum: log.file_num, ...(log.mode === undefined ? {} : { mode: log.mode }) });
+  return createLogger({
+    format,
+    level: parseLogLevel(env['PGWARDEN_LOG_LEVEL'] ?? log.level),
+    base: { member: config.name, scope: config.scope },
+    ...(destination === undefined ? {} : { destination }),
+  });
 }
 
 /** The DCS of the config's section: etcd3 or consul (the config schema guarantees exactly one). */

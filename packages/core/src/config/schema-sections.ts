@@ -10,7 +10,8 @@ const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'FATAL', 'CRITI
 
 const logObject = z
   .object({
-    type: z.enum(['plain', 'json']).default('plain'),
+    // No default: Patroni's is plain text, pgwarden's is JSON lines; an explicit `plain` is honoured.
+    type: z.enum(['plain', 'json']).optional(),
     level: z.enum(LOG_LEVELS).default('INFO'),
     traceback_level: z.enum(['DEBUG', 'ERROR']).default('ERROR'),
     format: z

@@ -53,7 +53,8 @@ describe('Patroni sample member configurations', () => {
       replication: { username: 'replicator', password: 'rep-pass' },
       rewind: { username: 'rewind_user', password: 'rewind_password' },
     });
-    expect(config.log).toMatchObject({ type: 'plain', level: 'INFO', max_queue_size: 1000, file_num: 4, file_size: 25_000_000 });
+    expect(config.log.type).toBeUndefined();
+    expect(config.log).toMatchObject({ level: 'INFO', max_queue_size: 1000, file_num: 4, file_size: 25_000_000 });
   });
 
   it('timings, lag limit and the 3.x master_start_timeout spelling come from bootstrap.dcs', () => {
