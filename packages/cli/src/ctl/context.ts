@@ -28,8 +28,10 @@ function isEmpty(cluster: Cluster): boolean {
 }
 
 export function describeDcs(settings: CtlSettings): string {
-  const hosts = settings.dcs?.hosts.join(',') ?? 'no DCS configured';
-  return `etcd3 at ${hosts} (namespace ${settings.namespace})`;
+  const { dcs } = settings;
+  if (dcs === undefined) return `no DCS configured (namespace ${settings.namespace})`;
+  if (dcs.type === 'consul') return `consul at ${dcs.address} (namespace ${settings.namespace})`;
+  return `etcd3 at ${dcs.hosts.join(',')} (namespace ${settings.namespace})`;
 }
 
 export function createContext(settings: CtlSettings, io: CtlIo, api: MemberApi, openDcs: DcsOpener, env: NodeJS.ProcessEnv = process.env): CtlContext {
@@ -37,7 +39,7 @@ export function createContext(settings: CtlSettings, io: CtlIo, api: MemberApi, 
   const dcs = (scope: string): Promise<Dcs> => {
     if (settings.dcs === undefined) {
       return Promise.reject(
-        new PgwardenError('no-dcs', 'No DCS configured: pass -d etcd3://HOST:PORT or -c CONFIG with an etcd3 section'),
+        new PgwardenError('no-dcs', 'No DCS configured: pass -d etcd3://HOST:PORT (or consul://HOST:PORT) or -c CONFIG with an etcd3 or consul section'),
       );
     }
     let client = clients.get(scope);

@@ -9,7 +9,7 @@ import { isPgwardenError } from '@pgwarden/core';
 import { CommanderError } from 'commander';
 import { registerCompletion } from './completion/register.js';
 import { createContext, type CtlContext } from './context.js';
-import { openEtcdDcs, type DcsOpener } from './dcs/open-dcs.js';
+import { openDcs as openConfiguredDcs, type DcsOpener } from './dcs/open-dcs.js';
 import { registerHaproxy } from './commands/haproxy.js';
 import { createProcessIo, type CtlIo } from './io.js';
 import { buildProgram, type GlobalOptions, type Runner } from './program.js';
@@ -48,7 +48,7 @@ export async function runCtl(argv: readonly string[], dependencies: CtlDependenc
   const processIo = dependencies.io === undefined ? createProcessIo() : undefined;
   const io = dependencies.io ?? processIo!;
   const env = dependencies.env ?? process.env;
-  const openDcs = dependencies.openDcs ?? openEtcdDcs;
+  const openDcs = dependencies.openDcs ?? openConfiguredDcs;
   let exitCode = 0;
   const runner: Runner = async (globals, run) => {
     const ctx = contextFor(globals, io, env, openDcs);

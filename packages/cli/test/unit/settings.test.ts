@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCtlSettings } from '../../src/ctl/settings/ctl-settings.js';
+import { buildCtlSettings, type CtlSettings } from '../../src/ctl/settings/ctl-settings.js';
 import { parseDcsUrl } from '../../src/ctl/settings/dcs-url.js';
 import { parseScheduled } from '../../src/ctl/commands/schedule.js';
 import { toPythonJson } from '../../src/ctl/render/python-json.js';
@@ -32,7 +32,7 @@ describe('settings from the config file, environment and --dcs-url', () => {
     const settings = buildCtlSettings({ config, env: {} });
     expect(settings.scope).toBe('demo');
     expect(settings.namespace).toBe('/db');
-    expect(settings.dcs?.hosts).toEqual(['10.0.0.1:2379', '10.0.0.2:2379']);
+    expect(etcdHosts(settings)).toEqual(['10.0.0.1:2379', '10.0.0.2:2379']);
     expect(settings.rest).toEqual({ username: 'api', password: 'secret', cacert: '/ca.pem', insecure: false });
   });
 
@@ -44,39 +44,31 @@ describe('settings from the config file, environment and --dcs-url', () => {
   it('lets PATRONI_* variables override the file', () => {
     const settings = buildCtlSettings({ config, env: { PATRONI_SCOPE: 'other', PATRONI_ETCD3_HOSTS: '127.0.0.1:3000' } });
     expect(settings.scope).toBe('other');
-    expect(settings.dcs?.hosts).toEqual(['127.0.0.1:3000']);
+    expect(etcdHosts(settings)).toEqual(['127.0.0.1:3000']);
   });
 
   it('lets --dcs-url replace the DCS section and the namespace', () => {
     const settings = buildCtlSettings({ config, env: {}, dcsUrl: parseDcsUrl('etcd3://127.0.0.1:4000/ns') });
-    expect(settings.dcs?.hosts).toEqual(['127.0.0.1:4000']);
+    expect(etcdHosts(settings)).toEqual(['127.0.0.1:4000']);
     expect(settings.namespace).toBe('/ns');
   });
 
-  it('says that consul is not supported rather than failing later', () => {
-    expect(() => buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('consul://x') })).toThrow(/etcd v3 only/);
+  it('reads a consul section, with PATRONI_CONSUL_* over the file', () => {
+    const consul = buildCtlSettings({ config: { scope: 'demo', consul: { host: '10.0.0.5:8500', token: 'file-token' } }, env: { PATRONI_CONSUL_TOKEN: 'env-token', PATRONI_CONSUL_PORT: '8501', PATRONI_CONSUL_VERIFY: 'false' } });
+    expect(consul.dcs).toEqual({ type: 'consul', address: '10.0.0.5:8500', section: { host: '10.0.0.5:8500', token: 'env-token', port: 8501, verify: false } });
+  });
+
+  it('lets --dcs-url consul://host:port replace the DCS section, keeping the token of the file', () => {
+    const settings = buildCtlSettings({ config: { ...config, consul: { host: 'ignored:1', token: 't' } }, env: {}, dcsUrl: parseDcsUrl('consul://127.0.0.1:8600/other') });
+    expect(settings.dcs).toMatchObject({ type: 'consul', address: '127.0.0.1:8600', section: { host: '127.0.0.1:8600', token: 't' } });
+    expect(settings.namespace).toBe('/other');
+  });
+
+  it('refuses a DCS it does not speak with one line naming what it does', () => {
+    expect(() => buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('zookeeper://x') })).toThrow(/etcd v3 .* and Consul .*, not zookeeper/);
   });
 });
 
-describe('--scheduled', () => {
-  it('is immediate for now or nothing', () => {
-    expect(parseScheduled('now')).toBeUndefined();
-    expect(parseScheduled(undefined)).toBeUndefined();
-  });
-  it('keeps an explicit zone and normalises it', () => {
-    expect(parseScheduled('2030-01-02T03:04Z')).toBe('2030-01-02T03:04:00+00:00');
-    expect(parseScheduled('2030-01-02 03:04:05+0130')).toBe('2030-01-02T03:04:05+01:30');
-  });
-  it('adds the local offset when no zone is given', () => {
-    expect(parseScheduled('2030-01-02T03:04')).toMatch(/^2030-01-02T03:04:00[+-]\d{2}:\d{2}$/);
-  });
-  it('refuses what it cannot parse, as patronictl words it', () => {
-    expect(() => parseScheduled('tomorrow')).toThrow('Unable to parse scheduled timestamp (tomorrow)');
-  });
-});
-
-describe('python-style JSON', () => {
-  it('uses ", " and ": " and escapes non-ASCII', () => {
-    expect(toPythonJson({ a: [1, 'é'], b: null, c: true })).toBe('{"a": [1, "\\u00e9"], "b": null, "c": true}');
-  });
-});
+function etcdHosts(settings: CtlSettings): readonly string[] | undefined {
+  return settings.dcs?.type === 'etcd3' ? settings.dcs.hosts : undefined;
+}

@@ -1,11 +1,13 @@
 /**
- * The DCS as pgwardenctl uses it: one etcd v3 client per cluster name, with
- * the connection settings of the config's `etcd3` section (or `--dcs-url`).
- * It never takes a lease (no member key, no lock): it only reads the cluster
+ * The DCS as pgwardenctl uses it: one client per cluster name, etcd v3 or
+ * Consul, with the connection settings of the config's `etcd3` or `consul`
+ * section (or `--dcs-url`).
+ * It never takes a lease or a session (no member key, no lock): it only reads the cluster
  * and, for edit-config / remove / the fallbacks of switchover and flush,
  * writes `/config`, `/failover` or deletes the prefix, as patronictl does.
  */
 import type { Dcs } from '@pgwarden/core';
+import { createConsulDcs, type ConsulDcsSettings } from '@pgwarden/dcs-consul';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import type { CtlSettings } from '../settings/ctl-settings.js';
 
@@ -17,9 +19,18 @@ function retryTimeoutSeconds(settings: CtlSettings): number {
   return Number.isFinite(value) && value > 0 ? value : 5;
 }
 
-export const openEtcdDcs: DcsOpener = async (settings, scope) => {
+export const openDcs: DcsOpener = async (settings, scope) => {
   const dcs = settings.dcs;
   if (dcs === undefined) throw new Error('no DCS configured');
+  if (dcs.type === 'consul') {
+    return createConsulDcs({
+      ...dcs.section,
+      scope,
+      name: 'pgwardenctl',
+      namespace: settings.namespace,
+      retryTimeoutSeconds: retryTimeoutSeconds(settings),
+    } as ConsulDcsSettings);
+  }
   return createEtcdDcs({
     scope,
     // The client identifies itself in etcd's logs; it never writes a member key.

@@ -1,7 +1,8 @@
 /**
  * The few settings pgwardenctl needs, from the Patroni-format file, the
  * `PATRONI_*` environment variables and `--dcs-url`: the cluster name
- * (`scope`), the DCS location (`namespace` + the `etcd3`/`etcd` section), and
+ * (`scope`), the DCS location (`namespace` + the `etcd3`/`etcd` or `consul`
+ * section), and
  * how to call the members' REST APIs (`ctl` with fallback to `restapi`
  * credentials and CA; `-k` or `ctl.insecure` to skip certificate checks).
  */
@@ -22,6 +23,16 @@ export interface Etcd3Settings {
   readonly section: Readonly<Record<string, unknown>>;
 }
 
+export interface ConsulSettings {
+  readonly type: 'consul';
+  /** The agent's base address as written (`host:port`, or `url`), for messages. */
+  readonly address: string;
+  /** The raw section, parsed by the Consul adapter (host, port, url, scheme, token, TLS files, dc, consistency). */
+  readonly section: Readonly<Record<string, unknown>>;
+}
+
+export type DcsSettings = Etcd3Settings | ConsulSettings;
+
 export interface RestClientSettings {
   readonly username?: string;
   readonly password?: string;
@@ -35,7 +46,7 @@ export interface RestClientSettings {
 export interface CtlSettings {
   readonly scope?: string;
   readonly namespace: string;
-  readonly dcs?: Etcd3Settings;
+  readonly dcs?: DcsSettings;
   readonly rest: RestClientSettings;
   /** The whole file after the environment was applied (for `query`'s credentials and `haproxy`). */
   readonly config: Readonly<Record<string, unknown>>;
@@ -59,6 +70,7 @@ function isTrue(value: unknown): boolean {
 }
 
 const ETCD_KEYS = ['host', 'hosts', 'url', 'proxy', 'srv', 'protocol', 'username', 'password', 'cacert', 'cert', 'key'];
+const CONSUL_KEYS = ['host', 'url', 'port', 'scheme', 'token', 'verify', 'cacert', 'cert', 'key', 'dc', 'consistency'];
 
 /** `PATRONI_SCOPE`, `PATRONI_ETCD3_HOSTS`, `PATRONI_CTL_USERNAME`... over the file's values. */
 export function applyEnvironment(data: Section, env: NodeJS.ProcessEnv): Section {
@@ -77,6 +89,7 @@ export function applyEnvironment(data: Section, env: NodeJS.ProcessEnv): Section
   for (const dcs of ['etcd3', 'etcd']) {
     for (const key of ETCD_KEYS) put([dcs, key], env[`PATRONI_${dcs.toUpperCase()}_${key.toUpperCase()}`]);
   }
+  for (const key of CONSUL_KEYS) put(['consul', key], env[`PATRONI_CONSUL_${key.toUpperCase()}`]);
   for (const key of ['insecure', 'cacert', 'certfile', 'keyfile', 'keyfile_password']) put(['ctl', key], env[`PATRONI_CTL_${key.toUpperCase()}`]);
   put(['ctl', 'authentication', 'username'], env['PATRONI_CTL_USERNAME']);
   put(['ctl', 'authentication', 'password'], env['PATRONI_CTL_PASSWORD']);
@@ -120,22 +133,36 @@ export interface SettingsInput {
   readonly insecure?: boolean;
 }
 
+/** The Consul section as the adapter reads it: `port` a number, `verify` a boolean (the environment gives strings). */
+function consulSettings(consul: Section): ConsulSettings {
+  const normalised: Section = { ...consul };
+  if (typeof normalised['port'] === 'string') normalised['port'] = Number(normalised['port']);
+  if (typeof normalised['verify'] === 'string') normalised['verify'] = isTrue(normalised['verify']);
+  const address = text(normalised['url']) ?? `${text(normalised['host']) ?? '127.0.0.1:8500'}`;
+  return { type: 'consul', address, section: normalised };
+}
+
 export function buildCtlSettings(input: SettingsInput): CtlSettings {
   const config = applyEnvironment(input.config, input.env);
   let namespace = text(config['namespace']) ?? '/service';
-  let dcs: Etcd3Settings | undefined;
+  let dcs: DcsSettings | undefined;
   if (input.dcsUrl !== undefined) {
     const url = input.dcsUrl;
-    if (url.scheme !== 'etcd' && url.scheme !== 'etcd3') {
-      throw new PgwardenError('unsupported-dcs', `pgwardenctl supports etcd v3 only (etcd3://host:port), not ${url.scheme}`);
+    if (url.scheme === 'consul') {
+      const previous = section(config, 'consul') ?? {};
+      dcs = consulSettings({ ...previous, host: `${url.host}:${url.port}`, url: undefined, port: undefined });
+    } else if (url.scheme === 'etcd' || url.scheme === 'etcd3') {
+      const previous = section(config, 'etcd3') ?? section(config, 'etcd') ?? {};
+      dcs = etcdSettings({ ...previous, host: `${url.host}:${url.port}`, hosts: undefined, url: undefined, proxy: undefined, srv: undefined });
+    } else {
+      throw new PgwardenError('unsupported-dcs', `pgwardenctl supports etcd v3 (etcd3://host:port) and Consul (consul://host:port), not ${url.scheme}`);
     }
-    const previous = section(config, 'etcd3') ?? section(config, 'etcd') ?? {};
-    dcs = etcdSettings({ ...previous, host: `${url.host}:${url.port}`, hosts: undefined, url: undefined, proxy: undefined, srv: undefined });
     if (url.namespace !== undefined) namespace = url.namespace;
   } else {
     const etcd = section(config, 'etcd3') ?? section(config, 'etcd');
+    const consul = section(config, 'consul');
     if (etcd !== undefined) dcs = etcdSettings(etcd);
-    else if (section(config, 'consul') !== undefined) throw new PgwardenError('unsupported-dcs', 'pgwardenctl supports etcd v3 only; the config has a consul section');
+    else if (consul !== undefined) dcs = consulSettings(consul);
   }
   const ctl = section(config, 'ctl') ?? {};
   const restapi = section(config, 'restapi') ?? {};
