@@ -81,11 +81,16 @@ function capitalised(text: string): string {
 async function waitForResult(context: RouteContext, oldLeader: string | undefined, candidate: string | undefined, action: Action): Promise<Reply> {
   const timeoutMs = context.switchoverTimeoutMs ?? 2 * Math.max(10, context.currentView().snapshot.loopWaitSeconds) * 1000;
   const attempts = Math.max(1, Math.ceil(timeoutMs / context.switchoverPollIntervalMs));
+  let last: Cluster | undefined;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     await context.sleep(context.switchoverPollIntervalMs);
     const read = await context.controller.getCluster();
-    if (!read.ok) continue;
+    if (!read.ok) {
+      last = undefined;
+      continue;
+    }
     const cluster = read.value;
+    last = cluster;
     const newLeader = cluster.leader?.name;
     if (!isUnlocked(cluster) && newLeader !== undefined && newLeader !== oldLeader) {
       if (candidate === undefined || candidate === newLeader) {
@@ -96,7 +101,29 @@ async function waitForResult(context: RouteContext, oldLeader: string | undefine
     const failover = cluster.failover;
     if (failover === undefined || (!failover.leader && !failover.candidate)) return textReply(503, `${capitalised(action)} failed`);
   }
-  return textReply(503, `${capitalised(action)} status unknown`);
+  // Patroni's text first (tools match it), then where the hand-over stands (INCIDENTS #8).
+  return textReply(503, `${capitalised(action)} status unknown: ${handOverPhase(last, oldLeader, candidate)}`);
+}
+
+function memberState(cluster: Cluster, name: string | undefined): string {
+  const found = name === undefined ? undefined : cluster.members.find((member) => member.name === name);
+  if (found === undefined) return name === undefined ? '' : ` (${name}: no member key)`;
+  const { state, role } = found.data;
+  return ` (${name}: ${[role, state].filter((part) => part !== undefined && part !== '').join(', ') || 'no state published'})`;
+}
+
+/** Where a switchover that has not finished in time stands, in words, from the last cluster read. */
+export function handOverPhase(cluster: Cluster | undefined, oldLeader: string | undefined, candidate: string | undefined): string {
+  if (cluster === undefined) return 'the DCS could not be read at the last poll';
+  const holder = isUnlocked(cluster) ? undefined : cluster.leader?.name;
+  if (holder !== undefined && holder === oldLeader) {
+    return `${oldLeader} still holds the leader lock and is demoting or has not started to${memberState(cluster, oldLeader)}`;
+  }
+  if (holder === undefined) {
+    const waiting = candidate === undefined ? 'no member has taken it yet' : `${candidate} has not taken it yet${memberState(cluster, candidate)}`;
+    return `${oldLeader ?? 'the leader'} released the leader lock; ${waiting}`;
+  }
+  return `the leader lock is held by ${holder}`;
 }
 
 /** Steps 1-6 of spec §7.1: a reply when the request is refused, else the normalised schedule. */

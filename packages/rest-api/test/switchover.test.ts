@@ -121,9 +121,19 @@ describe('POST /switchover and /failover: accepted requests', () => {
     const controller = withClusters(cluster(), pending);
     const { base } = await startApi(primarySnapshot(), { switchoverPollIntervalMs: 5, switchoverTimeoutMs: 50 }, controller);
     const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
-    expect(response).toMatchObject({ status: 503, text: 'Switchover status unknown' });
+    expect(response.status).toBe(503);
+    expect(response.text).toMatch(/^Switchover status unknown: node1 still holds the leader lock and is demoting or has not started to \(node1: [^)]+\)$/);
     const polls = controller.calls.filter((call) => call.method === 'getCluster').length;
     expect(polls).toBe(1 + 10);
+  });
+
+  it('says where the hand-over stands when it times out with the lock released', async () => {
+    const released = cluster({ leader: undefined, failover: { version: 3, leader: 'node1', candidate: 'node2' } });
+    const controller = withClusters(cluster(), released);
+    const { base } = await startApi(primarySnapshot(), { switchoverPollIntervalMs: 5, switchoverTimeoutMs: 20 }, controller);
+    const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
+    expect(response.status).toBe(503);
+    expect(response.text).toMatch(/^Switchover status unknown: node1 released the leader lock; node2 has not taken it yet \(node2: /);
   });
 
   it('schedules a switchover: 202, the timestamp written in isoformat, no polling', async () => {

@@ -130,7 +130,7 @@ async function sendAndFollow(ctx: CtlContext, name: string, cluster: Cluster, ac
   const timeoutMs = (2 * Math.max(10, loopWaitSeconds(cluster)) + 15) * 1000;
   const reporter = createProgressReporter(ctx, name, startMs);
   if (body['scheduled_at'] === undefined) reporter.start();
-  let outcome: 'ok' | 'failed' | 'fallback';
+  let outcome: 'ok' | 'failed' | 'fallback' | 'unknown';
   try {
     if (target === undefined) throw new PgwardenError('rest-unreachable', 'no member to send the request to');
     let response = await ctx.api.call(target, 'POST', action, body, timeoutMs);
@@ -138,6 +138,11 @@ async function sendAndFollow(ctx: CtlContext, name: string, cluster: Cluster, ac
     if (response.status === 200 || response.status === 202) {
       ctx.io.out(`${formatLocalTimestamp(ctx.io.now())} ${response.body.trim()}`);
       outcome = 'ok';
+    } else if (response.status === 503 && /status unknown/i.test(response.body)) {
+      // The member stopped waiting, the hand-over may still finish: say where it stood and keep following it.
+      ctx.io.out(`${action === 'switchover' ? 'Switchover' : 'Failover'} failed, details: ${response.status}, ${response.body.trim()}`);
+      ctx.io.err(`  still following the cluster until the ${action} finishes or the wait ends`);
+      outcome = 'unknown';
     } else {
       ctx.io.out(`${action === 'switchover' ? 'Switchover' : 'Failover'} failed, details: ${response.status}, ${response.body.trim()}`);
       const auth = describeAuthFailure(target.name, response);
