@@ -105,18 +105,25 @@ export class AgentMemberController implements MemberController {
         this.scheduled = { ...this.scheduled, timer: this.armTimer(request) };
         return;
       }
+      const seenAtSchedule = this.scheduled.postmasterStartTime;
       this.scheduled = undefined;
       // The schedule has run: the member key must stop announcing it.
       this.runtime.wake('scheduled restart due');
-      void this.runScheduledRestart(request);
+      void this.runScheduledRestart(request, seenAtSchedule);
     }, Math.min(delayMs, maxTimerDelayMs));
     timer.unref();
     return timer;
   }
 
-  private async runScheduledRestart(request: ScheduledRestartRequest): Promise<void> {
+  private async runScheduledRestart(request: ScheduledRestartRequest, seenAtSchedule: string | undefined): Promise<void> {
     if (this.runtime.settings.paused) {
       this.logger.warn({ schedule: request.schedule }, 'scheduled restart skipped: the cluster is paused');
+      return;
+    }
+    // §12.2: PostgreSQL restarted (by hand, a crash, another request) since it was scheduled: it is done.
+    const now = this.runtime.snapshot?.local.postmasterStartTime;
+    if (seenAtSchedule !== undefined && now !== undefined && now !== seenAtSchedule) {
+      this.logger.info({ schedule: request.schedule, scheduledAt: seenAtSchedule, postmasterStartTime: now }, 'postgres restart has already happened');
       return;
     }
     const outcome = await this.restart(request);

@@ -84,6 +84,36 @@ describe('member key content', () => {
     expect(controller.scheduledRestartMemberData()).toBeUndefined();
     controller.close();
   });
+
+  it('drops a scheduled restart when PostgreSQL restarted since it was scheduled, and runs it otherwise', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-11-25T00:00:00Z') });
+    const run = async (startTimeAtDue: string): Promise<{ restarts: number; messages: string[] }> => {
+      let restarts = 0;
+      const snapshot = { local: { ...runningPrimary, postmasterStartTime: '2026-11-24 10:00:00+00:00' }, role: 'primary', settings: { ...testSettings } };
+      const runtime = {
+        snapshot,
+        settings: { paused: false },
+        wake: () => undefined,
+        startBackgroundActions: () => {
+          restarts += 1;
+          return { ok: true, done: Promise.resolve({ ok: true }) };
+        },
+      } as unknown as AgentRuntime<unknown>;
+      const logger = recordingLogger();
+      const controller = new AgentMemberController(runtime, {} as never, {} as never, logger, { nowMs: () => Date.now() });
+      await controller.scheduleRestart({ schedule: '2026-11-25T01:00:00+00:00' });
+      snapshot.local = { ...snapshot.local, postmasterStartTime: startTimeAtDue };
+      await vi.advanceTimersByTimeAsync(3600 * 1000 + 10);
+      controller.close();
+      return { restarts, messages: logger.lines.map((line) => line.message) };
+    };
+    const restartedMeanwhile = await run('2026-11-25 00:30:00+00:00');
+    expect(restartedMeanwhile.restarts).toBe(0);
+    expect(restartedMeanwhile.messages).toContain('postgres restart has already happened');
+    const unchanged = await run('2026-11-24 10:00:00+00:00');
+    expect(unchanged.restarts).toBe(1);
+    expect(unchanged.messages).not.toContain('postgres restart has already happened');
+  });
 });
 
 afterEach(() => {
