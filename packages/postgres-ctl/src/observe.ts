@@ -188,7 +188,9 @@ async function runningState(context: Context, status: Row): Promise<Partial<Loca
   Object.assign(pendingRestart, await commandLineDrift(context));
   const history = !inRecovery && timeline !== undefined ? readTimelineHistory(context.paths.dataDir, timeline) : undefined;
   const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
-  const followingHost = receiver?.['sender_host'] ? `${String(receiver['sender_host'])}:${String(receiver['sender_port'])}` : conninfo?.['host'];
+  // While the receiver is not connected sender_host is null: its conninfo still names the upstream (host:port, as core compares).
+  const configuredHost = conninfo?.['host'] !== undefined ? `${conninfo['host']}:${conninfo['port'] ?? '5432'}` : undefined;
+  const followingHost = receiver?.['sender_host'] ? `${String(receiver['sender_host'])}:${String(receiver['sender_port'])}` : configuredHost;
   return {
     accepting: true,
     inRecovery,

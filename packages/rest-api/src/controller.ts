@@ -88,4 +88,11 @@ export interface MemberController {
   acceptFailsafe(request: FailsafeRequest): FailsafeOutcome;
   /** Run the next cycle now (after a config or failover write). */
   wake(): void;
+  /**
+   * Optional: observe PostgreSQL's replication positions now and publish
+   * them in the snapshot, so that `GET /patroni` answers live positions as
+   * Patroni does (a leader weighing a switchover candidate reads them). The
+   * API waits for it at most a second; health checks never call it.
+   */
+  refreshStatus?(): Promise<void>;
 }

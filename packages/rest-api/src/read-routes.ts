@@ -1,6 +1,7 @@
 /**
  * Informational GET endpoints (spec/rest-api.md §5). All but `/cluster`
- * answer from the snapshot; `/cluster` reads the DCS freshly, and
+ * answer from the snapshot (`/patroni` after asking the controller for fresh
+ * replication positions); `/cluster` reads the DCS freshly, and
  * `/history` and `/config` read it only when the cached view has expired.
  */
 import type { Cluster } from '@pgwarden/core';
@@ -31,6 +32,23 @@ async function cachedOrFreshCluster(context: RouteContext): Promise<Cluster | un
   return fresh.ok ? fresh.value : undefined;
 }
 
+const REFRESH_BOUND_MS = 1000;
+
+/** Let the controller refresh the positions, waiting no longer than `boundMs`; a failure leaves the snapshot as it was. */
+async function refreshedWithin(context: RouteContext, boundMs: number): Promise<void> {
+  const refresh = context.controller.refreshStatus?.();
+  if (refresh === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, boundMs);
+  });
+  try {
+    await Promise.race([refresh.catch(() => undefined), bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const readRoute = (handle: (context: RouteContext) => Promise<Reply> | Reply): Route => ({
   protected: false,
   allowlistMembers: false,
@@ -39,11 +57,11 @@ const readRoute = (handle: (context: RouteContext) => Promise<Reply> | Reply): R
 });
 
 export const readRoutes: Readonly<Record<string, Route>> = {
-  'GET patroni': readRoute((context) => ({
-    status: 200,
-    body: statusBody(context.view, isClusterValid(context.view, context.now())),
-    contentType: 'application/json',
-  })),
+  'GET patroni': readRoute(async (context) => {
+    await refreshedWithin(context, REFRESH_BOUND_MS);
+    const view = context.currentView();
+    return { status: 200, body: statusBody(view, isClusterValid(view, context.now())), contentType: 'application/json' };
+  }),
   'GET cluster': readRoute(async (context) => {
     const result = await context.controller.getCluster();
     if (!result.ok) return textReply(503, DCS_UNREACHABLE);

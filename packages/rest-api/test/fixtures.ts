@@ -130,6 +130,8 @@ export class RecordingController implements MemberController {
   restartOutcome: RestartOutcome | Error = { ok: true, message: 'restarted successfully' };
   scheduleRestartResult = true;
   cancelRestartResult = true;
+  /** Set by a test to answer GET /patroni's refresh; undefined: no refresh (as a controller without it). */
+  refreshStatus?: () => Promise<void>;
   reinitializeOutcome: ReinitializeOutcome = { ok: true };
   failsafeOutcome: FailsafeOutcome = { accepted: true, lsn: 1234 };
   private clusterReads = 0;

@@ -4,11 +4,41 @@
  * lag fields), /history, /config, /failsafe.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { LEADER_LSN, NOW_MS, RecordingController, cluster, member, primaryPostgres, primarySnapshot, replicaSnapshot, send, startApi, stopAll } from './fixtures.js';
+import { LEADER_LSN, NOW_MS, RecordingController, cluster, member, primaryPostgres, primarySnapshot, replicaPostgres, replicaSnapshot, send, startApi, stopAll } from './fixtures.js';
+
+function replicaPostgresAt(lsn: number) {
+  return replicaPostgres({ walPosition: lsn, receivedLsn: lsn, replayedLsn: lsn });
+}
 
 afterEach(stopAll);
 
 describe('GET /patroni', () => {
+  it('asks the controller for fresh replication positions first and answers with them', async () => {
+    const controller = new RecordingController();
+    const { api, base } = await startApi(replicaSnapshot({ postgres: replicaPostgresAt(LEADER_LSN - 16_777_216) }), {}, controller);
+    let refreshes = 0;
+    controller.refreshStatus = async () => {
+      refreshes += 1;
+      api.setSnapshot(replicaSnapshot({ postgres: replicaPostgresAt(LEADER_LSN) }));
+    };
+    const body = JSON.parse((await send(base, 'GET', '/patroni')).text) as { xlog: { received_location: number } };
+    expect(refreshes).toBe(1);
+    expect(body.xlog.received_location).toBe(LEADER_LSN);
+    // Health checks stay on the snapshot: no refresh for them.
+    await send(base, 'OPTIONS', '/replica');
+    await send(base, 'GET', '/health');
+    expect(refreshes).toBe(1);
+  });
+
+  it('answers from the snapshot when the refresh takes longer than a second', async () => {
+    const controller = new RecordingController();
+    controller.refreshStatus = () => new Promise<void>(() => undefined);
+    const { base } = await startApi(replicaSnapshot({ postgres: replicaPostgresAt(LEADER_LSN - 1000) }), {}, controller);
+    const response = await send(base, 'GET', '/patroni');
+    expect(response.status).toBe(200);
+    expect((JSON.parse(response.text) as { xlog: { received_location: number } }).xlog.received_location).toBe(LEADER_LSN - 1000);
+  });
+
   it('publishes a primary in Patroni 4.x field order and spelling', async () => {
     const snapshot = primarySnapshot({
       tags: { clonefrom: true },

@@ -207,6 +207,10 @@ export class AgentMemberController implements MemberController {
     this.runtime.wake('api request');
   }
 
+  refreshStatus(): Promise<void> {
+    return this.runtime.refreshPositions();
+  }
+
   close(): void {
     if (this.scheduled !== undefined) clearTimeout(this.scheduled.timer);
     this.scheduled = undefined;

@@ -61,6 +61,8 @@ export class AgentRuntime<TMemory> {
   private readonly metrics = new CycleMetrics();
   private readonly cycleLog: CycleLog;
   private nextCycleAtMs: number | undefined;
+  private positionsObservedAtMs = Number.NEGATIVE_INFINITY;
+  private positionsRefresh: Promise<void> | undefined;
 
   constructor(private readonly options: RuntimeOptions<TMemory>) {
     this.memory = options.initialMemory;
@@ -82,6 +84,39 @@ export class AgentRuntime<TMemory> {
 
   get settings(): HaSettings {
     return this.settingsNow;
+  }
+
+  /**
+   * Fresh WAL positions for `GET /patroni`, as Patroni answers it live: a
+   * replica that caught up a second ago must not look lagging to a leader
+   * deciding a switchover until our next cycle. Only the replication
+   * positions are replaced — role and state change in a cycle, never here —
+   * and concurrent calls share one observation no older than `maxAgeMs`.
+   */
+  refreshPositions(maxAgeMs = 100): Promise<void> {
+    const latest = this.latest;
+    if (latest === undefined || this.background.running !== undefined) return Promise.resolve();
+    if (this.clock.nowMs() - this.positionsObservedAtMs < maxAgeMs) return Promise.resolve();
+    this.positionsRefresh ??= this.observePositions(latest).finally(() => {
+      this.positionsRefresh = undefined;
+    });
+    return this.positionsRefresh;
+  }
+
+  private async observePositions(basis: CycleSnapshot): Promise<void> {
+    const fresh = await this.options.postgres.observe().catch(() => undefined);
+    this.positionsObservedAtMs = this.clock.nowMs();
+    const latest = this.latest;
+    // A cycle published meanwhile, or PostgreSQL changed in a way only a cycle may report: keep what is there.
+    if (fresh === undefined || latest !== basis || !fresh.running || !latest.local.running || fresh.inRecovery !== latest.local.inRecovery) return;
+    const local: LocalPostgres = {
+      ...latest.local,
+      replication: fresh.replication,
+      ...pick(fresh, ['walPosition', 'receivedLsn', 'replayedLsn', 'replicationState', 'replayPaused', 'timeline']),
+    };
+    const snapshot: CycleSnapshot = { ...latest, local };
+    this.latest = snapshot;
+    this.options.publish?.(snapshot);
   }
 
   /** React now rather than at the next loop_wait. */
@@ -401,4 +436,11 @@ export class AgentRuntime<TMemory> {
       },
     };
   }
+}
+
+/** The fields of `source` named in `keys` that are defined. */
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const result: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) result[key] = source[key];
+  return result;
 }

@@ -1,12 +1,14 @@
 import type { Action, DecideInput, DecideResult, PeerStatus } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
+import type { CycleSnapshot } from '../../src/runtime/runtime-types.js';
 import type { RuntimeOptions } from '../../src/runtime/runtime-types.js';
 import {
   FakeDcs,
   FakePostgres,
   RecordingCallbacks,
   recordingLogger,
+  runningPrimary,
   testSettings,
   unreachablePeers,
   usableWatchdog,
@@ -320,5 +322,45 @@ describe('operator paths', () => {
     const after = await runtime.runCycle();
     expect(after?.running).toBeUndefined();
     expect(after?.lockRenewedAtMs).toBe(1000);
+  });
+});
+
+describe('fresh replication positions for GET /patroni', () => {
+  const replica = { ...runningPrimary, inRecovery: true, hasRecoveryConfig: true, walPosition: 1_000, receivedLsn: 1_000, replayedLsn: 900, replicationState: 'streaming' };
+
+  it('replaces the positions of the last snapshot and publishes it, without touching role or state', async () => {
+    const published: CycleSnapshot[] = [];
+    const { runtime, postgres } = makeRuntime(() => ({ actions: [] }), { publish: (snapshot) => published.push(snapshot) });
+    postgres.local = replica;
+    await runtime.runCycle();
+    postgres.local = { ...replica, walPosition: 17_000_000, receivedLsn: 17_000_000, replayedLsn: 16_999_000 };
+    await runtime.refreshPositions(0);
+    expect(published).toHaveLength(2);
+    expect(runtime.snapshot?.local).toMatchObject({ walPosition: 17_000_000, receivedLsn: 17_000_000, replayedLsn: 16_999_000 });
+    expect(runtime.snapshot?.role).toBe(published[0]?.role);
+    expect(runtime.snapshot?.cycle).toBe(published[0]?.cycle);
+  });
+
+  it('leaves a promotion it observes to the next cycle', async () => {
+    const { runtime, postgres } = makeRuntime(() => ({ actions: [] }));
+    postgres.local = replica;
+    await runtime.runCycle();
+    postgres.local = { ...runningPrimary, walPosition: 5_000 };
+    await runtime.refreshPositions(0);
+    expect(runtime.snapshot?.local).toMatchObject({ inRecovery: true, walPosition: 1_000 });
+  });
+
+  it('shares one observation between concurrent requests', async () => {
+    const { runtime, postgres } = makeRuntime(() => ({ actions: [] }));
+    postgres.local = replica;
+    await runtime.runCycle();
+    let observations = 0;
+    const observe = postgres.observe.bind(postgres);
+    postgres.observe = async () => {
+      observations += 1;
+      return observe();
+    };
+    await Promise.all([runtime.refreshPositions(0), runtime.refreshPositions(0), runtime.refreshPositions(0)]);
+    expect(observations).toBe(1);
   });
 });
