@@ -3,6 +3,7 @@
  * violation, determinism (a seed replays exactly), and the mutants of
  * decide() that it must catch within a bounded number of seeds.
  */
+import { decide } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../../src/sim/faults.js';
 import { mutants } from '../../src/sim/mutants.js';
@@ -116,4 +117,77 @@ describe('the simulator catches broken variants of decide()', () => {
       expect(mutant.invariants).toContain(caught?.invariant);
     });
   }
+});
+
+/**
+ * INCIDENTS.md #1, the flaky NIC: the leader's DCS connection drops for
+ * 2–15 s every 20–60 s for ten minutes, then everyone's does for ten more
+ * minutes; the members always reach each other. pgwarden must keep one
+ * primary throughout (failsafe_mode), change leader at most once, and never
+ * have two writable primaries (the simulator's invariants).
+ */
+describe('incident #1: a flaky NIC drops the DCS connection again and again', () => {
+  const MINUTE_STEPS = 240; // 250 ms steps
+  function flakyRun(seed: number, settings: SimOptions['settings'], decideFn?: SimOptions['decide']): { leaderChanges: number; violation?: string; promotions: number; demotions: number; drops: number } {
+    let drops = 0;
+    let nextDropAtMs: number | undefined;
+    let lastLeader: string | undefined;
+    let leaderChanges = 0;
+    const result = runSimulation({
+      seed,
+      ...(decideFn === undefined ? {} : { decide: decideFn }),
+      steps: 25 * MINUTE_STEPS,
+      faultProbability: 0,
+      memberCount: 3,
+      settings,
+      beforeStep: (world) => {
+        const leader = world.dcs.leaderName();
+        if (leader !== undefined && lastLeader !== undefined && leader !== lastLeader) leaderChanges += 1;
+        if (leader !== undefined) lastLeader = leader;
+        const minute = world.step / MINUTE_STEPS;
+        if (minute < 2 || minute >= 22) return; // settle first, judge a quiet tail last
+        nextDropAtMs ??= world.nowMs + world.rng.int(20_000, 60_000);
+        if (world.nowMs < nextDropAtMs) return;
+        const dropMs = world.rng.int(2_000, 15_000);
+        drops += 1;
+        if (minute < 12) {
+          if (leader !== undefined) world.dcsCut.set(leader, world.nowMs + dropMs);
+        } else {
+          world.dcsDownUntilMs = world.nowMs + dropMs;
+        }
+        nextDropAtMs = world.nowMs + dropMs + world.rng.int(20_000, 60_000);
+      },
+    });
+    return { drops, leaderChanges, promotions: result.stats.promotions, demotions: result.stats.demotions, ...(result.violation ? { violation: `${result.violation.invariant}: ${result.violation.detail}` } : {}) };
+  }
+
+  it('with failsafe_mode: one primary throughout, no leader change, no violation (20 seeds)', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const run = flakyRun(seed, { failsafeMode: true, synchronousMode: false });
+      expect(run.violation, `seed ${seed}`).toBeUndefined();
+      expect(run.drops, `seed ${seed}`).toBeGreaterThanOrEqual(15);
+      expect(run.leaderChanges, `seed ${seed}`).toBe(0);
+      expect(run.promotions, `seed ${seed}`).toBe(0);
+      expect(run.demotions, `seed ${seed}`).toBe(0);
+    }
+  });
+
+  it('catches the flapping itself: a decide() that demotes whenever the DCS is unreachable fails the scenario', () => {
+    const flapping: SimOptions['decide'] = (input) => {
+      const result = decide(input);
+      if (input.cluster.ok || !input.local.running || input.local.inRecovery) return result;
+      return { ...result, actions: [{ type: 'demote', mode: 'offline' }], message: 'demoting self because DCS is not accessible and I was a leader' };
+    };
+    let demotions = 0;
+    for (let seed = 1; seed <= 5; seed++) demotions += flakyRun(seed, { failsafeMode: true, synchronousMode: false }, flapping).demotions;
+    expect(demotions).toBeGreaterThan(0);
+  });
+
+  it('without failsafe_mode: never two primaries and at most one leader change (20 seeds)', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const run = flakyRun(seed, { failsafeMode: false, synchronousMode: false });
+      expect(run.violation, `seed ${seed}`).toBeUndefined();
+      expect(run.leaderChanges, `seed ${seed}`).toBeLessThanOrEqual(1);
+    }
+  });
 });
