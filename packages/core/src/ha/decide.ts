@@ -68,18 +68,8 @@ export function decide(input: DecideInput<HaMemory>): DecideResult<HaMemory> {
     return decideDcsUnreachable(ctx, input.cluster.message);
   }
   const ctx: Context = { input, cluster: input.cluster.value, name: input.self.name, memory, paused };
-  const result = mainBranch(ctx);
-  return paused && input.settings.watchdogMode !== 'off' ? withWatchdogDisabled(result) : result;
-}
-
-/**
- * §4 step 2: while paused the watchdog is off — an operator may stop the
- * agent or PostgreSQL by hand without the machine being reset — so it is
- * disabled first and neither activated nor kept alive. A question to the
- * runtime (`awaiting`) stays a question alone; the answer's decision disables.
- */
-function withWatchdogDisabled(result: DecideResult<HaMemory>): DecideResult<HaMemory> {
-  if (result.awaiting !== undefined) return result;
-  const others = result.actions.filter((action) => action.type !== 'watchdog');
-  return { ...result, actions: [{ type: 'watchdog', op: 'disable' }, ...others] };
+  // Departure from Patroni (§4 step 2 disables the watchdog while paused): it stays armed for a primary
+  // holding the lock, as the simulator finds two primaries after a resume when a paused cluster's primary
+  // agent froze unguarded. A graceful agent stop still disarms it. See the README.
+  return mainBranch(ctx);
 }

@@ -162,16 +162,11 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       actions: ['update-lock'],
     },
     {
-      name: 'paused leader with watchdog: disables it first and neither keeps it alive nor activates it',
+      name: 'paused leader with watchdog: keeps it armed (departure from Patroni, which disables it in pause)',
       input: leaderInput({ settings: { paused: true, watchdogMode: 'required' } }),
       message: 'PAUSE: no action. I am (node1), the leader with the lock',
-      actions: ['watchdog', 'update-lock'],
-      includes: [{ type: 'watchdog', op: 'disable' }],
-    },
-    {
-      name: 'paused replica with watchdog: disables it (a no-op when it was never active)',
-      input: leaderInput({ name: 'node2', local: replicaLocal(), settings: { paused: true, watchdogMode: 'automatic' } }),
-      includes: [{ type: 'watchdog', op: 'disable' }],
+      actions: ['update-lock', 'watchdog', 'watchdog'],
+      includes: [{ type: 'watchdog', op: 'activate' }, { type: 'watchdog', op: 'keepalive' }],
     },
     {
       name: 'paused lock owner that is not primary: removes the leader lock',

@@ -1,7 +1,7 @@
 /**
  * The Linux watchdog (spec/ha-loop.md §15): armed when this member becomes
- * primary, fed after each successful lock renewal, disarmed on demotion,
- * pause and shutdown. If the agent hangs while PostgreSQL keeps running as
+ * primary, fed after each successful lock renewal (also while paused, unlike
+ * Patroni: see core's README), disarmed on demotion and shutdown. If the agent hangs while PostgreSQL keeps running as
  * primary, the machine resets before the leader key expires.
  *
  * Node cannot issue the WDIOC_SETTIMEOUT ioctl, so the device timeout is
