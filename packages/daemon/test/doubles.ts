@@ -11,7 +11,9 @@ import type {
   LocalPostgres,
   LockOutcome,
   MemberData,
+  PatroniConfig,
 } from '@pgwarden/core';
+import { loadConfig } from '@pgwarden/core';
 import type { AgentLogger } from '../src/logger.js';
 import type { CallbackAction, CallbackPort, PeerPort, PostgresPort, WatchdogPort } from '../src/ports.js';
 
@@ -241,4 +243,29 @@ export function recordingLogger(lines: LogLine[] = []): AgentLogger & { lines: L
     child: () => logger,
   };
   return logger;
+}
+
+/**
+ * A member config as the agent loads it, from YAML lines: `extra` goes after
+ * the identity and REST API (a DCS section, `log`, `bootstrap`...); without a
+ * DCS section in `extra` an etcd3 section is added.
+ */
+export function memberConfig(extra: readonly string[], dataDir = '/tmp/pgwarden-daemon-unit-test'): PatroniConfig {
+  const hasDcs = extra.some((line) => /^(etcd3?|consul):/.test(line));
+  const text = [
+    'scope: demo',
+    'namespace: /service/',
+    'name: node1',
+    'restapi: {listen: "127.0.0.1:8008", connect_address: "127.0.0.1:8008"}',
+    ...(hasDcs ? [] : ['etcd3: {hosts: "127.0.0.1:2379"}']),
+    ...extra,
+    'postgresql:',
+    '  listen: 127.0.0.1:5432',
+    '  connect_address: 127.0.0.1:5432',
+    `  data_dir: ${dataDir}`,
+    '  authentication: {superuser: {username: postgres, password: x}, replication: {username: r, password: y}}',
+  ].join('\n');
+  const result = loadConfig([{ file: 'test.yml', text }], { env: {} });
+  if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
+  return result.config;
 }

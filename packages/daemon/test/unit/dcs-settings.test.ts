@@ -1,27 +1,14 @@
 import { consulDcsSettingsSchema } from '@pgwarden/dcs-consul';
 import { etcdDcsSettingsSchema } from '@pgwarden/dcs-etcd';
-import { loadConfig, type PatroniConfig } from '@pgwarden/core';
+import type { PatroniConfig } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { toConsulSettings, toEtcdSettings } from '../../src/adapters/agent-configuration-map.js';
+import { memberConfig } from '../doubles.js';
 
 const timings = { ttl: 30, loop_wait: 10, retry_timeout: 10 };
 
 function configWith(dcsSection: string): PatroniConfig {
-  const text = [
-    'scope: demo',
-    'namespace: /service/',
-    'name: node1',
-    'restapi: {listen: "127.0.0.1:8008", connect_address: "127.0.0.1:8008"}',
-    dcsSection,
-    'postgresql:',
-    '  listen: 127.0.0.1:5432',
-    '  connect_address: 127.0.0.1:5432',
-    '  data_dir: /tmp/pgwarden-dcs-settings-test',
-    '  authentication: {superuser: {username: postgres, password: x}, replication: {username: r, password: y}}',
-  ].join('\n');
-  const result = loadConfig([{ file: 'test.yml', text }], { env: {} });
-  if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
-  return result.config;
+  return memberConfig([dcsSection], '/tmp/pgwarden-dcs-settings-test');
 }
 
 describe('the agent builds its DCS from the section the config names', () => {

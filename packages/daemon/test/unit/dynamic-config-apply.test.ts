@@ -4,30 +4,15 @@
  * `pgwardenctl edit-config` may overwrite it before the leader's next cycle
  * read it), and a version that changes no parameter does not reload.
  */
-import { loadConfig, type Cluster, type ClusterConfig, type LocalPostgres, type PatroniConfig } from '@pgwarden/core';
+import type { Cluster, ClusterConfig, LocalPostgres, PatroniConfig } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { AgentConfiguration } from '../../src/adapters/agent-configuration.js';
 import { DynamicParameters } from '../../src/adapters/apply-parameters.js';
 import { SettingsTracker } from '../../src/runtime/settings-tracker.js';
-import { FakeDcs, RecordingCallbacks, recordingLogger, runningPrimary } from '../doubles.js';
+import { FakeDcs, memberConfig, RecordingCallbacks, recordingLogger, runningPrimary } from '../doubles.js';
 
 function localConfig(): PatroniConfig {
-  const text = [
-    'scope: demo',
-    'namespace: /service/',
-    'name: node1',
-    'restapi: {listen: "127.0.0.1:8008", connect_address: "127.0.0.1:8008"}',
-    'etcd3: {hosts: "127.0.0.1:2379"}',
-    'bootstrap: {dcs: {ttl: 30, loop_wait: 10, postgresql: {parameters: {work_mem: 4MB}}}}',
-    'postgresql:',
-    '  listen: 127.0.0.1:5432',
-    '  connect_address: 127.0.0.1:5432',
-    '  data_dir: /tmp/pgwarden-dynamic-config-test',
-    '  authentication: {superuser: {username: postgres, password: x}, replication: {username: r, password: y}}',
-  ].join('\n');
-  const result = loadConfig([{ file: 'test.yml', text }], { env: {} });
-  if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
-  return result.config;
+  return memberConfig(['bootstrap: {dcs: {ttl: 30, loop_wait: 10, postgresql: {parameters: {work_mem: 4MB}}}}'], '/tmp/pgwarden-dynamic-config-test');
 }
 
 class RecordingCtl {

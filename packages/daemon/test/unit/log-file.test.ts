@@ -3,12 +3,13 @@
  * RotatingFileHandler, and the `log` section choosing format and target.
  */
 import { makeTempDir, type TempDir } from '@pgwarden/testkit';
-import { loadConfig, type PatroniConfig } from '@pgwarden/core';
+import type { PatroniConfig } from '@pgwarden/core';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RotatingLogFile } from '../../src/log-file.js';
 import { makeLogger } from '../../src/run-agent.js';
+import { memberConfig } from '../doubles.js';
 
 let temp: TempDir;
 beforeEach(() => {
@@ -17,21 +18,7 @@ beforeEach(() => {
 afterEach(() => temp.remove());
 
 function configWithLog(logSection: string): PatroniConfig {
-  const text = [
-    'scope: demo',
-    'name: node1',
-    'restapi: {listen: "127.0.0.1:8008", connect_address: "127.0.0.1:8008"}',
-    'etcd3: {hosts: "127.0.0.1:2379"}',
-    logSection,
-    'postgresql:',
-    '  listen: 127.0.0.1:5432',
-    '  connect_address: 127.0.0.1:5432',
-    '  data_dir: /tmp/pgwarden-log-file-test',
-    '  authentication: {superuser: {username: postgres, password: x}, replication: {username: r, password: y}}',
-  ].join('\n');
-  const result = loadConfig([{ file: 'test.yml', text }], { env: {} });
-  if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
-  return result.config;
+  return memberConfig([logSection], '/tmp/pgwarden-log-file-test');
 }
 
 describe('RotatingLogFile', () => {
