@@ -12,6 +12,8 @@ import type { DemoteMode, FollowTarget, LocalPostgres, StopMode } from '@pgwarde
 /** Everything that touches the local PostgreSQL. */
 export interface PostgresPort {
   observe(): Promise<LocalPostgres>;
+  /** Only what moves between cycles (WAL positions, receiver state, standbys), cheaply; observe() is used without it. */
+  observePositions?(): Promise<Partial<LocalPostgres> | undefined>;
   /** initdb (or the custom method) and start as a primary. */
   bootstrap(): Promise<void>;
   /** Clone from `source` (pg_basebackup or a configured method) and start as a replica. */

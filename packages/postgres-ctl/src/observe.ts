@@ -174,7 +174,13 @@ function replicaTimeline(context: Context, status: Row, receiver: Row | null): n
   return timeline;
 }
 
-async function runningState(context: Context, status: Row): Promise<Partial<LocalPostgres>> {
+/** What moves between cycles: WAL positions, the receiver's state, the timeline, the standbys streaming from us. */
+export type ReplicationPositions = Pick<
+  LocalPostgres,
+  'inRecovery' | 'timeline' | 'walPosition' | 'receivedLsn' | 'replayedLsn' | 'replicationState' | 'replayPaused' | 'replication'
+>;
+
+async function positionsFrom(context: Context, status: Row): Promise<ReplicationPositions> {
   const inRecovery = status['in_recovery'] === true;
   const received = toNumber(status['received']);
   const replayed = toNumber(status['replayed']);
@@ -182,6 +188,33 @@ async function runningState(context: Context, status: Row): Promise<Partial<Loca
   const walPosition = inRecovery ? Math.max(received ?? 0, replayed ?? 0) : toNumber(status['wal_position']);
   const timeline = inRecovery ? replicaTimeline(context, status, receiver) : toNumber(status['timeline']);
   const replicationRows = inRecovery ? [] : await queryTwice(context, replicationQuery);
+  return {
+    inRecovery,
+    ...(timeline !== undefined ? { timeline } : {}),
+    ...(walPosition !== undefined ? { walPosition } : {}),
+    ...(received !== undefined ? { receivedLsn: received } : {}),
+    ...(replayed !== undefined ? { replayedLsn: replayed } : {}),
+    ...(inRecovery ? { replicationState: receiver?.['status'] === 'streaming' ? 'streaming' : 'in archive recovery' } : {}),
+    ...(inRecovery ? { replayPaused: status['replay_paused'] === true } : {}),
+    replication: replicationRows.map((row) => replicationRow(row, walPosition)),
+  };
+}
+
+/**
+ * Only the replication positions, from the running server: two queries, no
+ * pg_controldata and no file reads, for answers that must be live (GET
+ * /patroni). Undefined when the server is not running or does not answer.
+ */
+export async function observePositions(context: Context): Promise<ReplicationPositions | undefined> {
+  if (livePostmaster(context.paths.dataDir) === undefined) return undefined;
+  const status = (await queryTwice(context, statusQuery).catch(() => []))[0];
+  return status === undefined ? undefined : positionsFrom(context, status);
+}
+
+async function runningState(context: Context, status: Row): Promise<Partial<LocalPostgres>> {
+  const positions = await positionsFrom(context, status);
+  const { inRecovery, timeline } = positions;
+  const receiver = status['wal_receiver'] as Row | null;
   const pendingRows = await queryTwice(context, pendingRestartQuery);
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
   for (const row of pendingRows) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
@@ -193,17 +226,10 @@ async function runningState(context: Context, status: Row): Promise<Partial<Loca
   const followingHost = receiver?.['sender_host'] ? `${String(receiver['sender_host'])}:${String(receiver['sender_port'])}` : configuredHost;
   return {
     accepting: true,
-    inRecovery,
-    ...(timeline !== undefined ? { timeline } : {}),
+    ...positions,
     ...(history ? { timelineHistory: history } : {}),
-    ...(walPosition !== undefined ? { walPosition } : {}),
-    ...(received !== undefined ? { receivedLsn: received } : {}),
-    ...(replayed !== undefined ? { replayedLsn: replayed } : {}),
-    ...(inRecovery ? { replicationState: receiver?.['status'] === 'streaming' ? 'streaming' : 'in archive recovery' } : {}),
-    ...(inRecovery ? { replayPaused: status['replay_paused'] === true } : {}),
     ...(followingHost ? { followingHost } : {}),
     ...(status['primary_slot_name'] ? { primarySlotName: String(status['primary_slot_name']) } : {}),
-    replication: replicationRows.map((row) => replicationRow(row, walPosition)),
     synchronousStandbyNames: String(status['sync_names'] ?? ''),
     pendingRestart,
     ...(status['version'] ? { serverVersion: Number(status['version']) } : {}),

@@ -12,7 +12,7 @@ import { assertOwnedBy, dataDirectoryState, removeDataDirectory } from './files/
 import { hasRecoverySignal } from './files/config-files.js';
 import { checkpointBeforeStop, launchPostmaster, signalAndWait, waitUntilReady, type StopOutcome } from './lifecycle.js';
 import { silentLogger, type Logger } from './logger.js';
-import { observe } from './observe.js';
+import { observe, observePositions, type ReplicationPositions } from './observe.js';
 import { postgresCtlOptionsSchema, type PostgresCtlOptions, type PostgresCtlOptionsInput } from './options.js';
 import { livePostmaster } from './postmaster.js';
 import { PostmasterTracker } from './postmaster-tracker.js';
@@ -104,6 +104,11 @@ export class PostgresCtl {
   async observe(): Promise<LocalPostgres> {
     this.tracker.adoptIfRunning();
     return observe(this.context);
+  }
+
+  /** The replication positions only, live from the running server (two queries); undefined when it does not run or answer. */
+  observePositions(): Promise<ReplicationPositions | undefined> {
+    return observePositions(this.context);
   }
 
   /** Run a query on the reused local connection (short statement timeout). */

@@ -123,6 +123,14 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     const replica = await b.ctl.observe();
     expect(replica).toMatchObject({ inRecovery: true, replicationState: 'streaming', primarySlotName: 'b', timeline: 1, followingHost: `127.0.0.1:${a.port}` });
     expect(replica.systemIdentifier).toBe(streaming.systemIdentifier);
+    // The live positions alone (GET /patroni): the same picture, from two queries.
+    const positions = await b.ctl.observePositions();
+    expect(positions).toMatchObject({ inRecovery: true, replicationState: 'streaming', timeline: 1, replication: [] });
+    expect(positions?.receivedLsn).toBeGreaterThanOrEqual(replica.receivedLsn ?? Number.POSITIVE_INFINITY);
+    const primaryPositions = await a.ctl.observePositions();
+    expect(primaryPositions?.inRecovery).toBe(false);
+    expect(primaryPositions?.walPosition).toBeGreaterThanOrEqual(streaming.walPosition ?? Number.POSITIVE_INFINITY);
+    expect(primaryPositions?.replication.map((row) => row.applicationName)).toEqual(['b', 'c']);
   });
 
   it('with synchronous_standby_names set to the replica, a commit waits until that standby confirms', async () => {

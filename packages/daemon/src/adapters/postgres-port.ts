@@ -11,6 +11,7 @@ import type { PostgresPort } from '../ports.js';
 export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
   return {
     observe: () => ctl.observe(),
+    observePositions: () => ctl.observePositions(),
     async bootstrap() {
       await ctl.bootstrap();
     },

@@ -104,15 +104,15 @@ export class AgentRuntime<TMemory> {
   }
 
   private async observePositions(basis: CycleSnapshot): Promise<void> {
-    const fresh = await this.options.postgres.observe().catch(() => undefined);
+    const { postgres } = this.options;
+    const fresh = await (postgres.observePositions?.() ?? postgres.observe()).catch(() => undefined);
     this.positionsObservedAtMs = this.clock.nowMs();
     const latest = this.latest;
     // A cycle published meanwhile, or PostgreSQL changed in a way only a cycle may report: keep what is there.
-    if (fresh === undefined || latest !== basis || !fresh.running || !latest.local.running || fresh.inRecovery !== latest.local.inRecovery) return;
+    if (fresh === undefined || latest !== basis || fresh.running === false || !latest.local.running || fresh.inRecovery !== latest.local.inRecovery) return;
     const local: LocalPostgres = {
       ...latest.local,
-      replication: fresh.replication,
-      ...pick(fresh, ['walPosition', 'receivedLsn', 'replayedLsn', 'replicationState', 'replayPaused', 'timeline']),
+      ...pick(fresh, ['replication', 'walPosition', 'receivedLsn', 'replayedLsn', 'replicationState', 'replayPaused', 'timeline']),
     };
     const snapshot: CycleSnapshot = { ...latest, local };
     this.latest = snapshot;
