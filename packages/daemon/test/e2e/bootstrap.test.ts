@@ -43,12 +43,17 @@ describe('bootstrap from an empty DCS and empty data directories', () => {
 
   it('publishes the Patroni view: /cluster lists one leader and two streaming replicas', async () => {
     const leader = await cluster.waitForLeader();
-    const answer = await leader.request('GET', '/cluster');
-    expect(answer.status).toBe(200);
-    const body = answer.json<{ members: Array<{ name: string; role: string; state: string }> }>();
-    const roles = body.members.map((member) => member.role).sort();
-    expect(roles).toEqual(['leader', 'replica', 'replica']);
-    expect(body.members.every((member) => member.state === 'running' || member.state === 'streaming')).toBe(true);
+    type ClusterBody = { members: Array<{ name: string; role: string; state: string }> };
+    // /cluster reads the member keys, written once per cycle: a replica that has just started to
+    // stream (GET /patroni answers live) says so there by its next cycle.
+    const body = await waitUntil(async () => {
+      const answer = await leader.request('GET', '/cluster');
+      expect(answer.status).toBe(200);
+      const view = answer.json<ClusterBody>();
+      return view.members.every((member) => member.state === 'running' || member.state === 'streaming') ? view : undefined;
+    }, { timeoutMs: 15_000, what: 'every member running or streaming in /cluster' });
+    expect(body.members.map((member) => member.role).sort()).toEqual(['leader', 'replica', 'replica']);
+    expect(body.members.filter((member) => member.role === 'replica').every((member) => member.state === 'streaming')).toBe(true);
   }, 30_000);
 
   it('keeps haproxy.cfg current when the agent config has a haproxy section', async () => {
