@@ -10,6 +10,7 @@
  * postmaster.pid, checked against /proc so a reused PID is never hit), and
  * etcd if the cluster started it — also when the test process exits early.
  */
+import https from 'node:https';
 import { appendFileSync, chownSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,14 @@ export interface StartClusterOptions {
   readonly start?: 'all' | 'none';
   readonly env?: Readonly<Record<string, string>>;
   readonly binDir?: string;
+  /** Serve every REST API over TLS with this certificate; the cluster's own requests trust `caFile`. */
+  readonly restApiTls?: RestApiTls;
+}
+
+export interface RestApiTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
 }
 
 export interface HttpAnswer {
@@ -153,7 +162,8 @@ export function postmasterPidOf(dataDir: string): number | undefined {
   }
 }
 
-async function httpRequest(url: string, method: string, body: unknown, timeoutMs: number): Promise<HttpAnswer> {
+async function httpRequest(url: string, method: string, body: unknown, timeoutMs: number, ca?: Buffer): Promise<HttpAnswer> {
+  if (url.startsWith('https:')) return httpsRequest(url, method, body, timeoutMs, ca);
   const response = await fetch(url, {
     method,
     ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
@@ -163,6 +173,23 @@ async function httpRequest(url: string, method: string, body: unknown, timeoutMs
   return { status: response.status, body: text, json: <T>() => JSON.parse(text) as T };
 }
 
+/** fetch() cannot be given a CA without undici's Agent: node:https for TLS REST APIs. */
+function httpsRequest(url: string, method: string, body: unknown, timeoutMs: number, ca: Buffer | undefined): Promise<HttpAnswer> {
+  return new Promise((resolvePromise, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const request = https.request(url, { method, timeout: timeoutMs, ...(ca ? { ca } : {}), ...(payload ? { headers: { 'content-type': 'application/json' } } : {}) }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolvePromise({ status: response.statusCode ?? 0, body: text, json: <T>() => JSON.parse(text) as T }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
 interface MemberPlan {
   readonly name: string;
   readonly apiPort: number;
@@ -170,14 +197,15 @@ interface MemberPlan {
   readonly memberDir: string;
 }
 
-function makeMember(plan: MemberPlan, configPath: string, command: readonly string[], env: Readonly<Record<string, string>>): PgwardenMember {
+function makeMember(plan: MemberPlan, configPath: string, command: readonly string[], env: Readonly<Record<string, string>>, tls: RestApiTls | undefined): PgwardenMember {
   const dataDir = join(plan.memberDir, 'data');
   const logPath = join(plan.memberDir, 'agent.log');
-  const apiBase = `http://127.0.0.1:${plan.apiPort}`;
+  const apiBase = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${plan.apiPort}`;
+  const ca = tls === undefined ? undefined : readFileSync(tls.caFile);
   let process_: TestProcess | undefined;
   let transcript = '';
   liveDataDirs.add(dataDir);
-  const request = (method: string, path: string, body?: unknown): Promise<HttpAnswer> => httpRequest(`${apiBase}${path}`, method, body, 30_000);
+  const request = (method: string, path: string, body?: unknown): Promise<HttpAnswer> => httpRequest(`${apiBase}${path}`, method, body, 30_000, ca);
   const member: PgwardenMember = {
     name: plan.name,
     apiPort: plan.apiPort,
@@ -294,10 +322,13 @@ export async function startPgwardenCluster(options: StartClusterOptions = {}): P
       parameters: options.parameters ?? {},
       binDir: options.binDir ?? '/usr/lib/postgresql/15/bin',
     });
+    if (options.restApiTls !== undefined) {
+      config = { ...config, restapi: { ...(config['restapi'] as object), certfile: options.restApiTls.certFile, keyfile: options.restApiTls.keyFile } };
+    }
     if (options.configure !== undefined) config = options.configure(name, config);
     const configPath = join(base.path, `${name}.yml`);
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-    members.push(makeMember(plan, configPath, options.agentCommand ?? defaultAgentCommand, options.env ?? {}));
+    members.push(makeMember(plan, configPath, options.agentCommand ?? defaultAgentCommand, options.env ?? {}, options.restApiTls));
   }
   const byName = (name: string): PgwardenMember => {
     const found = members.find((member) => member.name === name);

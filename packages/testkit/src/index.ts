@@ -12,7 +12,7 @@ export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type EtcdTlsFi
 export { makeTestCertificates, type TestCertificates } from './etcd-tls.js';
 export { startHaproxy, parseShowProc, HAPROXY_BINARY, type HaproxyInstance, type HaproxyWorker, type StartHaproxyOptions } from './haproxy.js';
 export { startConsulModel, type ConsulModel, type RecordedRequest, type StartConsulModelOptions } from './consul-model.js';
-export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type PgwardenCluster, type PgwardenMember, type StartClusterOptions, type HttpAnswer } from './cluster.js';
+export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type PgwardenCluster, type PgwardenMember, type StartClusterOptions, type HttpAnswer, type RestApiTls } from './cluster.js';
 export { clusterPasswords } from './cluster-config.js';
 export { waitUntil, type WaitOptions } from './cluster-wait.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
