@@ -68,8 +68,5 @@ export function decide(input: DecideInput<HaMemory>): DecideResult<HaMemory> {
     return decideDcsUnreachable(ctx, input.cluster.message);
   }
   const ctx: Context = { input, cluster: input.cluster.value, name: input.self.name, memory, paused };
-  // Departure from Patroni (§4 step 2 disables the watchdog while paused): it stays armed for a primary
-  // holding the lock, as the simulator finds two primaries after a resume when a paused cluster's primary
-  // agent froze unguarded. A graceful agent stop still disarms it. See the README.
   return mainBranch(ctx);
 }

@@ -36,7 +36,9 @@ export function withLockUpdate(ctx: Context, result: Decision): Decision {
 
 function housekeeping(ctx: Context): Action[] {
   const actions: Action[] = [];
-  // Armed again when it is not (after a pause): `activate` is a no-op on an armed watchdog.
+  // Armed after every renewal (`activate` is a no-op on an armed watchdog), also while paused: a departure
+  // from Patroni, which disarms it in pause (§4 step 2) — the simulator then finds two primaries after a
+  // resume when a paused primary's agent froze unguarded. A graceful agent stop still disarms it (README).
   if (ctx.input.settings.watchdogMode !== 'off' && isRunningPrimary(ctx)) actions.push({ type: 'watchdog', op: 'activate' }, { type: 'watchdog', op: 'keepalive' });
   const sysid = ctx.input.local.systemIdentifier;
   const initialize = ctx.cluster.initialize;
