@@ -30,10 +30,13 @@ function permanentPhysicalSlots(configuration: AgentConfiguration): string[] {
     .map(([name]) => name);
 }
 
-export async function syncSlots(ctl: PostgresCtl, configuration: AgentConfiguration, snapshot: CycleSnapshot, logger: AgentLogger): Promise<void> {
+export async function syncSlots(ctl: Pick<PostgresCtl, 'syncReplicationSlots'>, configuration: AgentConfiguration, snapshot: CycleSnapshot, logger: AgentLogger): Promise<void> {
   const { cluster, local } = snapshot;
   if (cluster === undefined || !local.running || !local.accepting || local.inRecovery) return;
-  if (cluster.leader?.name !== snapshot.self.name) return;
+  // The cycle that took the lock (bootstrap, a won race) read the cluster before taking it: no leader
+  // there yet, but the replicas' member keys are, and a clone started now needs its slot at once.
+  const tookItThisCycle = cluster.leader === undefined && snapshot.lockRenewedAtMs !== undefined;
+  if (cluster.leader?.name !== snapshot.self.name && !tookItThisCycle) return;
   if (configuration.effective.postgresql.use_slots === false) return;
   const outcome = await ctl.syncReplicationSlots({
     members: streamingMembers(cluster, snapshot.self.name),
