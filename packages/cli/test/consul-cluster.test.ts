@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { healthy, leaderOf, listJson, waitForRows } from './helpers/cluster.js';
+import { healthy, leaderOf, listJson, waitForClusterConfig, waitForRows } from './helpers/cluster.js';
 import { ctl } from './helpers/run-ctl.js';
 
 const SCOPE = 'consul-demo';
@@ -32,6 +32,8 @@ beforeAll(async () => {
   ctlConfig = join(cluster.dir, 'patronictl.yaml');
   writeFileSync(ctlConfig, stringify({ scope: SCOPE, namespace: cluster.namespace, consul: { url } }));
   await waitForRows(ctlConfig, (rows) => healthy(rows, 2), 120_000);
+  // The leader writes /config on the cycle after the bootstrap.
+  await waitForClusterConfig(ctlConfig);
 }, 180_000);
 
 afterAll(async () => {

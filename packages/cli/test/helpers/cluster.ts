@@ -38,7 +38,7 @@ export async function startTestCluster(): Promise<TestCluster> {
  * The leader writes `/config` a cycle after bootstrap; commands such as
  * edit-config need it, so a cluster is ready for them only once it exists.
  */
-async function waitForClusterConfig(ctlConfig: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForClusterConfig(ctlConfig: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await ctl(['-c', ctlConfig, 'show-config']);
