@@ -11,6 +11,7 @@ import { clusterIsUnlocked, decision, ownsLock } from './context.js';
 import type { HaMemory } from './memory.js';
 import { decideEmptyDataDirectory, decidePostBootstrap } from './rules/bootstrap.js';
 import { decideDcsUnreachable } from './rules/dcs-unreachable.js';
+import { decideFailedRenewal } from './rules/failed-renewal.js';
 import { followLeader } from './rules/follow.js';
 import { decideLongAction } from './rules/long-action.js';
 import { decideOwnLock } from './rules/own-lock.js';
@@ -68,5 +69,5 @@ export function decide(input: DecideInput<HaMemory>): DecideResult<HaMemory> {
     return decideDcsUnreachable(ctx, input.cluster.message);
   }
   const ctx: Context = { input, cluster: input.cluster.value, name: input.self.name, memory, paused };
-  return mainBranch(ctx);
+  return decideFailedRenewal(ctx) ?? mainBranch(ctx);
 }

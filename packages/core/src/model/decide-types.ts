@@ -75,7 +75,13 @@ export interface OperatorRequests {
 }
 
 export interface DecideInput<TMemory = unknown> {
+  /**
+   * Monotonic milliseconds, read when the decision is made (after the DCS
+   * read and the observation): every validity and deadline is computed on it.
+   */
   readonly nowMs: number;
+  /** Wall-clock epoch milliseconds, only for schedules people wrote (`scheduled_at`); `nowMs` when absent. */
+  readonly wallNowMs?: number;
   readonly self: SelfIdentity;
   readonly settings: HaSettings;
   /** The DCS snapshot, or why it could not be read. */
@@ -88,8 +94,12 @@ export interface DecideInput<TMemory = unknown> {
   readonly running?: RunningAction;
   /** Outcome of the last background action that finished since the last cycle. */
   readonly lastActionResult?: { readonly type: Action['type']; readonly ok: boolean; readonly message?: string };
-  /** The action that failed in the last cycle, if any. */
-  readonly lastFailure?: { readonly action: Action; readonly message: string };
+  /**
+   * The action that failed in the last cycle, if any. `kind` says how a lock
+   * action failed: `lost` when the DCS answered that the key is not ours,
+   * `unreachable` when it did not answer in time (never a lost lock).
+   */
+  readonly lastFailure?: { readonly action: Action; readonly message: string; readonly kind?: 'lost' | 'unreachable' };
   readonly requests: OperatorRequests;
   readonly memory: TMemory;
 }

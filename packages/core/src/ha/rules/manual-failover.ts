@@ -31,7 +31,7 @@ export function manualFailoverFromLeader(ctx: Context): ManualOutcome {
   const clear: Action = { type: 'clear-failover', version: failover.version };
   if (failover.scheduledAt !== undefined) {
     if (ctx.paused) return none();
-    const status = scheduleStatus(failover.scheduledAt, ctx.input.nowMs, ctx.input.settings.loopWaitSeconds);
+    const status = scheduleStatus(failover.scheduledAt, ctx.input.wallNowMs ?? ctx.input.nowMs, ctx.input.settings.loopWaitSeconds);
     if (status === 'later') return none([], `Awaiting ${action} at ${failover.scheduledAt}`);
     if (status !== 'due') return none([clear], `scheduled ${action} is ${status}: cleared`);
   }
