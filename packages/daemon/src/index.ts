@@ -14,5 +14,6 @@ export { LinuxWatchdog, noWatchdog, parseWatchdogMode, type WatchdogMode, type W
 export { createHttpPeerPort, failsafeTimeoutMs, peerStatusTimeoutMs, toPeerStatus } from './runtime/peer-client.js';
 export { buildMemberData, compatiblePatroniVersion, derivePublishedState } from './runtime/member-data.js';
 export { createLogger, formatHumanLine, parseLogLevel, silentLogger, type AgentLogger, type LogFormat, type LogLevel, type LoggerOptions } from './logger.js';
-export type { CallbackAction, CallbackPort, Clock, PeerPort, PostgresPort, WatchdogPort } from './ports.js';
+export type { CallbackAction, CallbackPort, Clock, LongOperationOptions, PeerPort, PostgresPort, WatchdogPort } from './ports.js';
+export { systemClock } from './ports.js';
 export { loadConfigFile, readDynamicConfigCache, writeDynamicConfigCache, DYNAMIC_CACHE_FILE, type LoadConfigFileOptions } from './config-file.js';

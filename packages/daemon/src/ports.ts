@@ -9,15 +9,24 @@
  */
 import type { DemoteMode, FollowTarget, LocalPostgres, StopMode } from '@pgwarden/core';
 
+export interface LongOperationOptions {
+  readonly signal?: AbortSignal;
+}
+
 /** Everything that touches the local PostgreSQL. */
 export interface PostgresPort {
   observe(): Promise<LocalPostgres>;
   /** Only what moves between cycles (WAL positions, receiver state, standbys), cheaply; observe() is used without it. */
   observePositions?(): Promise<Partial<LocalPostgres> | undefined>;
-  /** initdb (or the custom method) and start as a primary. */
-  bootstrap(): Promise<void>;
+  /**
+   * initdb (or the custom method) and start as a primary. `signal` (on this
+   * and the other long operations): the runtime cancelled the action
+   * (shutdown, or a demotion preempting it); no postmaster is started once it
+   * is aborted.
+   */
+  bootstrap(options?: LongOperationOptions): Promise<void>;
   /** Clone from `source` (pg_basebackup or a configured method) and start as a replica. */
-  createReplica(source: FollowTarget | undefined): Promise<void>;
+  createReplica(source: FollowTarget | undefined, options?: LongOperationOptions): Promise<void>;
   start(options: { asPrimary: boolean; follow?: FollowTarget; timeoutSeconds?: number }): Promise<void>;
   stop(options: { mode: StopMode; timeoutSeconds?: number; checkpoint?: boolean }): Promise<void>;
   restart(options: { timeoutSeconds?: number }): Promise<void>;
@@ -25,9 +34,9 @@ export interface PostgresPort {
   promote(options: { waitSeconds: number }): Promise<void>;
   /** Point recovery at `target` (nobody when undefined): reload or restart as PostgreSQL requires. */
   follow(target: FollowTarget | undefined): Promise<void>;
-  rewind(source: FollowTarget): Promise<void>;
+  rewind(source: FollowTarget, options?: LongOperationOptions): Promise<void>;
   /** Wipe the data directory and clone again. */
-  reinitialize(source: FollowTarget | undefined): Promise<void>;
+  reinitialize(source: FollowTarget | undefined, options?: LongOperationOptions): Promise<void>;
   crashRecovery(): Promise<void>;
   checkpoint(): Promise<void>;
   setSynchronousStandbyNames(value: string): Promise<void>;
@@ -62,9 +71,33 @@ export interface PeerPort {
   postFailsafe(apiUrl: string, body: Record<string, unknown>, timeoutMs: number): Promise<boolean>;
 }
 
-/** Time, injectable so unit tests do not sleep. */
+/**
+ * Time, injectable so unit tests and the simulator do not sleep.
+ *
+ * `nowMs()` is monotonic: every deadline, lock validity and duration of the
+ * runtime is computed on it, so a wall-clock step (NTP, an operator's
+ * `date -s`) can neither extend "still the leader by my own clock" nor cut it
+ * short. Its values sit near the epoch (the process's time origin plus the
+ * monotonic time since) so that they read like timestamps in snapshots and
+ * logs, but they must never be compared with a wall-clock time. `wallMs()` is
+ * for what people and other processes read (schedules, `scheduled_at`).
+ * `setTimer` is the only way the runtime waits.
+ */
 export interface Clock {
   nowMs(): number;
+  wallMs(): number;
+  /** Call `callback` after `delayMs` (monotonic); returns a cancel function. */
+  setTimer(callback: () => void, delayMs: number): () => void;
 }
 
-export const systemClock: Clock = { nowMs: () => Date.now() };
+/** setTimeout fires longer delays at once: they are clamped (the runtime never waits that long). */
+const maximumTimerMs = 2_147_483_647;
+
+export const systemClock: Clock = {
+  nowMs: () => performance.timeOrigin + performance.now(),
+  wallMs: () => Date.now(),
+  setTimer(callback, delayMs) {
+    const timer = setTimeout(callback, Math.min(Math.max(0, delayMs), maximumTimerMs));
+    return () => clearTimeout(timer);
+  },
+};

@@ -83,10 +83,13 @@ export function makeLogger(config: PatroniConfig, env: Record<string, string | u
   });
 }
 
+/** The adapters report lock renewals on the runtime's monotonic clock (their send times are compared with it). */
+const monotonicMs = (): number => systemClock.nowMs();
+
 /** The DCS of the config's section: etcd3 or consul (the config schema guarantees exactly one). */
 function createDcs(local: PatroniConfig, timings: AgentConfiguration['effective'], logger: AgentLogger): Dcs {
-  if (local.etcd3 !== undefined) return createEtcdDcs({ ...toEtcdSettings(local, timings), logger });
-  if (local.consul !== undefined) return createConsulDcs({ ...toConsulSettings(local, timings), logger });
+  if (local.etcd3 !== undefined) return createEtcdDcs({ ...toEtcdSettings(local, timings), logger, clock: monotonicMs });
+  if (local.consul !== undefined) return createConsulDcs({ ...toConsulSettings(local, timings), logger, clock: monotonicMs });
   throw new PgwardenError('dcs-unsupported', 'the configuration names no DCS: add an etcd3 or a consul section');
 }
 
@@ -188,7 +191,7 @@ async function assemble(
     scheduledRestart: () => controller?.scheduledRestartMemberData(),
   });
   controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);
-  const restApi = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }) });
+  const restApi = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }), monotonicNow: monotonicMs });
   api = restApi;
   opened.push(() => restApi.stop());
   await restApi.start();

@@ -15,7 +15,7 @@ import type {
 } from '@pgwarden/core';
 import { loadConfig } from '@pgwarden/core';
 import type { AgentLogger } from '../src/logger.js';
-import type { CallbackAction, CallbackPort, PeerPort, PostgresPort, WatchdogPort } from '../src/ports.js';
+import type { CallbackAction, CallbackPort, Clock, PeerPort, PostgresPort, WatchdogPort } from '../src/ports.js';
 
 export const testSettings: HaSettings = {
   ttlSeconds: 30,
@@ -268,4 +268,46 @@ export function memberConfig(extra: readonly string[], dataDir = '/tmp/pgwarden-
   const result = loadConfig([{ file: 'test.yml', text }], { env: {} });
   if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
   return result.config;
+}
+
+/**
+ * The runtime's clock under test control: time stands still until a test
+ * advances it, and timers fire only from `advance()` — a unit test neither
+ * sleeps nor races the real clock. Starts at 1000 ms (the fake DCS's renewals).
+ */
+export class TestClock implements Clock {
+  private now = 1000;
+  private readonly timers = new Set<{ dueMs: number; callback: () => void }>();
+
+  nowMs(): number {
+    return this.now;
+  }
+
+  wallMs(): number {
+    return 1_700_000_000_000 + this.now;
+  }
+
+  setTimer(callback: () => void, delayMs: number): () => void {
+    const timer = { dueMs: this.now + Math.max(0, delayMs), callback };
+    this.timers.add(timer);
+    return () => this.timers.delete(timer);
+  }
+
+  /** Move time forward, firing every timer that comes due, in order. */
+  advance(milliseconds: number): void {
+    const target = this.now + milliseconds;
+    for (;;) {
+      const due = [...this.timers].filter((timer) => timer.dueMs <= target).sort((a, b) => a.dueMs - b.dueMs)[0];
+      if (due === undefined) break;
+      this.timers.delete(due);
+      this.now = Math.max(this.now, due.dueMs);
+      due.callback();
+    }
+    this.now = target;
+  }
+
+  /** Timers waiting (for assertions). */
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
 }

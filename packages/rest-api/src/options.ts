@@ -47,8 +47,15 @@ export interface RestApiOptions {
   readonly config: RestApiConfig;
   readonly controller: import('./controller.js').MemberController;
   readonly logger?: RestApiLogger;
-  /** Epoch milliseconds; default `Date.now`. */
+  /** Wall-clock epoch milliseconds, for schedules (`scheduled_at`, restart `schedule`); default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The clock of the snapshot's times (`lockRenewedAtMs`, `clusterReadAtMs`):
+   * leadership and cluster validity are judged on it. The agent passes its
+   * monotonic clock, so a wall-clock step cannot keep /primary answering 200
+   * for a lock that is no longer renewed. Default `now`.
+   */
+  readonly monotonicNow?: () => number;
   /** Largest accepted request body; larger ones get 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** Switchover/failover result polling (spec §7.1 step 9): default 1000 ms. */

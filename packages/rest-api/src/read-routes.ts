@@ -27,7 +27,7 @@ export function snapshotSettings(view: MemberView): GlobalSettings {
 /** The cached cluster while valid, else a fresh read; undefined when the DCS fails. */
 async function cachedOrFreshCluster(context: RouteContext): Promise<Cluster | undefined> {
   const cached = context.view.snapshot.cluster;
-  if (cached !== undefined && isClusterValid(context.view, context.now())) return cached;
+  if (cached !== undefined && isClusterValid(context.view, context.monotonicNow())) return cached;
   const fresh = await context.controller.getCluster();
   return fresh.ok ? fresh.value : undefined;
 }
@@ -60,7 +60,7 @@ export const readRoutes: Readonly<Record<string, Route>> = {
   'GET patroni': readRoute(async (context) => {
     await refreshedWithin(context, REFRESH_BOUND_MS);
     const view = context.currentView();
-    return { status: 200, body: statusBody(view, isClusterValid(view, context.now())), contentType: 'application/json' };
+    return { status: 200, body: statusBody(view, isClusterValid(view, context.monotonicNow())), contentType: 'application/json' };
   }),
   'GET cluster': readRoute(async (context) => {
     const result = await context.controller.getCluster();
@@ -85,7 +85,7 @@ export const readRoutes: Readonly<Record<string, Route>> = {
   }),
   'GET metrics': readRoute((context) => ({
     status: 200,
-    body: renderMetrics(context.view, context.now()),
+    body: renderMetrics(context.view, context.monotonicNow()),
     contentType: 'text/plain',
   })),
 };

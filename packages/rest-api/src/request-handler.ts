@@ -27,6 +27,8 @@ export interface HandlerDependencies {
   readonly controller: MemberController;
   readonly logger: RestApiLogger;
   readonly now: () => number;
+  /** The snapshot's clock: validity of the lock and of the cluster view. */
+  readonly monotonicNow: () => number;
   readonly maxBodyBytes: number;
   readonly switchoverPollIntervalMs: number;
   readonly switchoverTimeoutMs: number | undefined;
@@ -84,7 +86,7 @@ export class RequestHandler {
   private dispatch(request: IncomingMessage, response: ServerResponse, view: MemberView, method: string, path: string, queryString: string): void {
     const segment = firstSegment(path);
     if (method === 'GET' && (segment === 'liveness' || segment === 'readiness')) {
-      const nowMs = this.dependencies.now();
+      const nowMs = this.dependencies.monotonicNow();
       const status = segment === 'liveness' ? livenessStatusCode(view, nowMs) : readinessStatusCode(view, parseQuery(queryString), nowMs);
       writeStatusLineOnly(response, status === 200 ? 200 : 503);
       return;
@@ -103,7 +105,7 @@ export class RequestHandler {
   }
 
   private healthCheck(response: ServerResponse, view: MemberView, path: string, queryString: string, bare: boolean): void {
-    const nowMs = this.dependencies.now();
+    const nowMs = this.dependencies.monotonicNow();
     const status = healthStatusCode(view, path === '/' ? '/primary' : path, parseQuery(queryString), nowMs);
     if (bare) {
       writeStatusLineOnly(response, status === 200 ? 200 : 503);
@@ -118,7 +120,7 @@ export class RequestHandler {
     const settings = this.settings;
     if (route.protected) {
       // Members' addresses come from the cluster view only while it is valid, as Patroni's dcs.cluster.
-      const cluster = this.dependencies.now() < view.clusterValidUntilMs ? view.snapshot.cluster : undefined;
+      const cluster = this.dependencies.monotonicNow() < view.clusterValidUntilMs ? view.snapshot.cluster : undefined;
       const refusal = await settings.access.check(request, route.allowlistMembers, cluster);
       if (refusal !== undefined) {
         logger.warn({ method: request.method, path: request.url, client: request.socket.remoteAddress, status: refusal.status }, 'REST API request refused');
@@ -131,10 +133,10 @@ export class RequestHandler {
       writeReply(response, body.reply, settings.extraHeaders);
       return;
     }
-    const startedAtMs = this.dependencies.now();
+    const startedAtMs = this.dependencies.monotonicNow();
     const reply = await route.handle(this.context(view, queryString, body.value));
     writeReply(response, reply, settings.extraHeaders);
-    logger.debug({ method: request.method, path: request.url, status: reply.status, ms: this.dependencies.now() - startedAtMs }, 'REST API request');
+    logger.debug({ method: request.method, path: request.url, status: reply.status, ms: this.dependencies.monotonicNow() - startedAtMs }, 'REST API request');
   }
 
   private context(view: MemberView, queryString: string, body: RouteContext['body']): RouteContext {
@@ -146,6 +148,7 @@ export class RequestHandler {
       controller: dependencies.controller,
       logger: dependencies.logger,
       now: dependencies.now,
+      monotonicNow: dependencies.monotonicNow,
       sleep: (milliseconds) => delay(milliseconds),
       switchoverPollIntervalMs: dependencies.switchoverPollIntervalMs,
       switchoverTimeoutMs: dependencies.switchoverTimeoutMs,

@@ -15,7 +15,10 @@ export interface RouteContext {
   readonly body: JsonObject;
   readonly controller: MemberController;
   readonly logger: RestApiLogger;
+  /** Wall clock: schedules. */
   readonly now: () => number;
+  /** The snapshot's clock: lock and cluster validity. */
+  readonly monotonicNow: () => number;
   readonly sleep: (milliseconds: number) => Promise<void>;
   readonly switchoverPollIntervalMs: number;
   /** Undefined: `2 * max(10, loop_wait)` seconds. */

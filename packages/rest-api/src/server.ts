@@ -91,6 +91,7 @@ class RestApiServer implements RestApi {
       controller: options.controller,
       logger,
       now: options.now ?? Date.now,
+      monotonicNow: options.monotonicNow ?? options.now ?? Date.now,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       switchoverPollIntervalMs: options.switchoverPollIntervalMs ?? 1000,
       switchoverTimeoutMs: options.switchoverTimeoutMs,

@@ -98,7 +98,7 @@ export class AgentMemberController implements MemberController {
    * far schedule would restart at once: wait in capped steps and re-arm.
    */
   private armTimer(request: ScheduledRestartRequest): NodeJS.Timeout {
-    const delayMs = Math.max(0, Date.parse(request.schedule) - this.clock.nowMs());
+    const delayMs = Math.max(0, Date.parse(request.schedule) - this.clock.wallMs());
     const timer = setTimeout(() => {
       if (this.scheduled?.request !== request) return;
       if (delayMs > maxTimerDelayMs) {

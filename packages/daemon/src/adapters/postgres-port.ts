@@ -2,7 +2,8 @@
  * PostgresPort over postgres-ctl's PostgresCtl. The few compositions the
  * cycle expects from one action live here: a clone or a rewind ends with
  * PostgreSQL started as a replica of the source, a reinitialize wipes the
- * data directory first.
+ * data directory first. A cancelled operation (the runtime's signal) never
+ * goes on to start a postmaster.
  */
 import type { FollowTarget } from '@pgwarden/core';
 import type { PostgresCtl } from '@pgwarden/postgres-ctl';
@@ -12,11 +13,13 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
   return {
     observe: () => ctl.observe(),
     observePositions: () => ctl.observePositions(),
-    async bootstrap() {
+    async bootstrap(options) {
+      options?.signal?.throwIfAborted();
       await ctl.bootstrap();
     },
-    async createReplica(source) {
+    async createReplica(source, options) {
       await ctl.createReplica(source);
+      options?.signal?.throwIfAborted();
       await ctl.start({ asStandby: true, ...(source !== undefined ? { follow: source } : {}) });
     },
     async start(options) {
@@ -43,14 +46,16 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
     async follow(target) {
       await ctl.follow(target);
     },
-    async rewind(source) {
+    async rewind(source, options) {
       await ctl.rewind(source);
+      options?.signal?.throwIfAborted();
       await ctl.start({ asStandby: true, follow: source });
     },
-    async reinitialize(source: FollowTarget | undefined) {
+    async reinitialize(source: FollowTarget | undefined, options) {
       await ctl.stop({ mode: 'immediate', checkpoint: false });
       await ctl.removeDataDirectory({ rename: false });
       await ctl.createReplica(source);
+      options?.signal?.throwIfAborted();
       await ctl.start({ asStandby: true, ...(source !== undefined ? { follow: source } : {}) });
     },
     crashRecovery: () => ctl.crashRecovery(),

@@ -13,7 +13,7 @@ import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, Clock, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
 
-export type ActionOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
+export type ActionOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string; readonly kind?: 'lost' | 'unreachable' };
 
 export interface ExecutorContext {
   readonly postgres: PostgresPort;
@@ -43,38 +43,50 @@ function fromDcs(result: DcsResult<unknown>, what: string): ActionOutcome {
   return result.ok ? ok : fail(`${what}: ${result.reason}: ${result.message}`);
 }
 
-function fromLock(context: ExecutorContext, outcome: LockOutcome, what: string): ActionOutcome {
+/**
+ * The renewal counts from the earlier of the adapter's send time and ours
+ * (both on the runtime's monotonic clock): an adapter that reuses a lease
+ * kept alive earlier reports that earlier time, and one that retried
+ * internally cannot make the lock look younger than the request we made.
+ */
+async function lockAction(context: ExecutorContext, what: string, request: () => Promise<LockOutcome>, onHeld?: () => Promise<void>): Promise<ActionOutcome> {
+  const sentAtMs = context.clock.nowMs();
+  const outcome = await request();
   if (outcome.kind === 'held') {
-    context.onLockHeld(outcome.renewedAtMs);
+    context.onLockHeld(Math.min(sentAtMs, outcome.renewedAtMs));
+    await onHeld?.();
     return ok;
   }
   if (outcome.kind === 'lost') {
     context.onLockGone();
-    return fail(`${what}: the leader key is ${outcome.owner !== undefined ? `owned by ${outcome.owner}` : 'not ours'}`);
+    return { ok: false, kind: 'lost', message: `${what}: the leader key is ${outcome.owner !== undefined ? `owned by ${outcome.owner}` : 'not ours'}` };
   }
-  return fail(`${what}: DCS unreachable: ${outcome.message}`);
+  return { ok: false, kind: 'unreachable', message: `${what}: DCS unreachable: ${outcome.message}` };
 }
 
-export async function executeAction(context: ExecutorContext, action: Action): Promise<ActionOutcome> {
+/** `signal`: the background job was cancelled (preempted or shutdown); long PostgreSQL work stops at its next step. */
+export async function executeAction(context: ExecutorContext, action: Action, signal?: AbortSignal): Promise<ActionOutcome> {
   try {
-    return await dispatch(context, action);
+    return await dispatch(context, action, signal);
   } catch (error) {
     return fail(`${action.type} failed: ${describeError(error)}`);
   }
 }
 
-async function dispatch(context: ExecutorContext, action: Action): Promise<ActionOutcome> {
+async function dispatch(context: ExecutorContext, action: Action, signal: AbortSignal | undefined): Promise<ActionOutcome> {
   const { dcs } = context;
   switch (action.type) {
     case 'acquire-lock':
     case 'take-lock':
       if (!context.watchdog.usable) return fail('watchdog is required but not usable: not taking the leader lock');
-      return fromLock(context, action.type === 'acquire-lock' ? await dcs.acquireLeader() : await dcs.takeLeader(), action.type);
-    case 'update-lock': {
-      const outcome = await dcs.updateLeader({ lastLsn: action.lastLsn, slots: action.slots, failsafe: action.failsafe });
-      if (outcome.kind === 'held') await context.watchdog.keepalive();
-      return fromLock(context, outcome, 'update-lock');
-    }
+      return lockAction(context, action.type, () => (action.type === 'acquire-lock' ? dcs.acquireLeader() : dcs.takeLeader()));
+    case 'update-lock':
+      return lockAction(
+        context,
+        'update-lock',
+        () => dcs.updateLeader({ lastLsn: action.lastLsn, slots: action.slots, failsafe: action.failsafe }),
+        () => context.watchdog.keepalive(),
+      );
     case 'release-lock': {
       const result = await dcs.deleteLeader({ lastLsn: action.lastLsn });
       if (result.ok) context.onLockGone();
@@ -108,18 +120,18 @@ async function dispatch(context: ExecutorContext, action: Action): Promise<Actio
       context.requestExit(action.code, action.reason);
       return ok;
     default:
-      return dispatchPostgres(context, action);
+      return dispatchPostgres(context, action, signal);
   }
 }
 
-async function dispatchPostgres(context: ExecutorContext, action: Action): Promise<ActionOutcome> {
+async function dispatchPostgres(context: ExecutorContext, action: Action, signal: AbortSignal | undefined): Promise<ActionOutcome> {
   const { postgres, callbacks } = context;
   switch (action.type) {
     case 'bootstrap':
-      await postgres.bootstrap();
+      await postgres.bootstrap({ signal });
       return ok;
     case 'create-replica':
-      await postgres.createReplica(action.source);
+      await postgres.createReplica(action.source, { signal });
       return ok;
     case 'start':
       await postgres.start({ asPrimary: action.asPrimary, follow: action.follow, timeoutSeconds: action.timeoutSeconds });
@@ -147,10 +159,10 @@ async function dispatchPostgres(context: ExecutorContext, action: Action): Promi
       await postgres.follow(action.target);
       return ok;
     case 'rewind':
-      await postgres.rewind(action.source);
+      await postgres.rewind(action.source, { signal });
       return ok;
     case 'reinitialize':
-      await postgres.reinitialize(action.source);
+      await postgres.reinitialize(action.source, { signal });
       return ok;
     case 'crash-recovery':
       await postgres.crashRecovery();

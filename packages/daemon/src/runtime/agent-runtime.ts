@@ -1,23 +1,28 @@
 /**
  * The agent's cycle (../../shared/DESIGN.md): observe → decide → act →
- * publish → wait. One instance per agent; adapters are injected so the same
- * code runs against doubles in unit tests and real servers end to end.
+ * publish → wait. One instance per agent; its ports (DCS, PostgreSQL, peers,
+ * callbacks, watchdog, clock and timers) are injected, so the same code runs
+ * against real servers, unit-test doubles and the simulator's models.
  *
- * Invariants kept here:
- * - actions run in decide()'s order; the first failure stops the list and is
- *   the next cycle's `lastFailure`;
- * - at most one long action runs in the background (BackgroundSlot);
- * - a lock renewal is recorded only when the DCS confirmed it, with the
- *   time the request was sent, so the core's view of validity is never
- *   later than the DCS's;
- * - the wait ends early on a DCS watch event, a postmaster exit, a finished
- *   background action or an API request.
+ * The runtime protocol of core's README, kept here:
+ * - actions run in decide()'s order; the first failure stops the list, is
+ *   the next cycle's `lastFailure`, and that next cycle starts at once;
+ * - the next cycle starts no later than decide()'s `wakeUpAtMs`;
+ * - `nowMs` is monotonic and read when the decision is made;
+ * - a renewal counts from the send time of the confirmed request, and no DCS
+ *   request outlasts the lock's validity by our clock (`Leadership`); when
+ *   that validity ends without a renewal, the cycle in progress is abandoned
+ *   and the next one decides at once (demote, or the failsafe check) — while
+ *   the key still exists at the DCS;
+ * - at most one long action runs in the background; a demotion preempts it;
+ *   shutdown cancels it and waits for it.
  *
  * The steps live in their own modules (decide-rounds, action-executor,
- * background-slot, member-data, leadership, settings-tracker, cycle-log,
- * wait, shutdown); this class keeps the order and the state between them.
+ * background-slot, member-data, leadership, cycle-schedule, settings-tracker,
+ * cycle-log, wait, shutdown); this class keeps their order and the state
+ * between them.
  */
-import type { Action, Cluster, HaSettings, LocalPostgres, OperatorRequests, RunningAction } from '@pgwarden/core';
+import { safetyMarginMs, type Action, type Cluster, type DecideResult, type Dcs, type DcsResult, type HaSettings, type LocalPostgres, type OperatorRequests, type RunningAction } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
@@ -26,9 +31,12 @@ import { SettingsTracker } from './settings-tracker.js';
 import { trackCallbacks, type TrackedCallbacks } from './tracked-callbacks.js';
 import { executeAction, type ActionOutcome, type ExecutorContext } from './action-executor.js';
 import { CycleMetrics } from './cycle-metrics.js';
-import { BackgroundSlot, describeError, type BackgroundResult } from './background-slot.js';
+import { BackgroundSlot, describeError, type BackgroundJob, type BackgroundResult } from './background-slot.js';
+import { boundedDcs, withinBudget } from './bounded-dcs.js';
 import { buildMemberData, derivePublishedState } from './member-data.js';
 import { CycleLog } from './cycle-log.js';
+import { CycleAbandoned, CycleGuard } from './cycle-guard.js';
+import { planNextCycle } from './cycle-schedule.js';
 import { decideWithRounds } from './decide-rounds.js';
 import { Leadership } from './leadership.js';
 import type { CycleSnapshot, RuntimeOptions } from './runtime-types.js';
@@ -36,18 +44,28 @@ import { shutdownAgent } from './shutdown.js';
 import { waitForNextCycle } from './wait.js';
 import { WakeSignal } from './wake-signal.js';
 
+type LastFailure = { action: Action; message: string; kind?: 'lost' | 'unreachable' };
+
+interface Observed {
+  readonly cluster: DcsResult<Cluster>;
+  readonly readAtMs: number;
+  readonly local: LocalPostgres;
+}
+
 export class AgentRuntime<TMemory> {
   private memory: TMemory;
   private readonly clock: Clock;
   private readonly logger: AgentLogger;
+  /** The DCS as the cycle uses it: every request bounded by `Leadership.budgetMs()`. */
+  private readonly dcs: Dcs;
   private readonly wakeSignal = new WakeSignal();
   private readonly background: BackgroundSlot;
   private readonly executor: ExecutorContext;
   private readonly callbacks: TrackedCallbacks;
   private readonly settingsTracker: SettingsTracker;
-  private lastFailure: { action: Action; message: string } | undefined;
+  private readonly leadership: Leadership;
+  private lastFailure: LastFailure | undefined;
   private requests: OperatorRequests = {};
-  private readonly leadership = new Leadership();
   private cluster: Cluster | undefined;
   private clusterReadAtMs: number | undefined;
   private settingsNow: HaSettings;
@@ -61,6 +79,10 @@ export class AgentRuntime<TMemory> {
   private readonly metrics = new CycleMetrics();
   private readonly cycleLog: CycleLog;
   private nextCycleAtMs: number | undefined;
+  private wakeUpAtMs: number | undefined;
+  private lockValidityEnded = false;
+  private previousWasRetry = false;
+  private guard: CycleGuard | undefined;
   private positionsObservedAtMs = Number.NEGATIVE_INFINITY;
   private positionsRefresh: Promise<void> | undefined;
 
@@ -71,7 +93,9 @@ export class AgentRuntime<TMemory> {
     this.cycleLog = new CycleLog(options.logger, this.metrics);
     this.settingsTracker = new SettingsTracker(options.settings, options.dcs, options.logger);
     this.settingsNow = this.settingsTracker.current;
-    this.background = new BackgroundSlot((result) => this.onBackgroundFinished(result));
+    this.leadership = new Leadership(this.clock, () => this.settingsNow, () => this.onLockValidityEnded());
+    this.dcs = boundedDcs(options.dcs, this.clock, () => this.leadership.budgetMs());
+    this.background = new BackgroundSlot(this.clock, (result) => this.onBackgroundFinished(result));
     this.callbacks = trackCallbacks(options.callbacks);
     this.executor = this.makeExecutorContext();
     this.unsubscribePostmaster = options.postgres.onPostmasterExit(() => this.wake('postmaster exited'));
@@ -84,6 +108,11 @@ export class AgentRuntime<TMemory> {
 
   get settings(): HaSettings {
     return this.settingsNow;
+  }
+
+  /** The background action in progress, if any. */
+  get running(): RunningAction | undefined {
+    return this.background.running;
   }
 
   /**
@@ -144,89 +173,122 @@ export class AgentRuntime<TMemory> {
 
   /** Run cycles until stopped; resolves with the process exit code. */
   async run(): Promise<number> {
-    let nextRunMs = this.clock.nowMs();
-    while (!this.stopRequested && this.exitCode === undefined) {
+    let cadenceMs = this.clock.nowMs();
+    while (this.keepsRunning()) {
       if (this.reloadRequested) await this.reloadLocalConfig();
       await this.runCycle();
-      if (this.stopRequested || this.exitCode !== undefined) break;
-      nextRunMs += this.settingsNow.loopWaitSeconds * 1000;
-      const nowMs = this.clock.nowMs();
-      if (nextRunMs <= nowMs) {
-        this.logger.warn({ overrunMs: nowMs - nextRunMs }, 'Loop time exceeded, rescheduling immediately.');
-        nextRunMs = nowMs;
-        continue;
-      }
-      this.nextCycleAtMs = nextRunMs;
-      const woken = await waitForNextCycle(this.options.dcs, this.wakeSignal, nextRunMs - nowMs);
-      if (woken !== undefined) {
-        this.logger.debug({ reason: woken }, 'woken up early');
-        nextRunMs = this.clock.nowMs();
-      }
+      if (!this.keepsRunning()) break;
+      cadenceMs = await this.waitForNextCycle(cadenceMs);
     }
-    this.unsubscribePostmaster();
-    await this.options.beforeShutdown?.().catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'shutdown hook failed'));
-    if (this.exitCode !== undefined) {
-      await this.options.dcs.close();
-      return this.exitCode;
-    }
-    await shutdownAgent({
-      dcs: this.options.dcs,
-      postgres: this.options.postgres,
-      watchdog: this.options.watchdog,
-      callbacks: this.callbacks,
-      logger: this.logger,
-      paused: this.settingsNow.paused,
-      holdsLock: this.holdsLock(),
-      memberData: async (local) => {
-        const published = derivePublishedState(local, undefined, false, this.settingsNow);
-        return buildMemberData(this.options.self, local, published, this.settingsNow, undefined, this.options.scheduledRestart?.());
-      },
+    return this.shutDown();
+  }
+
+  private keepsRunning(): boolean {
+    return !this.stopRequested && this.exitCode === undefined;
+  }
+
+  /** Wait until the next cycle is due (or something wakes us); returns the new cadence point. */
+  private async waitForNextCycle(previousDueMs: number): Promise<number> {
+    const nowMs = this.clock.nowMs();
+    const next = planNextCycle({
+      previousDueMs,
+      loopWaitMs: this.settingsNow.loopWaitSeconds * 1000,
+      nowMs,
+      actionFailed: this.lastFailure !== undefined,
+      previousWasRetry: this.previousWasRetry,
+      lockValidityEnded: this.lockValidityEnded,
+      wakeUpAtMs: this.wakeUpAtMs,
     });
-    return 0;
+    this.previousWasRetry = next.why === 'retry after failure';
+    if (next.why === 'overrun') this.logger.warn({ overrunMs: nowMs - previousDueMs - this.settingsNow.loopWaitSeconds * 1000 }, 'Loop time exceeded, rescheduling immediately.');
+    if (next.dueMs <= nowMs) {
+      if (next.why !== 'overrun') this.logger.debug({ why: next.why }, 'next cycle at once');
+      return next.cadenceMs;
+    }
+    this.nextCycleAtMs = next.dueMs;
+    const woken = await waitForNextCycle(this.options.dcs, this.wakeSignal, next.dueMs - nowMs, this.clock);
+    if (woken === undefined) return next.cadenceMs;
+    this.logger.debug({ reason: woken }, 'woken up early');
+    return this.clock.nowMs();
   }
 
   /** One cycle; public for tests that step the runtime. */
   async runCycle(): Promise<CycleSnapshot | undefined> {
     this.cycleCount += 1;
-    const startedAtMs = this.clock.nowMs();
+    this.lockValidityEnded = false;
+    const guard = new CycleGuard();
+    this.guard = guard;
     try {
-      return await this.cycle(startedAtMs);
+      return await this.cycle(guard, this.clock.nowMs());
     } catch (error) {
-      this.logger.error({ error: describeError(error), cycle: this.cycleCount }, 'Unexpected exception raised, please report it as a BUG');
+      if (error instanceof CycleAbandoned) this.logger.warn({ cycle: this.cycleCount }, error.message);
+      else this.logger.error({ error: describeError(error), cycle: this.cycleCount }, 'Unexpected exception raised, please report it as a BUG');
       return undefined;
+    } finally {
+      this.guard = undefined;
     }
   }
 
-  private async cycle(startedAtMs: number): Promise<CycleSnapshot | undefined> {
-    const { dcs, postgres, self } = this.options;
-    const clusterResult = await dcs.getCluster();
-    if (clusterResult.ok) {
-      this.cluster = clusterResult.value;
-      this.clusterReadAtMs = startedAtMs;
-      if (this.cluster.leader?.name !== self.name) this.forgetLock();
+  private async cycle(guard: CycleGuard, startedAtMs: number): Promise<CycleSnapshot | undefined> {
+    const observed = await guard.step(this.observe());
+    if (observed === undefined) return undefined;
+    const result = await guard.step(this.decide(observed));
+    const touchedPostgres = await this.act(result.actions, guard);
+    const message = this.settingsNow.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
+    return guard.step(this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: observed.cluster.ok, touchedPostgres }));
+  }
+
+  /** Read the cluster (bounded), then PostgreSQL; the settings of this cycle follow the cluster's `/config`. */
+  private async observe(): Promise<Observed | undefined> {
+    const cluster = await this.dcs.getCluster();
+    const readAtMs = this.clock.nowMs();
+    if (cluster.ok) {
+      this.cluster = cluster.value;
+      this.clusterReadAtMs = readAtMs;
+      if (this.cluster.leader?.name !== this.options.self.name) this.leadership.forget();
     }
-    this.settingsNow = this.settingsTracker.update(clusterResult.ok ? clusterResult.value : this.cluster);
-    const decideCluster = clusterResult.ok ? this.leadership.withFailsafeLeader(clusterResult.value, startedAtMs, this.settingsNow) : undefined;
-    let local: LocalPostgres;
-    try {
-      local = await postgres.observe();
-    } catch (error) {
-      this.logger.error({ error: describeError(error) }, 'Error communicating with PostgreSQL. Will try again later');
-      return undefined;
-    }
+    this.settingsNow = this.settingsTracker.update(cluster.ok ? cluster.value : this.cluster);
+    const local = await this.observeLocal();
+    if (local === undefined) return undefined;
     this.local = local;
+    return { cluster, readAtMs, local };
+  }
+
+  /**
+   * PostgreSQL as it is now, within retry_timeout — and, while we hold the
+   * lock, within its validity: a leader that cannot observe PostgreSQL in
+   * time still decides, on the last observation, so that its lock is renewed
+   * or given up before it expires. Anyone else skips the cycle.
+   */
+  private async observeLocal(): Promise<LocalPostgres | undefined> {
+    const budgetMs = this.leadership.budgetMs();
+    try {
+      return await withinBudget(this.clock, () => this.options.postgres.observe(), budgetMs, () => {
+        throw new Error(`no answer within ${Math.round(budgetMs)} ms`);
+      });
+    } catch (error) {
+      const fallback = this.leadership.held ? this.local : undefined;
+      this.logger.error({ error: describeError(error), usingLastObservation: fallback !== undefined }, 'Error communicating with PostgreSQL. Will try again later');
+      return fallback;
+    }
+  }
+
+  private async decide(observed: Observed): Promise<DecideResult<TMemory>> {
+    const { self } = this.options;
     const settings = this.settingsNow;
+    const { cluster, local } = observed;
+    const nowMs = this.clock.nowMs();
     const requests = this.requests;
     this.requests = {};
-    const finished = this.background.takeFinished();
     const base = {
-      nowMs: startedAtMs,
+      nowMs,
+      wallNowMs: this.clock.wallMs(),
       self,
       settings,
-      cluster: decideCluster !== undefined ? { ok: true as const, value: decideCluster } : { ok: false as const, message: clusterResult.ok ? '' : clusterResult.message },
+      cluster: cluster.ok ? { ok: true as const, value: this.leadership.withFailsafeLeader(cluster.value, nowMs, settings) } : { ok: false as const, message: cluster.message },
       local,
       running: this.background.running,
-      lastActionResult: finished,
+      lastActionResult: this.background.takeFinished(),
       lastFailure: this.lastFailure,
       requests,
       memory: this.memory,
@@ -234,27 +296,26 @@ export class AgentRuntime<TMemory> {
     this.lastFailure = undefined;
     const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local });
     this.memory = result.memory;
-    if (!clusterResult.ok && !this.demoting && this.options.isFailsafeActive?.(this.memory) === true) this.leadership.confirmedByFailsafe(startedAtMs, local);
-    const message = settings.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
-    const touchedPostgres = await this.act(result.actions);
-    return this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: clusterResult.ok, touchedPostgres, requests });
+    this.wakeUpAtMs = result.wakeUpAtMs;
+    if (result.ruleId === 'dcs-unreachable.failsafe-leader' && !this.demoting) this.leadership.confirmedByFailsafe(nowMs, local);
+    return result;
   }
 
   /** Execute in order; the first long action and everything after it go to the background. */
-  private async act(actions: readonly Action[]): Promise<boolean> {
+  private async act(actions: readonly Action[], guard: CycleGuard): Promise<boolean> {
     const list = actions.filter((action) => action.type !== 'fetch-peer-status' && action.type !== 'failsafe-check');
     let touchedPostgres = false;
     for (let index = 0; index < list.length; index++) {
       const action = list[index];
       if (action === undefined) continue;
       if (isLongAction(action)) {
-        this.startBackground(action, list.slice(index));
+        await guard.step(this.startBackground(action, list.slice(index)));
         return true;
       }
-      const outcome = await this.execute(action);
+      const outcome = await guard.step(this.execute(action));
       if (isPostgresAction(action)) touchedPostgres = true;
       if (!outcome.ok) {
-        this.lastFailure = { action, message: outcome.message };
+        this.lastFailure = { action, message: outcome.message, ...(outcome.kind === undefined ? {} : { kind: outcome.kind }) };
         this.logger.warn({ action: action.type, error: outcome.message }, 'action failed; the rest of this cycle is skipped');
         return touchedPostgres;
       }
@@ -262,7 +323,15 @@ export class AgentRuntime<TMemory> {
     return touchedPostgres;
   }
 
-  private startBackground(first: Action, tail: readonly Action[]): void {
+  /** A demotion preempts whatever runs in the background; anything else waits for a free slot. */
+  private async startBackground(first: Action, tail: readonly Action[]): Promise<void> {
+    const previous = this.background.running;
+    if (first.type === 'demote' && previous !== undefined && previous.type !== 'demote') {
+      const graceMs = safetyMarginMs(this.settingsNow) / 2;
+      this.logger.warn({ cancelled: previous.name, graceMs }, `cancelling ${previous.name}: demoting`);
+      await this.background.preempt(this.runningAction(first), this.backgroundJob(first, tail), graceMs);
+      return;
+    }
     const started = this.startBackgroundActions(first, tail);
     if (!started.ok) {
       this.lastFailure = { action: first, message: started.message };
@@ -279,17 +348,8 @@ export class AgentRuntime<TMemory> {
     first: Action,
     tail: readonly Action[] = [first],
   ): { ok: true; done: Promise<BackgroundResult> } | { ok: false; message: string; runningName: string } {
-    const running = { name: describeAction(first), type: first.type, startedAtMs: this.clock.nowMs() };
-    // From the moment a demotion starts we are no longer the leader for the REST API
-    // (/primary answers 503), not only once PostgreSQL has stopped.
-    if (first.type === 'demote' && this.background.running === undefined) this.forgetLock();
-    const done = this.background.start(running, async () => {
-      for (const action of tail) {
-        const outcome = await this.execute(action);
-        if (!outcome.ok) return { type: first.type, ok: false, message: outcome.message };
-      }
-      return { type: first.type, ok: true };
-    });
+    const running = this.runningAction(first);
+    const done = this.background.start(running, this.backgroundJob(first, tail));
     if (done !== undefined) {
       this.logger.info({ action: first.type }, `running in the background: ${running.name}`);
       return { ok: true, done };
@@ -298,13 +358,24 @@ export class AgentRuntime<TMemory> {
     return { ok: false, message: `Failed to run ${running.name}, ${runningName} is already in progress`, runningName };
   }
 
-  /** The background action in progress, if any. */
-  get running(): RunningAction | undefined {
-    return this.background.running;
+  private runningAction(first: Action): RunningAction {
+    return { name: describeAction(first), type: first.type, startedAtMs: this.clock.nowMs() };
   }
 
-  private async execute(action: Action): Promise<ActionOutcome> {
-    const outcome = await executeAction(this.executor, action);
+  /** The actions in order; a cancelled job stops before its next action. */
+  private backgroundJob(first: Action, actions: readonly Action[]): BackgroundJob {
+    return async (signal) => {
+      for (const action of actions) {
+        if (signal.aborted) return { type: first.type, ok: false, message: `cancelled before ${describeAction(action)}` };
+        const outcome = await this.execute(action, signal);
+        if (!outcome.ok) return { type: first.type, ok: false, message: outcome.message };
+      }
+      return { type: first.type, ok: true };
+    };
+  }
+
+  private async execute(action: Action, signal?: AbortSignal): Promise<ActionOutcome> {
+    const outcome = await executeAction(this.executor, action, signal);
     this.metrics.countAction(action.type, outcome.ok);
     return outcome;
   }
@@ -315,6 +386,19 @@ export class AgentRuntime<TMemory> {
     this.wake('background action finished');
   }
 
+  /**
+   * The fence: the lock's validity by our clock ended without a renewal.
+   * Whatever the cycle waits on, it is abandoned and the next cycle decides
+   * at once — its DCS requests get no budget left, so it sees the DCS as
+   * unreachable and demotes (or asks every member, in failsafe mode).
+   */
+  private onLockValidityEnded(): void {
+    this.lockValidityEnded = true;
+    this.logger.warn({ renewedAtMs: this.leadership.renewedAtMs }, 'the leader lock was not renewed within its validity: deciding now');
+    this.guard?.abandon('the leader lock was not renewed within its validity');
+    this.wake('lock validity ended');
+  }
+
   private async publish(cycle: {
     startedAtMs: number;
     message: string;
@@ -323,9 +407,8 @@ export class AgentRuntime<TMemory> {
     actions: readonly Action[];
     clusterOk: boolean;
     touchedPostgres: boolean;
-    requests: OperatorRequests;
   }): Promise<CycleSnapshot> {
-    const { dcs, postgres, self } = this.options;
+    const { postgres, self } = this.options;
     let local = this.local as LocalPostgres;
     if (cycle.touchedPostgres) local = await postgres.observe().catch(() => local);
     const settings = this.settingsNow;
@@ -333,17 +416,18 @@ export class AgentRuntime<TMemory> {
     const published = derivePublishedState(local, running, this.holdsLock(), settings);
     const member = buildMemberData(self, local, published, settings, running, this.options.scheduledRestart?.());
     if (cycle.clusterOk) {
-      const touched = await dcs.touchMember(member);
+      const touched = await this.dcs.touchMember(member);
       if (!touched.ok) this.logger.warn({ error: touched.message }, 'could not publish the member key');
       await this.settingsTracker.applyDynamicConfig(this.cluster?.config, this.options.onDynamicConfig);
     }
     this.fireStartCallbackOnce(local, published.role, running === undefined);
+    const nowMs = this.clock.nowMs();
     this.cycleLog.record(
-      { cycle: this.cycleCount, message: cycle.message, ruleId: cycle.ruleId, reason: cycle.reason, actions: cycle.actions, durationMs: this.clock.nowMs() - cycle.startedAtMs },
+      { cycle: this.cycleCount, message: cycle.message, ruleId: cycle.ruleId, reason: cycle.reason, actions: cycle.actions, durationMs: nowMs - cycle.startedAtMs },
       published.role,
     );
     const snapshot: CycleSnapshot = {
-      atMs: this.clock.nowMs(),
+      atMs: nowMs,
       cycle: this.cycleCount,
       self,
       settings,
@@ -356,7 +440,7 @@ export class AgentRuntime<TMemory> {
       message: cycle.message,
       ruleId: cycle.ruleId,
       running,
-      lockRenewedAtMs: this.leadership.renewedAtMs,
+      lockRenewedAtMs: this.holdsLock() ? this.leadership.renewedAtMs : undefined,
       watchdogFailed: !this.options.watchdog.usable,
       pendingRequests: this.requests,
       failsafeActive: this.options.isFailsafeActive?.(this.memory) ?? false,
@@ -387,6 +471,44 @@ export class AgentRuntime<TMemory> {
     }
   }
 
+  /**
+   * Stop: cancel the background action and wait for it to end (bounded by
+   * PostgreSQL's stop timeout: a clone or a rewind must not start a
+   * postmaster after we stopped it), then Patroni's shutdown.
+   */
+  private async shutDown(): Promise<number> {
+    this.unsubscribePostmaster();
+    const holdsLock = this.holdsLock();
+    // No fence once the loop has ended: shutdown releases the key itself after stopping PostgreSQL.
+    this.leadership.forget();
+    await this.options.beforeShutdown?.().catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'shutdown hook failed'));
+    const running = this.background.running;
+    if (running !== undefined) {
+      this.background.cancel('shutting down');
+      const drainMs = this.settingsNow.primaryStopTimeoutSeconds * 1000;
+      const drained = await this.background.drain(drainMs);
+      this.logger.info({ action: running.name, drained }, drained ? 'background action ended before shutdown' : 'background action still running at shutdown');
+    }
+    if (this.exitCode !== undefined) {
+      await this.options.dcs.close();
+      return this.exitCode;
+    }
+    await shutdownAgent({
+      dcs: this.options.dcs,
+      postgres: this.options.postgres,
+      watchdog: this.options.watchdog,
+      callbacks: this.callbacks,
+      logger: this.logger,
+      paused: this.settingsNow.paused,
+      holdsLock,
+      memberData: async (local) => {
+        const published = derivePublishedState(local, undefined, false, this.settingsNow);
+        return buildMemberData(this.options.self, local, published, this.settingsNow, undefined, this.options.scheduledRestart?.());
+      },
+    });
+    return 0;
+  }
+
   /** A replica accepted POST /failsafe from the leader `name` (see Leadership). */
   acceptFailsafeLeader(name: string): void {
     this.leadership.acceptFailsafeLeader(name, this.clock.nowMs());
@@ -403,18 +525,15 @@ export class AgentRuntime<TMemory> {
     return this.background.running?.type === 'demote';
   }
 
+  /** We hold the lock and are not giving it up (for the REST API and the member key). */
   private holdsLock(): boolean {
-    return this.leadership.held;
-  }
-
-  private forgetLock(): void {
-    this.leadership.forget();
+    return this.leadership.held && !this.demoting;
   }
 
   private makeExecutorContext(): ExecutorContext {
     return {
       postgres: this.options.postgres,
-      dcs: this.options.dcs,
+      dcs: this.dcs,
       watchdog: this.options.watchdog,
       callbacks: this.callbacks,
       logger: this.logger,
@@ -426,10 +545,10 @@ export class AgentRuntime<TMemory> {
         return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running, this.options.scheduledRestart?.());
       },
       onLockHeld: (renewedAtMs) => {
-        if (!this.demoting) this.leadership.renewed(renewedAtMs);
+        this.leadership.renewed(renewedAtMs);
         if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory, renewedAtMs);
       },
-      onLockGone: () => this.forgetLock(),
+      onLockGone: () => this.leadership.forget(),
       requestExit: (code, reason) => {
         this.logger.fatal({ code }, reason);
         this.exitCode = code;

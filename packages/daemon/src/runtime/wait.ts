@@ -9,14 +9,15 @@
  * deadline does, so a broken watch never turns the loop into a busy loop.
  */
 import type { Dcs } from '@pgwarden/core';
+import type { Clock } from '../ports.js';
 import type { WakeSignal } from './wake-signal.js';
 
 /** Resolves with the wake reason, or undefined when the full timeout passed. */
-export async function waitForNextCycle(dcs: Dcs, wakeSignal: WakeSignal, timeoutMs: number): Promise<string | undefined> {
+export async function waitForNextCycle(dcs: Dcs, wakeSignal: WakeSignal, timeoutMs: number, clock: Clock): Promise<string | undefined> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  let cancelTimer: (() => void) | undefined;
   const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs);
+    cancelTimer = clock.setTimer(() => resolve(undefined), timeoutMs);
   });
   const watched = dcs.watch(timeoutMs, controller.signal).then(
     (woken) => (woken ? 'dcs change' : timeout),
@@ -25,7 +26,7 @@ export async function waitForNextCycle(dcs: Dcs, wakeSignal: WakeSignal, timeout
   try {
     return await Promise.race([timeout, watched, wakeSignal.next(controller.signal)]);
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     controller.abort();
   }
 }

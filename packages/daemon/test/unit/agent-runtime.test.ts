@@ -8,6 +8,7 @@ import {
   FakePostgres,
   RecordingCallbacks,
   recordingLogger,
+  TestClock,
   runningPrimary,
   testSettings,
   unreachablePeers,
@@ -22,7 +23,8 @@ interface Memory {
 type Script = (input: DecideInput<Memory>) => { actions: Action[]; message?: string };
 
 function makeRuntime(script: Script, overrides: Partial<RuntimeOptions<Memory>> = {}) {
-  const dcs = new FakeDcs('node1');
+  const clock = new TestClock();
+  const dcs = new FakeDcs('node1', () => clock.nowMs());
   const postgres = new FakePostgres();
   const callbacks = new RecordingCallbacks();
   const logger = recordingLogger();
@@ -44,9 +46,10 @@ function makeRuntime(script: Script, overrides: Partial<RuntimeOptions<Memory>> 
     initialMemory: { seen: 0 },
     settings: () => testSettings,
     recordLockRenewal: (memory, renewedAtMs) => ({ ...memory, lockRenewedAtMs: renewedAtMs }),
+    clock,
     ...overrides,
   });
-  return { runtime, dcs, postgres, callbacks, logger, inputs };
+  return { runtime, dcs, postgres, callbacks, logger, inputs, clock };
 }
 
 describe('the cycle', () => {

@@ -48,7 +48,7 @@ describe('member key content', () => {
       snapshot: { local: { ...runningPrimary, postmasterStartTime: '2026-11-25 19:00:01.1+00:00' } },
       wake: (reason: string) => wakes.push(reason),
     } as unknown as AgentRuntime<unknown>;
-    const controller = new AgentMemberController(runtime, {} as never, {} as never, recordingLogger(), { nowMs: () => 0 });
+    const controller = new AgentMemberController(runtime, {} as never, {} as never, recordingLogger(), { nowMs: () => 0, wallMs: () => 0, setTimer: () => () => undefined });
     const published = { state: 'running', role: 'primary' };
     const keyWith = () => buildMemberData(self, runningPrimary, published, testSettings, undefined, controller.scheduledRestartMemberData());
     expect(keyWith()['scheduled_restart']).toBeUndefined();
@@ -75,7 +75,7 @@ describe('member key content', () => {
   it('keeps a restart scheduled months ahead published instead of running it at once', async () => {
     vi.useFakeTimers({ now: Date.parse('2026-11-25T00:00:00Z') });
     const runtime = { snapshot: { local: runningPrimary, settings: { paused: false } }, settings: { paused: true }, wake: () => undefined } as unknown as AgentRuntime<unknown>;
-    const controller = new AgentMemberController(runtime, {} as never, {} as never, recordingLogger(), { nowMs: () => Date.now() });
+    const controller = new AgentMemberController(runtime, {} as never, {} as never, recordingLogger(), { nowMs: () => Date.now(), wallMs: () => Date.now(), setTimer: () => () => undefined });
     await controller.scheduleRestart({ schedule: '2027-06-01T00:00:00+00:00' });
     // Past setTimeout's 2^31-1 ms limit: Node would otherwise fire it after 1 ms.
     await vi.advanceTimersByTimeAsync(30 * 24 * 3600 * 1000);
@@ -100,7 +100,7 @@ describe('member key content', () => {
         },
       } as unknown as AgentRuntime<unknown>;
       const logger = recordingLogger();
-      const controller = new AgentMemberController(runtime, {} as never, {} as never, logger, { nowMs: () => Date.now() });
+      const controller = new AgentMemberController(runtime, {} as never, {} as never, logger, { nowMs: () => Date.now(), wallMs: () => Date.now(), setTimer: () => () => undefined });
       await controller.scheduleRestart({ schedule: '2026-11-25T01:00:00+00:00' });
       snapshot.local = { ...snapshot.local, postmasterStartTime: startTimeAtDue };
       await vi.advanceTimersByTimeAsync(3600 * 1000 + 10);

@@ -13,6 +13,7 @@ import { agentNow, agentResponsive, linked, machineUp, memberByName, reachesDcs,
 export interface Outcome {
   readonly ok: boolean;
   readonly message?: string;
+  readonly kind?: 'lost' | 'unreachable';
   readonly renewedAtMs?: number;
 }
 
@@ -36,14 +37,14 @@ export function isLongAction(action: Action): boolean {
 }
 
 const ok: Outcome = { ok: true };
-const unreachable: Outcome = { ok: false, message: 'DCS unreachable' };
+const unreachable: Outcome = { ok: false, kind: 'unreachable', message: 'DCS unreachable' };
 
 function lockOutcome(member: SimMember, world: World, outcome: ReturnType<World['dcs']['acquire']>): Outcome {
   if (outcome.kind === 'held') {
     if (world.scenario.settings.watchdogMode !== 'off' && member.agent.watchdogDeadlineMs !== undefined) armWatchdog(world, member);
     return { ok: true, renewedAtMs: agentNow(world, member) };
   }
-  return { ok: false, message: outcome.kind === 'lost' ? `the leader key is ${outcome.owner ?? 'gone'}` : 'unreachable' };
+  return outcome.kind === 'lost' ? { ok: false, kind: 'lost', message: `the leader key is ${outcome.owner ?? 'gone'}` } : { ok: false, kind: 'unreachable', message: 'unreachable' };
 }
 
 export function armWatchdog(world: World, member: SimMember): void {

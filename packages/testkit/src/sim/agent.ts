@@ -180,7 +180,7 @@ function act(world: World, member: SimMember, actions: readonly Action[]): boole
     const outcome = executeImmediate(world, member, action);
     if (outcome.renewedAtMs !== undefined) agent.memory = recordLockRenewal(agent.memory, outcome.renewedAtMs);
     if (!outcome.ok) {
-      agent.lastFailure = { action, message: outcome.message ?? 'failed' };
+      agent.lastFailure = { action, message: outcome.message ?? 'failed', ...(outcome.kind === undefined ? {} : { kind: outcome.kind }) };
       return true;
     }
   }

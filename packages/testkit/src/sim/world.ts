@@ -26,7 +26,7 @@ export interface Agent {
   nextCycleAtMs: number;
   background?: Background;
   lastActionResult?: { type: Action['type']; ok: boolean; message?: string };
-  lastFailure?: { action: Action; message: string };
+  lastFailure?: { action: Action; message: string; kind?: 'lost' | 'unreachable' };
   failsafeLeader?: { name: string; untilMs: number };
   watchdogDeadlineMs?: number;
   clockOffsetMs: number;

@@ -1,0 +1,210 @@
+/**
+ * Each clause of core's runtime protocol (packages/core/README.md), tested on
+ * AgentRuntime itself with a clock the test drives: the clauses that keep a
+ * primary that cannot renew its lock from outliving the lock.
+ */
+import type { Action, DecideInput, DecideResult, LockOutcome } from '@pgwarden/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
+import type { RuntimeOptions } from '../../src/runtime/runtime-types.js';
+import { FakeDcs, FakePostgres, RecordingCallbacks, recordingLogger, testSettings, TestClock, unreachablePeers, usableWatchdog } from '../doubles.js';
+
+interface Memory {
+  readonly lockRenewedAtMs?: number;
+  readonly seen: number;
+}
+
+type Step = { actions?: Action[]; wakeUpAtMs?: number };
+type Script = (input: DecideInput<Memory>) => Step;
+
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+/** Let every promise that can settle settle (the clock does not move). */
+async function settle(): Promise<void> {
+  for (let index = 0; index < 20; index++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const runs: Array<{ runtime: AgentRuntime<Memory>; done: Promise<number> }> = [];
+
+afterEach(async () => {
+  for (const { runtime } of runs) runtime.stop();
+  runs.length = 0;
+});
+
+function harness(script: Script, overrides: Partial<RuntimeOptions<Memory>> = {}) {
+  const clock = new TestClock();
+  const dcs = new FakeDcs('node1', () => clock.nowMs());
+  const postgres = new FakePostgres();
+  const logger = recordingLogger();
+  const inputs: DecideInput<Memory>[] = [];
+  const decide = (input: DecideInput<Memory>): DecideResult<Memory> => {
+    inputs.push(input);
+    const step = script(input);
+    return {
+      actions: step.actions ?? [],
+      message: 'scripted',
+      ruleId: 'test',
+      memory: { ...input.memory, seen: input.memory.seen + 1 },
+      ...(step.wakeUpAtMs === undefined ? {} : { wakeUpAtMs: step.wakeUpAtMs }),
+    };
+  };
+  const runtime = new AgentRuntime<Memory>({
+    self: { name: 'node1', apiUrl: 'http://127.0.0.1:8008/patroni', connUrl: 'postgres://127.0.0.1:5432/postgres', tags: {} },
+    dcs,
+    postgres,
+    peers: unreachablePeers,
+    callbacks: new RecordingCallbacks(),
+    watchdog: usableWatchdog,
+    logger,
+    decide,
+    initialMemory: { seen: 0 },
+    settings: () => testSettings,
+    recordLockRenewal: (memory, renewedAtMs) => ({ ...memory, lockRenewedAtMs: renewedAtMs }),
+    clock,
+    ...overrides,
+  });
+  const start = (): Promise<number> => {
+    const done = runtime.run();
+    runs.push({ runtime, done });
+    return done;
+  };
+  return { runtime, clock, dcs, postgres, logger, inputs, start };
+}
+
+describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety margin 5)', () => {
+  it('starts the next cycle at wakeUpAtMs when that comes before loop_wait', async () => {
+    const { clock, inputs, start } = harness((input) => (input.memory.seen === 0 ? { wakeUpAtMs: input.nowMs + 3000 } : {}));
+    void start();
+    await settle();
+    expect(inputs).toHaveLength(1);
+    clock.advance(2999);
+    await settle();
+    expect(inputs).toHaveLength(1);
+    clock.advance(1);
+    await settle();
+    expect(inputs).toHaveLength(2);
+    expect(inputs[1]?.nowMs).toBe(4000);
+  });
+
+  it('starts a new cycle at once after a failed action, but not a second time in a row', async () => {
+    const { clock, postgres, inputs, start } = harness(() => ({ actions: [{ type: 'reload' }] }));
+    postgres.failOn.add('reload');
+    void start();
+    await settle();
+    expect(inputs).toHaveLength(2);
+    expect(inputs[1]?.lastFailure?.action.type).toBe('reload');
+    clock.advance(9_999);
+    await settle();
+    expect(inputs).toHaveLength(2);
+    clock.advance(1); // the cadence: fails again, and that failure is retried at once again
+    await settle();
+    expect(inputs).toHaveLength(4);
+  });
+
+  it('reads nowMs from its monotonic clock when deciding, after a slow DCS read, never from the wall clock', async () => {
+    const { runtime, clock, dcs, inputs } = harness(() => ({}));
+    const read = dcs.getCluster.bind(dcs);
+    dcs.getCluster = async () => {
+      clock.advance(2500);
+      return read();
+    };
+    await runtime.runCycle();
+    expect(inputs[0]?.nowMs).toBe(3500);
+    expect(inputs[0]?.wallNowMs).toBe(clock.wallMs());
+  });
+
+  it('bounds a renewal that hangs by retry_timeout, and reports it unreachable (never lost)', async () => {
+    const script = ['acquire-lock', 'update-lock'] as const;
+    const { runtime, clock, dcs, inputs } = harness((input) => {
+      const type = script[input.memory.seen];
+      return { actions: type === undefined ? [] : [{ type }] };
+    });
+    await runtime.runCycle(); // renewed at 1000: valid until 1000 + 30 000 − 5 000
+    clock.advance(10_000);
+    dcs.updateLeader = (): Promise<LockOutcome> => never();
+    let finished = false;
+    const cycle = runtime.runCycle().then(() => (finished = true));
+    await settle();
+    clock.advance(9_999);
+    await settle();
+    expect(finished).toBe(false);
+    clock.advance(1);
+    await cycle;
+    await runtime.runCycle();
+    expect(inputs[2]?.lastFailure).toMatchObject({ kind: 'unreachable', action: { type: 'update-lock' } });
+  });
+
+  it('sends no request at all once the validity has run out, and the next decision sees the DCS unreachable', async () => {
+    const { runtime, clock, dcs, inputs } = harness((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : [] }));
+    await runtime.runCycle();
+    clock.advance(26_000);
+    const reads: string[] = [];
+    const read = dcs.getCluster.bind(dcs);
+    dcs.getCluster = async () => {
+      reads.push('read');
+      return read();
+    };
+    await runtime.runCycle();
+    expect(reads).toEqual([]);
+    expect(inputs[1]?.cluster).toMatchObject({ ok: false, message: expect.stringMatching(/validity/) });
+  });
+
+  it('abandons a cycle stuck on PostgreSQL when the validity ends, and decides at once on the last observation', async () => {
+    const { clock, postgres, inputs, logger, start } = harness((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : [] }));
+    void start();
+    await settle();
+    expect(inputs).toHaveLength(1);
+    postgres.observe = () => never();
+    clock.advance(10_000); // cycle 2 hangs in observe... until retry_timeout, then decides on the last observation
+    await settle();
+    postgres.checkpoint = () => never(); // and the next one hangs in an action
+    clock.advance(15_000); // 26 000: validity over
+    await settle();
+    const after = inputs.filter((input) => input.nowMs >= 26_000);
+    expect(after.length).toBeGreaterThanOrEqual(1);
+    expect(after[0]?.cluster.ok).toBe(false);
+    expect(after[0]?.local.running).toBe(true);
+    expect(logger.lines.some((line) => line.message.includes('not renewed within its validity'))).toBe(true);
+  });
+
+  it('lets a demotion preempt a background action instead of waiting behind it', async () => {
+    const { runtime, clock, postgres, start } = harness((input) => ({ actions: input.memory.seen === 1 ? [{ type: 'demote', mode: 'offline' }] : [] }));
+    postgres.restart = () => {
+      postgres.calls.push('restart');
+      return never();
+    };
+    expect(runtime.startBackgroundActions({ type: 'restart' }).ok).toBe(true);
+    void start();
+    await settle();
+    clock.advance(10_000);
+    await settle();
+    expect(postgres.calls).not.toContain('stop');
+    clock.advance(2_500); // the grace: half the safety margin
+    await settle();
+    expect(postgres.calls).toEqual(['restart', 'stop', 'start']);
+    expect(runtime.running).toBeUndefined();
+  });
+
+  it('cancels background work at shutdown and waits for it: a cancelled clone starts no postmaster', async () => {
+    const { runtime, postgres, start } = harness(() => ({}));
+    let finishClone!: () => void;
+    const signals: Array<AbortSignal | undefined> = [];
+    postgres.createReplica = async (_source, options) => {
+      signals.push(options?.signal);
+      await new Promise<void>((resolve) => (finishClone = resolve));
+      options?.signal?.throwIfAborted();
+      postgres.calls.push('start after clone');
+    };
+    runtime.startBackgroundActions({ type: 'create-replica', source: undefined });
+    const done = start();
+    await settle();
+    runtime.stop();
+    await settle();
+    expect(signals[0]?.aborted).toBe(true);
+    expect(postgres.calls).not.toContain('stop');
+    finishClone();
+    expect(await done).toBe(0);
+    expect(postgres.calls).not.toContain('start after clone');
+    expect(postgres.calls).toContain('stop');
+  });
+});
