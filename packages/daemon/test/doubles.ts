@@ -176,7 +176,7 @@ export class FakePostgres implements PostgresPort {
     return this.local;
   }
   bootstrap = () => this.record('bootstrap');
-  createReplica = () => this.record('createReplica');
+  createReplica: PostgresPort['createReplica'] = () => this.record('createReplica');
   start = () => this.record('start');
   stop = () => this.record('stop');
   restart = () => this.record('restart');

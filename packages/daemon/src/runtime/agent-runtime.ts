@@ -326,6 +326,10 @@ export class AgentRuntime<TMemory> {
   /** A demotion preempts whatever runs in the background; anything else waits for a free slot. */
   private async startBackground(first: Action, tail: readonly Action[]): Promise<void> {
     const previous = this.background.running;
+    if (first.type === 'demote') {
+      const renewedAtMs = this.leadership.renewedAtMs;
+      this.logger.warn({ mode: first.mode, lockRenewedAgoMs: renewedAtMs === undefined ? undefined : Math.round(this.clock.nowMs() - renewedAtMs) }, 'demoting');
+    }
     if (first.type === 'demote' && previous !== undefined && previous.type !== 'demote') {
       const graceMs = safetyMarginMs(this.settingsNow) / 2;
       this.logger.warn({ cancelled: previous.name, graceMs }, `cancelling ${previous.name}: demoting`);

@@ -42,7 +42,8 @@ describe('incident #1: the DCS link drops again and again (failsafe_mode on)', (
       loopWait: 2,
       retryTimeout: 5,
       dcs: { failsafe_mode: true },
-      configure: (name, config) => ({ ...config, etcd3: { hosts: [proxies.get(name)!.address] } }),
+      // use_proxies: the proxy is the only way to etcd (no endpoints discovered from etcd's member list around it).
+      configure: (name, config) => ({ ...config, etcd3: { hosts: [proxies.get(name)!.address], use_proxies: true } }),
     });
     const leader = await cluster.waitForLeader({ timeoutMs: 90_000 });
     await cluster.waitForStreamingReplicas(2, { timeoutMs: 90_000 });
@@ -80,6 +81,7 @@ describe('incident #1: the DCS link drops again and again (failsafe_mode on)', (
       }
     })();
 
+    const leaderLogBefore = leader.output().length;
     const cutFor = async (names: readonly string[], phase: string): Promise<void> => {
       // The long cuts of the incident's 2–15 s are the ones that test something: they outlast ttl - safety margin.
       await sleep(random(5_000, 15_000));
@@ -99,6 +101,11 @@ describe('incident #1: the DCS link drops again and again (failsafe_mode on)', (
 
     const context = `${schedule.join('\n')}\n${transcripts(cluster.members, 30)}`;
     expect(schedule.length, context).toBeGreaterThanOrEqual(4);
+    // The cuts happened: the leader itself lost etcd (it ran on failsafe) and nothing routed around its proxy.
+    const duringCuts = leader.output().slice(leaderLogBefore);
+    expect(duringCuts, context).toMatch(/failsafe mode is enabled and all members are accessible/);
+    expect(duringCuts, context).toMatch(/DCS is not accessible|DCS unreachable|could not be renewed/);
+    expect(leader.output(), context).not.toMatch(/etcd endpoints discovered from the member list/);
     expect(problems, context).toEqual([]);
     expect(samples).toBeGreaterThan(100);
     expect((await cluster.waitForLeader({ timeoutMs: 30_000 })).name, context).toBe(leader.name);

@@ -1,0 +1,121 @@
+/**
+ * The split brain of issue 12, on real parts: only the primary loses etcd —
+ * its own TCP proxy black-holed (connections stay open, nothing flows), later
+ * reset — with `use_proxies` so that nothing routes around the proxy, no
+ * watchdog, failsafe off. A replica takes over. Every member is written to
+ * every 100 ms for the whole run; no two members may have accepted writes in
+ * overlapping windows, and every write the old primary acknowledged is on
+ * the new primary or was acknowledged before the new primary took writes.
+ *
+ * Before any outcome is asserted, the fault is shown to have happened: the
+ * cut member logged its DCS failures and the other members elected a new
+ * leader through the same etcd.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, startPgwardenCluster, startTcpProxy, waitUntil, type EtcdCluster, type PgwardenCluster, type PgwardenMember, type TcpProxy } from '@pgwarden/testkit';
+import { query, transcripts } from './helpers.js';
+import { WriteProber, overlappingWindows, probeTable, type WritableWindow } from './write-prober.js';
+
+interface Timings {
+  readonly ttl: number;
+  readonly loopWait: number;
+  readonly retryTimeout: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Cut right after the leader logged a renewal (`leader.keep-lock`), as the measured incident did. */
+async function afterNextRenewal(leader: PgwardenMember): Promise<void> {
+  const renewals = (): number => leader.output().split('"rule":"leader.keep-lock"').length;
+  const seen = renewals();
+  await waitUntil(async () => renewals() > seen, { timeoutMs: 60_000, intervalMs: 20, what: `a renewal by ${leader.name}` });
+}
+
+function describeWindows(windows: readonly WritableWindow[], origin: number): string {
+  return windows.map((window) => `${window.member} writable ${((window.from - origin) / 1000).toFixed(1)}–${((window.to - origin) / 1000).toFixed(1)} s (${window.writes} writes)`).join('\n');
+}
+
+function partitionSuite(label: string, timings: Timings): void {
+  describe(`only the primary loses etcd (${label}: ttl ${timings.ttl}, loop_wait ${timings.loopWait}, retry_timeout ${timings.retryTimeout})`, () => {
+    let etcd: EtcdCluster;
+    let cluster: PgwardenCluster;
+    const proxies = new Map<string, TcpProxy>();
+
+    beforeAll(async () => {
+      etcd = await startEtcd({ size: 1 });
+      const target = new URL(etcd.endpoints[0]!);
+      for (const name of ['node1', 'node2', 'node3']) proxies.set(name, await startTcpProxy({ host: target.hostname, port: Number(target.port) }));
+      cluster = await startPgwardenCluster({
+        size: 3,
+        etcd,
+        ...timings,
+        configure: (name, config) => ({ ...config, etcd3: { hosts: [proxies.get(name)!.address], use_proxies: true } }),
+      });
+      const leader = await cluster.waitForLeader({ timeoutMs: 120_000 });
+      await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
+      await query(leader, `CREATE TABLE ${probeTable} (member text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (member, seq))`);
+    }, 240_000);
+
+    afterAll(async () => {
+      await cluster?.stop();
+      for (const proxy of proxies.values()) await proxy.close();
+      await etcd?.stop();
+    }, 120_000);
+
+    for (const fault of ['blackhole', 'cut'] as const) {
+      it(`${fault === 'blackhole' ? 'black-holed' : 'reset'} link: the old primary stops taking writes before a replica takes them, and no acknowledged write is lost`, async () => {
+        const oldLeader = await cluster.waitForLeader({ timeoutMs: 120_000 });
+        await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
+        const proxy = proxies.get(oldLeader.name)!;
+        const prober = new WriteProber(cluster.members);
+        prober.start();
+        await sleep(1000);
+        const logBefore = oldLeader.output().length;
+        await afterNextRenewal(oldLeader);
+        const cutAt = Date.now();
+        if (fault === 'blackhole') proxy.blackhole();
+        else proxy.cut();
+        let newLeader: PgwardenMember | undefined;
+        try {
+          newLeader = await cluster.waitForLeader({ timeoutMs: (timings.ttl + 3 * timings.loopWait + 30) * 1000, exclude: oldLeader.name });
+          await sleep(3000);
+        } finally {
+          await prober.stop();
+          proxy.restore();
+        }
+        const cutLog = oldLeader.output().slice(logBefore);
+        const context = `${transcripts(cluster.members, 40)}`;
+        // The fault happened: the old leader could not reach etcd, and nothing routed around the proxy.
+        expect(cutLog, context).toMatch(/DCS is not accessible|DCS unreachable|not renewed within its validity|could not be renewed/);
+        expect(oldLeader.output()).not.toMatch(/etcd endpoints discovered from the member list/);
+        expect(newLeader?.name).not.toBe(oldLeader.name);
+
+        const windows = prober.windows();
+        const summary = `cut at 0 s\n${describeWindows(windows, cutAt)}\n${context}`;
+        expect(overlappingWindows(windows), summary).toEqual([]);
+        const oldWindows = windows.filter((window) => window.member === oldLeader.name);
+        const newWindows = windows.filter((window) => window.member === newLeader!.name);
+        expect(oldWindows.length, summary).toBeGreaterThan(0);
+        expect(newWindows.length, summary).toBeGreaterThan(0);
+        const newFirstWrite = Math.min(...newWindows.map((window) => window.from));
+        const oldLastAck = Math.max(...oldWindows.map((window) => window.to));
+        expect(oldLastAck, summary).toBeLessThan(newFirstWrite);
+
+        const onNew = new Set((await query<{ seq: string }>(newLeader!, `SELECT seq FROM ${probeTable} WHERE member = $1`, [oldLeader.name])).map((row) => Number(row.seq)));
+        const lost = prober.acknowledged.filter((write) => write.member === oldLeader.name && !onNew.has(write.seq) && write.ackAt >= newFirstWrite);
+        expect(lost, summary).toEqual([]);
+        const demotion = /"lockRenewedAgoMs":(\d+)[^\n]*"msg":"demoting"|"msg":"demoting"[^\n]*"lockRenewedAgoMs":(\d+)/.exec(cutLog);
+        console.log(
+          `[partition ${label}, ${fault}] old primary ${oldLeader.name} last write acknowledged ${((oldLastAck - cutAt) / 1000).toFixed(1)} s after the cut, ` +
+            `new primary ${newLeader!.name} first write ${((newFirstWrite - cutAt) / 1000).toFixed(1)} s after the cut (gap ${((newFirstWrite - oldLastAck) / 1000).toFixed(1)} s); ` +
+            `demotion ${demotion?.[1] ?? demotion?.[2] ?? '?'} ms after the last renewal (ttl ${timings.ttl} s)`,
+        );
+        // The old primary comes back as a replica of the new one once its link is restored.
+        await cluster.waitForStreamingReplicas(2, { timeoutMs: 180_000 });
+      }, 480_000);
+    }
+  });
+}
+
+partitionSuite('defaults', { ttl: 30, loopWait: 10, retryTimeout: 10 });
+partitionSuite('short retry', { ttl: 32, loopWait: 10, retryTimeout: 3 });
