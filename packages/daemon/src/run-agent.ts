@@ -25,9 +25,11 @@ import { RotatingLogFile } from './log-file.js';
 import { systemClock } from './ports.js';
 import { AgentRuntime } from './runtime/agent-runtime.js';
 import { CallbackRunner } from './runtime/callback-runner.js';
-import { createHttpPeerPort } from './runtime/peer-client.js';
+import { createHttpPeerPort, createPeerRequest } from './runtime/peer-client.js';
+import { peerOptionsFrom } from './adapters/peer-settings.js';
 import { LinuxWatchdog, noWatchdog } from './runtime/watchdog.js';
 import { assertNameIsFree, waitForDcs } from './start-up.js';
+import { lockDataDirectory } from './data-directory-lock.js';
 
 export interface RunAgentOptions {
   /** The YAML file or directory; undefined: PATRONI_CONFIGURATION / PATRONI_* only. */
@@ -97,14 +99,25 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   const env = options.env ?? process.env;
   const local = options.config ?? (await loadLocalConfig(options));
   const logger = options.logger ?? makeLogger(local, env);
-  const cached = await readDynamicConfigCache(local.postgresql.data_dir);
+  const lock = lockDataDirectory(local.postgresql.data_dir);
+  const cached = await readDynamicConfigCache(local.postgresql.data_dir).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
   const configuration = new AgentConfiguration(local, { cached }, logger);
   const timings = configuration.effective;
-  const dcs = createDcs(local, timings, logger.child({ component: 'dcs' }));
-  // A failure after this point must release what was opened, or the process would not exit.
-  const opened: Array<() => Promise<unknown>> = [() => dcs.close()];
+  let dcs: Dcs;
   try {
-    return await assemble(options, local, logger, configuration, dcs, opened);
+    dcs = createDcs(local, timings, logger.child({ component: 'dcs' }));
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  // A failure after this point must release what was opened, or the process would not exit.
+  const opened: Array<() => Promise<unknown>> = [async () => lock.release(), () => dcs.close()];
+  try {
+    const agent = await assemble(options, local, logger, configuration, dcs, opened);
+    return { ...agent, exited: agent.exited.finally(() => lock.release()) };
   } catch (error) {
     for (const close of opened.reverse()) await close().catch(() => undefined);
     throw error;
@@ -130,7 +143,8 @@ async function assemble(
     await dcs.close();
     throw new PgwardenError('interrupted', 'stopped while waiting for the DCS');
   }
-  await assertNameIsFree(cluster, local.name);
+  const peerOptions = peerOptionsFrom(local);
+  await assertNameIsFree(cluster, local.name, createPeerRequest(peerOptions));
   if (cluster.config !== undefined) configuration.settingsFor(cluster);
   const ctl = PostgresCtl.create(toPostgresCtlOptions(configuration.effective), { logger: logger.child({ component: 'postgres' }) });
   opened.push(() => ctl.close());
@@ -155,8 +169,7 @@ async function assemble(
           loopWaitSeconds: () => configuration.settings.loopWaitSeconds,
           logger,
         });
-  const restapi = local.restapi as { authentication?: { username: string; password: string } };
-  const peers = createHttpPeerPort(restapi.authentication !== undefined ? { basicAuth: `${restapi.authentication.username}:${restapi.authentication.password}` } : {});
+  const peers = createHttpPeerPort(peerOptions);
   let api: RestApi | undefined;
   let haproxyStop: (() => Promise<void>) | undefined;
   let controller: AgentMemberController | undefined;

@@ -6,6 +6,7 @@
 import type { Cluster, Dcs } from '@pgwarden/core';
 import { PgwardenError } from '@pgwarden/core';
 import type { AgentLogger } from './logger.js';
+import type { PeerRequest } from './runtime/peer-client.js';
 
 const dcsRetryDelayMs = 5000;
 
@@ -27,16 +28,13 @@ export async function waitForDcs(dcs: Dcs, logger: AgentLogger, signal: AbortSig
 }
 
 /** Patroni: a member key with our name whose /liveness answers within 3 s means a twin is running. */
-export async function assertNameIsFree(cluster: Cluster, name: string): Promise<void> {
+export async function assertNameIsFree(cluster: Cluster, name: string, request: PeerRequest): Promise<void> {
   const member = cluster.members.find((candidate) => candidate.name === name);
   const apiUrl = member?.data.api_url;
   if (apiUrl === undefined) return;
-  try {
-    const response = await fetch(apiUrl.replace(/\/patroni$/, '/liveness'), { signal: AbortSignal.timeout(3000) });
-    if (response.status === 200) {
-      throw new PgwardenError('name-in-use', `Can't start; there is already a node named '${name}' running`);
-    }
-  } catch (error) {
-    if (error instanceof PgwardenError) throw error;
+  // With our TLS settings and credentials: a twin behind HTTPS on a private CA must not look absent.
+  const answer = await request(apiUrl.replace(/\/patroni$/, '/liveness'), { timeoutMs: 3000 });
+  if (answer?.status === 200) {
+    throw new PgwardenError('name-in-use', `Can't start; there is already a node named '${name}' running`);
   }
 }

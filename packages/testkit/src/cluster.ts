@@ -63,6 +63,18 @@ export interface RestApiTls {
   readonly certFile: string;
   readonly keyFile: string;
   readonly caFile: string;
+  /**
+   * `restapi.verify_client` (with `restapi.cafile` = `caFile`): the members then need client
+   * certificates for each other, and the test's own requests present the server certificate
+   * (it carries clientAuth).
+   */
+  readonly verifyClient?: 'optional' | 'required';
+}
+
+interface ClientTls {
+  readonly ca: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 export interface HttpAnswer {
@@ -162,8 +174,8 @@ export function postmasterPidOf(dataDir: string): number | undefined {
   }
 }
 
-async function httpRequest(url: string, method: string, body: unknown, timeoutMs: number, ca?: Buffer): Promise<HttpAnswer> {
-  if (url.startsWith('https:')) return httpsRequest(url, method, body, timeoutMs, ca);
+async function httpRequest(url: string, method: string, body: unknown, timeoutMs: number, tls?: ClientTls): Promise<HttpAnswer> {
+  if (url.startsWith('https:')) return httpsRequest(url, method, body, timeoutMs, tls);
   const response = await fetch(url, {
     method,
     ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
@@ -174,10 +186,10 @@ async function httpRequest(url: string, method: string, body: unknown, timeoutMs
 }
 
 /** fetch() cannot be given a CA without undici's Agent: node:https for TLS REST APIs. */
-function httpsRequest(url: string, method: string, body: unknown, timeoutMs: number, ca: Buffer | undefined): Promise<HttpAnswer> {
+function httpsRequest(url: string, method: string, body: unknown, timeoutMs: number, tls: ClientTls | undefined): Promise<HttpAnswer> {
   return new Promise((resolvePromise, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const request = https.request(url, { method, timeout: timeoutMs, ...(ca ? { ca } : {}), ...(payload ? { headers: { 'content-type': 'application/json' } } : {}) }, (response) => {
+    const request = https.request(url, { method, timeout: timeoutMs, ...(tls ?? {}), ...(payload ? { headers: { 'content-type': 'application/json' } } : {}) }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
@@ -201,11 +213,14 @@ function makeMember(plan: MemberPlan, configPath: string, command: readonly stri
   const dataDir = join(plan.memberDir, 'data');
   const logPath = join(plan.memberDir, 'agent.log');
   const apiBase = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${plan.apiPort}`;
-  const ca = tls === undefined ? undefined : readFileSync(tls.caFile);
+  const clientTls: ClientTls | undefined =
+    tls === undefined
+      ? undefined
+      : { ca: readFileSync(tls.caFile), ...(tls.verifyClient === undefined ? {} : { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }) };
   let process_: TestProcess | undefined;
   let transcript = '';
   liveDataDirs.add(dataDir);
-  const request = (method: string, path: string, body?: unknown): Promise<HttpAnswer> => httpRequest(`${apiBase}${path}`, method, body, 30_000, ca);
+  const request = (method: string, path: string, body?: unknown): Promise<HttpAnswer> => httpRequest(`${apiBase}${path}`, method, body, 30_000, clientTls);
   const member: PgwardenMember = {
     name: plan.name,
     apiPort: plan.apiPort,
@@ -323,7 +338,9 @@ export async function startPgwardenCluster(options: StartClusterOptions = {}): P
       binDir: options.binDir ?? '/usr/lib/postgresql/15/bin',
     });
     if (options.restApiTls !== undefined) {
-      config = { ...config, restapi: { ...(config['restapi'] as object), certfile: options.restApiTls.certFile, keyfile: options.restApiTls.keyFile } };
+      const { certFile, keyFile, caFile, verifyClient } = options.restApiTls;
+      const verify = verifyClient === undefined ? {} : { cafile: caFile, verify_client: verifyClient };
+      config = { ...config, restapi: { ...(config['restapi'] as object), certfile: certFile, keyfile: keyFile, ...verify } };
     }
     if (options.configure !== undefined) config = options.configure(name, config);
     const configPath = join(base.path, `${name}.yml`);

@@ -11,6 +11,8 @@
  * retry_timeout — all peers are asked in parallel, one attempt each.
  */
 import type { HaSettings, PeerStatus } from '@pgwarden/core';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { PeerPort } from '../ports.js';
 
 /** GET /patroni: a slow peer must not hold the leader race for long; at least 2 s like Patroni. */
@@ -26,34 +28,71 @@ export function failsafeTimeoutMs(settings: HaSettings): number {
 export interface HttpPeerOptions {
   /** `user:password` for protected endpoints (POST /failsafe), from ctl/restapi authentication. */
   readonly basicAuth?: string;
+  /** For HTTPS peers: the CA to verify them, our client certificate, or no verification (`ctl.insecure`). */
+  readonly tls?: PeerTls;
+}
+
+export interface PeerTls {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  readonly passphrase?: string;
+  readonly rejectUnauthorized: boolean;
+}
+
+export interface PeerAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** One HTTP(S) request to a member's REST API with our credentials; undefined when it did not answer in time. */
+export type PeerRequest = (url: string, options: { method?: string; body?: string; timeoutMs: number }) => Promise<PeerAnswer | undefined>;
+
+export function createPeerRequest(options: HttpPeerOptions = {}): PeerRequest {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'pgwarden' };
+  if (options.basicAuth !== undefined) headers['authorization'] = `Basic ${Buffer.from(options.basicAuth).toString('base64')}`;
+  const tls = options.tls;
+  return (url, { method = 'GET', body, timeoutMs }) =>
+    new Promise<PeerAnswer | undefined>((resolve) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        resolve(undefined);
+        return;
+      }
+      const secure = target.protocol === 'https:';
+      const send = secure ? httpsRequest : httpRequest;
+      const request = send(target, { method, headers, timeout: timeoutMs, ...(secure && tls !== undefined ? tls : {}) }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', () => resolve(undefined));
+      });
+      const timer = setTimeout(() => request.destroy(new Error('timeout')), timeoutMs);
+      request.on('timeout', () => request.destroy(new Error('timeout')));
+      request.on('error', () => resolve(undefined));
+      request.on('close', () => clearTimeout(timer));
+      request.end(body);
+    });
 }
 
 export function createHttpPeerPort(options: HttpPeerOptions = {}): PeerPort {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (options.basicAuth !== undefined) headers['authorization'] = `Basic ${Buffer.from(options.basicAuth).toString('base64')}`;
+  const request = createPeerRequest(options);
   return {
     async fetchStatus(apiUrl, timeoutMs) {
+      const answer = await request(apiUrl, { timeoutMs });
+      if (answer === undefined) return undefined;
       try {
-        const response = await fetch(apiUrl, { signal: AbortSignal.timeout(timeoutMs) });
-        const body: unknown = await response.json();
+        const body: unknown = JSON.parse(answer.body);
         return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
       } catch {
         return undefined;
       }
     },
     async postFailsafe(apiUrl, body, timeoutMs) {
-      try {
-        const url = apiUrl.replace(/\/patroni$/, '/failsafe');
-        const response = await fetch(url, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        return response.status === 200 && (await response.text()).trim() === 'Accepted';
-      } catch {
-        return false;
-      }
+      const answer = await request(apiUrl.replace(/\/patroni$/, '/failsafe'), { method: 'POST', body: JSON.stringify(body), timeoutMs });
+      return answer?.status === 200 && answer.body.trim() === 'Accepted';
     },
   };
 }

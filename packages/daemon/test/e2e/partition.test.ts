@@ -26,7 +26,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Cut right after the leader logged a renewal (`leader.keep-lock`), as the measured incident did. */
 async function afterNextRenewal(leader: PgwardenMember): Promise<void> {
-  const renewals = (): number => leader.output().split('"rule":"leader.keep-lock"').length;
+  const renewals = (): number => leader.output().split('"rule":"leader.keep-lock').length;
   const seen = renewals();
   await waitUntil(async () => renewals() > seen, { timeoutMs: 60_000, intervalMs: 20, what: `a renewal by ${leader.name}` });
 }
