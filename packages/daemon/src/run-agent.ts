@@ -10,7 +10,7 @@ import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { createConsulDcs } from '@pgwarden/dcs-consul';
 import { PostgresCtl } from '@pgwarden/postgres-ctl';
 import { createRestApi, type RestApi } from '@pgwarden/rest-api';
-import { startHaproxyWatcher, watcherOptionsFromSettings, type HaproxyWatcher } from '@pgwarden/haproxy-gen';
+import { startHaproxyWatcher, watcherOptionsFromSettings } from '@pgwarden/haproxy-gen';
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
 import { toConsulSettings, toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
@@ -208,8 +208,7 @@ async function assemble(
   api = restApi;
   opened.push(() => restApi.stop());
   await restApi.start();
-  const haproxy = startHaproxySection(local, dcs, logger);
-  haproxyStop = haproxy === undefined ? undefined : () => haproxy.stop();
+  haproxyStop = startHaproxySection(local, configuration, logger);
   logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
 
   const handlers = options.handleSignals === false ? undefined : installSignalHandlers(runtime, logger);
@@ -243,14 +242,19 @@ function callbackMode(local: PatroniConfig): 'kill-previous' | 'queue' {
 
 /**
  * pgwarden extension: a top-level `haproxy` section keeps a local haproxy.cfg
- * current from the cluster (haproxy-gen's watcher settings), sharing our DCS.
+ * current from the cluster (haproxy-gen's watcher settings), through a DCS client of its own.
  */
-function startHaproxySection(local: PatroniConfig, dcs: Dcs, logger: AgentLogger): HaproxyWatcher | undefined {
+function startHaproxySection(local: PatroniConfig, configuration: AgentConfiguration, logger: AgentLogger): (() => Promise<void>) | undefined {
   const section = (local as Record<string, unknown>)['haproxy'];
   if (section === undefined || section === null) return undefined;
+  // Its own DCS client, so its own watch: a leader change the watcher consumes must still wake the cycle.
+  const dcs = createDcs(local, configuration.effective, logger.child({ component: 'haproxy-dcs' }));
   const watcher = startHaproxyWatcher(watcherOptionsFromSettings(section, dcs, logger.child({ component: 'haproxy' })));
   logger.info({}, 'haproxy.cfg watcher started');
-  return watcher;
+  return async () => {
+    await watcher.stop();
+    await dcs.close();
+  };
 }
 
 function installSignalHandlers(runtime: AgentRuntime<HaMemory>, logger: AgentLogger): { remove(): void } {
