@@ -5,18 +5,15 @@
  * runtime, installs the signal handlers, and runs the cycle until
  * SIGTERM/SIGINT (or a fatal decision) ends it.
  */
-import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type Dcs, type HaMemory, type PatroniConfig } from '@pgwarden/core';
+import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type Dcs, type HaMemory, type PatroniConfig, type SelfIdentity } from '@pgwarden/core';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { createConsulDcs } from '@pgwarden/dcs-consul';
-import { PostgresCtl } from '@pgwarden/postgres-ctl';
 import { createRestApi, type RestApi } from '@pgwarden/rest-api';
 import { startHaproxyWatcher, watcherOptionsFromSettings } from '@pgwarden/haproxy-gen';
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
-import { toConsulSettings, toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
+import { toConsulSettings, toEtcdSettings, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
-import { DynamicParameters } from './adapters/apply-parameters.js';
 import { AgentMemberController } from './adapters/member-controller.js';
-import { createPostgresPort } from './adapters/postgres-port.js';
 import { syncSlots } from './adapters/slots.js';
 import { cacheClusterConfig, ensureClusterConfig } from './adapters/dynamic-config-store.js';
 import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
@@ -24,11 +21,10 @@ import { createLogger, parseLogLevel, type AgentLogger } from './logger.js';
 import { RotatingLogFile } from './log-file.js';
 import { systemClock } from './ports.js';
 import { AgentRuntime } from './runtime/agent-runtime.js';
-import { CallbackRunner } from './runtime/callback-runner.js';
-import { createHttpPeerPort, createPeerRequest } from './runtime/peer-client.js';
+import { createPeerRequest } from './runtime/peer-client.js';
+import { buildAgentPorts, type AgentPorts } from './adapters/agent-ports.js';
 import { peerOptionsFrom } from './adapters/peer-settings.js';
-import { LinuxWatchdog, noWatchdog } from './runtime/watchdog.js';
-import { assertNameIsFree, waitForDcs } from './start-up.js';
+import { assertNameIsFree, waitForDcsInterruptibly } from './start-up.js';
 import { lockDataDirectory } from './data-directory-lock.js';
 
 export interface RunAgentOptions {
@@ -124,6 +120,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   }
 }
 
+/** The agent's steps, in order: DCS up, no twin, ports, runtime, REST API, side services, run. */
 async function assemble(
   options: RunAgentOptions,
   local: PatroniConfig,
@@ -132,54 +129,47 @@ async function assemble(
   dcs: Dcs,
   opened: Array<() => Promise<unknown>>,
 ): Promise<RunningAgent> {
-  const startup = new AbortController();
-  const stopStartup = (): void => startup.abort();
-  process.once('SIGTERM', stopStartup);
-  process.once('SIGINT', stopStartup);
-  const cluster = await waitForDcs(dcs, logger, startup.signal);
-  process.off('SIGTERM', stopStartup);
-  process.off('SIGINT', stopStartup);
-  if (cluster === undefined) {
-    await dcs.close();
-    throw new PgwardenError('interrupted', 'stopped while waiting for the DCS');
-  }
+  const cluster = await waitForDcsInterruptibly(dcs, logger);
   const peerOptions = peerOptionsFrom(local);
   await assertNameIsFree(cluster, local.name, createPeerRequest(peerOptions));
   if (cluster.config !== undefined) configuration.settingsFor(cluster);
-  const ctl = PostgresCtl.create(toPostgresCtlOptions(configuration.effective), { logger: logger.child({ component: 'postgres' }) });
-  opened.push(() => ctl.close());
-  const postgres = createPostgresPort(ctl);
+  const ports = buildAgentPorts(local, configuration, peerOptions, logger);
+  opened.push(() => ports.ctl.close());
+  const links: RuntimeLinks = {};
   const self = toSelfIdentity(local);
-  const callbacks = new CallbackRunner({
-    callbacks: (local.postgresql.callbacks ?? {}) as Record<string, string>,
-    scope: local.scope,
-    logger: logger.child({ component: 'callbacks' }),
-    mode: callbackMode(local),
-  });
-  const parameters = new DynamicParameters(ctl, configuration, callbacks, logger);
-  const watchdogConfig = local.watchdog as { mode: string; device?: string; safety_margin?: number };
-  const watchdog =
-    watchdogConfig.mode === 'off'
-      ? noWatchdog
-      : new LinuxWatchdog({
-          mode: watchdogConfig.mode === 'required' ? 'required' : 'automatic',
-          ...(watchdogConfig.device !== undefined ? { device: watchdogConfig.device } : {}),
-          ...(watchdogConfig.safety_margin !== undefined ? { safetyMarginSeconds: watchdogConfig.safety_margin } : {}),
-          ttlSeconds: () => configuration.settings.ttlSeconds,
-          loopWaitSeconds: () => configuration.settings.loopWaitSeconds,
-          logger,
-        });
-  const peers = createHttpPeerPort(peerOptions);
-  let api: RestApi | undefined;
-  let haproxyStop: (() => Promise<void>) | undefined;
-  let controller: AgentMemberController | undefined;
-  const runtime: AgentRuntime<HaMemory> = new AgentRuntime<HaMemory>({
+  const runtime = createRuntime(options, local, self, configuration, dcs, ports, links, logger);
+  const api = await startRestApi(local, runtime, dcs, ports, links, logger);
+  opened.push(() => api.stop());
+  links.stopHaproxy = startHaproxySection(local, configuration, logger);
+  logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
+  return runUntilStopped(options, runtime, api, links, logger);
+}
+
+/** What the runtime's hooks reach that is built after it (the REST API, its controller, the HAProxy watcher). */
+interface RuntimeLinks {
+  api?: RestApi;
+  controller?: AgentMemberController;
+  stopHaproxy?: () => Promise<void>;
+}
+
+function createRuntime(
+  options: RunAgentOptions,
+  local: PatroniConfig,
+  self: SelfIdentity,
+  configuration: AgentConfiguration,
+  dcs: Dcs,
+  ports: AgentPorts,
+  links: RuntimeLinks,
+  logger: AgentLogger,
+): AgentRuntime<HaMemory> {
+  const { ctl, parameters } = ports;
+  return new AgentRuntime<HaMemory>({
     self,
     dcs,
-    postgres,
-    peers,
-    callbacks,
-    watchdog,
+    postgres: ports.postgres,
+    peers: ports.peers,
+    callbacks: ports.callbacks,
+    watchdog: ports.watchdog,
     logger,
     decide,
     initialMemory: initialMemory(),
@@ -195,27 +185,31 @@ async function assemble(
       replaceTags(self.tags as Record<string, unknown>, configuration.local.tags as Record<string, unknown>);
       await parameters.apply();
     },
-    beforeShutdown: async () => haproxyStop?.(),
+    beforeShutdown: async () => links.stopHaproxy?.(),
     afterCycle: async (snapshot) => {
       await ensureClusterConfig(dcs, configuration, snapshot, logger);
       await syncSlots(ctl, configuration, snapshot, logger);
     },
-    publish: (snapshot) => api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, controller?.scheduledRestartView())),
-    scheduledRestart: () => controller?.scheduledRestartMemberData(),
+    publish: (snapshot) => links.api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, links.controller?.scheduledRestartView())),
+    scheduledRestart: () => links.controller?.scheduledRestartMemberData(),
   });
-  controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, peers, logger.child({ component: 'api' }), systemClock);
-  const restApi = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }), monotonicNow: monotonicMs });
-  api = restApi;
-  opened.push(() => restApi.stop());
-  await restApi.start();
-  haproxyStop = startHaproxySection(local, configuration, logger);
-  logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
+}
 
+async function startRestApi(local: PatroniConfig, runtime: AgentRuntime<HaMemory>, dcs: Dcs, ports: AgentPorts, links: RuntimeLinks, logger: AgentLogger): Promise<RestApi> {
+  const controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, ports.peers, logger.child({ component: 'api' }), systemClock);
+  const api = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }), monotonicNow: monotonicMs });
+  links.controller = controller;
+  links.api = api;
+  await api.start();
+  return api;
+}
+
+function runUntilStopped(options: RunAgentOptions, runtime: AgentRuntime<HaMemory>, api: RestApi, links: RuntimeLinks, logger: AgentLogger): RunningAgent {
   const handlers = options.handleSignals === false ? undefined : installSignalHandlers(runtime, logger);
   const exited = runtime.run().finally(async () => {
     handlers?.remove();
-    controller?.close();
-    await api?.stop().catch(() => undefined);
+    links.controller?.close();
+    await api.stop().catch(() => undefined);
     logger.info({}, 'pgwarden agent stopped');
   });
   return { runtime, api, stop: () => runtime.stop(), exited };
@@ -227,18 +221,6 @@ function replaceTags(current: Record<string, unknown>, next: Record<string, unkn
   Object.assign(current, next);
 }
 
-/**
- * pgwarden extension `pgwarden.callback_mode`: `kill-previous` (Patroni's
- * behaviour, the default) or `queue` (every callback runs to its end, in
- * order — INCIDENTS #11).
- */
-function callbackMode(local: PatroniConfig): 'kill-previous' | 'queue' {
-  const section = (local as Record<string, unknown>)['pgwarden'];
-  const mode = typeof section === 'object' && section !== null ? (section as Record<string, unknown>)['callback_mode'] : undefined;
-  if (mode === undefined || mode === 'kill-previous') return 'kill-previous';
-  if (mode === 'queue') return 'queue';
-  throw new PgwardenError('config-invalid', `pgwarden.callback_mode: expected "kill-previous" or "queue", found ${JSON.stringify(mode)}`);
-}
 
 /**
  * pgwarden extension: a top-level `haproxy` section keeps a local haproxy.cfg

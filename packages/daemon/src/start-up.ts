@@ -27,6 +27,23 @@ export async function waitForDcs(dcs: Dcs, logger: AgentLogger, signal: AbortSig
   }
 }
 
+/** waitForDcs that SIGTERM/SIGINT interrupt (the agent's own handlers are not installed yet). */
+export async function waitForDcsInterruptibly(dcs: Dcs, logger: AgentLogger): Promise<Cluster> {
+  const startup = new AbortController();
+  const stop = (): void => startup.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    const cluster = await waitForDcs(dcs, logger, startup.signal);
+    if (cluster !== undefined) return cluster;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+  await dcs.close();
+  throw new PgwardenError('interrupted', 'stopped while waiting for the DCS');
+}
+
 /** Patroni: a member key with our name whose /liveness answers within 3 s means a twin is running. */
 export async function assertNameIsFree(cluster: Cluster, name: string, request: PeerRequest): Promise<void> {
   const member = cluster.members.find((candidate) => candidate.name === name);

@@ -273,7 +273,7 @@ function makeMember(plan: MemberPlan, configPath: string, command: readonly stri
     output: () => transcript,
     async status() {
       try {
-        return (await httpRequest(`${apiBase}/patroni`, 'GET', undefined, 3000)).json();
+        return (await httpRequest(`${apiBase}/patroni`, 'GET', undefined, 3000, clientTls)).json();
       } catch {
         return undefined;
       }

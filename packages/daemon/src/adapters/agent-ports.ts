@@ -1,0 +1,69 @@
+/**
+ * The agent's ports over the real adapters (PostgreSQL control, callbacks,
+ * dynamic parameters, the watchdog, the peers' REST APIs), built from the
+ * configuration: the part of `startAgent` that is wiring, not order.
+ */
+import { PgwardenError, type PatroniConfig } from '@pgwarden/core';
+import { PostgresCtl } from '@pgwarden/postgres-ctl';
+import type { AgentLogger } from '../logger.js';
+import type { PeerPort, PostgresPort, WatchdogPort } from '../ports.js';
+import { CallbackRunner } from '../runtime/callback-runner.js';
+import { createHttpPeerPort, type HttpPeerOptions } from '../runtime/peer-client.js';
+import { LinuxWatchdog, noWatchdog } from '../runtime/watchdog.js';
+import { toPostgresCtlOptions } from './agent-configuration-map.js';
+import type { AgentConfiguration } from './agent-configuration.js';
+import { DynamicParameters } from './apply-parameters.js';
+import { createPostgresPort } from './postgres-port.js';
+
+export interface AgentPorts {
+  readonly ctl: PostgresCtl;
+  readonly postgres: PostgresPort;
+  readonly callbacks: CallbackRunner;
+  readonly parameters: DynamicParameters;
+  readonly watchdog: WatchdogPort;
+  readonly peers: PeerPort;
+}
+
+export function buildAgentPorts(local: PatroniConfig, configuration: AgentConfiguration, peerOptions: HttpPeerOptions, logger: AgentLogger): AgentPorts {
+  const ctl = PostgresCtl.create(toPostgresCtlOptions(configuration.effective), { logger: logger.child({ component: 'postgres' }) });
+  const callbacks = new CallbackRunner({
+    callbacks: (local.postgresql.callbacks ?? {}) as Record<string, string>,
+    scope: local.scope,
+    logger: logger.child({ component: 'callbacks' }),
+    mode: callbackMode(local),
+  });
+  return {
+    ctl,
+    postgres: createPostgresPort(ctl),
+    callbacks,
+    parameters: new DynamicParameters(ctl, configuration, callbacks, logger),
+    watchdog: buildWatchdog(local, configuration, logger),
+    peers: createHttpPeerPort(peerOptions),
+  };
+}
+
+function buildWatchdog(local: PatroniConfig, configuration: AgentConfiguration, logger: AgentLogger): WatchdogPort {
+  const watchdogConfig = local.watchdog as { mode: string; device?: string; safety_margin?: number };
+  if (watchdogConfig.mode === 'off') return noWatchdog;
+  return new LinuxWatchdog({
+    mode: watchdogConfig.mode === 'required' ? 'required' : 'automatic',
+    ...(watchdogConfig.device !== undefined ? { device: watchdogConfig.device } : {}),
+    ...(watchdogConfig.safety_margin !== undefined ? { safetyMarginSeconds: watchdogConfig.safety_margin } : {}),
+    ttlSeconds: () => configuration.settings.ttlSeconds,
+    loopWaitSeconds: () => configuration.settings.loopWaitSeconds,
+    logger,
+  });
+}
+
+/**
+ * pgwarden extension `pgwarden.callback_mode`: `kill-previous` (Patroni's
+ * behaviour, the default) or `queue` (every callback runs to its end, in
+ * order — INCIDENTS #11).
+ */
+function callbackMode(local: PatroniConfig): 'kill-previous' | 'queue' {
+  const section = (local as Record<string, unknown>)['pgwarden'];
+  const mode = typeof section === 'object' && section !== null ? (section as Record<string, unknown>)['callback_mode'] : undefined;
+  if (mode === undefined || mode === 'kill-previous') return 'kill-previous';
+  if (mode === 'queue') return 'queue';
+  throw new PgwardenError('config-invalid', `pgwarden.callback_mode: expected "kill-previous" or "queue", found ${JSON.stringify(mode)}`);
+}
