@@ -26,6 +26,7 @@ import { buildAgentPorts, type AgentPorts } from './adapters/agent-ports.js';
 import { peerOptionsFrom } from './adapters/peer-settings.js';
 import { assertNameIsFree, waitForDcsInterruptibly } from './start-up.js';
 import { lockDataDirectory } from './data-directory-lock.js';
+import { crashFence } from './crash-fence.js';
 
 export interface RunAgentOptions {
   /** The YAML file or directory; undefined: PATRONI_CONFIGURATION / PATRONI_* only. */
@@ -142,7 +143,7 @@ async function assemble(
   opened.push(() => api.stop());
   links.stopHaproxy = startHaproxySection(local, configuration, logger);
   logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
-  return runUntilStopped(options, runtime, api, links, logger);
+  return runUntilStopped(options, runtime, api, ports, links, logger);
 }
 
 /** What the runtime's hooks reach that is built after it (the REST API, its controller, the HAProxy watcher). */
@@ -204,10 +205,23 @@ async function startRestApi(local: PatroniConfig, runtime: AgentRuntime<HaMemory
   return api;
 }
 
-function runUntilStopped(options: RunAgentOptions, runtime: AgentRuntime<HaMemory>, api: RestApi, links: RuntimeLinks, logger: AgentLogger): RunningAgent {
+function runUntilStopped(options: RunAgentOptions, runtime: AgentRuntime<HaMemory>, api: RestApi, ports: AgentPorts, links: RuntimeLinks, logger: AgentLogger): RunningAgent {
   const handlers = options.handleSignals === false ? undefined : installSignalHandlers(runtime, logger);
+  const onCrash = crashFence({
+    logger,
+    runsUnpausedPrimary: () => {
+      const snapshot = runtime.snapshot;
+      return snapshot !== undefined && !snapshot.settings.paused && snapshot.local.running && !snapshot.local.inRecovery;
+    },
+    stopPostgres: async () => void (await ports.ctl.stop({ mode: 'immediate', checkpoint: false })),
+    stopTimeoutMs: runtime.settings.retryTimeoutSeconds * 1000,
+    exit: (code) => process.exit(code),
+  });
+  const crashHandler = (error: unknown): void => void onCrash(error);
+  if (options.handleSignals !== false) process.on('uncaughtException', crashHandler);
   const exited = runtime.run().finally(async () => {
     handlers?.remove();
+    process.off('uncaughtException', crashHandler);
     links.controller?.close();
     await api.stop().catch(() => undefined);
     logger.info({}, 'pgwarden agent stopped');
