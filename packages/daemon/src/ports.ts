@@ -40,6 +40,8 @@ export interface PostgresPort {
   crashRecovery(): Promise<void>;
   checkpoint(): Promise<void>;
   setSynchronousStandbyNames(value: string): Promise<void>;
+  /** The leader's physical slots as decide() wants them (`sync-slots`); what was created and dropped. */
+  syncReplicationSlots?(desired: { members: readonly string[]; permanent: readonly string[]; dropUnknown: boolean }): Promise<{ created: readonly string[]; dropped: readonly string[] }>;
   removeDataDirectory(options: { rename: boolean }): Promise<void>;
   /** Apply the effective PostgreSQL configuration (dynamic + local); returns what needs a restart. */
   applyConfiguration?(): Promise<void>;

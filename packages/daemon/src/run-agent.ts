@@ -14,8 +14,7 @@ import { toMemberSnapshot } from './adapters/api-snapshot.js';
 import { toConsulSettings, toEtcdSettings, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
 import { AgentMemberController } from './adapters/member-controller.js';
-import { syncSlots } from './adapters/slots.js';
-import { cacheClusterConfig, ensureClusterConfig } from './adapters/dynamic-config-store.js';
+import { cacheClusterConfig } from './adapters/dynamic-config-store.js';
 import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
 import { createLogger, parseLogLevel, type AgentLogger } from './logger.js';
 import { RotatingLogFile } from './log-file.js';
@@ -163,7 +162,7 @@ function createRuntime(
   links: RuntimeLinks,
   logger: AgentLogger,
 ): AgentRuntime<HaMemory> {
-  const { ctl, parameters } = ports;
+  const { parameters } = ports;
   return new AgentRuntime<HaMemory>({
     self,
     dcs,
@@ -187,10 +186,7 @@ function createRuntime(
       await parameters.apply();
     },
     beforeShutdown: async () => links.stopHaproxy?.(),
-    afterCycle: async (snapshot) => {
-      await ensureClusterConfig(dcs, configuration, snapshot, logger);
-      await syncSlots(ctl, configuration, snapshot, logger);
-    },
+    dynamicConfig: () => JSON.parse(JSON.stringify(configuration.dynamic)) as Record<string, unknown>,
     publish: (snapshot) => links.api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, links.controller?.scheduledRestartView())),
     scheduledRestart: () => links.controller?.scheduledRestartMemberData(),
   });

@@ -41,6 +41,12 @@ function standbyClusterSettings(config: EffectiveConfig): HaSettings['standbyClu
 }
 
 /** The HA settings of one cycle, from the effective configuration. */
+function permanentPhysicalSlots(slots: Readonly<Record<string, { readonly type?: string } | null>> | undefined): string[] {
+  return Object.entries(slots ?? {})
+    .filter(([, slot]) => slot === null || slot.type === undefined || slot.type === 'physical')
+    .map(([name]) => name);
+}
+
 export function toHaSettings(config: EffectiveConfig): HaSettings {
   const dynamic = config.dynamic;
   const standbyCluster = standbyClusterSettings(config);
@@ -66,6 +72,8 @@ export function toHaSettings(config: EffectiveConfig): HaSettings {
     canBootstrap: config.bootstrap !== undefined,
     replicaMethodWithoutLeader: replicaMethodWithoutLeader(config.postgresql),
     watchdogMode: config.watchdog.mode,
+    useSlots: config.postgresql.use_slots !== false,
+    permanentSlots: permanentPhysicalSlots(dynamic.slots),
     preferLastLeaderAfterDcsOutage: dynamic.pgwarden?.prefer_last_leader_after_dcs_outage ?? false,
   };
 }

@@ -48,6 +48,11 @@ export type Action =
   | { readonly type: 'delete-sync'; readonly version?: number }
   | { readonly type: 'write-history'; readonly lines: readonly HistoryLine[] }
   | { readonly type: 'touch-member' }
+  /**
+   * The leader's physical replication slots: one per member that streams from
+   * it and each permanent slot; others are dropped when `dropUnknown`.
+   */
+  | { readonly type: 'sync-slots'; readonly members: readonly string[]; readonly permanent: readonly string[]; readonly dropUnknown: boolean }
   // --- more input needed: the runtime fetches it and calls decide() again this cycle ---
   | { readonly type: 'fetch-peer-status'; readonly members: readonly string[] }
   | { readonly type: 'failsafe-check'; readonly members: Readonly<Record<string, string>> }

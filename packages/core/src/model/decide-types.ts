@@ -37,6 +37,10 @@ export interface HaSettings {
   /** Some create_replica_method works without a leader (`no_leader`). */
   readonly replicaMethodWithoutLeader: boolean;
   readonly watchdogMode: 'off' | 'automatic' | 'required';
+  /** `postgresql.use_slots` (default true): the leader keeps a physical slot per streaming member. */
+  readonly useSlots?: boolean;
+  /** Names of the permanent physical slots of the dynamic configuration (`slots`). */
+  readonly permanentSlots?: readonly string[];
   /** pgwarden beyond Patroni (off by default = Patroni's behaviour): see core README. */
   readonly preferLastLeaderAfterDcsOutage: boolean;
   /**
@@ -101,6 +105,11 @@ export interface DecideInput<TMemory = unknown> {
    */
   readonly lastFailure?: { readonly action: Action; readonly message: string; readonly kind?: 'lost' | 'unreachable' };
   readonly requests: OperatorRequests;
+  /**
+   * The dynamic configuration this member would publish when the cluster has
+   * no `/config` yet (bootstrap.dcs, or the cached `/config` of a wiped DCS).
+   */
+  readonly dynamicConfig?: Readonly<Record<string, unknown>>;
   readonly memory: TMemory;
 }
 

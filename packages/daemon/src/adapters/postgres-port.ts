@@ -61,6 +61,7 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
     crashRecovery: () => ctl.crashRecovery(),
     checkpoint: () => ctl.checkpoint(),
     setSynchronousStandbyNames: (value) => ctl.setSynchronousStandbyNames(value),
+    syncReplicationSlots: (desired) => ctl.syncReplicationSlots({ members: [...desired.members], permanent: [...desired.permanent], dropUnknown: desired.dropUnknown }),
     removeDataDirectory: (options) => ctl.removeDataDirectory(options),
     onPostmasterExit(listener) {
       return ctl.on((event) => {

@@ -173,6 +173,13 @@ async function dispatchPostgres(context: ExecutorContext, action: Action, signal
     case 'set-synchronous-standby-names':
       await postgres.setSynchronousStandbyNames(action.value);
       return ok;
+    case 'sync-slots': {
+      const outcome = await postgres.syncReplicationSlots?.(action);
+      if (outcome !== undefined && (outcome.created.length > 0 || outcome.dropped.length > 0)) {
+        context.logger.info({ created: outcome.created, dropped: outcome.dropped }, 'replication slots synchronised');
+      }
+      return ok;
+    }
     case 'remove-data-directory':
       await postgres.removeDataDirectory({ rename: action.rename });
       return ok;

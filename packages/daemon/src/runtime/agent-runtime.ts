@@ -291,6 +291,7 @@ export class AgentRuntime<TMemory> {
       lastActionResult: this.background.takeFinished(),
       lastFailure: this.lastFailure,
       requests,
+      ...(this.options.dynamicConfig === undefined ? {} : { dynamicConfig: this.options.dynamicConfig() }),
       memory: this.memory,
     };
     this.lastFailure = undefined;
@@ -453,9 +454,6 @@ export class AgentRuntime<TMemory> {
     };
     this.latest = snapshot;
     this.options.publish?.(snapshot);
-    if (this.options.afterCycle !== undefined && (running === undefined || running.type === 'promote')) {
-      await this.options.afterCycle(snapshot).catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'post-processing failed'));
-    }
     return snapshot;
   }
 

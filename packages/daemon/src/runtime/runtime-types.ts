@@ -40,11 +40,8 @@ export interface RuntimeOptions<TMemory> {
   readonly reloadLocalConfig?: () => Promise<void>;
   /** Whether the memory says failsafe mode keeps us (or our leader) running. */
   readonly isFailsafeActive?: (memory: TMemory) => boolean;
-  /**
-   * Post-processing after the actions (spec/ha-loop.md §4 step 13): replication
-   * slots. Runs only when no background action runs (or it is a promote).
-   */
-  readonly afterCycle?: (snapshot: CycleSnapshot) => Promise<void>;
+  /** The dynamic configuration this member would publish when the cluster has no `/config` (decide() writes it). */
+  readonly dynamicConfig?: () => Readonly<Record<string, unknown>>;
   /** Called once when shutdown begins, before PostgreSQL is stopped and the DCS closed (stop side services). */
   readonly beforeShutdown?: () => Promise<void>;
   /** After each cycle: hand the snapshot to the REST API (and anyone else watching). */

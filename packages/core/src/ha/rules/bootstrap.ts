@@ -5,6 +5,7 @@
  */
 import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
+import { leaderUpkeep } from './leader-upkeep.js';
 import { clusterIsUnlocked, decision, isNoFailover, ownsLock, remoteMember, targetOf } from '../context.js';
 
 function cloneSource(ctx: Context): { readonly member: string; readonly fromLeader: boolean } | undefined {
@@ -82,6 +83,6 @@ export function decidePostBootstrap(ctx: Context): Decision {
   actions.push({ type: 'take-lock' });
   if (settings.watchdogMode !== 'off') actions.push({ type: 'watchdog', op: 'activate' });
   if (settings.synchronousMode !== false) actions.push({ type: 'set-synchronous-standby-names', value: settings.synchronousModeStrict ? '*' : '' });
-  actions.push({ type: 'checkpoint' });
+  actions.push({ type: 'checkpoint' }, ...leaderUpkeep(ctx));
   return decision(ctx, { ruleId: 'bootstrap.done', message: 'initialized a new cluster', actions, memory: { bootstrapping: false, isLeader: false } });
 }

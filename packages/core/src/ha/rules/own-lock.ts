@@ -12,6 +12,7 @@ import { handleRequests } from './requests.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
 import { manualFailoverFromLeader } from './manual-failover.js';
+import { leaderUpkeep } from './leader-upkeep.js';
 
 export function updateLockAction(ctx: Context): Action {
   const { settings } = ctx.input;
@@ -62,7 +63,16 @@ export function decideOwnLock(ctx: Context): Decision {
       });
     }
   }
-  return withLockUpdate(ctx, decideWithRenewedLock(ctx));
+  return withLockUpdate(ctx, withLeaderUpkeep(ctx, decideWithRenewedLock(ctx)));
+}
+
+const GIVING_UP: ReadonlySet<Action['type']> = new Set(['demote', 'release-lock', 'stop', 'exit']);
+
+/** `/config` and the slots after the decision's own actions, unless it gives the leadership up. */
+function withLeaderUpkeep(ctx: Context, result: Decision): Decision {
+  if (result.awaiting !== undefined || result.actions.some((action) => GIVING_UP.has(action.type))) return result;
+  const upkeep = leaderUpkeep(ctx);
+  return upkeep.length === 0 ? result : { ...result, actions: [...result.actions, ...upkeep] };
 }
 
 /** What the owner does once its renewal succeeds (it runs after `update-lock`). */
