@@ -16,4 +16,3 @@ export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type Pgward
 export { clusterPasswords } from './cluster-config.js';
 export { waitUntil, type WaitOptions } from './cluster-wait.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-export { runSimulation, mutants, summarize, formatSummary, FAULT_KINDS, type SimOptions, type SimResult, type SimSummary, type FaultKind } from './sim/index.js';

@@ -331,7 +331,7 @@ export class AgentRuntime<TMemory> {
       const renewedAtMs = this.leadership.renewedAtMs;
       this.logger.warn({ mode: first.mode, lockRenewedAgoMs: renewedAtMs === undefined ? undefined : Math.round(this.clock.nowMs() - renewedAtMs) }, 'demoting');
     }
-    if (first.type === 'demote' && previous !== undefined && previous.type !== 'demote') {
+    if (first.type === 'demote' && previous !== undefined && previous.type !== 'demote' && this.options.preemptForDemotion !== false) {
       const graceMs = safetyMarginMs(this.settingsNow) / 2;
       this.logger.warn({ cancelled: previous.name, graceMs }, `cancelling ${previous.name}: demoting`);
       await this.background.preempt(this.runningAction(first), this.backgroundJob(first, tail), graceMs);

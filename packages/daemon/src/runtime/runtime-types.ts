@@ -46,6 +46,13 @@ export interface RuntimeOptions<TMemory> {
   readonly beforeShutdown?: () => Promise<void>;
   /** After each cycle: hand the snapshot to the REST API (and anyone else watching). */
   readonly publish?: (snapshot: CycleSnapshot) => void;
+  /**
+   * A demotion cancels the background action in progress and takes its slot
+   * (default true, DESIGN invariant 1). false makes it wait like any other
+   * action ("... is already in progress"): only the simulator's runtime
+   * mutant sets it, to prove that its checks catch the difference.
+   */
+  readonly preemptForDemotion?: boolean;
   /** The pending scheduled restart in its member-key form, published with every member-key write. */
   readonly scheduledRestart?: () => Readonly<Record<string, unknown>> | undefined;
 }

@@ -18,12 +18,12 @@ function printViolation(result: SimResult): void {
   process.stdout.write(`replay: npm run sim -- --seed ${violation.seed} --steps ${result.steps}\n--- last events ---\n${violation.trace.join('\n')}\n`);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const steps = Number(argument('steps') ?? 20000);
   const single = argument('seed');
   if (single !== undefined) {
     const quiet = process.argv.includes('--quiet');
-    const result = runSimulation({ seed: Number(single), steps, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+    const result = await runSimulation({ seed: Number(single), steps, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
     printViolation(result);
     process.stdout.write(`${formatSummary(summarize([result]))}\n`);
     process.exitCode = result.violation === undefined ? 0 : 1;
@@ -34,13 +34,15 @@ function main(): void {
   const results: SimResult[] = [];
   const started = performance.now();
   for (let seed = first; seed < first + seeds; seed++) {
-    const result = runSimulation({ seed, steps });
+    const result = await runSimulation({ seed, steps });
     results.push(result);
     if (result.violation !== undefined) printViolation(result);
     if (seed % 50 === 0) process.stderr.write(`… ${seed - first + 1}/${seeds} seeds, ${Math.round((performance.now() - started) / 1000)} s\n`);
   }
-  process.stdout.write(`${formatSummary(summarize(results))}\nwall time: ${Math.round((performance.now() - started) / 1000)} s\n`);
+  const seconds = (performance.now() - started) / 1000;
+  const summary = summarize(results);
+  process.stdout.write(`${formatSummary(summary)}\nwall time: ${Math.round(seconds)} s (${Math.round(summary.steps / seconds)} steps/s)\n`);
   process.exitCode = results.some((result) => result.violation !== undefined) ? 1 : 0;
 }
 
-main();
+await main();

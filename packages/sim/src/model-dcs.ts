@@ -26,8 +26,25 @@ export class ModelDcs {
   private history: Versioned<readonly HistoryLine[]> | undefined;
   private failsafe: Record<string, string> | undefined;
   private lastLsn = 0;
+  /** Called when the leader key changes or goes, or `/config` changes: what wakes a watch. */
+  private readonly listeners = new Set<() => void>();
+  /** Where expiries are recorded (the world's trace). */
+  log?: (line: string) => void;
 
-  constructor(private readonly ttlMs: number) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Subscribe to the changes a watch reports; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
 
   private bump(): number {
     this.revision += 1;
@@ -39,8 +56,10 @@ export class ModelDcs {
     const expired: string[] = [];
     if (this.leader !== undefined && this.leader.expiresAtMs <= nowMs) {
       expired.push(`leader key of ${this.leader.name} expired`);
+      this.log?.(`leader key of ${this.leader.name} expired`);
       this.leader = undefined;
       this.bump();
+      this.changed();
     }
     for (const [name, entry] of this.members) {
       if (entry.expiresAtMs <= nowMs) this.members.delete(name);
@@ -73,6 +92,7 @@ export class ModelDcs {
   }
 
   read(): Cluster {
+    this.expire(this.now());
     const members: Member[] = [...this.members.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, entry]) => ({ name, version: entry.version, data: entry.data }));
@@ -103,23 +123,27 @@ export class ModelDcs {
     };
   }
 
-  acquire(name: string, nowMs: number): LockOutcome {
+  acquire(name: string, sentAtMs: number): LockOutcome {
+    this.expire(this.now());
     if (this.leader !== undefined) return { kind: 'lost', owner: this.leader.name };
-    this.leader = { name, version: this.bump(), expiresAtMs: nowMs + this.ttlMs };
-    return { kind: 'held', renewedAtMs: nowMs };
+    this.leader = { name, version: this.bump(), expiresAtMs: this.now() + this.ttlMs };
+    this.changed();
+    return { kind: 'held', renewedAtMs: sentAtMs };
   }
 
-  update(name: string, nowMs: number, lastLsn: number | undefined, failsafe: Readonly<Record<string, string>> | undefined): LockOutcome {
+  update(name: string, sentAtMs: number, lastLsn: number | undefined, failsafe: Readonly<Record<string, string>> | undefined): LockOutcome {
+    this.expire(this.now());
     if (this.leader === undefined || this.leader.name !== name) return { kind: 'lost', ...(this.leader === undefined ? {} : { owner: this.leader.name }) };
-    this.leader = { ...this.leader, expiresAtMs: nowMs + this.ttlMs };
+    this.leader = { ...this.leader, expiresAtMs: this.now() + this.ttlMs };
     if (lastLsn !== undefined) this.lastLsn = lastLsn;
     if (failsafe !== undefined) this.failsafe = { ...failsafe };
-    return { kind: 'held', renewedAtMs: nowMs };
+    return { kind: 'held', renewedAtMs: sentAtMs };
   }
 
-  take(name: string, nowMs: number): LockOutcome {
-    this.leader = { name, version: this.bump(), expiresAtMs: nowMs + this.ttlMs };
-    return { kind: 'held', renewedAtMs: nowMs };
+  take(name: string, sentAtMs: number): LockOutcome {
+    this.leader = { name, version: this.bump(), expiresAtMs: this.now() + this.ttlMs };
+    this.changed();
+    return { kind: 'held', renewedAtMs: sentAtMs };
   }
 
   release(name: string, lastLsn: number | undefined): DcsOpResult {
@@ -127,12 +151,13 @@ export class ModelDcs {
     if (this.leader?.name === name) {
       this.leader = undefined;
       this.bump();
+      this.changed();
     }
     return { ok: true };
   }
 
-  touchMember(name: string, data: MemberData, nowMs: number): void {
-    this.members.set(name, { data, version: this.bump(), expiresAtMs: nowMs + this.ttlMs });
+  touchMember(name: string, data: MemberData): void {
+    this.members.set(name, { data, version: this.bump(), expiresAtMs: this.now() + this.ttlMs });
   }
 
   initialize(createNew: boolean, sysid: string | undefined): DcsOpResult {
@@ -150,6 +175,7 @@ export class ModelDcs {
   setConfig(value: Record<string, unknown>, version?: number): DcsOpResult {
     if (version !== undefined && this.config !== undefined && this.config.version !== version) return { ok: false, reason: 'conflict', message: 'config changed' };
     this.config = { value, version: this.bump() };
+    this.changed();
     return { ok: true };
   }
 
@@ -170,6 +196,16 @@ export class ModelDcs {
     if (version !== undefined && this.sync !== undefined && this.sync.version !== version) return { ok: false, reason: 'conflict', message: 'sync changed' };
     this.sync = undefined;
     this.bump();
+    return { ok: true };
+  }
+
+  setStatus(optime: number): DcsOpResult {
+    this.lastLsn = optime;
+    return { ok: true };
+  }
+
+  setFailsafe(value: Readonly<Record<string, string>>): DcsOpResult {
+    this.failsafe = { ...value };
     return { ok: true };
   }
 

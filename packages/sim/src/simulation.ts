@@ -1,27 +1,32 @@
 /**
  * The deterministic simulation: a seed picks the scenario (3-5 members,
- * timings, synchronous mode, failsafe, tags); each 250 ms step expires
- * leases, injects faults, completes background actions, runs the agents
- * whose cycle is due, streams WAL, lets the client write, fires watchdogs,
- * and checks the invariants of DESIGN.md. A violation stops the run with
- * the seed, the step and the trace; the same seed replays it exactly.
+ * timings, synchronous mode, failsafe, tags); every member runs the real
+ * AgentRuntime (host.ts) on model ports in virtual time. Each 250 ms step
+ * runs the events due (timers, DCS and PostgreSQL answers, peers), expires
+ * leases, injects faults, fires watchdogs, streams WAL, lets the client
+ * write, and checks the invariants of DESIGN.md (two writable primaries is
+ * also checked after every event). A violation stops the run with the
+ * seed, the step and the trace; the same seed replays it exactly.
  */
-import { decide as realDecide, initialMemory } from '@pgwarden/core';
+import { decide as realDecide } from '@pgwarden/core';
 import type { HaSettings } from '@pgwarden/core';
-import { completeBackground, runCycle } from './agent.js';
-import { crashMachine, injectFaults, settleFaults, type FaultKind } from './faults.js';
+import { checkSinglePrimary } from './checks.js';
+import { dropAgent } from './host.js';
+import { countFault, crashMachine, injectFaults, settleFaults, type FaultKind } from './faults.js';
 import { emptyPg, isNamedSync, isWritablePrimary } from './model-postgres.js';
 import { Prng } from './prng.js';
 import { extend, isPrefixOf } from './wal.js';
-import type { DecideFn, SimMember, SimScenario, SimStats, Violation, World } from './world.js';
+import type { DecideFn, RuntimeVariant, SimMember, SimScenario, SimStats, Violation, World } from './world.js';
 export type { World } from './world.js';
-import { agentResponsive, linked, machineUp, memberByName, newWorld, record, violate } from './world.js';
+import { EPOCH_MS, linked, machineUp, memberByName, newWorld, nowMs, record } from './world.js';
 
 export interface SimOptions {
   readonly seed: number;
   readonly steps: number;
   /** The decide() under test (default: the real one). */
   readonly decide?: DecideFn;
+  /** How the runtime is built (default: as the agent builds it); mutants of the runtime change it. */
+  readonly variant?: RuntimeVariant;
   /** Probability of a fault per 250 ms step (default 1/200). */
   readonly faultProbability?: number;
   /** Print every trace line as it happens. */
@@ -84,19 +89,17 @@ function makeMembers(rng: Prng, count: number): SimMember[] {
     members.push({
       name: `node${index}`,
       host: `10.0.0.${index}:5432`,
+      apiUrl: `http://10.0.0.${index}:8008/patroni`,
       tags,
       catchUp: rng.chance(0.2) ? 0.05 : 0.6,
+      owner: { name: `node${index}`, epoch: 0 },
+      // Monotonic clocks have their own origin per machine: comparing two members' readings is meaningless.
+      monotonicOffsetMs: rng.int(-3_600_000, 3_600_000),
       pg: emptyPg(),
+      pgGeneration: 0,
+      agentRestartAtMs: EPOCH_MS + rng.int(0, 3000),
+      wallOffsetMs: 0,
       streaming: false,
-      agent: {
-        alive: true,
-        memory: initialMemory(),
-        nextCycleAtMs: 1_750_000_000_000 + rng.int(0, 3000),
-        clockOffsetMs: 0,
-        requests: {},
-        lastMessage: '',
-        lastPaused: false,
-      },
     });
   }
   return members;
@@ -146,53 +149,40 @@ function clientWrite(world: World): void {
 
 function fireWatchdogs(world: World): void {
   for (const member of world.members) {
-    const deadline = member.agent.watchdogDeadlineMs;
-    if (deadline === undefined || deadline > world.nowMs || !machineUp(member)) continue;
+    const deadline = member.watchdogDeadlineMs;
+    if (deadline === undefined || deadline > nowMs(world) || !machineUp(member)) continue;
     record(world, `${member.name}: WATCHDOG fired: machine reset`);
-    world.stats.faults['watchdog-reset'] = (world.stats.faults['watchdog-reset'] ?? 0) + 1;
+    countFault(world, 'watchdog-reset');
     crashMachine(world, member, world.rng.int(5_000, 30_000));
   }
 }
 
-function checkSinglePrimary(world: World): void {
-  const writable = world.members.filter((member) => machineUp(member) && isWritablePrimary(member.pg));
-  if (writable.length > 1) violate(world, 'two-primaries', `writable primaries: ${writable.map((member) => member.name).join(', ')}`);
-  if (writable.length === 0) world.stats.leaderlessSteps += 1;
-}
-
-function runDueAgents(world: World): void {
-  for (const member of world.members) {
-    if (!machineUp(member)) continue;
-    completeBackground(world, member);
-    if (!agentResponsive(world, member) || member.agent.nextCycleAtMs > world.nowMs) continue;
-    runCycle(world, member);
-    if (world.violations.length > 0) return;
-  }
-}
-
-export function runSimulation(options: SimOptions): SimResult {
+export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const rng = new Prng(options.seed);
   const scenario = pickScenario(rng, options);
-  const world = newWorld(options.seed, options.decide ?? realDecide, scenario, makeMembers(rng, scenario.memberCount), rng);
+  const world = newWorld(options.seed, options.decide ?? realDecide, options.variant ?? {}, scenario, makeMembers(rng, scenario.memberCount), rng);
   if (options.log !== undefined) world.log = options.log;
+  world.dcs.log = (line) => record(world, line);
+  world.scheduler.afterEvent = () => checkSinglePrimary(world, false);
   record(world, `seed ${options.seed}: ${scenario.memberCount} members, ${JSON.stringify(scenario.settings)}`);
   const warmupSteps = 240;
   // No new faults in the tail, so that convergence can be judged at the end (liveness, not safety).
   const quietTailSteps = Math.min(Math.floor(options.steps / 4), 2400);
   for (let step = 0; step < options.steps && world.violations.length === 0; step++) {
     world.step = step;
-    world.nowMs += world.stepMs;
-    for (const line of world.dcs.expire(world.nowMs)) record(world, line);
+    await world.scheduler.runUntil(nowMs(world) + world.stepMs);
+    if (world.violations.length > 0) break;
+    world.dcs.expire(nowMs(world));
     options.beforeStep?.(world);
     settleFaults(world);
     if (step > warmupSteps && step < options.steps - quietTailSteps) injectFaults(world, options.faultProbability ?? 1 / 200, options.faultKinds);
     fireWatchdogs(world);
-    runDueAgents(world);
     replicate(world);
     clientWrite(world);
-    checkSinglePrimary(world);
+    checkSinglePrimary(world, true);
     world.stats.steps += 1;
   }
+  world.stats.events = world.scheduler.eventsRun;
   if (quietTailSteps >= 1200 && world.violations.length === 0) {
     world.stats.judgedConvergence = 1;
     const leader = memberByName(world, world.dcs.leaderName());
@@ -200,6 +190,8 @@ export function runSimulation(options: SimOptions): SimResult {
     if (leader !== undefined && writable.length === 1 && writable[0] === leader) world.stats.endedHealthy = 1;
     else record(world, `did not converge: leader key ${leader?.name ?? 'absent'}, writable ${writable.map((member) => member.name).join(',') || 'none'}`);
   }
+  // The runtimes are dropped with the world: nothing of this run fires again.
+  for (const member of world.members) dropAgent(member);
   const violation = world.violations[0];
   return { seed: options.seed, steps: world.stats.steps, scenario, stats: world.stats, ...(violation === undefined ? {} : { violation }) };
 }

@@ -1,5 +1,5 @@
-/** The deterministic HA simulator (see the testkit README, "Simulator"). */
+/** The deterministic HA simulator: the real AgentRuntime on model ports in virtual time (see the README). */
 export { runSimulation, type SimOptions, type SimResult } from './simulation.js';
 export { summarize, formatSummary, type SimSummary } from './summary.js';
-export { mutants } from './mutants.js';
+export { mutants, type Mutant } from './mutants.js';
 export { FAULT_KINDS, type FaultKind } from './faults.js';

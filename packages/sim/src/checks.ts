@@ -1,0 +1,85 @@
+/**
+ * The invariants of DESIGN.md, checked where they can break: one writable
+ * primary (after every event and every step), promotion only after winning
+ * the lock and never of a lagging, nofailover or non-synchronous member
+ * (where a promotion begins), no synchronously confirmed write lost (where
+ * a member becomes primary), nothing changed while paused (where decide()
+ * answers).
+ */
+import type { Action, DecideInput, DecideResult, HaMemory } from '@pgwarden/core';
+import { isWritablePrimary } from './model-postgres.js';
+import { commonPrefix } from './wal.js';
+import type { SimMember, World } from './world.js';
+import { machineUp, record, violate } from './world.js';
+
+export function checkSinglePrimary(world: World, countLeaderless: boolean): void {
+  if (world.violations.length > 0) return;
+  const writable = world.members.filter((member) => machineUp(member) && isWritablePrimary(member.pg));
+  if (writable.length > 1) violate(world, 'two-primaries', `writable primaries: ${writable.map((member) => member.name).join(', ')}`);
+  if (countLeaderless && writable.length === 0) world.stats.leaderlessSteps += 1;
+}
+
+export function checkPromotionStart(world: World, member: SimMember): void {
+  const owner = world.dcs.leaderName();
+  if (owner !== member.name) violate(world, 'promote-without-lock', `${member.name} promotes while the leader key is ${owner ?? 'absent'}`);
+  if (member.tags['nofailover'] === true) violate(world, 'nofailover-promoted', `${member.name} is tagged nofailover`);
+  // The candidate of an explicit manual failover (no leader named) may lag (Patroni §8.3).
+  const manual = member.agent?.candidateAtDecide === member.name;
+  const lag = world.dcs.statusOptime() - member.pg.wal.end;
+  if (!manual && lag > world.scenario.settings.maximumLagOnFailoverBytes) {
+    violate(world, 'lagging-promoted', `${member.name} lags ${lag} bytes > ${world.scenario.settings.maximumLagOnFailoverBytes}`);
+  }
+  const sync = member.agent?.syncAtDecide;
+  if (world.scenario.settings.synchronousMode !== false && sync !== undefined && sync.leader !== null && sync.leader !== member.name && !sync.standbys.includes(member.name)) {
+    violate(world, 'non-sync-promoted', `${member.name} is not in /sync (${sync.leader}: ${sync.standbys.join(',')})`);
+  }
+}
+
+/** DESIGN invariant 3: the new primary holds the last synchronously confirmed write. */
+export function checkConfirmedWrites(world: World, member: SimMember): void {
+  const confirmed = world.lastConfirmedWrite;
+  if (world.scenario.settings.synchronousMode === false || confirmed === undefined) return;
+  const shared = commonPrefix(member.pg.wal, confirmed);
+  if (shared < confirmed.end) {
+    violate(world, 'sync-write-lost', `${member.name} became primary without the write confirmed at ${confirmed.end} (shares ${shared})`);
+  }
+}
+
+const PG_CHANGING: ReadonlySet<Action['type']> = new Set(['start', 'stop', 'restart', 'promote', 'demote', 'rewind', 'reinitialize', 'crash-recovery', 'bootstrap', 'create-replica']);
+
+function describe(actions: readonly Action[]): string {
+  return actions.map((action) => action.type + ('mode' in action ? `(${action.mode})` : '')).join(', ');
+}
+
+/**
+ * What the sim hands the runtime as decide(): the function under test, plus
+ * the trace, the pause check, and what the promotion checks need to know
+ * about the moment of the decision.
+ */
+export function observedDecide(world: World, member: SimMember): (input: DecideInput<HaMemory>) => DecideResult<HaMemory> {
+  return (input) => {
+    const result = world.decide(input);
+    const agent = member.agent;
+    if (result.awaiting !== undefined || agent === undefined) return result;
+    world.stats.cycles += 1;
+    agent.syncAtDecide = world.dcs.syncState();
+    const failover = world.dcs.failoverValue();
+    agent.candidateAtDecide = failover?.leader ? undefined : failover?.member;
+    const actions = result.actions.filter((action) => action.type !== 'fetch-peer-status' && action.type !== 'failsafe-check');
+    if (actions.some((action) => action.type === 'demote')) world.stats.demotions += 1;
+    const routine = actions.every((action) => action.type === 'update-lock' || (action.type === 'watchdog' && action.op !== 'disable'));
+    if (result.message !== agent.lastMessage || !routine) {
+      record(world, `${member.name}: [${result.ruleId}] ${result.message}${actions.length > 0 ? ` → ${describe(actions)}` : ''}`);
+    }
+    agent.lastMessage = result.message;
+    const requests = input.requests;
+    if (input.settings.paused && requests.restart === undefined && requests.reinitialize === undefined) {
+      // An explicit switchover/failover to a named candidate is allowed in pause (Patroni §11).
+      const candidate = failover?.member;
+      const operatorSwitchover = candidate !== undefined && candidate !== '';
+      const forbidden = actions.find((action) => PG_CHANGING.has(action.type) && !(operatorSwitchover && (action.type === 'promote' || action.type === 'demote')));
+      if (forbidden !== undefined) violate(world, 'pause', `${member.name} ran ${forbidden.type} while the cluster is paused`);
+    }
+    return result;
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The `Dcs` adapter of one member over the model store: what dcs-etcd is to
+ * etcd. Every request takes a few virtual milliseconds and is applied at the
+ * store when it arrives; a member cut off from the DCS gets `unreachable` at
+ * once (refused) or after its own deadline, retry_timeout (black-holed
+ * link). A renewal reports the member's clock reading when it was sent.
+ * Answers are events owned by the member, so a stopped agent receives none.
+ */
+import type { Cluster, Dcs, DcsResult, FailoverValue, HistoryLine, LockOutcome, MemberData, StatusValue, SyncState, UpdateLeaderInput } from '@pgwarden/core';
+import type { Clock } from '@pgwarden/daemon';
+import type { DcsOpResult } from './model-dcs.js';
+import type { SimMember, World } from './world.js';
+import { dcsCutFor, reachesDcs } from './world.js';
+
+const unreachableMessage = 'model DCS unreachable';
+
+export class SimDcs implements Dcs {
+  readonly backend = 'model';
+  private readonly unsubscribers = new Set<() => void>();
+  private closed = false;
+
+  constructor(
+    private readonly world: World,
+    private readonly member: SimMember,
+    private readonly clock: Clock,
+  ) {}
+
+  private latencyMs(): number {
+    return this.world.rng.int(1, 8);
+  }
+
+  /** The adapter's own deadline for one request (the real adapters use retry_timeout). */
+  private deadlineMs(): number {
+    return this.world.scenario.settings.retryTimeoutSeconds * 1000;
+  }
+
+  private request<T>(apply: () => T, unreachable: () => T): Promise<T> {
+    const { world, member } = this;
+    return new Promise<T>((resolve) => {
+      if (this.closed) {
+        resolve(unreachable());
+        return;
+      }
+      const cut = dcsCutFor(world, member);
+      if (cut !== undefined) {
+        const delay = cut.failure === 'refused' ? this.latencyMs() : this.deadlineMs();
+        world.scheduler.after(delay, member.owner, () => resolve(unreachable()));
+        return;
+      }
+      const latency = this.latencyMs();
+      world.scheduler.after(latency, member.owner, () => {
+        // Cut while in flight: the request is lost and the caller waits for its deadline.
+        if (!reachesDcs(world, member)) world.scheduler.after(this.deadlineMs() - latency, member.owner, () => resolve(unreachable()));
+        else resolve(apply());
+      });
+    });
+  }
+
+  private result<T>(apply: () => DcsResult<T>): Promise<DcsResult<T>> {
+    return this.request<DcsResult<T>>(apply, () => ({ ok: false, reason: 'unreachable', message: unreachableMessage }));
+  }
+
+  private write(apply: () => DcsOpResult): Promise<DcsResult<void>> {
+    return this.result<void>(() => {
+      const outcome = apply();
+      return outcome.ok ? { ok: true, value: undefined } : outcome;
+    });
+  }
+
+  private lock(apply: (sentAtMs: number) => LockOutcome): Promise<LockOutcome> {
+    const sentAtMs = this.clock.nowMs();
+    return this.request<LockOutcome>(() => apply(sentAtMs), () => ({ kind: 'unreachable', message: unreachableMessage }));
+  }
+
+  getCluster(): Promise<DcsResult<Cluster>> {
+    return this.result(() => ({ ok: true, value: this.world.dcs.read() }));
+  }
+
+  acquireLeader(): Promise<LockOutcome> {
+    return this.lock((sentAtMs) => this.world.dcs.acquire(this.member.name, sentAtMs));
+  }
+
+  updateLeader(input: UpdateLeaderInput): Promise<LockOutcome> {
+    return this.lock((sentAtMs) => this.world.dcs.update(this.member.name, sentAtMs, input.lastLsn, input.failsafe));
+  }
+
+  takeLeader(): Promise<LockOutcome> {
+    return this.lock((sentAtMs) => this.world.dcs.take(this.member.name, sentAtMs));
+  }
+
+  deleteLeader(input: { readonly lastLsn?: number }): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.release(this.member.name, input.lastLsn));
+  }
+
+  initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.initialize(input.createNew, input.sysid));
+  }
+
+  cancelInitialization(): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.cancelInitialize());
+  }
+
+  touchMember(data: MemberData): Promise<DcsResult<void>> {
+    return this.write(() => {
+      this.world.dcs.touchMember(this.member.name, data);
+      return { ok: true };
+    });
+  }
+
+  setConfig(value: Readonly<Record<string, unknown>>, version?: number): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.setConfig({ ...value }, version));
+  }
+
+  setFailover(value: FailoverValue, version?: number): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.setFailover(value, version));
+  }
+
+  writeSyncState(leader: string | null, standbys: readonly string[], version?: number): Promise<DcsResult<SyncState>> {
+    return this.result<SyncState>(() => {
+      const outcome = this.world.dcs.writeSync(leader, standbys, version);
+      if (!outcome.ok) return outcome;
+      const sync = this.world.dcs.read().sync;
+      return sync === undefined ? { ok: false, reason: 'conflict', message: 'sync vanished' } : { ok: true, value: sync };
+    });
+  }
+
+  deleteSyncState(version?: number): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.deleteSync(version));
+  }
+
+  setHistory(lines: readonly HistoryLine[]): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.setHistory(lines));
+  }
+
+  writeStatus(status: StatusValue): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.setStatus(status.optime ?? this.world.dcs.statusOptime()));
+  }
+
+  writeFailsafe(value: Readonly<Record<string, string>>): Promise<DcsResult<void>> {
+    return this.write(() => this.world.dcs.setFailsafe(value));
+  }
+
+  deleteCluster(): Promise<DcsResult<void>> {
+    return Promise.resolve({ ok: false, reason: 'unreachable', message: 'deleting the cluster is not modelled' });
+  }
+
+  /** Woken (after the network latency) by a change of the leader key or `/config` while we reach the DCS. */
+  watch(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const { world, member } = this;
+    return new Promise<boolean>((resolve) => {
+      let done = false;
+      const finish = (woken: boolean): void => {
+        if (done) return;
+        done = true;
+        cancelTimer();
+        unsubscribe();
+        this.unsubscribers.delete(unsubscribe);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(woken);
+      };
+      const onAbort = (): void => finish(false);
+      const cancelTimer = world.scheduler.after(timeoutMs, member.owner, () => finish(false));
+      const unsubscribe = world.dcs.onChange(() => {
+        if (reachesDcs(world, member)) world.scheduler.after(this.latencyMs(), member.owner, () => finish(true));
+      });
+      this.unsubscribers.add(unsubscribe);
+      if (signal?.aborted === true || this.closed) finish(false);
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  configure(): void {
+    // The scenario's timings are fixed; the store's leases use its ttl.
+  }
+
+  /** Also called when the agent is dropped (crash): no watch of the old process stays subscribed. */
+  dispose(): void {
+    this.closed = true;
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.unsubscribers.clear();
+  }
+
+  close(): Promise<void> {
+    this.dispose();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * One member's agent process: the real AgentRuntime of @pgwarden/daemon,
+ * built from the model ports and the member's virtual clock, running its
+ * own loop (`run()`) in virtual time. A crash drops the process (its events
+ * never fire again); a restart builds a new runtime with fresh memory.
+ */
+import { initialMemory, recordLockRenewal, type Cluster, type HaMemory, type HaSettings } from '@pgwarden/core';
+import { AgentRuntime, silentLogger, type AgentLogger, type CallbackPort } from '@pgwarden/daemon';
+import { observedDecide } from './checks.js';
+import { SimDcs } from './dcs-port.js';
+import { simPeerPort, simWatchdog } from './peer-port.js';
+import { SimPostgres } from './pg-port.js';
+import { MemberClock } from './scheduler.js';
+import type { AgentProcess, SimMember, World } from './world.js';
+import { nowMs, record } from './world.js';
+
+const noCallbacks: CallbackPort = { run: () => undefined, close: () => Promise.resolve() };
+
+/** Warnings and errors of the runtime go to the trace (they explain most violations). */
+function traceLogger(world: World, member: SimMember): AgentLogger {
+  const line = (level: string) => (fields: Record<string, unknown>, message: string) => {
+    const detail = Object.keys(fields).length === 0 ? '' : ` ${JSON.stringify(fields)}`;
+    record(world, `${member.name}: ${level} ${message}${detail}`);
+  };
+  const logger: AgentLogger = { ...silentLogger, warn: line('WARN'), error: line('ERROR'), fatal: line('FATAL'), child: () => logger };
+  return logger;
+}
+
+interface SimAgentProcess extends AgentProcess {
+  readonly dcs: SimDcs;
+  readonly postgres: SimPostgres;
+}
+
+function settingsFor(world: World): (cluster: Cluster | undefined) => HaSettings {
+  let lastPaused = false;
+  return (cluster) => {
+    if (cluster !== undefined) lastPaused = cluster.config?.data['pause'] === true;
+    return { ...world.scenario.settings, paused: lastPaused };
+  };
+}
+
+export function startAgent(world: World, member: SimMember): void {
+  const memberClock = new MemberClock(world.scheduler, member.owner, member.monotonicOffsetMs, () => member.wallOffsetMs);
+  const clock = world.variant.clock?.(memberClock) ?? memberClock;
+  const dcs = new SimDcs(world, member, clock);
+  const postgres = new SimPostgres(world, member);
+  const runtime = new AgentRuntime<HaMemory>({
+    self: { name: member.name, apiUrl: member.apiUrl, connUrl: `postgres://${member.host}/postgres`, tags: member.tags },
+    dcs,
+    postgres,
+    peers: simPeerPort(world, member),
+    callbacks: noCallbacks,
+    watchdog: simWatchdog(world, member),
+    logger: traceLogger(world, member),
+    clock,
+    decide: observedDecide(world, member),
+    initialMemory: initialMemory(),
+    settings: settingsFor(world),
+    recordLockRenewal,
+    isFailsafeActive: (memory) => memory.failsafeActive,
+    ...(world.variant.preemptForDemotion === undefined ? {} : { preemptForDemotion: world.variant.preemptForDemotion }),
+  });
+  const agent: SimAgentProcess = { runtime, clock, dcs, postgres, lastMessage: '' };
+  member.agent = agent;
+  member.agentRestartAtMs = undefined;
+  void runtime.run().then((code) => {
+    if (member.agent !== agent) return;
+    record(world, `${member.name}: agent exited with code ${code}`);
+    dropAgent(member);
+    member.agentRestartAtMs = nowMs(world) + 30_000;
+  });
+}
+
+/** The process is gone: nothing it scheduled runs any more, its watches are unsubscribed. */
+export function dropAgent(member: SimMember): void {
+  const agent = member.agent as SimAgentProcess | undefined;
+  member.owner.epoch += 1;
+  member.owner.pausedUntilMs = undefined;
+  agent?.dcs.dispose();
+  member.agent = undefined;
+}
+
+/** The postmaster of `member` died: the runtime hears of it as from the real port. */
+export function postmasterExited(member: SimMember): void {
+  (member.agent as SimAgentProcess | undefined)?.postgres.postmasterExited();
+}

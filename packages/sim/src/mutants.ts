@@ -1,0 +1,75 @@
+/**
+ * Deliberately broken variants, each violating one DESIGN invariant. The
+ * simulator must catch every one of them within a bounded number of seeds —
+ * the evidence that its checks can fail. Mutants of decide() replace the
+ * decision; mutants of the runtime change how the real AgentRuntime is
+ * built (its clock, its preemption switch) or what it reads of decide().
+ */
+import { decide } from '@pgwarden/core';
+import type { Action } from '@pgwarden/core';
+import type { Clock } from '@pgwarden/daemon';
+import type { DecideFn, RuntimeVariant } from './world.js';
+
+const withoutActions = (drop: (action: Action) => boolean): DecideFn => (input) => {
+  const result = decide(input);
+  return { ...result, actions: result.actions.filter((action) => !drop(action)) };
+};
+
+export interface Mutant {
+  readonly decide?: DecideFn;
+  readonly variant?: RuntimeVariant;
+  /** The invariants whose violation counts as catching it. */
+  readonly invariants: readonly string[];
+}
+
+/** The wall clock used as the monotonic one: a wall-clock step moves every deadline. */
+const wallClockAsMonotonic = (clock: Clock): Clock => ({
+  nowMs: () => clock.wallMs(),
+  wallMs: () => clock.wallMs(),
+  setTimer: (callback, delayMs) => clock.setTimer(callback, delayMs),
+});
+
+export const mutants: Readonly<Record<string, Mutant>> = {
+  /** Promotes without winning the leader key first. */
+  'promote-without-lock': {
+    decide: withoutActions((action) => action.type === 'acquire-lock'),
+    invariants: ['promote-without-lock', 'two-primaries'],
+  },
+  /** Keeps running as primary when the lock is lost or cannot be renewed. */
+  'no-demote-on-lock-loss': {
+    decide: withoutActions((action) => action.type === 'demote' && (action.mode === 'immediate-nolock' || action.mode === 'offline')),
+    invariants: ['two-primaries'],
+  },
+  /** Does not see /sync, so a non-synchronous member races and is promoted. */
+  'promote-non-sync': {
+    decide: (input) => {
+      if (!input.cluster.ok || input.cluster.value.sync === undefined) return decide(input);
+      const { sync: _sync, ...value } = input.cluster.value;
+      return decide({ ...input, cluster: { ok: true, value } });
+    },
+    invariants: ['non-sync-promoted', 'sync-write-lost'],
+  },
+  /** Ignores pause (maintenance mode). */
+  'act-while-paused': {
+    decide: (input) => decide({ ...input, settings: { ...input.settings, paused: false } }),
+    invariants: ['pause'],
+  },
+  /** Runtime: the next cycle ignores decide()'s `wakeUpAtMs` (waits for loop_wait). */
+  'ignore-wake-up': {
+    decide: (input) => {
+      const { wakeUpAtMs: _wakeUpAtMs, ...result } = decide(input);
+      return result;
+    },
+    invariants: ['two-primaries'],
+  },
+  /** Runtime: its monotonic clock is the wall clock, which clock-jump faults move. */
+  'wall-clock-as-monotonic': {
+    variant: { clock: wallClockAsMonotonic },
+    invariants: ['two-primaries'],
+  },
+  /** Runtime: a demotion waits behind the running background action instead of preempting it. */
+  'demotion-waits-for-background': {
+    variant: { preemptForDemotion: false },
+    invariants: ['two-primaries'],
+  },
+};

@@ -1,0 +1,231 @@
+/**
+ * The simulated world: members (machine, agent process, PostgreSQL), the
+ * model DCS, the network, the client, virtual time and the record of what
+ * happened. The step loop lives in simulation.ts; each member's agent is the
+ * real AgentRuntime (host.ts), driven through model ports.
+ */
+import type { DecideInput, DecideResult, HaMemory, HaSettings, SyncState } from '@pgwarden/core';
+import type { AgentRuntime, Clock } from '@pgwarden/daemon';
+import { ModelDcs } from './model-dcs.js';
+import type { PgState } from './model-postgres.js';
+import { Prng } from './prng.js';
+import { Scheduler, type EventOwner } from './scheduler.js';
+import type { Wal } from './wal.js';
+
+export type DecideFn = (input: DecideInput<HaMemory>) => DecideResult<HaMemory>;
+
+/** How an unreachable link fails: at once (refused, server down) or by hanging until the caller's deadline. */
+export type LinkFailure = 'refused' | 'black-hole';
+
+export interface Cut {
+  readonly untilMs: number;
+  readonly failure: LinkFailure;
+}
+
+/** One agent process: the runtime and what the sim keeps beside it. */
+export interface AgentProcess {
+  readonly runtime: AgentRuntime<HaMemory>;
+  readonly clock: Clock;
+  lastMessage: string;
+  /** `/sync` and the `/failover` candidate (truth) when this agent last decided (invariant checks). */
+  syncAtDecide?: { leader: string | null; standbys: readonly string[] };
+  candidateAtDecide?: string;
+}
+
+export interface SimMember {
+  readonly name: string;
+  readonly host: string;
+  readonly apiUrl: string;
+  readonly tags: Record<string, unknown>;
+  /** Replication catch-up probability per step (a slow replica lags). */
+  readonly catchUp: number;
+  /** Event owner: epoch (bumped when the agent is dropped) and SIGSTOP state. */
+  readonly owner: EventOwner;
+  /** This machine's monotonic clock origin (differs per member; never moves). */
+  readonly monotonicOffsetMs: number;
+  pg: PgState;
+  /** Bumped by every operation that changes the postmaster: a long operation begun earlier then completes without effect. */
+  pgGeneration: number;
+  agent?: AgentProcess;
+  /** The machine is down until then (crash, watchdog reset). */
+  restartAtMs?: number;
+  /** The agent process exited; it is started again at this time. */
+  agentRestartAtMs?: number;
+  wallOffsetMs: number;
+  slowUntilMs?: number;
+  watchdogDeadlineMs?: number;
+  /** Streaming from its upstream at the last replication tick. */
+  streaming: boolean;
+}
+
+export interface SimStats {
+  steps: number;
+  faults: Record<string, number>;
+  promotions: number;
+  failovers: number;
+  switchovers: number;
+  demotions: number;
+  cycles: number;
+  writesAcknowledged: number;
+  writesSyncConfirmed: number;
+  divergedFollowSteps: number;
+  leaderlessSteps: number;
+  /** 1 when, after a quiet tail without new faults, one writable primary holds the leader key. */
+  endedHealthy: number;
+  /** 1 when the run had a quiet tail long enough to judge convergence. */
+  judgedConvergence: number;
+  /** Scheduler events run (timers, port answers). */
+  events: number;
+}
+
+export interface Violation {
+  readonly seed: number;
+  readonly step: number;
+  readonly invariant: string;
+  readonly detail: string;
+  readonly trace: readonly string[];
+}
+
+export interface SimScenario {
+  readonly memberCount: number;
+  readonly settings: HaSettings;
+}
+
+/** How the runtime under test is built (mutants of the runtime change these). */
+export interface RuntimeVariant {
+  /** Give the runtime this clock instead of the member's (e.g. a wall clock as its monotonic clock). */
+  readonly clock?: (memberClock: Clock) => Clock;
+  readonly preemptForDemotion?: boolean;
+}
+
+export interface World {
+  readonly seed: number;
+  readonly rng: Prng;
+  readonly decide: DecideFn;
+  readonly variant: RuntimeVariant;
+  readonly scenario: SimScenario;
+  readonly dcs: ModelDcs;
+  readonly scheduler: Scheduler;
+  readonly members: SimMember[];
+  step: number;
+  stepMs: number;
+  nextSegmentId: number;
+  /** Members that cannot reach the DCS. */
+  dcsCut: Map<string, Cut>;
+  dcsDown?: Cut;
+  /** "a|b" (sorted) → cut. */
+  netCut: Map<string, Cut>;
+  pausedUntilMs?: number;
+  /** The operator asked for a switchover that has not produced a promotion yet. */
+  switchoverPending?: boolean;
+  lastConfirmedWrite?: Wal;
+  trace: string[];
+  stats: SimStats;
+  violations: Violation[];
+  log?: (line: string) => void;
+}
+
+export const EPOCH_MS = 1_750_000_000_000;
+
+export function newStats(): SimStats {
+  return {
+    steps: 0,
+    faults: {},
+    promotions: 0,
+    failovers: 0,
+    switchovers: 0,
+    demotions: 0,
+    cycles: 0,
+    writesAcknowledged: 0,
+    writesSyncConfirmed: 0,
+    divergedFollowSteps: 0,
+    leaderlessSteps: 0,
+    endedHealthy: 0,
+    judgedConvergence: 0,
+    events: 0,
+  };
+}
+
+export function newWorld(seed: number, decide: DecideFn, variant: RuntimeVariant, scenario: SimScenario, members: SimMember[], rng: Prng): World {
+  const scheduler = new Scheduler(EPOCH_MS);
+  return {
+    seed,
+    rng,
+    decide,
+    variant,
+    scenario,
+    dcs: new ModelDcs(scenario.settings.ttlSeconds * 1000, () => scheduler.nowMs),
+    scheduler,
+    members,
+    step: 0,
+    stepMs: 250,
+    nextSegmentId: 1,
+    dcsCut: new Map(),
+    netCut: new Map(),
+    trace: [],
+    stats: newStats(),
+    violations: [],
+  };
+}
+
+const TRACE_LENGTH = 80;
+
+export function nowMs(world: World): number {
+  return world.scheduler.nowMs;
+}
+
+export function record(world: World, line: string): void {
+  const stamped = `[${((nowMs(world) - EPOCH_MS) / 1000).toFixed(3).padStart(9)}s #${world.step}] ${line}`;
+  world.trace.push(stamped);
+  if (world.trace.length > TRACE_LENGTH) world.trace.shift();
+  world.log?.(stamped);
+}
+
+export function violate(world: World, invariant: string, detail: string): void {
+  record(world, `VIOLATION ${invariant}: ${detail}`);
+  world.violations.push({ seed: world.seed, step: world.step, invariant, detail, trace: [...world.trace] });
+}
+
+export function memberByName(world: World, name: string | undefined): SimMember | undefined {
+  return world.members.find((member) => member.name === name);
+}
+
+export function machineUp(member: SimMember): boolean {
+  return member.restartAtMs === undefined;
+}
+
+/** The agent process runs and is not stopped (SIGSTOP). */
+export function agentResponsive(world: World, member: SimMember): boolean {
+  if (!machineUp(member) || member.agent === undefined) return false;
+  const paused = member.owner.pausedUntilMs;
+  return paused === undefined || paused <= nowMs(world);
+}
+
+function activeCut(cut: Cut | undefined, atMs: number): Cut | undefined {
+  return cut !== undefined && cut.untilMs > atMs ? cut : undefined;
+}
+
+/** Why `member` cannot reach the DCS now, or undefined when it can. */
+export function dcsCutFor(world: World, member: SimMember): Cut | undefined {
+  const atMs = nowMs(world);
+  return activeCut(world.dcsDown, atMs) ?? activeCut(world.dcsCut.get(member.name), atMs);
+}
+
+export function reachesDcs(world: World, member: SimMember): boolean {
+  return dcsCutFor(world, member) === undefined;
+}
+
+export function netCutBetween(world: World, a: string, b: string): Cut | undefined {
+  return activeCut(world.netCut.get([a, b].sort().join('|')), nowMs(world));
+}
+
+export function linked(world: World, a: string, b: string): boolean {
+  return netCutBetween(world, a, b) === undefined;
+}
+
+export function durationWithSlowness(world: World, member: SimMember, [low, high]: readonly [number, number]): number {
+  const slow = member.slowUntilMs !== undefined && member.slowUntilMs > nowMs(world) ? 6 : 1;
+  return world.rng.int(low, high) * slow;
+}
+
+export type { SyncState };

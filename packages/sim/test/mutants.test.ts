@@ -1,0 +1,82 @@
+/**
+ * The simulator must catch broken variants — of decide() and of the runtime
+ * — within a bounded number of seeds: the evidence that its checks can fail.
+ */
+import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS, type FaultKind } from '../src/faults.js';
+import { mutants } from '../src/mutants.js';
+import type { SimOptions } from '../src/simulation.js';
+import { firstViolation, STEPS } from './helpers.js';
+
+const noPause = FAULT_KINDS.filter((kind) => !['agent-pause', 'pause-cluster', 'restart-request', 'postmaster-crash'].includes(kind));
+
+async function expectCaught(name: string, options: Omit<SimOptions, 'seed' | 'steps'>, seeds: number): Promise<void> {
+  const mutant = mutants[name];
+  if (mutant === undefined) throw new Error(`no mutant ${name}`);
+  const caught = await firstViolation(
+    { ...options, steps: STEPS, faultProbability: 1 / 60, ...(mutant.decide === undefined ? {} : { decide: mutant.decide }), ...(mutant.variant === undefined ? {} : { variant: mutant.variant }) },
+    seeds,
+  );
+  expect(caught, `${name} was not caught`).toBeDefined();
+  expect(mutant.invariants).toContain(caught?.invariant);
+}
+
+describe('the simulator catches broken variants of decide()', () => {
+  const cases: readonly [string, Omit<SimOptions, 'seed' | 'steps'>][] = [
+    ['promote-without-lock', {}],
+    // The watchdog would reset the stale primary and hide this bug: run without it.
+    ['no-demote-on-lock-loss', { settings: { watchdogMode: 'off' }, faultKinds: noPause }],
+    ['promote-non-sync', { settings: { synchronousMode: true } }],
+    ['act-while-paused', {}],
+  ];
+  for (const [name, options] of cases) {
+    it(`catches ${name} within 30 seeds`, async () => expectCaught(name, options, 30));
+  }
+});
+
+describe('the simulator catches broken variants of the runtime', () => {
+  it('catches a runtime whose monotonic clock is the wall clock (wall-clock jumps) within 10 seeds', async () => {
+    // Without a watchdog (it would reset the primary whose renewals stopped and hide the bug);
+    // the real runtime is clean on the same mix (see simulation.test.ts, all faults incl. clock-jump).
+    const faultKinds: FaultKind[] = ['clock-jump', 'dcs-partition'];
+    const real = await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { watchdogMode: 'off' }, faultKinds }, 3);
+    expect(real).toBeUndefined();
+    await expectCaught('wall-clock-as-monotonic', { settings: { watchdogMode: 'off' }, faultKinds }, 10);
+  });
+
+  // Not caught yet: with failsafe mode, black-holed peers and a black-holed leader link, 30 seeds
+  // show no violation — the lock fence (validity timer) masks a missed wake-up. Kept visible.
+  it.skip('catches a runtime that ignores decide()’s wakeUpAtMs', async () => {
+    await expectCaught('ignore-wake-up', { settings: { failsafeMode: true, watchdogMode: 'off' }, faultKinds: ['dcs-partition', 'member-partition', 'slow-actions'] }, 30);
+  });
+
+  // Blocked by the runtime bug below: on the fault mix that reaches a demotion behind a slow
+  // background restart, the real runtime violates too, so catching the mutant proves nothing yet.
+  it.skip('catches a demotion that waits behind a running background action', async () => {
+    const faultKinds: FaultKind[] = ['dcs-partition', 'slow-actions', 'restart-request'];
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { watchdogMode: 'off' }, faultKinds }, 10)).toBeUndefined();
+    await expectCaught('demotion-waits-for-background', { settings: { watchdogMode: 'off' }, faultKinds }, 10);
+  });
+});
+
+/**
+ * Known bug (reported to the lead, not fixed here): a primary runs a slow
+ * restart in the background when its DCS link is black-holed. Once the lock's
+ * validity ends, Leadership.budgetMs() is 0 for every request — the
+ * PostgreSQL observation included — so the runtime decides on its last
+ * observation (PostgreSQL stopped by the restart: `dcs-unreachable.idle`,
+ * no demotion) while the restart completes and starts a writable primary;
+ * after the key expires a replica is promoted beside it.
+ */
+describe('known bug: demotion starved of a fresh PostgreSQL observation', () => {
+  it.skip('seed 1, watchdog off, faults dcs-partition + slow-actions + restart-request', async () => {
+    const faultKinds: FaultKind[] = ['dcs-partition', 'slow-actions', 'restart-request'];
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { watchdogMode: 'off' }, faultKinds }, 1)).toBeUndefined();
+  });
+
+  it.skip('seed 13, watchdog off, all faults but pauses and restart requests (slow start of a primary after a postmaster crash)', async () => {
+    const faultKinds = FAULT_KINDS.filter((kind) => !['agent-pause', 'pause-cluster', 'restart-request'].includes(kind));
+    const result = await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { watchdogMode: 'off' }, faultKinds }, 13);
+    expect(result).toBeUndefined();
+  });
+});

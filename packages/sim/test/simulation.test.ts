@@ -1,0 +1,60 @@
+/**
+ * The simulator in CI: bounded runs of the real AgentRuntime (with the real
+ * decide()) that must show no violation, and determinism (a seed replays
+ * exactly, trace included). Incidents and mutants are in their own files so
+ * that vitest runs them in parallel.
+ */
+import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS } from '../src/faults.js';
+import { runSimulation } from '../src/simulation.js';
+import { firstViolation, STEPS } from './helpers.js';
+
+describe('simulation of the real AgentRuntime', () => {
+  it('keeps every invariant over 40 seeds with all faults', async () => {
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60 }, 40)).toBeUndefined();
+  });
+
+  it('keeps every invariant in synchronous mode (strict and not)', async () => {
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { synchronousMode: true } }, 15)).toBeUndefined();
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { synchronousMode: true, synchronousModeStrict: true } }, 15)).toBeUndefined();
+  });
+
+  it('keeps every invariant with failsafe mode and with anti-flapping', async () => {
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { failsafeMode: true } }, 15)).toBeUndefined();
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { preferLastLeaderAfterDcsOutage: true } }, 15)).toBeUndefined();
+  });
+
+  it('keeps every invariant without a watchdog when agents are not paused (and the cluster is not put in pause)', async () => {
+    // Without a watchdog, a stopped agent's primary and a paused primary cut off from the DCS are
+    // hazards Patroni shares (see the README); everything else must stay safe. Restart requests and
+    // postmaster crashes (a background start of a primary) are left out until the runtime bug they
+    // expose is fixed (see 'known bug' in mutants.test.ts: seeds 1 and 13 there).
+    const faultKinds = FAULT_KINDS.filter((kind) => !['agent-pause', 'pause-cluster', 'restart-request', 'postmaster-crash'].includes(kind));
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, faultKinds, settings: { watchdogMode: 'off' } }, 20)).toBeUndefined();
+  });
+
+  it('fails over and switches over in practice (the runs are not vacuous)', async () => {
+    const result = await runSimulation({ seed: 7, steps: 6000, faultProbability: 1 / 60 });
+    expect(result.stats.promotions).toBeGreaterThan(3);
+    expect(result.stats.writesAcknowledged).toBeGreaterThan(1000);
+    expect(Object.keys(result.stats.faults).length).toBeGreaterThan(5);
+  });
+
+  it('converges after the faults stop: one writable primary holding the leader key (liveness)', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const result = await runSimulation({ seed, steps: 6000, faultProbability: 1 / 60 });
+      expect(result.violation).toBeUndefined();
+      expect(result.stats.judgedConvergence, `seed ${seed}`).toBe(1);
+      expect(result.stats.endedHealthy, `seed ${seed} did not converge`).toBe(1);
+    }
+  });
+
+  it('replays a seed exactly: same stats, same trace', async () => {
+    const traces: string[][] = [[], []];
+    const first = await runSimulation({ seed: 42, steps: 2000, faultProbability: 1 / 40, log: (line) => traces[0]?.push(line) });
+    const second = await runSimulation({ seed: 42, steps: 2000, faultProbability: 1 / 40, log: (line) => traces[1]?.push(line) });
+    expect(traces[0]?.length).toBeGreaterThan(100);
+    expect(traces[1]).toEqual(traces[0]);
+    expect(second.stats).toEqual(first.stats);
+  });
+});
