@@ -12,7 +12,7 @@ import { simPeerPort, simWatchdog } from './peer-port.js';
 import { SimPostgres } from './pg-port.js';
 import { MemberClock } from './scheduler.js';
 import type { AgentProcess, SimMember, World } from './world.js';
-import { nowMs, record } from './world.js';
+import { nowMs, record, violate } from './world.js';
 
 const noCallbacks: CallbackPort = { run: () => undefined, close: () => Promise.resolve() };
 
@@ -21,6 +21,8 @@ function traceLogger(world: World, member: SimMember): AgentLogger {
   const line = (level: string) => (fields: Record<string, unknown>, message: string) => {
     const detail = Object.keys(fields).length === 0 ? '' : ` ${JSON.stringify(fields)}`;
     record(world, `${member.name}: ${level} ${message}${detail}`);
+    // The runtime protocol: a demotion preempts a background action, it is never refused as busy.
+    if (fields['action'] === 'demote' && message.startsWith('Failed to run')) violate(world, 'demotion-refused', `${member.name}: ${message}`);
   };
   const logger: AgentLogger = { ...silentLogger, warn: line('WARN'), error: line('ERROR'), fatal: line('FATAL'), child: () => logger };
   return logger;

@@ -70,6 +70,6 @@ export const mutants: Readonly<Record<string, Mutant>> = {
   /** Runtime: a demotion waits behind the running background action instead of preempting it. */
   'demotion-waits-for-background': {
     variant: { preemptForDemotion: false },
-    invariants: ['two-primaries'],
+    invariants: ['two-primaries', 'demotion-refused'],
   },
 };

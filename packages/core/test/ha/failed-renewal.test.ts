@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { runCases } from './case-runner.js';
-import { NOW, leaderInput, memory } from './fixtures.js';
+import { NOW, leaderInput, memory, primaryLocal } from './fixtures.js';
 
 /** The snapshot (a watch cache that missed the broken link) still names us; our own renewal said otherwise. */
 const leaderMemory = (renewedAgoMs: number, extra = {}) => memory({ isLeader: true, lockRenewedAtMs: NOW - renewedAgoMs, ...extra });
@@ -39,6 +39,35 @@ describe('decide: the renewal of our lock failed while the snapshot still names 
     {
       name: 'renewal timed out while paused: nothing is stopped',
       input: leaderInput({ lastFailure: timedOut, memory: leaderMemory(24_000), settings: { paused: true } }),
+      excludes: ['demote'],
+    },
+  ]);
+});
+
+describe('decide: the DCS is gone while a restart of the leader runs in the background', () => {
+  const down = { ok: false, message: 'etcd: deadline exceeded' } as const;
+  const restarting = { name: 'restart', type: 'restart', startedAtMs: NOW - 2_000 } as const;
+  const stopped = primaryLocal({ running: false, accepting: false });
+  runCases([
+    {
+      name: 'lock still valid beyond one more attempt: the restart goes on',
+      input: leaderInput({ cluster: down, running: restarting, local: stopped, memory: leaderMemory(5_000) }),
+      excludes: ['demote'],
+    },
+    {
+      name: 'lock validity about to end: the restart is cancelled by a demotion, though PostgreSQL looks stopped (it would come up as a primary after the key expired)',
+      input: leaderInput({ cluster: down, running: restarting, local: stopped, memory: leaderMemory(20_000) }),
+      ruleId: 'dcs-unreachable.cancel-primary-start',
+      includes: [{ type: 'demote', mode: 'offline' }],
+    },
+    {
+      name: 'the same in pause: nothing is stopped',
+      input: leaderInput({ cluster: down, running: restarting, local: stopped, memory: leaderMemory(20_000), settings: { paused: true } }),
+      excludes: ['demote'],
+    },
+    {
+      name: 'a replica starting in the background is not touched',
+      input: leaderInput({ cluster: down, running: { name: 'start', type: 'start', startedAtMs: NOW }, local: stopped, memory: memory({ isLeader: false }) }),
       excludes: ['demote'],
     },
   ]);

@@ -256,12 +256,16 @@ export class AgentRuntime<TMemory> {
 
   /**
    * PostgreSQL as it is now, within retry_timeout — and, while we hold the
-   * lock, within its validity: a leader that cannot observe PostgreSQL in
-   * time still decides, on the last observation, so that its lock is renewed
-   * or given up before it expires. Anyone else skips the cycle.
+   * lock, within what is left of its validity but never less than half the
+   * safety margin: the decision that fences must see PostgreSQL as it is (a
+   * start in progress, a primary that came up), yet cannot wait long. A
+   * leader that cannot observe PostgreSQL in time still decides, on the last
+   * observation, so that its lock is renewed or given up before it expires.
+   * Anyone else skips the cycle.
    */
   private async observeLocal(): Promise<LocalPostgres | undefined> {
-    const budgetMs = this.leadership.budgetMs();
+    const retryMs = this.settingsNow.retryTimeoutSeconds * 1000;
+    const budgetMs = this.leadership.held ? Math.min(retryMs, Math.max(this.leadership.budgetMs(), safetyMarginMs(this.settingsNow) / 2)) : retryMs;
     try {
       return await withinBudget(this.clock, () => this.options.postgres.observe(), budgetMs, () => {
         throw new Error(`no answer within ${Math.round(budgetMs)} ms`);

@@ -149,7 +149,7 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
     expect(inputs[1]?.cluster).toMatchObject({ ok: false, message: expect.stringMatching(/validity/) });
   });
 
-  it('abandons a cycle stuck on PostgreSQL when the validity ends, and decides at once on the last observation', async () => {
+  it('abandons a cycle stuck on PostgreSQL when the validity ends, and decides within half the safety margin on the last observation', async () => {
     const { clock, postgres, inputs, logger, start } = harness((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : [] }));
     void start();
     await settle();
@@ -158,7 +158,10 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
     clock.advance(10_000); // cycle 2 hangs in observe... until retry_timeout, then decides on the last observation
     await settle();
     postgres.checkpoint = () => never(); // and the next one hangs in an action
-    clock.advance(15_000); // 26 000: validity over
+    clock.advance(15_000); // 26 000: validity over; the observation gets half the safety margin, no more
+    await settle();
+    expect(inputs.filter((input) => input.nowMs >= 26_000)).toHaveLength(0);
+    clock.advance(2_500);
     await settle();
     const after = inputs.filter((input) => input.nowMs >= 26_000);
     expect(after.length).toBeGreaterThanOrEqual(1);

@@ -43,8 +43,36 @@ function failsafeCheck(ctx: Context): Decision {
   });
 }
 
+/**
+ * A background action that can bring PostgreSQL up as a primary (a restart,
+ * a start after a crash, crash recovery, a promotion) while we were the
+ * leader: once the lock is no longer valid by our clock it must be stopped
+ * before it finishes, whatever PostgreSQL looks like now — the start would
+ * otherwise open a writable primary after the key expired and a replica was
+ * promoted (found by the simulator: a slow restart on a black-holed link).
+ */
+const MAY_START_A_PRIMARY: ReadonlySet<string> = new Set(['start', 'restart', 'crash-recovery', 'promote', 'bootstrap']);
+
+function startsPrimaryWithoutValidLock(ctx: Context): boolean {
+  const running = ctx.input.running;
+  if (ctx.paused || running === undefined || !MAY_START_A_PRIMARY.has(running.type)) return false;
+  if (!ctx.memory.isLeader || ctx.memory.lockRenewedAtMs === undefined) return false;
+  const until = lockValidUntilMs(ctx.memory, ctx.input.settings) ?? ctx.input.nowMs;
+  return until - ctx.input.nowMs <= ctx.input.settings.retryTimeoutSeconds * 1000;
+}
+
 export function decideDcsUnreachable(ctx: Context, detail: string): Decision {
   const { local, settings, nowMs } = ctx.input;
+  if (startsPrimaryWithoutValidLock(ctx)) {
+    if (settings.failsafeMode && isRunningPrimary(ctx)) return failsafeCheck(ctx);
+    return decision(ctx, {
+      ruleId: 'dcs-unreachable.cancel-primary-start',
+      message: 'demoting self because DCS is not accessible and I was a leader',
+      reason: `${detail}; ${ctx.input.running?.name ?? 'a start'} could bring up a primary after our lock expired: cancelled`,
+      actions: [{ type: 'demote', mode: 'offline' }],
+      memory: { isLeader: false, failsafeActive: false, demotedFromPrimary: true },
+    });
+  }
   if (ctx.paused || !local.running) {
     return decision(ctx, { ruleId: 'dcs-unreachable.idle', message: NOT_ACCESSIBLE, reason: detail });
   }
