@@ -182,8 +182,9 @@ export function topologyProblem(info: string, mode: 'standalone' | 'replicated',
   if (mode === 'standalone' && replicas > 0) {
     return `redis.mode is standalone but the server has ${replicas} replica(s): a failover could lose lock writes; set redis.mode: replicated with wait_replicas`;
   }
-  if (mode === 'replicated' && wait !== undefined && replicas < wait.replicas) {
-    return `redis.wait_replicas is ${wait.replicas} but the primary has ${replicas} connected replica(s): no lock write could be confirmed`;
+  const online = info.split('\n').filter((line) => /^slave\d+:.*state=online/.test(line)).length;
+  if (mode === 'replicated' && wait !== undefined && online < wait.replicas) {
+    return `redis.wait_replicas is ${wait.replicas} but the primary has ${online} replica(s) online: no lock write could be confirmed`;
   }
   return undefined;
 }

@@ -70,7 +70,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   let lastOutput = '';
   const args = (): string[] => [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir.path, '--appendonly', 'yes', '--appendfsync', 'always',
-    '--appenddirname', 'data', '--save', '', '--daemonize', 'no', '--loglevel', 'warning',
+    '--appenddirname', 'data', '--save', '', '--repl-diskless-sync-delay', '0', '--daemonize', 'no', '--loglevel', 'warning',
     '--notify-keyspace-events', options.keyspaceEvents ?? '',
     ...(options.password !== undefined ? ['--requirepass', options.password] : []),
     ...(options.extraArguments ?? []),
