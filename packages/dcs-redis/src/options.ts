@@ -116,9 +116,21 @@ function readPem(path: string | undefined, field: string): string | undefined {
   }
 }
 
+function tlsFiles(settings: ParsedRedisSettings): { ca?: string; cert?: string; key?: string } {
+  const ca = readPem(settings.cacert, 'cacert');
+  const cert = readPem(settings.cert, 'cert');
+  const key = readPem(settings.key, 'key');
+  return { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) };
+}
+
 /** ioredis options: where to connect, credentials, TLS, and no hidden queues or resends (we retry ourselves, within a deadline). */
 export function toIoredisOptions(settings: ParsedRedisSettings): RedisOptions {
-  const url = settings.url !== undefined ? new URL(settings.url) : undefined;
+  let url: URL | undefined;
+  try {
+    url = settings.url !== undefined ? new URL(settings.url) : undefined;
+  } catch {
+    throw invalid(`url is not a URL: ${JSON.stringify(settings.url)}`);
+  }
   if (url !== undefined && url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw invalid(`url must start with redis:// or rediss://, got ${url.protocol}`);
   const useTls = settings.ssl ?? (url?.protocol === 'rediss:' || settings.cacert !== undefined || settings.cert !== undefined || settings.key !== undefined);
   const username = settings.username ?? (url?.username ? decodeURIComponent(url.username) : undefined);
@@ -136,15 +148,7 @@ export function toIoredisOptions(settings: ParsedRedisSettings): RedisOptions {
     retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 4), 1000),
     reconnectOnError: () => false,
     keepAlive: Math.max(1000, Math.round(settings.loopWaitSeconds * 1000)),
-    ...(useTls
-      ? {
-          tls: {
-            ...(readPem(settings.cacert, 'cacert') !== undefined ? { ca: readPem(settings.cacert, 'cacert') } : {}),
-            ...(readPem(settings.cert, 'cert') !== undefined ? { cert: readPem(settings.cert, 'cert') } : {}),
-            ...(readPem(settings.key, 'key') !== undefined ? { key: readPem(settings.key, 'key') } : {}),
-          },
-        }
-      : {}),
+    ...(useTls ? { tls: tlsFiles(settings) } : {}),
   };
   const sentinels = list(settings.sentinels);
   if (sentinels.length > 0) {
