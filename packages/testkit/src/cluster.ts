@@ -49,6 +49,8 @@ export interface StartClusterOptions {
   readonly configure?: (name: string, config: Record<string, unknown>) => Record<string, unknown>;
   /** Use this etcd instead of starting a single-node one (it is then not stopped by `stop()`). */
   readonly etcd?: EtcdCluster;
+  /** Start no etcd (`configure` puts another DCS section in place of `etcd3`); `cluster.etcd` is then empty. */
+  readonly withoutEtcd?: boolean;
   /** Command + arguments before the config path; default `defaultAgentCommand`. */
   readonly agentCommand?: readonly string[];
   /** Start every agent at once (`all`, default: they race to bootstrap) or none. */
@@ -310,8 +312,9 @@ export async function startPgwardenCluster(options: StartClusterOptions = {}): P
   const size = options.size ?? 3;
   const scope = options.scope ?? `e2e-${Math.random().toString(36).slice(2, 8)}`;
   const namespace = options.namespace ?? '/service/';
-  const ownEtcd = options.etcd === undefined;
-  const etcd = options.etcd ?? (await startEtcd({ size: 1 }));
+  const ownEtcd = options.etcd === undefined && options.withoutEtcd !== true;
+  const noEtcd: EtcdCluster = { nodes: [], endpoints: [], stop: async () => undefined };
+  const etcd = options.etcd ?? (options.withoutEtcd === true ? noEtcd : await startEtcd({ size: 1 }));
   const base = makeTempDir(`cluster-${scope}`, { forPostgres: true });
   const user = postgresUser();
   const members: PgwardenMember[] = [];

@@ -31,6 +31,7 @@ export function describeDcs(settings: CtlSettings): string {
   const { dcs } = settings;
   if (dcs === undefined) return `no DCS configured (namespace ${settings.namespace})`;
   if (dcs.type === 'consul') return `consul at ${dcs.address} (namespace ${settings.namespace})`;
+  if (dcs.type === 'redis') return `redis at ${dcs.address} (namespace ${settings.namespace})`;
   return `etcd3 at ${dcs.hosts.join(',')} (namespace ${settings.namespace})`;
 }
 

@@ -16,7 +16,8 @@ describe('--dcs-url', () => {
     expect(parseDcsUrl('127.0.0.1:1234').scheme).toBe('etcd');
   });
   it('refuses an unknown scheme', () => {
-    expect(() => parseDcsUrl('redis://x')).toThrow('Unknown dcs scheme: redis');
+    expect(() => parseDcsUrl('memcached://x')).toThrow('Unknown dcs scheme: memcached');
+    expect(parseDcsUrl('redis://x')).toEqual({ scheme: 'redis', host: 'x', port: 6379 });
   });
 });
 
@@ -64,8 +65,19 @@ describe('settings from the config file, environment and --dcs-url', () => {
     expect(settings.namespace).toBe('/other');
   });
 
+  it('lets --dcs-url redis://host:port replace the redis section, keeping its password; PATRONI_REDIS_* typed', () => {
+    const settings = buildCtlSettings({
+      config: { ...config, redis: { host: 'ignored:1', password: 'p' } },
+      env: { PATRONI_REDIS_DB: '3', PATRONI_REDIS_USERNAME: 'ops' },
+      dcsUrl: parseDcsUrl('redis://127.0.0.1:6380/other'),
+    });
+    expect(settings.dcs).toMatchObject({ type: 'redis', address: '127.0.0.1:6380', section: { host: '127.0.0.1:6380', password: 'p', username: 'ops', db: 3 } });
+    expect(settings.namespace).toBe('/other');
+    expect(buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('rediss://h') }).dcs).toMatchObject({ section: { host: 'h:6379', ssl: true } });
+  });
+
   it('refuses a DCS it does not speak with one line naming what it does', () => {
-    expect(() => buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('zookeeper://x') })).toThrow(/etcd v3 .* and Consul .*, not zookeeper/);
+    expect(() => buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('zookeeper://x') })).toThrow(/etcd v3 .*, Consul .* and Redis .*, not zookeeper/);
   });
 });
 

@@ -31,6 +31,8 @@ const SECTION_PARAMS: ReadonlyArray<readonly [string, readonly string[]]> = [
 ];
 
 const DCS_SUFFIXES = new Set(['HOST', 'HOSTS', 'PORT', 'USE_PROXIES', 'PROTOCOL', 'SRV', 'SRV_SUFFIX', 'URL', 'PROXY', 'CACERT', 'CERT', 'KEY', 'VERIFY', 'TOKEN', 'CHECKS', 'DC', 'CONSISTENCY', 'REGISTER_SERVICE', 'SERVICE_CHECK_INTERVAL', 'SERVICE_CHECK_TLS_SERVER_NAME', 'SERVICE_TAGS', 'NAMESPACE', 'CONTEXT', 'USE_ENDPOINTS', 'SCOPE_LABEL', 'ROLE_LABEL', 'POD_IP', 'PORTS', 'LABELS', 'BYPASS_API_SERVICE', 'RETRIABLE_HTTP_CODES', 'KEY_PASSWORD', 'USE_SSL', 'SET_ACLS', 'GROUP', 'DATABASE', 'LEADER_LABEL_VALUE', 'FOLLOWER_LABEL_VALUE', 'STANDBY_LEADER_LABEL_VALUE', 'TMP_ROLE_LABEL', 'AUTH_DATA']);
+/** Suffixes only pgwarden's `redis` section has (PATRONI_REDIS_MODE etc.; other prefixes keep their meaning). */
+const REDIS_SUFFIXES = new Set(['DB', 'SSL', 'MODE', 'SENTINELS', 'SENTINEL_MASTER', 'WAIT_REPLICAS', 'WAIT_TIMEOUT']);
 
 /** Bare text becomes a one-item YAML flow list, as Patroni does (`a,b` → `[a,b]`). */
 function parseList(value: string): unknown {
@@ -73,11 +75,21 @@ const CONVERSIONS: Readonly<Record<string, (text: string) => unknown>> = {
 function convertDcsValue(name: string, suffix: string, text: string): unknown {
   if (name === 'CITUS') return suffix === 'GROUP' ? orText(parseInteger(text), text) : text;
   if (suffix === 'PORT') return orText(parseInteger(text), text);
+  if (name === 'REDIS') return convertRedisValue(suffix, text);
   if (['HOSTS', 'PORTS', 'CHECKS', 'SERVICE_TAGS', 'RETRIABLE_HTTP_CODES'].includes(suffix)) return parseList(text);
   if (['LABELS', 'SET_ACLS', 'AUTH_DATA'].includes(suffix)) return parseMap(text);
   if (['USE_PROXIES', 'REGISTER_SERVICE', 'USE_ENDPOINTS', 'BYPASS_API_SERVICE', 'VERIFY'].includes(suffix)) {
     return orText(parseBoolean(text), text);
   }
+  return text;
+}
+
+/** PATRONI_REDIS_*: pgwarden's own section (DB, WAIT_REPLICAS integers; WAIT_TIMEOUT seconds; SSL boolean; SENTINELS list). */
+function convertRedisValue(suffix: string, text: string): unknown {
+  if (suffix === 'DB' || suffix === 'WAIT_REPLICAS') return orText(parseInteger(text), text);
+  if (suffix === 'WAIT_TIMEOUT') return Number.isFinite(Number(text)) && text.trim() !== '' ? Number(text) : text;
+  if (suffix === 'SSL') return orText(parseBoolean(text), text);
+  if (suffix === 'HOSTS' || suffix === 'SENTINELS') return parseList(text);
   return text;
 }
 
@@ -176,14 +188,15 @@ function readDcsVariables(remaining: Map<string, string>, pop: Pop, set: Set, co
     if (split <= 0) continue;
     const name = rest.slice(0, split);
     const suffix = rest.slice(split + 1);
-    if (!DCS_SUFFIXES.has(suffix)) continue;
+    if (!DCS_SUFFIXES.has(suffix) && !(name === 'REDIS' && REDIS_SUFFIXES.has(suffix))) continue;
     const text = pop(variable) ?? '';
     if (name === 'CITUS' && suffix !== 'GROUP' && suffix !== 'DATABASE') continue;
     if (text === '') continue;
     set([name.toLowerCase(), suffix.toLowerCase()], convertDcsValue(name, suffix, text), variable);
   }
-  for (const dcs of ['etcd', 'etcd3']) {
-    if (config[dcs] === undefined) continue;
+  for (const dcs of ['etcd', 'etcd3', 'redis']) {
+    // pgwarden's own redis section takes its credentials even when no other PATRONI_REDIS_* is set.
+    if (config[dcs] === undefined && dcs !== 'redis') continue;
     for (const param of ['username', 'password']) {
       const variable = `${PREFIX}${dcs.toUpperCase()}_${param.toUpperCase()}`;
       const value = pop(variable);

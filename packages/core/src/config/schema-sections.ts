@@ -1,5 +1,5 @@
 /**
- * Schemas of the local-only sections: log, restapi, ctl, etcd3, consul,
+ * Schemas of the local-only sections: log, restapi, ctl, etcd3, consul, redis,
  * watchdog, tags, citus. Unknown keys pass through (Patroni ignores them), so
  * a configuration written for a newer Patroni still loads.
  */
@@ -111,6 +111,32 @@ const consulObject = z
   .passthrough();
 export type ConsulConfig = z.output<typeof consulObject>;
 export const consulSchema: z.ZodType<ConsulConfig, z.ZodTypeDef, unknown> = consulObject;
+
+/**
+ * redis (pgwarden's own DCS; Patroni has none): `host`/`hosts` (one server) or `url`, or `sentinels` +
+ * `sentinel_master`; `mode` standalone | replicated (replicated requires `wait_replicas`, checked by the adapter).
+ */
+const redisObject = z
+  .object({
+    host: stringField().optional(),
+    hosts: z.union([stringField(), stringListField()]).optional(),
+    url: stringField().optional(),
+    username: stringField().optional(),
+    password: stringField().optional(),
+    db: integerField({ min: 0 }).optional(),
+    ssl: booleanField().optional(),
+    cacert: stringField().optional(),
+    cert: stringField().optional(),
+    key: stringField().optional(),
+    mode: z.enum(['standalone', 'replicated']).default('standalone'),
+    sentinels: z.union([stringField(), stringListField()]).optional(),
+    sentinel_master: stringField().optional(),
+    wait_replicas: integerField({ min: 1 }).optional(),
+    wait_timeout: z.number().positive().optional(),
+  })
+  .passthrough();
+export type RedisConfig = z.output<typeof redisObject>;
+export const redisSchema: z.ZodType<RedisConfig, z.ZodTypeDef, unknown> = redisObject;
 
 const WATCHDOG_MODES: Readonly<Record<string, 'off' | 'automatic' | 'required'>> = {
   off: 'off',

@@ -67,6 +67,35 @@ describe('PATRONI_* environment variables', () => {
     expect(config['consul']).toEqual({ port: 8500, register_service: true, service_tags: ['a', 'b'] });
   });
 
+  it('PATRONI_REDIS_* fill the redis section with typed values; the password alone is taken, other prefixes keep their meaning', () => {
+    const { config } = readEnvironmentConfig({
+      PATRONI_REDIS_HOST: '10.0.0.5:6379',
+      PATRONI_REDIS_DB: '2',
+      PATRONI_REDIS_MODE: 'replicated',
+      PATRONI_REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379',
+      PATRONI_REDIS_SENTINEL_MASTER: 'pg',
+      PATRONI_REDIS_WAIT_REPLICAS: '1',
+      PATRONI_REDIS_WAIT_TIMEOUT: '0.5',
+      PATRONI_REDIS_SSL: 'true',
+      PATRONI_REDIS_USERNAME: 'pgwarden',
+      PATRONI_REDIS_PASSWORD: 'secret',
+    });
+    expect(config['redis']).toEqual({
+      host: '10.0.0.5:6379',
+      db: 2,
+      mode: 'replicated',
+      sentinels: ['10.0.0.1:26379', '10.0.0.2:26379'],
+      sentinel_master: 'pg',
+      wait_replicas: 1,
+      wait_timeout: 0.5,
+      ssl: true,
+      username: 'pgwarden',
+      password: 'secret',
+    });
+    expect(readEnvironmentConfig({ PATRONI_REDIS_PASSWORD: 'only' }).config['redis']).toEqual({ password: 'only' });
+    expect(readEnvironmentConfig({ PATRONI_FOO_MODE: 'x' }).config['foo']).toBeUndefined();
+  });
+
   it('PATRONI_<user>_PASSWORD and _OPTIONS create a bootstrap user', () => {
     const { config } = readEnvironmentConfig({ PATRONI_admin_PASSWORD: 'admin-pass', PATRONI_admin_OPTIONS: 'createrole,createdb' });
     expect(config['bootstrap']).toEqual({ users: { admin: { password: 'admin-pass', options: ['createrole', 'createdb'] } } });

@@ -1,7 +1,7 @@
 /**
- * The DCS as pgwardenctl uses it: one client per cluster name, etcd v3 or
- * Consul, with the connection settings of the config's `etcd3` or `consul`
- * section (or `--dcs-url`).
+ * The DCS as pgwardenctl uses it: one client per cluster name, etcd v3,
+ * Consul or Redis, with the connection settings of the config's `etcd3`,
+ * `consul` or `redis` section (or `--dcs-url`).
  * It never takes a lease or a session (no member key, no lock): it only reads the cluster
  * and, for edit-config / remove / the fallbacks of switchover and flush,
  * writes `/config`, `/failover` or deletes the prefix, as patronictl does.
@@ -9,6 +9,7 @@
 import type { Dcs } from '@pgwarden/core';
 import { createConsulDcs, type ConsulDcsSettings } from '@pgwarden/dcs-consul';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
+import { createRedisDcs, type RedisDcsSettings } from '@pgwarden/dcs-redis';
 import type { CtlSettings } from '../settings/ctl-settings.js';
 
 export type DcsOpener = (settings: CtlSettings, scope: string) => Promise<Dcs>;
@@ -30,6 +31,17 @@ export const openDcs: DcsOpener = async (settings, scope) => {
       namespace: settings.namespace,
       retryTimeoutSeconds: retryTimeoutSeconds(settings),
     } as ConsulDcsSettings);
+  }
+  if (dcs.type === 'redis') {
+    // No subscription: pgwardenctl never waits for changes; every read is one script on the primary.
+    return createRedisDcs({
+      ...(dcs.section as RedisDcsSettings),
+      scope,
+      name: 'pgwardenctl',
+      namespace: settings.namespace,
+      retryTimeoutSeconds: retryTimeoutSeconds(settings),
+      watch: false,
+    });
   }
   return createEtcdDcs({
     scope,

@@ -1,8 +1,8 @@
 /**
  * The few settings pgwardenctl needs, from the Patroni-format file, the
  * `PATRONI_*` environment variables and `--dcs-url`: the cluster name
- * (`scope`), the DCS location (`namespace` + the `etcd3`/`etcd` or `consul`
- * section), and
+ * (`scope`), the DCS location (`namespace` + the `etcd3`/`etcd`, `consul` or
+ * `redis` section), and
  * how to call the members' REST APIs (`ctl` with fallback to `restapi`
  * credentials and CA; `-k` or `ctl.insecure` to skip certificate checks).
  */
@@ -31,7 +31,15 @@ export interface ConsulSettings {
   readonly section: Readonly<Record<string, unknown>>;
 }
 
-export type DcsSettings = Etcd3Settings | ConsulSettings;
+export interface RedisSettings {
+  readonly type: 'redis';
+  /** `host:port`, url or Sentinels as written, for messages. */
+  readonly address: string;
+  /** The raw section (numbers and booleans from the environment converted), parsed by the Redis adapter. */
+  readonly section: Readonly<Record<string, unknown>>;
+}
+
+export type DcsSettings = Etcd3Settings | ConsulSettings | RedisSettings;
 
 export interface RestClientSettings {
   readonly username?: string;
@@ -90,6 +98,7 @@ export function applyEnvironment(data: Section, env: NodeJS.ProcessEnv): Section
     for (const key of ETCD_KEYS) put([dcs, key], env[`PATRONI_${dcs.toUpperCase()}_${key.toUpperCase()}`]);
   }
   for (const key of CONSUL_KEYS) put(['consul', key], env[`PATRONI_CONSUL_${key.toUpperCase()}`]);
+  for (const key of REDIS_KEYS) put(['redis', key], env[`PATRONI_REDIS_${key.toUpperCase()}`]);
   for (const key of ['insecure', 'cacert', 'certfile', 'keyfile', 'keyfile_password']) put(['ctl', key], env[`PATRONI_CTL_${key.toUpperCase()}`]);
   put(['ctl', 'authentication', 'username'], env['PATRONI_CTL_USERNAME']);
   put(['ctl', 'authentication', 'password'], env['PATRONI_CTL_PASSWORD']);
@@ -97,6 +106,17 @@ export function applyEnvironment(data: Section, env: NodeJS.ProcessEnv): Section
   put(['restapi', 'authentication', 'password'], env['PATRONI_RESTAPI_PASSWORD']);
   put(['restapi', 'cafile'], env['PATRONI_RESTAPI_CAFILE']);
   return result;
+}
+
+const REDIS_KEYS = ['host', 'hosts', 'url', 'username', 'password', 'db', 'ssl', 'cacert', 'cert', 'key', 'mode', 'sentinels', 'sentinel_master', 'wait_replicas', 'wait_timeout'];
+
+/** The redis section as the adapter reads it: db/wait_* numbers, ssl a boolean, lists split (the environment gives strings). */
+function redisSettings(redis: Section): RedisSettings {
+  const normalised: Section = { ...redis };
+  for (const key of ['db', 'wait_replicas', 'wait_timeout']) if (typeof normalised[key] === 'string') normalised[key] = Number(normalised[key]);
+  if (typeof normalised['ssl'] === 'string') normalised['ssl'] = isTrue(normalised['ssl']);
+  const address = text(normalised['url']) ?? text(normalised['host']) ?? String(normalised['sentinels'] ?? normalised['hosts'] ?? '');
+  return { type: 'redis', address, section: normalised };
 }
 
 function hostList(etcd: Section): string[] {
@@ -151,18 +171,23 @@ export function buildCtlSettings(input: SettingsInput): CtlSettings {
     if (url.scheme === 'consul') {
       const previous = section(config, 'consul') ?? {};
       dcs = consulSettings({ ...previous, host: `${url.host}:${url.port}`, url: undefined, port: undefined });
+    } else if (url.scheme === 'redis' || url.scheme === 'rediss') {
+      const previous = section(config, 'redis') ?? {};
+      dcs = redisSettings({ ...previous, host: `${url.host}:${url.port}`, hosts: undefined, url: undefined, sentinels: undefined, sentinel_master: undefined, ...(url.scheme === 'rediss' ? { ssl: true } : {}) });
     } else if (url.scheme === 'etcd' || url.scheme === 'etcd3') {
       const previous = section(config, 'etcd3') ?? section(config, 'etcd') ?? {};
       dcs = etcdSettings({ ...previous, host: `${url.host}:${url.port}`, hosts: undefined, url: undefined, proxy: undefined, srv: undefined });
     } else {
-      throw new PgwardenError('unsupported-dcs', `pgwardenctl supports etcd v3 (etcd3://host:port) and Consul (consul://host:port), not ${url.scheme}`);
+      throw new PgwardenError('unsupported-dcs', `pgwardenctl supports etcd v3 (etcd3://host:port), Consul (consul://host:port) and Redis (redis://host:port), not ${url.scheme}`);
     }
     if (url.namespace !== undefined) namespace = url.namespace;
   } else {
     const etcd = section(config, 'etcd3') ?? section(config, 'etcd');
     const consul = section(config, 'consul');
+    const redis = section(config, 'redis');
     if (etcd !== undefined) dcs = etcdSettings(etcd);
     else if (consul !== undefined) dcs = consulSettings(consul);
+    else if (redis !== undefined) dcs = redisSettings(redis);
   }
   const ctl = section(config, 'ctl') ?? {};
   const restapi = section(config, 'restapi') ?? {};

@@ -4,6 +4,8 @@
  * `etcd`), a missing host is `localhost`, a missing port is the scheme's
  * default, a path sets the namespace. pgwarden speaks etcd v3 only, so the
  * `etcd` scheme (v2 in Patroni) is served over the v3 API of the same server.
+ * `redis://` / `rediss://` (TLS) name pgwarden's own Redis DCS; the path is the
+ * namespace, as for the other schemes (the database number comes from `redis.db`).
  */
 import { PgwardenError } from '@pgwarden/core';
 
@@ -11,12 +13,14 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = {
   etcd: 2379,
   etcd3: 2379,
   consul: 8500,
+  redis: 6379,
+  rediss: 6379,
   zookeeper: 2181,
   exhibitor: 8181,
 };
 
 export interface DcsUrl {
-  readonly scheme: 'etcd' | 'etcd3' | 'consul' | 'zookeeper' | 'exhibitor';
+  readonly scheme: 'etcd' | 'etcd3' | 'consul' | 'redis' | 'rediss' | 'zookeeper' | 'exhibitor';
   readonly host: string;
   readonly port: number;
   readonly namespace?: string;

@@ -1,0 +1,140 @@
+/**
+ * A real redis-server for tests: on a free loopback port, its data in a temp
+ * dir, stopped by its PID. It can be stopped and started again on the same
+ * port keeping its data (append-only file, fsync always), started again with
+ * its data thrown away (a restart that lost its data), or frozen with
+ * SIGSTOP. Keyspace notifications are off unless asked for, so the adapters'
+ * safety nets are what the tests see.
+ */
+import { rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { getFreePort } from './ports.js';
+import { startProcess, type TestProcess } from './processes.js';
+import { makeTempDir } from './temp-dirs.js';
+
+export const REDIS_BINARY = process.env['PGWARDEN_REDIS_BINARY'] ?? '/usr/bin/redis-server';
+
+export interface StartRedisOptions {
+  /** `notify-keyspace-events` value (e.g. `Kx`); default none. */
+  readonly keyspaceEvents?: string;
+  /** Require this password (default user). */
+  readonly password?: string;
+  /** Extra `--name value` arguments. */
+  readonly extraArguments?: readonly string[];
+  readonly readyTimeoutMs?: number;
+}
+
+export interface RedisServer {
+  readonly host: string;
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  pid(): number | undefined;
+  running(): boolean;
+  /** Signal by PID (SIGTERM by default; SIGKILL = crash) and wait for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Start again on the same port; with `{ loseData: true }` the data files are removed first. */
+  start(options?: { readonly loseData?: boolean }): Promise<void>;
+  /** SIGSTOP: the process keeps its socket but answers nothing. */
+  freeze(): void;
+  thaw(): void;
+  output(): string;
+  /** Kill it and remove its directory. */
+  destroy(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** PING over a raw socket (no client library): true when the server answers +PONG (or NOAUTH, i.e. it serves). */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (value: boolean): void => {
+      socket.destroy();
+      resolve(value);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => done(/^(\+PONG|-NOAUTH)/.test(chunk.toString())));
+  });
+}
+
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  const port = await getFreePort();
+  const dir = makeTempDir('redis');
+  const dataDir = join(dir.path, 'data');
+  let child: TestProcess | undefined;
+  let exited = true;
+  let lastOutput = '';
+  const args = (): string[] => [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir.path, '--appendonly', 'yes', '--appendfsync', 'always',
+    '--appenddirname', 'data', '--save', '', '--repl-diskless-sync-delay', '0', '--daemonize', 'no', '--loglevel', 'warning',
+    '--notify-keyspace-events', options.keyspaceEvents ?? '',
+    ...(options.password !== undefined ? ['--requirepass', options.password] : []),
+    ...(options.extraArguments ?? []),
+  ];
+  const launch = (): void => {
+    child = startProcess(REDIS_BINARY, args());
+    exited = false;
+    const started = child;
+    void started.exited().then(() => {
+      if (child === started) exited = true;
+    });
+  };
+  const waitReady = async (): Promise<void> => {
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+    while (Date.now() < deadline) {
+      if (exited) throw new Error(`redis-server exited:\n${server.output().slice(-4000)}`);
+      if (await answersPing(port)) return;
+      await sleep(30);
+    }
+    throw new Error(`redis-server not answering after ${options.readyTimeoutMs ?? 15_000} ms:\n${server.output().slice(-4000)}`);
+  };
+  const server: RedisServer = {
+    host: '127.0.0.1',
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid: () => (exited ? undefined : child?.pid),
+    running: () => !exited,
+    output: () => (child ? child.output() : lastOutput),
+    async stop(signal = 'SIGTERM') {
+      if (child === undefined || exited) return;
+      try {
+        process.kill(child.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await child.stop(signal, 5000);
+      lastOutput = child.output();
+      exited = true;
+    },
+    async start(startOptions = {}) {
+      if (!exited) return;
+      if (startOptions.loseData) rmSync(dataDir, { recursive: true, force: true });
+      launch();
+      await waitReady();
+    },
+    freeze() {
+      const pid = server.pid();
+      if (pid !== undefined) process.kill(pid, 'SIGSTOP');
+    },
+    thaw() {
+      const pid = server.pid();
+      if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    },
+    async destroy() {
+      await server.stop('SIGKILL');
+      dir.remove();
+    },
+  };
+  launch();
+  try {
+    await waitReady();
+  } catch (error) {
+    await server.destroy();
+    throw error;
+  }
+  return server;
+}
