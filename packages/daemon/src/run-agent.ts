@@ -8,11 +8,12 @@
 import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type Dcs, type HaMemory, type PatroniConfig } from '@pgwarden/core';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { createConsulDcs } from '@pgwarden/dcs-consul';
+import { createZooKeeperDcs } from '@pgwarden/dcs-zookeeper';
 import { PostgresCtl } from '@pgwarden/postgres-ctl';
 import { createRestApi, type RestApi } from '@pgwarden/rest-api';
 import { startHaproxyWatcher, watcherOptionsFromSettings, type HaproxyWatcher } from '@pgwarden/haproxy-gen';
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
-import { toConsulSettings, toEtcdSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
+import { toConsulSettings, toEtcdSettings, toZooKeeperSettings, toPostgresCtlOptions, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
 import { DynamicParameters } from './adapters/apply-parameters.js';
 import { AgentMemberController } from './adapters/member-controller.js';
@@ -83,11 +84,12 @@ export function makeLogger(config: PatroniConfig, env: Record<string, string | u
   });
 }
 
-/** The DCS of the config's section: etcd3 or consul (the config schema guarantees exactly one). */
+/** The DCS of the config's section: etcd3, consul or zookeeper (the config schema guarantees exactly one). */
 function createDcs(local: PatroniConfig, timings: AgentConfiguration['effective'], logger: AgentLogger): Dcs {
   if (local.etcd3 !== undefined) return createEtcdDcs({ ...toEtcdSettings(local, timings), logger });
   if (local.consul !== undefined) return createConsulDcs({ ...toConsulSettings(local, timings), logger });
-  throw new PgwardenError('dcs-unsupported', 'the configuration names no DCS: add an etcd3 or a consul section');
+  if (local.zookeeper !== undefined) return createZooKeeperDcs({ ...toZooKeeperSettings(local, timings), logger });
+  throw new PgwardenError('dcs-unsupported', 'the configuration names no DCS: add an etcd3, consul or zookeeper section');
 }
 
 export async function startAgent(options: RunAgentOptions = {}): Promise<RunningAgent> {

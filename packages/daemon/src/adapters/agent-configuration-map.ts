@@ -8,6 +8,7 @@ import { AUTHENTICATION_KEYS, type EffectiveConfig, type PatroniConfig, type Sel
 import type { PostgresCtlOptionsInput } from '@pgwarden/postgres-ctl';
 import type { EtcdDcsSettings } from '@pgwarden/dcs-etcd';
 import type { ConsulDcsSettings } from '@pgwarden/dcs-consul';
+import type { ZooKeeperDcsSettings } from '@pgwarden/dcs-zookeeper';
 import type { RestApiConfig } from '@pgwarden/rest-api';
 
 type Section = Record<string, unknown>;
@@ -101,6 +102,10 @@ export function toEtcdSettings(config: PatroniConfig | EffectiveConfig, timings:
 
 export function toConsulSettings(config: PatroniConfig | EffectiveConfig, timings: Timings): ConsulDcsSettings {
   return defined({ ...((config.consul ?? {}) as Section), ...dcsIdentity(config, timings) }) as unknown as ConsulDcsSettings;
+}
+
+export function toZooKeeperSettings(config: PatroniConfig | EffectiveConfig, timings: Timings): ZooKeeperDcsSettings {
+  return defined({ ...((config.zookeeper ?? {}) as Section), ...dcsIdentity(config, timings) }) as unknown as ZooKeeperDcsSettings;
 }
 
 export function toRestApiConfig(config: PatroniConfig): RestApiConfig {
