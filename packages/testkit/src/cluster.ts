@@ -49,6 +49,8 @@ export interface StartClusterOptions {
   readonly configure?: (name: string, config: Record<string, unknown>) => Record<string, unknown>;
   /** Use this etcd instead of starting a single-node one (it is then not stopped by `stop()`). */
   readonly etcd?: EtcdCluster;
+  /** false: start no etcd (the `configure` hook puts another DCS section in place); `etcd` is then empty. Default true. */
+  readonly startEtcd?: boolean;
   /** Command + arguments before the config path; default `defaultAgentCommand`. */
   readonly agentCommand?: readonly string[];
   /** Start every agent at once (`all`, default: they race to bootstrap) or none. */
@@ -295,8 +297,9 @@ export async function startPgwardenCluster(options: StartClusterOptions = {}): P
   const size = options.size ?? 3;
   const scope = options.scope ?? `e2e-${Math.random().toString(36).slice(2, 8)}`;
   const namespace = options.namespace ?? '/service/';
-  const ownEtcd = options.etcd === undefined;
-  const etcd = options.etcd ?? (await startEtcd({ size: 1 }));
+  const ownEtcd = options.etcd === undefined && options.startEtcd !== false;
+  const noEtcd: EtcdCluster = { nodes: [], endpoints: [], stop: async () => undefined };
+  const etcd = options.etcd ?? (ownEtcd ? await startEtcd({ size: 1 }) : noEtcd);
   const base = makeTempDir(`cluster-${scope}`, { forPostgres: true });
   const user = postgresUser();
   const members: PgwardenMember[] = [];
