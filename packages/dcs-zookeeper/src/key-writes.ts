@@ -33,6 +33,12 @@ export async function putKey(
   const deadline = options.deadline ?? context.deadline();
   const { znodes, reader } = context;
   try {
+    if (options.version === 0) {
+      // Version 0 is "absent" (etcd's mod_revision 0): create only.
+      const created = await znodes.create(path, value, deadline);
+      if (!created.ok) return fail('conflict', `${operation}: the key exists (expected absent)`);
+      return ok(await mzxidAfterCreate(context, path, deadline));
+    }
     if (options.version !== undefined) {
       const dataVersion = await dataVersionAt(context, path, options.version, deadline);
       if (dataVersion === undefined) return fail('conflict', `${operation}: the key changed since it was read`);
