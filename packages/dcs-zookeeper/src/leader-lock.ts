@@ -5,7 +5,7 @@
  *
  * - acquire: create the ephemeral znode (create fails if it exists); if it
  *   exists and is ours (same session) it is held, else lost to its owner;
- * - update: one `exists` on the leader znode, which both renews the session
+ * - update: one `getData` of the leader znode, which both renews the session
  *   and shows the owner: ours → held; absent → re-created (as Patroni does);
  *   our name on another session (an earlier session of ours) → deleted and
  *   re-created (Patroni's "ownership mismatch"); another name → lost;
