@@ -86,7 +86,7 @@ describe('a pgwarden cluster on ZooKeeper', () => {
     const before = leaderOf(await listJson(ctlConfig));
     const candidate = ['node1', 'node2', 'node3'].find((name) => name !== before)!;
     const run = await ctl(['-c', ctlConfig, 'switchover', '--candidate', candidate, '--force']);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const rows = await waitForRows(ctlConfig, (current) => leaderOf(current) === candidate && healthy(current, 3), 90_000);
     expect(leaderOf(rows)).toBe(candidate);
   }, 120_000);

@@ -15,6 +15,8 @@ export interface ZkContext {
   readonly connection: ZkConnection;
   readonly znodes: Znodes;
   readonly reader: ClusterReader;
+  /** `released`: we deleted the leader znode ourselves since we last took it; a refresh must not re-create it. */
+  readonly lock: { released: boolean };
   timings(): DcsTimings;
   /** performance.now() + retry_timeout: the end of one operation's budget. */
   deadline(): number;

@@ -6,7 +6,9 @@
  * - acquire: create the ephemeral znode (create fails if it exists); if it
  *   exists and is ours (same session) it is held, else lost to its owner;
  * - update: one `getData` of the leader znode, which both renews the session
- *   and shows the owner: ours → held; absent → re-created (as Patroni does);
+ *   and shows the owner: ours → held; absent → re-created (the session
+ *   expired with nobody taking over), but never after we deleted it ourselves
+ *   (a refresh racing a voluntary release must not undo it) → lost;
  *   our name on another session (an earlier session of ours) → deleted and
  *   re-created (Patroni's "ownership mismatch"); another name → lost;
  * - take: delete whatever is there, create ours;
@@ -50,6 +52,7 @@ async function createLeader(context: ZkContext, deadline: number): Promise<LockO
     const created = await znodes.create(keys.leader, name, deadline, { ephemeral: true });
     if (created.ok) {
       reader.noteLeader(name);
+      context.lock.released = false;
       return heldNow(context);
     }
     const current = await znodes.getData(keys.leader, deadline);
@@ -75,7 +78,7 @@ export async function updateLeader(context: ZkContext): Promise<LockOutcome> {
   const deadline = context.deadline();
   try {
     const current = await znodes.getData(keys.leader, deadline);
-    if (!current.ok) return await createLeader(context, deadline);
+    if (!current.ok) return context.lock.released ? lost(undefined) : await createLeader(context, deadline);
     context.reader.remember(keys.leader, current.value.stat);
     if (current.value.stat.owner !== undefined && current.value.stat.owner === context.connection.sessionId()) return heldNow(context);
     if (current.value.value !== name) return lost(current.value.value);
@@ -106,8 +109,16 @@ export async function deleteLeaderKey(context: ZkContext, deadline: number): Pro
     const current = await znodes.getData(keys.leader, deadline);
     if (!current.ok) return fail('not-found', 'the leader key does not exist');
     if (current.value.value !== name) return fail('conflict', `the leader key belongs to ${JSON.stringify(current.value.value)}, not to us`);
-    const removed = await znodes.remove(keys.leader, deadline, current.value.stat.dataVersion);
-    if (!removed.ok) return removed.refusal === 'no-node' ? fail('not-found', 'the leader key does not exist') : fail('conflict', 'the leader key changed meanwhile');
+    // Marked before the request: a refresh answered after the delete must not re-create the znode.
+    context.lock.released = true;
+    const removed = await znodes.remove(keys.leader, deadline, current.value.stat.dataVersion).catch((error: unknown) => {
+      context.lock.released = false;
+      throw error;
+    });
+    if (!removed.ok) {
+      context.lock.released = removed.refusal === 'no-node';
+      return removed.refusal === 'no-node' ? fail('not-found', 'the leader key does not exist') : fail('conflict', 'the leader key changed meanwhile');
+    }
     context.reader.noteLeader(undefined);
     context.reader.remember(keys.leader, undefined);
     return ok();

@@ -82,7 +82,7 @@ export class ZooKeeperDcs implements Dcs {
     const keys = clusterKeys(settings.namespace, settings.scope);
     const znodes = new Znodes(this.connection);
     reader = new ClusterReader({ keys, name: settings.name, znodes, logger, deadline, wake: () => this.wakeSignal.wake() });
-    this.context = { name: settings.name, keys, logger, connection: this.connection, znodes, reader, timings, deadline };
+    this.context = { name: settings.name, keys, logger, connection: this.connection, znodes, reader, lock: { released: false }, timings, deadline };
   }
 
   /** The cluster znode's path with a trailing slash, e.g. `/service/demo/`. */

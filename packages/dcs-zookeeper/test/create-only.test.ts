@@ -1,7 +1,8 @@
 /**
  * Version 0 means "the key must be absent" (etcd's mod_revision 0), which the
  * daemon uses to write `/config` after bootstrap without overwriting an
- * operator's edit: with ZooKeeper it is a create-only write.
+ * operator's edit: with ZooKeeper it is a create-only write. And a lock this
+ * member released is not re-created by a refresh racing the release.
  */
 import { startZooKeeper, type ZooKeeperEnsemble } from '@pgwarden/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -25,4 +26,14 @@ it('config with version 0 is created when absent and conflicts when present', as
   if (!second.ok) expect(second.reason).toBe('conflict');
   const cluster = await dcs!.getCluster();
   expect(cluster.ok && cluster.value.config?.data).toEqual({ ttl: 30 });
+});
+
+it('a refresh after this member released the lock does not take it back', async () => {
+  expect((await dcs!.acquireLeader()).kind).toBe('held');
+  expect((await dcs!.deleteLeader({})).ok).toBe(true);
+  expect(await dcs!.updateLeader({})).toEqual({ kind: 'lost' });
+  const cluster = await dcs!.getCluster();
+  expect(cluster.ok && cluster.value.leader).toBeUndefined();
+  expect((await dcs!.acquireLeader()).kind).toBe('held');
+  expect((await dcs!.updateLeader({})).kind).toBe('held');
 });
