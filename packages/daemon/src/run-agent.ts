@@ -9,10 +9,11 @@ import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenEr
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { createConsulDcs } from '@pgwarden/dcs-consul';
 import { createRedisDcs } from '@pgwarden/dcs-redis';
+import { createZooKeeperDcs } from '@pgwarden/dcs-zookeeper';
 import { createRestApi, type RestApi } from '@pgwarden/rest-api';
 import { startHaproxyWatcher, watcherOptionsFromSettings } from '@pgwarden/haproxy-gen';
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
-import { toConsulSettings, toEtcdSettings, toRedisSettings, toRestApiConfig, toSelfIdentity } from './adapters/agent-configuration-map.js';
+import { toConsulSettings, toEtcdSettings, toRedisSettings, toRestApiConfig, toSelfIdentity, toZooKeeperSettings } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
 import { AgentMemberController } from './adapters/member-controller.js';
 import { cacheClusterConfig } from './adapters/dynamic-config-store.js';
@@ -85,12 +86,13 @@ export function makeLogger(config: PatroniConfig, env: Record<string, string | u
 /** The adapters report lock renewals on the runtime's monotonic clock (their send times are compared with it). */
 const monotonicMs = (): number => systemClock.nowMs();
 
-/** The DCS of the config's section: etcd3, consul or redis (the config schema guarantees exactly one). */
+/** The DCS of the config's section: etcd3, consul, redis or zookeeper (the config schema guarantees exactly one). */
 function createDcs(local: PatroniConfig, timings: AgentConfiguration['effective'], logger: AgentLogger): Dcs {
   if (local.etcd3 !== undefined) return createEtcdDcs({ ...toEtcdSettings(local, timings), logger, clock: monotonicMs });
   if (local.consul !== undefined) return createConsulDcs({ ...toConsulSettings(local, timings), logger, clock: monotonicMs });
   if (local.redis !== undefined) return createRedisDcs({ ...toRedisSettings(local, timings), logger, clock: monotonicMs });
-  throw new PgwardenError('dcs-unsupported', 'the configuration names no DCS: add an etcd3, a consul or a redis section');
+  if (local.zookeeper !== undefined) return createZooKeeperDcs({ ...toZooKeeperSettings(local, timings), logger, clock: monotonicMs });
+  throw new PgwardenError('dcs-unsupported', 'the configuration names no DCS: add an etcd3, consul, redis or zookeeper section');
 }
 
 export async function startAgent(options: RunAgentOptions = {}): Promise<RunningAgent> {

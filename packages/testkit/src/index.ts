@@ -16,4 +16,5 @@ export { startConsulModel, type ConsulModel, type RecordedRequest, type StartCon
 export { startPgwardenCluster, postmasterPidOf, defaultAgentCommand, type PgwardenCluster, type PgwardenMember, type StartClusterOptions, type HttpAnswer, type RestApiTls } from './cluster.js';
 export { clusterPasswords } from './cluster-config.js';
 export { waitUntil, type WaitOptions } from './cluster-wait.js';
+export { startZooKeeper, fourLetterWord, ZOOKEEPER_CLASSPATH, type ZooKeeperEnsemble, type ZooKeeperServer, type StartZooKeeperOptions } from './zookeeper.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

@@ -32,6 +32,7 @@ export function describeDcs(settings: CtlSettings): string {
   if (dcs === undefined) return `no DCS configured (namespace ${settings.namespace})`;
   if (dcs.type === 'consul') return `consul at ${dcs.address} (namespace ${settings.namespace})`;
   if (dcs.type === 'redis') return `redis at ${dcs.address} (namespace ${settings.namespace})`;
+  if (dcs.type === 'zookeeper') return `zookeeper at ${dcs.hosts.join(',')} (namespace ${settings.namespace})`;
   return `etcd3 at ${dcs.hosts.join(',')} (namespace ${settings.namespace})`;
 }
 
@@ -40,7 +41,7 @@ export function createContext(settings: CtlSettings, io: CtlIo, api: MemberApi, 
   const dcs = (scope: string): Promise<Dcs> => {
     if (settings.dcs === undefined) {
       return Promise.reject(
-        new PgwardenError('no-dcs', 'No DCS configured: pass -d etcd3://HOST:PORT (or consul://HOST:PORT) or -c CONFIG with an etcd3 or consul section'),
+        new PgwardenError('no-dcs', 'No DCS configured: pass -d etcd3://HOST:PORT (or consul://HOST:PORT, zookeeper://HOST:PORT) or -c CONFIG with an etcd3, consul or zookeeper section'),
       );
     }
     let client = clients.get(scope);

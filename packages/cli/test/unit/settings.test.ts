@@ -77,7 +77,16 @@ describe('settings from the config file, environment and --dcs-url', () => {
   });
 
   it('refuses a DCS it does not speak with one line naming what it does', () => {
-    expect(() => buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('zookeeper://x') })).toThrow(/etcd v3 .*, Consul .* and Redis .*, not zookeeper/);
+    expect(() => buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('exhibitor://x') })).toThrow(/etcd v3 .*, Consul .* Redis .* and ZooKeeper .*, not exhibitor/);
+  });
+
+  it('reads a zookeeper section (hosts list or string, PATRONI_ZOOKEEPER_HOSTS over the file) and -d zookeeper://host:port', () => {
+    const fromFile = buildCtlSettings({ config: { scope: 'demo', zookeeper: { hosts: 'zk1:2181,zk2' } }, env: {} });
+    expect(fromFile.dcs).toMatchObject({ type: 'zookeeper', hosts: ['zk1:2181', 'zk2:2181'] });
+    const fromEnv = buildCtlSettings({ config: { scope: 'demo', zookeeper: { hosts: ['ignored:1'] } }, env: { PATRONI_ZOOKEEPER_HOSTS: 'zk3:2182' } });
+    expect(fromEnv.dcs).toMatchObject({ type: 'zookeeper', hosts: ['zk3:2182'] });
+    const fromUrl = buildCtlSettings({ config: {}, env: {}, dcsUrl: parseDcsUrl('zookeeper://127.0.0.1') });
+    expect(fromUrl.dcs).toMatchObject({ type: 'zookeeper', hosts: ['127.0.0.1:2181'] });
   });
 });
 

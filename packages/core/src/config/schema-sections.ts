@@ -137,6 +137,22 @@ const redisObject = z
   .passthrough();
 export type RedisConfig = z.output<typeof redisObject>;
 export const redisSchema: z.ZodType<RedisConfig, z.ZodTypeDef, unknown> = redisObject;
+/** ZooKeeper: `hosts` (list or comma-separated string) locates the ensemble; TLS/ACL keys are checked by the adapter. */
+const zookeeperObject = z
+  .object({
+    hosts: z.union([stringField(), stringListField()]),
+    use_ssl: booleanField().optional(),
+    verify: booleanField().optional(),
+    cacert: stringField().optional(),
+    cert: stringField().optional(),
+    key: stringField().optional(),
+    key_password: stringField().optional(),
+    set_acls: z.record(z.unknown()).optional(),
+    auth_data: z.record(z.unknown()).optional(),
+  })
+  .passthrough();
+export type ZooKeeperConfig = z.output<typeof zookeeperObject>;
+export const zookeeperSchema: z.ZodType<ZooKeeperConfig, z.ZodTypeDef, unknown> = zookeeperObject;
 
 const WATCHDOG_MODES: Readonly<Record<string, 'off' | 'automatic' | 'required'>> = {
   off: 'off',

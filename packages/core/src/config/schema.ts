@@ -17,6 +17,7 @@ import {
   restapiSchema,
   tagsSchema,
   watchdogSchema,
+  zookeeperSchema,
 } from './schema-sections.js';
 
 /** initdb options Patroni sets itself. */
@@ -66,20 +67,20 @@ const bootstrapObject = z
 export type BootstrapConfig = z.output<typeof bootstrapObject>;
 export const bootstrapSchema: z.ZodType<BootstrapConfig, z.ZodTypeDef, unknown> = bootstrapObject;
 
-const SUPPORTED_DCS = ['etcd3', 'consul', 'redis'] as const;
-const UNSUPPORTED_DCS = ['etcd', 'zookeeper', 'exhibitor', 'kubernetes', 'raft'] as const;
+const SUPPORTED_DCS = ['etcd3', 'consul', 'redis', 'zookeeper'] as const;
+const UNSUPPORTED_DCS = ['etcd', 'exhibitor', 'kubernetes', 'raft'] as const;
 
 function checkDcsSections(config: Record<string, unknown>, ctx: z.RefinementCtx): void {
   for (const name of UNSUPPORTED_DCS) {
     if (config[name] === undefined) continue;
     // Patroni's own samples use `etcd:` (the v2 API); etcd 3.x serves v3, which pgwarden speaks.
     const hint = name === 'etcd' ? ' (for etcd 3.x rename the section to etcd3: the keys are the same)' : '';
-    addExpected(ctx, [name], `a DCS pgwarden supports: etcd3, consul or redis${hint}`);
+    addExpected(ctx, [name], `a DCS pgwarden supports: etcd3, consul, redis or zookeeper${hint}`);
   }
   const present = SUPPORTED_DCS.filter((name) => config[name] !== undefined);
   if (present.length > 1) addExpected(ctx, [present[1] ?? 'consul'], `exactly one DCS section, but ${present[0] ?? 'etcd3'} is also set`);
   const anyUnsupported = UNSUPPORTED_DCS.some((name) => config[name] !== undefined);
-  if (present.length === 0 && !anyUnsupported) addExpected(ctx, [], 'a DCS section: etcd3, consul or redis');
+  if (present.length === 0 && !anyUnsupported) addExpected(ctx, [], 'a DCS section: etcd3, consul, redis or zookeeper');
   const etcd3 = config['etcd3'];
   if (etcd3 && typeof etcd3 === 'object') {
     const locators = ['host', 'hosts', 'url', 'proxy', 'srv'].filter((key) => (etcd3 as Record<string, unknown>)[key] !== undefined);
@@ -115,6 +116,7 @@ const configObjectSchema = z
     etcd3: etcd3Schema.optional(),
     consul: consulSchema.optional(),
     redis: redisSchema.optional(),
+    zookeeper: zookeeperSchema.optional(),
     bootstrap: bootstrapSchema.optional(),
     postgresql: postgresqlSchema,
     watchdog: watchdogSchema.default({}),

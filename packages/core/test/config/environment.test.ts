@@ -53,6 +53,11 @@ describe('PATRONI_* environment variables', () => {
     expect(config['bootstrap']).toBeUndefined();
   });
 
+  it('PATRONI_ZOOKEEPER_HOSTS gives the zookeeper section its hosts list', () => {
+    const { config } = readEnvironmentConfig({ PATRONI_ZOOKEEPER_HOSTS: "'10.0.0.1:2181','10.0.0.2:2181'" });
+    expect(config['zookeeper']).toEqual({ hosts: ['10.0.0.1:2181', '10.0.0.2:2181'] });
+  });
+
   it('DCS variables: hosts as a YAML list, port as integer, etcd3 credentials once the section exists', () => {
     const { config } = readEnvironmentConfig({
       PATRONI_ETCD3_HOSTS: "'10.0.0.1:2379','10.0.0.2:2379'",

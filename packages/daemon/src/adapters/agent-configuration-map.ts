@@ -9,6 +9,7 @@ import type { PostgresCtlOptionsInput } from '@pgwarden/postgres-ctl';
 import type { EtcdDcsSettings } from '@pgwarden/dcs-etcd';
 import type { ConsulDcsSettings } from '@pgwarden/dcs-consul';
 import type { RedisDcsSettings } from '@pgwarden/dcs-redis';
+import type { ZooKeeperDcsSettings } from '@pgwarden/dcs-zookeeper';
 import type { RestApiConfig } from '@pgwarden/rest-api';
 
 type Section = Record<string, unknown>;
@@ -106,6 +107,10 @@ export function toConsulSettings(config: PatroniConfig | EffectiveConfig, timing
 
 export function toRedisSettings(config: PatroniConfig | EffectiveConfig, timings: Timings): RedisDcsSettings {
   return defined({ ...((config.redis ?? {}) as Section), ...dcsIdentity(config, timings) }) as unknown as RedisDcsSettings;
+}
+
+export function toZooKeeperSettings(config: PatroniConfig | EffectiveConfig, timings: Timings): ZooKeeperDcsSettings {
+  return defined({ ...((config.zookeeper ?? {}) as Section), ...dcsIdentity(config, timings) }) as unknown as ZooKeeperDcsSettings;
 }
 
 export function toRestApiConfig(config: PatroniConfig): RestApiConfig {

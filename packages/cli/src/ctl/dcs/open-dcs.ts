@@ -1,7 +1,7 @@
 /**
  * The DCS as pgwardenctl uses it: one client per cluster name, etcd v3,
- * Consul or Redis, with the connection settings of the config's `etcd3`,
- * `consul` or `redis` section (or `--dcs-url`).
+ * Consul, Redis or ZooKeeper, with the connection settings of the config's
+ * `etcd3`, `consul`, `redis` or `zookeeper` section (or `--dcs-url`).
  * It never takes a lease or a session (no member key, no lock): it only reads the cluster
  * and, for edit-config / remove / the fallbacks of switchover and flush,
  * writes `/config`, `/failover` or deletes the prefix, as patronictl does.
@@ -10,6 +10,7 @@ import type { Dcs } from '@pgwarden/core';
 import { createConsulDcs, type ConsulDcsSettings } from '@pgwarden/dcs-consul';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { createRedisDcs, type RedisDcsSettings } from '@pgwarden/dcs-redis';
+import { createZooKeeperDcs } from '@pgwarden/dcs-zookeeper';
 import type { CtlSettings } from '../settings/ctl-settings.js';
 
 export type DcsOpener = (settings: CtlSettings, scope: string) => Promise<Dcs>;
@@ -23,6 +24,10 @@ function retryTimeoutSeconds(settings: CtlSettings): number {
 export const openDcs: DcsOpener = async (settings, scope) => {
   const dcs = settings.dcs;
   if (dcs === undefined) throw new Error('no DCS configured');
+  if (dcs.type === 'zookeeper') {
+    // Its session holds no znode: pgwardenctl never touches a member or the lock.
+    return createZooKeeperDcs({ hosts: [...dcs.hosts], scope, name: 'pgwardenctl', namespace: settings.namespace, retryTimeoutSeconds: retryTimeoutSeconds(settings) });
+  }
   if (dcs.type === 'consul') {
     return createConsulDcs({
       ...dcs.section,

@@ -2,7 +2,7 @@
  * The few settings pgwardenctl needs, from the Patroni-format file, the
  * `PATRONI_*` environment variables and `--dcs-url`: the cluster name
  * (`scope`), the DCS location (`namespace` + the `etcd3`/`etcd`, `consul` or
- * `redis` section), and
+ * `redis` or `zookeeper` section), and
  * how to call the members' REST APIs (`ctl` with fallback to `restapi`
  * credentials and CA; `-k` or `ctl.insecure` to skip certificate checks).
  */
@@ -39,7 +39,15 @@ export interface RedisSettings {
   readonly section: Readonly<Record<string, unknown>>;
 }
 
-export type DcsSettings = Etcd3Settings | ConsulSettings | RedisSettings;
+export interface ZooKeeperSettings {
+  readonly type: 'zookeeper';
+  /** `host:port` list (Patroni's `zookeeper.hosts`). */
+  readonly hosts: readonly string[];
+  /** The raw section, parsed by the ZooKeeper adapter (which refuses what it cannot honour). */
+  readonly section: Readonly<Record<string, unknown>>;
+}
+
+export type DcsSettings = Etcd3Settings | ConsulSettings | RedisSettings | ZooKeeperSettings;
 
 export interface RestClientSettings {
   readonly username?: string;
@@ -99,6 +107,7 @@ export function applyEnvironment(data: Section, env: NodeJS.ProcessEnv): Section
   }
   for (const key of CONSUL_KEYS) put(['consul', key], env[`PATRONI_CONSUL_${key.toUpperCase()}`]);
   for (const key of REDIS_KEYS) put(['redis', key], env[`PATRONI_REDIS_${key.toUpperCase()}`]);
+  put(['zookeeper', 'hosts'], env['PATRONI_ZOOKEEPER_HOSTS']);
   for (const key of ['insecure', 'cacert', 'certfile', 'keyfile', 'keyfile_password']) put(['ctl', key], env[`PATRONI_CTL_${key.toUpperCase()}`]);
   put(['ctl', 'authentication', 'username'], env['PATRONI_CTL_USERNAME']);
   put(['ctl', 'authentication', 'password'], env['PATRONI_CTL_PASSWORD']);
@@ -146,6 +155,12 @@ function etcdSettings(etcd: Section): Etcd3Settings {
   return { type: 'etcd3', hosts, protocol, ...optional('username'), ...optional('password'), ...optional('cacert'), ...optional('cert'), ...optional('key'), section: etcd };
 }
 
+function zookeeperSettings(zookeeper: Section): ZooKeeperSettings {
+  const hosts = hostList(zookeeper).map((host) => (/:\d+$/.test(host) ? host : `${host}:2181`));
+  if (hosts.length === 0) throw new PgwardenError('config-file', 'The zookeeper section has no hosts');
+  return { type: 'zookeeper', hosts, section: { ...zookeeper, hosts } };
+}
+
 export interface SettingsInput {
   readonly config: Section;
   readonly env: NodeJS.ProcessEnv;
@@ -177,17 +192,21 @@ export function buildCtlSettings(input: SettingsInput): CtlSettings {
     } else if (url.scheme === 'etcd' || url.scheme === 'etcd3') {
       const previous = section(config, 'etcd3') ?? section(config, 'etcd') ?? {};
       dcs = etcdSettings({ ...previous, host: `${url.host}:${url.port}`, hosts: undefined, url: undefined, proxy: undefined, srv: undefined });
+    } else if (url.scheme === 'zookeeper') {
+      dcs = zookeeperSettings({ ...(section(config, 'zookeeper') ?? {}), hosts: [`${url.host}:${url.port}`] });
     } else {
-      throw new PgwardenError('unsupported-dcs', `pgwardenctl supports etcd v3 (etcd3://host:port), Consul (consul://host:port) and Redis (redis://host:port), not ${url.scheme}`);
+      throw new PgwardenError('unsupported-dcs', `pgwardenctl supports etcd v3 (etcd3://host:port), Consul (consul://host:port), Redis (redis://host:port) and ZooKeeper (zookeeper://host:port), not ${url.scheme}`);
     }
     if (url.namespace !== undefined) namespace = url.namespace;
   } else {
     const etcd = section(config, 'etcd3') ?? section(config, 'etcd');
     const consul = section(config, 'consul');
     const redis = section(config, 'redis');
+    const zookeeper = section(config, 'zookeeper');
     if (etcd !== undefined) dcs = etcdSettings(etcd);
     else if (consul !== undefined) dcs = consulSettings(consul);
     else if (redis !== undefined) dcs = redisSettings(redis);
+    else if (zookeeper !== undefined) dcs = zookeeperSettings(zookeeper);
   }
   const ctl = section(config, 'ctl') ?? {};
   const restapi = section(config, 'restapi') ?? {};

@@ -1,0 +1,2 @@
+// The adapter's logger is the one every pgwarden library shares.
+export { silentLogger, type Logger } from '@pgwarden/core';
