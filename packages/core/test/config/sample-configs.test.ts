@@ -79,6 +79,8 @@ describe('Patroni sample member configurations', () => {
       replicaMethodWithoutLeader: false,
       watchdogMode: 'off',
       preferLastLeaderAfterDcsOutage: false,
+      useSlots: true,
+      permanentSlots: [],
     });
   });
 
