@@ -87,8 +87,9 @@ export function registerOutageCases(context: SuiteContext): void {
     for (let index = 0; index < context.harness().servers.count; index++) await stop(index);
     expect((await dcs.acquireLeader()).kind).toBe('unreachable');
     await startAll();
-    const recoveredAt = await waitUntil(async () => (await dcs.acquireLeader()).kind === 'held', 15_000, 200);
+    // Generous: a JVM server (ZooKeeper) restarting on a loaded 2-core machine takes its time; this asserts recovery, not its speed.
+    const recoveredAt = await waitUntil(async () => (await dcs.acquireLeader()).kind === 'held', 45_000, 200);
     expect(recoveredAt).toBeDefined();
     expect(expectOk(await dcs.getCluster()).leader?.name).toBe('node1');
-  });
+  }, 120_000);
 }
