@@ -8,7 +8,9 @@
  *   transient failures (not connected, LOADING, BUSY, READONLY after a
  *   failover, MASTERDOWN, TRYAGAIN) are retried with back-off until then;
  * - whatever fails is thrown as a RedisRequestError: the callers turn it
- *   into `unreachable`, never into a lost lock;
+ *   into `unreachable`, never into a lost lock; when the connection is not
+ *   up, the message carries the last connection error (a failed AUTH, an
+ *   untrusted certificate), so a wrong password or CA is named, not just a timeout;
  * - the named deployment mode is checked against what the server reports
  *   (INFO replication) after each (re)connect and every 10 × ttl.
  */
@@ -79,13 +81,27 @@ export class RedisConnection {
   readonly counts: RequestCounts = { total: 0, byOperation: {} };
   private topologyCheckedAt: number | undefined;
   private topologyProblem: string | undefined;
+  /** Why the connection last failed (cleared once it is ready). */
+  private connectionError: string | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     this.client = defineScripts(new Redis(options.redis));
-    this.client.on('error', (error: unknown) => options.logger.debug({ error: describe(error) }, 'redis connection error'));
+    this.client.on('error', (error: unknown) => {
+      options.logger.debug({ error: describe(error) }, 'redis connection error');
+      // ioredis also reports the commands it flushed on a close: not a cause.
+      if (!/max retries per request/.test(describe(error))) this.connectionError = connectionProblem(error, options.redis);
+    });
     this.client.on('ready', () => {
       this.topologyCheckedAt = undefined;
+      this.connectionError = undefined;
     });
+  }
+
+  /** `error`, plus the last connection error while the connection is not up. */
+  private explained(error: RedisRequestError): RedisRequestError {
+    if (this.client.status === 'ready' || this.connectionError === undefined || error.kind === 'topology') return error;
+    const where = `${this.options.redis.host ?? 'redis'}:${this.options.redis.port ?? 6379}`;
+    return new RedisRequestError(`${error.message} (not connected to ${where}: ${this.connectionError})`, error.kind, { cause: error });
   }
 
   /** Duplicate for pub/sub (a subscribed connection cannot send commands). */
@@ -104,6 +120,14 @@ export class RedisConnection {
    * deadline; ioredis keeps its reply slot, so later replies stay in order.
    */
   async run<T>(operation: string, deadline: number, request: (client: ScriptedRedis) => Promise<T>): Promise<T> {
+    try {
+      return await this.attempt(operation, deadline, request);
+    } catch (error) {
+      throw error instanceof RedisRequestError ? this.explained(error) : error;
+    }
+  }
+
+  private async attempt<T>(operation: string, deadline: number, request: (client: ScriptedRedis) => Promise<T>): Promise<T> {
     let delayMs = 100;
     for (;;) {
       const remaining = deadline - performance.now();
@@ -187,6 +211,25 @@ export function topologyProblem(info: string, mode: 'standalone' | 'replicated',
     return `redis.wait_replicas is ${wait.replicas} but the primary has ${online} replica(s) online: no lock write could be confirmed`;
   }
   return undefined;
+}
+
+const UNTRUSTED_CERTIFICATE = /SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_UNTRUSTED|ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED/;
+
+/** A connection error as the operator should read it: what failed and which setting to look at. */
+function connectionProblem(error: unknown, redis: Pick<RedisOptions, 'tls'>): string {
+  const message = describe(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (/^WRONGPASS/.test(message)) return `authentication failed (${message}): check redis.username and redis.password`;
+  if (/^NOAUTH/.test(message)) return `the server requires authentication (${message}): set redis.username and redis.password`;
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.test(code)) {
+    return `the server's TLS certificate is not trusted (${message}): set redis.cacert to the CA that signed it`;
+  }
+  const clientCertificate = 'set redis.cert and redis.key';
+  if (/alert certificate required/.test(message)) return `the server requires a TLS client certificate (tlsv13 alert certificate required): ${clientCertificate}`;
+  if (redis.tls !== undefined && redis.tls.cert === undefined && /ECONNRESET/.test(message)) {
+    return `${message}: the server closed the TLS connection; if it requires client certificates (tls-auth-clients), ${clientCertificate}`;
+  }
+  return message;
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: string): Promise<T> {

@@ -5,9 +5,15 @@
  * its data thrown away (a restart that lost its data), or frozen with
  * SIGSTOP. Keyspace notifications are off unless asked for, so the adapters'
  * safety nets are what the tests see.
+ *
+ * Access control and TLS as a production server would have them: ACL users
+ * with passwords (`users`, `defaultUser: 'off'`), and TLS only (`tls`: no
+ * plain-text port, the server certificate of makeTestCertificates(),
+ * client certificates required or not).
  */
-import { rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { readFileSync, rmSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { getFreePort } from './ports.js';
 import { startProcess, type TestProcess } from './processes.js';
@@ -20,15 +26,39 @@ export interface StartRedisOptions {
   readonly keyspaceEvents?: string;
   /** Require this password (default user). */
   readonly password?: string;
+  /** ACL users (`--user name on >password ~* &* +@all` unless `rules` are given). */
+  readonly users?: readonly RedisAclUser[];
+  /** `off`: the default user is disabled, so a client must log in as one of `users`. */
+  readonly defaultUser?: 'off';
+  /** TLS only: no plain-text port; the server presents `certFile` and checks client certificates against `caFile`. */
+  readonly tls?: RedisTlsOptions;
   /** Extra `--name value` arguments. */
   readonly extraArguments?: readonly string[];
   readonly readyTimeoutMs?: number;
 }
 
+export interface RedisAclUser {
+  readonly name: string;
+  readonly password: string;
+  /** ACL rules after `on >password`; default `~* &* +@all`. */
+  readonly rules?: readonly string[];
+}
+
+export interface RedisTlsOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** `--tls-auth-clients`: yes = a client certificate signed by the CA is required (Redis' default). */
+  readonly authClients: 'yes' | 'no' | 'optional';
+  /** The client certificate the readiness probe presents when authClients is yes. */
+  readonly clientCertFile?: string;
+  readonly clientKeyFile?: string;
+}
+
 export interface RedisServer {
   readonly host: string;
   readonly port: number;
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with TLS) */
   readonly url: string;
   pid(): number | undefined;
   running(): boolean;
@@ -46,19 +76,42 @@ export interface RedisServer {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+function probeSocket(port: number, tls: RedisTlsOptions | undefined): { socket: Socket; connectEvent: string } {
+  if (tls === undefined) return { socket: createConnection({ host: '127.0.0.1', port }), connectEvent: 'connect' };
+  const read = (file: string | undefined): Buffer | undefined => (file !== undefined ? readFileSync(file) : undefined);
+  const socket = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(tls.caFile), cert: read(tls.clientCertFile), key: read(tls.clientKeyFile) });
+  return { socket, connectEvent: 'secureConnect' };
+}
+
 /** PING over a raw socket (no client library): true when the server answers +PONG (or NOAUTH, i.e. it serves). */
-function answersPing(port: number): Promise<boolean> {
+function answersPing(port: number, tls: RedisTlsOptions | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const { socket, connectEvent } = probeSocket(port, tls);
     const done = (value: boolean): void => {
       socket.destroy();
       resolve(value);
     };
     socket.setTimeout(500, () => done(false));
     socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on(connectEvent, () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => done(/^(\+PONG|-NOAUTH)/.test(chunk.toString())));
   });
+}
+
+/** `--user` / `--tls-*` arguments (Redis 7 takes config directives on the command line). */
+function accessArguments(options: StartRedisOptions, port: number): string[] {
+  const args: string[] = [];
+  if (options.defaultUser === 'off') args.push('--user', 'default', 'off');
+  for (const user of options.users ?? []) args.push('--user', user.name, 'on', `>${user.password}`, ...(user.rules ?? ['~*', '&*', '+@all']));
+  const tls = options.tls;
+  if (tls === undefined) return ['--port', String(port), ...args];
+  if (tls.authClients === 'yes' && (tls.clientCertFile === undefined || tls.clientKeyFile === undefined)) {
+    throw new Error('startRedis: tls.authClients yes needs clientCertFile and clientKeyFile for the readiness probe');
+  }
+  return [
+    '--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile,
+    '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.authClients, '--tls-replication', 'yes', ...args,
+  ];
 }
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
@@ -69,7 +122,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   let exited = true;
   let lastOutput = '';
   const args = (): string[] => [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir.path, '--appendonly', 'yes', '--appendfsync', 'always',
+    ...accessArguments(options, port), '--bind', '127.0.0.1', '--dir', dir.path, '--appendonly', 'yes', '--appendfsync', 'always',
     '--appenddirname', 'data', '--save', '', '--repl-diskless-sync-delay', '0', '--daemonize', 'no', '--loglevel', 'warning',
     '--notify-keyspace-events', options.keyspaceEvents ?? '',
     ...(options.password !== undefined ? ['--requirepass', options.password] : []),
@@ -87,7 +140,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
     while (Date.now() < deadline) {
       if (exited) throw new Error(`redis-server exited:\n${server.output().slice(-4000)}`);
-      if (await answersPing(port)) return;
+      if (await answersPing(port, options.tls)) return;
       await sleep(30);
     }
     throw new Error(`redis-server not answering after ${options.readyTimeoutMs ?? 15_000} ms:\n${server.output().slice(-4000)}`);
@@ -95,7 +148,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const server: RedisServer = {
     host: '127.0.0.1',
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls !== undefined ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     pid: () => (exited ? undefined : child?.pid),
     running: () => !exited,
     output: () => (child ? child.output() : lastOutput),
