@@ -29,10 +29,9 @@ import { LeaseKeeper } from './lease.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseEtcdSettings, resolveEndpoints, type EtcdDcsSettings } from './options.js';
 import { parseCluster } from './parse-cluster.js';
-import { toPatroniJson } from '@pgwarden/core';
+import { statusJson, syncJson, toPatroniJson, WakeSignal } from '@pgwarden/core';
+import { timeoutTimer } from './timers.js';
 import { EtcdTransport } from './transport.js';
-import { statusJson, syncJson } from './values.js';
-import { WakeSignal } from './wake-signal.js';
 import { toRawKey, WatchCache } from './watch-cache.js';
 
 export interface EtcdDcsOptions extends EtcdDcsSettings {
@@ -60,7 +59,7 @@ export class EtcdDcs implements Dcs {
   private readonly transport: EtcdTransport;
   private readonly cache: WatchCache;
   private currentTimings: DcsTimings;
-  private readonly wakeSignal = new WakeSignal();
+  private readonly wakeSignal = new WakeSignal(timeoutTimer);
   private lastStatus: string | undefined;
   private lastFailsafe: string | undefined;
   private closed = false;

@@ -1,42 +1,8 @@
 /**
- * Patroni's key layout (spec/dcs.md §1): everything of a cluster lives under
- * `/<namespace>/<scope>/`, duplicate slashes collapsed, so that Patroni and
- * pgwarden members read and write the same keys.
+ * Patroni's key layout (core's `clusterKeys`, spec/dcs.md §1) and the etcd
+ * range that covers a prefix.
  */
-export interface ClusterKeys {
-  /** `/service/demo/`: the range read and the watch cover exactly this prefix. */
-  readonly prefix: string;
-  readonly leader: string;
-  readonly config: string;
-  readonly initialize: string;
-  readonly history: string;
-  readonly status: string;
-  readonly optimeLeader: string;
-  readonly failover: string;
-  readonly sync: string;
-  readonly failsafe: string;
-  readonly membersPrefix: string;
-  member(name: string): string;
-}
-
-export function clusterKeys(namespace: string, scope: string): ClusterKeys {
-  const base = `/${namespace}/${scope}`.replace(/\/+/g, '/').replace(/\/$/, '');
-  const prefix = `${base}/`;
-  return {
-    prefix,
-    leader: `${prefix}leader`,
-    config: `${prefix}config`,
-    initialize: `${prefix}initialize`,
-    history: `${prefix}history`,
-    status: `${prefix}status`,
-    optimeLeader: `${prefix}optime/leader`,
-    failover: `${prefix}failover`,
-    sync: `${prefix}sync`,
-    failsafe: `${prefix}failsafe`,
-    membersPrefix: `${prefix}members/`,
-    member: (name) => `${prefix}members/${name}`,
-  };
-}
+export { clusterKeys, type ClusterKeys } from '@pgwarden/core';
 
 /** The end of a prefix range: the prefix with its last byte incremented. */
 export function prefixRangeEnd(prefix: string): Buffer {

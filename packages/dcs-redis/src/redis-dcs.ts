@@ -33,7 +33,7 @@ import { clusterKeys, RELATIVE } from './keys.js';
 import { runLockScript } from './leader-lock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseRedisSettings, toIoredisOptions, waitPolicy, type RedisDcsSettings } from './options.js';
-import { statusJson, syncJson } from './values.js';
+import { statusJson, syncJson } from '@pgwarden/core';
 import { ChangeWatcher } from './watcher.js';
 
 export interface RedisDcsOptions extends RedisDcsSettings {

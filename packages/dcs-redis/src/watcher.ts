@@ -18,7 +18,8 @@ import type { Redis } from 'ioredis';
 import type { RedisConnection } from './connection.js';
 import type { ClusterKeys } from './keys.js';
 import type { Logger } from './logger.js';
-import { WakeSignal } from './wake-signal.js';
+import { WakeSignal } from '@pgwarden/core';
+import { timeoutTimer } from './timers.js';
 
 interface Notice {
   readonly k: string;
@@ -36,7 +37,7 @@ function parseNotice(message: string): Notice | undefined {
 }
 
 export class ChangeWatcher {
-  readonly signal = new WakeSignal();
+  readonly signal = new WakeSignal(timeoutTimer);
   private subscriber: Redis | undefined;
   private connectedOnce = false;
   /** Leader value of the last read or notice (undefined = no leader). */

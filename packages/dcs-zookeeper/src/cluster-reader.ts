@@ -16,7 +16,7 @@
  * pgwarden version (mzxid) can be mapped to ZooKeeper's data version.
  */
 import { parseClusterFromKeys, type Cluster, type Logger, type RawClusterKey } from '@pgwarden/core';
-import type { ClusterKeys } from './keys.js';
+import type { ClusterKeys } from '@pgwarden/core';
 import type { ZkEvent } from './zk-connection.js';
 import type { Znode, ZnodeStat, Znodes } from './znodes.js';
 

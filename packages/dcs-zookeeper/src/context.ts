@@ -4,7 +4,7 @@
  */
 import type { DcsFailure, DcsResult, DcsTimings, Logger } from '@pgwarden/core';
 import type { ClusterReader } from './cluster-reader.js';
-import type { ClusterKeys } from './keys.js';
+import type { ClusterKeys } from '@pgwarden/core';
 import { describe, type ZkConnection } from './zk-connection.js';
 import type { Znodes } from './znodes.js';
 

@@ -5,5 +5,5 @@
  */
 export { ZooKeeperDcs, createZooKeeperDcs, type ZooKeeperDcsOptions, type ZooKeeperRequestCounts } from './zookeeper-dcs.js';
 export { zookeeperDcsSettingsSchema, zookeeperConnectionSchema, resolveConnectionString, type ZooKeeperDcsSettings } from './options.js';
-export { clusterKeys, type ClusterKeys } from './keys.js';
+export { clusterKeys, type ClusterKeys } from '@pgwarden/core';
 export type { Logger } from './logger.js';

@@ -24,14 +24,13 @@ import {
 } from '@pgwarden/core';
 import { ClusterReader } from './cluster-reader.js';
 import { fail, ok, unreachable, type ZkContext } from './context.js';
-import { clusterKeys } from './keys.js';
 import { createKey, deleteKey, putKey } from './key-writes.js';
 import { acquireLeader, deleteLeaderKey, takeLeader, updateLeader } from './leader-lock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { touchMember, type MemberMemory } from './member-key.js';
 import { parseZooKeeperSettings, resolveConnectionString, type ZooKeeperDcsSettings } from './options.js';
-import { statusJson, syncJson } from './values.js';
-import { WakeSignal } from './wake-signal.js';
+import { clusterKeys, statusJson, syncJson, WakeSignal } from '@pgwarden/core';
+import { timeoutTimer } from './timers.js';
 import { ZkConnection } from './zk-connection.js';
 import { Znodes } from './znodes.js';
 
@@ -53,7 +52,7 @@ export class ZooKeeperDcs implements Dcs {
   private readonly context: ZkContext;
   private readonly connection: ZkConnection;
   private currentTimings: DcsTimings;
-  private readonly wakeSignal = new WakeSignal();
+  private readonly wakeSignal = new WakeSignal(timeoutTimer);
   private readonly member: MemberMemory = {};
   private lastStatus: string | undefined;
   private lastFailsafe: string | undefined;

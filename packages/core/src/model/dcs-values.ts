@@ -1,8 +1,10 @@
 /**
  * The values pgwarden writes, field by field and in Patroni's order, so that
- * the JSON is byte-for-byte what Patroni writes (spec/dcs.md §1.1).
+ * the JSON is byte-for-byte what Patroni writes (spec/dcs.md §1.1). Every
+ * DCS adapter writes `/status` and `/sync` through these.
  */
-import { isPlainObject, parseJsonLeniently, toPatroniJson, type StatusValue } from '@pgwarden/core';
+import { isPlainObject, parseJsonLeniently, toPatroniJson } from './patroni-values.js';
+import type { StatusValue } from './cluster.js';
 
 /**
  * `/status`: `optime`, `slots`, `retain_slots`. Like Patroni 4.x, `slots` and

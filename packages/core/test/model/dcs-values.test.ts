@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statusJson, syncJson } from './values.js';
+import { statusJson, syncJson } from '../../src/model/dcs-values.js';
 
 describe('values as Patroni writes them', () => {
   it('status: optime, slots, retain_slots in that order', () => {
