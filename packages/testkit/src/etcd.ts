@@ -12,7 +12,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { getFreePort } from './ports.js';
-import { startProcess, type TestProcess } from './processes.js';
+import { restartableProcess } from './server-process.js';
 import { makeTempDir, type TempDir } from './temp-dirs.js';
 
 export const ETCD_BINARY = process.env['PGWARDEN_ETCD_BINARY'] ?? '/usr/bin/etcd';
@@ -138,39 +138,19 @@ function etcdArguments(plan: NodePlan, dataDir: string, initialCluster: string, 
 }
 
 function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clusterToken: string, tls?: EtcdTlsFiles): EtcdNode {
-  let child: TestProcess | undefined;
-  let exited = true;
+  const run = restartableProcess(ETCD_BINARY, () => etcdArguments(plan, dataDir, initialCluster, clusterToken, tls));
   const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${plan.clientPort}`;
-  let lastOutput = '';
-  const launch = (): void => {
-    child = startProcess(ETCD_BINARY, etcdArguments(plan, dataDir, initialCluster, clusterToken, tls));
-    exited = false;
-    const started = child;
-    void started.exited().then(() => {
-      if (child === started) exited = true;
-    });
-  };
   const node: EtcdNode = {
     name: plan.name,
     clientUrl,
     peerUrl: `http://127.0.0.1:${plan.peerPort}`,
-    pid: () => (exited ? undefined : child?.pid),
-    running: () => !exited,
-    output: () => (child ? child.output() : lastOutput),
-    async stop(signal = 'SIGTERM') {
-      if (child === undefined || exited) return;
-      try {
-        process.kill(child.pid, 'SIGCONT');
-      } catch {
-        // already gone
-      }
-      await child.stop(signal, 5000);
-      lastOutput = child.output();
-      exited = true;
-    },
+    pid: run.pid,
+    running: run.running,
+    output: run.output,
+    stop: run.stop,
     async start() {
-      if (!exited) return;
-      launch();
+      if (run.running()) return;
+      run.launch();
       await waitHealthy(node, 30_000, tls);
     },
     freeze() {
@@ -182,7 +162,7 @@ function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clust
       if (pid !== undefined) process.kill(pid, 'SIGCONT');
     },
   };
-  launch();
+  run.launch();
   return node;
 }
 

@@ -16,7 +16,7 @@ import { createConnection, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { getFreePort } from './ports.js';
-import { startProcess, type TestProcess } from './processes.js';
+import { restartableProcess } from './server-process.js';
 import { makeTempDir } from './temp-dirs.js';
 
 export const REDIS_BINARY = process.env['PGWARDEN_REDIS_BINARY'] ?? '/usr/bin/redis-server';
@@ -118,9 +118,6 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const port = await getFreePort();
   const dir = makeTempDir('redis');
   const dataDir = join(dir.path, 'data');
-  let child: TestProcess | undefined;
-  let exited = true;
-  let lastOutput = '';
   const args = (): string[] => [
     ...accessArguments(options, port), '--bind', '127.0.0.1', '--dir', dir.path, '--appendonly', 'yes', '--appendfsync', 'always',
     '--appenddirname', 'data', '--save', '', '--repl-diskless-sync-delay', '0', '--daemonize', 'no', '--loglevel', 'warning',
@@ -128,18 +125,11 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     ...(options.password !== undefined ? ['--requirepass', options.password] : []),
     ...(options.extraArguments ?? []),
   ];
-  const launch = (): void => {
-    child = startProcess(REDIS_BINARY, args());
-    exited = false;
-    const started = child;
-    void started.exited().then(() => {
-      if (child === started) exited = true;
-    });
-  };
+  const run = restartableProcess(REDIS_BINARY, args);
   const waitReady = async (): Promise<void> => {
     const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
     while (Date.now() < deadline) {
-      if (exited) throw new Error(`redis-server exited:\n${server.output().slice(-4000)}`);
+      if (!run.running()) throw new Error(`redis-server exited:\n${server.output().slice(-4000)}`);
       if (await answersPing(port, options.tls)) return;
       await sleep(30);
     }
@@ -149,24 +139,14 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     host: '127.0.0.1',
     port,
     url: `${options.tls !== undefined ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
-    pid: () => (exited ? undefined : child?.pid),
-    running: () => !exited,
-    output: () => (child ? child.output() : lastOutput),
-    async stop(signal = 'SIGTERM') {
-      if (child === undefined || exited) return;
-      try {
-        process.kill(child.pid, 'SIGCONT');
-      } catch {
-        // already gone
-      }
-      await child.stop(signal, 5000);
-      lastOutput = child.output();
-      exited = true;
-    },
+    pid: run.pid,
+    running: run.running,
+    output: run.output,
+    stop: run.stop,
     async start(startOptions = {}) {
-      if (!exited) return;
+      if (run.running()) return;
       if (startOptions.loseData) rmSync(dataDir, { recursive: true, force: true });
-      launch();
+      run.launch();
       await waitReady();
     },
     freeze() {
@@ -182,7 +162,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       dir.remove();
     },
   };
-  launch();
+  run.launch();
   try {
     await waitReady();
   } catch (error) {

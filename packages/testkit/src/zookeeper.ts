@@ -13,7 +13,7 @@ import { createConnection } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getFreePort } from './ports.js';
-import { startProcess, type TestProcess } from './processes.js';
+import { restartableProcess } from './server-process.js';
 import { makeTempDir, type TempDir } from './temp-dirs.js';
 
 export const ZOOKEEPER_CLASSPATH = process.env['PGWARDEN_ZOOKEEPER_CLASSPATH'] ?? '/usr/share/java/zookeeper.jar';
@@ -113,48 +113,28 @@ function makeServer(plan: ServerPlan, dir: string, plans: readonly ServerPlan[])
   writeFileSync(join(dataDir, 'myid'), `${plan.id}\n`);
   const configFile = join(dir, 'zoo.cfg');
   writeFileSync(configFile, configText(plan, dataDir, plans));
-  let child: TestProcess | undefined;
-  let exited = true;
-  let lastOutput = '';
-  const launch = (): void => {
-    child = startProcess(JAVA_BINARY, [
-      '-Xmx128m',
-      '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
-      '-Dzookeeper.jmx.log4j.disable=true',
-      '-cp',
-      ZOOKEEPER_CLASSPATH,
-      'org.apache.zookeeper.server.quorum.QuorumPeerMain',
-      configFile,
-    ]);
-    exited = false;
-    const started = child;
-    void started.exited().then(() => {
-      if (child === started) exited = true;
-    });
-  };
+  const run = restartableProcess(JAVA_BINARY, () => [
+    '-Xmx128m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Dzookeeper.jmx.log4j.disable=true',
+    '-cp',
+    ZOOKEEPER_CLASSPATH,
+    'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+    configFile,
+  ]);
   const server: ZooKeeperServer = {
     id: plan.id,
     clientPort: plan.clientPort,
     address: `127.0.0.1:${plan.clientPort}`,
-    pid: () => (exited ? undefined : child?.pid),
-    running: () => !exited,
-    output: () => (child ? child.output() : lastOutput),
+    pid: run.pid,
+    running: run.running,
+    output: run.output,
     mode: () => serverMode(plan.clientPort),
-    async stop(signal = 'SIGTERM') {
-      if (child === undefined || exited) return;
-      try {
-        process.kill(child.pid, 'SIGCONT');
-      } catch {
-        // already gone
-      }
-      await child.stop(signal, 5000);
-      lastOutput = child.output();
-      exited = true;
-    },
+    stop: run.stop,
     async start() {
-      if (!exited) return;
-      launch();
+      if (run.running()) return;
+      run.launch();
       await waitServing(server, 30_000, plans.length === 1);
     },
     freeze() {
@@ -166,7 +146,7 @@ function makeServer(plan: ServerPlan, dir: string, plans: readonly ServerPlan[])
       if (pid !== undefined) process.kill(pid, 'SIGCONT');
     },
   };
-  launch();
+  run.launch();
   return server;
 }
 
