@@ -6,15 +6,10 @@
  * streaming replicas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, transcripts } from './helpers.js';
+import { startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
+import { transcripts, waitForFailsafeList, writablePrimaries } from './helpers.js';
 
 const ttlSeconds = 20;
-
-async function writablePrimaries(cluster: PgwardenCluster): Promise<PgwardenMember[]> {
-  const states = await Promise.all(cluster.members.map(async (member) => ((await isInRecovery(member)) === false ? member : undefined)));
-  return states.filter((member): member is PgwardenMember => member !== undefined);
-}
 
 describe('the DCS stopped for longer than ttl', () => {
   let cluster: PgwardenCluster;
@@ -55,10 +50,7 @@ describe('the DCS stopped for longer than ttl', () => {
     const patched = await leader.request('PATCH', '/config', { failsafe_mode: true });
     expect(patched.status, patched.body).toBe(200);
     // The leader publishes /failsafe (every member's api_url) on its next cycles.
-    await waitUntil(async () => {
-      const answer = await leader.request('GET', '/failsafe').catch(() => undefined);
-      return answer?.status === 200 && Object.keys(answer.json()).length === 3;
-    }, { timeoutMs: 30_000, what: 'the /failsafe member list' });
+    await waitForFailsafeList(leader, 3);
     const etcd = cluster.etcd.nodes[0]!;
     await etcd.stop();
     const until = Date.now() + ttlSeconds * 1000 + 10_000;

@@ -8,8 +8,8 @@
  * minutes of model time over many seeds; this run is shorter, for CI.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, startPgwardenCluster, startTcpProxy, waitUntil, type EtcdCluster, type PgwardenCluster, type PgwardenMember, type TcpProxy } from '@pgwarden/testkit';
-import { isInRecovery, transcripts } from './helpers.js';
+import { startEtcd, startPgwardenCluster, startTcpProxy, type EtcdCluster, type PgwardenCluster, type PgwardenMember, type TcpProxy } from '@pgwarden/testkit';
+import { isInRecovery, transcripts, waitForFailsafeList } from './helpers.js';
 
 /** A small seeded PRNG (mulberry32): the schedule of cuts is the same on every run. */
 function prng(seed: number): (min: number, max: number) => number {
@@ -47,10 +47,7 @@ describe('incident #1: the DCS link drops again and again (failsafe_mode on)', (
     });
     const leader = await cluster.waitForLeader({ timeoutMs: 90_000 });
     await cluster.waitForStreamingReplicas(2, { timeoutMs: 90_000 });
-    await waitUntil(async () => {
-      const answer = await leader.request('GET', '/failsafe').catch(() => undefined);
-      return answer?.status === 200 && Object.keys(answer.json()).length === 3;
-    }, { timeoutMs: 30_000, what: 'the /failsafe member list' });
+    await waitForFailsafeList(leader, 3);
   }, 180_000);
 
   afterAll(async () => {

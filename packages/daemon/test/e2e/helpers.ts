@@ -3,7 +3,7 @@
  * and reading what a member reports.
  */
 import pg from 'pg';
-import type { PgwardenMember } from '@pgwarden/testkit';
+import { waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
 
 export async function query<T extends Record<string, unknown>>(member: PgwardenMember, text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: member.connectionString(), connectionTimeoutMillis: 5000, statement_timeout: 10_000 });
@@ -29,4 +29,18 @@ export function transcripts(members: readonly PgwardenMember[], lines = 40): str
   return members
     .map((member) => `--- ${member.name}\n${member.output().split('\n').slice(-lines).join('\n')}`)
     .join('\n');
+}
+
+/** The members whose PostgreSQL accepts writes now (an unanswered probe counts as not writable). */
+export async function writablePrimaries(cluster: PgwardenCluster): Promise<PgwardenMember[]> {
+  const states = await Promise.all(cluster.members.map(async (member) => ((await isInRecovery(member)) === false ? member : undefined)));
+  return states.filter((member): member is PgwardenMember => member !== undefined);
+}
+
+/** Until the leader has published every member in `/failsafe` (failsafe mode can then confirm it). */
+export async function waitForFailsafeList(leader: PgwardenMember, size: number): Promise<void> {
+  await waitUntil(async () => {
+    const answer = await leader.request('GET', '/failsafe').catch(() => undefined);
+    return answer?.status === 200 && Object.keys(answer.json()).length === size;
+  }, { timeoutMs: 30_000, what: 'the /failsafe member list' });
 }

@@ -9,15 +9,10 @@
  * by itself when the primary's agent and postmaster are killed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestCertificates, startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember, type TestCertificates } from '@pgwarden/testkit';
-import { isInRecovery, transcripts } from './helpers.js';
+import { makeTestCertificates, startPgwardenCluster, waitUntil, type PgwardenCluster, type TestCertificates } from '@pgwarden/testkit';
+import { transcripts, waitForFailsafeList, writablePrimaries } from './helpers.js';
 
 const ttlSeconds = 20;
-
-async function writablePrimaries(cluster: PgwardenCluster): Promise<string[]> {
-  const states = await Promise.all(cluster.members.map(async (member: PgwardenMember) => ((await isInRecovery(member)) === false ? member.name : undefined)));
-  return states.filter((name): name is string => name !== undefined);
-}
 
 describe('REST API over HTTPS with verify_client: required on a private CA', () => {
   let certificates: TestCertificates;
@@ -35,10 +30,7 @@ describe('REST API over HTTPS with verify_client: required on a private CA', () 
     });
     const leader = await cluster.waitForLeader({ timeoutMs: 90_000 });
     await cluster.waitForStreamingReplicas(2, { timeoutMs: 90_000 });
-    await waitUntil(async () => {
-      const answer = await leader.request('GET', '/failsafe').catch(() => undefined);
-      return answer?.status === 200 && Object.keys(answer.json()).length === 3;
-    }, { timeoutMs: 30_000, what: 'the /failsafe member list' });
+    await waitForFailsafeList(leader, 3);
   }, 180_000);
 
   afterAll(async () => {
@@ -54,7 +46,7 @@ describe('REST API over HTTPS with verify_client: required on a private CA', () 
     try {
       const until = Date.now() + ttlSeconds * 1000 + 10_000;
       while (Date.now() < until) {
-        expect(await writablePrimaries(cluster), transcripts(cluster.members, 15)).toEqual([leader.name]);
+        expect((await writablePrimaries(cluster)).map((member) => member.name), transcripts(cluster.members, 15)).toEqual([leader.name]);
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     } finally {
@@ -78,7 +70,7 @@ describe('REST API over HTTPS with verify_client: required on a private CA', () 
     const next = await cluster.waitForLeader({ timeoutMs: (ttlSeconds + 30) * 1000, exclude: leader.name });
     expect(next.name).not.toBe(leader.name);
     await waitUntil(async () => ((await writablePrimaries(cluster)).length === 1 ? true : undefined), { timeoutMs: 30_000, what: 'one writable primary' });
-    expect(await writablePrimaries(cluster)).toEqual([next.name]);
+    expect((await writablePrimaries(cluster)).map((member) => member.name)).toEqual([next.name]);
     // The race asked the peers over mutual TLS: the loser saw the winner's status.
     const loser = cluster.members.find((member) => member !== leader && member !== next)!;
     expect(loser.output(), transcripts(cluster.members, 20)).not.toMatch(/certificate|self.signed|UNABLE_TO_VERIFY/i);

@@ -8,18 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPgwardenCluster, startRedis, waitUntil, type PgwardenCluster, type PgwardenMember, type RedisServer } from '@pgwarden/testkit';
-import { isInRecovery, transcripts } from './helpers.js';
+import { startPgwardenCluster, startRedis, waitUntil, type PgwardenCluster, type RedisServer } from '@pgwarden/testkit';
+import { isInRecovery, transcripts, waitForFailsafeList, writablePrimaries } from './helpers.js';
 
 // Patroni's (and pgwarden's) smallest accepted ttl: a lower bootstrap value would be raised to it.
 // PGWARDEN_REDIS_E2E_TTL=30 measures the failover with the default ttl.
 const ttlSeconds = Number(process.env['PGWARDEN_REDIS_E2E_TTL'] ?? 20);
 const measurements: Record<string, number> = {};
-
-async function writablePrimaries(cluster: PgwardenCluster): Promise<PgwardenMember[]> {
-  const states = await Promise.all(cluster.members.map(async (member) => ((await isInRecovery(member)) === false ? member : undefined)));
-  return states.filter((member): member is PgwardenMember => member !== undefined);
-}
 
 /** The process state letter from /proc (T = stopped by SIGSTOP). */
 function processState(pid: number): string | undefined {
@@ -95,10 +90,7 @@ describe('a pgwarden cluster on a Redis DCS', () => {
     const leader = await cluster.waitForLeader();
     const patched = await leader.request('PATCH', '/config', { failsafe_mode: true });
     expect(patched.status, patched.body).toBe(200);
-    await waitUntil(async () => {
-      const answer = await leader.request('GET', '/failsafe').catch(() => undefined);
-      return answer?.status === 200 && Object.keys(answer.json()).length === 3;
-    }, { timeoutMs: 30_000, what: 'the /failsafe member list' });
+    await waitForFailsafeList(leader, 3);
     const pid = redis.pid()!;
     redis.freeze();
     try {
