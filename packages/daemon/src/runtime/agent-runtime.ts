@@ -48,7 +48,6 @@ type LastFailure = { action: Action; message: string; kind?: 'lost' | 'unreachab
 
 interface Observed {
   readonly cluster: DcsResult<Cluster>;
-  readonly readAtMs: number;
   readonly local: LocalPostgres;
 }
 
@@ -241,17 +240,16 @@ export class AgentRuntime<TMemory> {
   /** Read the cluster (bounded), then PostgreSQL; the settings of this cycle follow the cluster's `/config`. */
   private async observe(): Promise<Observed | undefined> {
     const cluster = await this.dcs.getCluster();
-    const readAtMs = this.clock.nowMs();
     if (cluster.ok) {
       this.cluster = cluster.value;
-      this.clusterReadAtMs = readAtMs;
+      this.clusterReadAtMs = this.clock.nowMs();
       if (this.cluster.leader?.name !== this.options.self.name) this.leadership.forget();
     }
     this.settingsNow = this.settingsTracker.update(cluster.ok ? cluster.value : this.cluster);
     const local = await this.observeLocal();
     if (local === undefined) return undefined;
     this.local = local;
-    return { cluster, readAtMs, local };
+    return { cluster, local };
   }
 
   /**
