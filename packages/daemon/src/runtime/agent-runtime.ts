@@ -333,7 +333,12 @@ export class AgentRuntime<TMemory> {
       const renewedAtMs = this.leadership.renewedAtMs;
       this.logger.warn({ mode: first.mode, lockRenewedAgoMs: renewedAtMs === undefined ? undefined : Math.round(this.clock.nowMs() - renewedAtMs) }, 'demoting');
     }
-    if (first.type === 'demote' && previous !== undefined && previous.type !== 'demote' && this.options.preemptForDemotion !== false) {
+    if (first.type === 'demote' && previous?.type === 'demote') {
+      // decide() may ask again while the DCS is unreachable (that rule does not look at `running`): not a failure.
+      this.logger.info({ running: previous.name }, 'demotion already in progress');
+      return;
+    }
+    if (first.type === 'demote' && previous !== undefined && this.options.preemptForDemotion !== false) {
       const graceMs = safetyMarginMs(this.settingsNow) / 2;
       this.logger.warn({ cancelled: previous.name, graceMs }, `cancelling ${previous.name}: demoting`);
       await this.background.preempt(this.runningAction(first), this.backgroundJob(first, tail), graceMs);

@@ -188,6 +188,20 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
     expect(runtime.running).toBeUndefined();
   });
 
+  it('takes a second demotion while one runs as in progress, not as a failed action', async () => {
+    const { runtime, postgres, inputs } = harness(() => ({ actions: [{ type: 'demote', mode: 'offline' }] }));
+    postgres.stop = () => {
+      postgres.calls.push('stop');
+      return never();
+    };
+    await runtime.runCycle();
+    await runtime.runCycle();
+    await runtime.runCycle();
+    expect(postgres.calls).toEqual(['stop']);
+    expect(inputs[2]?.lastFailure).toBeUndefined();
+    expect(runtime.running?.type).toBe('demote');
+  });
+
   it('cancels background work at shutdown and waits for it: a cancelled clone starts no postmaster', async () => {
     const { runtime, postgres, start } = harness(() => ({}));
     let finishClone!: () => void;
