@@ -13,6 +13,7 @@ export { clusterKeys, type ClusterKeys } from './model/cluster-keys.js';
 export { statusJson, syncJson } from './model/dcs-values.js';
 export { WakeSignal, type SetTimer } from './model/wake-signal.js';
 export type * from './model/dcs.js';
+export { dcsFail, dcsOk } from './model/dcs-results.js';
 export { dcsMemberSettingsShape, parseDcsSettings } from './model/dcs-settings.js';
 export type * from './model/local-state.js';
 export type * from './model/actions.js';

@@ -2,10 +2,11 @@
  * The state one RedisDcs shares between its operations, and the helpers that
  * turn a thrown request error into the typed outcome the core understands.
  */
-import type { DcsFailure, DcsResult, DcsTimings } from '@pgwarden/core';
+import type { DcsFailure, DcsTimings } from '@pgwarden/core';
 import type { RedisConnection } from './connection.js';
 import type { ClusterKeys } from './keys.js';
 import type { Logger } from './logger.js';
+import { dcsFail as fail } from '@pgwarden/core';
 
 export interface DcsContext {
   readonly name: string;
@@ -20,15 +21,7 @@ export interface DcsContext {
   deadline(): number;
 }
 
-export function ok(): DcsResult<void>;
-export function ok<T>(value: T): DcsResult<T>;
-export function ok<T>(value?: T): DcsResult<T | undefined> {
-  return { ok: true, value };
-}
-
-export function fail(reason: DcsFailure['reason'], message: string): DcsFailure {
-  return { ok: false, reason, message };
-}
+export { dcsFail as fail, dcsOk as ok } from '@pgwarden/core';
 
 /** Any thrown error is "unreachable": never a lost lock, never a conflict. */
 export function unreachable(context: DcsContext, operation: string, error: unknown): DcsFailure {

@@ -2,11 +2,12 @@
  * The state one ZooKeeperDcs shares between its operations, and the helpers
  * that turn outcomes into the core's typed results.
  */
-import type { DcsFailure, DcsResult, DcsTimings, Logger } from '@pgwarden/core';
+import type { DcsFailure, DcsTimings, Logger } from '@pgwarden/core';
 import type { ClusterReader } from './cluster-reader.js';
 import type { ClusterKeys } from '@pgwarden/core';
 import { describe, type ZkConnection } from './zk-connection.js';
 import type { Znodes } from './znodes.js';
+import { dcsFail as fail } from '@pgwarden/core';
 
 export interface ZkContext {
   readonly name: string;
@@ -22,15 +23,7 @@ export interface ZkContext {
   deadline(): number;
 }
 
-export function ok(): DcsResult<void>;
-export function ok<T>(value: T): DcsResult<T>;
-export function ok<T>(value?: T): DcsResult<T | undefined> {
-  return { ok: true, value };
-}
-
-export function fail(reason: DcsFailure['reason'], message: string): DcsFailure {
-  return { ok: false, reason, message };
-}
+export { dcsFail as fail, dcsOk as ok } from '@pgwarden/core';
 
 /** Any thrown error is "unreachable": never a lost lock, never a conflict. */
 export function unreachable(context: ZkContext, operation: string, error: unknown): DcsFailure {
