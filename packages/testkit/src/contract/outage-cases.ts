@@ -14,7 +14,7 @@ async function timed<T>(operation: () => Promise<T>): Promise<{ value: T; ms: nu
   return { value, ms: performance.now() - started };
 }
 
-export function registerOutageCases(context: SuiteContext): void {
+export function registerOutageCases(context: SuiteContext, knownBugs: Readonly<Record<string, string>> = {}): void {
   const stopped = new Set<number>();
   const stop = async (index: number): Promise<void> => {
     stopped.add(index);
@@ -81,7 +81,9 @@ export function registerOutageCases(context: SuiteContext): void {
     }
   });
 
-  it('after the servers come back, the same adapter reads and holds the lock again', async () => {
+  const recoverCase = 'after the servers come back, the same adapter reads and holds the lock again';
+  const recoverBug = knownBugs[recoverCase];
+  (recoverBug === undefined ? it : it.skip)(recoverBug === undefined ? recoverCase : `${recoverCase} — known bug: ${recoverBug}`, async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     for (let index = 0; index < context.harness().servers.count; index++) await stop(index);

@@ -36,6 +36,6 @@ export function runDcsContractSuite(
     describe('keys', () => registerKeyCases(context));
     describe('watch', () => registerWatchCases(context));
     describe('compatibility with Patroni', () => registerCompatCases(context));
-    if (!options.skipOutages) describe('server outages', () => registerOutageCases(context));
+    if (!options.skipOutages) describe('server outages', () => registerOutageCases(context, options.knownBugs ?? {}));
   });
 }
