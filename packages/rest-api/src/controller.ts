@@ -72,8 +72,8 @@ export interface MemberController {
    */
   fetchPeerStatuses(members: readonly Member[]): Promise<readonly PeerStatus[]>;
   /**
-   * Restart PostgreSQL now if the conditions hold (`checkRestartConditions`
-   * is exported for this), waiting for the outcome (spec/ha-loop.md §12.2).
+   * Restart PostgreSQL now if the conditions hold (the agent's decide()
+   * judges them), waiting for the outcome (spec/ha-loop.md §12.2).
    */
   restart(request: RestartRequest): Promise<RestartOutcome>;
   /** Remember a scheduled restart; false when one is already scheduled. */

@@ -21,6 +21,5 @@ export type {
   ScheduledRestartRequest,
 } from './controller.js';
 export { restApiConfigSchema, type RestApiConfig, type RestApiLogger, type RestApiOptions } from './options.js';
-export { checkRestartConditions, type RestartSubject } from './restart-request.js';
 export { patchConfig } from './config-patch.js';
 export { postgresVersionToInt } from './parse-values.js';

@@ -4,7 +4,6 @@ import { deepCompare, patchConfig } from './config-patch.js';
 import { parseQuery } from './health.js';
 import { paddedVersion } from './metrics.js';
 import { formatLsn, parseDurationSeconds, parseSizeBytes, postgresVersionToInt } from './parse-values.js';
-import { checkRestartConditions } from './restart-request.js';
 import { parseSchedule } from './schedule.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -85,19 +84,6 @@ describe('value parsers', () => {
       ['lag', '1MB'],
       ['tag_zone', 'eu west'],
     ]);
-  });
-});
-
-describe('checkRestartConditions', () => {
-  const subject = { role: 'master', serverVersion: 150004, pendingRestart: false };
-  it('passes without filters and with matching ones', () => {
-    expect(checkRestartConditions({}, subject)).toBeUndefined();
-    expect(checkRestartConditions({ role: 'primary', postgresVersion: '15.5' }, subject)).toBeUndefined();
-  });
-  it('names the mismatch', () => {
-    expect(checkRestartConditions({ role: 'replica' }, subject)).toBe('host role mismatch');
-    expect(checkRestartConditions({ postgresVersion: '15.4' }, subject)).toBe('postgres version mismatch');
-    expect(checkRestartConditions({ restartPending: true }, subject)).toBe('pending restart flag is not set');
   });
 });
 

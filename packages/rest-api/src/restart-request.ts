@@ -1,7 +1,8 @@
 /**
  * `POST /restart` bodies (spec/rest-api.md §8.1) validated key by key in the
- * order given, with Patroni's messages; and the restart conditions
- * (spec/ha-loop.md §12.2) as a pure function the agent can use.
+ * order given, with Patroni's messages. The restart conditions
+ * (spec/ha-loop.md §12.2) are judged by the agent's decide() (core,
+ * rules `request.restart.*`).
  */
 import type { RestartRequest, ScheduledRestartRequest } from './controller.js';
 import type { JsonObject } from './http-io.js';
@@ -54,29 +55,4 @@ export function parseRestartRequest(body: JsonObject, nowMs: number): RestartPar
   }
   if (schedule === undefined) return { ok: true, request, scheduled: false };
   return { ok: true, request: { ...request, schedule }, scheduled: true };
-}
-
-/** What the restart conditions are checked against. */
-export interface RestartSubject {
-  /** Internal role; `master` counts as `primary`. */
-  readonly role: string;
-  /** server_version_num of the running server. */
-  readonly serverVersion: number;
-  readonly pendingRestart: boolean;
-}
-
-/**
- * Patroni's restart_matches: undefined when the restart may run, else why
- * not (`host role mismatch`, `postgres version mismatch`, `pending restart
- * flag is not set`). The API answers `restart conditions are not satisfied`.
- */
-export function checkRestartConditions(request: RestartRequest, subject: RestartSubject): string | undefined {
-  const role = subject.role === 'master' ? 'primary' : subject.role;
-  let reason: string | undefined;
-  if (request.role !== undefined && request.role !== role) reason = 'host role mismatch';
-  if (request.postgresVersion !== undefined && postgresVersionToInt(request.postgresVersion) <= subject.serverVersion) {
-    reason = 'postgres version mismatch';
-  }
-  if (request.restartPending === true && !subject.pendingRestart) reason = 'pending restart flag is not set';
-  return reason;
 }

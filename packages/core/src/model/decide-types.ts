@@ -68,12 +68,23 @@ export interface RunningAction {
 
 /** Operator requests received through the REST API since the last cycle. */
 export interface OperatorRequests {
+  /** `POST /restart`, now or when its schedule is due (spec/ha-loop.md §12.2). */
   readonly restart?: {
+    /** Only if this member has the role (`primary`, `replica`, `standby_leader`). */
     readonly role?: string;
-    readonly postgresVersion?: string;
+    /** Only if the running server is older (server_version_num form, e.g. 150004). */
+    readonly postgresVersion?: number;
+    /** Only if PostgreSQL reports pending restart. */
     readonly restartPending?: boolean;
     readonly timeoutSeconds?: number;
+    /**
+     * Set for a scheduled restart when it is due: the postmaster start time
+     * seen when it was scheduled (absent when PostgreSQL was not running).
+     * A different start time now means the restart already happened.
+     */
+    readonly scheduled?: { readonly postmasterStartTime?: string };
   };
+  /** `POST /reinitialize`: `fromLeader` forbids cloning from a `clonefrom` replica. */
   readonly reinitialize?: { readonly force: boolean; readonly fromLeader: boolean };
   readonly reload?: boolean;
 }

@@ -1,13 +1,14 @@
 /**
  * The REST API's `MemberController`, implemented over the runtime: DCS
- * writes on the operator's behalf, peer checks for switchover validation,
- * and restart / reinitialize run in the runtime's single background slot,
- * exactly as Patroni runs them in its async executor (so an API restart
- * never overlaps a promotion or a clone).
+ * writes on the operator's behalf, peer checks for switchover validation.
+ * Restart, reinitialize and a due scheduled restart are operator requests:
+ * the next cycle's decide() judges them (rules `request.*`) and the runtime
+ * runs them in its single background slot, as Patroni runs them in its
+ * async executor — an API restart never overlaps a promotion or a clone.
  */
-import type { Dcs, FollowTarget, Member, PeerStatus } from '@pgwarden/core';
+import type { Dcs, Member, OperatorRequests, PeerStatus } from '@pgwarden/core';
 import {
-  checkRestartConditions,
+  postgresVersionToInt,
   type FailsafeOutcome,
   type FailsafeRequest,
   type MemberController,
@@ -66,21 +67,21 @@ export class AgentMemberController implements MemberController {
   }
 
   async restart(request: RestartRequest): Promise<RestartOutcome> {
-    const snapshot = this.runtime.snapshot;
-    if (snapshot === undefined) return { ok: false, message: 'restart failed' };
-    const reason = checkRestartConditions(request, {
-      role: snapshot.role,
-      serverVersion: snapshot.local.serverVersion ?? 0,
-      pendingRestart: Object.keys(snapshot.local.pendingRestart).length > 0,
-    });
-    if (reason !== undefined) {
-      this.logger.info({ reason }, 'restart conditions are not satisfied');
-      return { ok: false, message: 'restart conditions are not satisfied' };
-    }
-    const timeoutSeconds = request.timeoutSeconds ?? snapshot.settings.primaryStartTimeoutSeconds;
-    const started = this.runtime.startBackgroundActions({ type: 'restart', timeoutSeconds });
-    if (!started.ok) return { ok: false, message: `${started.runningName} already in progress` };
-    const result = await started.done;
+    return this.runRestart(request, undefined);
+  }
+
+  /** The restart as an operator request; its outcome in Patroni's words. */
+  private async runRestart(request: RestartRequest, scheduled: { postmasterStartTime?: string } | undefined): Promise<RestartOutcome> {
+    const restart: NonNullable<OperatorRequests['restart']> = {
+      ...(request.role === undefined ? {} : { role: request.role }),
+      ...(request.postgresVersion === undefined ? {} : { postgresVersion: postgresVersionToInt(request.postgresVersion) }),
+      ...(request.restartPending === undefined ? {} : { restartPending: request.restartPending }),
+      ...(request.timeoutSeconds === undefined ? {} : { timeoutSeconds: request.timeoutSeconds }),
+      ...(scheduled === undefined ? {} : { scheduled }),
+    };
+    const outcome = await this.runtime.ask('restart', { restart });
+    if (!outcome.started) return { ok: false, message: outcome.message };
+    const result = await outcome.done;
     this.runtime.wake('restart finished');
     return result.ok ? { ok: true, message: 'restarted successfully' } : { ok: false, message: 'restart failed' };
   }
@@ -116,17 +117,7 @@ export class AgentMemberController implements MemberController {
   }
 
   private async runScheduledRestart(request: ScheduledRestartRequest, seenAtSchedule: string | undefined): Promise<void> {
-    if (this.runtime.settings.paused) {
-      this.logger.warn({ schedule: request.schedule }, 'scheduled restart skipped: the cluster is paused');
-      return;
-    }
-    // §12.2: PostgreSQL restarted (by hand, a crash, another request) since it was scheduled: it is done.
-    const now = this.runtime.snapshot?.local.postmasterStartTime;
-    if (seenAtSchedule !== undefined && now !== undefined && now !== seenAtSchedule) {
-      this.logger.info({ schedule: request.schedule, scheduledAt: seenAtSchedule, postmasterStartTime: now }, 'postgres restart has already happened');
-      return;
-    }
-    const outcome = await this.restart(request);
+    const outcome = await this.runRestart(request, seenAtSchedule === undefined ? {} : { postmasterStartTime: seenAtSchedule });
     this.logger.info({ schedule: request.schedule, outcome: outcome.message }, 'scheduled restart');
   }
 
@@ -167,30 +158,10 @@ export class AgentMemberController implements MemberController {
   }
 
   async reinitialize(request: { readonly force: boolean; readonly fromLeader: boolean }): Promise<ReinitializeOutcome> {
-    const snapshot = this.runtime.snapshot;
-    const cluster = snapshot?.cluster;
-    const leader = cluster?.leader;
-    if (snapshot === undefined || cluster === undefined || leader === undefined || leader.name === '') {
-      return { ok: false, message: 'Cluster has no leader, can not reinitialize' };
-    }
-    if (leader.name === snapshot.self.name) return { ok: false, message: 'I am the leader, can not reinitialize' };
-    const source = this.cloneSource(cluster.members, leader.name, request.fromLeader);
-    const started = this.runtime.startBackgroundActions({ type: 'reinitialize', source });
-    if (!started.ok) return { ok: false, message: `${started.runningName} already in progress` };
-    void started.done.then((result) => this.logger.info({ ok: result.ok, error: result.message }, 'reinitialize finished'));
+    const outcome = await this.runtime.ask('reinitialize', { reinitialize: request });
+    if (!outcome.started) return { ok: false, message: outcome.message };
+    void outcome.done.then((result) => this.logger.info({ ok: result.ok, error: result.message }, 'reinitialize finished'));
     return { ok: true };
-  }
-
-  /** The leader, or a running `clonefrom` replica unless the operator asked for the leader. */
-  private cloneSource(members: readonly Member[], leaderName: string, fromLeader: boolean): FollowTarget {
-    const self = this.runtime.snapshot?.self.name;
-    const clonefrom = fromLeader
-      ? undefined
-      : members.find(
-          (member) => member.name !== leaderName && member.name !== self && member.data.tags?.clonefrom === true && member.data.state === 'running',
-        );
-    const chosen = clonefrom ?? members.find((member) => member.name === leaderName);
-    return { name: chosen?.name ?? leaderName, ...(chosen?.data.conn_url !== undefined ? { connUrl: chosen.data.conn_url } : {}) };
   }
 
   acceptFailsafe(request: FailsafeRequest): FailsafeOutcome {

@@ -37,6 +37,7 @@ import { buildMemberData, derivePublishedState } from './member-data.js';
 import { CycleLog } from './cycle-log.js';
 import { CycleAbandoned, CycleGuard } from './cycle-guard.js';
 import { planNextCycle } from './cycle-schedule.js';
+import { RequestDesk, type RequestKind, type RequestOutcome } from './request-desk.js';
 import { decideWithRounds } from './decide-rounds.js';
 import { Leadership } from './leadership.js';
 import type { CycleSnapshot, RuntimeOptions } from './runtime-types.js';
@@ -45,6 +46,13 @@ import { waitForNextCycle } from './wait.js';
 import { WakeSignal } from './wake-signal.js';
 
 type LastFailure = { action: Action; message: string; kind?: 'lost' | 'unreachable' };
+
+/** What `act` did: whether PostgreSQL was touched, the background job it started or why it could not. */
+interface Acted {
+  readonly touchedPostgres: boolean;
+  readonly started?: Promise<BackgroundResult>;
+  readonly refusal?: string;
+}
 
 interface Observed {
   readonly cluster: DcsResult<Cluster>;
@@ -64,7 +72,9 @@ export class AgentRuntime<TMemory> {
   private readonly settingsTracker: SettingsTracker;
   private readonly leadership: Leadership;
   private lastFailure: LastFailure | undefined;
-  private requests: OperatorRequests = {};
+  private readonly desk = new RequestDesk();
+  /** The background action decide() saw in this cycle (a request could not start because of it). */
+  private decidedWithRunning: RunningAction | undefined;
   private cluster: Cluster | undefined;
   private clusterReadAtMs: number | undefined;
   private settingsNow: HaSettings;
@@ -152,10 +162,21 @@ export class AgentRuntime<TMemory> {
     this.wakeSignal.wake(reason);
   }
 
-  /** Operator requests from the REST API, consumed by the next cycle. */
+  /** Operator requests, judged by the next cycle's decide(); nobody waits for the outcome. */
   request(requests: OperatorRequests): void {
-    this.requests = { ...this.requests, ...requests };
+    this.desk.submit(requests);
     this.wake('api request');
+  }
+
+  /**
+   * An operator request (REST restart, reinitialize, a due scheduled
+   * restart) judged by the next cycle's decide(): resolves once that cycle
+   * acted, with what became of it.
+   */
+  ask(kind: RequestKind, requests: OperatorRequests): Promise<RequestOutcome> {
+    const outcome = this.desk.ask(kind, requests);
+    this.wake(`${kind} requested`);
+    return outcome;
   }
 
   /** SIGHUP / POST /reload. */
@@ -222,6 +243,7 @@ export class AgentRuntime<TMemory> {
     } catch (error) {
       if (error instanceof CycleAbandoned) this.logger.warn({ cycle: this.cycleCount }, error.message);
       else this.logger.error({ error: describeError(error), cycle: this.cycleCount }, 'Unexpected exception raised, please report it as a BUG');
+      this.desk.abandonCycle(error instanceof CycleAbandoned ? error.message : 'the cycle failed');
       return undefined;
     } finally {
       this.guard = undefined;
@@ -232,7 +254,9 @@ export class AgentRuntime<TMemory> {
     const observed = await guard.step(this.observe());
     if (observed === undefined) return undefined;
     const result = await guard.step(this.decide(observed));
-    const touchedPostgres = await this.act(result.actions, guard);
+    const acted = await this.act(result.actions, guard);
+    this.desk.settle({ result, running: this.decidedWithRunning, started: acted.started, refusal: acted.refusal });
+    const touchedPostgres = acted.touchedPostgres;
     const message = this.settingsNow.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
     return guard.step(this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: observed.cluster.ok, touchedPostgres }));
   }
@@ -280,8 +304,8 @@ export class AgentRuntime<TMemory> {
     const settings = this.settingsNow;
     const { cluster, local } = observed;
     const nowMs = this.clock.nowMs();
-    const requests = this.requests;
-    this.requests = {};
+    const requests = this.desk.take();
+    this.decidedWithRunning = this.background.running;
     const base = {
       nowMs,
       wallNowMs: this.clock.wallMs(),
@@ -305,29 +329,26 @@ export class AgentRuntime<TMemory> {
   }
 
   /** Execute in order; the first long action and everything after it go to the background. */
-  private async act(actions: readonly Action[], guard: CycleGuard): Promise<boolean> {
+  private async act(actions: readonly Action[], guard: CycleGuard): Promise<Acted> {
     const list = actions.filter((action) => action.type !== 'fetch-peer-status' && action.type !== 'failsafe-check');
     let touchedPostgres = false;
     for (let index = 0; index < list.length; index++) {
       const action = list[index];
       if (action === undefined) continue;
-      if (isLongAction(action)) {
-        await guard.step(this.startBackground(action, list.slice(index)));
-        return true;
-      }
+      if (isLongAction(action)) return { touchedPostgres: true, ...(await guard.step(this.startBackground(action, list.slice(index)))) };
       const outcome = await guard.step(this.execute(action));
       if (isPostgresAction(action)) touchedPostgres = true;
       if (!outcome.ok) {
         this.lastFailure = { action, message: outcome.message, ...(outcome.kind === undefined ? {} : { kind: outcome.kind }) };
         this.logger.warn({ action: action.type, error: outcome.message }, 'action failed; the rest of this cycle is skipped');
-        return touchedPostgres;
+        return { touchedPostgres };
       }
     }
-    return touchedPostgres;
+    return { touchedPostgres };
   }
 
   /** A demotion preempts whatever runs in the background; anything else waits for a free slot. */
-  private async startBackground(first: Action, tail: readonly Action[]): Promise<void> {
+  private async startBackground(first: Action, tail: readonly Action[]): Promise<Pick<Acted, 'started' | 'refusal'>> {
     const previous = this.background.running;
     if (first.type === 'demote') {
       const renewedAtMs = this.leadership.renewedAtMs;
@@ -336,27 +357,26 @@ export class AgentRuntime<TMemory> {
     if (first.type === 'demote' && previous?.type === 'demote') {
       // decide() may ask again while the DCS is unreachable (that rule does not look at `running`): not a failure.
       this.logger.info({ running: previous.name }, 'demotion already in progress');
-      return;
+      return {};
     }
     if (first.type === 'demote' && previous !== undefined && this.options.preemptForDemotion !== false) {
       const graceMs = safetyMarginMs(this.settingsNow) / 2;
       this.logger.warn({ cancelled: previous.name, graceMs }, `cancelling ${previous.name}: demoting`);
       await this.background.preempt(this.runningAction(first), this.backgroundJob(first, tail), graceMs);
-      return;
+      return {};
     }
     const started = this.startBackgroundActions(first, tail);
-    if (!started.ok) {
-      this.lastFailure = { action: first, message: started.message };
-      this.logger.warn({ action: first.type }, started.message);
-    }
+    if (started.ok) return { started: started.done };
+    this.lastFailure = { action: first, message: started.message };
+    this.logger.warn({ action: first.type }, started.message);
+    return { refusal: `${started.runningName} already in progress` };
   }
 
   /**
-   * Run `first` and then `tail` in the background slot (also used by the
-   * REST API for restart and reinitialize, which Patroni runs in its async
-   * executor too). Busy → Patroni's `Failed to run X, Y is already in progress`.
+   * Run `first` and then `tail` in the background slot (Patroni's async
+   * executor). Busy → Patroni's `Failed to run X, Y is already in progress`.
    */
-  startBackgroundActions(
+  private startBackgroundActions(
     first: Action,
     tail: readonly Action[] = [first],
   ): { ok: true; done: Promise<BackgroundResult> } | { ok: false; message: string; runningName: string } {
@@ -454,7 +474,7 @@ export class AgentRuntime<TMemory> {
       running,
       lockRenewedAtMs: this.holdsLock() ? this.leadership.renewedAtMs : undefined,
       watchdogFailed: !this.options.watchdog.usable,
-      pendingRequests: this.requests,
+      pendingRequests: this.desk.pendingRequests,
       failsafeActive: this.options.isFailsafeActive?.(this.memory) ?? false,
       nextCycleAtMs: this.nextCycleAtMs,
       metrics: this.metrics.view(),
@@ -487,6 +507,7 @@ export class AgentRuntime<TMemory> {
    */
   private async shutDown(): Promise<number> {
     this.unsubscribePostmaster();
+    this.desk.close('the agent is shutting down');
     const holdsLock = this.holdsLock();
     // No fence once the loop has ended: shutdown releases the key itself after stopping PostgreSQL.
     this.leadership.forget();

@@ -20,7 +20,7 @@ interface Memory {
   readonly seen: number;
 }
 
-type Script = (input: DecideInput<Memory>) => { actions: Action[]; message?: string };
+type Script = (input: DecideInput<Memory>) => { actions: Action[]; message?: string; ruleId?: string };
 
 function makeRuntime(script: Script, overrides: Partial<RuntimeOptions<Memory>> = {}) {
   const clock = new TestClock();
@@ -31,8 +31,8 @@ function makeRuntime(script: Script, overrides: Partial<RuntimeOptions<Memory>> 
   const inputs: DecideInput<Memory>[] = [];
   const decide = (input: DecideInput<Memory>): DecideResult<Memory> => {
     inputs.push(input);
-    const { actions, message } = script(input);
-    return { actions, message: message ?? 'no action', ruleId: 'test', memory: { ...input.memory, seen: input.memory.seen + 1 } };
+    const { actions, message, ruleId } = script(input);
+    return { actions, message: message ?? 'no action', ruleId: ruleId ?? 'test', memory: { ...input.memory, seen: input.memory.seen + 1 } };
   };
   const runtime = new AgentRuntime<Memory>({
     self: { name: 'node1', apiUrl: 'http://127.0.0.1:8008/patroni', connUrl: 'postgres://127.0.0.1:5432/postgres', tags: {} },
@@ -244,19 +244,59 @@ describe('operator paths', () => {
     expect(logger.lines.some((line) => line.level === 'error' && String(line.fields['error']).includes('postgresql.listen'))).toBe(true);
   });
 
-  it('runs an API restart in the background slot and refuses a second while it runs', async () => {
-    const { runtime, postgres } = makeRuntime(() => ({ actions: [] }));
-    let release!: () => void;
-    postgres.restart = async () => {
-      postgres.calls.push('restart');
-      await new Promise<void>((resolve) => (release = resolve));
+  describe('operator requests go through decide()', () => {
+    // decide() as core answers requests: a `request.*` rule starts the action or refuses it.
+    const requestRules: Script = (input) => {
+      if (input.running !== undefined) return { actions: [], message: `${input.running.name} in progress`, ruleId: 'long-action' };
+      const restart = input.requests.restart;
+      if (restart?.restartPending === true) return { actions: [], message: 'restart conditions are not satisfied', ruleId: 'request.restart.conditions' };
+      if (restart !== undefined) return { actions: [{ type: 'restart' }], message: 'restart initiated', ruleId: 'request.restart' };
+      if (input.requests.reinitialize !== undefined) return { actions: [{ type: 'reinitialize' }], message: 'reinitialize started', ruleId: 'request.reinitialize' };
+      return { actions: [] };
     };
-    const first = runtime.startBackgroundActions({ type: 'restart' });
-    const second = runtime.startBackgroundActions({ type: 'reinitialize' });
-    expect(first.ok).toBe(true);
-    expect(second).toMatchObject({ ok: false, runningName: 'restart' });
-    release();
-    if (first.ok) expect(await first.done).toEqual({ type: 'restart', ok: true });
+
+    it('starts what decide() decided, answers the asker, and refuses another request while it runs', async () => {
+      const { runtime, postgres, inputs } = makeRuntime(requestRules);
+      let release!: () => void;
+      postgres.restart = async () => {
+        postgres.calls.push('restart');
+        await new Promise<void>((resolve) => (release = resolve));
+      };
+      const asked = runtime.ask('restart', { restart: { timeoutSeconds: 5 } });
+      await runtime.runCycle();
+      expect(inputs[0]?.requests).toEqual({ restart: { timeoutSeconds: 5 } });
+      const first = await asked;
+      expect(first).toMatchObject({ started: true, message: 'restart initiated' });
+      const second = runtime.ask('reinitialize', { reinitialize: { force: false, fromLeader: false } });
+      await runtime.runCycle();
+      expect(await second).toEqual({ started: false, message: 'restart already in progress' });
+      release();
+      if (first.started) expect(await first.done).toEqual({ type: 'restart', ok: true });
+      expect(postgres.calls).toEqual(['restart']);
+    });
+
+    it("answers decide()'s refusal in its words and starts nothing", async () => {
+      const { runtime, postgres } = makeRuntime(requestRules);
+      const asked = runtime.ask('restart', { restart: { restartPending: true } });
+      await runtime.runCycle();
+      expect(await asked).toEqual({ started: false, message: 'restart conditions are not satisfied' });
+      expect(postgres.calls).toEqual([]);
+    });
+
+    it('a request that another rule overrode is answered as not started, with that rule\'s message', async () => {
+      const { runtime } = makeRuntime(() => ({ actions: [], message: 'following a new leader' }));
+      const asked = runtime.ask('reinitialize', { reinitialize: { force: false, fromLeader: true } });
+      await runtime.runCycle();
+      expect(await asked).toEqual({ started: false, message: 'reinitialize not started: following a new leader' });
+    });
+
+    it('a request still waiting when the agent stops is answered, not left hanging', async () => {
+      const { runtime } = makeRuntime(() => ({ actions: [] }));
+      runtime.stop();
+      const asked = runtime.ask('restart', { restart: {} });
+      await runtime.run();
+      expect(await asked).toEqual({ started: false, message: 'the agent is shutting down' });
+    });
   });
 
   it('shows a leader that proved itself through POST /failsafe to decide() while the DCS has no leader', async () => {

@@ -74,45 +74,50 @@ describe('member key content', () => {
 
   it('keeps a restart scheduled months ahead published instead of running it at once', async () => {
     vi.useFakeTimers({ now: Date.parse('2026-11-25T00:00:00Z') });
-    const runtime = { snapshot: { local: runningPrimary, settings: { paused: false } }, settings: { paused: true }, wake: () => undefined } as unknown as AgentRuntime<unknown>;
+    const asked: unknown[] = [];
+    const runtime = {
+      snapshot: { local: runningPrimary, settings: { paused: false } },
+      settings: { paused: true },
+      wake: () => undefined,
+      ask: async (kind: string) => {
+        asked.push(kind);
+        return { started: false, message: 'scheduled restart skipped: the cluster is paused' };
+      },
+    } as unknown as AgentRuntime<unknown>;
     const controller = new AgentMemberController(runtime, {} as never, {} as never, recordingLogger(), { nowMs: () => Date.now(), wallMs: () => Date.now(), setTimer: () => () => undefined });
     await controller.scheduleRestart({ schedule: '2027-06-01T00:00:00+00:00' });
     // Past setTimeout's 2^31-1 ms limit: Node would otherwise fire it after 1 ms.
     await vi.advanceTimersByTimeAsync(30 * 24 * 3600 * 1000);
     expect(controller.scheduledRestartMemberData()).toMatchObject({ schedule: '2027-06-01T00:00:00+00:00', postmaster_start_time: null });
+    expect(asked).toEqual([]);
     await vi.advanceTimersByTimeAsync(200 * 24 * 3600 * 1000);
     expect(controller.scheduledRestartMemberData()).toBeUndefined();
+    expect(asked).toEqual(['restart']);
     controller.close();
   });
 
-  it('drops a scheduled restart when PostgreSQL restarted since it was scheduled, and runs it otherwise', async () => {
+  it('when due, asks the next cycle for the restart with the postmaster start time seen at schedule (decide() drops one that already happened)', async () => {
     vi.useFakeTimers({ now: Date.parse('2026-11-25T00:00:00Z') });
-    const run = async (startTimeAtDue: string): Promise<{ restarts: number; messages: string[] }> => {
-      let restarts = 0;
-      const snapshot = { local: { ...runningPrimary, postmasterStartTime: '2026-11-24 10:00:00+00:00' }, role: 'primary', settings: { ...testSettings } };
-      const runtime = {
-        snapshot,
-        settings: { paused: false },
-        wake: () => undefined,
-        startBackgroundActions: () => {
-          restarts += 1;
-          return { ok: true, done: Promise.resolve({ ok: true }) };
-        },
-      } as unknown as AgentRuntime<unknown>;
-      const logger = recordingLogger();
-      const controller = new AgentMemberController(runtime, {} as never, {} as never, logger, { nowMs: () => Date.now(), wallMs: () => Date.now(), setTimer: () => () => undefined });
-      await controller.scheduleRestart({ schedule: '2026-11-25T01:00:00+00:00' });
-      snapshot.local = { ...snapshot.local, postmasterStartTime: startTimeAtDue };
-      await vi.advanceTimersByTimeAsync(3600 * 1000 + 10);
-      controller.close();
-      return { restarts, messages: logger.lines.map((line) => line.message) };
-    };
-    const restartedMeanwhile = await run('2026-11-25 00:30:00+00:00');
-    expect(restartedMeanwhile.restarts).toBe(0);
-    expect(restartedMeanwhile.messages).toContain('postgres restart has already happened');
-    const unchanged = await run('2026-11-24 10:00:00+00:00');
-    expect(unchanged.restarts).toBe(1);
-    expect(unchanged.messages).not.toContain('postgres restart has already happened');
+    const asked: unknown[] = [];
+    const snapshot = { local: { ...runningPrimary, postmasterStartTime: '2026-11-24 10:00:00+00:00' }, role: 'primary', settings: { ...testSettings } };
+    const runtime = {
+      snapshot,
+      settings: { paused: false },
+      wake: () => undefined,
+      ask: async (kind: string, requests: unknown) => {
+        asked.push({ kind, requests });
+        return { started: false, message: 'Cancelling scheduled restart: postgres restart has already happened at 2026-11-25 00:30:00+00:00' };
+      },
+    } as unknown as AgentRuntime<unknown>;
+    const logger = recordingLogger();
+    const controller = new AgentMemberController(runtime, {} as never, {} as never, logger, { nowMs: () => Date.now(), wallMs: () => Date.now(), setTimer: () => () => undefined });
+    await controller.scheduleRestart({ schedule: '2026-11-25T01:00:00+00:00', restartPending: true });
+    snapshot.local = { ...snapshot.local, postmasterStartTime: '2026-11-25 00:30:00+00:00' };
+    await vi.advanceTimersByTimeAsync(3600 * 1000 + 10);
+    controller.close();
+    expect(asked).toEqual([{ kind: 'restart', requests: { restart: { restartPending: true, scheduled: { postmasterStartTime: '2026-11-24 10:00:00+00:00' } } } }]);
+    expect(controller.scheduledRestartMemberData()).toBeUndefined();
+    expect(logger.lines.find((line) => line.message === 'scheduled restart')?.fields['outcome']).toContain('already happened');
   });
 });
 

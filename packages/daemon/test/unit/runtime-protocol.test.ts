@@ -171,12 +171,12 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
   });
 
   it('lets a demotion preempt a background action instead of waiting behind it', async () => {
-    const { runtime, clock, postgres, start } = harness((input) => ({ actions: input.memory.seen === 1 ? [{ type: 'demote', mode: 'offline' }] : [] }));
+    const script: Script = (input) => ({ actions: input.memory.seen === 0 ? [{ type: 'restart' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'offline' }] : [] });
+    const { runtime, clock, postgres, start } = harness(script);
     postgres.restart = () => {
       postgres.calls.push('restart');
       return never();
     };
-    expect(runtime.startBackgroundActions({ type: 'restart' }).ok).toBe(true);
     void start();
     await settle();
     clock.advance(10_000);
@@ -203,7 +203,7 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
   });
 
   it('cancels background work at shutdown and waits for it: a cancelled clone starts no postmaster', async () => {
-    const { runtime, postgres, start } = harness(() => ({}));
+    const { runtime, postgres, start } = harness((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'create-replica' }] : [] }));
     let finishClone!: () => void;
     const signals: Array<AbortSignal | undefined> = [];
     postgres.createReplica = async (_source, options) => {
@@ -212,7 +212,6 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
       options?.signal?.throwIfAborted();
       postgres.calls.push('start after clone');
     };
-    runtime.startBackgroundActions({ type: 'create-replica', source: undefined });
     const done = start();
     await settle();
     runtime.stop();
