@@ -10,13 +10,29 @@ import type { Action, DecideInput, DecideResult, HaMemory } from '@pgwarden/core
 import { isWritablePrimary } from './model-postgres.js';
 import { commonPrefix } from './wal.js';
 import type { SimMember, World } from './world.js';
-import { machineUp, record, violate } from './world.js';
+import { machineUp, nowMs, record, violate } from './world.js';
 
 export function checkSinglePrimary(world: World, countLeaderless: boolean): void {
   if (world.violations.length > 0) return;
   const writable = world.members.filter((member) => machineUp(member) && isWritablePrimary(member.pg));
   if (writable.length > 1) violate(world, 'two-primaries', `writable primaries: ${writable.map((member) => member.name).join(', ')}`);
   if (countLeaderless && writable.length === 0) world.stats.leaderlessSteps += 1;
+}
+
+/** A timer of the model scheduler fires on time; anything later than this is the runtime's doing. */
+const WAKE_TOLERANCE_MS = 50;
+
+/**
+ * The runtime protocol (core README): the next cycle starts no later than
+ * decide()'s `wakeUpAtMs`. Checked when a cycle starts (its DCS read).
+ */
+export function checkCycleStart(world: World, member: SimMember): void {
+  const agent = member.agent;
+  const due = agent?.wakeDueAtMs;
+  if (agent === undefined || due === undefined) return;
+  agent.wakeDueAtMs = undefined;
+  const late = nowMs(world) - due;
+  if (late > WAKE_TOLERANCE_MS) violate(world, 'wake-up-missed', `${member.name} started its next cycle ${late} ms after decide()'s wakeUpAtMs`);
 }
 
 export function checkPromotionStart(world: World, member: SimMember): void {
@@ -72,6 +88,7 @@ export function observedDecide(world: World, member: SimMember): (input: DecideI
       record(world, `${member.name}: [${result.ruleId}] ${result.message}${actions.length > 0 ? ` → ${describe(actions)}` : ''}`);
     }
     agent.lastMessage = result.message;
+    agent.wakeDueAtMs = result.wakeUpAtMs === undefined ? undefined : nowMs(world) + (result.wakeUpAtMs - input.nowMs);
     const requests = input.requests;
     if (input.settings.paused && requests.restart === undefined && requests.reinitialize === undefined) {
       // An explicit switchover/failover to a named candidate is allowed in pause (Patroni §11).

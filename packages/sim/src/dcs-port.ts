@@ -8,6 +8,7 @@
  */
 import type { Cluster, Dcs, DcsResult, FailoverValue, HistoryLine, LockOutcome, MemberData, StatusValue, SyncState, UpdateLeaderInput } from '@pgwarden/core';
 import type { Clock } from '@pgwarden/daemon';
+import { checkCycleStart } from './checks.js';
 import type { DcsOpResult } from './model-dcs.js';
 import type { SimMember, World } from './world.js';
 import { dcsCutFor, reachesDcs } from './world.js';
@@ -72,7 +73,9 @@ export class SimDcs implements Dcs {
     return this.request<LockOutcome>(() => apply(sentAtMs), () => ({ kind: 'unreachable', message: unreachableMessage }));
   }
 
+  /** The cycle's first request: where the runtime's wake-up is checked. */
   getCluster(): Promise<DcsResult<Cluster>> {
+    checkCycleStart(this.world, this.member);
     return this.result(() => ({ ok: true, value: this.world.dcs.read() }));
   }
 

@@ -82,6 +82,8 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): boolean {
       return true;
     case 'agent-pause':
       if (member.agent === undefined) return false;
+      // A stopped process misses its wake-up through no fault of the runtime.
+      member.agent.wakeDueAtMs = undefined;
       member.owner.pausedUntilMs = now + rng.int(Math.floor(ttlMs(world) * 1.1), ttlMs(world) * 3);
       return true;
     case 'dcs-partition':

@@ -11,7 +11,7 @@ import { SimDcs } from './dcs-port.js';
 import { simPeerPort, simWatchdog } from './peer-port.js';
 import { SimPostgres } from './pg-port.js';
 import { MemberClock } from './scheduler.js';
-import type { AgentProcess, SimMember, World } from './world.js';
+import type { AgentProcess, DecideFn, SimMember, World } from './world.js';
 import { nowMs, record, violate } from './world.js';
 
 const noCallbacks: CallbackPort = { run: () => undefined, close: () => Promise.resolve() };
@@ -41,6 +41,11 @@ function settingsFor(world: World): (cluster: Cluster | undefined) => HaSettings
   };
 }
 
+function seenByRuntime(world: World, decide: DecideFn): DecideFn {
+  const change = world.variant.seenByRuntime;
+  return change === undefined ? decide : (input) => change(decide(input));
+}
+
 export function startAgent(world: World, member: SimMember): void {
   const memberClock = new MemberClock(world.scheduler, member.owner, member.monotonicOffsetMs, () => member.wallOffsetMs);
   const clock = world.variant.clock?.(memberClock) ?? memberClock;
@@ -55,7 +60,7 @@ export function startAgent(world: World, member: SimMember): void {
     watchdog: simWatchdog(world, member),
     logger: traceLogger(world, member),
     clock,
-    decide: observedDecide(world, member),
+    decide: seenByRuntime(world, observedDecide(world, member)),
     initialMemory: initialMemory(),
     settings: settingsFor(world),
     recordLockRenewal,

@@ -56,11 +56,13 @@ export const mutants: Readonly<Record<string, Mutant>> = {
   },
   /** Runtime: the next cycle ignores decide()'s `wakeUpAtMs` (waits for loop_wait). */
   'ignore-wake-up': {
-    decide: (input) => {
-      const { wakeUpAtMs: _wakeUpAtMs, ...result } = decide(input);
-      return result;
+    variant: {
+      seenByRuntime: (decided) => {
+        const { wakeUpAtMs: _wakeUpAtMs, ...result } = decided;
+        return result;
+      },
     },
-    invariants: ['two-primaries'],
+    invariants: ['wake-up-missed'],
   },
   /** Runtime: its monotonic clock is the wall clock, which clock-jump faults move. */
   'wall-clock-as-monotonic': {

@@ -30,6 +30,8 @@ export interface AgentProcess {
   /** `/sync` and the `/failover` candidate (truth) when this agent last decided (invariant checks). */
   syncAtDecide?: { leader: string | null; standbys: readonly string[] };
   candidateAtDecide?: string;
+  /** Virtual time by which the next cycle must start: decide()'s last `wakeUpAtMs` (the runtime protocol). */
+  wakeDueAtMs?: number;
 }
 
 export interface SimMember {
@@ -96,6 +98,8 @@ export interface RuntimeVariant {
   /** Give the runtime this clock instead of the member's (e.g. a wall clock as its monotonic clock). */
   readonly clock?: (memberClock: Clock) => Clock;
   readonly preemptForDemotion?: boolean;
+  /** What the runtime gets of decide()'s result (the checks see the whole result first). */
+  readonly seenByRuntime?: (result: DecideResult<HaMemory>) => DecideResult<HaMemory>;
 }
 
 export interface World {

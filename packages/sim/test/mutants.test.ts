@@ -44,12 +44,12 @@ describe('the simulator catches broken variants of the runtime', () => {
     await expectCaught('wall-clock-as-monotonic', { settings: { watchdogMode: 'off' }, faultKinds }, 10);
   });
 
-  // Not caught by the safety invariants: with failsafe mode, black-holed peers and a black-holed
-  // leader link, 30 seeds show no violation — the runtime's lock fence (its validity timer)
-  // subsumes a missed wake-up for safety; the missed wake-up itself is caught by the runtime's
-  // protocol test (packages/daemon/test/unit/runtime-protocol.test.ts). Kept visible.
-  it.skip('catches a runtime that ignores decide()’s wakeUpAtMs', async () => {
-    await expectCaught('ignore-wake-up', { settings: { failsafeMode: true, watchdogMode: 'off' }, faultKinds: ['dcs-partition', 'member-partition', 'slow-actions'] }, 30);
+  // The lock fence (its validity timer) would cover a missed wake-up for safety, so the
+  // simulator checks the protocol clause itself: the next cycle starts by decide()'s wakeUpAtMs.
+  it('catches a runtime that ignores decide()’s wakeUpAtMs within 10 seeds', async () => {
+    const faultKinds: FaultKind[] = ['dcs-partition'];
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, faultKinds }, 3)).toBeUndefined();
+    await expectCaught('ignore-wake-up', { faultKinds }, 10);
   });
 
   // Blocked by the runtime bug below: on the fault mix that reaches a demotion behind a slow
