@@ -32,10 +32,10 @@ describe('incident #2: DCS down for 2×ttl, then back, all members healthy', () 
     return kept;
   }
 
-  // Fails against the real runtime (1 of 10 seeds keeps the leader; seed 2: the old leader demotes
-  // offline at its lock's validity, and when the DCS returns node1 wins the race at once): reported
-  // to the lead, skipped until diagnosed.
-  it.skip('with preferLastLeaderAfterDcsOutage the previous leader regains the lock every time', async () => {
+  // Was 9 of 10 (seed 2): after 2×ttl every member key had expired, so the first member back
+  // could not find the last leader's REST API and counted it unreachable — its claim went
+  // unseen. The runtime now asks a member at the address it published last.
+  it('with preferLastLeaderAfterDcsOutage the previous leader regains the lock every time', async () => {
     expect(await leaderKept(true)).toBe(10);
   });
 

@@ -76,6 +76,8 @@ export class AgentRuntime<TMemory> {
   /** The background action decide() saw in this cycle (a request could not start because of it). */
   private decidedWithRunning: RunningAction | undefined;
   private cluster: Cluster | undefined;
+  /** Each member's REST API address as it last published it. */
+  private readonly lastKnownApiUrls = new Map<string, string>();
   private clusterReadAtMs: number | undefined;
   private settingsNow: HaSettings;
   private local: LocalPostgres | undefined;
@@ -267,6 +269,7 @@ export class AgentRuntime<TMemory> {
     if (cluster.ok) {
       this.cluster = cluster.value;
       this.clusterReadAtMs = this.clock.nowMs();
+      for (const member of cluster.value.members) if (member.data.api_url !== undefined) this.lastKnownApiUrls.set(member.name, member.data.api_url);
       if (this.cluster.leader?.name !== this.options.self.name) this.leadership.forget();
     }
     this.settingsNow = this.settingsTracker.update(cluster.ok ? cluster.value : this.cluster);
@@ -321,7 +324,7 @@ export class AgentRuntime<TMemory> {
       memory: this.memory,
     };
     this.lastFailure = undefined;
-    const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local });
+    const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls });
     this.memory = result.memory;
     this.wakeUpAtMs = result.wakeUpAtMs;
     if (result.ruleId === 'dcs-unreachable.failsafe-leader' && !this.demoting) this.leadership.confirmedByFailsafe(nowMs, local);

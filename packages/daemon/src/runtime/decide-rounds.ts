@@ -16,6 +16,8 @@ export interface RoundContext {
   readonly cluster: Cluster | undefined;
   readonly settings: HaSettings;
   readonly local: LocalPostgres;
+  /** The REST API address each member published last (member keys expire in a long DCS outage). */
+  readonly lastKnownApiUrls?: ReadonlyMap<string, string>;
 }
 
 export async function decideWithRounds<TMemory>(
@@ -31,7 +33,7 @@ export async function decideWithRounds<TMemory>(
     let peers: readonly PeerStatus[] | undefined = input.peers;
     let accepted: readonly string[] | undefined = input.failsafeAccepted;
     for (const ask of asks) {
-      if (ask.type === 'fetch-peer-status') peers = await fetchPeerStatuses(context.peers, ask.members, context.cluster, context.settings);
+      if (ask.type === 'fetch-peer-status') peers = await fetchPeerStatuses(context.peers, ask.members, context.cluster, context.settings, context.lastKnownApiUrls);
       if (ask.type === 'failsafe-check') accepted = await runFailsafeCheck(context.peers, ask.members, context.self, context.local, context.settings);
     }
     input = { ...base, peers, failsafeAccepted: accepted };

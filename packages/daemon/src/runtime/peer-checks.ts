@@ -7,9 +7,16 @@ import { slotNameForMember, type Cluster, type HaSettings, type LocalPostgres, t
 import type { PeerPort } from '../ports.js';
 import { failsafeTimeoutMs, peerStatusTimeoutMs, toPeerStatus } from './peer-client.js';
 
-function apiUrlOf(cluster: Cluster | undefined, name: string): string | undefined {
+/**
+ * Where to ask `name`: its member key, the `/failsafe` topology, or the
+ * address it last published. After a DCS outage longer than ttl every
+ * member key has expired, yet the members are there: the first member back
+ * must still be able to ask the last leader (which has first claim on the
+ * lock with `prefer_last_leader_after_dcs_outage`) and the others.
+ */
+function apiUrlOf(cluster: Cluster | undefined, name: string, lastKnown: ReadonlyMap<string, string>): string | undefined {
   const member = cluster?.members.find((candidate) => candidate.name === name);
-  return member?.data.api_url ?? cluster?.failsafe?.[name];
+  return member?.data.api_url ?? cluster?.failsafe?.[name] ?? lastKnown.get(name);
 }
 
 export async function fetchPeerStatuses(
@@ -17,11 +24,12 @@ export async function fetchPeerStatuses(
   names: readonly string[],
   cluster: Cluster | undefined,
   settings: HaSettings,
+  lastKnownApiUrls: ReadonlyMap<string, string> = new Map(),
 ): Promise<PeerStatus[]> {
   const timeoutMs = peerStatusTimeoutMs(settings);
   return Promise.all(
     names.map(async (name): Promise<PeerStatus> => {
-      const url = apiUrlOf(cluster, name);
+      const url = apiUrlOf(cluster, name, lastKnownApiUrls);
       if (url === undefined) return { name, reachable: false };
       return toPeerStatus(name, await peers.fetchStatus(url, timeoutMs));
     }),

@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpPeerPort, failsafeTimeoutMs, peerStatusTimeoutMs, toPeerStatus } from '../../src/runtime/peer-client.js';
+import { fetchPeerStatuses } from '../../src/runtime/peer-checks.js';
+import type { Cluster } from '@pgwarden/core';
 import { testSettings } from '../doubles.js';
 
 describe('peer timeouts', () => {
@@ -55,5 +57,22 @@ describe('createHttpPeerPort', () => {
     expect(await peers.fetchStatus(url, 1000)).toEqual({ role: 'replica', xlog: { replayed_location: 5 } });
     expect(await peers.postFailsafe(url, { name: 'slow' }, failsafeTimeoutMs({ ...testSettings, retryTimeoutSeconds: 3 }))).toBe(true);
     expect(await peers.postFailsafe(url, { name: 'slow' }, 500)).toBe(false);
+  });
+});
+
+describe('fetchPeerStatuses', () => {
+  it('asks a member whose key expired (a DCS outage longer than ttl) at the address it published last', async () => {
+    const asked: string[] = [];
+    const port = {
+      fetchStatus: async (url: string) => {
+        asked.push(url);
+        return { role: 'replica', state: 'running', xlog: { received_location: 5, replayed_location: 5 } };
+      },
+      postFailsafe: async () => false,
+    };
+    const cluster = { members: [] } as unknown as Cluster;
+    const statuses = await fetchPeerStatuses(port, ['node3', 'node9'], cluster, testSettings, new Map([['node3', 'http://10.0.0.3:8008/patroni']]));
+    expect(asked).toEqual(['http://10.0.0.3:8008/patroni']);
+    expect(statuses).toEqual([expect.objectContaining({ name: 'node3', reachable: true }), { name: 'node9', reachable: false }]);
   });
 });
