@@ -8,6 +8,7 @@ import type { PostgresState } from '@pgwarden/core';
 import { resolveBinaries, type Binaries } from './binaries.js';
 import type { PostgresCtlEvent } from './events.js';
 import type { Parameters } from './files/config-files.js';
+import type { ControlData } from './files/controldata.js';
 import type { Logger } from './logger.js';
 import { parseListen, type PostgresCtlOptions } from './options.js';
 import { resolveRunAsUser, type RunAsUser } from './process/run-as.js';
@@ -43,6 +44,12 @@ export interface Context {
    * timeline, which lags a replica that has already followed a promotion.
    */
   receivedTimeline: { readonly postmasterStartTime: string; readonly timeline: number } | undefined;
+  /**
+   * pg_controldata as read during the running postmaster's life (by its
+   * pid and start time): what a cycle needs of it then (system identifier, rewindability)
+   * does not change, so the idle cycle spawns no process for it.
+   */
+  controlData: { readonly postmaster: string; readonly control: ControlData } | undefined;
   emit(event: PostgresCtlEvent): void;
   localSettings(overrides?: Partial<ConnectionSettings>): ConnectionSettings;
 }
@@ -109,6 +116,7 @@ export function createContext(options: PostgresCtlOptions, logger: Logger, emit:
     state: 'stopped',
     recovery: undefined,
     receivedTimeline: undefined,
+    controlData: undefined,
     emit,
     localSettings,
   };

@@ -106,11 +106,36 @@ function fromControlData(control: ControlData | undefined): Partial<LocalPostgre
   };
 }
 
+const inRecoveryByControl = (control: ControlData | undefined): boolean | undefined => {
+  const state = control?.['Database cluster state'];
+  if (state === 'in production') return false;
+  if (state === 'in archive recovery') return true;
+  return undefined;
+};
+
+/**
+ * pg_controldata, read again only for a new postmaster, or when the running
+ * server's recovery state no longer matches the one read (a promotion).
+ * A stopped server is always read afresh (its checkpoint is what a
+ * rejoin and the leader key's last LSN use).
+ */
+async function controlDataFor(context: Context, postmaster: string | undefined, inRecovery?: boolean): Promise<ControlData | undefined> {
+  const cached = context.controlData;
+  if (postmaster !== undefined && cached !== undefined && cached.postmaster === postmaster && (inRecovery === undefined || inRecoveryByControl(cached.control) === inRecovery)) {
+    return cached.control;
+  }
+  const control = await readControlData(context.binaries.pg_controldata, context.paths.dataDir, context.user);
+  context.controlData = postmaster === undefined || control === undefined ? undefined : { postmaster, control };
+  return control;
+}
+
 export async function observe(context: Context): Promise<LocalPostgres> {
   const { dataDir } = context.paths;
   const dataDirectory = dataDirectoryState(dataDir);
   const postmaster = dataDirectory === 'valid' ? livePostmaster(dataDir) : undefined;
-  const control = dataDirectory === 'valid' ? await readControlData(context.binaries.pg_controldata, dataDir, context.user) : undefined;
+  if (postmaster === undefined) context.controlData = undefined;
+  const identity = postmaster === undefined ? undefined : `${postmaster.pid}@${postmaster.startEpochSeconds}`;
+  const control = dataDirectory === 'valid' ? await controlDataFor(context, identity) : undefined;
   const base: LocalPostgres = {
     dataDirectory,
     running: postmaster !== undefined,
@@ -130,7 +155,9 @@ export async function observe(context: Context): Promise<LocalPostgres> {
     context.logger.debug({ error: (error as Error).message }, 'status query failed');
   }
   if (!status) return base;
-  return { ...base, ...(await runningState(context, status)) };
+  const inRecovery = status['in_recovery'] === true;
+  const current = inRecoveryByControl(control) === inRecovery ? control : await controlDataFor(context, identity, inRecovery);
+  return { ...base, ...fromControlData(current), ...(await runningState(context, status)) };
 }
 
 const normalize = (value: string): string => {

@@ -219,7 +219,8 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     timings['promote'] = Date.now() - started;
     expect(await b.ctl.promote()).toEqual({ promoted: true, alreadyPrimary: true, timeline: 2 });
     const promoted = await b.ctl.observe();
-    expect(promoted).toMatchObject({ inRecovery: false, timeline: 2, hasRecoveryConfig: false });
+    // The same postmaster, now out of recovery: pg_controldata (cached per postmaster) is read again.
+    expect(promoted).toMatchObject({ inRecovery: false, timeline: 2, hasRecoveryConfig: false, controlState: 'in production' });
     expect(promoted.timelineHistory?.[0]?.[0]).toBe(1);
 
     const startTime = (await c.ctl.observe()).postmasterStartTime;

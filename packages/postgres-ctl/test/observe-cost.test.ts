@@ -1,0 +1,57 @@
+/**
+ * The idle cycle's cost: observing a running server does not spawn
+ * pg_controldata every time (issue: a process per cycle), yet what it read
+ * is never stale where it matters — a new postmaster, a promotion, a
+ * stopped server are read afresh. pg_controldata is wrapped by a script that
+ * counts its runs; the other binaries are the real ones.
+ */
+import { chmodSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir, type TempDir } from '@pgwarden/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binDir, destroyMember, makeMember, type Member } from './helpers.js';
+
+describe('observe on a running server', () => {
+  let wrapped: TempDir;
+  let member: Member | undefined;
+  const runs = (): number => readFileSync(join(wrapped.path, 'runs.log'), 'utf8').split('\n').filter(Boolean).length;
+
+  beforeAll(async () => {
+    wrapped = makeTempDir('pgctl-bin', { forPostgres: true });
+    for (const file of readdirSync(binDir)) if (file !== 'pg_controldata') symlinkSync(join(binDir, file), join(wrapped.path, file));
+    writeFileSync(join(wrapped.path, 'runs.log'), '');
+    chmodSync(join(wrapped.path, 'runs.log'), 0o666);
+    writeFileSync(join(wrapped.path, 'pg_controldata'), `#!/bin/sh\necho run >> '${join(wrapped.path, 'runs.log')}'\nexec '${join(binDir, 'pg_controldata')}' "$@"\n`);
+    chmodSync(join(wrapped.path, 'pg_controldata'), 0o755);
+    member = await makeMember('cost', { bin_dir: wrapped.path });
+    await member.ctl.bootstrap();
+  });
+  afterAll(async () => {
+    await destroyMember(member);
+    wrapped?.remove();
+  });
+
+  it('reads pg_controldata once per postmaster, not once per observation', async () => {
+    const ctl = member!.ctl;
+    const first = await ctl.observe();
+    const before = runs();
+    const later = [await ctl.observe(), await ctl.observe(), await ctl.observe()];
+    expect(runs()).toBe(before);
+    for (const local of later) expect(local).toMatchObject({ systemIdentifier: first.systemIdentifier, rewindable: first.rewindable, controlState: 'in production' });
+  });
+
+  it('reads it again for a new postmaster and for a stopped server, whose checkpoint it reports', async () => {
+    const ctl = member!.ctl;
+    await ctl.observe();
+    const before = runs();
+    await ctl.stop({ mode: 'fast', checkpoint: true });
+    const stopped = await ctl.observe();
+    expect(stopped).toMatchObject({ running: false, controlState: 'shut down' });
+    expect(stopped.checkpointLsn).toBeGreaterThan(0);
+    expect(runs()).toBe(before + 1);
+    await ctl.start({ asPrimary: true });
+    const restarted = await ctl.observe();
+    expect(restarted).toMatchObject({ running: true, controlState: 'in production' });
+    expect(runs()).toBe(before + 2);
+  });
+});
