@@ -11,9 +11,9 @@
  */
 import {
   emptyCluster,
-  isPlainObject,
   parseClusterFromKeys,
-  parseJsonLeniently,
+  statusJson,
+  syncJson,
   toPatroniJson,
   type Cluster,
   type Dcs,
@@ -195,8 +195,7 @@ export class ConsulDcs implements Dcs {
   async writeSyncState(leader: string | null, standbys: readonly string[], version?: number, quorum?: number): Promise<DcsResult<SyncState>> {
     const deadline = this.deadline();
     const sorted = [...standbys].sort();
-    // Patroni 4.x always writes `quorum` (null outside quorum commit mode), between the two.
-    const text = toPatroniJson({ leader, quorum: quorum ?? null, sync_standby: sorted.length > 0 ? sorted.join(',') : null });
+    const text = syncJson(leader, sorted, quorum);
     const written = writeOutcome('write sync state', await putKv(this.client, this.kv, this.key('sync'), text, version !== undefined ? { cas: version } : {}, deadline));
     if (!written.ok) return written;
     const read = await readKv(this.client, this.kv, this.key('sync'), { recurse: false, consistency: 'consistent' }, deadline);
@@ -220,17 +219,7 @@ export class ConsulDcs implements Dcs {
 
   /** As Patroni 4.x: `slots`/`retain_slots` not given are carried over from the last known `/status`. */
   private async writeStatusWithin(status: StatusValue, deadline: number): Promise<DcsResult<void>> {
-    const previous = this.lastStatus === undefined ? undefined : parseJsonLeniently(this.lastStatus);
-    const last = isPlainObject(previous) ? previous : {};
-    const { optime, slots, retain_slots: retainSlots, ...rest } = status;
-    const carriedSlots = slots ?? (isPlainObject(last['slots']) ? last['slots'] : undefined);
-    const carriedRetain = retainSlots ?? (Array.isArray(last['retain_slots']) ? last['retain_slots'] : undefined);
-    const text = toPatroniJson({
-      ...(optime !== undefined ? { optime } : {}),
-      ...(carriedSlots !== undefined ? { slots: carriedSlots } : {}),
-      ...(carriedRetain !== undefined ? { retain_slots: carriedRetain } : {}),
-      ...rest,
-    });
+    const text = statusJson(status, this.lastStatus);
     if (text === this.lastStatus) return ok0;
     const result = writeOutcome('write status', await putKv(this.client, this.kv, this.key('status'), text, {}, deadline));
     if (result.ok) {
