@@ -16,12 +16,21 @@
  *   with kazoo), each attempt has a timeout; a timed-out attempt drops the
  *   socket so the library moves to the next server; everything ends by the
  *   caller's deadline with a thrown `ZkUnavailableError`.
+ * - **A bounded handshake.** The library's connect timer only covers the TCP
+ *   connect; a server that accepts the connection but never answers the
+ *   session handshake (a restarting server does, while it loads its data)
+ *   kept the client waiting forever. Here an unanswered handshake drops the
+ *   socket after session timeout / number of servers (kazoo's bound) and the
+ *   library tries the next server.
  * - **A new session after expiry.** When the server says the session expired
  *   the client is replaced by a fresh one (its ephemeral znodes are gone).
+ * - **A retired client stays quiet.** A closed or replaced client opens no
+ *   new socket; one that is not connected is dropped without a handshake.
  *
  * The internals touched (`connectionManager.onSocketTimeout`, `updateTimeout`,
- * `connectTimeout`, `socket`) are those of node-zookeeper-client 1.1.3, pinned
- * exactly in package.json.
+ * `connectTimeout`, `onSocketConnected`, `findNextServer`, `setState`,
+ * `state`, `servers`, `sessionTimeout`, `socket`) are those of
+ * node-zookeeper-client 1.1.3, pinned exactly in package.json.
  */
 import zookeeper, { type Client, type Event } from 'node-zookeeper-client';
 import type { Logger } from '@pgwarden/core';
@@ -39,6 +48,12 @@ export class ZkUnavailableError extends Error {
 
 interface ManagerInternals {
   onSocketTimeout: () => void;
+  onSocketConnected: () => void;
+  findNextServer: (callback: (server: unknown) => void) => void;
+  setState: (state: number) => void;
+  state: number;
+  servers: readonly unknown[];
+  sessionTimeout: number;
   onSocketClosed: (hasError: boolean) => void;
   onSocketData: (buffer: Buffer) => void;
   pendingBuffer: Buffer | null;
@@ -46,6 +61,9 @@ interface ManagerInternals {
   connectTimeout: number;
   socket?: { destroy(): void; remotePort?: number };
 }
+
+/** The connection manager's states (lib/ConnectionManager.js). */
+const MANAGER = { disconnected: 0, connecting: 1, connected: 2, connectedReadOnly: 3, closing: -1, closed: -2 } as const;
 
 const REFUSALS: ReadonlyMap<number, ZkRefusal> = new Map([
   [zookeeper.Exception.NO_NODE, 'no-node'],
@@ -85,9 +103,11 @@ export class ZkConnection {
 
   private open(): Client {
     const client = zookeeper.createClient(this.options.connectionString, { sessionTimeout: this.sessionTimeoutMs, spinDelay: 200, retries: 0 });
-    const manager = (client as unknown as { connectionManager: ManagerInternals }).connectionManager;
+    const manager = managerOf(client);
+    const generation = ++this.generation;
     manager.onSocketTimeout = () => undefined;
     patchFraming(manager, this.options.logger);
+    boundHandshake(manager, this.options.logger, () => this.closed || generation !== this.generation);
     const updateTimeout = manager.updateTimeout.bind(manager);
     manager.updateTimeout = (timeoutMs: number) => {
       updateTimeout(timeoutMs);
@@ -95,7 +115,6 @@ export class ZkConnection {
       manager.connectTimeout = Math.max(1000, this.options.retryTimeoutMs() / 2);
     };
     manager.updateTimeout(this.sessionTimeoutMs);
-    const generation = ++this.generation;
     client.on('state', (state) => this.options.logger.debug({ state: state.name, generation }, 'zookeeper connection state'));
     client.once('expired', () => {
       if (generation !== this.generation || this.closed) return;
@@ -110,7 +129,7 @@ export class ZkConnection {
   private replace(): void {
     const old = this.client;
     this.client = this.open();
-    old.close();
+    retire(old);
     this.options.onNewSession?.();
   }
 
@@ -144,7 +163,7 @@ export class ZkConnection {
 
   /** The server port of the current connection (tests: which server we talk to). */
   serverPort(): number | undefined {
-    return (this.client as unknown as { connectionManager: ManagerInternals }).connectionManager.socket?.remotePort;
+    return managerOf(this.client).socket?.remotePort;
   }
 
   private connected(): boolean {
@@ -191,7 +210,7 @@ export class ZkConnection {
     return new Promise<ZkAnswer<T>>((resolve, reject) => {
       const timer = setTimeout(() => {
         // An unanswered request: give up on this server; the library reconnects to the next one.
-        (client as unknown as { connectionManager: ManagerInternals }).connectionManager.socket?.destroy();
+        managerOf(client).socket?.destroy();
         reject(new ZkUnavailableError(`${operation}: no answer within ${Math.round(timeoutMs)} ms`));
       }, timeoutMs);
       send(client, (error, value) => {
@@ -214,11 +233,15 @@ export class ZkConnection {
     this.closed = true;
     const client = this.client;
     if (!this.connected()) {
-      client.close();
+      retire(client);
       return;
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 1000);
+      const timer = setTimeout(() => {
+        // No answer to the close: drop the socket (CLOSING: no reconnect); the server expires the session.
+        managerOf(client).socket?.destroy();
+        resolve();
+      }, 1000);
       client.once('disconnected', () => {
         clearTimeout(timer);
         resolve();
@@ -226,6 +249,78 @@ export class ZkConnection {
       client.close();
     });
   }
+}
+
+function managerOf(client: Client): ManagerInternals {
+  return (client as unknown as { connectionManager: ManagerInternals }).connectionManager;
+}
+
+/**
+ * Stop a client we no longer use: a connected one closes its session (its
+ * ephemeral znodes go at once); one that is not connected has no session to
+ * close and is only dropped — no handshake is started for it, and its
+ * pending reconnect, if any, opens no socket (`boundHandshake`).
+ */
+function retire(client: Client): void {
+  const manager = managerOf(client);
+  if (manager.state === MANAGER.connected || manager.state === MANAGER.connectedReadOnly) {
+    client.close();
+    return;
+  }
+  if (manager.state === MANAGER.closed || manager.state === MANAGER.closing) return;
+  // CLOSING: the socket's close ends in CLOSED (no reconnect), queued requests fail with connection loss.
+  manager.setState(MANAGER.closing);
+  if (manager.socket) manager.socket.destroy();
+  else manager.setState(MANAGER.closed);
+}
+
+/**
+ * The library's connect timer stops at the TCP connect; the session handshake
+ * (connect request → connect response) had no deadline, and the socket's idle
+ * timer is off here (no pings). A server that accepts a connection but never
+ * answers the handshake — seen with a ZooKeeper restarting on a loaded
+ * machine: the port is open before the server can create sessions — left the
+ * client in CONNECTING for good, never trying again. Now the handshake must
+ * be answered within kazoo's bound, session timeout / number of servers (at
+ * least the TCP connect timeout), else the socket is dropped and the library
+ * tries the next server, as after any connection loss (same session id, so a
+ * live session is kept). A retired client (closed, or replaced after expiry)
+ * opens no new socket.
+ */
+function boundHandshake(manager: ManagerInternals, logger: Logger, retired: () => boolean): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const disarm = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  const onSocketConnected = manager.onSocketConnected.bind(manager);
+  manager.onSocketConnected = () => {
+    onSocketConnected();
+    disarm();
+    const socket = manager.socket;
+    const timeoutMs = Math.max(manager.connectTimeout, manager.sessionTimeout / Math.max(1, manager.servers.length));
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (manager.socket !== socket || manager.state === MANAGER.connected || manager.state === MANAGER.connectedReadOnly) return;
+      logger.warn({ timeoutMs: Math.round(timeoutMs), port: socket?.remotePort }, 'zookeeper: no answer to the session handshake; trying the next server');
+      socket?.destroy();
+    }, timeoutMs);
+  };
+  const setState = manager.setState.bind(manager);
+  manager.setState = (state: number) => {
+    // Answered (connected, or told the session expired) or the socket closed: the handshake is over.
+    if (state !== MANAGER.connecting && state !== MANAGER.closing) disarm();
+    setState(state);
+  };
+  const findNextServer = manager.findNextServer.bind(manager);
+  manager.findNextServer = (callback) =>
+    findNextServer((server) => {
+      if (!retired()) {
+        callback(server);
+        return;
+      }
+      if (manager.state !== MANAGER.closed) manager.setState(MANAGER.closed);
+    });
 }
 
 /**
