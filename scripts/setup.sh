@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what pgwarden's demo and tests need on a Debian machine, only what is
 # missing: Debian's postgresql-15, etcd-server, haproxy, redis-server, zookeeperd
-# (it pulls a Java runtime), patroni and python3-kazoo (patronictl on ZooKeeper) (as root,
+# (it pulls a Java runtime), patroni, python3-kazoo (patronictl on ZooKeeper) and python3-etcd
+# (Patroni on etcd3, for the mixed Patroni/pgwarden cluster test) (as root,
 # after apt-get update) and the npm dependencies. Idempotent: a second run that
 # finds everything present installs nothing.
 set -euo pipefail
@@ -15,6 +16,7 @@ command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
 [ -f /usr/share/java/zookeeper.jar ] || need_debs+=(zookeeperd)
 command -v patronictl >/dev/null 2>&1 || need_debs+=(patroni)
 [ -d /usr/lib/python3/dist-packages/kazoo ] || need_debs+=(python3-kazoo)
+[ -d /usr/lib/python3/dist-packages/etcd ] || need_debs+=(python3-etcd)
 
 if [ "${#need_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

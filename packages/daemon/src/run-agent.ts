@@ -23,7 +23,7 @@ import { RotatingLogFile } from './log-file.js';
 import { systemClock } from './ports.js';
 import { AgentRuntime } from './runtime/agent-runtime.js';
 import { createPeerRequest } from './runtime/peer-client.js';
-import { buildAgentPorts, type AgentPorts } from './adapters/agent-ports.js';
+import { buildAgentPorts, primaryRoleOf, type AgentPorts } from './adapters/agent-ports.js';
 import { peerOptionsFrom } from './adapters/peer-settings.js';
 import { assertNameIsFree, waitForDcsInterruptibly } from './start-up.js';
 import { lockDataDirectory } from './data-directory-lock.js';
@@ -191,8 +191,9 @@ function createRuntime(
     },
     beforeShutdown: async () => links.stopHaproxy?.(),
     dynamicConfig: () => JSON.parse(JSON.stringify(configuration.dynamic)) as Record<string, unknown>,
-    publish: (snapshot) => links.api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, links.controller?.scheduledRestartView())),
+    publish: (snapshot) => links.api?.setSnapshot(toMemberSnapshot(snapshot, local.scope, links.controller?.scheduledRestartView(), primaryRoleOf(local))),
     scheduledRestart: () => links.controller?.scheduledRestartMemberData(),
+    primaryRole: primaryRoleOf(local),
   });
 }
 

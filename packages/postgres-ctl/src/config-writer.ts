@@ -21,10 +21,12 @@ import {
 import { credentialFields, formatConninfo, parseConnUrl } from './files/conninfo.js';
 import { writePgpass, type PgpassEntry } from './files/pgpass.js';
 import { slotNameForMember } from '@pgwarden/core';
+import { adaptParametersToVersion, adaptRecoveryToVersion } from './files/version-parameters.js';
+import { knownParameters, readMajorVersion } from './server-catalog.js';
 
 export function effectiveParameters(context: Context): Record<string, ParameterValue> {
   const { options } = context;
-  const parameters: Record<string, ParameterValue> = { ...commandLineDefaults, wal_keep_size: '128MB' };
+  const parameters: Record<string, ParameterValue> = { ...commandLineDefaults };
   for (const [name, value] of Object.entries({ ...options.parameters, ...context.managedParameters })) {
     if (!isRecoveryParameter(name)) parameters[name] = value;
   }
@@ -33,8 +35,21 @@ export function effectiveParameters(context: Context): Record<string, ParameterV
   parameters['cluster_name'] = options.scope;
   parameters['hba_file'] ??= context.paths.hbaFile;
   parameters['ident_file'] ??= context.paths.identFile;
-  if (parameters['wal_level'] === 'hot_standby') parameters['wal_level'] = 'replica';
-  return parameters;
+  return forServerVersion(context, parameters, adaptParametersToVersion);
+}
+
+/** `parameters` converted for the data directory's major version; unknown names dropped with a warning. */
+function forServerVersion(
+  context: Context,
+  parameters: Readonly<Record<string, ParameterValue>>,
+  adapt: typeof adaptParametersToVersion,
+): Record<string, ParameterValue> {
+  const majorVersion = readMajorVersion(context.paths.dataDir);
+  const adapted = adapt(parameters, majorVersion, majorVersion === 0 ? undefined : knownParameters(context));
+  for (const name of adapted.removed) {
+    context.logger.warn({ parameter: name, value: String(parameters[name]) }, 'removing a parameter this PostgreSQL version does not know');
+  }
+  return adapted.parameters;
 }
 
 /** The `--name=value` arguments of the postmaster (they win over every file and ALTER SYSTEM). */
@@ -86,7 +101,7 @@ export function recoveryParameters(context: Context, target: FollowTarget | unde
     if (target.archiveCleanupCommand) recovery['archive_cleanup_command'] = target.archiveCleanupCommand;
     if (target.recoveryMinApplyDelay) recovery['recovery_min_apply_delay'] = target.recoveryMinApplyDelay;
   }
-  return recovery;
+  return forServerVersion(context, recovery, adaptRecoveryToVersion);
 }
 
 /** Every credential we know, for each host it may be used against. */

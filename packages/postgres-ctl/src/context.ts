@@ -36,6 +36,8 @@ export interface Context {
   /** Parameters the library manages on top of options.parameters (sync names, runtime updates). */
   readonly managedParameters: Record<string, string | number | boolean>;
   state: PostgresState;
+  /** Parameter names of the server binary, read once (null = could not be read); see server-catalog.ts. */
+  parameterCatalog: ReadonlySet<string> | null | undefined;
   /** Recovery settings last written (undefined = runs as primary). */
   recovery: Parameters | undefined;
   /**
@@ -114,6 +116,7 @@ export function createContext(options: PostgresCtlOptions, logger: Logger, emit:
     local: new ReusedConnection(() => localSettings({ applicationName: 'pgwarden heartbeat' }), logger),
     managedParameters: {},
     state: 'stopped',
+    parameterCatalog: undefined,
     recovery: undefined,
     receivedTimeline: undefined,
     controlData: undefined,

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { PgwardenError, type FollowTarget, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
 import { createContext, type Context } from './context.js';
 import { recoveryParameters, writeConfiguration, writePasswordFile } from './config-writer.js';
+import { knownParameters } from './server-catalog.js';
 import type { PostgresCtlEvent } from './events.js';
 import { assertOwnedBy, dataDirectoryState, removeDataDirectory } from './files/data-directory.js';
 import { hasRecoverySignal } from './files/config-files.js';
@@ -65,6 +66,8 @@ export class PostgresCtl {
   private constructor(options: PostgresCtlOptions, logger: Logger) {
     this.context = createContext(options, logger, (event) => this.emitter.emit('event', event));
     this.tracker = new PostmasterTracker(this.context, (state) => this.setState(state));
+    // Read once here, while nothing runs yet: later it is needed in the middle of a cycle.
+    knownParameters(this.context);
   }
 
   /** Validate options (zod), the binaries and the run-as user; throws PgwardenError on bad input. */

@@ -115,13 +115,18 @@ function replicationRows(view: MemberView): Record<string, unknown>[] {
   }));
 }
 
+/** The role as `/patroni` spells it: `master` for a primary under the Patroni 3.x spelling. */
+function publishedRoleWord(view: MemberView): string {
+  return view.role === 'primary' ? (view.snapshot.primaryRole ?? 'primary') : view.role;
+}
+
 function runningFields(view: MemberView, clusterValid: boolean, status: Record<string, unknown>): void {
   const postgres = view.snapshot.postgres;
   if (postgres === undefined) return;
   if (postgres.postmasterStartTime !== undefined) {
     status['postmaster_start_time'] = pythonTimestamp(postgres.postmasterStartTime);
   }
-  status['role'] = view.role;
+  status['role'] = publishedRoleWord(view);
   status['server_version'] = postgres.serverVersion ?? 0;
   status['xlog'] = xlogObject(view);
   if (clusterValid && view.inSyncKey) status[view.quorumMode ? 'quorum_standby' : 'sync_standby'] = true;
@@ -135,7 +140,7 @@ export function buildStatusObject(view: MemberView, clusterValid: boolean): Reco
   const snapshot = view.snapshot;
   const status: Record<string, unknown> = { state: view.state };
   if (view.queryable) runningFields(view, clusterValid, status);
-  else status['role'] = view.role;
+  else status['role'] = publishedRoleWord(view);
   if (snapshot.paused) status['pause'] = true;
   const cluster = snapshot.cluster;
   if (!clusterValid || cluster === undefined || isUnlocked(cluster)) status['cluster_unlocked'] = true;

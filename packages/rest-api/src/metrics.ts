@@ -53,6 +53,7 @@ function patroniSeries(text: MetricsText, view: MemberView, nowMs: number): void
   text.series('patroni_version', 'gauge', 'Patroni semver without periods.', paddedVersion(snapshot.version));
   text.series('patroni_postgres_running', 'gauge', 'Value is 1 if Postgres is running, 0 otherwise.', view.state === 'running' ? 1 : 0);
   text.series('patroni_postmaster_start_time', 'gauge', 'Epoch seconds since Postgres started.', epochSeconds(postgres?.postmasterStartTime));
+  if (snapshot.primaryRole === 'master') text.series('patroni_master', 'gauge', 'Value is 1 if this node is the leader, 0 otherwise.', isPrimary ? 1 : 0);
   text.series('patroni_primary', 'gauge', 'Value is 1 if this node is the leader, 0 otherwise.', isPrimary ? 1 : 0);
   text.series('patroni_xlog_location', 'counter', 'Current location of the Postgres transaction log, 0 if this node is not the leader.', isPrimary ? (postgres?.walPosition ?? 0) : 0);
   text.series('patroni_standby_leader', 'gauge', 'Value is 1 if this node is the standby_leader, 0 otherwise.', view.role === 'standby_leader' ? 1 : 0);

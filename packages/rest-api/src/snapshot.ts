@@ -112,4 +112,10 @@ export interface MemberSnapshot {
   /** Watchdog required but unhealthy. */
   readonly watchdogFailed?: boolean;
   readonly metrics?: CycleMetrics;
+  /**
+   * The word `/patroni` publishes for a primary: `primary` (default, Patroni
+   * 4.x) or `master` (Patroni 3.x, pgwarden.patroni3_compat); `master` also
+   * adds the `patroni_master` metric beside `patroni_primary`, as 3.x has both.
+   */
+  readonly primaryRole?: 'primary' | 'master';
 }

@@ -112,6 +112,14 @@ describe('GET /patroni', () => {
     expect(body).not.toHaveProperty('xlog');
   });
 
+  it('publishes a primary as "master" and a replica as "replica" under the Patroni 3.x spelling', async () => {
+    const primary = await startApi(primarySnapshot({ primaryRole: 'master' }));
+    expect(JSON.parse((await send(primary.base, 'GET', '/patroni')).text)).toMatchObject({ role: 'master' });
+    expect((await send(primary.base, 'GET', '/primary')).status).toBe(200);
+    const replica = await startApi(replicaSnapshot({ primaryRole: 'master' }));
+    expect(JSON.parse((await send(replica.base, 'GET', '/patroni')).text)).toMatchObject({ role: 'replica' });
+  });
+
   it('reads nothing from the controller', async () => {
     const controller = new RecordingController();
     const { base } = await startApi(primarySnapshot(), {}, controller);
@@ -230,5 +238,16 @@ describe('GET /metrics', () => {
     expect(samples).toContain('pgwarden_last_dcs_latency_seconds{scope="demo",name="node1"} 0.004');
     expect(response.text).toContain('# TYPE patroni_xlog_location counter\n');
     expect(response.text).toContain('# HELP pgwarden_cycles_total ');
+  });
+
+  it('adds patroni_master beside patroni_primary under the Patroni 3.x spelling, and only then', async () => {
+    const legacy = await startApi(primarySnapshot({ primaryRole: 'master' }));
+    const legacyText = (await send(legacy.base, 'GET', '/metrics')).text;
+    expect(legacyText).toContain('\npatroni_master{scope="demo",name="node1"} 1\n');
+    expect(legacyText).toContain('\npatroni_primary{scope="demo",name="node1"} 1\n');
+    const replica = await startApi(replicaSnapshot({ primaryRole: 'master' }));
+    expect((await send(replica.base, 'GET', '/metrics')).text).toContain('\npatroni_master{scope="demo",name="node2"} 0\n');
+    const current = await startApi(primarySnapshot());
+    expect((await send(current.base, 'GET', '/metrics')).text).not.toContain('patroni_master');
   });
 });

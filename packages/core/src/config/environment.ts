@@ -154,6 +154,7 @@ export function readEnvironmentConfig(env: Environment): EnvironmentConfig {
     if (value) set(['postgresql', 'bin_name', binary], value, variable);
   }
   readCredentials(pop, set);
+  readPgwardenVariables(pop, set);
   readDcsVariables(remaining, pop, set, config);
   readBootstrapUsers(remaining, pop, set);
   return { config, consumed, origins };
@@ -161,6 +162,13 @@ export function readEnvironmentConfig(env: Environment): EnvironmentConfig {
 
 type Pop = (variable: string) => string | undefined;
 type Set = (path: readonly string[], value: unknown, variable: string) => void;
+
+/** pgwarden's own local switches (`pgwarden.<name>`), e.g. PGWARDEN_PATRONI3_COMPAT=true. */
+function readPgwardenVariables(pop: Pop, set: Set): void {
+  const variable = 'PGWARDEN_PATRONI3_COMPAT';
+  const text = pop(variable);
+  if (text) set(['pgwarden', 'patroni3_compat'], orText(parseBoolean(text), text), variable);
+}
 
 function readCredentials(pop: Pop, set: Set): void {
   for (const name of ['ctl', 'restapi']) {

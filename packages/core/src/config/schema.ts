@@ -4,7 +4,7 @@
  * and replica methods that point at a section with a `command`.
  */
 import { z } from 'zod';
-import { commandField, stringField, stringListField } from './fields.js';
+import { booleanField, commandField, stringField, stringListField } from './fields.js';
 import { dynamicConfigSchema, standbyClusterSchema } from './schema-dynamic.js';
 import { customMethodSchema, parameterValueSchema, postgresqlSchema } from './schema-postgresql.js';
 import {
@@ -123,6 +123,13 @@ const configObjectSchema = z
     tags: tagsSchema.default({}),
     citus: citusSchema.optional(),
     standby_cluster: standbyClusterSchema.optional(),
+    /**
+     * pgwarden's own local switches. `patroni3_compat`: publish Patroni 3.x's
+     * spelling `master` for a primary (member key, GET /patroni, callbacks,
+     * the patroni_master metric) so that 3.x members and tools that only
+     * know `master` keep working during a migration.
+     */
+    pgwarden: z.object({ patroni3_compat: booleanField().default(false) }).passthrough().default({}),
   })
   .passthrough();
 

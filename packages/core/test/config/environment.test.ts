@@ -147,4 +147,17 @@ describe('PATRONI_* environment variables', () => {
     });
     expect(result.ok).toBe(true);
   });
+
+  it('pgwarden.patroni3_compat is off by default, on from the file or PGWARDEN_PATRONI3_COMPAT (which wins), and a non-boolean is refused by name', () => {
+    const off = loadConfig([{ file: 'member.yml', text: BASE_YAML }], { env: {} });
+    expect(off.ok && off.config.pgwarden.patroni3_compat).toBe(false);
+    const fromFile = loadConfig([{ file: 'member.yml', text: `${BASE_YAML}\npgwarden:\n  patroni3_compat: true\n` }], { env: {} });
+    expect(fromFile.ok && fromFile.config.pgwarden.patroni3_compat).toBe(true);
+    const fromEnv = loadConfig([{ file: 'member.yml', text: `${BASE_YAML}\npgwarden:\n  patroni3_compat: false\n` }], { env: { PGWARDEN_PATRONI3_COMPAT: 'on' } });
+    expect(fromEnv.ok && fromEnv.config.pgwarden.patroni3_compat).toBe(true);
+    expect(fromEnv.consumedEnv).toContain('PGWARDEN_PATRONI3_COMPAT');
+    const bad = loadConfig([{ file: 'member.yml', text: BASE_YAML }], { env: { PGWARDEN_PATRONI3_COMPAT: 'maybe' } });
+    expect(bad.ok).toBe(false);
+    expect(JSON.stringify(bad)).toContain('PGWARDEN_PATRONI3_COMPAT');
+  });
 });

@@ -42,6 +42,12 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       excludes: ['acquire-lock'],
     },
     {
+      name: 'a Patroni 3.x member key still says master and running (its API unreachable from here): no race',
+      input: input({ cluster: unlockedCluster({ members: [member('node1', { role: 'master' }), member('node2'), member('node3')] }), peers: [dead, peer('node3')] }),
+      reason: /Primary \(node1\) is still alive \(its member key says so\)/,
+      excludes: ['acquire-lock'],
+    },
+    {
       name: 'equal WAL, the peer has a higher failover_priority: yields',
       input: input({ cluster: unlocked, peers: [dead, peer('node3', { tags: { failover_priority: 5 } })] }),
       reason: /equal WAL position and higher priority/,

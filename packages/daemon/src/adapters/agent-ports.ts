@@ -8,6 +8,7 @@ import { PostgresCtl } from '@pgwarden/postgres-ctl';
 import type { AgentLogger } from '../logger.js';
 import type { PeerPort, PostgresPort, WatchdogPort } from '../ports.js';
 import { CallbackRunner } from '../runtime/callback-runner.js';
+import type { PrimaryRoleName } from '../runtime/member-data.js';
 import { createHttpPeerPort, type HttpPeerOptions } from '../runtime/peer-client.js';
 import { LinuxWatchdog, noWatchdog } from '../runtime/watchdog.js';
 import { toPostgresCtlOptions } from './agent-configuration-map.js';
@@ -24,6 +25,11 @@ export interface AgentPorts {
   readonly peers: PeerPort;
 }
 
+/** `master` under pgwarden.patroni3_compat (Patroni 3.x spelling), else `primary`. */
+export function primaryRoleOf(local: PatroniConfig): PrimaryRoleName {
+  return local.pgwarden.patroni3_compat ? 'master' : 'primary';
+}
+
 export function buildAgentPorts(local: PatroniConfig, configuration: AgentConfiguration, peerOptions: HttpPeerOptions, logger: AgentLogger): AgentPorts {
   const ctl = PostgresCtl.create(toPostgresCtlOptions(configuration.effective), { logger: logger.child({ component: 'postgres' }) });
   const callbacks = new CallbackRunner({
@@ -31,6 +37,7 @@ export function buildAgentPorts(local: PatroniConfig, configuration: AgentConfig
     scope: local.scope,
     logger: logger.child({ component: 'callbacks' }),
     mode: callbackMode(local),
+    primaryRole: primaryRoleOf(local),
   });
   return {
     ctl,

@@ -5,10 +5,15 @@
  * from the timestamps carried here.
  */
 import type { MemberSnapshot, ScheduledRestartView } from '@pgwarden/rest-api';
-import { compatiblePatroniVersion, publishedTags } from '../runtime/member-data.js';
+import { compatiblePatroniVersion, publishedTags, type PrimaryRoleName } from '../runtime/member-data.js';
 import type { CycleSnapshot } from '../runtime/runtime-types.js';
 
-export function toMemberSnapshot(snapshot: CycleSnapshot, scope: string, scheduledRestart: ScheduledRestartView | undefined): MemberSnapshot {
+export function toMemberSnapshot(
+  snapshot: CycleSnapshot,
+  scope: string,
+  scheduledRestart: ScheduledRestartView | undefined,
+  primaryRole: PrimaryRoleName = 'primary',
+): MemberSnapshot {
   const { settings } = snapshot;
   return {
     name: snapshot.self.name,
@@ -33,5 +38,6 @@ export function toMemberSnapshot(snapshot: CycleSnapshot, scope: string, schedul
     ...(scheduledRestart !== undefined ? { scheduledRestart } : {}),
     watchdogFailed: snapshot.watchdogFailed,
     metrics: snapshot.metrics,
+    primaryRole,
   };
 }

@@ -448,7 +448,7 @@ export class AgentRuntime<TMemory> {
     if (cycle.touchedPostgres) local = await postgres.observe().catch(() => local);
     const settings = this.settingsNow;
     const running = this.background.running;
-    const published = derivePublishedState(local, running, this.holdsLock(), settings);
+    const published = derivePublishedState(local, running, this.holdsLock(), settings, this.options.primaryRole);
     const member = buildMemberData(self, local, published, settings, running, this.options.scheduledRestart?.());
     if (cycle.clusterOk) {
       const touched = await this.dcs.touchMember(member);
@@ -535,7 +535,7 @@ export class AgentRuntime<TMemory> {
       paused: this.settingsNow.paused,
       holdsLock,
       memberData: async (local) => {
-        const published = derivePublishedState(local, undefined, false, this.settingsNow);
+        const published = derivePublishedState(local, undefined, false, this.settingsNow, this.options.primaryRole);
         return buildMemberData(this.options.self, local, published, this.settingsNow, undefined, this.options.scheduledRestart?.());
       },
     });
@@ -574,7 +574,7 @@ export class AgentRuntime<TMemory> {
       settings: () => this.settingsNow,
       memberData: async () => {
         const local = this.local ?? (await this.options.postgres.observe());
-        const published = derivePublishedState(local, this.background.running, this.holdsLock(), this.settingsNow);
+        const published = derivePublishedState(local, this.background.running, this.holdsLock(), this.settingsNow, this.options.primaryRole);
         return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running, this.options.scheduledRestart?.());
       },
       onLockHeld: (renewedAtMs) => {

@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackAction, CallbackPort, Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
+import { spellRole, type PrimaryRoleName } from './member-data.js';
 
 export interface CallbackRunnerOptions {
   readonly callbacks: Partial<Record<CallbackAction, string>>;
@@ -24,6 +25,8 @@ export interface CallbackRunnerOptions {
   /** A queued callback running longer than this is killed (loudly). */
   readonly timeoutMs?: number;
   readonly clock?: Clock;
+  /** The role argument for a primary: `master` under pgwarden.patroni3_compat (Patroni 3.x), else `primary`. */
+  readonly primaryRole?: PrimaryRoleName;
   /** Run callbacks as this user when we are root (uid/gid). */
   readonly user?: { readonly uid: number; readonly gid: number };
 }
@@ -78,7 +81,7 @@ export class CallbackRunner implements CallbackPort {
   run(action: CallbackAction, role: string): void {
     const command = this.options.callbacks[action];
     if (command === undefined || command.trim() === '') return;
-    const argv = [...splitCommand(command), action, role, this.options.scope];
+    const argv = [...splitCommand(command), action, spellRole(role, this.options.primaryRole ?? 'primary'), this.options.scope];
     const slot = action === 'on_reload' ? 'reload' : 'main';
     if (this.options.mode === 'queue') {
       this.queue = this.queue.then(() => this.runToEnd(slot, argv));

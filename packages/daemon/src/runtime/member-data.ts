@@ -9,6 +9,18 @@ import type { HaSettings, LocalPostgres, MemberData, RunningAction, SelfIdentity
 /** The Patroni version we speak: members and tools compare it for feature checks. */
 export const compatiblePatroniVersion = '4.0.0';
 
+/**
+ * The word published for a running primary: `primary` (Patroni 4.x), or
+ * `master` (Patroni 3.x) under `pgwarden.patroni3_compat`, so that 3.x
+ * members and tools that only know `master` keep working in a mixed cluster.
+ */
+export type PrimaryRoleName = 'primary' | 'master';
+
+/** `role` as published with `primaryRole` for a primary; every other role unchanged. */
+export function spellRole(role: string, primaryRole: PrimaryRoleName): string {
+  return role === 'primary' || role === 'master' ? primaryRole : role;
+}
+
 export interface PublishedState {
   readonly state: string;
   readonly role: string;
@@ -19,8 +31,9 @@ export function derivePublishedState(
   running: RunningAction | undefined,
   holdsLock: boolean,
   settings: HaSettings,
+  primaryRole: PrimaryRoleName = 'primary',
 ): PublishedState {
-  return { state: deriveState(local, running), role: deriveRole(local, running, holdsLock, settings) };
+  return { state: deriveState(local, running), role: spellRole(deriveRole(local, running, holdsLock, settings), primaryRole) };
 }
 
 function deriveState(local: LocalPostgres, running: RunningAction | undefined): string {

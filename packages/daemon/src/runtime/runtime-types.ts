@@ -15,6 +15,7 @@ import type {
 } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CycleMetricsView } from './cycle-metrics.js';
+import type { PrimaryRoleName } from './member-data.js';
 import type { CallbackPort, Clock, PeerPort, PostgresPort, WatchdogPort } from '../ports.js';
 
 export type DecideFunction<TMemory> = (input: DecideInput<TMemory>) => DecideResult<TMemory>;
@@ -55,6 +56,8 @@ export interface RuntimeOptions<TMemory> {
   readonly preemptForDemotion?: boolean;
   /** The pending scheduled restart in its member-key form, published with every member-key write. */
   readonly scheduledRestart?: () => Readonly<Record<string, unknown>> | undefined;
+  /** The role word of a primary in the member key and the snapshot (`master` under pgwarden.patroni3_compat). */
+  readonly primaryRole?: PrimaryRoleName;
 }
 
 /** What one cycle saw and decided: the REST API serves from the latest one. */

@@ -142,6 +142,13 @@ describe('the cycle', () => {
     expect(dcs.members.get('node1')).toMatchObject({ role: 'primary', state: 'running', xlog_location: 50_000_000, timeline: 1 });
   });
 
+  it('publishes a primary as "master" in the member key and the snapshot under the Patroni 3.x spelling', async () => {
+    const { runtime, dcs } = makeRuntime(() => ({ actions: [] }), { primaryRole: 'master' });
+    await runtime.runCycle();
+    expect(dcs.members.get('node1')).toMatchObject({ role: 'master', state: 'running' });
+    expect(runtime.snapshot?.role).toBe('master');
+  });
+
   it('logs the cycle message once per cycle and a role change loudly', async () => {
     const { runtime, postgres, logger } = makeRuntime(() => ({ actions: [], message: 'no action. I am (node1), the leader with the lock' }));
     await runtime.runCycle();

@@ -43,6 +43,22 @@ describe('CallbackRunner', () => {
     expect(readFileSync(log, 'utf8')).toBe('--flag on_role_change primary demo\n');
   });
 
+  it('passes "master" for a primary, and other roles unchanged, under the Patroni 3.x spelling', async () => {
+    const { path, log } = script('echo "$@" >> LOG');
+    const runner = new CallbackRunner({ callbacks: { on_role_change: path }, scope: 'demo', logger: recordingLogger(), mode: 'queue', primaryRole: 'master' });
+    runner.run('on_role_change', 'primary');
+    runner.run('on_role_change', 'replica');
+    await until(() => {
+      try {
+        return readFileSync(log, 'utf8').split('\n').length > 2;
+      } catch {
+        return false;
+      }
+    });
+    expect(readFileSync(log, 'utf8')).toBe('on_role_change master demo\non_role_change replica demo\n');
+    await runner.close(200);
+  });
+
   it('kills a superseded callback but says so at warn level', async () => {
     const { path } = script('sleep 30');
     const logger = recordingLogger();

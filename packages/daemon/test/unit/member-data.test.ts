@@ -29,6 +29,13 @@ describe('member key content', () => {
     expect(buildMemberData(self, runningPrimary, published, testSettings, running)['xlog_location']).toBeUndefined();
   });
 
+  it('spells a primary "master" under the Patroni 3.x spelling and leaves every other role alone', () => {
+    expect(derivePublishedState(runningPrimary, undefined, true, testSettings, 'master')).toEqual({ state: 'running', role: 'master' });
+    const replica = { ...runningPrimary, inRecovery: true };
+    expect(derivePublishedState(replica, undefined, false, testSettings, 'master').role).toBe('replica');
+    expect(derivePublishedState({ ...runningPrimary, running: false, accepting: false }, undefined, false, testSettings, 'master').role).toBe('demoted');
+  });
+
   it('calls a stopped former primary demoted and a stopped replica a replica', () => {
     const stopped = { ...runningPrimary, running: false, accepting: false };
     expect(derivePublishedState(stopped, undefined, false, testSettings).role).toBe('demoted');
