@@ -27,6 +27,4 @@ export type { EffectiveConfig, EffectivePostgresqlConfig, EffectiveConfigResult 
 export { toHaSettings, DYNAMIC_DEFAULTS } from './ha-settings.js';
 export { COMMAND_LINE_PARAMETERS, CLUSTER_WIDE_PARAMETERS, formatParameterValue } from './postgres-parameters.js';
 export type { ParameterValue } from './postgres-parameters.js';
-export { buildPostgresParameters } from './postgres-parameter-set.js';
-export type { PostgresParameterSet } from './postgres-parameter-set.js';
 export { parseBoolean, parseInteger } from './value-parsers.js';

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   buildEffectiveConfig,
-  buildPostgresParameters,
   loadConfig,
   resolveDynamicConfig,
   toHaSettings,
@@ -108,36 +107,6 @@ describe('Patroni sample member configurations', () => {
       unix_socket_directories: '..',
       shared_buffers: '128MB',
     });
-  });
-
-  it('PostgreSQL 15 gets listen, port and cluster_name on its command line', () => {
-    const set = buildPostgresParameters(effectiveOf(loadExample('postgres2')), 150004);
-    expect(set.commandLine).toEqual({
-      listen_addresses: '127.0.0.1',
-      port: '5434',
-      cluster_name: 'batman',
-      wal_level: 'replica',
-      hot_standby: 'on',
-      max_connections: '100',
-      max_wal_senders: '10',
-      max_prepared_transactions: '0',
-      max_locks_per_transaction: '64',
-      track_commit_timestamp: 'off',
-      max_replication_slots: '10',
-      max_worker_processes: '8',
-      wal_log_hints: 'on',
-    });
-    expect(set.parameters['wal_keep_size']).toBe('128MB');
-    expect(set.parameters['wal_keep_segments']).toBeUndefined();
-    expect(set.parameters['shared_buffers']).toBe('128MB');
-  });
-
-  it('an older PostgreSQL gets the old wal_level spelling and wal_keep_segments', () => {
-    const set = buildPostgresParameters(effectiveOf(loadExample('postgres0')), 90500);
-    expect(set.parameters['wal_level']).toBe('hot_standby');
-    expect(set.parameters['wal_keep_segments']).toBe('8');
-    expect(set.parameters['wal_keep_size']).toBeUndefined();
-    expect(set.commandLine['wal_keep_segments']).toBeUndefined();
   });
 
   it('bootstrap section: initdb options, pg_hba lines, default method', () => {
