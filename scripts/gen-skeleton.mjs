@@ -21,14 +21,26 @@ for (const [name, p] of Object.entries(pkgs)) {
     ...(p.private ? { private: true } : {}),
     license: 'MIT',
     type: 'module',
-    exports: { '.': { source: './src/index.ts', types: './dist/index.d.ts', import: './dist/index.js' }, './package.json': './package.json' },
-    main: './dist/index.js',
+    sideEffects: false,
+    // ESM and CommonJS builds: `import` and `require()` both work on Node 20 and 22 (examples/test/packed-packages.test.ts).
+    exports: {
+      '.': {
+        source: './src/index.ts',
+        import: { types: './dist/index.d.ts', default: './dist/index.js' },
+        require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+      },
+      './package.json': './package.json',
+    },
+    main: './dist/index.cjs',
+    module: './dist/index.js',
     types: './dist/index.d.ts',
     ...(p.bin ? { bin: p.bin } : {}),
-    files: ['dist', 'src', 'README.md'],
+    // Published: the build, README and LICENSE only (no sources, tests or source maps).
+    files: p.private ? ['dist', 'src', 'README.md'] : ['dist', '!dist/**/*.map', 'README.md', 'LICENSE'],
     engines: { node: '>=20' },
+    ...(p.private ? {} : { publishConfig: { access: 'public' } }),
     scripts: { build: 'tsup', test: 'vitest run', typecheck: 'tsc --noEmit' },
-    tsup: { entry: p.entries ?? ['src/index.ts'], format: ['esm'], dts: true, sourcemap: true, clean: true, target: 'node20' },
+    tsup: { entry: p.entries ?? ['src/index.ts'], format: p.private ? ['esm'] : ['esm', 'cjs'], dts: true, sourcemap: true, clean: true, target: 'node20' },
     dependencies: p.deps,
   };
   writeFileSync(`${dir}/package.json`, JSON.stringify(pj, null, 2) + '\n');

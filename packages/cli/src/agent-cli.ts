@@ -2,17 +2,20 @@
  * Entry of the `pgwarden` bin, Patroni's command line:
  *   pgwarden [CONFIG]                      run the agent
  *   pgwarden --validate-config [CONFIG]    check the configuration, print every problem, exit 1 if any error
- *   pgwarden --version | --help
+ *   pgwarden --generate-sample-config [FILE]  print (or write) a commented sample configuration
+ *   pgwarden --version | --help             `pgwarden X.Y.Z`, as Patroni prints `patroni X.Y.Z`
  * CONFIG is a YAML file or a directory of them; without it the configuration
  * comes from PATRONI_CONFIGURATION / PATRONI_* variables. Problems are printed
  * one per line (file:line:column: key: what is wrong), never as a stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { formatConfigIssue, type ConfigIssue } from '@pgwarden/core';
 import { loadConfigFile, runAgent as runDaemonAgent } from '@pgwarden/daemon';
+import { renderSampleConfig } from './sample-config.js';
 
 export interface AgentCliIo {
   readonly stdout: (text: string) => void;
@@ -39,6 +42,35 @@ function packageVersion(): string {
     directory = dirname(directory);
   }
   return 'unknown';
+}
+
+/** The first non-internal IPv4 address of this host: what other members would connect to. */
+function hostAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  return '127.0.0.1';
+}
+
+const DEBIAN_BIN_DIR = '/usr/lib/postgresql/15/bin';
+
+/** Prints the sample, or writes it to FILE; an existing file is never overwritten. */
+function generateSampleConfig(file: string | undefined, io: AgentCliIo): number {
+  const text = renderSampleConfig({
+    name: hostname(),
+    address: hostAddress(),
+    ...(existsSync(join(DEBIAN_BIN_DIR, 'postgres')) ? { binDir: DEBIAN_BIN_DIR } : {}),
+  });
+  if (file === undefined) {
+    io.stdout(text);
+    return 0;
+  }
+  if (existsSync(file)) {
+    io.stderr(`pgwarden: ${file} exists; not overwriting it (remove it or name another file)\n`);
+    return 1;
+  }
+  writeFileSync(file, text, { mode: 0o600 });
+  return 0;
 }
 
 function printIssues(issues: readonly ConfigIssue[], io: AgentCliIo): void {
@@ -74,24 +106,30 @@ async function runAgent(configPath: string | undefined, io: AgentCliIo): Promise
   return runDaemonAgent({ ...(configPath === undefined ? {} : { configPath }), env, config: result.config });
 }
 
-function buildProgram(io: AgentCliIo, chosen: { validate: boolean; configPath: string | undefined }): Command {
+interface ChosenCommand {
+  mode: 'run' | 'validate' | 'sample';
+  configPath: string | undefined;
+}
+
+function buildProgram(io: AgentCliIo, chosen: ChosenCommand): Command {
   return new Command('pgwarden')
     .description('High availability for PostgreSQL: the agent (a drop-in replacement for Patroni)')
     .argument('[CONFIG]', 'Patroni-style YAML configuration file, or a directory of *.yml files')
     .option('--validate-config', 'check the configuration: print every problem and exit 1, or exit 0')
-    .version(packageVersion(), '--version', 'print the version')
+    .option('--generate-sample-config', 'print a commented sample configuration, or write it to the file named (never overwritten)')
+    .version(`pgwarden ${packageVersion()}`, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
-    .action((configPath: string | undefined, options: { validateConfig?: boolean }) => {
-      chosen.validate = options.validateConfig === true;
+    .action((configPath: string | undefined, options: { validateConfig?: boolean; generateSampleConfig?: boolean }) => {
+      chosen.mode = options.generateSampleConfig === true ? 'sample' : options.validateConfig === true ? 'validate' : 'run';
       chosen.configPath = configPath;
     });
 }
 
 /** Runs the `pgwarden` command line; returns the exit code. */
 export async function runAgentCli(argv: readonly string[], io: AgentCliIo = defaultIo): Promise<number> {
-  const chosen = { validate: false, configPath: undefined as string | undefined };
+  const chosen: ChosenCommand = { mode: 'run', configPath: undefined };
   try {
     buildProgram(io, chosen).parse([...argv], { from: 'user' });
   } catch (error) {
@@ -99,7 +137,8 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = defa
     throw error;
   }
   try {
-    return chosen.validate ? await validate(chosen.configPath, io) : await runAgent(chosen.configPath, io);
+    if (chosen.mode === 'sample') return generateSampleConfig(chosen.configPath, io);
+    return chosen.mode === 'validate' ? await validate(chosen.configPath, io) : await runAgent(chosen.configPath, io);
   } catch (error) {
     // An unexpected failure still gets one readable line; the detail goes to the agent's log.
     io.stderr(`pgwarden: ${error instanceof Error ? error.message : String(error)}\n`);

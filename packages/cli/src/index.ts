@@ -4,4 +4,5 @@
  * argv and return the exit code, with their input/output injectable.
  */
 export { runAgentCli, type AgentCliIo } from './agent-cli.js';
+export { renderSampleConfig, type SampleConfigInput } from './sample-config.js';
 export { runCtl, type CtlDependencies } from './ctl/main.js';

@@ -104,9 +104,9 @@ describe('pgwarden --validate-config', () => {
 });
 
 describe('pgwarden command line', () => {
-  it('--version prints the package version', () => {
+  it('--version prints `pgwarden` and the package version, as Patroni prints `patroni X.Y.Z`', () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
-    expect(pgwarden(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(pgwarden(['--version'])).toEqual({ code: 0, stdout: `pgwarden ${version}\n`, stderr: '' });
   });
 
   it('--help describes CONFIG and --validate-config', () => {
