@@ -49,7 +49,7 @@ describe('observe on a running server', () => {
     expect(stopped).toMatchObject({ running: false, controlState: 'shut down' });
     expect(stopped.checkpointLsn).toBeGreaterThan(0);
     expect(runs()).toBe(before + 1);
-    await ctl.start({ asPrimary: true });
+    await ctl.start({});
     const restarted = await ctl.observe();
     expect(restarted).toMatchObject({ running: true, controlState: 'in production' });
     expect(runs()).toBe(before + 2);
