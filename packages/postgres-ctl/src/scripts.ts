@@ -15,7 +15,8 @@ export { PRE_PROMOTE_FAILED };
 
 /**
  * Runs pre_promote (when configured); throws PRE_PROMOTE_FAILED when it
- * exits non-zero, cannot be started, or is cancelled through `signal`.
+ * exits non-zero or cannot be started, `pg-promote-cancelled` when `signal`
+ * cancelled it.
  */
 export async function runPrePromote(context: Context, signal?: AbortSignal): Promise<void> {
   const script = context.options.pre_promote;
@@ -29,7 +30,8 @@ export async function runPrePromote(context: Context, signal?: AbortSignal): Pro
     throw new PgwardenError(PRE_PROMOTE_FAILED, `pre_promote script could not run: ${(error as Error).message}`, { cause: error });
   });
   context.logger.info({ script, code: result.code, signal: result.signal }, `pre_promote script exited with ${result.code ?? result.signal}`);
-  if (signal?.aborted === true) throw new PgwardenError(PRE_PROMOTE_FAILED, 'pre_promote script cancelled');
+  // Cancelled is not refused (Patroni: a cancelled task has no result): the lock holder may try again.
+  if (signal?.aborted === true) throw new PgwardenError('pg-promote-cancelled', 'promotion cancelled while pre_promote ran');
   if (result.code !== 0) throw new PgwardenError(PRE_PROMOTE_FAILED, describeFailure('pre_promote script', result));
 }
 
