@@ -17,3 +17,10 @@ export class PgwardenError extends Error {
 export function isPgwardenError(error: unknown, code?: string): error is PgwardenError {
   return error instanceof PgwardenError && (code === undefined || error.code === code);
 }
+
+/**
+ * Code of the error a PostgreSQL adapter throws when the `pre_promote`
+ * script refused a promotion: the runtime hands it to decide() as the cause
+ * of the failed `promote` (rule `primary.pre-promote-failed`).
+ */
+export const PRE_PROMOTE_FAILED = 'pg-pre-promote-failed';

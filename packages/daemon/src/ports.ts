@@ -7,7 +7,7 @@
  * Invariant: every port method either resolves or rejects; a rejection is a
  * failed action, fed to the next cycle as `lastFailure`, never a crash.
  */
-import type { DemoteMode, FollowTarget, LocalPostgres, StopMode } from '@pgwarden/core';
+import type { DemoteMode, FollowTarget, LocalPostgres, SlotMatcher, StopMode } from '@pgwarden/core';
 
 export interface LongOperationOptions {
   readonly signal?: AbortSignal;
@@ -31,7 +31,12 @@ export interface PostgresPort {
   stop(options: { mode: StopMode; timeoutSeconds?: number; checkpoint?: boolean }): Promise<void>;
   restart(options: { timeoutSeconds?: number }): Promise<void>;
   reload(): Promise<void>;
-  promote(options: { waitSeconds: number }): Promise<void>;
+  /**
+   * Run `pre_promote` (when configured), then promote. A refusal by
+   * pre_promote rejects with a PgwardenError of code `pg-pre-promote-failed`;
+   * `signal` cancels a running pre_promote.
+   */
+  promote(options: { waitSeconds: number; signal?: AbortSignal }): Promise<void>;
   /** Point recovery at `target` (nobody when undefined): reload or restart as PostgreSQL requires. */
   follow(target: FollowTarget | undefined): Promise<void>;
   rewind(source: FollowTarget, options?: LongOperationOptions): Promise<void>;
@@ -41,7 +46,12 @@ export interface PostgresPort {
   checkpoint(): Promise<void>;
   setSynchronousStandbyNames(value: string): Promise<void>;
   /** The leader's physical slots as decide() wants them (`sync-slots`); what was created and dropped. */
-  syncReplicationSlots?(desired: { members: readonly string[]; permanent: readonly string[]; dropUnknown: boolean }): Promise<{ created: readonly string[]; dropped: readonly string[] }>;
+  syncReplicationSlots?(desired: {
+    members: readonly string[];
+    permanent: readonly string[];
+    dropUnknown: boolean;
+    ignore?: readonly SlotMatcher[];
+  }): Promise<{ created: readonly string[]; dropped: readonly string[] }>;
   removeDataDirectory(options: { rename: boolean }): Promise<void>;
   /** Apply the effective PostgreSQL configuration (dynamic + local); returns what needs a restart. */
   applyConfiguration?(): Promise<void>;

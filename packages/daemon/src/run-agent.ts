@@ -5,7 +5,7 @@
  * runtime, installs the signal handlers, and runs the cycle until
  * SIGTERM/SIGINT (or a fatal decision) ends it.
  */
-import { decide, formatConfigIssue, initialMemory, recordLockRenewal, PgwardenError, type Dcs, type HaMemory, type PatroniConfig, type SelfIdentity } from '@pgwarden/core';
+import { decide, formatConfigIssue, initialMemory, recordLockRenewal, restApiExposureWarning, PgwardenError, type Dcs, type HaMemory, type PatroniConfig, type SelfIdentity } from '@pgwarden/core';
 import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { createConsulDcs } from '@pgwarden/dcs-consul';
 import { createRedisDcs } from '@pgwarden/dcs-redis';
@@ -99,6 +99,8 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   const env = options.env ?? process.env;
   const local = options.config ?? (await loadLocalConfig(options));
   const logger = options.logger ?? makeLogger(local, env);
+  const exposure = restApiExposureWarning(local);
+  if (exposure !== undefined) logger.warn({ listen: local.restapi.listen }, exposure);
   const lock = lockDataDirectory(local.postgresql.data_dir);
   const cached = await readDynamicConfigCache(local.postgresql.data_dir).catch((error: unknown) => {
     lock.release();

@@ -178,7 +178,12 @@ export class FakePostgres implements PostgresPort {
   bootstrap = () => this.record('bootstrap');
   createReplica: PostgresPort['createReplica'] = () => this.record('createReplica');
   start = () => this.record('start');
-  stop = () => this.record('stop');
+  /** The options of every stop(), in order. */
+  readonly stops: Array<Parameters<PostgresPort['stop']>[0]> = [];
+  stop: PostgresPort['stop'] = (options) => {
+    this.stops.push(options);
+    return this.record('stop');
+  };
   restart = () => this.record('restart');
   reload = () => this.record('reload');
   promote = () => this.record('promote');

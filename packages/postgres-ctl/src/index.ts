@@ -4,6 +4,7 @@
  * pg_rewind, replication slots, synchronous_standby_names, and observe().
  */
 export { PostgresCtl, type StartOptions, type StartOutcome, type StopOptions, type FollowOutcome, type PromoteOutcome } from './postgres-ctl.js';
+export { PRE_PROMOTE_FAILED } from './scripts.js';
 export type { ReplicationPositions } from './observe.js';
 export type { StopOutcome } from './lifecycle.js';
 export {

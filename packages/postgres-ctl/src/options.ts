@@ -93,6 +93,12 @@ export const postgresCtlOptionsSchema = z
     remove_data_directory_on_diverged_timelines: z.boolean().default(false),
     pg_ctl_timeout: z.number().positive().default(60),
     use_unix_socket: z.boolean().default(false),
+    /** Fencing script run before promotion; a non-zero exit cancels it (Patroni's `pre_promote`). */
+    pre_promote: z.string().optional(),
+    /** Script run before every stop; its exit status is only logged (Patroni's `before_stop`). */
+    before_stop: z.string().optional(),
+    /** pgwarden: bound of the pre_promote script (Patroni waits without one; cancellation still stops it). */
+    pre_promote_timeout_seconds: z.number().positive().default(3600),
     /** pgwarden: OS user PostgreSQL runs as when we are root (default `postgres`). */
     run_as: z.string().default('postgres'),
     /** pgwarden: file receiving the postmaster's stderr (default `<data_dir>/pgwarden-postmaster.log`). */

@@ -22,6 +22,7 @@ import { assertBootstrapTarget, createManagedRoles, runCustomBootstrap, runInitd
 import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
 import { rewind, checkRewindNeeded, type RewindCheck, type RewindOutcome } from './rewind.js';
 import { runCrashRecovery } from './crash-recovery.js';
+import { runBeforeStop, runPrePromote } from './scripts.js';
 import { syncReplicationSlots, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
 
 export interface StartOptions {
@@ -200,6 +201,7 @@ export class PostgresCtl {
     this.tracker.expectExit(postmaster.pid);
     try {
       if (mode !== 'immediate' && options.checkpoint !== false) await checkpointBeforeStop(this.context, timeoutMs);
+      await runBeforeStop(this.context, timeoutMs);
       await this.context.local.close();
       const outcome = await signalAndWait(this.context, mode, timeoutMs);
       this.setState('stopped');
@@ -244,12 +246,18 @@ export class PostgresCtl {
     await this.reload();
   }
 
-  async promote(options: { readonly timeoutSeconds?: number } = {}): Promise<PromoteOutcome> {
+  /**
+   * pre_promote first (a non-zero exit throws PRE_PROMOTE_FAILED and nothing
+   * is promoted), then pg_promote. `signal` cancels a running pre_promote.
+   */
+  async promote(options: { readonly timeoutSeconds?: number; readonly signal?: AbortSignal } = {}): Promise<PromoteOutcome> {
     const timeoutSeconds = options.timeoutSeconds ?? this.context.options.pg_ctl_timeout;
     const before = await this.observe();
     if (before.accepting && !before.inRecovery) {
       return { promoted: true, alreadyPrimary: true, ...(before.timeline !== undefined ? { timeline: before.timeline } : {}) };
     }
+    await runPrePromote(this.context, options.signal);
+    options.signal?.throwIfAborted();
     const rows = await withClient(this.localSettings({ statementTimeoutMs: (timeoutSeconds + 5) * 1000 }), (client) =>
       client.query<{ promoted: boolean }>('SELECT pg_catalog.pg_promote(true, $1) AS promoted', [timeoutSeconds]),
     ).catch((error: unknown) => {

@@ -1,10 +1,10 @@
 /**
  * Physical replication slots: one per member that streams from us plus the
  * permanent ones, created when missing and dropped when no longer wanted
- * (only inactive ones: dropping an active slot would cut a live standby).
- * Logical slots are left alone.
+ * (only inactive ones: dropping an active slot would cut a live standby;
+ * never one that `ignore_slots` matches). Logical slots are left alone.
  */
-import { slotNameForMember } from '@pgwarden/core';
+import { isIgnoredSlot, slotNameForMember, type SlotMatcher } from '@pgwarden/core';
 import type { Context } from './context.js';
 
 export interface DesiredSlots {
@@ -12,8 +12,8 @@ export interface DesiredSlots {
   readonly members: readonly string[];
   /** Permanent physical slot names from the dynamic configuration. */
   readonly permanent?: readonly string[];
-  /** Slot names never dropped (`ignore_slots`). */
-  readonly ignore?: readonly string[];
+  /** Slots never dropped (`ignore_slots` matchers, compared by core's isIgnoredSlot). */
+  readonly ignore?: readonly SlotMatcher[];
   /** Drop unknown slots (default true; the daemon passes false while paused). */
   readonly dropUnknown?: boolean;
 }
@@ -55,7 +55,7 @@ export async function syncReplicationSlots(context: Context, desired: DesiredSlo
   }
   if (desired.dropUnknown !== false) {
     for (const [name, active] of existing) {
-      if (wanted.includes(name) || desired.ignore?.includes(name)) continue;
+      if (wanted.includes(name) || isIgnoredSlot({ name, type: 'physical' }, desired.ignore)) continue;
       if (active) {
         keptActive.push(name);
         continue;

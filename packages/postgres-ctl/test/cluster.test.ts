@@ -6,13 +6,13 @@
  * order and share the cluster (bootstrapping one per test would cost
  * minutes).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPgwardenError, type FollowTarget } from '@pgwarden/core';
-import { PostgresCtl, renderSynchronousStandbyNames, type PostgresCtlEvent } from '../src/index.js';
-import { postgresUser } from '@pgwarden/testkit';
+import { PostgresCtl, PRE_PROMOTE_FAILED, renderSynchronousStandbyNames, type PostgresCtlEvent } from '../src/index.js';
+import { makeTempDir, postgresUser, type TempDir } from '@pgwarden/testkit';
 import { authentication, destroyMember, makeMember, waitFor, type Member } from './helpers.js';
 
 const timings: Record<string, number> = {};
@@ -34,12 +34,20 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
   let b: Member;
   let c: Member;
   const extra: Member[] = [];
+  // pre_promote of b passes only once `allow-promote` exists there; before_stop of a leaves a mark.
+  let hooks: TempDir;
 
   beforeAll(async () => {
-    [a, b, c] = await Promise.all([makeMember('a'), makeMember('b'), makeMember('c')]);
+    hooks = makeTempDir('pgctl-hooks', { forPostgres: true });
+    [a, b, c] = await Promise.all([
+      makeMember('a', { before_stop: `/usr/bin/touch ${join(hooks.path, 'a-before-stop')}` }),
+      makeMember('b', { pre_promote: `/usr/bin/test -e ${join(hooks.path, 'allow-promote')}` }),
+      makeMember('c'),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([a, b, c, ...extra].map((member) => destroyMember(member)));
+    hooks.remove();
     process.stdout.write(`postgres-ctl timings (ms): ${JSON.stringify(timings)}\n`);
   });
 
@@ -210,10 +218,14 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     await waitFor('both stream again', async () => (await a.ctl.observe()).replication.filter((row) => row.state === 'streaming').length === 2);
   });
 
-  it('promotes a replica to timeline 2, and the other replica follows it by a reload, without a restart', async () => {
+  it('a failing pre_promote script leaves the replica in recovery; once it passes, the replica is promoted to timeline 2 and the other follows by a reload', async () => {
     await sql(a, "INSERT INTO marks VALUES ('before-failover')");
     await waitFor('b replayed', async () => (await sql(b, "SELECT 1 FROM marks WHERE label = 'before-failover'")).length === 1);
     await b.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'] });
+    const refused = await b.ctl.promote().catch((error: unknown) => error);
+    expect(isPgwardenError(refused, PRE_PROMOTE_FAILED)).toBe(true);
+    expect((await b.ctl.observe()).inRecovery).toBe(true);
+    writeFileSync(join(hooks.path, 'allow-promote'), '');
     const started = Date.now();
     expect(await b.ctl.promote()).toMatchObject({ promoted: true, timeline: 2 });
     timings['promote'] = Date.now() - started;
@@ -232,11 +244,13 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     expect(following.postmasterStartTime).toBe(startTime);
   });
 
-  it('demotes the diverged old primary, rewinds it onto the new primary and loses nothing committed there', async () => {
+  it('demotes the diverged old primary (running before_stop first), rewinds it onto the new primary and loses nothing committed there', async () => {
     // The old primary kept running after the promotion and took a write the new primary never saw.
     await sql(a, "SET synchronous_commit = local; INSERT INTO marks VALUES ('only-on-old-primary')");
     await sql(b, "INSERT INTO marks VALUES ('committed-on-new-primary')");
+    rmSync(join(hooks.path, 'a-before-stop'), { force: true });
     expect(await a.ctl.demote({ mode: 'offline' })).toBe('stopped');
+    expect(existsSync(join(hooks.path, 'a-before-stop'))).toBe(true);
     const check = await a.ctl.checkRewind(target(b));
     expect(check).toMatchObject({ needed: true, localTimeline: 1, leaderTimeline: 2 });
     const started = Date.now();
@@ -254,12 +268,17 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     expect(standbys).toEqual(['a', 'c']);
   });
 
-  it('keeps the slots the new primary needs: permanent ones created, unwanted inactive ones dropped, active ones kept', async () => {
+  it('keeps the slots the new primary needs: permanent ones created, unwanted inactive ones dropped unless ignore_slots matches them, active ones kept', async () => {
     expect(await b.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'], permanent: ['archiver'] })).toEqual({ created: ['archiver'], dropped: [], keptActive: [] });
+    await sql(b, "SELECT pg_create_physical_replication_slot('barman'), pg_create_physical_replication_slot('stray')");
     // c left the member list while still streaming through its slot: keep it until it disconnects.
-    expect(await b.ctl.syncReplicationSlots({ members: ['a', 'b'] })).toEqual({ created: [], dropped: ['archiver'], keptActive: ['c'] });
+    // A matcher naming a database never matches a physical slot (Patroni's rule), so `stray` goes.
+    const ignore = [{ name: 'barman', type: 'physical' as const }, { name: 'stray', database: 'postgres' }];
+    const outcome = await b.ctl.syncReplicationSlots({ members: ['a', 'b'], ignore });
+    expect({ ...outcome, dropped: [...outcome.dropped].sort() }).toEqual({ created: [], dropped: ['archiver', 'stray'], keptActive: ['c'] });
     const slots = await sql<{ slot_name: string }>(b, 'SELECT slot_name FROM pg_replication_slots ORDER BY 1');
-    expect(slots.map((row) => row.slot_name)).toEqual(['a', 'c']);
+    expect(slots.map((row) => row.slot_name)).toEqual(['a', 'barman', 'c']);
+    await sql(b, "SELECT pg_drop_replication_slot('barman')");
   });
 
   it('fails a pg_rewind against another cluster with pg_rewind\'s own words, and removes the data directory when configured', async () => {

@@ -66,6 +66,25 @@ describe('pgwarden --validate-config', () => {
     expectNoStackTrace(run);
   });
 
+  it('refuses a setting pgwarden does not honour by name, with the file position, and exits 1', () => {
+    const text = `${readFileSync(join(examples, 'postgres0.yml'), 'utf8')}citus:\n  group: 0\n  database: citus\n`;
+    const file = writeConfig('citus.yml', text);
+    const run = pgwarden(['--validate-config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^${file}:\\d+:3: citus: Citus \\(MPP\\) clusters are not supported by pgwarden; remove the section$`, 'm'));
+    expectNoStackTrace(run);
+  });
+
+  it('warns about a REST API listening beyond loopback without authentication, and still exits 0', () => {
+    const text = readFileSync(join(examples, 'postgres0.yml'), 'utf8')
+      .replace('listen: 127.0.0.1:8008', 'listen: 0.0.0.0:8008')
+      .replace('  authentication:\n    username: patroni\n    password: patroni-api-secret\n', '');
+    const file = writeConfig('exposed.yml', text);
+    const run = pgwarden(['--validate-config', file]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`${file}:6:11: warning: restapi.listen: the REST API listens on all addresses (0.0.0.0) without restapi.authentication`);
+  });
+
   it('reports malformed YAML with its position', () => {
     const file = writeConfig('broken.yml', 'scope: batman\nname: [postgresql0\nrestapi: {}\n');
     const run = pgwarden(['--validate-config', file]);

@@ -4,6 +4,8 @@
  * switches that change HA behaviour.
  */
 import type { HaSettings } from '../model/decide-types.js';
+import type { SlotMatcher } from '../model/ignore-slots.js';
+import type { IgnoreSlot } from './schema-dynamic.js';
 import { isStandbyClusterActive, type EffectiveConfig } from './effective-config.js';
 import { isConfigMap } from './merge.js';
 import { parseBoolean } from './value-parsers.js';
@@ -47,6 +49,16 @@ function permanentPhysicalSlots(slots: Readonly<Record<string, { readonly type?:
     .map(([name]) => name);
 }
 
+/** Only the four keys Patroni compares (the schema lets other keys through). */
+function slotMatchers(entries: readonly IgnoreSlot[]): SlotMatcher[] {
+  return entries.map((entry) => ({
+    ...(entry.name !== undefined ? { name: entry.name } : {}),
+    ...(entry.type !== undefined ? { type: entry.type } : {}),
+    ...(entry.database !== undefined ? { database: entry.database } : {}),
+    ...(entry.plugin !== undefined ? { plugin: entry.plugin } : {}),
+  }));
+}
+
 export function toHaSettings(config: EffectiveConfig): HaSettings {
   const dynamic = config.dynamic;
   const standbyCluster = standbyClusterSettings(config);
@@ -59,6 +71,7 @@ export function toHaSettings(config: EffectiveConfig): HaSettings {
     maximumLagOnFailoverBytes: dynamic.maximum_lag_on_failover ?? DYNAMIC_DEFAULTS.maximum_lag_on_failover,
     primaryStartTimeoutSeconds: dynamic.primary_start_timeout ?? dynamic.master_start_timeout ?? DYNAMIC_DEFAULTS.primary_start_timeout,
     primaryStopTimeoutSeconds: dynamic.primary_stop_timeout ?? dynamic.master_stop_timeout ?? DYNAMIC_DEFAULTS.primary_stop_timeout,
+    maxTimelinesHistory: dynamic.max_timelines_history ?? DYNAMIC_DEFAULTS.max_timelines_history,
     synchronousMode,
     synchronousModeStrict: dynamic.synchronous_mode_strict ?? false,
     synchronousNodeCount: Math.max(1, dynamic.synchronous_node_count ?? DYNAMIC_DEFAULTS.synchronous_node_count),
@@ -74,6 +87,7 @@ export function toHaSettings(config: EffectiveConfig): HaSettings {
     watchdogMode: config.watchdog.mode,
     useSlots: config.postgresql.use_slots !== false,
     permanentSlots: permanentPhysicalSlots(dynamic.slots),
+    ...(dynamic.ignore_slots !== undefined && dynamic.ignore_slots.length > 0 ? { ignoreSlots: slotMatchers(dynamic.ignore_slots) } : {}),
     preferLastLeaderAfterDcsOutage: dynamic.pgwarden?.prefer_last_leader_after_dcs_outage ?? false,
   };
 }

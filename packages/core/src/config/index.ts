@@ -21,6 +21,8 @@ export { mergeConfig } from './merge.js';
 export { adjustTimeouts, timeoutsKeepRule, TIMEOUT_DEFAULTS, TIMEOUT_MINIMUMS } from './timeouts.js';
 export type { Timeouts, AdjustedTimeouts } from './timeouts.js';
 export { parseDynamicConfig, resolveDynamicConfig } from './dynamic-config.js';
+export { unsupportedDynamicSettings } from './unsupported-settings.js';
+export { restApiExposureWarning } from './semantic-checks.js';
 export type { DynamicConfigCandidates, ParsedDynamicConfig, ResolvedDynamicConfig } from './dynamic-config.js';
 export { buildEffectiveConfig, isStandbyClusterActive } from './effective-config.js';
 export type { EffectiveConfig, EffectivePostgresqlConfig, EffectiveConfigResult } from './effective-config.js';

@@ -9,6 +9,7 @@ import type { ConfigIssue, ConfigIssueSource } from './issues.js';
 import { isConfigMap, mergeConfig, type ConfigMap } from './merge.js';
 import { configSchema, type PatroniConfig } from './schema.js';
 import { checkTimingRules, collectWarnings } from './semantic-checks.js';
+import { checkUnsupportedSettings } from './unsupported-settings.js';
 import { parseYamlSource, type ParsedYaml } from './yaml-source.js';
 import { fromZodIssues, locatePath, type IssueLocator } from './zod-issues.js';
 
@@ -125,11 +126,12 @@ export function loadConfig(sources: readonly ConfigSourceText[], options: LoadCo
 
   const result = configSchema.safeParse(merged);
   const timing = checkTimingRules(merged, options.mode ?? 'run', locator);
+  const unsupported = checkUnsupportedSettings(merged, locator);
   if (!result.success) {
-    const errors = [...fromZodIssues(result.error.issues, merged, locator), ...timing.filter((issue) => issue.severity === 'error')];
+    const errors = [...fromZodIssues(result.error.issues, merged, locator), ...timing.filter((issue) => issue.severity === 'error'), ...unsupported];
     return { ok: false, issues: sortIssues(errors, texts.map((text) => text.file)), consumedEnv };
   }
-  const all = sortIssues([...timing, ...collectWarnings(result.data, merged, locator)], texts.map((text) => text.file));
+  const all = sortIssues([...timing, ...unsupported, ...collectWarnings(result.data, merged, locator)], texts.map((text) => text.file));
   const errors = all.filter((issue) => issue.severity === 'error');
   if (errors.length > 0) return { ok: false, issues: all, consumedEnv };
   return { ok: true, config: result.data, warnings: all, consumedEnv, locate: (path) => locatePath(path, locator) };

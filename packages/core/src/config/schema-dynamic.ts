@@ -41,6 +41,7 @@ const standbyClusterObject = z
     recovery_min_apply_delay: z.union([stringField(), z.number()]).optional(),
   })
   .passthrough();
+export type IgnoreSlot = z.output<typeof ignoreSlotSchema>;
 export type StandbyClusterConfig = z.output<typeof standbyClusterObject>;
 export const standbyClusterSchema: z.ZodType<StandbyClusterConfig, z.ZodTypeDef, unknown> = standbyClusterObject;
 

@@ -59,6 +59,29 @@ export function checkTimingRules(config: ConfigMap, mode: 'validate' | 'run', lo
   return issues;
 }
 
+const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
+
+/** The host part of `host:port` (`[::1]:8008` → `::1`; `:8008` → ``). */
+function listenHost(listen: string): string {
+  const colon = listen.lastIndexOf(':');
+  const host = colon >= 0 ? listen.slice(0, colon) : listen;
+  return host.replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
+ * A REST API reachable beyond this machine without `restapi.authentication`
+ * lets anyone who reaches it switch over, restart, reinitialise or
+ * reconfigure the cluster (Patroni allows it; pgwarden says so at start-up
+ * and in --validate-config). Undefined when it listens on loopback only or
+ * asks for a password.
+ */
+export function restApiExposureWarning(config: PatroniConfig): string | undefined {
+  const hosts = listenHost(config.restapi.listen).split(',').map((host) => host.trim());
+  if (config.restapi.authentication !== undefined || hosts.every((host) => LOOPBACK_HOST.test(host))) return undefined;
+  const where = hosts.map((host) => (host === '' || host === '*' || host === '0.0.0.0' || host === '::' ? `all addresses (${host || 'empty host'})` : host)).join(', ');
+  return `the REST API listens on ${where} without restapi.authentication: anyone who can reach it may switch over, restart, reinitialize or reconfigure the cluster; set restapi.authentication (username, password) or listen on 127.0.0.1`;
+}
+
 /** Settings that are ignored where they are written, and contradictions Patroni only logs. */
 export function collectWarnings(config: PatroniConfig, raw: ConfigMap, locator: IssueLocator): ConfigIssue[] {
   const warnings: ConfigIssue[] = [];
@@ -75,6 +98,8 @@ export function collectWarnings(config: PatroniConfig, raw: ConfigMap, locator: 
       warnings.push(warningAt(['postgresql', 'parameters', name], 'is ignored locally: it must be equal on all members, set it in bootstrap.dcs.postgresql.parameters or with `pgwardenctl edit-config`', locator));
     }
   }
+  const exposure = restApiExposureWarning(config);
+  if (exposure !== undefined) warnings.push(warningAt(['restapi', 'listen'], exposure, locator));
   const { nofailover, failover_priority: priority } = config.tags;
   if (nofailover !== undefined && priority !== undefined && nofailover === priority > 0) {
     warnings.push(warningAt(['tags', 'nofailover'], `contradicts failover_priority=${priority}; nofailover wins`, locator));

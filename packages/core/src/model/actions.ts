@@ -8,6 +8,7 @@
  * the next cycles see it in `DecideInput.running` (Patroni's async executor).
  */
 import type { FailoverValue, HistoryLine } from './cluster.js';
+import type { SlotMatcher } from './ignore-slots.js';
 
 /** Whom a replica streams from; `undefined` fields mean "follow nobody". */
 export interface FollowTarget {
@@ -50,9 +51,16 @@ export type Action =
   | { readonly type: 'touch-member' }
   /**
    * The leader's physical replication slots: one per member that streams from
-   * it and each permanent slot; others are dropped when `dropUnknown`.
+   * it and each permanent slot; others are dropped when `dropUnknown`, except
+   * those `ignore` matches (`ignore_slots`, see isIgnoredSlot).
    */
-  | { readonly type: 'sync-slots'; readonly members: readonly string[]; readonly permanent: readonly string[]; readonly dropUnknown: boolean }
+  | {
+      readonly type: 'sync-slots';
+      readonly members: readonly string[];
+      readonly permanent: readonly string[];
+      readonly dropUnknown: boolean;
+      readonly ignore?: readonly SlotMatcher[];
+    }
   // --- more input needed: the runtime fetches it and calls decide() again this cycle ---
   | { readonly type: 'fetch-peer-status'; readonly members: readonly string[] }
   | { readonly type: 'failsafe-check'; readonly members: Readonly<Record<string, string>> }

@@ -5,6 +5,7 @@
  */
 import type { Action } from './actions.js';
 import type { Cluster } from './cluster.js';
+import type { SlotMatcher } from './ignore-slots.js';
 import type { LocalPostgres, PeerStatus } from './local-state.js';
 
 /** The effective HA settings of this cycle: dynamic config merged over local, timings adjusted. */
@@ -15,6 +16,8 @@ export interface HaSettings {
   readonly maximumLagOnFailoverBytes: number;
   readonly primaryStartTimeoutSeconds: number;
   readonly primaryStopTimeoutSeconds: number;
+  /** `max_timelines_history`: lines kept in `/history` (0, the default, keeps all). Optional: absent means 0. */
+  readonly maxTimelinesHistory?: number;
   readonly synchronousMode: boolean | 'quorum';
   readonly synchronousModeStrict: boolean;
   readonly synchronousNodeCount: number;
@@ -41,6 +44,8 @@ export interface HaSettings {
   readonly useSlots?: boolean;
   /** Names of the permanent physical slots of the dynamic configuration (`slots`). */
   readonly permanentSlots?: readonly string[];
+  /** `ignore_slots` of the dynamic configuration: slots the leader never drops. */
+  readonly ignoreSlots?: readonly SlotMatcher[];
   /** pgwarden beyond Patroni (off by default = Patroni's behaviour): see core README. */
   readonly preferLastLeaderAfterDcsOutage: boolean;
   /**
@@ -89,6 +94,9 @@ export interface OperatorRequests {
   readonly reload?: boolean;
 }
 
+/** A failure a decide() rule reacts to; `pre-promote-failed`: the pre_promote script refused the promotion. */
+export type ActionFailureCause = 'pre-promote-failed';
+
 export interface DecideInput<TMemory = unknown> {
   /**
    * Monotonic milliseconds, read when the decision is made (after the DCS
@@ -107,8 +115,13 @@ export interface DecideInput<TMemory = unknown> {
   /** Members that answered `Accepted` to POST /failsafe, when asked for. */
   readonly failsafeAccepted?: readonly string[];
   readonly running?: RunningAction;
-  /** Outcome of the last background action that finished since the last cycle. */
-  readonly lastActionResult?: { readonly type: Action['type']; readonly ok: boolean; readonly message?: string };
+  /**
+   * Outcome of the last background action that finished since the last
+   * cycle. `cause` tells a failure that a rule reacts to apart from any other
+   * failure of the same action (a promotion refused by `pre_promote` versus
+   * a `pg_promote` that failed).
+   */
+  readonly lastActionResult?: { readonly type: Action['type']; readonly ok: boolean; readonly message?: string; readonly cause?: ActionFailureCause };
   /**
    * The action that failed in the last cycle, if any. `kind` says how a lock
    * action failed: `lost` when the DCS answered that the key is not ours,

@@ -65,6 +65,7 @@ describe('Patroni sample member configurations', () => {
       maximumLagOnFailoverBytes: 1_048_576,
       primaryStartTimeoutSeconds: 300,
       primaryStopTimeoutSeconds: 0,
+      maxTimelinesHistory: 0,
       synchronousMode: false,
       synchronousModeStrict: false,
       synchronousNodeCount: 1,

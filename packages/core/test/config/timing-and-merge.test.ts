@@ -103,6 +103,14 @@ describe('dynamic and local configuration', () => {
     expect([settings.ttlSeconds, settings.maximumLagOnFailoverBytes, settings.synchronousMode]).toEqual([40, 1_048_576, true]);
   });
 
+  it('ignore_slots of the dynamic configuration become the matchers of the HA settings (only the four compared keys)', () => {
+    const dynamic = parseDynamicConfig({ ignore_slots: [{ name: 'barman', type: 'physical', comment: 'backups' }, { database: 'shop', plugin: 'pgoutput' }] });
+    expect(dynamic.warnings).toEqual([]);
+    const settings = toHaSettings(buildEffectiveConfig(baseConfig(), dynamic.config).config);
+    expect(settings.ignoreSlots).toEqual([{ name: 'barman', type: 'physical' }, { database: 'shop', plugin: 'pgoutput' }]);
+    expect(toHaSettings(buildEffectiveConfig(baseConfig(), parseDynamicConfig({}).config).config).ignoreSlots).toBeUndefined();
+  });
+
   it('switches written as text through the REST API are read like Patroni’s parse_bool', () => {
     const dynamic = parseDynamicConfig({ pause: 'on', failsafe_mode: 'true', check_timeline: 'off', synchronous_mode: 'yes' });
     expect(dynamic.warnings).toEqual([]);

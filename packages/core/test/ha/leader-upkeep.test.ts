@@ -23,6 +23,11 @@ describe('decide: the leader keeps /config and its replication slots (§4 step 1
       includes: [{ type: 'sync-slots', members: ['node4'] }],
     },
     {
+      name: 'ignore_slots: the matchers travel with sync-slots so the adapter keeps matching slots',
+      input: leaderInput({ settings: { ...withSlots, ignoreSlots: [{ name: 'debezium', type: 'logical' }, { type: 'physical', name: 'barman' }] } }),
+      includes: [{ type: 'sync-slots', dropUnknown: true, ignore: [{ name: 'debezium', type: 'logical' }, { type: 'physical', name: 'barman' }] }],
+    },
+    {
       name: 'paused leader: slots of unknown members are kept',
       input: leaderInput({ settings: { ...withSlots, paused: true } }),
       includes: [{ type: 'sync-slots', dropUnknown: false }],

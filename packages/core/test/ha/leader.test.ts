@@ -54,11 +54,17 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
     },
     {
       name: 'lock holder whose pre_promote failed: releases the lock and backs off',
-      input: leaderInput({ local: replicaLocal(), lastActionResult: { type: 'promote', ok: false } }),
+      input: leaderInput({ local: replicaLocal(), lastActionResult: { type: 'promote', ok: false, cause: 'pre-promote-failed', message: 'pre_promote script exited with code 1' } }),
       ruleId: 'primary.pre-promote-failed',
       message: 'Promotion cancelled because the pre-promote script failed',
       actions: ['update-lock', 'release-lock'],
       memory: { prePromoteFailedAtMs: NOW },
+    },
+    {
+      name: 'lock holder whose pg_promote failed (pre_promote passed or absent): keeps the lock and promotes again',
+      input: leaderInput({ local: replicaLocal(), lastActionResult: { type: 'promote', ok: false, message: 'promote failed: connection refused' } }),
+      ruleId: 'leader.keep-lock.promote',
+      actions: ['update-lock', 'promote'],
     },
     {
       name: 'leader whose initialize key has no sysid: writes it',
@@ -77,6 +83,14 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
         local: primaryLocal({ timeline: 3, timelineHistory: [[1, 100, 'no recovery target specified'], [2, 200, 'no recovery target specified']] }),
       }),
       includes: [{ type: 'write-history' }],
+    },
+    {
+      name: 'leader on timeline 4 with max_timelines_history 2: publishes only the last 2 lines of its history file',
+      input: leaderInput({
+        settings: { maxTimelinesHistory: 2 },
+        local: primaryLocal({ timeline: 4, timelineHistory: [[1, 100, 'a'], [2, 200, 'b'], [3, 300, 'c']] }),
+      }),
+      includes: [{ type: 'write-history', lines: [[2, 200, 'b'], [3, 300, 'c']] }],
     },
     {
       name: 'leader whose /history is current: does not rewrite it',

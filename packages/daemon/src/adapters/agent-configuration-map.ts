@@ -80,6 +80,8 @@ export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOption
     remove_data_directory_on_diverged_timelines: postgresql['remove_data_directory_on_diverged_timelines'],
     pg_ctl_timeout: postgresql['pg_ctl_timeout'],
     use_unix_socket: postgresql['use_unix_socket'],
+    pre_promote: postgresql['pre_promote'],
+    before_stop: postgresql['before_stop'],
   }) as unknown as PostgresCtlOptionsInput;
 }
 

@@ -10,6 +10,7 @@ import {
   buildEffectiveConfig,
   resolveDynamicConfig,
   toHaSettings,
+  unsupportedDynamicSettings,
   type Cluster,
   type DynamicConfig,
   type EffectiveConfig,
@@ -17,6 +18,15 @@ import {
   type PatroniConfig,
 } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
+
+/**
+ * A dynamic setting pgwarden does not honour cannot be refused like a local
+ * one (the cluster's `/config` may come from Patroni members during a
+ * migration): it is logged at error level each time the configuration is read.
+ */
+function reportUnsupported(dynamic: DynamicConfig, source: string, logger: AgentLogger): void {
+  for (const line of unsupportedDynamicSettings(dynamic)) logger.error({ source }, line);
+}
 
 export class AgentConfiguration {
   private dynamicVersion: number | undefined;
@@ -31,6 +41,7 @@ export class AgentConfiguration {
   ) {
     const resolved = resolveDynamicConfig({ ...initialDynamic, bootstrapDcs: localValue.bootstrap?.dcs });
     for (const warning of resolved.warnings) logger.warn({ source: resolved.source }, warning);
+    reportUnsupported(resolved.config, resolved.source, logger);
     this.dynamicValue = resolved.config;
     this.effectiveValue = this.build();
     this.settingsValue = toHaSettings(this.effectiveValue);
@@ -57,6 +68,7 @@ export class AgentConfiguration {
     this.dynamicVersion = config.version;
     const resolved = resolveDynamicConfig({ dcs: config.data });
     for (const warning of resolved.warnings) this.logger.warn({ source: 'dcs' }, warning);
+    reportUnsupported(resolved.config, 'dcs', this.logger);
     this.dynamicValue = resolved.config;
     this.rebuild();
     return this.settingsValue;

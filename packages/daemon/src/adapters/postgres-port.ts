@@ -40,8 +40,8 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
       await ctl.restart(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {});
     },
     reload: () => ctl.reload(),
-    async promote() {
-      await ctl.promote();
+    async promote(options) {
+      await ctl.promote(options.signal === undefined ? {} : { signal: options.signal });
     },
     async follow(target) {
       await ctl.follow(target);
@@ -61,7 +61,13 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
     crashRecovery: () => ctl.crashRecovery(),
     checkpoint: () => ctl.checkpoint(),
     setSynchronousStandbyNames: (value) => ctl.setSynchronousStandbyNames(value),
-    syncReplicationSlots: (desired) => ctl.syncReplicationSlots({ members: [...desired.members], permanent: [...desired.permanent], dropUnknown: desired.dropUnknown }),
+    syncReplicationSlots: (desired) =>
+      ctl.syncReplicationSlots({
+        members: [...desired.members],
+        permanent: [...desired.permanent],
+        dropUnknown: desired.dropUnknown,
+        ...(desired.ignore !== undefined ? { ignore: desired.ignore } : {}),
+      }),
     removeDataDirectory: (options) => ctl.removeDataDirectory(options),
     onPostmasterExit(listener) {
       return ctl.on((event) => {

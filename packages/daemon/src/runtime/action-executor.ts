@@ -8,12 +8,15 @@
  * and a member whose watchdog is required but unusable never takes the lock
  * (spec/ha-loop.md §15), whatever decide() asked for.
  */
-import type { Action, Dcs, DemoteMode, DcsResult, FollowTarget, HaSettings, LockOutcome, MemberData } from '@pgwarden/core';
+import { isPgwardenError, PRE_PROMOTE_FAILED, type Action, type ActionFailureCause, type Dcs, type DemoteMode, type DcsResult, type FollowTarget, type HaSettings, type LockOutcome, type MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, Clock, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
+import { primaryStopTimeoutSeconds } from './stop-timeout.js';
 
-export type ActionOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string; readonly kind?: 'lost' | 'unreachable' };
+export type ActionOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly message: string; readonly kind?: 'lost' | 'unreachable'; readonly cause?: ActionFailureCause };
 
 export interface ExecutorContext {
   readonly postgres: PostgresPort;
@@ -150,7 +153,13 @@ async function dispatchPostgres(context: ExecutorContext, action: Action, signal
       callbacks.run('on_reload', await currentRole(postgres));
       return ok;
     case 'promote':
-      await postgres.promote({ waitSeconds: context.settings().loopWaitSeconds });
+      try {
+        await postgres.promote({ waitSeconds: context.settings().loopWaitSeconds, ...(signal === undefined ? {} : { signal }) });
+      } catch (error) {
+        // The refusal is decide()'s input (it gives the lock up), not a failure like any other.
+        if (isPgwardenError(error, PRE_PROMOTE_FAILED)) return { ok: false, message: error.message, cause: 'pre-promote-failed' };
+        throw error;
+      }
       callbacks.run('on_role_change', 'primary');
       return ok;
     case 'demote':
@@ -208,7 +217,8 @@ async function demote(context: ExecutorContext, mode: DemoteMode, follow: Follow
   const { postgres, dcs, logger } = context;
   const graceful = mode === 'graceful';
   await context.watchdog.disable();
-  await postgres.stop({ mode: graceful || mode === 'offline' ? 'fast' : 'immediate', checkpoint: graceful });
+  const timeoutSeconds = primaryStopTimeoutSeconds(context.settings());
+  await postgres.stop({ mode: graceful || mode === 'offline' ? 'fast' : 'immediate', checkpoint: graceful, ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }) });
   if (graceful || mode === 'immediate') {
     const local = await postgres.observe().catch(() => undefined);
     const lastLsn = graceful ? local?.checkpointLsn : undefined;

@@ -30,6 +30,7 @@ import { describeAction, isLongAction, isPostgresAction } from './action-names.j
 import { SettingsTracker } from './settings-tracker.js';
 import { trackCallbacks, type TrackedCallbacks } from './tracked-callbacks.js';
 import { executeAction, type ActionOutcome, type ExecutorContext } from './action-executor.js';
+import { primaryStopTimeoutSeconds } from './stop-timeout.js';
 import { CycleMetrics } from './cycle-metrics.js';
 import { BackgroundSlot, describeError, type BackgroundJob, type BackgroundResult } from './background-slot.js';
 import { boundedDcs, withinBudget } from './bounded-dcs.js';
@@ -403,7 +404,7 @@ export class AgentRuntime<TMemory> {
       for (const action of actions) {
         if (signal.aborted) return { type: first.type, ok: false, message: `cancelled before ${describeAction(action)}` };
         const outcome = await this.execute(action, signal);
-        if (!outcome.ok) return { type: first.type, ok: false, message: outcome.message };
+        if (!outcome.ok) return { type: first.type, ok: false, message: outcome.message, ...(outcome.cause === undefined ? {} : { cause: outcome.cause }) };
       }
       return { type: first.type, ok: true };
     };
@@ -534,6 +535,7 @@ export class AgentRuntime<TMemory> {
       logger: this.logger,
       paused: this.settingsNow.paused,
       holdsLock,
+      ...optionalStopTimeout(primaryStopTimeoutSeconds(this.settingsNow)),
       memberData: async (local) => {
         const published = derivePublishedState(local, undefined, false, this.settingsNow, this.options.primaryRole);
         return buildMemberData(this.options.self, local, published, this.settingsNow, undefined, this.options.scheduledRestart?.());
@@ -595,4 +597,8 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   const result: Partial<Pick<T, K>> = {};
   for (const key of keys) if (source[key] !== undefined) result[key] = source[key];
   return result;
+}
+
+function optionalStopTimeout(seconds: number | undefined): { stopTimeoutSeconds?: number } {
+  return seconds === undefined ? {} : { stopTimeoutSeconds: seconds };
 }

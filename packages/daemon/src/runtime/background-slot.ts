@@ -10,13 +10,14 @@
  * has wound down: stopping a primary that may no longer hold its lock must
  * not wait behind a restart or a clone. `cancel` + `drain` is shutdown.
  */
-import type { Action, RunningAction } from '@pgwarden/core';
+import type { Action, ActionFailureCause, RunningAction } from '@pgwarden/core';
 import type { Clock } from '../ports.js';
 
 export interface BackgroundResult {
   readonly type: Action['type'];
   readonly ok: boolean;
   readonly message?: string;
+  readonly cause?: ActionFailureCause;
 }
 
 export type BackgroundJob = (signal: AbortSignal) => Promise<BackgroundResult>;

@@ -20,6 +20,8 @@ export interface ShutdownContext {
   readonly logger: AgentLogger;
   readonly paused: boolean;
   readonly holdsLock: boolean;
+  /** `primary_stop_timeout` when it applies (synchronous mode), else the stop's usual bound. */
+  readonly stopTimeoutSeconds?: number;
   memberData(local: LocalPostgres): Promise<MemberData>;
 }
 
@@ -33,7 +35,7 @@ export async function shutdownAgent(context: ShutdownContext): Promise<void> {
   }
   let stopped = false;
   try {
-    await postgres.stop({ mode: 'fast' });
+    await postgres.stop({ mode: 'fast', ...(context.stopTimeoutSeconds === undefined ? {} : { timeoutSeconds: context.stopTimeoutSeconds }) });
     stopped = true;
     context.callbacks.run('on_stop', context.holdsLock ? 'primary' : 'replica');
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { Action, DecideInput, DecideResult, PeerStatus } from '@pgwarden/core';
+import { PgwardenError, PRE_PROMOTE_FAILED, type Action, type DecideInput, type DecideResult, type PeerStatus } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
 import type { CycleSnapshot } from '../../src/runtime/runtime-types.js';
@@ -102,6 +102,26 @@ describe('the cycle', () => {
     expect(inputs[2]?.lastActionResult).toEqual({ type: 'promote', ok: true });
     await runtime.runCycle();
     expect(inputs[3]?.lastActionResult).toBeUndefined();
+  });
+
+  it('hands a promotion refused by pre_promote to the next cycle with its cause, and runs no on_role_change', async () => {
+    const { runtime, postgres, callbacks, inputs } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'promote' }] : [] }));
+    postgres.promote = () => Promise.reject(new PgwardenError(PRE_PROMOTE_FAILED, 'pre_promote script exited with code 1'));
+    await runtime.runCycle();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await runtime.runCycle();
+    expect(inputs[1]?.lastActionResult).toEqual({ type: 'promote', ok: false, message: 'pre_promote script exited with code 1', cause: 'pre-promote-failed' });
+    expect(callbacks.runs.filter(([action]) => action === 'on_role_change')).toEqual([]);
+  });
+
+  it('hands any other failed promotion to the next cycle without a cause', async () => {
+    const { runtime, postgres, inputs } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'promote' }] : [] }));
+    postgres.failOn.add('promote');
+    await runtime.runCycle();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await runtime.runCycle();
+    expect(inputs[1]?.lastActionResult).toMatchObject({ type: 'promote', ok: false });
+    expect(inputs[1]?.lastActionResult?.cause).toBeUndefined();
   });
 
   it('refuses a second long action while one runs and says which one is in progress', async () => {
@@ -211,6 +231,22 @@ describe('the loop', () => {
     expect(dcs.statusLsn).toBe(49_000_000);
   });
 
+  it('in synchronous mode, primary_stop_timeout bounds the stop at shutdown and in a demotion; outside it, it does not', async () => {
+    const stopsWith = async (settings: Partial<typeof testSettings>) => {
+      const { runtime, postgres } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }, { type: 'demote', mode: 'graceful' }] : [] }), {
+        settings: () => ({ ...testSettings, ...settings }),
+      });
+      const running = runtime.run();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      runtime.stop();
+      await running;
+      return postgres.stops.map((options) => options.timeoutSeconds);
+    };
+    expect(await stopsWith({ synchronousMode: true, primaryStopTimeoutSeconds: 7 })).toEqual([7, 7]);
+    expect(await stopsWith({ synchronousMode: false, primaryStopTimeoutSeconds: 7 })).toEqual([undefined, undefined]);
+    expect(await stopsWith({ synchronousMode: true, primaryStopTimeoutSeconds: 0 })).toEqual([undefined, undefined]);
+  });
+
   it('on shutdown while paused leaves PostgreSQL running and keeps the leader key', async () => {
     const { runtime, dcs, postgres } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }), {
       settings: () => ({ ...testSettings, paused: true }),
@@ -318,9 +354,9 @@ describe('operator paths', () => {
     const order: string[] = [];
     const { runtime, postgres } = makeRuntime(() => ({ actions: [] }), { beforeShutdown: async () => void order.push('hook') });
     const originalStop = postgres.stop;
-    postgres.stop = async () => {
+    postgres.stop = async (options) => {
       order.push('stop');
-      await originalStop();
+      await originalStop(options);
     };
     const running = runtime.run();
     await new Promise((resolve) => setTimeout(resolve, 30));

@@ -23,6 +23,8 @@ export interface RunCommandOptions {
   readonly stdin?: string;
   /** Called with each chunk of stderr as it arrives (progress parsing). */
   readonly onStderr?: (chunk: string) => void;
+  /** Cancellation (Patroni's `cancellable.call`): the child is killed when it aborts. */
+  readonly signal?: AbortSignal;
 }
 
 const keepBytes = 64 * 1024;
@@ -72,12 +74,19 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs);
+    const cancel = (): void => {
+      child.kill('SIGKILL');
+    };
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    if (options.signal?.aborted === true) cancel();
     child.once('error', (error) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', cancel);
       reject(new PgwardenError('pg-command-failed', `could not run ${command}: ${error.message}`, { cause: error }));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', cancel);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });

@@ -23,7 +23,10 @@ function historyActions(ctx: Context): Action[] {
   if (timeline === undefined) return [];
   if (timeline === 1) return history !== undefined && history.lines.length > 0 ? [{ type: 'write-history', lines: [] }] : [];
   if (clusterTimeline(ctx.cluster) === timeline || local.timelineHistory === undefined) return [];
-  return [{ type: 'write-history', lines: local.timelineHistory }];
+  // §9.7: with max_timelines_history > 0 only the last N lines are kept.
+  const limit = ctx.input.settings.maxTimelinesHistory ?? 0;
+  const lines = limit > 0 ? local.timelineHistory.slice(-limit) : local.timelineHistory;
+  return [{ type: 'write-history', lines }];
 }
 
 function watchdogActivate(ctx: Context): Action[] {
@@ -33,12 +36,14 @@ function watchdogActivate(ctx: Context): Action[] {
 export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, leading: readonly Action[] = []): Decision {
   const { settings } = ctx.input;
   const last = ctx.input.lastActionResult;
-  if (last?.type === 'promote' && !last.ok && !isRunningPrimary(ctx)) {
+  // §9.3: only the pre_promote script's refusal gives the lock up; a failed pg_promote is tried again.
+  if (last?.type === 'promote' && !last.ok && last.cause === 'pre-promote-failed' && !isRunningPrimary(ctx)) {
     return decision(ctx, {
       ruleId: 'primary.pre-promote-failed',
       message: 'Promotion cancelled because the pre-promote script failed',
       actions: [...leading, { type: 'release-lock' }],
       memory: { prePromoteFailedAtMs: ctx.input.nowMs, isLeader: false },
+      reason: last.message,
     });
   }
   const failed = ctx.input.lastFailure?.action;

@@ -7,7 +7,8 @@
  *   holds, so an operator's edit is never overwritten;
  * - replication slots — one physical slot per member that streams from us
  *   (not `nostream`, not cascading from another member that exists) and each
- *   permanent physical slot; unknown ones are dropped except in pause. A
+ *   permanent physical slot; unknown ones are dropped except in pause and
+ *   except those `ignore_slots` matches (the adapter applies isIgnoredSlot). A
  *   replica's slot exists before its clone finishes (its member key appears
  *   when the clone starts), so WAL it needs is never recycled.
  */
@@ -36,7 +37,16 @@ function streamingMembers(cluster: Cluster, self: string): string[] {
 export function slotActions(ctx: Context): Action[] {
   const { local, settings } = ctx.input;
   if (settings.useSlots === false || !local.running || !local.accepting || local.inRecovery) return [];
-  return [{ type: 'sync-slots', members: streamingMembers(ctx.cluster, ctx.name), permanent: settings.permanentSlots ?? [], dropUnknown: !settings.paused }];
+  const ignore = settings.ignoreSlots ?? [];
+  return [
+    {
+      type: 'sync-slots',
+      members: streamingMembers(ctx.cluster, ctx.name),
+      permanent: settings.permanentSlots ?? [],
+      dropUnknown: !settings.paused,
+      ...(ignore.length > 0 ? { ignore } : {}),
+    },
+  ];
 }
 
 /** Appended to a leader's decision: nothing here may stand in front of a promotion or a demotion. */

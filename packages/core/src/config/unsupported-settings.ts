@@ -1,0 +1,98 @@
+/**
+ * Patroni settings that pgwarden does not honour yet. Each one is refused
+ * by name — at the agent's start-up and by `--validate-config` (both load
+ * through loadConfig) — instead of being parsed and silently ignored: a
+ * person who wrote it expects it to work. A setting left at Patroni's default
+ * (or absent) changes nothing and is accepted.
+ *
+ * Dynamic settings can also arrive through the DCS `/config` (written by
+ * `edit-config` or by Patroni members of a mixed cluster); refusing to run
+ * there would stop the cluster, so those are reported loudly instead
+ * (`unsupportedDynamicSettings`).
+ */
+import type { ConfigIssue, ConfigIssueSource } from './issues.js';
+import { formatConfigPath } from './issues.js';
+import { getAtPath, isConfigMap, type ConfigMap } from './merge.js';
+import { parseInteger } from './value-parsers.js';
+import { locatePath, type IssueLocator } from './zod-issues.js';
+
+interface Refusal {
+  readonly path: readonly string[];
+  readonly reason: string;
+  /** Values that change nothing (Patroni's default): accepted. */
+  readonly harmless?: (value: unknown) => boolean;
+}
+
+const DEFAULT_LOG_FORMAT = '%(asctime)s %(levelname)s: %(message)s';
+const isEmptyMap = (value: unknown): boolean => isConfigMap(value) && Object.keys(value).length === 0;
+
+/** Local settings (of the file or the environment). */
+const LOCAL_REFUSALS: readonly Refusal[] = [
+  { path: ['citus'], reason: 'Citus (MPP) clusters are not supported by pgwarden; remove the section' },
+  {
+    path: ['log', 'format'],
+    reason: 'a custom log format is not supported yet: pgwarden writes JSON lines (log.type: plain for one-line text) with its own fields',
+    harmless: (value) => value === DEFAULT_LOG_FORMAT,
+  },
+  { path: ['log', 'dateformat'], reason: 'not supported yet: pgwarden writes ISO-8601 timestamps' },
+  { path: ['log', 'static_fields'], reason: 'not supported yet: pgwarden adds no static fields to its log records', harmless: isEmptyMap },
+  { path: ['log', 'loggers'], reason: 'per-module log levels are not supported yet: use log.level', harmless: isEmptyMap },
+  {
+    path: ['tags', 'sync_priority'],
+    reason: 'not supported yet: pgwarden does not weigh synchronous standby candidates by priority (use nosync to exclude a member)',
+    harmless: (value) => parseInteger(value) === 1,
+  },
+];
+
+/** Dynamic settings, as written under bootstrap.dcs or in the DCS `/config`. */
+const DYNAMIC_REFUSALS: readonly Refusal[] = [
+  {
+    path: ['maximum_lag_on_syncnode'],
+    reason: 'not supported yet: pgwarden does not swap a lagging synchronous standby (set -1, the default, or remove it)',
+    harmless: (value) => {
+      const bytes = parseInteger(value);
+      return bytes !== undefined && bytes <= 0;
+    },
+  },
+  {
+    path: ['standby_cluster', 'create_replica_methods'],
+    reason: 'not supported yet: a standby leader is created with postgresql.create_replica_methods',
+  },
+];
+
+function refused(config: unknown, refusal: Refusal, prefix: readonly string[]): boolean {
+  const value = getAtPath(config, [...prefix, ...refusal.path]);
+  if (value === undefined || value === null) return false;
+  return refusal.harmless?.(value) !== true;
+}
+
+/** A section set by environment variables has no variable of its own: name one of its keys' variables. */
+function locateRefused(raw: ConfigMap, path: readonly string[], locator: IssueLocator): ConfigIssueSource | undefined {
+  const value = getAtPath(raw, path);
+  if (isConfigMap(value)) {
+    for (const key of Object.keys(value)) {
+      const variable = locator.envOrigins.get([...path, key].join('.'));
+      if (variable !== undefined) return { kind: 'env', variable };
+    }
+  }
+  return locatePath(path, locator);
+}
+
+/** Errors for every refused setting of the merged local configuration (files + environment). */
+export function checkUnsupportedSettings(raw: ConfigMap, locator: IssueLocator): ConfigIssue[] {
+  const found = [
+    ...LOCAL_REFUSALS.filter((refusal) => refused(raw, refusal, [])).map((refusal) => ({ refusal, path: refusal.path })),
+    ...DYNAMIC_REFUSALS.filter((refusal) => refused(raw, refusal, ['bootstrap', 'dcs'])).map((refusal) => ({ refusal, path: ['bootstrap', 'dcs', ...refusal.path] })),
+  ];
+  return found.map(({ refusal, path }) => {
+    const source = locateRefused(raw, path, locator);
+    return { severity: 'error', path: formatConfigPath(path), message: refusal.reason, expected: 'absent', ...(source ? { source } : {}) };
+  });
+}
+
+/** One line per refused setting of a dynamic configuration (the DCS `/config`), for the agent's log. */
+export function unsupportedDynamicSettings(dynamic: unknown): string[] {
+  return DYNAMIC_REFUSALS.filter((refusal) => refused(dynamic, refusal, [])).map(
+    (refusal) => `dynamic configuration ${formatConfigPath(refusal.path)}: ${refusal.reason}; pgwarden ignores it`,
+  );
+}

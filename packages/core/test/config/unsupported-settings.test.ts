@@ -1,0 +1,105 @@
+// Settings pgwarden does not honour yet are refused by name, in the agent's
+// mode and in --validate-config's, with the place to edit; Patroni's
+// defaults (or nothing) are accepted.
+import { describe, expect, it } from 'vitest';
+import { formatConfigIssue, loadConfig, restApiExposureWarning, unsupportedDynamicSettings } from '../../src/config/index.js';
+import { BASE_YAML, edit, problemsOf } from './helpers.js';
+
+const refused: { name: string; text: string; env?: Record<string, string>; expected: string }[] = [
+  {
+    name: 'a citus section',
+    text: `${BASE_YAML}citus:\n  group: 0\n  database: citus\n`,
+    expected: 'bad.yml:30:3: citus: Citus (MPP) clusters are not supported by pgwarden; remove the section',
+  },
+  {
+    name: 'a citus group given by environment',
+    text: BASE_YAML,
+    env: { PATRONI_CITUS_GROUP: '1', PATRONI_CITUS_DATABASE: 'citus' },
+    expected: 'environment variable PATRONI_CITUS_GROUP: citus: Citus (MPP) clusters are not supported by pgwarden; remove the section',
+  },
+  {
+    name: 'a custom log format',
+    text: `${BASE_YAML}log:\n  format: '%(message)s'\n`,
+    expected: 'bad.yml:30:11: log.format: a custom log format is not supported yet: pgwarden writes JSON lines (log.type: plain for one-line text) with its own fields',
+  },
+  { name: 'log.dateformat', text: `${BASE_YAML}log:\n  dateformat: '%H:%M'\n`, expected: "bad.yml:30:15: log.dateformat: not supported yet: pgwarden writes ISO-8601 timestamps" },
+  {
+    name: 'log.static_fields',
+    text: `${BASE_YAML}log:\n  static_fields:\n    app: patroni\n`,
+    expected: 'bad.yml:31:5: log.static_fields: not supported yet: pgwarden adds no static fields to its log records',
+  },
+  { name: 'log.loggers', text: `${BASE_YAML}log:\n  loggers:\n    patroni.dcs: DEBUG\n`, expected: 'bad.yml:31:5: log.loggers: per-module log levels are not supported yet: use log.level' },
+  {
+    name: 'a sync_priority tag other than 1',
+    text: edit('nofailover: false', 'nofailover: false\n  sync_priority: 0'),
+    expected: 'bad.yml:29:18: tags.sync_priority: not supported yet: pgwarden does not weigh synchronous standby candidates by priority (use nosync to exclude a member)',
+  },
+  {
+    name: 'maximum_lag_on_syncnode above 0 in bootstrap.dcs',
+    text: edit('    ttl: 30\n', '    ttl: 30\n    maximum_lag_on_syncnode: 1048576\n'),
+    expected: 'bad.yml:11:30: bootstrap.dcs.maximum_lag_on_syncnode: not supported yet: pgwarden does not swap a lagging synchronous standby (set -1, the default, or remove it)',
+  },
+  {
+    name: 'standby_cluster.create_replica_methods in bootstrap.dcs',
+    text: edit('    ttl: 30\n', '    ttl: 30\n    standby_cluster:\n      host: 10.0.0.9\n      create_replica_methods: [basebackup]\n'),
+    expected: 'bad.yml:13:31: bootstrap.dcs.standby_cluster.create_replica_methods: not supported yet: a standby leader is created with postgresql.create_replica_methods',
+  },
+];
+
+describe('settings pgwarden does not support are refused by name', () => {
+  for (const item of refused) {
+    it(`--validate-config refuses ${item.name}`, () => {
+      expect(problemsOf(item.text, { mode: 'validate', ...(item.env ? { env: item.env } : {}) })).toContain(item.expected);
+    });
+  }
+
+  it('the agent refuses them too (not only --validate-config)', () => {
+    const result = loadConfig([{ file: 'bad.yml', text: `${BASE_YAML}citus:\n  group: 0\n  database: citus\n` }], { mode: 'run' });
+    expect(result.ok).toBe(false);
+  });
+
+  it("Patroni's defaults change nothing and are accepted", () => {
+    const text = `${edit('nofailover: false', 'nofailover: false\n  sync_priority: 1').replace('    ttl: 30\n', '    ttl: 30\n    maximum_lag_on_syncnode: -1\n')}log:\n  format: '%(asctime)s %(levelname)s: %(message)s'\n  static_fields: {}\n  loggers: {}\n`;
+    const result = loadConfig([{ file: 'ok.yml', text }], { mode: 'run' });
+    expect(result.ok ? result.warnings : result.issues).toEqual([]);
+  });
+
+  it('in the DCS /config they are reported (the cluster keeps running) and defaults are not', () => {
+    expect(unsupportedDynamicSettings({ maximum_lag_on_syncnode: 1000, standby_cluster: { host: 'x', create_replica_methods: ['wal_e'] } })).toEqual([
+      'dynamic configuration maximum_lag_on_syncnode: not supported yet: pgwarden does not swap a lagging synchronous standby (set -1, the default, or remove it); pgwarden ignores it',
+      'dynamic configuration standby_cluster.create_replica_methods: not supported yet: a standby leader is created with postgresql.create_replica_methods; pgwarden ignores it',
+    ]);
+    expect(unsupportedDynamicSettings({ maximum_lag_on_syncnode: -1, ttl: 30 })).toEqual([]);
+  });
+});
+
+describe('a REST API reachable beyond loopback without authentication', () => {
+  const exposed = edit('listen: 127.0.0.1:8008', 'listen: 0.0.0.0:8008');
+
+  it('is a warning of --validate-config at restapi.listen, and the configuration stays valid (exit code 0)', () => {
+    const result = loadConfig([{ file: 'api.yml', text: exposed }], { mode: 'validate' });
+    expect(result.ok).toBe(true);
+    expect(result.ok ? result.warnings.map(formatConfigIssue) : []).toEqual([
+      'api.yml:4:11: warning: restapi.listen: the REST API listens on all addresses (0.0.0.0) without restapi.authentication: anyone who can reach it may switch over, restart, reinitialize or reconfigure the cluster; set restapi.authentication (username, password) or listen on 127.0.0.1',
+    ]);
+  });
+
+  it('is not a warning on loopback (IPv4, IPv6, localhost) nor with authentication', () => {
+    for (const listen of ['127.0.0.1:8008', "'[::1]:8008'", 'localhost:8008']) {
+      expect(problemsOf(edit('listen: 127.0.0.1:8008', `listen: ${listen}`))).toEqual([]);
+    }
+    const withAuth = edit('  connect_address: 127.0.0.1:8008\n', '  connect_address: 127.0.0.1:8008\n  authentication:\n    username: admin\n    password: secret\n', exposed);
+    expect(problemsOf(withAuth)).toEqual([]);
+  });
+
+  it('names a specific address it listens on', () => {
+    const message = restApiExposureWarning(loadOk(edit('listen: 127.0.0.1:8008', 'listen: 10.0.0.5:8008')));
+    expect(message).toContain('listens on 10.0.0.5 without restapi.authentication');
+  });
+});
+
+function loadOk(text: string) {
+  const result = loadConfig([{ file: 'ok.yml', text }]);
+  if (!result.ok) throw new Error('expected a valid configuration');
+  return result.config;
+}
