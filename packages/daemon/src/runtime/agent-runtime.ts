@@ -48,6 +48,14 @@ import { WakeSignal } from './wake-signal.js';
 
 type LastFailure = { action: Action; message: string; kind?: 'lost' | 'unreachable' };
 
+/**
+ * How long shutdown waits for cancelled background work (a clone, a rewind,
+ * a start) to end before it stops PostgreSQL anyway. Every long operation
+ * stops its child process when cancelled, so this is seconds in practice;
+ * the bound only keeps a stuck one from holding the agent forever.
+ */
+const cancelledWorkGraceMs = 30_000;
+
 /** What `act` did: whether PostgreSQL was touched, the background job it started or why it could not. */
 interface Acted {
   readonly touchedPostgres: boolean;
@@ -519,8 +527,7 @@ export class AgentRuntime<TMemory> {
     const running = this.background.running;
     if (running !== undefined) {
       this.background.cancel('shutting down');
-      const drainMs = this.settingsNow.primaryStopTimeoutSeconds * 1000;
-      const drained = await this.background.drain(drainMs);
+      const drained = await this.background.drain(cancelledWorkGraceMs);
       this.logger.info({ action: running.name, drained }, drained ? 'background action ended before shutdown' : 'background action still running at shutdown');
     }
     if (this.exitCode !== undefined) {

@@ -203,7 +203,7 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
   });
 
   it('cancels background work at shutdown and waits for it: a cancelled clone starts no postmaster', async () => {
-    const { runtime, postgres, start } = harness((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'create-replica' }] : [] }));
+    const { runtime, postgres, start, logger, clock } = harness((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'create-replica' }] : [] }));
     let finishClone!: () => void;
     const signals: Array<AbortSignal | undefined> = [];
     postgres.createReplica = async (_source, options) => {
@@ -218,8 +218,13 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
     await settle();
     expect(signals[0]?.aborted).toBe(true);
     expect(postgres.calls).not.toContain('stop');
+    clock.advance(5_000); // cancelled work gets its grace whatever primary_stop_timeout says (0 here)
+    await settle();
+    expect(postgres.calls).not.toContain('stop');
+    expect(logger.lines.some((line) => line.message === 'background action still running at shutdown')).toBe(false);
     finishClone();
     expect(await done).toBe(0);
+    expect(logger.lines.some((line) => line.message === 'background action ended before shutdown')).toBe(true);
     expect(postgres.calls).not.toContain('start after clone');
     expect(postgres.calls).toContain('stop');
   });
