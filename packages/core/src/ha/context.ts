@@ -116,9 +116,12 @@ export function nodeToFollow(ctx: Context): FollowTarget | undefined {
   if (standby !== undefined && (ownsLock(ctx) || (clusterIsUnlocked(ctx) && !ctx.paused))) {
     return remoteMember(ctx);
   }
+  // A `replicatefrom` naming a member that is not there falls back to the leader, as
+  // Patroni's get_member() does (spec/ha-loop.md says "nobody"; Patroni's code disagrees).
   const replicateFrom = tag(ctx, 'replicatefrom');
   if (typeof replicateFrom === 'string' && replicateFrom !== ctx.name) {
-    return targetOf(findMember(ctx.cluster, replicateFrom));
+    const upstream = targetOf(findMember(ctx.cluster, replicateFrom));
+    if (upstream !== undefined) return upstream;
   }
   const leaderName = ctx.cluster.leader?.name;
   if (leaderName === undefined || leaderName === '' || leaderName === ctx.name) return undefined;

@@ -33,9 +33,9 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       actions: [],
     },
     {
-      name: 'replicatefrom names a missing member: follows nobody',
-      input: input({ tags: { replicatefrom: 'node9' } }),
-      includes: [{ type: 'follow' }],
+      name: 'replicatefrom names a missing member: falls back to the leader (Patroni get_member)',
+      input: input({ tags: { replicatefrom: 'node9' }, local: replicaLocal({ followingHost: '10.0.0.3:5432' }) }),
+      includes: [{ type: 'follow', target: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres' } }],
     },
     {
       name: 'nostream tag: follows nobody (archive only)',
