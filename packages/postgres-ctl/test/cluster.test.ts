@@ -131,6 +131,11 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     const replica = await b.ctl.observe();
     expect(replica).toMatchObject({ inRecovery: true, replicationState: 'streaming', primarySlotName: 'b', timeline: 1, followingHost: `127.0.0.1:${a.port}` });
     expect(replica.systemIdentifier).toBe(streaming.systemIdentifier);
+    // A replica keeps a slot for a member cascading from it (replicatefrom), reserving WAL at once.
+    expect(await b.ctl.syncReplicationSlots({ members: ['c'], permanent: [], dropUnknown: false })).toMatchObject({ created: ['c'], dropped: [] });
+    const onReplica = await sql<{ slot_name: string; reserved: boolean }>(b, 'SELECT slot_name, restart_lsn IS NOT NULL AS reserved FROM pg_replication_slots');
+    expect(onReplica).toEqual([{ slot_name: 'c', reserved: true }]);
+    await sql(b, "SELECT pg_drop_replication_slot('c')");
     // The live positions alone (GET /patroni): the same picture, from two queries.
     const positions = await b.ctl.observePositions();
     expect(positions).toMatchObject({ inRecovery: true, replicationState: 'streaming', timeline: 1, replication: [] });

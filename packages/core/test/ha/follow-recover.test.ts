@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { runCases } from './case-runner.js';
-import { NOW, cluster, input, member, memory, peer, primaryLocal, replicaLocal } from './fixtures.js';
+import { NOW, cluster, input, member, memory, peer, primaryLocal, replicaLocal, settings } from './fixtures.js';
 
 const tl2 = cluster({ history: { version: 2, lines: [[1, 40_000_000, 'no recovery target specified']] }, members: [member('node1', { timeline: 2 }), member('node2'), member('node3')] });
 
@@ -217,6 +217,29 @@ describe('decide: PostgreSQL is not running (§6, §4 step 11)', () => {
       name: 'standby cluster without leader, replica stopped: follows the remote member',
       input: input({ cluster: cluster({ leader: undefined }), local: replicaLocal({ running: false }), settings: { standbyCluster: { host: 'remote' } } }),
       message: 'trying to follow a remote member because standby cluster is unhealthy',
+    },
+  ]);
+});
+
+describe('decide: slots on a replica for the members cascading from it (spec/postgres.md)', () => {
+  const cascading = cluster({ members: [member('node1'), member('node2'), member('node3', { tags: { replicatefrom: 'node2' } })] });
+  runCases([
+    {
+      name: 'a replica another member cascades from keeps a slot for it, and drops nothing',
+      input: input({ cluster: cascading, settings: settings({ useSlots: true }) }),
+      ruleId: 'follow.leader',
+      includes: [{ type: 'sync-slots', members: ['node3'], permanent: [], dropUnknown: false }],
+    },
+    {
+      name: 'nobody cascades from this replica: no slot work in its cycle',
+      input: input({ name: 'node3', tags: { replicatefrom: 'node2' }, cluster: cascading, settings: settings({ useSlots: true }), local: replicaLocal({ followingHost: '10.0.0.2:5432' }) }),
+      ruleId: 'follow.leader',
+      actions: [],
+    },
+    {
+      name: 'use_slots off: no slots on a replica either',
+      input: input({ cluster: cascading, settings: settings({ useSlots: false }) }),
+      actions: [],
     },
   ]);
 });

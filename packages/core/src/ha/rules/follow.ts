@@ -5,7 +5,8 @@
  */
 import type { Action, FollowTarget } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
-import { clusterIsUnlocked, decision, isRunningPrimary, nodeToFollow, tag } from '../context.js';
+import { clusterIsUnlocked, decision, isRunningPrimary, nodeToFollow, ownsLock, tag } from '../context.js';
+import { replicaSlotActions } from './leader-upkeep.js';
 import { chooseRepair, hasDiverged } from './divergence.js';
 
 export interface FollowMessages {
@@ -57,11 +58,12 @@ export function follow(ctx: Context, messages: FollowMessages): Decision {
     return decision(ctx, { ruleId: `follow.${repair.kind}`, message: repair.message, actions: [action], memory: { rewind: 'running' } });
   }
   const message = messages.follow;
+  const slots = replicaSlotActions(ctx, ownsLock(ctx) && ctx.input.settings.standbyCluster !== undefined);
   if (needsRepoint(ctx, target)) {
     const action: Action = target === undefined ? { type: 'follow' } : { type: 'follow', target };
-    return decision(ctx, { ...base, ruleId: `${messages.ruleId}.repoint`, message, actions: [action] });
+    return decision(ctx, { ...base, ruleId: `${messages.ruleId}.repoint`, message, actions: [action, ...slots] });
   }
-  return decision(ctx, { ...base, ruleId: messages.ruleId, message });
+  return decision(ctx, { ...base, ruleId: messages.ruleId, message, actions: slots });
 }
 
 /** A non-owner while someone else holds the lock (§9, healthy cluster). */

@@ -49,6 +49,27 @@ export function slotActions(ctx: Context): Action[] {
   ];
 }
 
+/**
+ * A running replica keeps a slot for each member that streams from it
+ * (spec/postgres.md §slots): the members whose `replicatefrom` names us —
+ * or, for the standby leader of a standby cluster, every member that
+ * follows it. Nothing is dropped here: a replica's other slots may be
+ * copies an operator or a backup tool relies on. Only emitted when someone
+ * cascades from us, so the idle replica cycle costs no query.
+ */
+export function replicaSlotActions(ctx: Context, standbyLeader: boolean): Action[] {
+  const { local, settings } = ctx.input;
+  if (settings.useSlots === false || !local.running || !local.inRecovery) return [];
+  const members = standbyLeader
+    ? streamingMembers(ctx.cluster, ctx.name)
+    : ctx.cluster.members
+        .filter((member) => member.name !== ctx.name && member.name !== ctx.cluster.leader?.name)
+        .filter((member) => member.data.tags?.['nostream'] !== true && member.data.tags?.['replicatefrom'] === ctx.name)
+        .map((member) => member.name);
+  if (members.length === 0) return [];
+  return [{ type: 'sync-slots', members, permanent: [], dropUnknown: false }];
+}
+
 /** Appended to a leader's decision: nothing here may stand in front of a promotion or a demotion. */
 export function leaderUpkeep(ctx: Context): Action[] {
   return [...clusterConfigActions(ctx), ...slotActions(ctx)];
