@@ -28,6 +28,7 @@ import { peerOptionsFrom } from './adapters/peer-settings.js';
 import { assertNameIsFree, waitForDcsInterruptibly } from './start-up.js';
 import { lockDataDirectory } from './data-directory-lock.js';
 import { crashFence } from './crash-fence.js';
+import { ProcessHealthMonitor } from './process-health.js';
 
 export interface RunAgentOptions {
   /** The YAML file or directory; undefined: PATRONI_CONFIGURATION / PATRONI_* only. */
@@ -156,6 +157,7 @@ interface RuntimeLinks {
   api?: RestApi;
   controller?: AgentMemberController;
   stopHaproxy?: () => Promise<void>;
+  health?: ProcessHealthMonitor;
 }
 
 function createRuntime(
@@ -201,9 +203,17 @@ function createRuntime(
 
 async function startRestApi(local: PatroniConfig, runtime: AgentRuntime<HaMemory>, dcs: Dcs, ports: AgentPorts, links: RuntimeLinks, logger: AgentLogger): Promise<RestApi> {
   const controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, ports.peers, logger.child({ component: 'api' }), systemClock);
-  const api = createRestApi({ config: toRestApiConfig(local), controller, logger: logger.child({ component: 'restapi' }), monotonicNow: monotonicMs });
+  const health = new ProcessHealthMonitor();
+  const api = createRestApi({
+    config: toRestApiConfig(local),
+    controller,
+    logger: logger.child({ component: 'restapi' }),
+    monotonicNow: monotonicMs,
+    processHealth: () => health.read(),
+  });
   links.controller = controller;
   links.api = api;
+  links.health = health;
   await api.start();
   return api;
 }
@@ -226,6 +236,7 @@ function runUntilStopped(options: RunAgentOptions, runtime: AgentRuntime<HaMemor
     handlers?.remove();
     process.off('uncaughtException', crashHandler);
     links.controller?.close();
+    links.health?.close();
     await api.stop().catch(() => undefined);
     logger.info({}, 'pgwarden agent stopped');
   });

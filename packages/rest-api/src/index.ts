@@ -20,6 +20,6 @@ export type {
   RestartRequest,
   ScheduledRestartRequest,
 } from './controller.js';
-export { restApiConfigSchema, type RestApiConfig, type RestApiLogger, type RestApiOptions } from './options.js';
+export { restApiConfigSchema, type ProcessHealth, type RestApiConfig, type RestApiLogger, type RestApiOptions } from './options.js';
 export { patchConfig } from './config-patch.js';
 export { postgresVersionToInt } from './parse-values.js';

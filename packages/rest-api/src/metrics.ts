@@ -7,6 +7,7 @@
 import { isUnlocked } from '@pgwarden/core';
 import { isClusterValid } from './health.js';
 import type { MemberView } from './member-view.js';
+import type { ProcessHealth } from './options.js';
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -127,10 +128,31 @@ function pgwardenSeries(text: MetricsText, view: MemberView, nowMs: number): voi
   text.series('pgwarden_dcs_errors_total', 'counter', 'DCS requests that failed.', metrics.dcsErrorsTotal ?? 0);
 }
 
-export function renderMetrics(view: MemberView, nowMs: number): string {
+/** Cumulative `le` buckets, `_sum` and `_count`, as Prometheus histograms are written. */
+function cycleHistogram(text: MetricsText, metrics: NonNullable<MemberView['snapshot']['metrics']>): void {
+  const buckets = metrics.cycleDurationBuckets;
+  if (buckets === undefined) return;
+  const name = 'pgwarden_cycle_duration_seconds';
+  const base = text.labelSet.slice(0, -1);
+  text.lines.push(`# HELP ${name} Duration of HA cycles, seconds.`, `# TYPE ${name} histogram`);
+  for (const bucket of buckets) text.lines.push(`${name}_bucket${base},le="${bucket.le}"} ${bucket.count}`);
+  text.lines.push(`${name}_bucket${base},le="+Inf"} ${metrics.cyclesTotal}`, `${name}_sum${text.labelSet} ${metrics.cycleDurationSecondsTotal}`, `${name}_count${text.labelSet} ${metrics.cyclesTotal}`);
+}
+
+function processSeries(text: MetricsText, health: ProcessHealth): void {
+  text.series('process_resident_memory_bytes', 'gauge', 'Resident memory of the agent process, bytes.', health.residentMemoryBytes);
+  text.series('process_cpu_seconds_total', 'counter', 'User and system CPU time of the agent process, seconds.', health.cpuSecondsTotal);
+  text.series('pgwarden_heap_used_bytes', 'gauge', 'JavaScript heap in use, bytes.', health.heapUsedBytes);
+  text.series('pgwarden_event_loop_delay_max_seconds', 'gauge', 'Longest event-loop delay of the last window (it delays the lock renewal), seconds.', health.eventLoopDelayMaxSeconds);
+  text.series('pgwarden_event_loop_delay_p99_seconds', 'gauge', '99th percentile event-loop delay of the last window, seconds.', health.eventLoopDelayP99Seconds);
+}
+
+export function renderMetrics(view: MemberView, nowMs: number, health?: ProcessHealth): string {
   const snapshot = view.snapshot;
   const text = new MetricsText(`{scope="${escapeLabel(snapshot.scope)}",name="${escapeLabel(snapshot.name)}"}`);
   patroniSeries(text, view, nowMs);
   pgwardenSeries(text, view, nowMs);
+  if (snapshot.metrics !== undefined) cycleHistogram(text, snapshot.metrics);
+  if (health !== undefined) processSeries(text, health);
   return `${text.lines.join('\n')}\n`;
 }

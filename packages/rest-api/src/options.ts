@@ -56,12 +56,28 @@ export interface RestApiOptions {
    * for a lock that is no longer renewed. Default `now`.
    */
   readonly monotonicNow?: () => number;
+  /**
+   * The agent process's own health, read at each `GET /metrics` (memory,
+   * CPU, event-loop delay: a delayed loop delays the lock renewal).
+   */
+  readonly processHealth?: () => ProcessHealth;
   /** Largest accepted request body; larger ones get 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** Switchover/failover result polling (spec §7.1 step 9): default 1000 ms. */
   readonly switchoverPollIntervalMs?: number;
   /** Default `2 * max(10, loop_wait)` seconds, from the snapshot. */
   readonly switchoverTimeoutMs?: number;
+}
+
+/** What `/metrics` shows of the process serving the API (`process_*`, `pgwarden_event_loop_*`). */
+export interface ProcessHealth {
+  readonly residentMemoryBytes: number;
+  readonly heapUsedBytes: number;
+  /** User + system CPU time since the process started. */
+  readonly cpuSecondsTotal: number;
+  /** Event-loop delay over the last window: the longest and the 99th percentile, seconds. */
+  readonly eventLoopDelayMaxSeconds: number;
+  readonly eventLoopDelayP99Seconds: number;
 }
 
 export { silentLogger };

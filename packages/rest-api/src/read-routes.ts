@@ -85,7 +85,7 @@ export const readRoutes: Readonly<Record<string, Route>> = {
   }),
   'GET metrics': readRoute((context) => ({
     status: 200,
-    body: renderMetrics(context.view, context.monotonicNow()),
+    body: renderMetrics(context.view, context.monotonicNow(), context.processHealth?.()),
     contentType: 'text/plain',
   })),
 };

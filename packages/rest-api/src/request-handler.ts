@@ -15,7 +15,7 @@ import { readJsonBody, textReply, writeReply, writeStatusLineOnly } from './http
 import type { ListenerSettings } from './listener-settings.js';
 import { memberRoutes } from './member-routes.js';
 import { statusBody, type MemberView } from './member-view.js';
-import type { RestApiLogger } from './options.js';
+import type { ProcessHealth, RestApiLogger } from './options.js';
 import { readRoutes } from './read-routes.js';
 import type { Route, RouteContext } from './route-types.js';
 import { switchoverRoutes } from './switchover-routes.js';
@@ -29,6 +29,7 @@ export interface HandlerDependencies {
   readonly now: () => number;
   /** The snapshot's clock: validity of the lock and of the cluster view. */
   readonly monotonicNow: () => number;
+  readonly processHealth?: () => ProcessHealth;
   readonly maxBodyBytes: number;
   readonly switchoverPollIntervalMs: number;
   readonly switchoverTimeoutMs: number | undefined;
@@ -149,6 +150,7 @@ export class RequestHandler {
       logger: dependencies.logger,
       now: dependencies.now,
       monotonicNow: dependencies.monotonicNow,
+      ...(dependencies.processHealth === undefined ? {} : { processHealth: dependencies.processHealth }),
       sleep: (milliseconds) => delay(milliseconds),
       switchoverPollIntervalMs: dependencies.switchoverPollIntervalMs,
       switchoverTimeoutMs: dependencies.switchoverTimeoutMs,

@@ -7,7 +7,7 @@ import type { MemberController } from './controller.js';
 import type { Query } from './health.js';
 import type { BodyMode, JsonObject, Reply } from './http-io.js';
 import type { MemberView } from './member-view.js';
-import type { RestApiLogger } from './options.js';
+import type { ProcessHealth, RestApiLogger } from './options.js';
 
 export interface RouteContext {
   readonly view: MemberView;
@@ -19,6 +19,8 @@ export interface RouteContext {
   readonly now: () => number;
   /** The snapshot's clock: lock and cluster validity. */
   readonly monotonicNow: () => number;
+  /** The serving process's health for `/metrics`, when the embedder gives it. */
+  readonly processHealth?: () => ProcessHealth;
   readonly sleep: (milliseconds: number) => Promise<void>;
   readonly switchoverPollIntervalMs: number;
   /** Undefined: `2 * max(10, loop_wait)` seconds. */

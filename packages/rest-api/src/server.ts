@@ -92,6 +92,7 @@ class RestApiServer implements RestApi {
       logger,
       now: options.now ?? Date.now,
       monotonicNow: options.monotonicNow ?? options.now ?? Date.now,
+      ...(options.processHealth === undefined ? {} : { processHealth: options.processHealth }),
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       switchoverPollIntervalMs: options.switchoverPollIntervalMs ?? 1000,
       switchoverTimeoutMs: options.switchoverTimeoutMs,

@@ -38,6 +38,8 @@ export interface CycleMetrics {
   /** Sum of all cycle durations, seconds. */
   readonly cycleDurationSecondsTotal: number;
   readonly lastCycleDurationSeconds: number;
+  /** Cycles that took at most `le` seconds, for the cycle-duration histogram (cumulative, `le` ascending). */
+  readonly cycleDurationBuckets?: readonly { readonly le: number; readonly count: number }[];
   /** Actions executed, by action type (`promote`, `update-lock`, ...). */
   readonly actionsTotal: Readonly<Record<string, number>>;
   /** Actions that failed, by action type. */

@@ -240,6 +240,33 @@ describe('GET /metrics', () => {
     expect(response.text).toContain('# HELP pgwarden_cycles_total ');
   });
 
+  it("shows the cycle-duration histogram and, when the agent gives it, its process's health", async () => {
+    const snapshot = primarySnapshot({
+      metrics: {
+        cyclesTotal: 3,
+        cycleDurationSecondsTotal: 7.05,
+        lastCycleDurationSeconds: 7,
+        actionsTotal: {},
+        cycleDurationBuckets: [
+          { le: 0.05, count: 2 },
+          { le: 10, count: 3 },
+        ],
+      },
+    });
+    const health = { residentMemoryBytes: 52_428_800, heapUsedBytes: 9_000_000, cpuSecondsTotal: 1.25, eventLoopDelayMaxSeconds: 0.35, eventLoopDelayP99Seconds: 0.012 };
+    const { base } = await startApi(snapshot, { processHealth: () => health });
+    const text = (await send(base, 'GET', '/metrics')).text;
+    expect(text).toContain('# TYPE pgwarden_cycle_duration_seconds histogram\n');
+    expect(text).toContain('\npgwarden_cycle_duration_seconds_bucket{scope="demo",name="node1",le="0.05"} 2\n');
+    expect(text).toContain('\npgwarden_cycle_duration_seconds_bucket{scope="demo",name="node1",le="+Inf"} 3\n');
+    expect(text).toContain('\npgwarden_cycle_duration_seconds_sum{scope="demo",name="node1"} 7.05\n');
+    expect(text).toContain('\nprocess_resident_memory_bytes{scope="demo",name="node1"} 52428800\n');
+    expect(text).toContain('\nprocess_cpu_seconds_total{scope="demo",name="node1"} 1.25\n');
+    expect(text).toContain('\npgwarden_event_loop_delay_max_seconds{scope="demo",name="node1"} 0.35\n');
+    const without = await startApi(snapshot);
+    expect((await send(without.base, 'GET', '/metrics')).text).not.toContain('process_resident_memory_bytes');
+  });
+
   it('adds patroni_master beside patroni_primary under the Patroni 3.x spelling, and only then', async () => {
     const legacy = await startApi(primarySnapshot({ primaryRole: 'master' }));
     const legacyText = (await send(legacy.base, 'GET', '/metrics')).text;
