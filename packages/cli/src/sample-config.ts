@@ -38,9 +38,9 @@ name: ${scalar(input.name)}
 restapi:
   listen: ${scalar(`${address}:8008`)}
   connect_address: ${scalar(`${address}:8008`)}
-  # authentication:          # basic auth for the unsafe endpoints (POST, PATCH...)
-  #   username: pgwarden
-  #   password: change-me
+  authentication:            # basic auth for the unsafe endpoints (POST, PATCH...): change the password
+    username: pgwarden
+    password: change-me
   # certfile: /etc/ssl/certs/pgwarden.pem
   # keyfile: /etc/ssl/private/pgwarden.key
 

@@ -28,7 +28,7 @@ describe('renderSampleConfig', () => {
   it("holds Patroni's sections, this host's addresses and the bootstrap defaults", () => {
     const sample = parse(renderSampleConfig({ name: 'db1', address: '10.0.0.11' })) as Record<string, Record<string, unknown>>;
     expect(Object.keys(sample)).toEqual(['scope', 'namespace', 'name', 'restapi', 'etcd3', 'bootstrap', 'postgresql', 'watchdog', 'tags']);
-    expect(sample['restapi']).toEqual({ listen: '10.0.0.11:8008', connect_address: '10.0.0.11:8008' });
+    expect(sample['restapi']).toEqual({ listen: '10.0.0.11:8008', authentication: { username: 'pgwarden', password: 'change-me' }, connect_address: '10.0.0.11:8008' });
     expect(sample['postgresql']?.['connect_address']).toBe('10.0.0.11:5432');
     expect(sample['postgresql']?.['bin_dir']).toBe('');
     expect(sample['bootstrap']?.['dcs']).toMatchObject({ ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 1048576 });
