@@ -35,7 +35,7 @@ function describeWindows(windows: readonly WritableWindow[], origin: number): st
   return windows.map((window) => `${window.member} writable ${((window.from - origin) / 1000).toFixed(1)}–${((window.to - origin) / 1000).toFixed(1)} s (${window.writes} writes)`).join('\n');
 }
 
-function partitionSuite(label: string, timings: Timings): void {
+function partitionSuite(label: string, timings: Timings, faults: readonly ('blackhole' | 'cut')[]): void {
   describe(`only the primary loses etcd (${label}: ttl ${timings.ttl}, loop_wait ${timings.loopWait}, retry_timeout ${timings.retryTimeout})`, () => {
     let etcd: EtcdCluster;
     let cluster: PgwardenCluster;
@@ -62,7 +62,7 @@ function partitionSuite(label: string, timings: Timings): void {
       await etcd?.stop();
     }, 120_000);
 
-    for (const fault of ['blackhole', 'cut'] as const) {
+    for (const fault of faults) {
       it(`${fault === 'blackhole' ? 'black-holed' : 'reset'} link: the old primary stops taking writes before a replica takes them, and no acknowledged write is lost`, async () => {
         const oldLeader = await cluster.waitForLeader({ timeoutMs: 120_000 });
         await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
@@ -117,5 +117,7 @@ function partitionSuite(label: string, timings: Timings): void {
   });
 }
 
-partitionSuite('defaults', { ttl: 30, loopWait: 10, retryTimeout: 10 });
-partitionSuite('short retry', { ttl: 32, loopWait: 10, retryTimeout: 3 });
+partitionSuite('defaults', { ttl: 30, loopWait: 10, retryTimeout: 10 }, ['blackhole', 'cut']);
+// The black hole is the harder fault (every request hangs to its deadline); a reset fails at once,
+// which the defaults already cover. One case here keeps the suite's minutes for what tells more.
+partitionSuite('short retry', { ttl: 32, loopWait: 10, retryTimeout: 3 }, ['blackhole']);
