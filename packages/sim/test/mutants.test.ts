@@ -35,13 +35,15 @@ describe('the simulator catches broken variants of decide()', () => {
 });
 
 describe('the simulator catches broken variants of the runtime', () => {
-  it('catches a runtime whose monotonic clock is the wall clock (wall-clock jumps) within 10 seeds', async () => {
+  it('catches a runtime whose monotonic clock is the wall clock (wall-clock jumps) within 30 seeds', async () => {
     // Without a watchdog (it would reset the primary whose renewals stopped and hide the bug);
     // the real runtime is clean on the same mix (see simulation.test.ts, all faults incl. clock-jump).
-    const faultKinds: FaultKind[] = ['clock-jump', 'dcs-partition'];
+    // Replicas ask a stale primary at its last address and do not race while it answers, so the
+    // mutant shows once machines crash as well (seed 18 of this mix when written).
+    const faultKinds: FaultKind[] = ['clock-jump', 'dcs-partition', 'member-crash'];
     const real = await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { watchdogMode: 'off' }, faultKinds }, 3);
     expect(real).toBeUndefined();
-    await expectCaught('wall-clock-as-monotonic', { settings: { watchdogMode: 'off' }, faultKinds }, 10);
+    await expectCaught('wall-clock-as-monotonic', { settings: { watchdogMode: 'off' }, faultKinds }, 30);
   });
 
   // The lock fence (its validity timer) would cover a missed wake-up for safety, so the
