@@ -144,7 +144,7 @@ export class SimDcs implements Dcs {
   }
 
   deleteCluster(): Promise<DcsResult<void>> {
-    return Promise.resolve({ ok: false, reason: 'unreachable', message: 'deleting the cluster is not modelled' });
+    return this.write(() => this.world.dcs.clear());
   }
 
   /** Woken (after the network latency) by a change of the leader key or `/config` while we reach the DCS. */
@@ -163,8 +163,9 @@ export class SimDcs implements Dcs {
       };
       const onAbort = (): void => finish(false);
       const cancelTimer = world.scheduler.after(timeoutMs, member.owner, () => finish(false));
-      const unsubscribe = world.dcs.onChange(() => {
-        if (reachesDcs(world, member)) world.scheduler.after(this.latencyMs(), member.owner, () => finish(true));
+      // A status change does not wake the model's watches (the sim's traces predate it); the leader key and /config do.
+      const unsubscribe = world.dcs.onChange((change) => {
+        if (change.kind !== 'status' && reachesDcs(world, member)) world.scheduler.after(this.latencyMs(), member.owner, () => finish(true));
       });
       this.unsubscribers.add(unsubscribe);
       if (signal?.aborted === true || this.closed) finish(false);

@@ -5,6 +5,11 @@
  * judges expiry by its own clock (the simulation's true time), not by any
  * member's. Reachability is per member, so partitions and outages are just
  * "this member cannot talk to the DCS now".
+ *
+ * Each member's keys are bound to its session (etcd's lease, Consul's
+ * session), named `<member>#<n>`; a member that changes its ttl gets a new
+ * session. A change that wakes watches is announced with its kind and the
+ * member that made it, so a member's own writes need not wake it.
  */
 import type { Cluster, FailoverValue, HistoryLine, LockOutcome, Member, MemberData, SyncState } from '@pgwarden/core';
 
@@ -13,12 +18,20 @@ interface Versioned<T> {
   readonly version: number;
 }
 
+/** What changed, and who changed it (undefined: the store itself, e.g. an expiry). */
+export interface DcsChange {
+  readonly kind: 'leader' | 'config' | 'status';
+  readonly by?: string;
+}
+
 export type DcsOpResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'unreachable' | 'conflict'; readonly message: string };
 
 export class ModelDcs {
   private revision = 1;
-  private leader: { name: string; version: number; expiresAtMs: number } | undefined;
-  private readonly members = new Map<string, { data: MemberData; version: number; expiresAtMs: number }>();
+  private leader: { name: string; version: number; expiresAtMs: number; session: string } | undefined;
+  private readonly members = new Map<string, { data: MemberData; version: number; expiresAtMs: number; session: string }>();
+  /** Each member's current session: its ttl, and a counter bumped when the ttl changes. */
+  private readonly sessions = new Map<string, { ttlMs: number; generation: number }>();
   private initializeKey: Versioned<string> | undefined;
   private config: Versioned<Record<string, unknown>> | undefined;
   private failover: Versioned<FailoverValue> | undefined;
@@ -26,8 +39,9 @@ export class ModelDcs {
   private history: Versioned<readonly HistoryLine[]> | undefined;
   private failsafe: Record<string, string> | undefined;
   private lastLsn = 0;
+  private slots: Readonly<Record<string, number>> | undefined;
   /** Called when the leader key changes or goes, or `/config` changes: what wakes a watch. */
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: DcsChange) => void>();
   /** Where expiries are recorded (the world's trace). */
   log?: (line: string) => void;
 
@@ -37,13 +51,22 @@ export class ModelDcs {
   ) {}
 
   /** Subscribe to the changes a watch reports; returns an unsubscribe function. */
-  onChange(listener: () => void): () => void {
+  onChange(listener: (change: DcsChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private changed(): void {
-    for (const listener of [...this.listeners]) listener();
+  private changed(kind: DcsChange['kind'], by?: string): void {
+    const change: DcsChange = by === undefined ? { kind } : { kind, by };
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
+  /** The session `name` writes on with lease time `ttlMs`; a different ttl than last time opens a new one. */
+  private session(name: string, ttlMs: number): { id: string; ttlMs: number } {
+    const current = this.sessions.get(name);
+    const next = current === undefined ? { ttlMs, generation: 1 } : current.ttlMs === ttlMs ? current : { ttlMs, generation: current.generation + 1 };
+    this.sessions.set(name, next);
+    return { id: `${name}#${next.generation}`, ttlMs };
   }
 
   private bump(): number {
@@ -59,7 +82,7 @@ export class ModelDcs {
       this.log?.(`leader key of ${this.leader.name} expired`);
       this.leader = undefined;
       this.bump();
-      this.changed();
+      this.changed('leader');
     }
     for (const [name, entry] of this.members) {
       if (entry.expiresAtMs <= nowMs) this.members.delete(name);
@@ -95,7 +118,7 @@ export class ModelDcs {
     this.expire(this.now());
     const members: Member[] = [...this.members.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, entry]) => ({ name, version: entry.version, data: entry.data }));
+      .map(([name, entry]) => ({ name, version: entry.version, session: entry.session, data: entry.data }));
     const failover = this.failover;
     const hasFailover = failover !== undefined && (failover.value.leader || failover.value.member);
     const sync = this.sync;
@@ -104,7 +127,7 @@ export class ModelDcs {
     return {
       ...(this.initializeKey === undefined ? {} : { initialize: this.initializeKey.value }),
       ...(this.config === undefined ? {} : { config: { version: this.config.version, modifyVersion: this.config.version, data: this.config.value } }),
-      ...(this.leader === undefined ? {} : { leader: { name: this.leader.name, version: this.leader.version } }),
+      ...(this.leader === undefined ? {} : { leader: { name: this.leader.name, version: this.leader.version, session: this.leader.session } }),
       members,
       ...(hasFailover && failover !== undefined
         ? {
@@ -119,45 +142,96 @@ export class ModelDcs {
       ...(syncState === undefined ? {} : { sync: syncState }),
       ...(this.history === undefined ? {} : { history: { version: this.history.version, lines: this.history.value } }),
       lastLsn: this.lastLsn,
+      ...(this.slots === undefined ? {} : { slots: { ...this.slots } }),
       ...(this.failsafe === undefined ? {} : { failsafe: { ...this.failsafe } }),
     };
   }
 
-  acquire(name: string, sentAtMs: number): LockOutcome {
+  /**
+   * Create the leader key if absent. A member that already owns it (same
+   * session) keeps it, as a create-if-absent answered "exists, and it is
+   * yours" does in the real adapters.
+   */
+  acquire(name: string, sentAtMs: number, ttlMs = this.ttlMs): LockOutcome {
     this.expire(this.now());
-    if (this.leader !== undefined) return { kind: 'lost', owner: this.leader.name };
-    this.leader = { name, version: this.bump(), expiresAtMs: this.now() + this.ttlMs };
-    this.changed();
+    if (this.leader !== undefined && this.leader.name !== name) return { kind: 'lost', owner: this.leader.name };
+    if (this.leader !== undefined) return this.update(name, sentAtMs, undefined, undefined, ttlMs);
+    const session = this.session(name, ttlMs);
+    this.leader = { name, version: this.bump(), expiresAtMs: this.now() + session.ttlMs, session: session.id };
+    this.changed('leader', name);
     return { kind: 'held', renewedAtMs: sentAtMs };
   }
 
-  update(name: string, sentAtMs: number, lastLsn: number | undefined, failsafe: Readonly<Record<string, string>> | undefined): LockOutcome {
+  /**
+   * Refresh the lock while `name` owns it, then publish `/status` (optime,
+   * slots) and `/failsafe`. After a ttl change the key moves to the new
+   * session (a new key version, as a rewrite on a new lease is).
+   */
+  update(
+    name: string,
+    sentAtMs: number,
+    lastLsn: number | undefined,
+    failsafe: Readonly<Record<string, string>> | undefined,
+    ttlMs = this.ttlMs,
+    slots?: Readonly<Record<string, number>>,
+  ): LockOutcome {
     this.expire(this.now());
     if (this.leader === undefined || this.leader.name !== name) return { kind: 'lost', ...(this.leader === undefined ? {} : { owner: this.leader.name }) };
-    this.leader = { ...this.leader, expiresAtMs: this.now() + this.ttlMs };
+    const session = this.session(name, ttlMs);
+    this.leader =
+      this.leader.session === session.id
+        ? { ...this.leader, expiresAtMs: this.now() + session.ttlMs }
+        : { name, version: this.bump(), expiresAtMs: this.now() + session.ttlMs, session: session.id };
+    const statusChanged = (lastLsn !== undefined && lastLsn !== this.lastLsn) || (slots !== undefined && !sameJson(slots, this.slots));
     if (lastLsn !== undefined) this.lastLsn = lastLsn;
+    if (slots !== undefined) this.slots = { ...slots };
     if (failsafe !== undefined) this.failsafe = { ...failsafe };
+    if (statusChanged) this.changed('status', name);
     return { kind: 'held', renewedAtMs: sentAtMs };
   }
 
-  take(name: string, sentAtMs: number): LockOutcome {
-    this.leader = { name, version: this.bump(), expiresAtMs: this.now() + this.ttlMs };
-    this.changed();
+  take(name: string, sentAtMs: number, ttlMs = this.ttlMs): LockOutcome {
+    const session = this.session(name, ttlMs);
+    this.leader = { name, version: this.bump(), expiresAtMs: this.now() + session.ttlMs, session: session.id };
+    this.changed('leader', name);
     return { kind: 'held', renewedAtMs: sentAtMs };
   }
 
+  /** Publish the optime, then delete the leader key only if `name` owns it (else a conflict, the key stays). */
   release(name: string, lastLsn: number | undefined): DcsOpResult {
     if (lastLsn !== undefined) this.lastLsn = lastLsn;
-    if (this.leader?.name === name) {
-      this.leader = undefined;
-      this.bump();
-      this.changed();
-    }
+    if (this.leader === undefined) return { ok: true };
+    if (this.leader.name !== name) return { ok: false, reason: 'conflict', message: `the leader key belongs to ${this.leader.name}` };
+    this.leader = undefined;
+    this.bump();
+    this.changed('leader', name);
     return { ok: true };
   }
 
-  touchMember(name: string, data: MemberData): void {
-    this.members.set(name, { data, version: this.bump(), expiresAtMs: this.now() + this.ttlMs });
+  /** Write `members/<name>` on its session; unchanged data only refreshes the lease (no new version). */
+  touchMember(name: string, data: MemberData, ttlMs = this.ttlMs): void {
+    const session = this.session(name, ttlMs);
+    const current = this.members.get(name);
+    const unchanged = current !== undefined && current.session === session.id && sameJson(current.data, data);
+    this.members.set(name, { data, version: unchanged ? current.version : this.bump(), expiresAtMs: this.now() + session.ttlMs, session: session.id });
+  }
+
+  /** Remove every key of the cluster (`pgwardenctl remove`); sessions stay open. */
+  clear(): DcsOpResult {
+    const hadLeader = this.leader !== undefined;
+    this.leader = undefined;
+    this.members.clear();
+    this.initializeKey = undefined;
+    this.config = undefined;
+    this.failover = undefined;
+    this.sync = undefined;
+    this.history = undefined;
+    this.failsafe = undefined;
+    this.slots = undefined;
+    this.lastLsn = 0;
+    this.bump();
+    if (hadLeader) this.changed('leader');
+    return { ok: true };
   }
 
   initialize(createNew: boolean, sysid: string | undefined): DcsOpResult {
@@ -175,7 +249,7 @@ export class ModelDcs {
   setConfig(value: Record<string, unknown>, version?: number): DcsOpResult {
     if (version !== undefined && this.config !== undefined && this.config.version !== version) return { ok: false, reason: 'conflict', message: 'config changed' };
     this.config = { value, version: this.bump() };
-    this.changed();
+    this.changed('config');
     return { ok: true };
   }
 
@@ -199,8 +273,11 @@ export class ModelDcs {
     return { ok: true };
   }
 
-  setStatus(optime: number): DcsOpResult {
+  setStatus(optime: number, slots?: Readonly<Record<string, number>>): DcsOpResult {
+    const changed = optime !== this.lastLsn || (slots !== undefined && !sameJson(slots, this.slots));
     this.lastLsn = optime;
+    if (slots !== undefined) this.slots = { ...slots };
+    if (changed) this.changed('status');
     return { ok: true };
   }
 
@@ -213,4 +290,16 @@ export class ModelDcs {
     this.history = { value: lines, version: this.bump() };
     return { ok: true };
   }
+}
+
+/** Structural equality of JSON-shaped values (key order ignored). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  return keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && sameJson(left[key], right[key]));
 }

@@ -3,7 +3,7 @@
  * are read back raw from the server and compared with spec/dcs.md's formats,
  * field by field (so a mismatch names the field) and then byte for byte.
  */
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { expectOk, type SuiteContext } from './context.js';
 import { configFixtureData, failsafeFixture, historyFixtureLines, keyFixtures, memberFixtureData } from './fixtures.js';
 
@@ -16,7 +16,7 @@ function parseOrText(raw: string): unknown {
 }
 
 export function registerCompatCases(context: SuiteContext): void {
-  it('keys written for a small cluster match Patroni’s formats field by field and byte for byte', async () => {
+  context.it('keys written for a small cluster match Patroni’s formats field by field and byte for byte', async () => {
     const scope = context.newScope();
     const harness = context.harness();
     const node1 = await context.member(scope, 'node1');
@@ -54,7 +54,7 @@ export function registerCompatCases(context: SuiteContext): void {
     }
   });
 
-  it('non-ASCII text is written escaped, as Python’s json.dumps does', async () => {
+  context.it('non-ASCII text is written escaped, as Python’s json.dumps does', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expectOk(await dcs.touchMember({ state: 'running', tags: { zone: 'Zürich ☃', nofailover: true } }));
@@ -65,7 +65,7 @@ export function registerCompatCases(context: SuiteContext): void {
     expect(member?.data.tags).toEqual({ zone: 'Zürich ☃', nofailover: true });
   });
 
-  it('values Patroni wrote are read as Patroni reads them', async () => {
+  context.it('values Patroni wrote are read as Patroni reads them', async () => {
     const scope = context.newScope();
     const harness = context.harness();
     for (const fixture of keyFixtures) await harness.writeRaw(scope, fixture.key, fixture.raw);

@@ -3,6 +3,7 @@
  * a fresh scope per case, members closed after each case.
  */
 import type { Cluster, Dcs, DcsTimings } from '@pgwarden/core';
+import { it as vitestIt, type TestFunction } from 'vitest';
 import type { DcsContractHarness } from './harness.js';
 
 export interface SuiteContext {
@@ -12,10 +13,18 @@ export interface SuiteContext {
   /** An adapter for `name` in `scope`, closed automatically after the case. */
   member(scope: string, name: string, timings?: Partial<DcsTimings>): Promise<Dcs>;
   closeMembers(): Promise<void>;
+  /** Register a case; one named in the suite's `knownBugs` is reported as skipped with its reason. */
+  it(name: string, fn: TestFunction, timeoutMs?: number): void;
+  /** The `knownBugs` names that matched no case (the suite refuses them: a stale entry hides nothing). */
+  unusedKnownBugs(): string[];
 }
 
-export function createSuiteContext(getHarness: () => DcsContractHarness | undefined): SuiteContext {
+export function createSuiteContext(
+  getHarness: () => DcsContractHarness | undefined,
+  knownBugs: Readonly<Record<string, string>> = {},
+): SuiteContext {
   let counter = 0;
+  const used = new Set<string>();
   const open: Dcs[] = [];
   const runId = `${process.pid}-${Date.now().toString(36)}`;
   const harness = (): DcsContractHarness => {
@@ -34,6 +43,16 @@ export function createSuiteContext(getHarness: () => DcsContractHarness | undefi
     async closeMembers() {
       await Promise.all(open.splice(0).map((dcs) => dcs.close()));
     },
+    it(name, fn, timeoutMs) {
+      const bug = knownBugs[name];
+      if (bug === undefined) {
+        vitestIt(name, fn, timeoutMs);
+        return;
+      }
+      used.add(name);
+      vitestIt.skip(`${name} — known bug: ${bug}`, fn, timeoutMs);
+    },
+    unusedKnownBugs: () => Object.keys(knownBugs).filter((name) => !used.has(name)),
   };
 }
 

@@ -4,7 +4,7 @@
  * others, and removing a cluster.
  */
 import { clusterTimeline, type Cluster, type Dcs } from '@pgwarden/core';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { eventually, expectOk, sleep, waitUntil, type SuiteContext } from './context.js';
 
 async function read(dcs: Dcs): Promise<Cluster> {
@@ -17,12 +17,12 @@ function expectConflict(result: { ok: boolean; reason?: string }): void {
 }
 
 export function registerKeyCases(context: SuiteContext): void {
-  it('an empty cluster reads as unlocked with no members and lastLsn 0', async () => {
+  context.it('an empty cluster reads as unlocked with no members and lastLsn 0', async () => {
     const cluster = await read(await context.member(context.newScope(), 'node1'));
     expect(cluster).toEqual({ members: [], lastLsn: 0 });
   });
 
-  it('the initialize race has exactly one winner; the others get a conflict', async () => {
+  context.it('the initialize race has exactly one winner; the others get a conflict', async () => {
     const scope = context.newScope();
     const members = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => context.member(scope, name)));
     const results = await Promise.all(members.map((dcs) => dcs.initialize({ createNew: true })));
@@ -31,7 +31,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect((await read(members[0]!)).initialize).toBe('');
   });
 
-  it('initialize without createNew overwrites with the system identifier; cancel removes it', async () => {
+  context.it('initialize without createNew overwrites with the system identifier; cancel removes it', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expectOk(await dcs.initialize({ createNew: true }));
@@ -41,7 +41,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect((await read(dcs)).initialize).toBeUndefined();
   });
 
-  it('config written without a version reads back with its data and a version', async () => {
+  context.it('config written without a version reads back with its data and a version', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expectOk(await dcs.setConfig({ ttl: 30, loop_wait: 10, postgresql: { use_pg_rewind: true } }));
@@ -51,7 +51,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(config?.modifyVersion).toBe(config?.version);
   });
 
-  it('config CAS succeeds with the current version and conflicts with a stale one', async () => {
+  context.it('config CAS succeeds with the current version and conflicts with a stale one', async () => {
     const scope = context.newScope();
     const first = await context.member(scope, 'node1');
     const second = await context.member(scope, 'node2');
@@ -62,7 +62,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect((await eventually(second, (cluster) => cluster.config?.data['ttl'] === 40)).config?.data).toEqual({ ttl: 40 });
   });
 
-  it('failover request reads back leader, candidate and schedule; CAS with a stale version conflicts', async () => {
+  context.it('failover request reads back leader, candidate and schedule; CAS with a stale version conflicts', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expectOk(await dcs.setFailover({ leader: 'node1', member: 'node2', scheduled_at: '2024-07-01T12:00:00+02:00' }));
@@ -75,7 +75,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(cleared?.candidate).toBeUndefined();
   });
 
-  it('sync state is written sorted, returns a version usable for CAS, stale versions conflict', async () => {
+  context.it('sync state is written sorted, returns a version usable for CAS, stale versions conflict', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     const first = expectOk(await dcs.writeSyncState('node1', ['node3', 'node2']));
@@ -88,7 +88,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect((await read(dcs)).sync?.syncStandbys).toEqual(['node2']);
   });
 
-  it('sync state delete with a stale version conflicts, with the current one removes it', async () => {
+  context.it('sync state delete with a stale version conflicts, with the current one removes it', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     const first = expectOk(await dcs.writeSyncState('node1', ['node2']));
@@ -98,7 +98,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect((await read(dcs)).sync).toBeUndefined();
   });
 
-  it('history gives the cluster timeline: last line + 1, [] is timeline 1', async () => {
+  context.it('history gives the cluster timeline: last line + 1, [] is timeline 1', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expectOk(await dcs.setHistory([]));
@@ -114,7 +114,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(cluster.history?.lines[0]).toEqual([1, 25623960, 'no recovery target specified', '2024-07-01T10:00:05.123+00:00', 'node1']);
   });
 
-  it('status written directly gives lastLsn and slots', async () => {
+  context.it('status written directly gives lastLsn and slots', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expectOk(await dcs.writeStatus({ optime: 67393616, slots: { node2: 67393616 } }));
@@ -123,7 +123,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(cluster.slots).toEqual({ node2: 67393616 });
   });
 
-  it('a member key is visible to others with its data, version and session', async () => {
+  context.it('a member key is visible to others with its data, version and session', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     const data = {
@@ -142,7 +142,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(member?.session).toBeTruthy();
   });
 
-  it('touching a member with unchanged data does not rewrite the key', async () => {
+  context.it('touching a member with unchanged data does not rewrite the key', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expectOk(await dcs.touchMember({ state: 'running', role: 'replica' }));
@@ -155,7 +155,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(after).toBeDefined();
   });
 
-  it('member keys expire after ttl when no longer touched', async () => {
+  context.it('member keys expire after ttl when no longer touched', async () => {
     const scope = context.newScope();
     const { ttlSeconds } = context.harness().timings;
     const dcs = await context.member(scope, 'node1');
@@ -166,7 +166,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(goneAt).toBeDefined();
   });
 
-  it('values written by others are parsed leniently: bad member, config and history do not break the read', async () => {
+  context.it('values written by others are parsed leniently: bad member, config and history do not break the read', async () => {
     const scope = context.newScope();
     const harness = context.harness();
     await harness.writeRaw(scope, 'members/broken', 'not json at all');
@@ -190,7 +190,7 @@ export function registerKeyCases(context: SuiteContext): void {
     expect(cluster.failover).toMatchObject({ leader: 'node1', candidate: 'node2' });
   });
 
-  it('removing the cluster deletes every key under its prefix and nothing else', async () => {
+  context.it('removing the cluster deletes every key under its prefix and nothing else', async () => {
     const scope = context.newScope();
     const neighbour = context.newScope();
     const dcs = await context.member(scope, 'node1');

@@ -4,7 +4,7 @@
  * before the request was sent.
  */
 import { isUnlocked, type Cluster, type Dcs } from '@pgwarden/core';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { eventually, expectOk, sleep, waitUntil, type SuiteContext } from './context.js';
 
 async function read(dcs: Dcs): Promise<Cluster> {
@@ -12,7 +12,7 @@ async function read(dcs: Dcs): Promise<Cluster> {
 }
 
 export function registerLockCases(context: SuiteContext): void {
-  it('acquiring a free lock holds it, renewedAtMs taken before the request was sent', async () => {
+  context.it('acquiring a free lock holds it, renewedAtMs taken before the request was sent', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     const before = Date.now();
@@ -28,7 +28,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect(cluster.leader?.session).toBeTruthy();
   });
 
-  it('only one of many concurrent lock attempts wins, the others learn the owner', async () => {
+  context.it('only one of many concurrent lock attempts wins, the others learn the owner', async () => {
     const scope = context.newScope();
     const members = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((name) => context.member(scope, name)));
     const outcomes = await Promise.all(members.map((dcs) => dcs.acquireLeader()));
@@ -44,7 +44,7 @@ export function registerLockCases(context: SuiteContext): void {
     }
   });
 
-  it('acquiring a lock another member holds is lost with the owner named', async () => {
+  context.it('acquiring a lock another member holds is lost with the owner named', async () => {
     const scope = context.newScope();
     const first = await context.member(scope, 'node1');
     const second = await context.member(scope, 'node2');
@@ -52,7 +52,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect(await second.acquireLeader()).toEqual({ kind: 'lost', owner: 'node1' });
   });
 
-  it('acquiring a lock this member already holds reports it held', async () => {
+  context.it('acquiring a lock this member already holds reports it held', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     expect((await dcs.acquireLeader()).kind).toBe('held');
@@ -60,7 +60,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await dcs.getCluster()).ok).toBe(true);
   });
 
-  it('the owner refreshing the lock keeps it and reports a newer renewal time', async () => {
+  context.it('the owner refreshing the lock keeps it and reports a newer renewal time', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     const first = await dcs.acquireLeader();
@@ -76,7 +76,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect(second.renewedAtMs).toBeGreaterThan(first.renewedAtMs);
   });
 
-  it('a refresh by a member that does not own the lock fails and names the owner', async () => {
+  context.it('a refresh by a member that does not own the lock fails and names the owner', async () => {
     const scope = context.newScope();
     const owner = await context.member(scope, 'node1');
     const other = await context.member(scope, 'node2');
@@ -88,7 +88,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect(cluster.lastLsn).toBe(0);
   });
 
-  it('a refresh after the lock was released and taken by another member fails', async () => {
+  context.it('a refresh after the lock was released and taken by another member fails', async () => {
     const scope = context.newScope();
     const old = await context.member(scope, 'node1');
     const next = await context.member(scope, 'node2');
@@ -105,7 +105,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await read(next)).leader?.name).toBe('node2');
   });
 
-  it('the owner deleting the lock frees it for another member', async () => {
+  context.it('the owner deleting the lock frees it for another member', async () => {
     const scope = context.newScope();
     const owner = await context.member(scope, 'node1');
     const other = await context.member(scope, 'node2');
@@ -115,7 +115,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await other.acquireLeader()).kind).toBe('held');
   });
 
-  it('deleting a lock another member holds is refused and leaves it in place', async () => {
+  context.it('deleting a lock another member holds is refused and leaves it in place', async () => {
     const scope = context.newScope();
     const owner = await context.member(scope, 'node1');
     const other = await context.member(scope, 'node2');
@@ -126,7 +126,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await read(owner)).leader?.name).toBe('node1');
   });
 
-  it('deleting the lock with an LSN publishes the LSN first', async () => {
+  context.it('deleting the lock with an LSN publishes the LSN first', async () => {
     const scope = context.newScope();
     const owner = await context.member(scope, 'node1');
     expect((await owner.acquireLeader()).kind).toBe('held');
@@ -136,7 +136,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect(cluster.lastLsn).toBe(123456);
   });
 
-  it('taking the lock writes it even when another member holds it', async () => {
+  context.it('taking the lock writes it even when another member holds it', async () => {
     const scope = context.newScope();
     const other = await context.member(scope, 'node2');
     const taker = await context.member(scope, 'node1');
@@ -145,7 +145,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await eventually(other, (cluster) => cluster.leader?.name === 'node1')).leader?.name).toBe('node1');
   });
 
-  it('the lock disappears after ttl when not refreshed, and not before', async () => {
+  context.it('the lock disappears after ttl when not refreshed, and not before', async () => {
     const scope = context.newScope();
     const { ttlSeconds } = context.harness().timings;
     const owner = await context.member(scope, 'node1');
@@ -163,7 +163,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await observer.acquireLeader()).kind).toBe('held');
   });
 
-  it('a lock refreshed every loop_wait outlives several ttls', async () => {
+  context.it('a lock refreshed every loop_wait outlives several ttls', async () => {
     const scope = context.newScope();
     const { ttlSeconds, loopWaitSeconds } = context.harness().timings;
     const owner = await context.member(scope, 'node1');
@@ -178,7 +178,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect((await read(observer)).leader?.name).toBe('node1');
   });
 
-  it('a ttl change wakes the next watch at once and moves the held lock to a new lease/session', async () => {
+  context.it('a ttl change wakes the next watch at once and moves the held lock to a new lease/session', async () => {
     const scope = context.newScope();
     const timings = context.harness().timings;
     const dcs = await context.member(scope, 'node1');
@@ -194,7 +194,7 @@ export function registerLockCases(context: SuiteContext): void {
     expect(after.leader?.session).not.toBe(before);
   });
 
-  it('refreshing the lock publishes status and failsafe, and skips an unchanged status', async () => {
+  context.it('refreshing the lock publishes status and failsafe, and skips an unchanged status', async () => {
     const scope = context.newScope();
     const owner = await context.member(scope, 'node1');
     expect((await owner.acquireLeader()).kind).toBe('held');

@@ -5,7 +5,7 @@
  * These cases run last and restore every server they stopped.
  */
 import type { Dcs } from '@pgwarden/core';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { eventually, expectOk, waitUntil, type SuiteContext } from './context.js';
 
 async function timed<T>(operation: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -14,7 +14,7 @@ async function timed<T>(operation: () => Promise<T>): Promise<{ value: T; ms: nu
   return { value, ms: performance.now() - started };
 }
 
-export function registerOutageCases(context: SuiteContext, knownBugs: Readonly<Record<string, string>> = {}): void {
+export function registerOutageCases(context: SuiteContext): void {
   const stopped = new Set<number>();
   const stop = async (index: number): Promise<void> => {
     stopped.add(index);
@@ -28,7 +28,7 @@ export function registerOutageCases(context: SuiteContext, knownBugs: Readonly<R
   };
   afterAll(startAll);
 
-  it('with one of three servers down, reads, lock refreshes and writes still work', async (test) => {
+  context.it('with one of three servers down, reads, lock refreshes and writes still work', async (test) => {
     if (context.harness().servers.count < 3) test.skip();
     const scope = context.newScope();
     const leader = await context.member(scope, 'node1');
@@ -50,7 +50,7 @@ export function registerOutageCases(context: SuiteContext, knownBugs: Readonly<R
     }
   });
 
-  it('with every server down, operations fail as unreachable within retry_timeout, never as lost', async () => {
+  context.it('with every server down, operations fail as unreachable within retry_timeout, never as lost', async () => {
     const scope = context.newScope();
     const { retryTimeoutSeconds } = context.harness().timings;
     const bound = retryTimeoutSeconds * 1000 + 1500;
@@ -81,9 +81,7 @@ export function registerOutageCases(context: SuiteContext, knownBugs: Readonly<R
     }
   });
 
-  const recoverCase = 'after the servers come back, the same adapter reads and holds the lock again';
-  const recoverBug = knownBugs[recoverCase];
-  (recoverBug === undefined ? it : it.skip)(recoverBug === undefined ? recoverCase : `${recoverCase} — known bug: ${recoverBug}`, async () => {
+  context.it('after the servers come back, the same adapter reads and holds the lock again', async () => {
     const scope = context.newScope();
     const dcs = await context.member(scope, 'node1');
     for (let index = 0; index < context.harness().servers.count; index++) await stop(index);

@@ -4,7 +4,7 @@
  * key traffic; otherwise returns false after its timeout or on abort.
  */
 import type { Dcs } from '@pgwarden/core';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { expectOk, sleep, type SuiteContext } from './context.js';
 
 async function readyWatcher(context: SuiteContext, scope: string, name: string): Promise<Dcs> {
@@ -16,7 +16,7 @@ async function readyWatcher(context: SuiteContext, scope: string, name: string):
 }
 
 export function registerWatchCases(context: SuiteContext): void {
-  it('a watch wakes within 100 ms of the leader key being deleted', async () => {
+  context.it('a watch wakes within 100 ms of the leader key being deleted', async () => {
     const scope = context.newScope();
     const owner = await context.member(scope, 'node1');
     expect((await owner.acquireLeader()).kind).toBe('held');
@@ -31,7 +31,7 @@ export function registerWatchCases(context: SuiteContext): void {
     expect(latencyMs).toBeLessThan(100);
   });
 
-  it('a watch wakes when another member takes the lock', async () => {
+  context.it('a watch wakes when another member takes the lock', async () => {
     const scope = context.newScope();
     const watcher = await readyWatcher(context, scope, 'node2');
     const owner = await context.member(scope, 'node1');
@@ -43,7 +43,7 @@ export function registerWatchCases(context: SuiteContext): void {
     expect(expectOk(await watcher.getCluster()).leader?.name).toBe('node1');
   });
 
-  it('a change made between cycles makes the next watch return at once', async () => {
+  context.it('a change made between cycles makes the next watch return at once', async () => {
     const scope = context.newScope();
     const watcher = await readyWatcher(context, scope, 'node2');
     const owner = await context.member(scope, 'node1');
@@ -54,7 +54,7 @@ export function registerWatchCases(context: SuiteContext): void {
     expect(performance.now() - started).toBeLessThan(100);
   });
 
-  it('a config change wakes a watcher', async () => {
+  context.it('a config change wakes a watcher', async () => {
     const scope = context.newScope();
     const writer = await context.member(scope, 'node1');
     expectOk(await writer.setConfig({ ttl: 30 }));
@@ -64,7 +64,7 @@ export function registerWatchCases(context: SuiteContext): void {
     expect(await waiting).toBe(true);
   });
 
-  it('a status change wakes a member that is not the leader', async () => {
+  context.it('a status change wakes a member that is not the leader', async () => {
     const scope = context.newScope();
     const leader = await context.member(scope, 'node1');
     expect((await leader.acquireLeader()).kind).toBe('held');
@@ -75,7 +75,7 @@ export function registerWatchCases(context: SuiteContext): void {
     expect(await waiting).toBe(true);
   });
 
-  it('member key traffic does not wake a watcher; it times out and returns false', async () => {
+  context.it('member key traffic does not wake a watcher; it times out and returns false', async () => {
     const scope = context.newScope();
     const watcher = await readyWatcher(context, scope, 'node2');
     const other = await context.member(scope, 'node3');
@@ -89,7 +89,7 @@ export function registerWatchCases(context: SuiteContext): void {
     expect(elapsed).toBeLessThan(2000);
   });
 
-  it('an aborted watch returns false promptly', async () => {
+  context.it('an aborted watch returns false promptly', async () => {
     const watcher = await readyWatcher(context, context.newScope(), 'node1');
     const controller = new AbortController();
     const started = performance.now();
@@ -99,7 +99,7 @@ export function registerWatchCases(context: SuiteContext): void {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
-  it('a member’s own lock writes do not wake its own watch', async () => {
+  context.it('a member’s own lock writes do not wake its own watch', async () => {
     const scope = context.newScope();
     const dcs = await readyWatcher(context, scope, 'node1');
     expect((await dcs.acquireLeader()).kind).toBe('held');
