@@ -55,6 +55,9 @@ function mainBranch(ctx: Context): Decision {
   if (dataDirectory === 'empty' || dataDirectory === 'inaccessible') return decideEmptyDataDirectory(ctx);
   const sysid = systemIdentifierCheck(ctx);
   if (sysid !== undefined) return sysid;
+  // In pause nothing else starts a stopped PostgreSQL: an operator's restart does, as Patroni's
+  // restart (a no-op stop, then start) does.
+  if (!ctx.input.local.running && ctx.paused && ctx.input.requests.restart !== undefined) return handleRequests(ctx) ?? decidePostgresNotRunning(ctx);
   if (!ctx.input.local.running) return decidePostgresNotRunning(ctx);
   if (clusterIsUnlocked(ctx)) return decideLeaderRace(ctx);
   if (ownsLock(ctx)) return decideOwnLock(ctx);

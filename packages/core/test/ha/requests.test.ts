@@ -61,6 +61,12 @@ describe('decide: operator requests (spec/ha-loop.md §12)', () => {
       actions: [],
     },
     {
+      name: 'restart while paused and PostgreSQL is stopped: starts it (Patroni: a no-op stop, then start)',
+      input: input({ settings: settings({ paused: true }), local: replicaLocal({ running: false, accepting: false }), requests: { restart: {} } }),
+      ruleId: 'request.restart',
+      includes: [{ type: 'restart' }],
+    },
+    {
       name: 'explicit restart while paused: restarts',
       input: input({ settings: settings({ paused: true }), requests: { restart: {} } }),
       ruleId: 'request.restart',
