@@ -115,6 +115,21 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       memory: { demotedFromPrimary: false },
     },
     {
+      name: 'cleanly demoted primary while the new leader is still promoting (its key says promoted, old timeline, no /history line yet): not judged, no rewind',
+      input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { role: 'promoted', xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true }) }),
+      excludes: ['rewind', 'reinitialize'],
+    },
+    {
+      name: 'former primary past the fork point of a leader that published replica (Patroni mid-promotion): not judged yet',
+      input: input({ name: 'node3', cluster: cluster({ history: tl2.history, members: [member('node1', { role: 'replica', timeline: 2 }), member('node3')] }), local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true }) }),
+      excludes: ['rewind', 'reinitialize'],
+    },
+    {
+      name: 'the same once the leader publishes master (Patroni 3.x word): rewinds',
+      input: input({ name: 'node3', cluster: cluster({ history: tl2.history, members: [member('node1', { role: 'master', timeline: 2 }), member('node3')] }), local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true }) }),
+      ruleId: 'follow.rewind',
+    },
+    {
       name: 'former primary streaming on an older timeline than the leader: still judged by the fork point, and keeps its mark',
       input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000, replicationState: 'streaming' }), memory: memory({ demotedFromPrimary: true }) }),
       ruleId: 'follow.rewind',

@@ -62,8 +62,12 @@ describe('a switchover issued straight after another one', () => {
     expect((await cluster.leader())?.name).toBe(c.name);
     expect(b.output(), transcripts(cluster.members)).not.toMatch(/only healthy member/);
 
-    // Back to the member that has just demoted, as soon as it streams again (what the CLI tests do).
+    // Back to the member that has just demoted, as soon as it streams again and says so itself (what
+    // an operator sees in `list` before typing the switchover; the leader asks the candidate's /patroni).
     await waitUntil(() => streamsFrom(c, b), { timeoutMs: 30_000, what: `${b.name} to stream from ${c.name}` });
+    await waitUntil(async () => (await b.request('GET', '/replica').catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 30_000, what: `${b.name} to answer /replica 200` });
+    // A cleanly demoted primary rejoins without pg_rewind, also when it looks at the new leader mid-promotion.
+    for (const member of cluster.members) expect(member.output(), transcripts(cluster.members)).not.toMatch(/running pg_rewind/);
     const third = await switchover(c, b);
     expect(third.status, `${third.body}\n${transcripts(cluster.members)}`).toBe(200);
     await waitUntil(async () => (await isInRecovery(b)) === false, { timeoutMs: 30_000, what: `${b.name} to be primary again` });

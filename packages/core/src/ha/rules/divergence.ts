@@ -22,11 +22,21 @@ function wasPrimary(ctx: Context): boolean {
   return ctx.memory.demotedFromPrimary || (!local.hasRecoveryConfig && local.controlState !== undefined && local.controlState !== 'in archive recovery' && local.controlState !== 'shut down in recovery');
 }
 
+function leaderRunsAsPrimary(ctx: Context): boolean {
+  const role = leaderMember(ctx)?.data.role;
+  return role === 'primary' || role === 'master';
+}
+
 export function hasDiverged(ctx: Context): boolean {
   const local = ctx.input.local;
   const mine = local.timeline;
   const theirs = leaderTimeline(ctx);
   if (mine === undefined || theirs === 0 || ctx.input.settings.standbyCluster !== undefined) return false;
+  // Judged only once the leader runs as a primary, as Patroni does: a leader still
+  // promoting (its member key says replica or promoted) has not published its new
+  // timeline, nor written /history, and a cleanly demoted primary compared with
+  // that old picture looks ahead of it and would be rewound for nothing.
+  if (!leaderRunsAsPrimary(ctx)) return false;
   // A successful rewind is not repeated until something changes (new leader, demotion).
   if (ctx.memory.rewind === 'done') return false;
   // Ahead of the leader's published timeline: diverged only if we were primary on it; a
