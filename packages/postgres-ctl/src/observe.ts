@@ -4,7 +4,7 @@
  * pg_control for what survives a stopped server (system id, timeline,
  * checkpoint, clean-shutdown state).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryLine, LocalPostgres, ReplicationConnection } from '@pgwarden/core';
 import type { Context } from './context.js';
@@ -185,6 +185,28 @@ async function commandLineDrift(context: Context): Promise<Record<string, { old_
 }
 
 /**
+ * The highest timeline of a WAL segment in pg_wal. A standby writes a
+ * timeline's segments only once it accepted that timeline (a standby whose
+ * history went past the fork refuses the switch and never streams it), so WAL
+ * received on the new timeline shows here even when the receiver is between
+ * connections at the moment we look — else the received position (already on
+ * the new timeline) next to the old timeline number reads as divergence.
+ */
+function newestSegmentTimeline(dataDir: string): number | undefined {
+  let newest: number | undefined;
+  try {
+    for (const name of readdirSync(join(dataDir, 'pg_wal'))) {
+      if (!/^[0-9A-F]{24}$/.test(name)) continue;
+      const timeline = Number.parseInt(name.slice(0, 8), 16);
+      if (newest === undefined || timeline > newest) newest = timeline;
+    }
+  } catch {
+    return undefined;
+  }
+  return newest;
+}
+
+/**
  * A replica's timeline: the WAL receiver's while it streams, remembered for this postmaster
  * when the receiver is gone (the upstream demoting, a re-point). Recovery never goes back
  * to an older timeline, so the last restartpoint's timeline alone would understate it and
@@ -196,7 +218,8 @@ function replicaTimeline(context: Context, status: Row, receiver: Row | null): n
   const received = toNumber(receiver?.['received_tli']);
   const checkpoint = toNumber(status['checkpoint_timeline']);
   const remembered = context.receivedTimeline?.postmasterStartTime === startTime ? context.receivedTimeline.timeline : undefined;
-  const timeline = [received, checkpoint, remembered].reduce<number | undefined>((high, value) => (value === undefined ? high : Math.max(high ?? 0, value)), undefined);
+  const onDisk = newestSegmentTimeline(context.paths.dataDir);
+  const timeline = [received, checkpoint, remembered, onDisk].reduce<number | undefined>((high, value) => (value === undefined ? high : Math.max(high ?? 0, value)), undefined);
   if (received !== undefined && startTime !== '') context.receivedTimeline = { postmasterStartTime: startTime, timeline: Math.max(received, remembered ?? 0) };
   return timeline;
 }

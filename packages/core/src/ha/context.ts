@@ -29,6 +29,12 @@ export interface DecisionParts {
   readonly wakeUpAtMs?: number;
 }
 
+/** A demotion re-arms the divergence check (Patroni triggers the rewind check on demote) and notes the timeline we leave. */
+function demotionMemory(ctx: Context): Partial<HaMemory> {
+  const timeline = ctx.input.local.running && !ctx.input.local.inRecovery ? ctx.input.local.timeline : undefined;
+  return { rewind: 'check', demotedFromTimeline: timeline };
+}
+
 /** Builds the decision record; in pause every message carries Patroni's `PAUSE: ` prefix. */
 export function decision(ctx: Context, parts: DecisionParts): Decision {
   const message = ctx.paused && !parts.message.startsWith('PAUSE: ') ? `PAUSE: ${parts.message}` : parts.message;
@@ -36,8 +42,7 @@ export function decision(ctx: Context, parts: DecisionParts): Decision {
     actions: parts.actions ?? [],
     message,
     ruleId: parts.ruleId,
-    // A demotion re-arms the divergence check (Patroni triggers the rewind check on demote).
-    memory: { ...ctx.memory, ...parts.memory, ...(parts.memory?.demotedFromPrimary === true ? { rewind: 'check' as const } : {}) },
+    memory: { ...ctx.memory, ...parts.memory, ...(parts.memory?.demotedFromPrimary === true ? demotionMemory(ctx) : {}) },
     ...(parts.reason === undefined ? {} : { reason: parts.reason }),
     ...(parts.awaiting === undefined ? {} : { awaiting: parts.awaiting }),
     ...(parts.wakeUpAtMs === undefined ? {} : { wakeUpAtMs: parts.wakeUpAtMs }),

@@ -33,8 +33,12 @@ export interface HaMemory {
   readonly lastLeaderClaim?: { readonly name: string; readonly untilMs: number };
   /** We ran as a primary and were demoted: the next follow must check divergence. */
   readonly demotedFromPrimary: boolean;
+  /** The timeline we ran as a primary on when demoted (undefined: not known). */
+  readonly demotedFromTimeline?: number;
   /** `/failsafe` of the last snapshot: whom to ask when the DCS is gone. */
   readonly lastFailsafe?: Readonly<Record<string, string>>;
+  /** A switchover waiting for its candidate to stream from us: which request, since when (our clock). */
+  readonly switchoverWait?: { readonly version: number; readonly sinceMs: number };
   /** Number of decide() cycles (rounds of one cycle count once). */
   readonly cycles: number;
 }

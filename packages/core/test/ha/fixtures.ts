@@ -4,7 +4,7 @@
  */
 import type { Cluster, Member, MemberData } from '../../src/model/cluster.js';
 import type { DecideInput, HaSettings } from '../../src/model/decide-types.js';
-import type { LocalPostgres, PeerStatus } from '../../src/model/local-state.js';
+import type { LocalPostgres, PeerStatus, ReplicationConnection } from '../../src/model/local-state.js';
 import { initialMemory, type HaMemory } from '../../src/ha/index.js';
 
 export const NOW = 1_700_000_000_000;
@@ -131,8 +131,13 @@ export function input(overrides: InputOverrides = {}): DecideInput<HaMemory> {
 }
 
 /** Input for the lock owner node1 running as primary. */
+/** A row of pg_stat_replication: `name` streams from us (asynchronously). */
+export function streamingStandby(name: string, state = 'streaming'): ReplicationConnection {
+  return { applicationName: name, state, syncState: 'async', syncPriority: 0 };
+}
+
 export function leaderInput(overrides: InputOverrides = {}): DecideInput<HaMemory> {
-  return input({ name: 'node1', local: primaryLocal(), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 10_000, lastSeenLeader: 'node1' }), ...overrides });
+  return input({ name: 'node1', local: primaryLocal({ replication: [streamingStandby('node2'), streamingStandby('node3')] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 10_000, lastSeenLeader: 'node1' }), ...overrides });
 }
 
 export const HELD = { kind: 'held', renewedAtMs: NOW } as const;

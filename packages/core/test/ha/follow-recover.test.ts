@@ -25,7 +25,7 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       ruleId: 'follow.leader.demote',
       message: 'demoting self because I do not have the lock and I was a leader',
       includes: [{ type: 'demote', mode: 'immediate-nolock', follow: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres' } }],
-      memory: { demotedFromPrimary: true, isLeader: false },
+      memory: { demotedFromPrimary: true, demotedFromTimeline: 1, isLeader: false },
     },
     {
       name: 'replicatefrom tag: follows the named member, not the leader',
@@ -113,6 +113,17 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       ruleId: 'follow.leader',
       actions: [],
       memory: { demotedFromPrimary: false },
+    },
+    {
+      name: 'demoted two switchovers ago (primary on timeline 1), now a replica on the leader\'s timeline 3 past its published position (the leader\'s shutdown checkpoint mid-switchover): no divergence',
+      input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { timeline: 3, xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ timeline: 3, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true, demotedFromTimeline: 1 }) }),
+      excludes: ['rewind', 'reinitialize'],
+    },
+    {
+      name: 'primary on timeline 3 itself, ahead of the leader on timeline 3: rewinds',
+      input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { timeline: 3, xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ timeline: 3, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true, demotedFromTimeline: 3 }) }),
+      ruleId: 'follow.rewind',
+      reason: /we were primary and are ahead of the leader on the same timeline/,
     },
     {
       name: 'cleanly demoted primary while the new leader is still promoting (its key says promoted, old timeline, no /history line yet): not judged, no rewind',

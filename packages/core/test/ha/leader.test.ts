@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { runCases } from './case-runner.js';
-import { NOW, SYSID, cluster, leaderInput, member, memory, peer, primaryLocal, replicaLocal } from './fixtures.js';
+import { NOW, SYSID, cluster, leaderInput, member, memory, peer, primaryLocal, replicaLocal, streamingStandby } from './fixtures.js';
 
 const withFailover = (failover: { leader?: string; candidate?: string; scheduledAt?: string }) => cluster({ failover: { version: 7, ...failover } });
 
@@ -112,6 +112,50 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       actions: ['update-lock', 'demote'],
       includes: [{ type: 'demote', mode: 'graceful' }],
       excludes: ['clear-failover'],
+    },
+    {
+      name: 'switchover to node2 while node2 does not stream from us yet (re-pointing after another switchover): keeps the lock and waits, looks again in a second',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [streamingStandby('node3')] }) }),
+      ruleId: 'leader.keep-lock.primary',
+      reason: /switchover: waiting for node2 to stream from me before demoting/,
+      excludes: ['demote', 'clear-failover'],
+      memory: { switchoverWait: { version: 7, sinceMs: NOW } },
+    },
+    {
+      name: 'the same request still waiting within the bound: keeps waiting from the first sighting',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [streamingStandby('node2', 'catchup')] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000, switchoverWait: { version: 7, sinceMs: NOW - 9_000 } }) }),
+      excludes: ['demote', 'clear-failover'],
+      memory: { switchoverWait: { version: 7, sinceMs: NOW - 9_000 } },
+    },
+    {
+      name: 'candidate never streamed within max(10 s, loop_wait): the switchover is cancelled with the reason, the primary stays',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000, switchoverWait: { version: 7, sinceMs: NOW - 10_000 } }) }),
+      ruleId: 'leader.keep-lock.primary',
+      reason: /switchover cancelled: node2 did not stream from me within 10 s/,
+      includes: [{ type: 'clear-failover', version: 7 }],
+      excludes: ['demote'],
+    },
+    {
+      name: 'a wait remembered for an older request does not count against a new one',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000, switchoverWait: { version: 6, sinceMs: NOW - 60_000 } }) }),
+      excludes: ['demote', 'clear-failover'],
+      memory: { switchoverWait: { version: 7, sinceMs: NOW } },
+    },
+    {
+      name: 'switchover to a candidate that cascades through another member (replicatefrom): not visible to us, demotes',
+      input: leaderInput({ cluster: cluster({ failover: { version: 7, leader: 'node1', candidate: 'node2' }, members: [member('node1'), member('node2', { tags: { replicatefrom: 'node3' } }), member('node3')] }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [streamingStandby('node3')] }) }),
+      ruleId: 'manual-failover.switchover-demote',
+    },
+    {
+      name: 'switchover without a candidate: waits until some eligible member streams',
+      input: leaderInput({ cluster: withFailover({ leader: 'node1' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }) }),
+      reason: /waiting for node2, node3 to stream from me/,
+      excludes: ['demote'],
+    },
+    {
+      name: 'manual failover (no leader named) does not wait: the operator accepted the loss',
+      input: leaderInput({ cluster: withFailover({ candidate: 'node3' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }) }),
+      ruleId: 'manual-failover.failover-demote',
     },
     {
       name: 'switchover without a candidate, some replica eligible: demotes gracefully',

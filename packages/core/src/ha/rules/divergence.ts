@@ -10,6 +10,7 @@ import type { FollowTarget } from '../../model/actions.js';
 import { clusterTimeline } from '../../model/cluster-helpers.js';
 import type { Context } from '../context.js';
 import { leaderMember, myWalPosition } from '../context.js';
+import { formatLsn } from '../lag.js';
 
 export function leaderTimeline(ctx: Context): number {
   const published = leaderMember(ctx)?.data.timeline ?? 0;
@@ -18,8 +19,12 @@ export function leaderTimeline(ctx: Context): number {
 
 /** We ran as a primary on our timeline: our memory says so, or the data directory does. */
 function wasPrimary(ctx: Context): boolean {
+  return ctx.memory.demotedFromPrimary || wasPrimaryByDataDirectory(ctx);
+}
+
+function wasPrimaryByDataDirectory(ctx: Context): boolean {
   const local = ctx.input.local;
-  return ctx.memory.demotedFromPrimary || (!local.hasRecoveryConfig && local.controlState !== undefined && local.controlState !== 'in archive recovery' && local.controlState !== 'shut down in recovery');
+  return !local.hasRecoveryConfig && local.controlState !== undefined && local.controlState !== 'in archive recovery' && local.controlState !== 'shut down in recovery';
 }
 
 function leaderRunsAsPrimary(ctx: Context): boolean {
@@ -27,31 +32,46 @@ function leaderRunsAsPrimary(ctx: Context): boolean {
   return role === 'primary' || role === 'master';
 }
 
-export function hasDiverged(ctx: Context): boolean {
+/** Where our history left the leader's, in words for the log; undefined when it did not (or cannot be judged yet). */
+/**
+ * We ran as a primary on `timeline` itself. A member demoted long ago (on an older
+ * timeline) that followed the switches since is just a replica here: its received
+ * position past the leader's published one (published up to a loop ago, or the
+ * leader's shutdown checkpoint during a switchover) is no divergence.
+ */
+function wasPrimaryOn(ctx: Context, timeline: number): boolean {
+  const known = ctx.memory.demotedFromTimeline;
+  if (ctx.memory.demotedFromPrimary && known !== undefined && known !== timeline) return wasPrimaryByDataDirectory(ctx);
+  return wasPrimary(ctx);
+}
+
+export function divergence(ctx: Context): string | undefined {
   const local = ctx.input.local;
   const mine = local.timeline;
   const theirs = leaderTimeline(ctx);
-  if (mine === undefined || theirs === 0 || ctx.input.settings.standbyCluster !== undefined) return false;
+  if (mine === undefined || theirs === 0 || ctx.input.settings.standbyCluster !== undefined) return undefined;
   // Judged only once the leader runs as a primary, as Patroni does: a leader still
   // promoting (its member key says replica or promoted) has not published its new
   // timeline, nor written /history, and a cleanly demoted primary compared with
   // that old picture looks ahead of it and would be rewound for nothing.
-  if (!leaderRunsAsPrimary(ctx)) return false;
+  if (!leaderRunsAsPrimary(ctx)) return undefined;
   // A successful rewind is not repeated until something changes (new leader, demotion).
-  if (ctx.memory.rewind === 'done') return false;
+  if (ctx.memory.rewind === 'done') return undefined;
+  const at = `local timeline ${mine} at ${formatLsn(myWalPosition(ctx))}, leader timeline ${theirs}`;
   // Ahead of the leader's published timeline: diverged only if we were primary on it; a
   // replica that followed the switch just sees the leader's publication lagging.
-  if (mine > theirs) return wasPrimary(ctx);
+  if (mine > theirs) return wasPrimary(ctx) ? `${at}: we were primary on a timeline the leader never had` : undefined;
   if (mine === theirs) {
     // Two promotions from one base can both create timeline N: a member that
     // was primary on "our" timeline and is ahead of the leader has diverged.
     const leaderPosition = Math.max(leaderMember(ctx)?.data.xlog_location ?? 0, ctx.cluster.lastLsn);
-    return wasPrimary(ctx) && leaderPosition > 0 && myWalPosition(ctx) > leaderPosition;
+    const ahead = wasPrimaryOn(ctx, mine) && leaderPosition > 0 && myWalPosition(ctx) > leaderPosition;
+    return ahead ? `${at} at ${formatLsn(leaderPosition)}: we were primary and are ahead of the leader on the same timeline` : undefined;
   }
   const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine);
-  if (fork === undefined) return wasPrimary(ctx);
+  if (fork === undefined) return wasPrimary(ctx) ? `${at}: /history has no fork point for timeline ${mine} and we were primary on it` : undefined;
   const position = local.running ? myWalPosition(ctx) : Math.max(local.checkpointLsn ?? 0, myWalPosition(ctx));
-  return position > fork[1];
+  return position > fork[1] ? `local timeline ${mine} at ${formatLsn(position)} went past its fork point ${formatLsn(fork[1])} (leader timeline ${theirs})` : undefined;
 }
 
 export type Repair = { readonly kind: 'rewind' | 'reinitialize' | 'stuck'; readonly message: string; readonly source: FollowTarget };

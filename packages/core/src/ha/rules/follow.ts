@@ -7,7 +7,7 @@ import type { Action, FollowTarget } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { clusterIsUnlocked, decision, isRunningPrimary, nodeToFollow, ownsLock, tag } from '../context.js';
 import { replicaSlotActions } from './leader-upkeep.js';
-import { chooseRepair, hasDiverged } from './divergence.js';
+import { chooseRepair, divergence } from './divergence.js';
 
 export interface FollowMessages {
   readonly ruleId: string;
@@ -51,11 +51,12 @@ export function follow(ctx: Context, messages: FollowMessages): Decision {
     const actions: Action[] = [{ type: 'demote', mode: 'immediate-nolock', ...(target === undefined ? {} : { follow: target }) }];
     return decision(ctx, { ...base, ruleId: `${messages.ruleId}.demote`, message: messages.demote, actions, memory: { isLeader: false, demotedFromPrimary: true } });
   }
-  if (target !== undefined && tag(ctx, 'nostream') !== true && hasDiverged(ctx)) {
+  const diverged = target !== undefined && tag(ctx, 'nostream') !== true ? divergence(ctx) : undefined;
+  if (target !== undefined && diverged !== undefined) {
     const repair = chooseRepair(ctx, target);
-    if (repair.kind === 'stuck') return decision(ctx, { ruleId: 'follow.diverged-stuck', message: repair.message, reason: 'our timeline diverged from the leader' });
+    if (repair.kind === 'stuck') return decision(ctx, { ruleId: 'follow.diverged-stuck', message: repair.message, reason: `our timeline diverged from the leader: ${diverged}` });
     const action: Action = repair.kind === 'rewind' ? { type: 'rewind', source: target } : { type: 'reinitialize', source: target };
-    return decision(ctx, { ruleId: `follow.${repair.kind}`, message: repair.message, actions: [action], memory: { rewind: 'running' } });
+    return decision(ctx, { ruleId: `follow.${repair.kind}`, message: repair.message, reason: diverged, actions: [action], memory: { rewind: 'running' } });
   }
   const message = messages.follow;
   const slots = replicaSlotActions(ctx, ownsLock(ctx) && ctx.input.settings.standbyCluster !== undefined);

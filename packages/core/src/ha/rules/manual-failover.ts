@@ -6,13 +6,46 @@
 import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { decision, isRunningPrimary } from '../context.js';
+import type { HaMemory } from '../memory.js';
 import { failoverVerdicts } from '../takeover.js';
+import type { CandidateVerdict } from '../rank-candidates.js';
 
 export type ManualOutcome =
-  | { readonly kind: 'none'; readonly actions: readonly Action[]; readonly reason?: string }
+  | { readonly kind: 'none'; readonly actions: readonly Action[]; readonly reason?: string; readonly memory?: Partial<HaMemory>; readonly wakeUpAtMs?: number }
   | { readonly kind: 'decided'; readonly decision: Decision };
 
-const none = (actions: readonly Action[] = [], reason?: string): ManualOutcome => ({ kind: 'none', actions, ...(reason === undefined ? {} : { reason }) });
+const none = (actions: readonly Action[] = [], reason?: string, extra: { memory?: Partial<HaMemory>; wakeUpAtMs?: number } = {}): ManualOutcome => ({
+  kind: 'none',
+  actions,
+  ...(reason === undefined ? {} : { reason }),
+  ...extra,
+});
+
+/** How often a switchover waiting for its candidate to stream looks again. */
+const STREAM_WAIT_RECHECK_MS = 1000;
+
+/**
+ * The members a switchover could hand over to that do not stream from us yet,
+ * in words; undefined when one of them does (or cascades through another
+ * member, which we cannot see). A clean shutdown sends every WAL record,
+ * its own checkpoint included, to the standbys connected at that moment and
+ * to nobody else: demoting while the candidate is still (re)connecting — a
+ * switchover straight after another one — leaves it without our last WAL, and
+ * the promotion forks the history before it (lost writes, a rewind for the
+ * old primary). Patroni demotes anyway.
+ */
+function notStreamingYet(ctx: Context, verdicts: readonly CandidateVerdict[]): string | undefined {
+  const candidate = ctx.cluster.failover?.candidate;
+  const wanted = verdicts.filter((verdict) => verdict.eligible && (candidate === undefined || candidate === '' || verdict.name === candidate)).map((verdict) => verdict.name);
+  if (wanted.length === 0) return undefined;
+  const streaming = new Set(ctx.input.local.replication.filter((row) => row.state === 'streaming').map((row) => row.applicationName));
+  const cascades = (name: string): boolean => {
+    const tag = ctx.cluster.members.find((member) => member.name === name)?.data.tags?.['replicatefrom'];
+    return typeof tag === 'string' && tag !== '' && tag !== ctx.name;
+  };
+  if (wanted.some((name) => streaming.has(name) || cascades(name))) return undefined;
+  return wanted.join(', ');
+}
 
 /** Patroni's scheduled window: due when -int(1.5*loop_wait) <= delta <= loop_wait. */
 export function scheduleStatus(scheduledAt: string, nowMs: number, loopWaitSeconds: number): 'due' | 'later' | 'stale' | 'invalid' {
@@ -52,13 +85,25 @@ export function manualFailoverFromLeader(ctx: Context): ManualOutcome {
     const why = verdicts.map((verdict) => `${verdict.name}: ${verdict.explanation}`).join('; ');
     return none([clear], `no healthy members found, ${action} is not possible${why ? ` (${why})` : ''}`);
   }
+  const waitingFor = failover.leader ? notStreamingYet(ctx, verdicts) : undefined;
+  if (waitingFor !== undefined) {
+    const sinceMs = ctx.memory.switchoverWait?.version === failover.version ? ctx.memory.switchoverWait.sinceMs : ctx.input.nowMs;
+    const boundMs = Math.max(10, ctx.input.settings.loopWaitSeconds) * 1000;
+    if (ctx.input.nowMs - sinceMs >= boundMs) {
+      return none([clear], `switchover cancelled: ${waitingFor} did not stream from me within ${boundMs / 1000} s, and demoting without it would lose the WAL it has not received`, { memory: { switchoverWait: undefined } });
+    }
+    return none([], `switchover: waiting for ${waitingFor} to stream from me before demoting`, {
+      memory: { switchoverWait: { version: failover.version, sinceMs } },
+      wakeUpAtMs: ctx.input.nowMs + STREAM_WAIT_RECHECK_MS,
+    });
+  }
   return {
     kind: 'decided',
     decision: decision(ctx, {
       ruleId: `manual-failover.${failover.leader ? 'switchover' : 'failover'}-demote`,
       message: `${action}: demoting myself`,
       actions: [{ type: 'demote', mode: 'graceful' }],
-      memory: { isLeader: false, demotedFromPrimary: true },
+      memory: { isLeader: false, demotedFromPrimary: true, switchoverWait: undefined },
     }),
   };
 }

@@ -99,5 +99,12 @@ function decideWithRenewedLock(ctx: Context): Decision {
     },
     [...leading, ...manual.actions],
   );
-  return manual.reason === undefined ? result : { ...result, reason: manual.reason };
+  const memory = manual.memory === undefined ? result.memory : { ...result.memory, ...manual.memory };
+  const wakeUpAtMs = manual.wakeUpAtMs === undefined ? result.wakeUpAtMs : Math.min(manual.wakeUpAtMs, result.wakeUpAtMs ?? Infinity);
+  return {
+    ...result,
+    memory,
+    ...(manual.reason === undefined ? {} : { reason: manual.reason }),
+    ...(wakeUpAtMs === undefined ? {} : { wakeUpAtMs }),
+  };
 }

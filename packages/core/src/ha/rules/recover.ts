@@ -8,7 +8,7 @@ import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { clusterIsUnlocked, decision, nodeToFollow, ownsLock, remoteMember } from '../context.js';
 import { failoverVerdicts } from '../takeover.js';
-import { chooseRepair, hasDiverged } from './divergence.js';
+import { chooseRepair, divergence } from './divergence.js';
 import { withLockUpdate } from './own-lock.js';
 
 const UNCLEAN = new Set(['in production', 'in crash recovery', 'shutting down']);
@@ -83,13 +83,14 @@ export function decidePostgresNotRunning(ctx: Context): Decision {
       memory: { crashRecoveryStartedAtMs: ctx.input.nowMs },
     });
   }
-  if (target !== undefined && hasDiverged(ctx)) {
+  const diverged = target === undefined ? undefined : divergence(ctx);
+  if (target !== undefined && diverged !== undefined) {
     const repair = chooseRepair(ctx, target);
     if (repair.kind !== 'stuck') {
       const action: Action = repair.kind === 'rewind' ? { type: 'rewind', source: target } : { type: 'reinitialize', source: target };
-      return decision(ctx, { ruleId: `recover.${repair.kind}`, message: repair.message, actions: [action], memory: { rewind: 'running' } });
+      return decision(ctx, { ruleId: `recover.${repair.kind}`, message: repair.message, reason: diverged, actions: [action], memory: { rewind: 'running' } });
     }
-    if (ctx.memory.demotedFromPrimary) return decision(ctx, { ruleId: 'recover.diverged-stuck', message: repair.message });
+    if (ctx.memory.demotedFromPrimary) return decision(ctx, { ruleId: 'recover.diverged-stuck', message: repair.message, reason: diverged });
   }
   const standbyCluster = ctx.input.settings.standbyCluster !== undefined;
   const message = standbyCluster && clusterIsUnlocked(ctx) ? 'trying to follow a remote member because standby cluster is unhealthy' : 'starting as a secondary';
