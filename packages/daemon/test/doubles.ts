@@ -189,7 +189,7 @@ export class FakePostgres implements PostgresPort {
   promote = () => this.record('promote');
   follow = () => this.record('follow');
   rewind = () => this.record('rewind');
-  reinitialize = () => this.record('reinitialize');
+  reinitialize: PostgresPort['reinitialize'] = () => this.record('reinitialize');
   crashRecovery = () => this.record('crashRecovery');
   checkpoint = () => this.record('checkpoint');
   setSynchronousStandbyNames = () => this.record('setSynchronousStandbyNames');

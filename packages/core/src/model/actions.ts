@@ -76,7 +76,8 @@ export type Action =
   /** Point recovery at another node (reload or restart as PostgreSQL requires). */
   | { readonly type: 'follow'; readonly target?: FollowTarget }
   | { readonly type: 'rewind'; readonly source: FollowTarget }
-  | { readonly type: 'reinitialize'; readonly source?: FollowTarget }
+  /** `force`: cancel whatever runs in the background first (Patroni's `POST /reinitialize {"force": true}`). */
+  | { readonly type: 'reinitialize'; readonly source?: FollowTarget; readonly force?: boolean }
   | { readonly type: 'crash-recovery' }
   | { readonly type: 'checkpoint' }
   | { readonly type: 'set-synchronous-standby-names'; readonly value: string }

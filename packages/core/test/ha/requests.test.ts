@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { runCases } from './case-runner.js';
-import { cluster, input, leaderInput, member, replicaLocal, settings } from './fixtures.js';
+import { NOW, cluster, input, leaderInput, member, replicaLocal, settings } from './fixtures.js';
 
 const START = '2026-11-24 10:00:00+00:00';
 
@@ -88,6 +88,28 @@ describe('decide: operator requests (spec/ha-loop.md §12)', () => {
       }),
       ruleId: 'request.reinitialize',
       includes: [{ type: 'reinitialize', source: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres' } }],
+    },
+    {
+      name: 'reinitialize while a clone runs: answered with the running action (no new job)',
+      input: input({ running: { name: "bootstrap from 'node1'", type: 'create-replica', startedAtMs: NOW }, requests: { reinitialize: { force: false, fromLeader: false } } }),
+      ruleId: 'long-action.in-progress',
+      excludes: ['reinitialize'],
+    },
+    {
+      name: 'reinitialize with force while a clone runs: re-clones (the runtime cancels the running job first)',
+      input: input({ running: { name: "bootstrap from 'node1'", type: 'create-replica', startedAtMs: NOW }, requests: { reinitialize: { force: true, fromLeader: false } } }),
+      ruleId: 'request.reinitialize',
+      includes: [{ type: 'reinitialize', force: true }],
+    },
+    {
+      name: 'reinitialize with force never cancels a demotion',
+      input: input({ running: { name: 'demote', type: 'demote', startedAtMs: NOW }, requests: { reinitialize: { force: true, fromLeader: false } } }),
+      excludes: ['reinitialize'],
+    },
+    {
+      name: 'reinitialize with force on the leader: still refused',
+      input: leaderInput({ running: { name: 'restart', type: 'restart', startedAtMs: NOW }, requests: { reinitialize: { force: true, fromLeader: false } } }),
+      excludes: ['reinitialize'],
     },
     {
       name: 'reinitialize without a leader: the leader race comes first, nothing is wiped',

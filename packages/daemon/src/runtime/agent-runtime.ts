@@ -359,7 +359,7 @@ export class AgentRuntime<TMemory> {
     return { touchedPostgres };
   }
 
-  /** A demotion preempts whatever runs in the background; anything else waits for a free slot. */
+  /** A demotion (and a reinitialize with force) preempts whatever runs in the background; anything else waits for a free slot. */
   private async startBackground(first: Action, tail: readonly Action[]): Promise<Pick<Acted, 'started' | 'refusal'>> {
     const previous = this.background.running;
     if (first.type === 'demote') {
@@ -371,11 +371,12 @@ export class AgentRuntime<TMemory> {
       this.logger.info({ running: previous.name }, 'demotion already in progress');
       return {};
     }
-    if (first.type === 'demote' && previous !== undefined && this.options.preemptForDemotion !== false) {
+    const forcedReinitialize = first.type === 'reinitialize' && first.force === true;
+    if (previous !== undefined && ((first.type === 'demote' && this.options.preemptForDemotion !== false) || forcedReinitialize)) {
       const graceMs = safetyMarginMs(this.settingsNow) / 2;
-      this.logger.warn({ cancelled: previous.name, graceMs }, `cancelling ${previous.name}: demoting`);
-      await this.background.preempt(this.runningAction(first), this.backgroundJob(first, tail), graceMs);
-      return {};
+      this.logger.warn({ cancelled: previous.name, graceMs }, `cancelling ${previous.name}: ${forcedReinitialize ? 'reinitialize with force' : 'demoting'}`);
+      const { done } = await this.background.preempt(this.runningAction(first), this.backgroundJob(first, tail), graceMs);
+      return { started: done };
     }
     const started = this.startBackgroundActions(first, tail);
     if (started.ok) return { started: started.done };

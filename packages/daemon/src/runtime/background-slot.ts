@@ -47,14 +47,18 @@ export class BackgroundSlot {
     return this.launch(running, job);
   }
 
-  /** Cancel the running job (if any), give it up to `graceMs` to end, then start `job` in its place. */
-  async preempt(running: RunningAction, job: BackgroundJob, graceMs: number): Promise<Promise<BackgroundResult>> {
+  /**
+   * Cancel the running job (if any), give it up to `graceMs` to end, then start `job` in its
+   * place. Resolves once `job` started (boxed: an async function would adopt the job's own
+   * promise and resolve only when the job ended).
+   */
+  async preempt(running: RunningAction, job: BackgroundJob, graceMs: number): Promise<{ readonly done: Promise<BackgroundResult> }> {
     const previous = this.current;
     if (previous !== undefined) {
       previous.controller.abort(new Error(`cancelled: ${running.name}`));
       await this.settled(previous.done, graceMs);
     }
-    return this.launch(running, job);
+    return { done: this.launch(running, job) };
   }
 
   /** Ask the running job to stop at its next step (shutdown). */

@@ -1,8 +1,9 @@
-import { PgwardenError, PRE_PROMOTE_FAILED, type Action, type DecideInput, type DecideResult, type PeerStatus } from '@pgwarden/core';
+import { PgwardenError, PRE_PROMOTE_FAILED, type Action, type FollowTarget, type DecideInput, type DecideResult, type PeerStatus } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
 import type { CycleSnapshot } from '../../src/runtime/runtime-types.js';
 import type { RuntimeOptions } from '../../src/runtime/runtime-types.js';
+import type { LongOperationOptions } from '../../src/ports.js';
 import {
   FakeDcs,
   FakePostgres,
@@ -316,6 +317,33 @@ describe('operator paths', () => {
       release();
       if (first.started) expect(await first.done).toEqual({ type: 'restart', ok: true });
       expect(postgres.calls).toEqual(['restart']);
+    });
+
+    it('a reinitialize with force cancels the running action (a clone that hangs) and starts in its place', async () => {
+      const forcing: Script = (input) => {
+        if (input.requests.reinitialize?.force === true) return { actions: [{ type: 'reinitialize', force: true }], message: 'reinitialize started', ruleId: 'request.reinitialize' };
+        return requestRules(input);
+      };
+      const { runtime, postgres } = makeRuntime(forcing);
+      const reasons: unknown[] = [];
+      postgres.reinitialize = async (_source: FollowTarget | undefined, options?: LongOperationOptions) => {
+        postgres.calls.push('reinitialize');
+        if (postgres.calls.length > 1) return;
+        const signal = options?.signal;
+        await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+        reasons.push(signal?.reason);
+        throw new Error('clone cancelled');
+      };
+      const stuck = runtime.ask('reinitialize', { reinitialize: { force: false, fromLeader: false } });
+      await runtime.runCycle();
+      expect(await stuck).toMatchObject({ started: true });
+      const forced = runtime.ask('reinitialize', { reinitialize: { force: true, fromLeader: false } });
+      await runtime.runCycle();
+      const outcome = await forced;
+      expect(outcome).toMatchObject({ started: true, message: 'reinitialize started' });
+      expect(String(reasons[0])).toMatch(/cancelled/);
+      if (outcome.started) expect(await outcome.done).toMatchObject({ type: 'reinitialize', ok: true });
+      expect(postgres.calls).toEqual(['reinitialize', 'reinitialize']);
     });
 
     it("answers decide()'s refusal in its words and starts nothing", async () => {

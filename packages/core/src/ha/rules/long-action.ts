@@ -6,6 +6,7 @@
 import type { Context, Decision } from '../context.js';
 import { decision, isRunningPrimary, ownsLock } from '../context.js';
 import { updateLockAction, withLockUpdate } from './own-lock.js';
+import { handleRequests } from './requests.js';
 
 export function decideLongAction(ctx: Context): Decision {
   const running = ctx.input.running;
@@ -32,6 +33,12 @@ export function decideLongAction(ctx: Context): Decision {
       actions: [{ type: 'demote', mode: 'immediate-nolock' }],
       memory: { isLeader: false, demotedFromPrimary: true },
     });
+  }
+  // `POST /reinitialize {"force": true}` cancels what runs (a stuck clone, a long restart) and
+  // re-clones, as Patroni's does; never a demotion, which must finish stopping writes first.
+  if (ctx.input.requests.reinitialize?.force === true && running?.type !== 'demote') {
+    const forced = handleRequests(ctx);
+    if (forced !== undefined) return forced;
   }
   if (running?.type === 'promote' && !ownsLock(ctx) && !ctx.paused) {
     return decision(ctx, { ruleId: 'long-action.promote-without-lock', message: 'lost leader before promote', reason: 'promotion already started: the next cycle demotes' });

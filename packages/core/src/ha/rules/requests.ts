@@ -73,7 +73,7 @@ export function handleRequests(ctx: Context): Decision | undefined {
     return decision(ctx, {
       ruleId: 'request.reinitialize',
       message: 'reinitialize started',
-      actions: [{ type: 'reinitialize', ...(source === undefined ? {} : { source }) }],
+      actions: [{ type: 'reinitialize', ...(source === undefined ? {} : { source }), ...(reinitialize.force ? { force: true } : {}) }],
       memory: { rewind: 'none', demotedFromPrimary: false },
     });
   }
