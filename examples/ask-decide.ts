@@ -112,7 +112,9 @@ function input(name: string, overrides: Partial<DecideInput<HaMemory>>): DecideI
   };
 }
 
-const leaderMemory: HaMemory = { ...initialMemory(), cycles: 5, isLeader: true, lockRenewedAtMs: NOW_MS - 10_000, lastSeenLeader: 'node1' };
+const leaderMemory: HaMemory = { ...initialMemory(), cycles: 5, isLeader: true, lastSeenLeader: 'node1' };
+/** The leader's last confirmed renewal, 10 s ago (the runtime passes it in every input). */
+const LOCK_RENEWED_AT_MS = NOW_MS - 10_000;
 
 interface Situation {
   readonly description: string;
@@ -140,15 +142,15 @@ export const situations: Readonly<Record<string, Situation>> = {
   },
   'primary-keeps-lock': {
     description: 'node1 runs the primary and holds the lock',
-    input: input('node1', { local: primary, memory: leaderMemory }),
+    input: input('node1', { local: primary, memory: leaderMemory, lockRenewedAtMs: LOCK_RENEWED_AT_MS }),
   },
   'primary-lost-lock': {
     description: 'node1 runs a primary but node2 now holds the leader key',
-    input: input('node1', { local: primary, memory: leaderMemory, cluster: { ok: true, value: cluster('node2') } }),
+    input: input('node1', { local: primary, memory: leaderMemory, lockRenewedAtMs: LOCK_RENEWED_AT_MS, cluster: { ok: true, value: cluster('node2') } }),
   },
   'primary-dcs-unreachable': {
     description: 'node1 runs the primary and cannot reach the DCS; its lock was renewed 10 s ago',
-    input: input('node1', { local: primary, memory: leaderMemory, cluster: { ok: false, message: 'etcd: connection refused' } }),
+    input: input('node1', { local: primary, memory: leaderMemory, lockRenewedAtMs: LOCK_RENEWED_AT_MS, cluster: { ok: false, message: 'etcd: connection refused' } }),
   },
 };
 
@@ -169,7 +171,17 @@ function describeRound(result: DecideResult<HaMemory>): string[] {
   ];
 }
 
-const { values } = parseArgs({ options: { situation: { type: 'string', default: 'leader-gone' }, list: { type: 'boolean', default: false } } });
+function parseOptions(): { situation: string; list: boolean } {
+  try {
+    return parseArgs({ options: { situation: { type: 'string', default: 'leader-gone' }, list: { type: 'boolean', default: false } } }).values;
+  } catch (error) {
+    // One readable line for a wrong argument, never a stack trace.
+    process.stderr.write(`ask-decide: ${error instanceof Error ? error.message : String(error)} (usage: --situation NAME | --list)\n`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
 if (values.list) {
   for (const [name, situation] of Object.entries(situations)) process.stdout.write(`${name}: ${situation.description}\n`);
 } else {

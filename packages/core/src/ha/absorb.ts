@@ -10,10 +10,11 @@ import type { HaMemory } from './memory.js';
 
 /**
  * The runtime's hook for a confirmed renewal (acquire/update/take answered
- * `held`): the lock is ours until `renewedAtMs + ttl - margin` by our clock.
+ * `held`). When it was confirmed is not memory: the runtime keeps that one
+ * fact and passes it in every input (`DecideInput.lockRenewedAtMs`).
  */
-export function recordLockRenewal(memory: HaMemory, renewedAtMs: number): HaMemory {
-  return { ...memory, isLeader: true, lockRenewedAtMs: renewedAtMs, failsafeActive: false };
+export function recordLockRenewal(memory: HaMemory): HaMemory {
+  return { ...memory, isLeader: true, failsafeActive: false };
 }
 
 function absorbActionResult(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {

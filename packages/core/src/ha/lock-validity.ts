@@ -7,7 +7,6 @@
  * stopping writes before that point keeps a single writable primary.
  */
 import type { HaSettings } from '../model/decide-types.js';
-import type { HaMemory } from './memory.js';
 
 /** Safety margin in ms: Patroni's watchdog safety_margin (default 5 s; -1 = ttl/2). */
 export function safetyMarginMs(settings: HaSettings): number {
@@ -16,13 +15,17 @@ export function safetyMarginMs(settings: HaSettings): number {
   return Math.min(margin, settings.ttlSeconds / 2) * 1000;
 }
 
-/** The moment after which we must no longer act as leader; undefined if never renewed. */
-export function lockValidUntilMs(memory: HaMemory, settings: HaSettings): number | undefined {
-  if (memory.lockRenewedAtMs === undefined) return undefined;
-  return memory.lockRenewedAtMs + settings.ttlSeconds * 1000 - safetyMarginMs(settings);
+/**
+ * The moment after which we must no longer act as leader, for a lock last
+ * confirmed at `renewedAtMs` (`DecideInput.lockRenewedAtMs`); undefined when
+ * we hold none.
+ */
+export function lockValidUntilMs(renewedAtMs: number | undefined, settings: HaSettings): number | undefined {
+  if (renewedAtMs === undefined) return undefined;
+  return renewedAtMs + settings.ttlSeconds * 1000 - safetyMarginMs(settings);
 }
 
-export function isLockValid(memory: HaMemory, settings: HaSettings, nowMs: number): boolean {
-  const until = lockValidUntilMs(memory, settings);
-  return memory.isLeader && until !== undefined && nowMs < until;
+export function isLockValid(renewedAtMs: number | undefined, settings: HaSettings, nowMs: number): boolean {
+  const until = lockValidUntilMs(renewedAtMs, settings);
+  return until !== undefined && nowMs < until;
 }

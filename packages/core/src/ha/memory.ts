@@ -8,8 +8,6 @@
 export type RewindState = 'none' | 'check' | 'needed' | 'running' | 'done' | 'failed';
 
 export interface HaMemory {
-  /** When the last successful acquire/update/take of the lock was sent (our clock). */
-  readonly lockRenewedAtMs?: number;
   /** We believe we hold the leader lock (Patroni's `is_leader` flag, before expiry). */
   readonly isLeader: boolean;
   /** We won the initialize race and run the bootstrap; until `initialized a new cluster`. */

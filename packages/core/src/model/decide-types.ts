@@ -107,6 +107,14 @@ export interface DecideInput<TMemory = unknown> {
   readonly wallNowMs?: number;
   readonly self: SelfIdentity;
   readonly settings: HaSettings;
+  /**
+   * When the DCS last confirmed that we hold the leader lock: the send time
+   * of the confirmed acquire/update/take, on the monotonic clock. Undefined
+   * while we hold none. The runtime keeps this one fact (its fence timer
+   * runs on it) and passes it in; the lock is ours by our own clock until
+   * `lockRenewedAtMs + ttl − safety_margin`.
+   */
+  readonly lockRenewedAtMs?: number;
   /** The DCS snapshot, or why it could not be read. */
   readonly cluster: { readonly ok: true; readonly value: Cluster } | { readonly ok: false; readonly message: string };
   readonly local: LocalPostgres;

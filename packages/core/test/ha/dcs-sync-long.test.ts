@@ -3,7 +3,8 @@ import { runCases } from './case-runner.js';
 import { NOW, cluster, input, leaderInput, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
 const down = { ok: false, message: 'etcd: deadline exceeded' } as const;
-const leaderMemory = (renewedAgoMs: number, extra = {}) => memory({ isLeader: true, lockRenewedAtMs: NOW - renewedAgoMs, ...extra });
+/** A leader whose lock the DCS confirmed `renewedAgoMs` ago. */
+const leaderState = (renewedAgoMs: number, extra = {}) => ({ lockRenewedAtMs: NOW - renewedAgoMs, memory: memory({ isLeader: true, ...extra }) });
 
 describe('decide: the DCS is unreachable (§10)', () => {
   runCases([
@@ -16,7 +17,7 @@ describe('decide: the DCS is unreachable (§10)', () => {
     },
     {
       name: 'primary, DCS unreachable, lock renewed 3 s ago (valid for 22 s more): keeps running, asks to be woken before expiry',
-      input: leaderInput({ cluster: down, memory: leaderMemory(3_000) }),
+      input: leaderInput({ cluster: down, ...leaderState(3_000) }),
       ruleId: 'dcs-unreachable.lock-still-valid',
       message: 'DCS is not accessible',
       actions: [],
@@ -24,7 +25,7 @@ describe('decide: the DCS is unreachable (§10)', () => {
     },
     {
       name: 'primary, DCS unreachable, lock about to expire (less than retry_timeout left): demotes offline',
-      input: leaderInput({ cluster: down, memory: leaderMemory(18_000) }),
+      input: leaderInput({ cluster: down, ...leaderState(18_000) }),
       ruleId: 'dcs-unreachable.demote',
       message: 'demoting self because DCS is not accessible and I was a leader',
       includes: [{ type: 'demote', mode: 'offline' }],
@@ -36,46 +37,46 @@ describe('decide: the DCS is unreachable (§10)', () => {
     },
     {
       name: 'primary whose clock says the lock expired long ago (clock jumped forward): demotes',
-      input: leaderInput({ cluster: down, memory: leaderMemory(120_000) }),
+      input: leaderInput({ cluster: down, ...leaderState(120_000) }),
       actions: ['demote'],
     },
     {
       name: 'safety_margin -1 means ttl/2: lock renewed 12 s ago is no longer kept',
-      input: leaderInput({ cluster: down, memory: leaderMemory(12_000), settings: { safetyMarginSeconds: -1 } }),
+      input: leaderInput({ cluster: down, ...leaderState(12_000), settings: { safetyMarginSeconds: -1 } }),
       actions: ['demote'],
     },
     {
       name: 'failsafe mode, lock expired by our clock: asks every member in /failsafe',
-      input: leaderInput({ cluster: down, memory: leaderMemory(25_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { failsafeMode: true } }),
+      input: leaderInput({ cluster: down, ...leaderState(25_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { failsafeMode: true } }),
       ruleId: 'dcs-unreachable.failsafe-check',
       awaiting: 'failsafe',
       includes: [{ type: 'failsafe-check', members: { node2: 'b', node3: 'c' } }],
     },
     {
       name: 'failsafe mode, every member accepted: continues as leader',
-      input: leaderInput({ cluster: down, memory: leaderMemory(25_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { failsafeMode: true }, failsafeAccepted: ['node2', 'node3'] }),
+      input: leaderInput({ cluster: down, ...leaderState(25_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { failsafeMode: true }, failsafeAccepted: ['node2', 'node3'] }),
       message: 'continue to run as a leader because failsafe mode is enabled and all members are accessible',
       memory: { failsafeActive: true },
     },
     {
       name: 'failsafe mode, one member did not accept: demotes offline',
-      input: leaderInput({ cluster: down, memory: leaderMemory(25_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { failsafeMode: true }, failsafeAccepted: ['node2'] }),
+      input: leaderInput({ cluster: down, ...leaderState(25_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { failsafeMode: true }, failsafeAccepted: ['node2'] }),
       actions: ['demote'],
       reason: /no answer from node3/,
     },
     {
       name: 'failsafe mode, /failsafe does not list us: demotes offline',
-      input: leaderInput({ cluster: down, memory: leaderMemory(25_000, { lastFailsafe: { node2: 'b' } }), settings: { failsafeMode: true } }),
+      input: leaderInput({ cluster: down, ...leaderState(25_000, { lastFailsafe: { node2: 'b' } }), settings: { failsafeMode: true } }),
       actions: ['demote'],
     },
     {
       name: 'failsafe mode, single-member /failsafe (just us): passes trivially',
-      input: leaderInput({ cluster: down, memory: leaderMemory(25_000, { lastFailsafe: { node1: 'a' } }), settings: { failsafeMode: true } }),
+      input: leaderInput({ cluster: down, ...leaderState(25_000, { lastFailsafe: { node1: 'a' } }), settings: { failsafeMode: true } }),
       ruleId: 'dcs-unreachable.failsafe-leader',
     },
     {
       name: 'paused primary, DCS unreachable: does nothing',
-      input: leaderInput({ cluster: down, memory: leaderMemory(60_000), settings: { paused: true } }),
+      input: leaderInput({ cluster: down, ...leaderState(60_000), settings: { paused: true } }),
       message: 'PAUSE: DCS is not accessible',
       actions: [],
     },

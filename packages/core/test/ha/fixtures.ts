@@ -137,7 +137,7 @@ export function streamingStandby(name: string, state = 'streaming'): Replication
 }
 
 export function leaderInput(overrides: InputOverrides = {}): DecideInput<HaMemory> {
-  return input({ name: 'node1', local: primaryLocal({ replication: [streamingStandby('node2'), streamingStandby('node3')] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 10_000, lastSeenLeader: 'node1' }), ...overrides });
+  return input({ name: 'node1', local: primaryLocal({ replication: [streamingStandby('node2'), streamingStandby('node3')] }), lockRenewedAtMs: NOW - 10_000, memory: memory({ isLeader: true, lastSeenLeader: 'node1' }), ...overrides });
 }
 
 export const HELD = { kind: 'held', renewedAtMs: NOW } as const;

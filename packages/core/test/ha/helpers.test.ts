@@ -108,13 +108,19 @@ describe('synchronous standby selection', () => {
 });
 
 describe('lock validity by our own clock', () => {
-  it('is valid until renewal + ttl - safety margin, and only while we think we lead', () => {
-    const memory = recordLockRenewal(initialMemory(), NOW);
-    expect(lockValidUntilMs(memory, settings())).toBe(NOW + 25_000);
-    expect(isLockValid(memory, settings(), NOW + 24_999)).toBe(true);
-    expect(isLockValid(memory, settings(), NOW + 25_000)).toBe(false);
-    expect(isLockValid({ ...memory, isLeader: false }, settings(), NOW)).toBe(false);
-    expect(isLockValid(initialMemory(), settings(), NOW)).toBe(false);
+  it('is valid until renewal + ttl - safety margin, and never without a renewal', () => {
+    expect(lockValidUntilMs(NOW, settings())).toBe(NOW + 25_000);
+    expect(isLockValid(NOW, settings(), NOW + 24_999)).toBe(true);
+    expect(isLockValid(NOW, settings(), NOW + 25_000)).toBe(false);
+    expect(lockValidUntilMs(undefined, settings())).toBeUndefined();
+    expect(isLockValid(undefined, settings(), NOW)).toBe(false);
+  });
+
+  it('a confirmed renewal makes us the leader in memory; its time is input, not memory', () => {
+    const memory = recordLockRenewal({ ...initialMemory(), failsafeActive: true });
+    expect(memory.isLeader).toBe(true);
+    expect(memory.failsafeActive).toBe(false);
+    expect('lockRenewedAtMs' in memory).toBe(false);
   });
 });
 

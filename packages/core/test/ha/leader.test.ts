@@ -123,13 +123,13 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
     },
     {
       name: 'the same request still waiting within the bound: keeps waiting from the first sighting',
-      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [streamingStandby('node2', 'catchup')] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000, switchoverWait: { version: 7, sinceMs: NOW - 9_000 } }) }),
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [streamingStandby('node2', 'catchup')] }), lockRenewedAtMs: NOW - 1000, memory: memory({ isLeader: true, switchoverWait: { version: 7, sinceMs: NOW - 9_000 } }) }),
       excludes: ['demote', 'clear-failover'],
       memory: { switchoverWait: { version: 7, sinceMs: NOW - 9_000 } },
     },
     {
       name: 'candidate never streamed within max(10 s, loop_wait): the switchover is cancelled with the reason, the primary stays',
-      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000, switchoverWait: { version: 7, sinceMs: NOW - 10_000 } }) }),
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }), lockRenewedAtMs: NOW - 1000, memory: memory({ isLeader: true, switchoverWait: { version: 7, sinceMs: NOW - 10_000 } }) }),
       ruleId: 'leader.keep-lock.primary',
       reason: /switchover cancelled: node2 did not stream from me within 10 s/,
       includes: [{ type: 'clear-failover', version: 7 }],
@@ -137,7 +137,7 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
     },
     {
       name: 'a wait remembered for an older request does not count against a new one',
-      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }), memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000, switchoverWait: { version: 6, sinceMs: NOW - 60_000 } }) }),
+      input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [] }), lockRenewedAtMs: NOW - 1000, memory: memory({ isLeader: true, switchoverWait: { version: 6, sinceMs: NOW - 60_000 } }) }),
       excludes: ['demote', 'clear-failover'],
       memory: { switchoverWait: { version: 7, sinceMs: NOW } },
     },
@@ -276,7 +276,7 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
     },
     {
       name: 'memory: a running primary keeps lastSeenLeader = itself',
-      input: leaderInput({ memory: memory({ isLeader: true, lockRenewedAtMs: NOW - 1000 }) }),
+      input: leaderInput({ lockRenewedAtMs: NOW - 1000, memory: memory({ isLeader: true }) }),
       memory: { lastSeenLeader: 'node1' },
     },
   ]);

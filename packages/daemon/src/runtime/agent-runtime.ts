@@ -323,6 +323,7 @@ export class AgentRuntime<TMemory> {
       wallNowMs: this.clock.wallMs(),
       self,
       settings,
+      ...(this.leadership.dcsRenewedAtMs === undefined ? {} : { lockRenewedAtMs: this.leadership.dcsRenewedAtMs }),
       cluster: cluster.ok ? { ok: true as const, value: this.leadership.withFailsafeLeader(cluster.value, nowMs, settings) } : { ok: false as const, message: cluster.message },
       local,
       running: this.background.running,
@@ -589,7 +590,7 @@ export class AgentRuntime<TMemory> {
       },
       onLockHeld: (renewedAtMs) => {
         this.leadership.renewed(renewedAtMs);
-        if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory, renewedAtMs);
+        if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory);
       },
       onLockGone: () => this.leadership.forget(),
       requestExit: (code, reason) => {

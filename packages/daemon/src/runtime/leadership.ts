@@ -13,11 +13,14 @@
  * made while the key still exists at the DCS and the safety margin is left
  * for PostgreSQL to stop taking writes.
  */
-import { safetyMarginMs, type Cluster, type HaSettings, type LocalPostgres } from '@pgwarden/core';
+import { lockValidUntilMs, type Cluster, type HaSettings, type LocalPostgres } from '@pgwarden/core';
 import type { Clock } from '../ports.js';
 
 export class Leadership {
+  /** The DCS confirmed the lock (send time of the confirmed request): the one place this fact is kept. */
   private renewedAt: number | undefined;
+  /** Every member confirmed us through POST /failsafe while the DCS was down. */
+  private failsafeConfirmedAt: number | undefined;
   private failsafeLeader: { name: string; atMs: number } | undefined;
   private cancelFence: (() => void) | undefined;
 
@@ -27,15 +30,22 @@ export class Leadership {
     private readonly onValidityEnds: () => void,
   ) {}
 
-  get renewedAtMs(): number | undefined {
+  /** When the DCS last confirmed our lock (what decide() judges the lock's validity on). */
+  get dcsRenewedAtMs(): number | undefined {
     return this.renewedAt;
   }
 
-  get held(): boolean {
-    return this.renewedAt !== undefined;
+  /** When our leadership was last confirmed, by the DCS or (failsafe mode) by every member: the fence and the REST API count from it. */
+  get renewedAtMs(): number | undefined {
+    if (this.failsafeConfirmedAt === undefined) return this.renewedAt;
+    return Math.max(this.renewedAt ?? this.failsafeConfirmedAt, this.failsafeConfirmedAt);
   }
 
-  /** The DCS (or every member, in failsafe mode) confirmed our lock as of `atMs`. */
+  get held(): boolean {
+    return this.renewedAtMs !== undefined;
+  }
+
+  /** The DCS confirmed our lock as of `atMs`. */
   renewed(atMs: number): void {
     this.renewedAt = atMs;
     this.armFence();
@@ -43,15 +53,14 @@ export class Leadership {
 
   forget(): void {
     this.renewedAt = undefined;
+    this.failsafeConfirmedAt = undefined;
     this.cancelFence?.();
     this.cancelFence = undefined;
   }
 
   /** The moment after which we must no longer act as the leader; undefined without a lock. */
   validUntilMs(): number | undefined {
-    if (this.renewedAt === undefined) return undefined;
-    const settings = this.settings();
-    return this.renewedAt + settings.ttlSeconds * 1000 - safetyMarginMs(settings);
+    return lockValidUntilMs(this.renewedAtMs, this.settings());
   }
 
   /** How long one DCS request started now may take: retry_timeout, and never past the lock's validity while we hold it. */
@@ -66,10 +75,10 @@ export class Leadership {
     this.cancelFence?.();
     const until = this.validUntilMs();
     if (until === undefined) return;
-    const renewedAt = this.renewedAt;
+    const renewedAt = this.renewedAtMs;
     this.cancelFence = this.clock.setTimer(() => {
       this.cancelFence = undefined;
-      if (this.renewedAt === renewedAt) this.onValidityEnds();
+      if (this.renewedAtMs === renewedAt) this.onValidityEnds();
     }, until - this.clock.nowMs());
   }
 
@@ -80,7 +89,9 @@ export class Leadership {
    * writes to the primary that failsafe mode keeps running.
    */
   confirmedByFailsafe(nowMs: number, local: LocalPostgres): void {
-    if (local.running && local.accepting && !local.inRecovery) this.renewed(nowMs);
+    if (!local.running || !local.accepting || local.inRecovery) return;
+    this.failsafeConfirmedAt = nowMs;
+    this.armFence();
   }
 
   /** A replica accepted POST /failsafe from `name`. */

@@ -33,8 +33,8 @@ export interface RuntimeOptions<TMemory> {
   readonly initialMemory: TMemory;
   /** The effective HA settings for this cycle, from the cluster's `/config` (or the last good one). */
   readonly settings: (cluster: Cluster | undefined) => HaSettings;
-  /** Carry a confirmed lock renewal into decide()'s memory (the core computes the lock's validity). */
-  readonly recordLockRenewal?: (memory: TMemory, renewedAtMs: number) => TMemory;
+  /** Carry a confirmed lock renewal into decide()'s memory (its time is not memory: it is passed as `lockRenewedAtMs`). */
+  readonly recordLockRenewal?: (memory: TMemory) => TMemory;
   /** A new `/config` was read (its modification version changed): apply it to PostgreSQL. */
   readonly onDynamicConfig?: (config: NonNullable<Cluster['config']>) => Promise<void>;
   /** SIGHUP / POST /reload: re-read the local configuration. */

@@ -17,7 +17,6 @@ import {
 } from '../doubles.js';
 
 interface Memory {
-  readonly lockRenewedAtMs?: number;
   readonly seen: number;
 }
 
@@ -46,7 +45,6 @@ function makeRuntime(script: Script, overrides: Partial<RuntimeOptions<Memory>> 
     decide,
     initialMemory: { seen: 0 },
     settings: () => testSettings,
-    recordLockRenewal: (memory, renewedAtMs) => ({ ...memory, lockRenewedAtMs: renewedAtMs }),
     clock,
     ...overrides,
   });
@@ -66,13 +64,14 @@ describe('the cycle', () => {
     expect(inputs[1]?.lastFailure?.message).toContain('reload exploded');
   });
 
-  it('records a confirmed lock renewal in memory and in the snapshot', async () => {
+  it('passes a confirmed lock renewal to the next decide() and shows it in the snapshot', async () => {
     const { runtime, dcs, inputs } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
     const first = await runtime.runCycle();
     expect(dcs.leaderOwner).toBe('node1');
     expect(first?.lockRenewedAtMs).toBe(1000);
     await runtime.runCycle();
-    expect(inputs[1]?.memory.lockRenewedAtMs).toBe(1000);
+    expect(inputs[1]?.lockRenewedAtMs).toBe(1000);
+    expect(inputs[0]?.lockRenewedAtMs).toBeUndefined();
   });
 
   it('does not take the lock when the watchdog is required but unusable', async () => {

@@ -10,7 +10,6 @@ import type { RuntimeOptions } from '../../src/runtime/runtime-types.js';
 import { FakeDcs, FakePostgres, RecordingCallbacks, recordingLogger, testSettings, TestClock, unreachablePeers, usableWatchdog } from '../doubles.js';
 
 interface Memory {
-  readonly lockRenewedAtMs?: number;
   readonly seen: number;
 }
 
@@ -59,7 +58,6 @@ function harness(script: Script, overrides: Partial<RuntimeOptions<Memory>> = {}
     decide,
     initialMemory: { seen: 0 },
     settings: () => testSettings,
-    recordLockRenewal: (memory, renewedAtMs) => ({ ...memory, lockRenewedAtMs: renewedAtMs }),
     clock,
     ...overrides,
   });

@@ -56,8 +56,9 @@ const MAY_START_A_PRIMARY: ReadonlySet<string> = new Set(['start', 'restart', 'c
 function startsPrimaryWithoutValidLock(ctx: Context): boolean {
   const running = ctx.input.running;
   if (ctx.paused || running === undefined || !MAY_START_A_PRIMARY.has(running.type)) return false;
-  if (!ctx.memory.isLeader || ctx.memory.lockRenewedAtMs === undefined) return false;
-  const until = lockValidUntilMs(ctx.memory, ctx.input.settings) ?? ctx.input.nowMs;
+  if (!ctx.memory.isLeader) return false;
+  // No renewal on record while we believe we lead: no validity left to start a primary in.
+  const until = lockValidUntilMs(ctx.input.lockRenewedAtMs, ctx.input.settings) ?? ctx.input.nowMs;
   return until - ctx.input.nowMs <= ctx.input.settings.retryTimeoutSeconds * 1000;
 }
 
@@ -79,10 +80,10 @@ export function decideDcsUnreachable(ctx: Context, detail: string): Decision {
   if (!isRunningPrimary(ctx)) {
     return decision(ctx, { ruleId: 'dcs-unreachable.replica', message: NOT_ACCESSIBLE, reason: detail });
   }
-  const until = lockValidUntilMs(ctx.memory, settings) ?? nowMs;
+  const until = lockValidUntilMs(ctx.input.lockRenewedAtMs, settings) ?? nowMs;
   const retryMs = settings.retryTimeoutSeconds * 1000;
   // Keep only if one more DCS attempt (up to retry_timeout) still ends before the lock expires.
-  if (isLockValid(ctx.memory, settings, nowMs) && until - nowMs > retryMs) {
+  if (ctx.memory.isLeader && isLockValid(ctx.input.lockRenewedAtMs, settings, nowMs) && until - nowMs > retryMs) {
     return decision(ctx, {
       ruleId: 'dcs-unreachable.lock-still-valid',
       message: NOT_ACCESSIBLE,
