@@ -3,32 +3,17 @@
  * as one JSON document, members sorted by name, lag computed against the
  * leader's `/status` position.
  */
-import { findMember, type Cluster, type Member } from '@pgwarden/core';
-import { formatLsn, parseBoolean } from './parse-values.js';
+import { clusterModes, clusterRoleOf, findMember, type Cluster, type ClusterModes, type Member } from '@pgwarden/core';
+import { formatLsn } from './parse-values.js';
 
 /** The few cluster-wide settings the API reads from `/config` (Patroni's global_config). */
-export interface GlobalSettings {
-  readonly paused: boolean;
-  readonly synchronousMode: boolean;
-  readonly quorumMode: boolean;
-  readonly standbyCluster: boolean;
-}
+export type GlobalSettings = ClusterModes;
 
 /** Settings from the cluster's `/config`, or `fallback` when it has none (as Patroni falls back). */
 export function globalSettings(cluster: Cluster | undefined, fallback: GlobalSettings): GlobalSettings {
   const config = cluster?.config;
   if (config === undefined || config.modifyVersion === 0) return fallback;
-  const data = config.data;
-  const syncValue = data['synchronous_mode'];
-  const quorumMode = syncValue === 'quorum';
-  const standby = data['standby_cluster'];
-  const standbyObject = typeof standby === 'object' && standby !== null ? (standby as Record<string, unknown>) : {};
-  return {
-    paused: parseBoolean(data['pause']) === true,
-    synchronousMode: quorumMode || parseBoolean(syncValue) === true,
-    quorumMode,
-    standbyCluster: Boolean(standbyObject['host'] || standbyObject['port'] || standbyObject['restore_command']),
-  };
+  return clusterModes(config.data);
 }
 
 function connectionHostPort(connUrl: string | undefined): { host?: string; port?: number } {
@@ -67,11 +52,7 @@ function addLags(entry: Record<string, unknown>, member: Member, clusterLsn: num
 const OPTIONAL_MEMBER_FIELDS = ['timeline', 'pending_restart', 'pending_restart_reason', 'scheduled_restart', 'tags'];
 
 function memberEntry(cluster: Cluster, member: Member, settings: GlobalSettings): Record<string, unknown> {
-  const leaderName = cluster.leader?.name;
-  const inSync = cluster.sync?.syncStandbys.some((name) => name.toLowerCase() === member.name.toLowerCase()) ?? false;
-  let role = 'replica';
-  if (member.name === leaderName) role = settings.standbyCluster ? 'standby_leader' : 'leader';
-  else if (settings.synchronousMode && inSync) role = settings.quorumMode ? 'quorum_standby' : 'sync_standby';
+  const role = clusterRoleOf(cluster, member.name, settings);
   const data = member.data;
   const state = (role !== 'leader' ? data.replication_state : undefined) || data.state || '';
   const entry: Record<string, unknown> = { name: member.name, role, state, api_url: data.api_url ?? null };
@@ -83,7 +64,7 @@ function memberEntry(cluster: Cluster, member: Member, settings: GlobalSettings)
   for (const field of OPTIONAL_MEMBER_FIELDS) {
     if (data[field] !== undefined) entry[field] = data[field];
   }
-  if (member.name !== leaderName) addLags(entry, member, cluster.lastLsn);
+  if (role !== 'leader' && role !== 'standby_leader') addLags(entry, member, cluster.lastLsn);
   return entry;
 }
 

@@ -4,7 +4,7 @@
  * is refused before any handler runs, so a malformed request changes nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pythonJson } from './python-json.js';
+import { toPythonJson } from '@pgwarden/core';
 
 /** What a handler answers; the server adds Content-Type and the extra headers. */
 export interface Reply {
@@ -26,7 +26,7 @@ export function textReply(status: number, body: string): Reply {
 }
 
 export function jsonReply(status: number, value: unknown): Reply {
-  return { status, body: pythonJson(value), contentType: 'application/json' };
+  return { status, body: toPythonJson(value), contentType: 'application/json' };
 }
 
 function refuse(status: number, body: string): BodyResult {

@@ -4,9 +4,8 @@
  * few fields. The status object (`GET /patroni`, health-check bodies) is
  * serialised at most twice per snapshot: with and without a valid cluster.
  */
-import { isPrimaryRole, isUnlocked } from '@pgwarden/core';
+import { isPrimaryRole, isUnlocked, toPythonJson } from '@pgwarden/core';
 import { parseBoolean } from './parse-values.js';
-import { pythonJson } from './python-json.js';
 import type { MemberSnapshot } from './snapshot.js';
 
 /** States in which Patroni queries PostgreSQL for the status object. */
@@ -164,7 +163,7 @@ export function statusBody(view: MemberView, clusterValid: boolean): string {
   const index = clusterValid ? 1 : 0;
   let body = view.bodies[index];
   if (body === undefined) {
-    body = pythonJson(buildStatusObject(view, clusterValid));
+    body = toPythonJson(buildStatusObject(view, clusterValid));
     view.bodies[index] = body;
   }
   return body;

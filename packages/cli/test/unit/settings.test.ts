@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCtlSettings, type CtlSettings } from '../../src/ctl/settings/ctl-settings.js';
 import { parseDcsUrl } from '../../src/ctl/settings/dcs-url.js';
 import { parseScheduled } from '../../src/ctl/commands/schedule.js';
-import { toPythonJson } from '../../src/ctl/render/python-json.js';
+import { toPythonJson } from '@pgwarden/core';
 
 describe('--dcs-url', () => {
   it('parses scheme, host, port and namespace', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterTimeline, failoverPriority, isInSyncState, slotNameForMember } from './cluster-helpers.js';
+import { clusterModes, clusterRoleOf, clusterTimeline, failoverPriority, isInSyncState, slotNameForMember } from './cluster-helpers.js';
 import { emptyCluster } from './cluster.js';
 
 describe('slotNameForMember', () => {
@@ -42,5 +42,34 @@ describe('isInSyncState', () => {
     expect(isInSyncState(sync, 'node1')).toBe(true);
     expect(isInSyncState(sync, 'node2')).toBe(true);
     expect(isInSyncState(sync, 'node3')).toBe(false);
+  });
+});
+
+describe('clusterModes (Patroni global_config)', () => {
+  it('reads pause and synchronous mode in Patroni spellings', () => {
+    expect(clusterModes({ pause: 'on', synchronous_mode: 'yes' })).toEqual({ paused: true, synchronousMode: true, quorumMode: false, standbyCluster: false });
+    expect(clusterModes({ synchronous_mode: 'Quorum' })).toMatchObject({ synchronousMode: true, quorumMode: true });
+    expect(clusterModes(undefined)).toEqual({ paused: false, synchronousMode: false, quorumMode: false, standbyCluster: false });
+  });
+  it('a standby cluster is never synchronous', () => {
+    expect(clusterModes({ synchronous_mode: true, standby_cluster: { host: 'remote' } })).toMatchObject({ synchronousMode: false, standbyCluster: true });
+    expect(clusterModes({ standby_cluster: { create_replica_methods: ['basebackup'] } }).standbyCluster).toBe(false);
+  });
+});
+
+describe('clusterRoleOf (cluster_as_json)', () => {
+  const cluster = { ...emptyCluster, leader: { name: 'a', version: 1 }, sync: { version: 1, leader: 'a', syncStandbys: ['B'] } };
+  const sync = clusterModes({ synchronous_mode: true });
+  it('names the lock holder leader, or standby_leader in a standby cluster', () => {
+    expect(clusterRoleOf(cluster, 'a', sync)).toBe('leader');
+    expect(clusterRoleOf(cluster, 'a', clusterModes({ standby_cluster: { port: 5433 } }))).toBe('standby_leader');
+  });
+  it('a member /sync lists as a standby is a sync or quorum standby only in synchronous mode', () => {
+    expect(clusterRoleOf(cluster, 'b', sync)).toBe('sync_standby');
+    expect(clusterRoleOf(cluster, 'b', clusterModes({ synchronous_mode: 'quorum' }))).toBe('quorum_standby');
+    expect(clusterRoleOf(cluster, 'b', clusterModes({}))).toBe('replica');
+  });
+  it('the /sync leader who lost the lock is a replica, not a sync standby', () => {
+    expect(clusterRoleOf({ ...cluster, leader: { name: 'b', version: 2 } }, 'a', sync)).toBe('replica');
   });
 });

@@ -2,6 +2,7 @@
  * Small pure readings of a Cluster that several packages need (core, the REST
  * API, the CLI, haproxy-gen): one implementation each, so they agree.
  */
+import { parseBoolean } from '../config/value-parsers.js';
 import type { Cluster, Member, SyncState } from './cluster.js';
 
 /** Patroni 3.x publishes `master`; 4.x `primary`. Both mean primary. */
@@ -54,4 +55,45 @@ export function failoverPriority(tags: Readonly<Record<string, unknown>> | undef
   if (tags?.['nofailover'] === true) return 0;
   const priority = tags?.['failover_priority'];
   return typeof priority === 'number' && Number.isInteger(priority) ? priority : 1;
+}
+
+/** The cluster-wide modes a view of the cluster reads from `/config` (Patroni's global_config). */
+export interface ClusterModes {
+  readonly paused: boolean;
+  /** Synchronous replication requested (`on`, or `quorum`), and not a standby cluster. */
+  readonly synchronousMode: boolean;
+  readonly quorumMode: boolean;
+  /** `standby_cluster` names a `host`, `port` or `restore_command`. */
+  readonly standbyCluster: boolean;
+}
+
+/** Patroni's global_config read from a `/config` value: pause, synchronous/quorum mode, standby cluster. */
+export function clusterModes(config: Readonly<Record<string, unknown>> | undefined): ClusterModes {
+  const data = config ?? {};
+  const standby = data['standby_cluster'];
+  const section = typeof standby === 'object' && standby !== null ? (standby as Record<string, unknown>) : {};
+  const standbyCluster = Boolean(section['host'] || section['port'] || section['restore_command']);
+  const quorumMode = String(data['synchronous_mode']).toLowerCase() === 'quorum';
+  return {
+    paused: parseBoolean(data['pause']) === true,
+    synchronousMode: (quorumMode || parseBoolean(data['synchronous_mode']) === true) && !standbyCluster,
+    quorumMode: quorumMode && !standbyCluster,
+    standbyCluster,
+  };
+}
+
+export type ClusterRole = 'leader' | 'standby_leader' | 'sync_standby' | 'quorum_standby' | 'replica';
+
+/**
+ * A member's role as the cluster presents it (Patroni's cluster_as_json, what
+ * `GET /cluster` answers and patronictl lists): the lock holder is the leader
+ * (standby_leader in a standby cluster); in synchronous mode a member that
+ * `/sync` lists as a standby (not as its leader) is a sync or quorum standby.
+ */
+export function clusterRoleOf(cluster: Cluster, name: string, modes: ClusterModes): ClusterRole {
+  if (!isUnlocked(cluster) && cluster.leader?.name === name) return modes.standbyCluster ? 'standby_leader' : 'leader';
+  const lower = name.toLowerCase();
+  const listed = cluster.sync?.syncStandbys.some((standby) => standby.toLowerCase() === lower) ?? false;
+  if (modes.synchronousMode && listed) return modes.quorumMode ? 'quorum_standby' : 'sync_standby';
+  return 'replica';
 }

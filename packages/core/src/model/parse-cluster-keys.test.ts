@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseClusterFromKeys } from './parse-cluster-keys.js';
-import { toPatroniJson } from './patroni-values.js';
+import { toPatroniJson, toPythonJson } from './patroni-values.js';
 
 describe('parseClusterFromKeys', () => {
   it('a cluster of Patroni-written keys is read with versions, sessions and member data', () => {
@@ -37,5 +37,18 @@ describe('parseClusterFromKeys', () => {
 describe('toPatroniJson', () => {
   it('writes compact JSON with non-ASCII escaped as Python does', () => {
     expect(toPatroniJson({ a: 1, b: ['é', 'x'] })).toBe('{"a":1,"b":["\\u00e9","x"]}');
+  });
+});
+
+describe('toPythonJson (json.dumps with default settings)', () => {
+  it('separates with ", " and ": " and leaves undefined members out', () => {
+    expect(toPythonJson({ state: 'running', lag: 0, tags: { nofailover: true }, gone: undefined, list: [1, null] })).toBe('{"state": "running", "lag": 0, "tags": {"nofailover": true}, "list": [1, null]}');
+  });
+  it('escapes DEL, non-ASCII and astral characters as Python does', () => {
+    expect(toPythonJson('a\u007fé😀"\n')).toBe('"a\\u007f\\u00e9\\ud83d\\ude00\\"\\n"');
+    expect(toPythonJson({ 'clé': 1 })).toBe('{"cl\\u00e9": 1}');
+  });
+  it('spells non-finite numbers as Python does', () => {
+    expect(toPythonJson([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5])).toBe('[NaN, Infinity, -Infinity, 1.5]');
   });
 });

@@ -4,17 +4,42 @@
  * (spec/dcs.md §1.1, §2.1). A bad value never makes a whole read fail.
  */
 
+/** Python's `ensure_ascii`: every character outside printable ASCII (DEL included) as a lower-case `\uXXXX` escape, astral ones as a surrogate pair. */
+function escapeNonAscii(json: string): string {
+  return json.replace(/[\u007f-\uffff]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
- * JSON exactly as Patroni writes it: Python's `json.dumps(value,
+ * JSON exactly as Patroni writes it into the DCS: Python's `json.dumps(value,
  * separators=(',', ':'))` — JSON.stringify's compact output plus Python's
- * default `ensure_ascii` (every character outside printable ASCII, DEL
- * included, as a lower-case `\uXXXX` escape).
+ * default `ensure_ascii`.
  */
 export function toPatroniJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[\u007f-\uffff]/g,
-    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return escapeNonAscii(JSON.stringify(value) ?? 'null');
+}
+
+/**
+ * JSON as Python's `json.dumps(value)` writes it with default settings — what
+ * Patroni's REST API answers and patronictl prints: `, ` and `: ` separators
+ * on one line, `ensure_ascii`, NaN and Infinity spelled as Python does.
+ * Parsers do not care; scripts and HAProxy `http-check expect string` rules
+ * written against Patroni's bytes do. Undefined members are left out.
+ */
+export function toPythonJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return escapeNonAscii(JSON.stringify(value));
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return 'NaN';
+    if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return `[${value.map(toPythonJson).join(', ')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+    return `{${entries.map(([key, item]) => `${escapeNonAscii(JSON.stringify(key))}: ${toPythonJson(item)}`).join(', ')}}`;
+  }
+  return escapeNonAscii(JSON.stringify(String(value)));
 }
 
 /** `JSON.parse` that never throws: undefined for anything unparsable. */

@@ -1,11 +1,11 @@
 /**
  * The cluster as patronictl and `GET /cluster` present it (Patroni's
  * `cluster_as_json`): one entry per member with the role as the cluster sees
- * it (leader / standby_leader / sync_standby / replica), state, host and port
+ * it (core's clusterRoleOf: leader / standby_leader / sync or quorum standby / replica), state, host and port
  * from `conn_url`, timeline and lag behind the leader's last position.
  * Pure: the same DCS snapshot always gives the same view.
  */
-import { isInSyncState, isUnlocked, type Cluster } from '@pgwarden/core';
+import { clusterModes, clusterRoleOf, isUnlocked, type Cluster } from '@pgwarden/core';
 
 export interface MemberView {
   readonly name: string;
@@ -42,24 +42,16 @@ export function parseConnUrl(connUrl: string | undefined): { host?: string; port
   }
 }
 
-function isTruthySetting(value: unknown): boolean {
-  if (typeof value === 'string') return ['on', 'true', 'yes', '1', 'quorum'].includes(value.toLowerCase());
-  return value === true || value === 1;
-}
-
 export function isPaused(cluster: Cluster): boolean {
-  return isTruthySetting(cluster.config?.data['pause']);
+  return clusterModes(cluster.config?.data).paused;
 }
 
 export function isStandbyCluster(cluster: Cluster): boolean {
-  const standby = cluster.config?.data['standby_cluster'];
-  if (typeof standby !== 'object' || standby === null) return false;
-  const section = standby as Record<string, unknown>;
-  return ['host', 'port', 'restore_command'].some((key) => section[key] !== undefined && section[key] !== null && section[key] !== '');
+  return clusterModes(cluster.config?.data).standbyCluster;
 }
 
 export function isSynchronousMode(cluster: Cluster): boolean {
-  return isTruthySetting(cluster.config?.data['synchronous_mode']) && !isStandbyCluster(cluster);
+  return clusterModes(cluster.config?.data).synchronousMode;
 }
 
 export function leaderName(cluster: Cluster): string | undefined {
@@ -67,13 +59,10 @@ export function leaderName(cluster: Cluster): string | undefined {
 }
 
 export function buildClusterView(cluster: Cluster): ClusterView {
-  const leader = leaderName(cluster);
-  const synchronous = isSynchronousMode(cluster);
+  const modes = clusterModes(cluster.config?.data);
   const members = cluster.members.map((member): MemberView => {
     const data = member.data;
-    let role = 'replica';
-    if (member.name === leader) role = isStandbyCluster(cluster) ? 'standby_leader' : 'leader';
-    else if (synchronous && isInSyncState(cluster.sync, member.name)) role = 'sync_standby';
+    const role = clusterRoleOf(cluster, member.name, modes);
     const view: Record<string, unknown> = {
       name: member.name,
       role,
@@ -84,7 +73,7 @@ export function buildClusterView(cluster: Cluster): ClusterView {
     for (const key of ['timeline', 'pending_restart', 'pending_restart_reason', 'scheduled_restart', 'tags'] as const) {
       if (data[key] !== undefined) view[key] = data[key];
     }
-    if (member.name !== leader) {
+    if (role !== 'leader' && role !== 'standby_leader') {
       const lsn = data.xlog_location;
       view['lag'] = lsn === undefined ? 'unknown' : Math.max(0, cluster.lastLsn - lsn);
     }

@@ -5,7 +5,7 @@
  */
 import { renderAsciiTable, type Alignment } from './ascii-table.js';
 import { formatYaml } from './config-yaml.js';
-import { toPythonJson } from './python-json.js';
+import { toPythonJson } from '@pgwarden/core';
 
 export const OUTPUT_FORMATS = ['pretty', 'tsv', 'json', 'yaml', 'yml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number] | 'topology';
