@@ -54,8 +54,11 @@ describe('deployment modes on a real primary with one replica', () => {
     }
   });
 
+  // wait_timeout 1.5 s (retry_timeout is 2 s here): on a loaded machine (CI on 2 cores) the
+  // replica's acknowledgement of WAIT took longer than 0.5 s once, and the first acquire came
+  // back unreachable.
   it('mode replicated: held once the replica has the write; with the replica frozen the renewal is unreachable', async () => {
-    const dcs = openOn(primary, { scope: 'replicated', name: 'node1', mode: 'replicated', wait_replicas: 1, wait_timeout: 0.5 });
+    const dcs = openOn(primary, { scope: 'replicated', name: 'node1', mode: 'replicated', wait_replicas: 1, wait_timeout: 1.5 });
     opened.push(dcs);
     expect(await dcs.acquireLeader()).toMatchObject({ kind: 'held' });
     const onReplica = rawClient(replica);
