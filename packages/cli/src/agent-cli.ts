@@ -3,6 +3,7 @@
  *   pgwarden [CONFIG]                      run the agent
  *   pgwarden --validate-config [CONFIG]    check the configuration, print every problem, exit 1 if any error
  *   pgwarden --generate-sample-config [FILE]  print (or write) a commented sample configuration
+ *   pgwarden --generate-config [--dsn DSN] [FILE]  the configuration of a running PostgreSQL
  *   pgwarden --version | --help             `pgwarden X.Y.Z`, as Patroni prints `patroni X.Y.Z`
  * CONFIG is a YAML file or a directory of them; without it the configuration
  * comes from PATRONI_CONFIGURATION / PATRONI_* variables. Problems are printed
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { formatConfigIssue, type ConfigIssue } from '@pgwarden/core';
 import { loadConfigFile, runAgent as runDaemonAgent } from '@pgwarden/daemon';
+import { generateConfig } from './generate-config.js';
 import { renderSampleConfig } from './sample-config.js';
 
 export interface AgentCliIo {
@@ -61,6 +63,21 @@ function generateSampleConfig(file: string | undefined, io: AgentCliIo): number 
     address: hostAddress(),
     ...(existsSync(join(DEBIAN_BIN_DIR, 'postgres')) ? { binDir: DEBIAN_BIN_DIR } : {}),
   });
+  return printOrWrite(text, file, io);
+}
+
+/** Patroni's --generate-config: from the PostgreSQL the DSN (or the PG* variables) reaches. */
+async function generateRunningConfig(file: string | undefined, dsn: string | undefined, io: AgentCliIo): Promise<number> {
+  if (file !== undefined && existsSync(file)) {
+    io.stderr(`pgwarden: ${file} exists; not overwriting it (remove it or name another file)\n`);
+    return 1;
+  }
+  const text = await generateConfig({ dsn, env: io.env, hostname: hostname(), address: hostAddress() });
+  return printOrWrite(text, file, io);
+}
+
+/** The text on stdout, or in FILE (mode 0600: it may hold a password); an existing file is never overwritten. */
+function printOrWrite(text: string, file: string | undefined, io: AgentCliIo): number {
   if (file === undefined) {
     io.stdout(text);
     return 0;
@@ -107,8 +124,9 @@ async function runAgent(configPath: string | undefined, io: AgentCliIo): Promise
 }
 
 interface ChosenCommand {
-  mode: 'run' | 'validate' | 'sample';
+  mode: 'run' | 'validate' | 'sample' | 'generate';
   configPath: string | undefined;
+  dsn: string | undefined;
 }
 
 function buildProgram(io: AgentCliIo, chosen: ChosenCommand): Command {
@@ -117,19 +135,26 @@ function buildProgram(io: AgentCliIo, chosen: ChosenCommand): Command {
     .argument('[CONFIG]', 'Patroni-style YAML configuration file, or a directory of *.yml files')
     .option('--validate-config', 'check the configuration: print every problem and exit 1, or exit 0')
     .option('--generate-sample-config', 'print a commented sample configuration, or write it to the file named (never overwritten)')
+    .option('--generate-config', 'print the configuration of the running PostgreSQL (--dsn, or the PG* variables), or write it to the file named')
+    .option('--dsn <DSN>', 'with --generate-config: the libpq connection string of a superuser (URI or key=value)')
     .version(`pgwarden ${packageVersion()}`, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
-    .action((configPath: string | undefined, options: { validateConfig?: boolean; generateSampleConfig?: boolean }) => {
-      chosen.mode = options.generateSampleConfig === true ? 'sample' : options.validateConfig === true ? 'validate' : 'run';
+    .action((configPath: string | undefined, options: { validateConfig?: boolean; generateSampleConfig?: boolean; generateConfig?: boolean; dsn?: string }) => {
+      if (options.dsn !== undefined && options.generateConfig !== true) {
+        io.stderr('pgwarden: --dsn goes with --generate-config\n');
+        throw new CommanderError(2, 'pgwarden.dsn', '--dsn goes with --generate-config');
+      }
+      chosen.mode = options.generateSampleConfig === true ? 'sample' : options.generateConfig === true ? 'generate' : options.validateConfig === true ? 'validate' : 'run';
       chosen.configPath = configPath;
+      chosen.dsn = options.dsn;
     });
 }
 
 /** Runs the `pgwarden` command line; returns the exit code. */
 export async function runAgentCli(argv: readonly string[], io: AgentCliIo = defaultIo): Promise<number> {
-  const chosen: ChosenCommand = { mode: 'run', configPath: undefined };
+  const chosen: ChosenCommand = { mode: 'run', configPath: undefined, dsn: undefined };
   try {
     buildProgram(io, chosen).parse([...argv], { from: 'user' });
   } catch (error) {
@@ -138,6 +163,7 @@ export async function runAgentCli(argv: readonly string[], io: AgentCliIo = defa
   }
   try {
     if (chosen.mode === 'sample') return generateSampleConfig(chosen.configPath, io);
+    if (chosen.mode === 'generate') return await generateRunningConfig(chosen.configPath, chosen.dsn, io);
     return chosen.mode === 'validate' ? await validate(chosen.configPath, io) : await runAgent(chosen.configPath, io);
   } catch (error) {
     // An unexpected failure still gets one readable line; the detail goes to the agent's log.

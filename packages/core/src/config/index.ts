@@ -27,6 +27,6 @@ export type { DynamicConfigCandidates, ParsedDynamicConfig, ResolvedDynamicConfi
 export { buildEffectiveConfig, isStandbyClusterActive } from './effective-config.js';
 export type { EffectiveConfig, EffectivePostgresqlConfig, EffectiveConfigResult } from './effective-config.js';
 export { toHaSettings, DYNAMIC_DEFAULTS } from './ha-settings.js';
-export { COMMAND_LINE_PARAMETERS, CLUSTER_WIDE_PARAMETERS, formatParameterValue } from './postgres-parameters.js';
+export { COMMAND_LINE_PARAMETERS, CLUSTER_WIDE_PARAMETERS, defaultDynamicParameters, formatParameterValue } from './postgres-parameters.js';
 export type { ParameterValue } from './postgres-parameters.js';
 export { parseBoolean, parseInteger } from './value-parsers.js';
