@@ -1,13 +1,13 @@
 // Shared vitest settings of every package: tests import sibling packages from
-// their TypeScript sources (the "source" export condition), so a test run
+// their TypeScript sources (the private "pgwarden-source" export condition), so a test run
 // needs no prior build, and real-server tests get timeouts that fit them.
 import { defineConfig } from 'vitest/config';
 
-const conditions = ['source', 'module', 'node', 'development|production'];
+const conditions = ['pgwarden-source', 'module', 'node', 'development|production'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  ssr: { resolve: { conditions, externalConditions: ['pgwarden-source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     passWithNoTests: true,

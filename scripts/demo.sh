@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
 echo "demo: building (npx turbo run build)..."
 npx turbo run build --output-logs=errors-only
 exec node packages/cli/dist/demo/run-demo.js "$@"

@@ -3,8 +3,12 @@
 # missing: Debian's postgresql-15, etcd-server, haproxy, redis-server, zookeeperd
 # (it pulls a Java runtime), patroni, python3-kazoo (patronictl on ZooKeeper) and python3-etcd
 # (Patroni on etcd3, for the mixed Patroni/pgwarden cluster test) (as root,
-# after apt-get update) and the npm dependencies. Idempotent: a second run that
-# finds everything present installs nothing.
+# after apt-get update); Node.js 22 from the npm registry (the `node` package,
+# into .tools/node22) when the machine's Node.js is older — scripts/node-env.sh
+# puts it first on PATH; with --node24 also Node.js 24 (.tools/node24, for the
+# tests that run again on it); and the npm dependencies, installed with that
+# Node.js. Idempotent: a second run that finds everything present installs
+# nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +43,27 @@ if ! id postgres >/dev/null 2>&1; then
   echo "setup: the 'postgres' user is missing although postgresql-15 is installed" >&2
   exit 1
 fi
+
+# A Node.js major from the npm registry into .tools/node<major>, unless it is there already.
+install_node() {
+  local major="$1" bin=".tools/node$1/node_modules/.bin/node"
+  if [ -x "$bin" ] && [ "$("$bin" -p 'process.versions.node.split(".")[0]')" = "$major" ]; then return 0; fi
+  echo "setup: installing Node.js $major from the npm registry into .tools/node$major"
+  rm -rf ".tools/node$major"
+  npm install --prefix ".tools/node$major" --no-save --no-audit --no-fund --loglevel=error "node@$major"
+  if [ ! -x "$bin" ]; then
+    echo "setup: the npm package node@$major did not install a node binary ($bin); its install script may have been blocked" >&2
+    exit 1
+  fi
+}
+
+current_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$current_major" -lt 22 ]; then install_node 22; fi
+for argument in "$@"; do
+  if [ "$argument" = "--node24" ]; then install_node 24; fi
+done
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"

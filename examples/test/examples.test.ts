@@ -13,7 +13,7 @@ import { getFreePort, startEtcd, startProcess, waitUntil, type EtcdCluster, type
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const examples = dirname(dirname(fileURLToPath(import.meta.url)));
-const NODE_ARGS = ['--conditions=source', '--import', 'tsx'];
+const NODE_ARGS = ['--conditions=pgwarden-source', '--import', 'tsx'];
 const LEADER_LSN = 50_331_864;
 
 let etcd: EtcdCluster;

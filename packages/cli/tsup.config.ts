@@ -2,7 +2,7 @@
 // the library entry is emitted as ESM and CommonJS (`require('@pgwarden/cli')`).
 import { defineConfig } from 'tsup';
 
-const common = { dts: true, sourcemap: true, target: 'node20', shims: true } as const;
+const common = { dts: true, sourcemap: true, target: 'node22', shims: true } as const;
 
 export default defineConfig([
   { ...common, entry: ['src/index.ts', 'src/bin/pgwarden.ts', 'src/bin/pgwardenctl.ts', 'src/demo/run-demo.ts'], format: ['esm'] },

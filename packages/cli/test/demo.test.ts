@@ -19,7 +19,7 @@ const started: TestProcess[] = [];
 function startDemo(): TestProcess {
   const demo = startProcess(
     process.execPath,
-    ['--import', 'tsx', '--conditions=source', 'packages/cli/src/demo/run-demo.ts', '--free-ports', '--from-source', '--state-file', stateFile],
+    ['--import', 'tsx', '--conditions=pgwarden-source', 'packages/cli/src/demo/run-demo.ts', '--free-ports', '--from-source', '--state-file', stateFile],
     { cwd: REPO_ROOT },
   );
   started.push(demo);

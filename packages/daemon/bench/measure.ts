@@ -9,7 +9,7 @@
  *   the smallest ttl allowed (20);
  * - the idle agent's RSS and CPU.
  *
- * Run: node --conditions=source --import tsx packages/daemon/bench/measure.ts [--runs N] [--only switchover|failover|idle] [--built]
+ * Run: node --conditions=pgwarden-source --import tsx packages/daemon/bench/measure.ts [--runs N] [--only switchover|failover|idle] [--built]
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

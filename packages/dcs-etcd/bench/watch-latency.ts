@@ -2,7 +2,7 @@
  * Benchmark (prints, asserts nothing): how long after the leader key is
  * deleted (or taken) a replica's watch() wakes, on a real three-node etcd,
  * and how many requests a healthy cycle costs. Run:
- *   node --conditions=source --import tsx bench/watch-latency.ts [rounds]
+ *   node --conditions=pgwarden-source --import tsx bench/watch-latency.ts [rounds]
  */
 import { startEtcd } from '@pgwarden/testkit';
 import { EtcdDcs } from '../src/index.js';

@@ -32,7 +32,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  conditions: ['source'],
+  conditions: ['pgwarden-source'],
   outfile: bundle,
   // Some CommonJS dependencies of core require() Node built-ins.
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },

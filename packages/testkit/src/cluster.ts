@@ -23,10 +23,10 @@ import { waitUntil } from './cluster-wait.js';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** `node --conditions=source --import tsx packages/cli/src/bin/pgwarden.ts`: no build needed. */
+/** `node --conditions=pgwarden-source --import tsx packages/cli/src/bin/pgwarden.ts`: no build needed. */
 export const defaultAgentCommand: readonly string[] = [
   process.execPath,
-  '--conditions=source',
+  '--conditions=pgwarden-source',
   '--import',
   'tsx',
   join(repositoryRoot, 'packages/cli/src/bin/pgwarden.ts'),

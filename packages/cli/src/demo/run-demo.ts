@@ -50,7 +50,7 @@ function findRepoRoot(): string {
 }
 
 function agentCommand(repoRoot: string, fromSource: boolean): [string, ...string[]] {
-  if (fromSource) return [process.execPath, '--import', 'tsx', '--conditions=source', join(repoRoot, 'packages/cli/src/bin/pgwarden.ts')];
+  if (fromSource) return [process.execPath, '--import', 'tsx', '--conditions=pgwarden-source', join(repoRoot, 'packages/cli/src/bin/pgwarden.ts')];
   const bin = join(repoRoot, 'packages/cli/dist/bin/pgwarden.js');
   if (!existsSync(bin)) throw new Error(`${bin} is missing: build first (npx turbo run build)`);
   return [process.execPath, bin];

@@ -24,7 +24,7 @@ function asPostgres(command: string, args: readonly string[]): void {
 }
 
 function pgwarden(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
+  const result = spawnSync(process.execPath, ['--conditions=pgwarden-source', '--import', 'tsx', bin, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
     encoding: 'utf8',
@@ -73,7 +73,7 @@ describe('pgwarden --generate-config', () => {
 
   it('takes the connection from the PG* variables without --dsn, and writes FILE with mode 0600, never over an existing one', () => {
     const file = join(temp.path, 'generated.yml');
-    const result = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, '--generate-config', file], {
+    const result = spawnSync(process.execPath, ['--conditions=pgwarden-source', '--import', 'tsx', bin, '--generate-config', file], {
       cwd: repoRoot,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: 'postgres' },
       encoding: 'utf8',

@@ -21,7 +21,7 @@ interface Run {
 
 /** Runs the bin with a clean environment (no PATRONI_* leaking in from the test runner). */
 function pgwarden(args: readonly string[], options: { env?: Record<string, string>; asUser?: string } = {}): Run {
-  const node = [process.execPath, '--conditions=source', '--import', 'tsx', bin, ...args];
+  const node = [process.execPath, '--conditions=pgwarden-source', '--import', 'tsx', bin, ...args];
   const [command, ...rest] = options.asUser ? ['runuser', '-u', options.asUser, '--', ...node] : node;
   const result = spawnSync(command ?? process.execPath, rest, {
     cwd: repoRoot,
