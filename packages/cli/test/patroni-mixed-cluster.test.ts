@@ -6,8 +6,16 @@
  * directory, with PGWARDEN_PATRONI3_COMPAT=true. Then patronictl lists the
  * pgwarden member as a streaming replica and pgwardenctl lists Patroni's
  * members; leadership moves to the pgwarden member with patronictl and back
- * with pgwardenctl, while a writer runs throughout and loses no acknowledged
- * write.
+ * with pgwardenctl. Then the leader's manager and postmaster are SIGKILLed,
+ * first on a Patroni leader, then on the pgwarden leader: another member takes
+ * over by itself and the killed one, its manager restarted, rejoins as a
+ * replica. The rollback path follows: pgwarden stops and Patroni starts again
+ * on the same YAML and data directory, and rejoins. Last, maintenance mode set
+ * by pgwardenctl is seen by patronictl and lifted by it. A writer runs
+ * throughout and loses no acknowledged write: the cluster runs in synchronous
+ * mode with both replicas synchronous (synchronous_node_count 2), so any
+ * member may take over without losing a commit, and any may be a switchover
+ * candidate.
  *
  * Every member runs through one wrapper: Patroni as the postgres user, or
  * pgwarden (as root; it runs PostgreSQL as postgres) once a marker file sits
@@ -15,7 +23,7 @@
  * agent's and everything is stopped by PID, also on failure.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, chmodSync, writeFileSync } from 'node:fs';
+import { chownSync, chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { clusterPasswords, defaultAgentCommand, makeTempDir, postgresUser, startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember, type TempDir } from '@pgwarden/testkit';
@@ -41,6 +49,8 @@ let cluster: PgwardenCluster | undefined;
 let writer: ReadWriteWriter | undefined;
 let patroniLeader: PgwardenMember;
 let converted: PgwardenMember;
+/** The member leading now, as the last test left it. */
+let current: PgwardenMember;
 
 function wrapperScript(): string[] {
   wrapperDir = makeTempDir('mixed-wrapper');
@@ -77,11 +87,15 @@ async function pgwardenctlRows(): Promise<Row[]> {
   return JSON.parse(run.stdout) as Row[];
 }
 
-/** A leader running and both other members replicas that are running or streaming, with a known lag. */
+/**
+ * A leader running and both other members synchronous standbys that are
+ * running or streaming, with a known lag: then any of them may take over
+ * without losing a commit, and any may be a switchover candidate.
+ */
 function healthy(rows: readonly Row[], leader?: string): boolean {
   const current = rows.find((row) => row.Role === 'Leader');
   if (rows.length !== 3 || current?.State !== 'running' || (leader !== undefined && current.Member !== leader)) return false;
-  return rows.every((row) => row === current || (row.Role === 'Replica' && ['running', 'streaming'].includes(row.State) && typeof row['Lag in MB'] === 'number'));
+  return rows.every((row) => row === current || (row.Role === 'Sync Standby' && ['running', 'streaming'].includes(row.State) && typeof row['Lag in MB'] === 'number'));
 }
 
 async function waitForRows(list: () => Promise<Row[]>, accept: (rows: Row[]) => boolean, what: string): Promise<Row[]> {
@@ -112,6 +126,58 @@ async function writable(member: PgwardenMember): Promise<boolean> {
   }
 }
 
+/** A live (not zombie) process with this PID. */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function writableMembers(members: readonly PgwardenMember[] = cluster!.members): Promise<PgwardenMember[]> {
+  const flags = await Promise.all(members.map(writable));
+  return members.filter((_member, index) => flags[index]);
+}
+
+/**
+ * SIGKILL the leader's manager and then its postmaster, prove both are gone,
+ * and wait for another member to become writable by itself. Resolves with the
+ * new primary, the only writable member.
+ */
+async function killLeader(victim: PgwardenMember, label: string): Promise<PgwardenMember> {
+  const agentPid = victim.agentPid();
+  const postmasterPid = victim.postmasterPid();
+  expect(agentPid, `${victim.name}'s manager runs`).toBeDefined();
+  expect(postmasterPid, `${victim.name}'s postmaster runs`).toBeDefined();
+  expect(await writable(victim)).toBe(true);
+  const startedAt = Date.now();
+  await victim.kill();
+  await victim.killPostmaster('SIGKILL');
+  expect(alive(agentPid!), `manager ${agentPid} gone`).toBe(false);
+  expect(alive(postmasterPid!), `postmaster ${postmasterPid} gone`).toBe(false);
+  const others = cluster!.members.filter((member) => member !== victim);
+  const primaries = await waitUntil(async () => {
+    const found = await writableMembers(others);
+    return found.length > 0 ? found : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 100, what: `a writable primary after killing ${victim.name}` });
+  process.stdout.write(`failover, ${label} killed: ${primaries.map((member) => member.name).join(',')} writable after ${Date.now() - startedAt} ms\n`);
+  expect(primaries).toHaveLength(1);
+  expect(victim.postmasterPid()).toBeUndefined();
+  return primaries[0]!;
+}
+
+/** Restart the killed member's manager; it rejoins as a synchronous standby of `leader`, the only writable member. */
+async function rejoin(victim: PgwardenMember, leader: PgwardenMember): Promise<void> {
+  const startedAt = Date.now();
+  await victim.start();
+  const rows = await waitForRows(patronictlRows, (list) => healthy(list, leader.name), `${victim.name} rejoining under ${leader.name}`);
+  process.stdout.write(`${victim.name} rejoined as a replica ${Date.now() - startedAt} ms after its restart\n`);
+  expect(rows.find((row) => row.Member === victim.name)?.Role).toBe('Sync Standby');
+  expect((await writableMembers()).map((member) => member.name)).toEqual([leader.name]);
+  await waitForRows(pgwardenctlRows, (list) => healthy(list, leader.name), 'pgwardenctl listing the same');
+}
+
 function transcripts(): string {
   return (cluster?.members ?? []).map((member) => `--- ${member.name}\n${member.output().split('\n').slice(-30).join('\n')}`).join('\n');
 }
@@ -126,6 +192,8 @@ beforeAll(async () => {
       const bootstrap = config['bootstrap'] as { dcs: { postgresql: { parameters: Record<string, unknown> } } };
       const { wal_keep_size: _size, ...parameters } = bootstrap.dcs.postgresql.parameters;
       bootstrap.dcs.postgresql.parameters = { ...parameters, wal_keep_segments: 8 };
+      // Both replicas synchronous: a failover by SIGKILL loses no acknowledged write, whoever wins.
+      Object.assign(bootstrap.dcs, { synchronous_mode: true, synchronous_node_count: 2 });
       // Patroni 3.0.2 logs plain text; the json log type is pgwarden's.
       return { ...config, log: { level: 'INFO' } };
     },
@@ -163,7 +231,7 @@ describe('pgwarden joins a Patroni 3.0.2 cluster on the same YAML and data direc
     await converted.start();
     const rows = await waitForRows(patronictlRows, (list) => healthy(list, patroniLeader.name), 'patronictl listing the pgwarden member as a replica');
     const row = rows.find((entry) => entry.Member === converted.name);
-    expect(row).toMatchObject({ Role: 'Replica' });
+    expect(row).toMatchObject({ Role: 'Sync Standby' });
     expect(['running', 'streaming']).toContain(row?.State);
     expect(typeof row?.['Lag in MB']).toBe('number');
     expect(await converted.status()).toMatchObject({ role: 'replica', state: 'running' });
@@ -194,14 +262,65 @@ describe('pgwarden joins a Patroni 3.0.2 cluster on the same YAML and data direc
     await waitForRows(pgwardenctlRows, (list) => healthy(list, patroniLeader.name), 'pgwardenctl listing the Patroni member as Leader again');
     const rows = await waitForRows(patronictlRows, (list) => healthy(list, patroniLeader.name), 'patronictl listing the pgwarden member as a replica again');
     process.stdout.write(`pgwardenctl switchover pgwarden -> Patroni: writable after ${writableMs} ms, list healthy after ${Date.now() - startedAt} ms\n`);
-    expect(rows.find((row) => row.Member === converted.name)?.Role).toBe('Replica');
+    expect(rows.find((row) => row.Member === converted.name)?.Role).toBe('Sync Standby');
+    current = patroniLeader;
   }, 150_000);
 
-  it('no write acknowledged during both switchovers is lost', async () => {
+  it('a Patroni leader whose manager and postmaster are SIGKILLed is replaced by another member; restarted, it rejoins as a replica', async () => {
+    try {
+      current = await killLeader(patroniLeader, 'Patroni leader');
+      await rejoin(patroniLeader, current);
+    } catch (error) {
+      throw new Error(`${String(error)}\n${transcripts()}`);
+    }
+  }, 240_000);
+
+  it('the pgwarden member as leader, SIGKILLed with its postmaster, is replaced by a Patroni member; restarted, it rejoins as a replica', async () => {
+    try {
+      if (current !== converted) {
+        const run = await ctl(['-c', converted.configPath, 'switchover', '--leader', current.name, '--candidate', converted.name, '--force']);
+        expect(run.code, run.stderr).toBe(0);
+        await waitForRows(patronictlRows, (list) => healthy(list, converted.name), 'the pgwarden member leading');
+      }
+      current = await killLeader(converted, 'pgwarden leader');
+      await rejoin(converted, current);
+      expect(await converted.status()).toMatchObject({ role: 'replica', state: 'running' });
+    } catch (error) {
+      throw new Error(`${String(error)}\n${transcripts()}`);
+    }
+  }, 240_000);
+
+  it('maintenance mode set by pgwardenctl is shown by patronictl and lifted by it', async () => {
+    const paused = await ctl(['-c', converted.configPath, 'pause', '--wait']);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(await patronictl(['list'])).toContain('Maintenance mode: on');
+    expect(await converted.status()).toMatchObject({ pause: true });
+    await patronictl(['resume', '--wait']);
+    const listed = await ctl(['-c', converted.configPath, 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).not.toContain('Maintenance mode');
+    expect((await converted.status())?.['pause']).toBeUndefined();
+  }, 120_000);
+
+  it('rollback: the pgwarden member stopped, Patroni starts again on the same YAML and data directory and rejoins as a replica', async () => {
+    const startedAt = Date.now();
+    await converted.stop(60_000);
+    rmSync(`${converted.configPath}.pgwarden`);
+    await converted.start();
+    expect(readFileSync(`/proc/${converted.agentPid()}/cmdline`, 'utf8')).toContain(PATRONI);
+    const rows = await waitForRows(patronictlRows, (list) => healthy(list, current.name), 'Patroni back on the converted member, a replica');
+    process.stdout.write(`rollback: Patroni lists ${converted.name} as a replica ${Date.now() - startedAt} ms after pgwarden's stop\n`);
+    const row = rows.find((entry) => entry.Member === converted.name);
+    expect(row?.Role).toBe('Sync Standby');
+    expect(['running', 'streaming']).toContain(row?.State);
+    expect(await converted.status()).toMatchObject({ role: 'replica', state: 'running' });
+  }, 150_000);
+
+  it('no write acknowledged during the switchovers and failovers is lost', async () => {
     const report = await writer!.stop();
     writer = undefined;
     process.stdout.write(`writer: ${report.acknowledged.length} acknowledged, ${report.failures} failed, longest gap ${report.longestGapMs} ms\n`);
-    const client = new pg.Client({ connectionString: patroniLeader.connectionString() });
+    const client = new pg.Client({ connectionString: current.connectionString() });
     await client.connect();
     const ids = new Set((await client.query<{ id: number }>(`SELECT id FROM ${TABLE}`)).rows.map((row) => row.id));
     await client.end();

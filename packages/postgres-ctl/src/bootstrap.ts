@@ -112,7 +112,19 @@ export async function createManagedRoles(context: Context): Promise<void> {
       await client.query(roleStatement(rewind, 'LOGIN'));
       for (const fn of rewindGrants) await client.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${identifier(rewind.username)}`);
     }
+    const managed = new Set([superuser.username, replication.username, rewind?.username]);
+    for (const [username, user] of Object.entries(context.options.bootstrap.users)) {
+      if (managed.has(username)) continue;
+      await client.query(roleStatement({ username, ...(user.password ? { password: user.password } : {}) }, userRoleOptions(user.options)));
+    }
   });
+}
+
+/** Patroni's role options of a `bootstrap.users` entry: upper-cased, LOGIN unless LOGIN or NOLOGIN is given. */
+export function userRoleOptions(options: readonly string[]): string {
+  const upper = options.map((option) => option.toUpperCase());
+  if (!upper.includes('LOGIN') && !upper.includes('NOLOGIN')) upper.push('LOGIN');
+  return upper.join(' ');
 }
 
 async function runPostBootstrap(context: Context): Promise<void> {

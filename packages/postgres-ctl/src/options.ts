@@ -83,6 +83,12 @@ export const postgresCtlOptionsSchema = z
         pg_hba: z.array(z.string()).optional(),
         post_bootstrap: z.string().optional(),
         post_init: z.string().optional(),
+        /**
+         * Patroni 3.x's `bootstrap.users`: roles created after the bootstrap, with
+         * their password and role options (`createdb`, `createrole`...; LOGIN unless
+         * NOLOGIN is given). Patroni 4 dropped it; a 3.x configuration still has it.
+         */
+        users: z.record(z.object({ password: z.string().optional(), options: z.array(z.string()).default([]) })).default({}),
         /** Custom bootstrap method sections, by name. */
         methods: z.record(customMethodSchema).default({}),
       })

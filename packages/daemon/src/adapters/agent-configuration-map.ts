@@ -72,6 +72,7 @@ export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOption
       pg_hba: bootstrap['pg_hba'],
       post_bootstrap: bootstrap['post_bootstrap'],
       post_init: bootstrap['post_init'],
+      users: bootstrap['users'],
       methods: bootstrapMethod !== 'initdb' && typeof bootstrap[bootstrapMethod] === 'object' ? { [bootstrapMethod]: bootstrap[bootstrapMethod] } : {},
     }),
     use_pg_rewind: postgresql['use_pg_rewind'],
