@@ -9,11 +9,13 @@
  * with pgwardenctl. Then the leader's manager and postmaster are SIGKILLed,
  * first on a Patroni leader, then on the pgwarden leader: another member takes
  * over by itself and the killed one, its manager restarted, rejoins as a
- * replica. The rollback path follows: pgwarden stops and Patroni starts again
- * on the same YAML and data directory, and rejoins. Last, maintenance mode set
- * by pgwardenctl is seen by patronictl and lifted by it. A writer runs
- * throughout and loses no acknowledged write: the cluster runs in synchronous
- * mode with both replicas synchronous (synchronous_node_count 2), so any
+ * replica. Maintenance mode set by pgwardenctl is seen by patronictl and
+ * lifted by it; a parameter changed with either CLI's edit-config reaches
+ * every member. The rollback path follows: pgwarden stops and Patroni starts
+ * again on the same YAML and data directory, and rejoins. Last, the whole
+ * cluster moves to pgwarden member by member, the leader after a switchover.
+ * A writer runs throughout and loses no acknowledged write: the cluster runs
+ * in synchronous mode with both replicas synchronous (synchronous_node_count 2), so any
  * member may take over without losing a commit, and any may be a switchover
  * candidate.
  *
@@ -178,6 +180,40 @@ async function rejoin(victim: PgwardenMember, leader: PgwardenMember): Promise<v
   await waitForRows(pgwardenctlRows, (list) => healthy(list, leader.name), 'pgwardenctl listing the same');
 }
 
+/** Stop a member's Patroni (data kept) and start pgwarden on the same YAML and data directory. */
+async function convert(member: PgwardenMember): Promise<void> {
+  await member.stop(60_000);
+  writeFileSync(`${member.configPath}.pgwarden`, '');
+  await member.start();
+}
+
+/** Every member runs PostgreSQL with `name` = `value` (a change through /config reached it). */
+async function waitForSetting(name: string, value: string): Promise<void> {
+  const seen = new Map<string, string>();
+  try {
+    await waitUntil(
+      async () => {
+        for (const member of cluster!.members) {
+          const client = new pg.Client({ connectionString: member.connectionString(), connectionTimeoutMillis: 2000 });
+          client.on('error', () => undefined);
+          try {
+            await client.connect();
+            seen.set(member.name, (await client.query<{ value: string }>(`SELECT pg_catalog.current_setting('${name}') AS value`)).rows[0]?.value ?? '');
+          } catch {
+            seen.set(member.name, '(unreachable)');
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+        }
+        return [...seen.values()].every((seenValue) => seenValue === value) && seen.size === cluster!.members.length ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: `${name} = ${value} on every member` },
+    );
+  } catch (error) {
+    throw new Error(`${String(error)}; seen: ${JSON.stringify(Object.fromEntries(seen))}`);
+  }
+}
+
 function transcripts(): string {
   return (cluster?.members ?? []).map((member) => `--- ${member.name}\n${member.output().split('\n').slice(-30).join('\n')}`).join('\n');
 }
@@ -302,6 +338,14 @@ describe('pgwarden joins a Patroni 3.0.2 cluster on the same YAML and data direc
     expect((await converted.status())?.['pause']).toBeUndefined();
   }, 120_000);
 
+  it('edit-config: a parameter set with pgwardenctl reaches every member, Patroni ones included, and one set with patronictl reaches the pgwarden member', async () => {
+    const run = await ctl(['-c', converted.configPath, 'edit-config', '--pg', 'work_mem=7MB', '--force']);
+    expect(run.code, run.stderr).toBe(0);
+    await waitForSetting('work_mem', '7MB');
+    await patronictl(['edit-config', '--pg', 'work_mem=9MB', '--force']);
+    await waitForSetting('work_mem', '9MB');
+  }, 120_000);
+
   it('rollback: the pgwarden member stopped, Patroni starts again on the same YAML and data directory and rejoins as a replica', async () => {
     const startedAt = Date.now();
     await converted.stop(60_000);
@@ -315,6 +359,33 @@ describe('pgwarden joins a Patroni 3.0.2 cluster on the same YAML and data direc
     expect(['running', 'streaming']).toContain(row?.State);
     expect(await converted.status()).toMatchObject({ role: 'replica', state: 'running' });
   }, 150_000);
+
+  it('the whole cluster moves to pgwarden member by member, the leader last after a switchover, the writer running', async () => {
+    try {
+      for (const member of cluster!.members.filter((candidate) => candidate !== current)) {
+        const startedAt = Date.now();
+        await convert(member);
+        await waitForRows(patronictlRows, (list) => healthy(list, current.name), `${member.name} back as a replica under pgwarden`);
+        process.stdout.write(`migration: ${member.name} on pgwarden, listed healthy ${Date.now() - startedAt} ms after its Patroni stopped\n`);
+      }
+      const oldLeader = current;
+      const target = cluster!.members.find((member) => member !== oldLeader)!;
+      const startedAt = Date.now();
+      const run = await ctl(['-c', target.configPath, 'switchover', '--leader', oldLeader.name, '--candidate', target.name, '--force']);
+      expect(run.code, run.stderr).toBe(0);
+      await waitUntil(() => writable(target), { timeoutMs: 90_000, intervalMs: 100, what: `${target.name} writable` });
+      process.stdout.write(`migration: switchover Patroni ${oldLeader.name} -> pgwarden ${target.name}: writable after ${Date.now() - startedAt} ms\n`);
+      current = target;
+      await waitForRows(pgwardenctlRows, (list) => healthy(list, target.name), 'the pgwarden member leading');
+      await convert(oldLeader);
+      const rows = await waitForRows(pgwardenctlRows, (list) => healthy(list, target.name), 'three pgwarden members');
+      expect(rows.map((row) => row.Member).sort()).toEqual(cluster!.members.map((member) => member.name).sort());
+      for (const member of cluster!.members) expect(readFileSync(`/proc/${member.agentPid()}/cmdline`, 'utf8')).not.toContain(PATRONI);
+      expect((await writableMembers()).map((member) => member.name)).toEqual([target.name]);
+    } catch (error) {
+      throw new Error(`${String(error)}\n${transcripts()}`);
+    }
+  }, 400_000);
 
   it('no write acknowledged during the switchovers and failovers is lost', async () => {
     const report = await writer!.stop();
