@@ -42,8 +42,11 @@ beforeAll(async () => {
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', temp, ...workspaces], { cwd: repoRoot, timeout: 120_000 });
   packed = JSON.parse(stdout) as PackResult[];
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  // --prefer-offline: the third-party dependencies come from the cache `npm ci` filled.
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((result) => join(temp, result.filename))], {
+  // --prefer-offline: the third-party dependencies come from the cache `npm ci` filled. Their
+  // metadata may still come from the registry: a stalled request is retried after 30 s instead
+  // of npm's default 5 minutes (one clean-clone CI run hung here for the test's whole timeout).
+  const install = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '--fetch-timeout=30000', '--fetch-retries=4'];
+  await run('npm', [...install, ...packed.map((result) => join(temp, result.filename))], {
     cwd: project,
     timeout: 300_000,
   });
@@ -71,7 +74,7 @@ describe('npm pack of the public packages', () => {
   it('carries the MIT licence and the metadata a registry page shows', () => {
     for (const name of PUBLIC_PACKAGES) {
       const manifest = JSON.parse(readFileSync(join(project, 'node_modules/@pgwarden', name, 'package.json'), 'utf8')) as Record<string, unknown>;
-      expect(manifest).toMatchObject({ license: 'MIT', engines: { node: '>=20' }, repository: { directory: `packages/${name}` } });
+      expect(manifest).toMatchObject({ license: 'MIT', engines: { node: '>=22' }, repository: { directory: `packages/${name}` } });
       expect(readFileSync(join(project, 'node_modules/@pgwarden', name, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
     }
   });
