@@ -78,7 +78,11 @@ function partitionSuite(label: string, timings: Timings, faults: readonly ('blac
         let newLeader: PgwardenMember | undefined;
         try {
           newLeader = await cluster.waitForLeader({ timeoutMs: (timings.ttl + 3 * timings.loopWait + 30) * 1000, exclude: oldLeader.name });
-          await sleep(3000);
+          // Probe until the new primary has acknowledged a write (a fixed 3 s was once too short on a
+          // loaded CI machine: no write reached it yet and the test could not compare windows).
+          const promoted = newLeader.name;
+          await waitUntil(() => (prober.windows().some((window) => window.member === promoted) ? true : undefined), { timeoutMs: 30_000, intervalMs: 200, what: `a write acknowledged by ${promoted}` }).catch(() => undefined);
+          await sleep(1000);
         } finally {
           await prober.stop();
           proxy.restore();
