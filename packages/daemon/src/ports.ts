@@ -7,7 +7,7 @@
  * Invariant: every port method either resolves or rejects; a rejection is a
  * failed action, fed to the next cycle as `lastFailure`, never a crash.
  */
-import type { DemoteMode, FollowTarget, LocalPostgres, SlotMatcher, StopMode } from '@pgwarden/core';
+import type { DemoteMode, FollowTarget, LocalPostgres, LogicalSlotSpec, SlotMatcher, StopMode } from '@pgwarden/core';
 
 export interface LongOperationOptions {
   readonly signal?: AbortSignal;
@@ -45,13 +45,17 @@ export interface PostgresPort {
   crashRecovery(): Promise<void>;
   checkpoint(): Promise<void>;
   setSynchronousStandbyNames(value: string): Promise<void>;
-  /** The leader's physical slots as decide() wants them (`sync-slots`); what was created and dropped. */
+  /** Replication slots as decide() wants them (`sync-slots`); what was created, dropped and advanced. */
   syncReplicationSlots?(desired: {
     members: readonly string[];
     permanent: readonly string[];
     dropUnknown: boolean;
     ignore?: readonly SlotMatcher[];
-  }): Promise<{ created: readonly string[]; dropped: readonly string[] }>;
+    logical?: readonly LogicalSlotSpec[];
+    advance?: Readonly<Record<string, number>>;
+  }): Promise<{ created: readonly string[]; dropped: readonly string[]; advanced?: readonly string[] }>;
+  /** Copy these logical slots from the primary `source` (restarts this replica); the names copied. */
+  copyLogicalSlots?(slots: readonly LogicalSlotSpec[], source: FollowTarget): Promise<readonly string[]>;
   removeDataDirectory(options: { rename: boolean }): Promise<void>;
   /** Apply the effective PostgreSQL configuration (dynamic + local); returns what needs a restart. */
   applyConfiguration?(): Promise<void>;

@@ -21,6 +21,6 @@ export { silentLogger, type Logger } from './logger.js';
 export type { CreateReplicaOutcome } from './create-replica.js';
 export type { RewindCheck, RewindOutcome } from './rewind.js';
 export type { DesiredSlots, SlotSyncOutcome } from './slots.js';
-export { desiredSlotNames } from './slots.js';
+export { desiredSlotNames, formatLsn } from './slots.js';
 export { renderSynchronousStandbyNames, type SynchronousNamesOptions } from './synchronous-standby-names.js';
 export type { ConnectionSettings } from './sql/connection.js';

@@ -15,6 +15,7 @@ import { parseConninfo } from './files/conninfo.js';
 import { livePostmaster } from './postmaster.js';
 import { commandLineParameters, effectiveParameters } from './config-writer.js';
 import type { Row } from './sql/connection.js';
+import { replicationSlotsQuery, toLocalSlot } from './slots.js';
 
 const statusQuery = `
 SELECT pg_is_in_recovery() AS in_recovery,
@@ -30,7 +31,8 @@ SELECT pg_is_in_recovery() AS in_recovery,
   current_setting('synchronous_standby_names') AS sync_names,
   current_setting('primary_slot_name') AS primary_slot_name,
   (SELECT row_to_json(w) FROM (SELECT status, received_tli, slot_name, sender_host, sender_port, conninfo
-     FROM pg_stat_wal_receiver) w) AS wal_receiver`;
+     FROM pg_stat_wal_receiver) w) AS wal_receiver,
+  (SELECT json_agg(s) FROM (${replicationSlotsQuery}) s) AS slots`;
 
 const replicationQuery = `
 SELECT application_name, client_addr::text AS client_addr, state, sync_state, sync_priority,
@@ -281,6 +283,7 @@ async function runningState(context: Context, status: Row): Promise<Partial<Loca
     ...(followingHost ? { followingHost } : {}),
     ...(status['primary_slot_name'] ? { primarySlotName: String(status['primary_slot_name']) } : {}),
     synchronousStandbyNames: String(status['sync_names'] ?? ''),
+    replicationSlots: Array.isArray(status['slots']) ? (status['slots'] as Row[]).map(toLocalSlot) : [],
     pendingRestart,
     ...(status['version'] ? { serverVersion: Number(status['version']) } : {}),
     ...(status['start_time'] ? { postmasterStartTime: String(status['start_time']) } : {}),

@@ -4,7 +4,7 @@
  * (postmaster exit, base backup progress, state) go to subscribers.
  */
 import { EventEmitter } from 'node:events';
-import { PgwardenError, type FollowTarget, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
+import { PgwardenError, type FollowTarget, type LogicalSlotSpec, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
 import { createContext, type Context } from './context.js';
 import { recoveryParameters, writeConfiguration, writePasswordFile } from './config-writer.js';
 import { knownParameters } from './server-catalog.js';
@@ -23,7 +23,7 @@ import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
 import { rewind, checkRewindNeeded, type RewindCheck, type RewindOutcome } from './rewind.js';
 import { runCrashRecovery } from './crash-recovery.js';
 import { runBeforeStop, runPrePromote } from './scripts.js';
-import { syncReplicationSlots, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
+import { readLogicalSlotStates, syncReplicationSlots, writeLogicalSlotStates, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
 
 export interface StartOptions {
   /** Follow this node as a standby; omit to start as a primary (unless `asStandby`). */
@@ -331,6 +331,23 @@ export class PostgresCtl {
 
   syncReplicationSlots(desired: DesiredSlots): Promise<SlotSyncOutcome> {
     return syncReplicationSlots(this.context, desired);
+  }
+
+  /**
+   * Copy logical slots from the primary to this replica (spec/postgres.md
+   * §slots): read their `state` files there, stop, write them into
+   * pg_replslot, start again following the same node. The names copied.
+   */
+  async copyLogicalSlots(slots: readonly LogicalSlotSpec[], source: FollowTarget): Promise<string[]> {
+    const states = await readLogicalSlotStates(this.context, slots, source);
+    if (states.length === 0) return [];
+    const follow = this.currentFollowTarget();
+    await this.stop({ mode: 'fast' });
+    writeLogicalSlotStates(this.context, states);
+    await this.start({ asStandby: true, ...(follow ? { follow } : {}) });
+    const names = states.map((state) => state.name);
+    this.context.logger.info({ slots: names, from: source.name }, 'copied logical replication slots from the primary');
+    return names;
   }
 
   async removeDataDirectory(options: { readonly rename?: boolean } = {}): Promise<void> {

@@ -1,20 +1,38 @@
 /**
- * Physical replication slots: one per member that streams from us plus the
- * permanent ones, created when missing and dropped when no longer wanted
- * (only inactive ones: dropping an active slot would cut a live standby;
- * never one that `ignore_slots` matches). Logical slots are left alone.
+ * Replication slots (spec/postgres.md §slots).
+ *
+ * - Physical: one per member that streams from us plus the permanent ones,
+ *   created when missing (reserving WAL at once). On a replica (PostgreSQL
+ *   11+) permanent ones are advanced to the positions the leader published.
+ * - Logical (permanent, PostgreSQL 11+): created on the primary in their
+ *   database; on a replica only advanced (`pg_replication_slot_advance` in
+ *   the slot's database) — a missing one is copied from the primary by
+ *   copyLogicalSlots, which needs a restart of the replica.
+ * - The primary drops unknown slots, and slots whose type, database or
+ *   plugin differ from their definition: only inactive ones (dropping an
+ *   active slot would cut a live consumer), never one `ignore_slots`
+ *   matches, never while paused (the caller passes dropUnknown false).
  */
-import { isIgnoredSlot, slotNameForMember, type SlotMatcher } from '@pgwarden/core';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIgnoredSlot, slotNameForMember, type FollowTarget, type LocalSlot, type LogicalSlotSpec, type SlotMatcher } from '@pgwarden/core';
 import type { Context } from './context.js';
+import { localConnectionSettings } from './context.js';
+import { parseConnUrl } from './files/conninfo.js';
+import { withClient, type ConnectionSettings, type Row } from './sql/connection.js';
 
 export interface DesiredSlots {
   /** Member names that stream from us; their slot names come from core's slotNameForMember. */
   readonly members: readonly string[];
   /** Permanent physical slot names from the dynamic configuration. */
   readonly permanent?: readonly string[];
+  /** Permanent logical slots (created on a primary, advanced on a replica). */
+  readonly logical?: readonly LogicalSlotSpec[];
+  /** Replica: positions (bytes) to move existing slots forward to. */
+  readonly advance?: Readonly<Record<string, number>>;
   /** Slots never dropped (`ignore_slots` matchers, compared by core's isIgnoredSlot). */
   readonly ignore?: readonly SlotMatcher[];
-  /** Drop unknown slots (default true; the daemon passes false while paused). */
+  /** Drop unknown slots (default true; the daemon passes false while paused and on replicas). */
   readonly dropUnknown?: boolean;
 }
 
@@ -23,9 +41,41 @@ export interface SlotSyncOutcome {
   readonly dropped: readonly string[];
   /** Unknown slots kept because they are active. */
   readonly keptActive: readonly string[];
+  /** Slots moved forward (replica). */
+  readonly advanced: readonly string[];
 }
 
 const validSlotName = /^[a-z0-9_]{1,63}$/;
+
+/** pg_replication_slots with positions in bytes (also what observe() reports). */
+export const replicationSlotsQuery = `
+SELECT slot_name, slot_type, database, plugin, active,
+  pg_wal_lsn_diff(restart_lsn, '0/0')::bigint AS restart_lsn,
+  pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint AS confirmed_flush_lsn,
+  catalog_xmin::text::bigint AS catalog_xmin
+FROM pg_catalog.pg_replication_slots`;
+
+function toNumber(value: unknown): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : undefined;
+}
+
+export function toLocalSlot(row: Row): LocalSlot {
+  const restartLsn = toNumber(row['restart_lsn']);
+  const confirmedFlushLsn = toNumber(row['confirmed_flush_lsn']);
+  const catalogXmin = toNumber(row['catalog_xmin']);
+  return {
+    name: String(row['slot_name']),
+    type: row['slot_type'] === 'logical' ? 'logical' : 'physical',
+    ...(row['database'] ? { database: String(row['database']) } : {}),
+    ...(row['plugin'] ? { plugin: String(row['plugin']) } : {}),
+    active: row['active'] === true,
+    ...(restartLsn !== undefined ? { restartLsn } : {}),
+    ...(confirmedFlushLsn !== undefined ? { confirmedFlushLsn } : {}),
+    ...(catalogXmin !== undefined ? { catalogXmin } : {}),
+  };
+}
 
 export function desiredSlotNames(self: string, desired: DesiredSlots): string[] {
   const names = new Set<string>();
@@ -36,34 +86,215 @@ export function desiredSlotNames(self: string, desired: DesiredSlots): string[] 
   return [...names].filter((name) => validSlotName.test(name)).sort();
 }
 
+/** `0/16B3748` from bytes. */
+export function formatLsn(bytes: number): string {
+  const high = Math.floor(bytes / 0x1_0000_0000);
+  const low = bytes - high * 0x1_0000_0000;
+  return `${high.toString(16).toUpperCase()}/${low.toString(16).toUpperCase()}`;
+}
+
+function matchesSpec(slot: LocalSlot, spec: LogicalSlotSpec): boolean {
+  return slot.type === 'logical' && slot.database === spec.database && slot.plugin === spec.plugin;
+}
+
+function inDatabase(context: Context, database: string): ConnectionSettings {
+  return localConnectionSettings(context.options, { database, applicationName: 'pgwarden slots' });
+}
+
+function groupByDatabase<T extends { readonly database: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(item.database, [...(groups.get(item.database) ?? []), item]);
+  return groups;
+}
+
 export async function syncReplicationSlots(context: Context, desired: DesiredSlots): Promise<SlotSyncOutcome> {
   const wanted = desiredSlotNames(context.options.name, desired);
-  const rows = await context.local.query<{ slot_name: string; active: boolean }>(
-    "SELECT slot_name, active FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical'",
-  );
-  const existing = new Map(rows.map((row) => [row.slot_name, row.active]));
+  const logical = (desired.logical ?? []).filter((slot) => validSlotName.test(slot.name) && !wanted.includes(slot.name));
+  const [recovery] = await context.local.query<{ in_recovery: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS in_recovery');
+  const inRecovery = recovery?.in_recovery === true;
+  const existing = new Map((await context.local.query(replicationSlotsQuery)).map((row) => [String(row['slot_name']), toLocalSlot(row)]));
   const created: string[] = [];
   const dropped: string[] = [];
   const keptActive: string[] = [];
+  const advanced: string[] = [];
+  const drop = async (slot: LocalSlot): Promise<boolean> => {
+    if (slot.active) {
+      keptActive.push(slot.name);
+      return false;
+    }
+    await context.local.query('SELECT pg_catalog.pg_drop_replication_slot($1) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot.name]);
+    dropped.push(slot.name);
+    existing.delete(slot.name);
+    return true;
+  };
+
+  if (!inRecovery && desired.dropUnknown !== false) {
+    const logicalByName = new Map(logical.map((slot) => [slot.name, slot]));
+    for (const slot of [...existing.values()]) {
+      const spec = logicalByName.get(slot.name);
+      const known = spec !== undefined ? matchesSpec(slot, spec) : wanted.includes(slot.name) && slot.type === 'physical';
+      if (known || isIgnoredSlot(slot, desired.ignore)) continue;
+      await drop(slot);
+    }
+  }
+
   for (const name of wanted) {
-    if (existing.has(name)) continue;
+    if (existing.get(name)?.type === 'physical') continue;
+    if (existing.has(name)) continue; // a logical slot of that name: the primary drops it above; a replica leaves it alone
     await context.local.query(
       'SELECT pg_catalog.pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)',
       [name],
     );
     created.push(name);
   }
-  if (desired.dropUnknown !== false) {
-    for (const [name, active] of existing) {
-      if (wanted.includes(name) || isIgnoredSlot({ name, type: 'physical' }, desired.ignore)) continue;
-      if (active) {
-        keptActive.push(name);
-        continue;
+
+  if (!inRecovery) {
+    for (const [database, slots] of groupByDatabase(logical.filter((slot) => !existing.has(slot.name)))) {
+      await withClient(inDatabase(context, database), async (client) => {
+        for (const slot of slots) {
+          try {
+            await client.query(
+              "SELECT pg_catalog.pg_create_logical_replication_slot($1, $2) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_type = 'logical' AND slot_name = $1)",
+              [slot.name, slot.plugin],
+            );
+            created.push(slot.name);
+          } catch (error) {
+            context.logger.error({ slot: slot.name, plugin: slot.plugin, database, error: (error as Error).message }, 'failed to create a logical replication slot');
+          }
+        }
+      });
+    }
+  } else {
+    await advanceSlots(context, desired.advance ?? {}, existing, logical, advanced);
+  }
+
+  if (created.length > 0 || dropped.length > 0) context.logger.info({ created, dropped }, 'replication slots synced');
+  return { created, dropped, keptActive, advanced };
+}
+
+/**
+ * Replica: move permanent slots forward to the published positions, never
+ * back (PostgreSQL refuses that) and never past what was replayed (it clamps).
+ * A failure is logged per slot; the next cycle tries again.
+ */
+async function advanceSlots(context: Context, positions: Readonly<Record<string, number>>, existing: ReadonlyMap<string, LocalSlot>, logical: readonly LogicalSlotSpec[], advanced: string[]): Promise<void> {
+  const logicalByName = new Map(logical.map((slot) => [slot.name, slot]));
+  const perDatabase: Array<{ database: string; name: string; position: number }> = [];
+  for (const [name, position] of Object.entries(positions)) {
+    const slot = existing.get(name);
+    if (slot === undefined) continue;
+    if (slot.type === 'physical' && !logicalByName.has(name)) {
+      if (slot.restartLsn === undefined || position <= slot.restartLsn) continue;
+      try {
+        await context.local.query('SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)', [name, formatLsn(position)]);
+        advanced.push(name);
+      } catch (error) {
+        context.logger.error({ slot: name, position: formatLsn(position), error: (error as Error).message }, 'failed to advance a physical replication slot');
       }
-      await context.local.query('SELECT pg_catalog.pg_drop_replication_slot($1) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active', [name]);
-      dropped.push(name);
+      continue;
+    }
+    const spec = logicalByName.get(name);
+    if (spec === undefined || !matchesSpec(slot, spec) || slot.active) continue;
+    if (slot.confirmedFlushLsn !== undefined && position <= slot.confirmedFlushLsn) continue;
+    perDatabase.push({ database: spec.database, name, position });
+  }
+  for (const [database, slots] of groupByDatabase(perDatabase)) {
+    try {
+      await withClient(inDatabase(context, database), async (client) => {
+        for (const slot of slots) {
+          try {
+            await client.query('SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)', [slot.name, formatLsn(slot.position)]);
+            advanced.push(slot.name);
+          } catch (error) {
+            context.logger.error({ slot: slot.name, position: formatLsn(slot.position), error: (error as Error).message }, 'failed to advance a logical replication slot');
+          }
+        }
+      });
+    } catch (error) {
+      context.logger.error({ database, error: (error as Error).message }, 'failed to advance replication slots in a database');
     }
   }
-  if (created.length > 0 || dropped.length > 0) context.logger.info({ created, dropped }, 'replication slots synced');
-  return { created, dropped, keptActive };
+}
+
+export interface CopiedSlotState {
+  readonly name: string;
+  readonly data: Buffer;
+}
+
+/**
+ * Read the `state` files of these logical slots from the primary (rewind
+ * credentials, as Patroni does: they may read files of the data directory).
+ * A slot whose type, database or plugin there differ from its definition is
+ * not copied.
+ */
+export async function readLogicalSlotStates(context: Context, slots: readonly LogicalSlotSpec[], source: FollowTarget): Promise<CopiedSlotState[]> {
+  const endpoint = parseConnUrl(source.connUrl ?? '');
+  const { authentication } = context.options;
+  const credentials = authentication.rewind ?? authentication.superuser;
+  const settings: ConnectionSettings = {
+    host: endpoint.host,
+    port: endpoint.port,
+    user: credentials.username,
+    ...(credentials.password !== undefined ? { password: credentials.password } : {}),
+    database: context.options.database,
+    connectTimeoutSeconds: 3,
+    statementTimeoutMs: 2000,
+    applicationName: 'pgwarden copy slots',
+  };
+  const rows = await withClient(settings, (client) =>
+    client.query<Row>(
+      `SELECT slot_name, slot_type, datname, plugin, pg_catalog.pg_read_binary_file('pg_replslot/' || slot_name || '/state') AS data
+       FROM pg_catalog.pg_get_replication_slots() JOIN pg_catalog.pg_database ON datoid = oid
+       WHERE NOT pg_catalog.pg_is_in_recovery() AND slot_name = ANY($1)`,
+      [slots.map((slot) => slot.name)],
+    ),
+  );
+  const states: CopiedSlotState[] = [];
+  for (const row of rows.rows) {
+    const spec = slots.find((slot) => slot.name === row['slot_name']);
+    if (spec === undefined) continue;
+    if (row['slot_type'] !== 'logical' || row['datname'] !== spec.database || row['plugin'] !== spec.plugin) {
+      context.logger.warn({ slot: spec.name, configured: spec, onPrimary: { type: row['slot_type'], database: row['datname'], plugin: row['plugin'] } }, 'not copying a logical slot whose definition differs on the primary');
+      continue;
+    }
+    states.push({ name: spec.name, data: row['data'] as Buffer });
+  }
+  return states;
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Write copied slot states into `pg_replslot` of a stopped server, each
+ * atomically: a temporary directory written and synced, then renamed over
+ * the old one, then the parent synced.
+ */
+export function writeLogicalSlotStates(context: Context, states: readonly CopiedSlotState[]): void {
+  const root = join(context.paths.dataDir, 'pg_replslot');
+  const { user } = context;
+  for (const state of states) {
+    const directory = join(root, state.name);
+    const temporary = `${directory}.tmp`;
+    rmSync(temporary, { recursive: true, force: true });
+    mkdirSync(temporary, { mode: 0o700 });
+    const file = join(temporary, 'state');
+    writeFileSync(file, state.data, { mode: 0o600 });
+    fsyncPath(file);
+    if (user.switchIdentity) {
+      chownSync(file, user.uid, user.gid);
+      chownSync(temporary, user.uid, user.gid);
+    }
+    fsyncPath(temporary);
+    if (existsSync(directory)) rmSync(directory, { recursive: true, force: true });
+    renameSync(temporary, directory);
+    fsyncPath(directory);
+  }
+  fsyncPath(root);
 }

@@ -274,13 +274,13 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
   });
 
   it('keeps the slots the new primary needs: permanent ones created, unwanted inactive ones dropped unless ignore_slots matches them, active ones kept', async () => {
-    expect(await b.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'], permanent: ['archiver'] })).toEqual({ created: ['archiver'], dropped: [], keptActive: [] });
+    expect(await b.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'], permanent: ['archiver'] })).toEqual({ created: ['archiver'], dropped: [], keptActive: [], advanced: [] });
     await sql(b, "SELECT pg_create_physical_replication_slot('barman'), pg_create_physical_replication_slot('stray')");
     // c left the member list while still streaming through its slot: keep it until it disconnects.
     // A matcher naming a database never matches a physical slot (Patroni's rule), so `stray` goes.
     const ignore = [{ name: 'barman', type: 'physical' as const }, { name: 'stray', database: 'postgres' }];
     const outcome = await b.ctl.syncReplicationSlots({ members: ['a', 'b'], ignore });
-    expect({ ...outcome, dropped: [...outcome.dropped].sort() }).toEqual({ created: [], dropped: ['archiver', 'stray'], keptActive: ['c'] });
+    expect({ ...outcome, dropped: [...outcome.dropped].sort() }).toEqual({ created: [], dropped: ['archiver', 'stray'], keptActive: ['c'], advanced: [] });
     const slots = await sql<{ slot_name: string }>(b, 'SELECT slot_name FROM pg_replication_slots ORDER BY 1');
     expect(slots.map((row) => row.slot_name)).toEqual(['a', 'barman', 'c']);
     await sql(b, "SELECT pg_drop_replication_slot('barman')");

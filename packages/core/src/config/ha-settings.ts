@@ -4,6 +4,7 @@
  * switches that change HA behaviour.
  */
 import type { HaSettings } from '../model/decide-types.js';
+import type { LogicalSlotSpec } from '../model/actions.js';
 import type { SlotMatcher } from '../model/ignore-slots.js';
 import type { IgnoreSlot } from './schema-dynamic.js';
 import { isStandbyClusterActive, type EffectiveConfig } from './effective-config.js';
@@ -49,6 +50,16 @@ function permanentPhysicalSlots(slots: Readonly<Record<string, { readonly type?:
     .map(([name]) => name);
 }
 
+/** Permanent logical slots: `type: logical` (or no type with both `database` and `plugin`, as Patroni infers it). */
+function permanentLogicalSlots(slots: Readonly<Record<string, { readonly type?: string; readonly database?: string; readonly plugin?: string } | null>> | undefined): LogicalSlotSpec[] {
+  const result: LogicalSlotSpec[] = [];
+  for (const [name, slot] of Object.entries(slots ?? {})) {
+    if (slot === null || slot.database === undefined || slot.plugin === undefined) continue;
+    if (slot.type === 'logical') result.push({ name, database: slot.database, plugin: slot.plugin });
+  }
+  return result;
+}
+
 /** Only the four keys Patroni compares (the schema lets other keys through). */
 function slotMatchers(entries: readonly IgnoreSlot[]): SlotMatcher[] {
   return entries.map((entry) => ({
@@ -87,6 +98,7 @@ export function toHaSettings(config: EffectiveConfig): HaSettings {
     watchdogMode: config.watchdog.mode,
     useSlots: config.postgresql.use_slots !== false,
     permanentSlots: permanentPhysicalSlots(dynamic.slots),
+    ...(permanentLogicalSlots(dynamic.slots).length > 0 ? { permanentLogicalSlots: permanentLogicalSlots(dynamic.slots) } : {}),
     ...(dynamic.ignore_slots !== undefined && dynamic.ignore_slots.length > 0 ? { ignoreSlots: slotMatchers(dynamic.ignore_slots) } : {}),
     preferLastLeaderAfterDcsOutage: dynamic.pgwarden?.prefer_last_leader_after_dcs_outage ?? false,
   };

@@ -47,11 +47,13 @@ export const standbyClusterSchema: z.ZodType<StandbyClusterConfig, z.ZodTypeDef,
 
 const permanentSlotObject = z
   .object({
-    type: z.enum(['physical', 'logical']).default('physical'),
+    type: z.enum(['physical', 'logical']).optional(),
     database: stringField().optional(),
     plugin: stringField().optional(),
   })
   .passthrough()
+  // Without a type, a slot naming both database and plugin is logical (as Patroni infers it).
+  .transform((slot) => ({ ...slot, type: slot.type ?? (slot.database && slot.plugin ? ('logical' as const) : ('physical' as const)) }))
   .superRefine((slot, ctx) => {
     if (slot.type !== 'logical') return;
     for (const key of ['database', 'plugin'] as const) {

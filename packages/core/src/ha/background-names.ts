@@ -28,6 +28,8 @@ export function backgroundActionName(action: Action): string | undefined {
       return 'changing primary_conninfo and restarting';
     case 'checkpoint':
       return 'checkpoint after promote';
+    case 'copy-logical-slots':
+      return 'copy_logical_slots';
     default:
       return undefined;
   }

@@ -21,6 +21,13 @@ export interface FollowTarget {
   readonly primarySlotName?: string;
 }
 
+/** A permanent logical slot as the dynamic configuration defines it. */
+export interface LogicalSlotSpec {
+  readonly name: string;
+  readonly database: string;
+  readonly plugin: string;
+}
+
 export type DemoteMode = 'offline' | 'graceful' | 'immediate' | 'immediate-nolock';
 export type StopMode = 'smart' | 'fast' | 'immediate';
 
@@ -50,9 +57,13 @@ export type Action =
   | { readonly type: 'write-history'; readonly lines: readonly HistoryLine[] }
   | { readonly type: 'touch-member' }
   /**
-   * The leader's physical replication slots: one per member that streams from
-   * it and each permanent slot; others are dropped when `dropUnknown`, except
-   * those `ignore` matches (`ignore_slots`, see isIgnoredSlot).
+   * Replication slots: a physical one per member that streams from us and
+   * each permanent physical slot, created when missing; others are dropped
+   * when `dropUnknown` (only the primary does), except those `ignore` matches
+   * (`ignore_slots`, see isIgnoredSlot). `logical`: permanent logical slots —
+   * created on the primary; on a replica only advanced (a missing one is
+   * copied by `copy-logical-slots`). `advance`: a replica moves its slots
+   * forward to these positions (the leader's `/status`), never back.
    */
   | {
       readonly type: 'sync-slots';
@@ -60,7 +71,14 @@ export type Action =
       readonly permanent: readonly string[];
       readonly dropUnknown: boolean;
       readonly ignore?: readonly SlotMatcher[];
+      readonly logical?: readonly LogicalSlotSpec[];
+      readonly advance?: Readonly<Record<string, number>>;
     }
+  /**
+   * A replica copies these logical slots from the primary (their `state`
+   * files) and restarts to load them (spec/postgres.md §slots); background.
+   */
+  | { readonly type: 'copy-logical-slots'; readonly slots: readonly LogicalSlotSpec[]; readonly source: FollowTarget }
   // --- more input needed: the runtime fetches it and calls decide() again this cycle ---
   | { readonly type: 'fetch-peer-status'; readonly members: readonly string[] }
   | { readonly type: 'failsafe-check'; readonly members: Readonly<Record<string, string>> }

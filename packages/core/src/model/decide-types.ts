@@ -7,6 +7,7 @@ import type { Action } from './actions.js';
 import type { Cluster } from './cluster.js';
 import type { SlotMatcher } from './ignore-slots.js';
 import type { LocalPostgres, PeerStatus } from './local-state.js';
+import type { LogicalSlotSpec } from './actions.js';
 
 /** The effective HA settings of this cycle: dynamic config merged over local, timings adjusted. */
 export interface HaSettings {
@@ -44,6 +45,12 @@ export interface HaSettings {
   readonly useSlots?: boolean;
   /** Names of the permanent physical slots of the dynamic configuration (`slots`). */
   readonly permanentSlots?: readonly string[];
+  /**
+   * The permanent logical slots of the dynamic configuration (`slots` with
+   * `type: logical`, `database` and `plugin`): created on the primary, copied
+   * to replicas and advanced there so they survive a failover.
+   */
+  readonly permanentLogicalSlots?: readonly LogicalSlotSpec[];
   /** `ignore_slots` of the dynamic configuration: slots the leader never drops. */
   readonly ignoreSlots?: readonly SlotMatcher[];
   /** pgwarden beyond Patroni (off by default = Patroni's behaviour): see core README. */

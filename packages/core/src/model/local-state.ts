@@ -52,6 +52,19 @@ export interface ReplicationConnection {
   readonly replayLagMs?: number;
 }
 
+/** One row of pg_replication_slots (positions in bytes). */
+export interface LocalSlot {
+  readonly name: string;
+  readonly type: 'physical' | 'logical';
+  readonly database?: string;
+  readonly plugin?: string;
+  readonly active: boolean;
+  readonly restartLsn?: number;
+  /** Logical slots: what the consumer confirmed. */
+  readonly confirmedFlushLsn?: number;
+  readonly catalogXmin?: number;
+}
+
 export interface LocalPostgres {
   readonly dataDirectory: DataDirectoryState;
   /** The postmaster is alive (postmaster.pid points at a live process). */
@@ -81,6 +94,8 @@ export interface LocalPostgres {
   readonly followingHost?: string;
   readonly primarySlotName?: string;
   readonly replication: readonly ReplicationConnection[];
+  /** pg_replication_slots, when the server answers (absent: not observed). */
+  readonly replicationSlots?: readonly LocalSlot[];
   /** Current synchronous_standby_names. */
   readonly synchronousStandbyNames?: string;
   readonly pendingRestart: Readonly<Record<string, { readonly old_value: string; readonly new_value: string }>>;

@@ -4,7 +4,7 @@
  * API section, this member's identity. Pure mapping, one place, so a key
  * Patroni users set reaches the component that honours it.
  */
-import { AUTHENTICATION_KEYS, type EffectiveConfig, type PatroniConfig, type SelfIdentity } from '@pgwarden/core';
+import { AUTHENTICATION_KEYS, toHaSettings, type EffectiveConfig, type PatroniConfig, type SelfIdentity } from '@pgwarden/core';
 import type { PostgresCtlOptionsInput } from '@pgwarden/postgres-ctl';
 import type { EtcdDcsSettings } from '@pgwarden/dcs-etcd';
 import type { ConsulDcsSettings } from '@pgwarden/dcs-consul';
@@ -35,6 +35,21 @@ function replicaMethodSections(postgresql: Section, methods: readonly string[]):
   return sections;
 }
 
+/**
+ * A member that keeps copies of permanent logical slots needs
+ * `hot_standby_feedback` (Patroni forces it there): the primary must keep
+ * the catalog rows the copies still need. Forced on whenever permanent
+ * logical slots are defined, outside a standby cluster, on members that may
+ * become primary (on a primary the setting does nothing).
+ */
+export function postgresParameters(config: EffectiveConfig): Record<string, unknown> {
+  const parameters = { ...(config.postgresql.parameters as Section) };
+  const settings = toHaSettings(config);
+  const tags = (config.tags ?? {}) as Section;
+  const keepsCopies = (settings.permanentLogicalSlots ?? []).length > 0 && settings.standbyCluster === undefined && settings.useSlots !== false && tags['nofailover'] !== true && tags['nostream'] !== true;
+  return keepsCopies ? { ...parameters, hot_standby_feedback: 'on' } : parameters;
+}
+
 export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOptionsInput {
   const postgresql = config.postgresql as unknown as Section;
   const methods = (postgresql['create_replica_methods'] ?? postgresql['create_replica_method'] ?? ['basebackup']) as string[];
@@ -59,7 +74,7 @@ export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOption
       replication: credentials(authentication['replication']),
       rewind: authentication['rewind'] !== undefined ? credentials(authentication['rewind']) : undefined,
     }),
-    parameters: postgresql['parameters'],
+    parameters: postgresParameters(config),
     pg_hba: postgresql['pg_hba'],
     pg_ident: postgresql['pg_ident'],
     recovery_conf: postgresql['recovery_conf'],

@@ -14,6 +14,7 @@ import type { PostgresCtl } from '@pgwarden/postgres-ctl';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort } from '../ports.js';
 import type { AgentConfiguration } from './agent-configuration.js';
+import { postgresParameters } from './agent-configuration-map.js';
 
 type CtlForParameters = Pick<PostgresCtl, 'observe' | 'setParameters'>;
 
@@ -42,7 +43,7 @@ export class DynamicParameters {
     // Without a data directory (bootstrap, basebackup) there is nothing to reload: keep the
     // difference so that the next version or reload applies it.
     if (local.dataDirectory !== 'valid') return;
-    const parameters = this.configuration.effective.postgresql.parameters;
+    const parameters = postgresParameters(this.configuration.effective) as typeof this.configuration.effective.postgresql.parameters;
     const pending = await this.ctl.setParameters(parameters);
     this.applied = fingerprint(parameters);
     this.logger.info({ parameters: Object.keys(parameters).length, pendingRestart: Object.keys(pending) }, 'PostgreSQL configuration applied');
@@ -50,7 +51,7 @@ export class DynamicParameters {
   }
 
   private current(): string {
-    return fingerprint(this.configuration.effective.postgresql.parameters);
+    return fingerprint(postgresParameters(this.configuration.effective));
   }
 }
 

@@ -67,7 +67,10 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
         permanent: [...desired.permanent],
         dropUnknown: desired.dropUnknown,
         ...(desired.ignore !== undefined ? { ignore: desired.ignore } : {}),
+        ...(desired.logical !== undefined ? { logical: desired.logical } : {}),
+        ...(desired.advance !== undefined ? { advance: desired.advance } : {}),
       }),
+    copyLogicalSlots: (slots, source) => ctl.copyLogicalSlots(slots, source),
     removeDataDirectory: (options) => ctl.removeDataDirectory(options),
     onPostmasterExit(listener) {
       return ctl.on((event) => {

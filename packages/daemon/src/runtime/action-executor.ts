@@ -187,6 +187,17 @@ async function dispatchPostgres(context: ExecutorContext, action: Action, signal
       if (outcome !== undefined && (outcome.created.length > 0 || outcome.dropped.length > 0)) {
         context.logger.info({ created: outcome.created, dropped: outcome.dropped }, 'replication slots synchronised');
       }
+      if (outcome?.advanced !== undefined && outcome.advanced.length > 0) context.logger.debug({ advanced: outcome.advanced }, 'replication slots advanced');
+      return ok;
+    }
+    case 'copy-logical-slots': {
+      if (postgres.copyLogicalSlots === undefined) return fail('copy-logical-slots: this PostgreSQL port cannot copy slots');
+      const copied = await postgres.copyLogicalSlots(action.slots, action.source);
+      if (copied.length > 0) {
+        // A stop and a start of PostgreSQL, as Patroni's copy does them.
+        callbacks.run('on_stop', 'replica');
+        callbacks.run('on_start', 'replica');
+      }
       return ok;
     }
     case 'remove-data-directory':

@@ -15,6 +15,7 @@ const longActionTypes: ReadonlySet<Action['type']> = new Set([
   'reinitialize',
   'crash-recovery',
   'start',
+  'copy-logical-slots',
 ]);
 
 export function isLongAction(action: Action): boolean {
@@ -35,6 +36,7 @@ const postgresActionTypes: ReadonlySet<Action['type']> = new Set([
   'demote',
   'follow',
   'checkpoint',
+  'copy-logical-slots',
   'set-synchronous-standby-names',
   'remove-data-directory',
 ]);

@@ -6,7 +6,7 @@
 import type { Action, FollowTarget } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { clusterIsUnlocked, decision, isRunningPrimary, nodeToFollow, ownsLock, tag } from '../context.js';
-import { replicaSlotActions } from './leader-upkeep.js';
+import { copyLogicalSlotsAction, replicaSlotActions } from './leader-upkeep.js';
 import { chooseRepair, divergence } from './divergence.js';
 
 export interface FollowMessages {
@@ -63,6 +63,12 @@ export function follow(ctx: Context, messages: FollowMessages): Decision {
   if (needsRepoint(ctx, target)) {
     const action: Action = target === undefined ? { type: 'follow' } : { type: 'follow', target };
     return decision(ctx, { ...base, ruleId: `${messages.ruleId}.repoint`, message, actions: [action, ...slots] });
+  }
+  // Not while paused: the copy restarts PostgreSQL (Patroni copies in pause too).
+  const copy = ctx.paused ? undefined : copyLogicalSlotsAction(ctx);
+  if (copy?.type === 'copy-logical-slots') {
+    const names = copy.slots.map((slot) => `'${slot.name}'`).join(', ');
+    return decision(ctx, { ...base, ruleId: `${messages.ruleId}.copy-logical-slots`, message: `Copying logical slots [${names}] from the primary`, actions: [...slots, copy] });
   }
   return decision(ctx, { ...base, ruleId: messages.ruleId, message, actions: slots });
 }

@@ -10,11 +10,22 @@
  *   permanent physical slot; unknown ones are dropped except in pause and
  *   except those `ignore_slots` matches (the adapter applies isIgnoredSlot). A
  *   replica's slot exists before its clone finishes (its member key appears
- *   when the clone starts), so WAL it needs is never recycled.
+ *   when the clone starts), so WAL it needs is never recycled;
+ * - permanent logical slots (PostgreSQL 11+) — created on the primary in
+ *   their database; their positions, and those of the permanent physical
+ *   slots, go to `/status` with every renewal so replicas can follow them.
+ *
+ * Replicas (spec/postgres.md §slots, as Patroni 3 does on v11+) keep the
+ * permanent physical slots too and copies of the logical ones, advanced to
+ * the positions the leader published and never beyond: after a failover a
+ * logical consumer finds its slot on the new primary at or before the
+ * position it confirmed, so it misses nothing (it skips what it already has).
  */
-import type { Action } from '../../model/actions.js';
+import type { Action, LogicalSlotSpec } from '../../model/actions.js';
 import type { Cluster } from '../../model/cluster.js';
+import { slotNameForMember } from '../../model/cluster-helpers.js';
 import type { Context } from '../context.js';
+import { isNoFailover, leaderMember, ownsLock, tag, targetOf } from '../context.js';
 
 export function clusterConfigActions(ctx: Context): Action[] {
   const wanted = ctx.input.dynamicConfig;
@@ -34,10 +45,41 @@ function streamingMembers(cluster: Cluster, self: string): string[] {
     .map((member) => member.name);
 }
 
+const validSlotName = /^[a-z0-9_]{1,63}$/;
+/** pg_replication_slot_advance: permanent slots on replicas and logical slots need it. */
+const SLOT_ADVANCE_VERSION = 110000;
+
+function canAdvanceSlots(ctx: Context): boolean {
+  const version = ctx.input.local.serverVersion;
+  return version === undefined || version >= SLOT_ADVANCE_VERSION;
+}
+
+/**
+ * The permanent logical slots this member keeps: valid names that do not
+ * clash with a member's slot, on PostgreSQL 11+, never in a standby cluster
+ * (no logical decoding there), never on a `nofailover` member (it cannot
+ * become the primary the consumer moves to) or a `nostream` one (no feedback
+ * holds the catalog rows a copy needs).
+ */
+export function permanentLogicalSlots(ctx: Context): LogicalSlotSpec[] {
+  const { settings } = ctx.input;
+  if (settings.useSlots === false || settings.standbyCluster !== undefined || !canAdvanceSlots(ctx)) return [];
+  if (isNoFailover(ctx) || tag(ctx, 'nostream') === true) return [];
+  const memberSlots = new Set(ctx.cluster.members.map((member) => slotNameForMember(member.name)));
+  return (settings.permanentLogicalSlots ?? []).filter((slot) => validSlotName.test(slot.name) && !memberSlots.has(slot.name));
+}
+
+/** Permanent physical slot names, but not our own member's (it would be a slot to ourselves). */
+function permanentPhysicalSlots(ctx: Context): string[] {
+  const own = slotNameForMember(ctx.name);
+  return (ctx.input.settings.permanentSlots ?? []).filter((name) => validSlotName.test(name) && name !== own);
+}
+
 export function slotActions(ctx: Context): Action[] {
   const { local, settings } = ctx.input;
   if (settings.useSlots === false || !local.running || !local.accepting || local.inRecovery) return [];
   const ignore = settings.ignoreSlots ?? [];
+  const logical = permanentLogicalSlots(ctx);
   return [
     {
       type: 'sync-slots',
@@ -45,17 +87,47 @@ export function slotActions(ctx: Context): Action[] {
       permanent: settings.permanentSlots ?? [],
       dropUnknown: !settings.paused,
       ...(ignore.length > 0 ? { ignore } : {}),
+      ...(logical.length > 0 ? { logical } : {}),
     },
   ];
+}
+
+/**
+ * The `/status` slots the leader publishes with its renewal: each permanent
+ * physical slot at its restart_lsn (our own member-named one at our WAL
+ * position), each permanent logical slot at its confirmed_flush_lsn.
+ * Undefined when there is nothing to publish (the key keeps what it had).
+ */
+export function publishedSlotPositions(ctx: Context): Record<string, number> | undefined {
+  const { local, settings } = ctx.input;
+  if (settings.useSlots === false || !local.running || !canAdvanceSlots(ctx)) return undefined;
+  const physical = settings.permanentSlots ?? [];
+  const logical = settings.standbyCluster === undefined ? permanentLogicalSlots(ctx) : [];
+  if (physical.length === 0 && logical.length === 0) return undefined;
+  const observed = new Map((local.replicationSlots ?? []).map((slot) => [slot.name, slot]));
+  const own = slotNameForMember(ctx.name);
+  const positions: Record<string, number> = {};
+  for (const name of physical) {
+    const position = name === own ? local.walPosition : observed.get(name)?.restartLsn;
+    if (position !== undefined && position > 0) positions[name] = position;
+  }
+  for (const slot of logical) {
+    const found = observed.get(slot.name);
+    if (found?.type === 'logical' && found.confirmedFlushLsn !== undefined) positions[slot.name] = found.confirmedFlushLsn;
+  }
+  return positions;
 }
 
 /**
  * A running replica keeps a slot for each member that streams from it
  * (spec/postgres.md §slots): the members whose `replicatefrom` names us —
  * or, for the standby leader of a standby cluster, every member that
- * follows it. Nothing is dropped here: a replica's other slots may be
- * copies an operator or a backup tool relies on. Only emitted when someone
- * cascades from us, so the idle replica cycle costs no query.
+ * follows it — and, on PostgreSQL 11+, the permanent slots, advanced to the
+ * positions the leader published (a permanent physical slot named after a
+ * member also to that member's reported position). Nothing is dropped here:
+ * a replica's other slots may be copies an operator or a backup tool relies
+ * on. Emitted only when there is such a slot, so the idle replica cycle of
+ * a cluster without them costs no query.
  */
 export function replicaSlotActions(ctx: Context, standbyLeader: boolean): Action[] {
   const { local, settings } = ctx.input;
@@ -66,8 +138,56 @@ export function replicaSlotActions(ctx: Context, standbyLeader: boolean): Action
         .filter((member) => member.name !== ctx.name && member.name !== ctx.cluster.leader?.name)
         .filter((member) => member.data.tags?.['nostream'] !== true && member.data.tags?.['replicatefrom'] === ctx.name)
         .map((member) => member.name);
-  if (members.length === 0) return [];
-  return [{ type: 'sync-slots', members, permanent: [], dropUnknown: false }];
+  const keepsPermanent = !isNoFailover(ctx) && (canAdvanceSlots(ctx) || standbyLeader);
+  const permanent = keepsPermanent ? permanentPhysicalSlots(ctx) : [];
+  const logical = standbyLeader ? [] : permanentLogicalSlots(ctx);
+  if (members.length === 0 && permanent.length === 0 && logical.length === 0) return [];
+  const published = ctx.cluster.slots ?? {};
+  const advance: Record<string, number> = {};
+  if (canAdvanceSlots(ctx)) {
+    for (const name of permanent) {
+      const reported = ctx.cluster.members.find((member) => slotNameForMember(member.name) === name)?.data.xlog_location;
+      const position = Math.max(published[name] ?? 0, typeof reported === 'number' ? reported : 0);
+      if (position > 0) advance[name] = position;
+    }
+    for (const slot of logical) {
+      const position = published[slot.name];
+      if (position !== undefined && position > 0) advance[slot.name] = position;
+    }
+  }
+  return [
+    {
+      type: 'sync-slots',
+      members,
+      permanent,
+      dropUnknown: false,
+      ...(logical.length > 0 ? { logical } : {}),
+      ...(Object.keys(advance).length > 0 ? { advance } : {}),
+    },
+  ];
+}
+
+/**
+ * The permanent logical slots a streaming replica lacks and the leader has
+ * published a position for: copied from the primary (Patroni's
+ * copy_logical_slots; it restarts this replica). Only with the leader
+ * running as primary, since the copy is read from it, and never by the
+ * lock owner (a promoting member does not copy from itself).
+ */
+export function copyLogicalSlotsAction(ctx: Context): Action | undefined {
+  const { local } = ctx.input;
+  if (!local.running || !local.accepting || !local.inRecovery || local.replicationSlots === undefined || ownsLock(ctx)) return undefined;
+  const leader = leaderMember(ctx);
+  const source = targetOf(leader);
+  if (leader === undefined || source?.connUrl === undefined || leader.data.role === undefined || !['primary', 'master'].includes(leader.data.role)) return undefined;
+  const published = ctx.cluster.slots ?? {};
+  const observed = new Map(local.replicationSlots.map((slot) => [slot.name, slot]));
+  const missing = permanentLogicalSlots(ctx).filter((slot) => {
+    if (published[slot.name] === undefined) return false;
+    const found = observed.get(slot.name);
+    return found === undefined || found.type !== 'logical' || found.database !== slot.database || found.plugin !== slot.plugin;
+  });
+  return missing.length === 0 ? undefined : { type: 'copy-logical-slots', slots: missing, source };
 }
 
 /** Appended to a leader's decision: nothing here may stand in front of a promotion or a demotion. */

@@ -12,7 +12,7 @@ import { handleRequests } from './requests.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
 import { manualFailoverFromLeader } from './manual-failover.js';
-import { leaderUpkeep } from './leader-upkeep.js';
+import { leaderUpkeep, publishedSlotPositions } from './leader-upkeep.js';
 
 export function updateLockAction(ctx: Context): Action {
   const { settings } = ctx.input;
@@ -22,7 +22,8 @@ export function updateLockAction(ctx: Context): Action {
         [ctx.name, ctx.input.self.apiUrl] as const,
       ])
     : undefined;
-  return { type: 'update-lock', lastLsn: myWalPosition(ctx), ...(failsafe === undefined ? {} : { failsafe }) };
+  const slots = publishedSlotPositions(ctx);
+  return { type: 'update-lock', lastLsn: myWalPosition(ctx), ...(slots === undefined ? {} : { slots }), ...(failsafe === undefined ? {} : { failsafe }) };
 }
 
 /** The lock update goes first: when it fails the runtime skips the rest (no action without the lock). */
