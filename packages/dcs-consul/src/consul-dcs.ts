@@ -146,7 +146,7 @@ export class ConsulDcs implements Dcs {
     const outcome = await updateLeader(this.lock, deadline);
     if (outcome.kind !== 'held') return outcome;
     if (input.lastLsn !== undefined && input.lastLsn > 0) {
-      const slots = input.slots && Object.keys(input.slots).length > 0 ? { slots: { ...input.slots } } : {};
+      const slots = { ...(input.slots && Object.keys(input.slots).length > 0 ? { slots: { ...input.slots } } : {}), ...(input.retainSlots !== undefined ? { retain_slots: [...input.retainSlots] } : {}) };
       await this.writeStatusWithin({ optime: input.lastLsn, ...slots }, deadline);
     }
     if (input.failsafe !== undefined) await this.writeFailsafeWithin(input.failsafe, deadline);

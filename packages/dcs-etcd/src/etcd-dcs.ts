@@ -169,7 +169,7 @@ export class EtcdDcs implements Dcs {
   updateLeader(input: UpdateLeaderInput): Promise<LockOutcome> {
     return updateLeader(this.context, input, async (written, deadline) => {
       if (written.lastLsn !== undefined && written.lastLsn > 0) {
-        const slots = written.slots && Object.keys(written.slots).length > 0 ? { slots: { ...written.slots } } : {};
+        const slots = { ...(written.slots && Object.keys(written.slots).length > 0 ? { slots: { ...written.slots } } : {}), ...(written.retainSlots !== undefined ? { retain_slots: [...written.retainSlots] } : {}) };
         await this.writeStatusWithin({ optime: written.lastLsn, ...slots }, deadline);
       }
       if (written.failsafe !== undefined) {

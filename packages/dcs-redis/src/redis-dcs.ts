@@ -129,7 +129,7 @@ export class RedisDcs implements Dcs {
   }
 
   async updateLeader(input: UpdateLeaderInput): Promise<LockOutcome> {
-    const slots = input.slots && Object.keys(input.slots).length > 0 ? { slots: { ...input.slots } } : {};
+    const slots = { ...(input.slots && Object.keys(input.slots).length > 0 ? { slots: { ...input.slots } } : {}), ...(input.retainSlots !== undefined ? { retain_slots: [...input.retainSlots] } : {}) };
     const status = input.lastLsn !== undefined && input.lastLsn > 0 ? statusJson({ optime: input.lastLsn, ...slots }, this.lastStatus) : undefined;
     const failsafe = input.failsafe !== undefined ? toPatroniJson(input.failsafe) : undefined;
     const outcome = await this.lock('update', { ...(status !== undefined ? { status } : {}), ...(failsafe !== undefined ? { failsafe } : {}) });

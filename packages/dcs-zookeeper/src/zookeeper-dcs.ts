@@ -134,7 +134,7 @@ export class ZooKeeperDcs implements Dcs {
     }
     const deadline = this.context.deadline();
     if (input.lastLsn !== undefined && input.lastLsn > 0) {
-      const slots = input.slots && Object.keys(input.slots).length > 0 ? { slots: { ...input.slots } } : {};
+      const slots = { ...(input.slots && Object.keys(input.slots).length > 0 ? { slots: { ...input.slots } } : {}), ...(input.retainSlots !== undefined ? { retain_slots: [...input.retainSlots] } : {}) };
       await this.writeStatusWithin({ optime: input.lastLsn, ...slots }, deadline);
     }
     if (input.failsafe !== undefined) {

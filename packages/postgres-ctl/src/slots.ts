@@ -8,8 +8,9 @@
  *   database; on a replica only advanced (`pg_replication_slot_advance` in
  *   the slot's database) — a missing one is copied from the primary by
  *   copyLogicalSlots, which needs a restart of the replica.
- * - The primary drops unknown slots, and slots whose type, database or
- *   plugin differ from their definition: only inactive ones (dropping an
+ * - Unknown slots are dropped (on every member, as Patroni does), and on the
+ *   primary slots whose type, database or plugin differ from their
+ *   definition: only inactive ones (dropping an
  *   active slot would cut a live consumer), never one `ignore_slots`
  *   matches, never while paused (the caller passes dropUnknown false).
  */
@@ -32,7 +33,7 @@ export interface DesiredSlots {
   readonly advance?: Readonly<Record<string, number>>;
   /** Slots never dropped (`ignore_slots` matchers, compared by core's isIgnoredSlot). */
   readonly ignore?: readonly SlotMatcher[];
-  /** Drop unknown slots (default true; the daemon passes false while paused and on replicas). */
+  /** Drop unknown slots (default true; the daemon passes false while paused). */
   readonly dropUnknown?: boolean;
 }
 
@@ -128,7 +129,7 @@ export async function syncReplicationSlots(context: Context, desired: DesiredSlo
     return true;
   };
 
-  if (!inRecovery && desired.dropUnknown !== false) {
+  if (desired.dropUnknown !== false) {
     const logicalByName = new Map(logical.map((slot) => [slot.name, slot]));
     for (const slot of [...existing.values()]) {
       const spec = logicalByName.get(slot.name);
@@ -140,7 +141,7 @@ export async function syncReplicationSlots(context: Context, desired: DesiredSlo
 
   for (const name of wanted) {
     if (existing.get(name)?.type === 'physical') continue;
-    if (existing.has(name)) continue; // a logical slot of that name: the primary drops it above; a replica leaves it alone
+    if (existing.has(name)) continue; // a logical slot of that name, active (an inactive one was dropped above)
     await context.local.query(
       'SELECT pg_catalog.pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)',
       [name],
@@ -184,7 +185,7 @@ async function advanceSlots(context: Context, positions: Readonly<Record<string,
     const slot = existing.get(name);
     if (slot === undefined) continue;
     if (slot.type === 'physical' && !logicalByName.has(name)) {
-      if (slot.restartLsn === undefined || position <= slot.restartLsn) continue;
+      if (slot.active || slot.restartLsn === undefined || position <= slot.restartLsn) continue;
       try {
         await context.local.query('SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)', [name, formatLsn(position)]);
         advanced.push(name);

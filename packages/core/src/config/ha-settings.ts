@@ -18,6 +18,7 @@ export const DYNAMIC_DEFAULTS = {
   primary_start_timeout: 300,
   primary_stop_timeout: 0,
   synchronous_node_count: 1,
+  member_slots_ttl: 1800,
 } as const;
 
 function replicaMethodWithoutLeader(postgresql: EffectiveConfig['postgresql']): boolean {
@@ -98,6 +99,7 @@ export function toHaSettings(config: EffectiveConfig): HaSettings {
     watchdogMode: config.watchdog.mode,
     useSlots: config.postgresql.use_slots !== false,
     permanentSlots: permanentPhysicalSlots(dynamic.slots),
+    memberSlotsTtlSeconds: dynamic.member_slots_ttl ?? DYNAMIC_DEFAULTS.member_slots_ttl,
     ...(permanentLogicalSlots(dynamic.slots).length > 0 ? { permanentLogicalSlots: permanentLogicalSlots(dynamic.slots) } : {}),
     ...(dynamic.ignore_slots !== undefined && dynamic.ignore_slots.length > 0 ? { ignoreSlots: slotMatchers(dynamic.ignore_slots) } : {}),
     preferLastLeaderAfterDcsOutage: dynamic.pgwarden?.prefer_last_leader_after_dcs_outage ?? false,

@@ -113,7 +113,7 @@ const dynamicConfigObject = z
     synchronous_node_count: integerField({ min: 1 }).optional(),
     failsafe_mode: switchField().optional(),
     pause: switchField().optional(),
-    member_slots_ttl: z.union([stringField(), z.number()]).optional(),
+    member_slots_ttl: integerField({ min: 0, baseUnit: 's' }).optional(),
     postgresql: z
       .object({ ...postgresqlSharedShape, parameters: dynamicParametersSchema.optional() })
       .passthrough()

@@ -37,6 +37,12 @@ export interface HaMemory {
   readonly lastFailsafe?: Readonly<Record<string, string>>;
   /** A switchover waiting for its candidate to stream from us: which request, since when (our clock). */
   readonly switchoverWait?: { readonly version: number; readonly sinceMs: number };
+  /**
+   * Leader: when each member's slot name was last seen in the member list
+   * (our clock), for `member_slots_ttl`; seeded from `/status` retain_slots
+   * when we take over.
+   */
+  readonly memberSlotsSeenAtMs?: Readonly<Record<string, number>>;
   /** Number of decide() cycles (rounds of one cycle count once). */
   readonly cycles: number;
 }

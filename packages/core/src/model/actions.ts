@@ -38,6 +38,7 @@ export type Action =
       readonly type: 'update-lock';
       readonly lastLsn?: number;
       readonly slots?: Readonly<Record<string, number>>;
+      readonly retainSlots?: readonly string[];
       readonly failsafe?: Readonly<Record<string, string>>;
     }
   | { readonly type: 'take-lock' }

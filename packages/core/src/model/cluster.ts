@@ -150,6 +150,8 @@ export interface Cluster {
   /** Last WAL position published by the leader (from `/status`, else `optime/leader`). */
   readonly lastLsn: number;
   readonly slots?: Readonly<Record<string, number>>;
+  /** `/status` retain_slots: member slot names the leader keeps (Patroni 4 member_slots_ttl). */
+  readonly retainSlots?: readonly string[];
   /** `/failsafe`: member name → api_url. */
   readonly failsafe?: Readonly<Record<string, string>>;
 }

@@ -53,6 +53,8 @@ export interface UpdateLeaderInput {
   /** Our WAL position, written to `/status` when the lock is still ours. */
   readonly lastLsn?: number;
   readonly slots?: Readonly<Record<string, number>>;
+  /** Member slot names kept for `member_slots_ttl` (`/status` retain_slots). */
+  readonly retainSlots?: readonly string[];
   /** With failsafe mode: written to `/failsafe` when changed. */
   readonly failsafe?: Readonly<Record<string, string>>;
 }

@@ -51,6 +51,13 @@ export interface HaSettings {
    * to replicas and advanced there so they survive a failover.
    */
   readonly permanentLogicalSlots?: readonly LogicalSlotSpec[];
+  /**
+   * `member_slots_ttl` (Patroni 4, default 30 min; 0 turns it off): every
+   * member that may become primary keeps a physical slot for each other
+   * member, and the leader keeps the slot of a member that disappeared for
+   * this long (`retain_slots` in `/status`). Optional: absent means 1800.
+   */
+  readonly memberSlotsTtlSeconds?: number;
   /** `ignore_slots` of the dynamic configuration: slots the leader never drops. */
   readonly ignoreSlots?: readonly SlotMatcher[];
   /** pgwarden beyond Patroni (off by default = Patroni's behaviour): see core README. */

@@ -126,6 +126,7 @@ function parseHistory(raw: RawClusterKey): TimelineHistory | undefined {
 export interface StatusReading {
   readonly lastLsn?: number;
   readonly slots?: Record<string, number>;
+  readonly retainSlots?: string[];
 }
 
 /** `/status` JSON, a bare integer (legacy), or `slots` given as a JSON string. */
@@ -142,9 +143,11 @@ export function parseStatusValue(value: string): StatusReading {
       if (typeof position === 'number' && Number.isSafeInteger(position)) slots[slot] = position;
     }
   }
+  const retain = parsed['retain_slots'];
   return {
     ...(typeof optime === 'number' && Number.isSafeInteger(optime) && optime >= 0 ? { lastLsn: optime } : {}),
     ...(isPlainObject(slotsValue) ? { slots } : {}),
+    ...(Array.isArray(retain) ? { retainSlots: retain.filter((name): name is string => typeof name === 'string') } : {}),
   };
 }
 
@@ -198,6 +201,7 @@ export function parseClusterFromKeys(raws: Iterable<RawClusterKey>): Cluster {
     ...(parsedHistory ? { history: parsedHistory } : {}),
     lastLsn: reading.lastLsn ?? 0,
     ...(reading.slots ? { slots: reading.slots } : {}),
+    ...(reading.retainSlots ? { retainSlots: reading.retainSlots } : {}),
     ...(parsedFailsafe ? { failsafe: parsedFailsafe } : {}),
   };
 }

@@ -81,6 +81,7 @@ describe('Patroni sample member configurations', () => {
       preferLastLeaderAfterDcsOutage: false,
       useSlots: true,
       permanentSlots: [],
+      memberSlotsTtlSeconds: 1800,
     });
   });
 

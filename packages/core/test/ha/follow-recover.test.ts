@@ -251,14 +251,32 @@ describe('decide: slots on a replica for the members cascading from it (spec/pos
   const cascading = cluster({ members: [member('node1'), member('node2'), member('node3', { tags: { replicatefrom: 'node2' } })] });
   runCases([
     {
-      name: 'a replica another member cascades from keeps a slot for it, and drops nothing',
-      input: input({ cluster: cascading, settings: settings({ useSlots: true }) }),
+      name: 'member_slots_ttl 0 (Patroni 3): a replica another member cascades from keeps a slot for it, and drops unknown inactive slots as Patroni does',
+      input: input({ cluster: cascading, settings: settings({ useSlots: true, memberSlotsTtlSeconds: 0 }) }),
       ruleId: 'follow.leader',
-      includes: [{ type: 'sync-slots', members: ['node3'], permanent: [], dropUnknown: false }],
+      includes: [{ type: 'sync-slots', members: ['node3'], permanent: [], dropUnknown: true }],
     },
     {
-      name: 'nobody cascades from this replica: no slot work in its cycle',
-      input: input({ name: 'node3', tags: { replicatefrom: 'node2' }, cluster: cascading, settings: settings({ useSlots: true }), local: replicaLocal({ followingHost: '10.0.0.2:5432' }) }),
+      name: 'paused: a replica leaves its slots alone',
+      input: input({ cluster: cascading, settings: settings({ useSlots: true, memberSlotsTtlSeconds: 0, paused: true }) }),
+      actions: [],
+    },
+    {
+      name: 'member_slots_ttl (Patroni 4 default): a replica keeps a slot for every other member, advanced to what each reports, and for a departed member the leader retains',
+      input: input({
+        cluster: { ...cascading, members: [member('node1', { xlog_location: 70_000_000 }), member('node2'), member('node3', { tags: { replicatefrom: 'node2' }, xlog_location: 60_000_000 }), member('node4', { tags: { nostream: true } })], retainSlots: ['node1', 'node2', 'node3', 'node4', 'node5'] },
+        settings: settings({ useSlots: true }),
+      }),
+      includes: [{ type: 'sync-slots', members: ['node3', 'node1', 'node5'], advance: { node1: 70_000_000 }, dropUnknown: true }],
+    },
+    {
+      name: 'member_slots_ttl on a nofailover replica: only the slots of members cascading from it',
+      input: input({ tags: { nofailover: true }, cluster: cascading, settings: settings({ useSlots: true }) }),
+      includes: [{ type: 'sync-slots', members: ['node3'] }],
+    },
+    {
+      name: 'nobody cascades from this replica and member_slots_ttl is 0: no slot work in its cycle',
+      input: input({ name: 'node3', tags: { replicatefrom: 'node2' }, cluster: cascading, settings: settings({ useSlots: true, memberSlotsTtlSeconds: 0 }), local: replicaLocal({ followingHost: '10.0.0.2:5432' }) }),
       ruleId: 'follow.leader',
       actions: [],
     },

@@ -5,7 +5,7 @@ import { runCases } from './case-runner.js';
 import { cluster, input, leaderInput, member, primaryLocal, replicaLocal, streamingStandby } from './fixtures.js';
 
 const cdc = { name: 'cdc', database: 'app', plugin: 'test_decoding' };
-const slotSettings = { useSlots: true, permanentSlots: ['backup'], permanentLogicalSlots: [cdc] };
+const slotSettings = { useSlots: true, memberSlotsTtlSeconds: 0, permanentSlots: ['backup'], permanentLogicalSlots: [cdc] };
 const leaderSlots = [
   { name: 'backup', type: 'physical' as const, active: false, restartLsn: 40_000_000 },
   { name: 'cdc', type: 'logical' as const, database: 'app', plugin: 'test_decoding', active: true, restartLsn: 39_000_000, confirmedFlushLsn: 45_000_000 },
@@ -35,12 +35,12 @@ describe('decide: permanent logical slots and their copies on replicas (spec/pos
       name: 'replica: keeps the permanent physical slot and the logical copy, both advanced to the published positions',
       input: input({ settings: slotSettings, cluster: published, local: replicaLocal({ serverVersion: 150004, replicationSlots: replicaWithCopy }) }),
       ruleId: 'follow.leader',
-      includes: [{ type: 'sync-slots', members: [], permanent: ['backup'], logical: [cdc], dropUnknown: false, advance: { backup: 40_000_000, cdc: 45_000_000 } }],
+      includes: [{ type: 'sync-slots', members: [], permanent: ['backup'], logical: [cdc], dropUnknown: true, advance: { backup: 40_000_000, cdc: 45_000_000 } }],
       excludes: ['copy-logical-slots'],
     },
     {
       name: 'replica: a permanent physical slot named after a member follows that member\'s reported position too',
-      input: input({ settings: { useSlots: true, permanentSlots: ['node3'] }, cluster: cluster({ slots: { node3: 1_000 } }), local: replicaLocal({ replicationSlots: [] }) }),
+      input: input({ settings: { useSlots: true, memberSlotsTtlSeconds: 0, permanentSlots: ['node3'] }, cluster: cluster({ slots: { node3: 1_000 } }), local: replicaLocal({ replicationSlots: [] }) }),
       includes: [{ type: 'sync-slots', permanent: ['node3'], advance: { node3: 50_000_000 } }],
     },
     {
@@ -107,5 +107,31 @@ describe('logical slots: what is left out', () => {
     expect(sync?.permanent).toEqual(['backup']);
     expect(sync?.logical).toBeUndefined();
     expect(actionOf(input({ settings: slotSettings, tags: { nostream: true }, cluster: published, local: replicaLocal({ replicationSlots: [] }) }), 'copy-logical-slots')).toBeUndefined();
+  });
+});
+
+describe('member_slots_ttl on the leader (Patroni 4 retain_slots)', () => {
+  const gone = cluster({ members: [member('node1'), member('node2')], retainSlots: ['node1', 'node2', 'node3'] });
+  it('a leader that just took over starts from /status retain_slots and keeps the slot of the departed member', () => {
+    const result = decide(leaderInput({ settings: { useSlots: true }, cluster: gone, memory: { ...leaderInput().memory, isLeader: false } }));
+    const update = result.actions.find((action) => action.type === 'update-lock');
+    expect(update?.type === 'update-lock' ? update.retainSlots : undefined).toEqual(['node1', 'node2', 'node3']);
+    const sync = result.actions.find((action) => action.type === 'sync-slots');
+    expect(sync?.type === 'sync-slots' ? sync.members : undefined).toEqual(['node2', 'node3']);
+  });
+  it('the departed member is forgotten once it has been gone for member_slots_ttl', () => {
+    const base = leaderInput({ settings: { useSlots: true, memberSlotsTtlSeconds: 60 }, cluster: gone });
+    const seen = { node1: base.nowMs, node2: base.nowMs, node3: base.nowMs - 61_000 };
+    const result = decide({ ...base, memory: { ...base.memory, memberSlotsSeenAtMs: seen } });
+    const update = result.actions.find((action) => action.type === 'update-lock');
+    expect(update?.type === 'update-lock' ? update.retainSlots : undefined).toEqual(['node1', 'node2']);
+    const sync = result.actions.find((action) => action.type === 'sync-slots');
+    expect(sync?.type === 'sync-slots' ? sync.members : undefined).toEqual(['node2']);
+    expect(result.memory.memberSlotsSeenAtMs).toEqual({ node1: base.nowMs, node2: base.nowMs });
+  });
+  it('member_slots_ttl 0: no retain_slots written, no departed slots kept', () => {
+    const result = decide(leaderInput({ settings: { useSlots: true, memberSlotsTtlSeconds: 0 }, cluster: gone }));
+    const update = result.actions.find((action) => action.type === 'update-lock');
+    expect(update?.type === 'update-lock' ? update.retainSlots : 'missing').toBeUndefined();
   });
 });

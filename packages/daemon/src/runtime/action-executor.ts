@@ -87,7 +87,7 @@ async function dispatch(context: ExecutorContext, action: Action, signal: AbortS
       return lockAction(
         context,
         'update-lock',
-        () => dcs.updateLeader({ lastLsn: action.lastLsn, slots: action.slots, failsafe: action.failsafe }),
+        () => dcs.updateLeader({ lastLsn: action.lastLsn, slots: action.slots, retainSlots: action.retainSlots, failsafe: action.failsafe }),
         () => context.watchdog.keepalive(),
       );
     case 'release-lock': {

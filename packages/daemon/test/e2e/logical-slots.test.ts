@@ -158,6 +158,15 @@ describe('permanent logical slots', () => {
       });
     }
 
+    // member_slots_ttl (Patroni 4 default): each replica already holds a slot for every other member.
+    for (const replica of replicas) {
+      const others = cluster.members.filter((member) => member.name !== replica.name).map((member) => member.name).sort();
+      await waitUntil(async () => {
+        const names = (await query<{ slot_name: string }>(replica, "SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' ORDER BY 1")).map((row) => row.slot_name);
+        return others.every((name) => names.includes(name));
+      }, { timeoutMs: 30_000, what: `member slots on ${replica.name}` });
+    }
+
     const written = await before.stop();
     const [{ flushed } = { flushed: '0/0' }] = await query<{ flushed: string }>(leader, 'SELECT pg_current_wal_flush_lsn()::text AS flushed');
     for (const replica of replicas) {
@@ -174,6 +183,11 @@ describe('permanent logical slots', () => {
     await waitUntil(async () => (await isInRecovery(newLeader)) === false, { timeoutMs: 30_000, what: 'the new primary to accept writes' });
     const slotAtPromotion = await slotOn(newLeader);
     expect(slotAtPromotion?.plugin).toBe('test_decoding');
+
+    // The departed primary's slot is retained on the new primary (member_slots_ttl), keeping its WAL for its return.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const retained = await query<{ slot_name: string }>(newLeader, "SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' AND slot_name = $1", [leader.name]);
+    expect(retained).toEqual([{ slot_name: leader.name }]);
 
     const after = new ReadWriteWriter([{ port: newLeader.pgPort }], credentials, 'cdc_after');
     after.start();

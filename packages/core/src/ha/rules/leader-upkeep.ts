@@ -75,15 +75,48 @@ function permanentPhysicalSlots(ctx: Context): string[] {
   return (ctx.input.settings.permanentSlots ?? []).filter((name) => validSlotName.test(name) && name !== own);
 }
 
+/** `member_slots_ttl` in ms when it applies (PostgreSQL 11+, slots on, ttl above 0), else undefined. */
+function memberSlotsTtlMs(ctx: Context): number | undefined {
+  const seconds = ctx.input.settings.memberSlotsTtlSeconds ?? 1800;
+  if (seconds <= 0 || ctx.input.settings.useSlots === false || !canAdvanceSlots(ctx)) return undefined;
+  return seconds * 1000;
+}
+
+/**
+ * The leader's `member_slots_ttl` bookkeeping (Patroni 4): each member slot
+ * name with when its member was last listed; a name unseen for the ttl is
+ * forgotten. A new leader starts from `/status` retain_slots, as if each
+ * had just been seen. `names` go to `/status` as retain_slots.
+ */
+export function retainedMemberSlots(ctx: Context): { readonly seenAtMs: Record<string, number>; readonly names: string[] } | undefined {
+  const ttlMs = memberSlotsTtlMs(ctx);
+  if (ttlMs === undefined) return undefined;
+  const now = ctx.input.nowMs;
+  // Our own bookkeeping only if we led last cycle: a leader that just took over starts from /status.
+  const previous = (ctx.memory.isLeader ? ctx.memory.memberSlotsSeenAtMs : undefined) ?? Object.fromEntries((ctx.cluster.retainSlots ?? []).map((name) => [name, now]));
+  const seenAtMs: Record<string, number> = {};
+  for (const [name, at] of Object.entries(previous)) if (validSlotName.test(name) && now - at < ttlMs) seenAtMs[name] = at;
+  for (const member of ctx.cluster.members) seenAtMs[slotNameForMember(member.name)] = now;
+  return { seenAtMs, names: Object.keys(seenAtMs).sort() };
+}
+
+/** Retained slot names whose member is no longer listed (the slot waits for it to come back). */
+function departedMemberSlots(ctx: Context, retained: readonly string[]): string[] {
+  const present = new Set(ctx.cluster.members.map((member) => slotNameForMember(member.name)));
+  const own = slotNameForMember(ctx.name);
+  return retained.filter((name) => !present.has(name) && name !== own);
+}
+
 export function slotActions(ctx: Context): Action[] {
   const { local, settings } = ctx.input;
   if (settings.useSlots === false || !local.running || !local.accepting || local.inRecovery) return [];
   const ignore = settings.ignoreSlots ?? [];
   const logical = permanentLogicalSlots(ctx);
+  const departed = departedMemberSlots(ctx, retainedMemberSlots(ctx)?.names ?? []);
   return [
     {
       type: 'sync-slots',
-      members: streamingMembers(ctx.cluster, ctx.name),
+      members: [...streamingMembers(ctx.cluster, ctx.name), ...departed],
       permanent: settings.permanentSlots ?? [],
       dropUnknown: !settings.paused,
       ...(ignore.length > 0 ? { ignore } : {}),
@@ -132,12 +165,22 @@ export function publishedSlotPositions(ctx: Context): Record<string, number> | u
 export function replicaSlotActions(ctx: Context, standbyLeader: boolean): Action[] {
   const { local, settings } = ctx.input;
   if (settings.useSlots === false || !local.running || !local.inRecovery) return [];
-  const members = standbyLeader
+  const cascading = standbyLeader
     ? streamingMembers(ctx.cluster, ctx.name)
     : ctx.cluster.members
         .filter((member) => member.name !== ctx.name && member.name !== ctx.cluster.leader?.name)
         .filter((member) => member.data.tags?.['nostream'] !== true && member.data.tags?.['replicatefrom'] === ctx.name)
         .map((member) => member.name);
+  // member_slots_ttl (Patroni 4): a member that may become primary already holds a slot for
+  // every other member, so whoever follows it after a failover finds its WAL kept.
+  const keepsMemberSlots = !standbyLeader && !isNoFailover(ctx) && memberSlotsTtlMs(ctx) !== undefined;
+  const everyone = keepsMemberSlots
+    ? [
+        ...ctx.cluster.members.filter((member) => member.name !== ctx.name && member.data.tags?.['nostream'] !== true).map((member) => member.name),
+        ...departedMemberSlots(ctx, ctx.cluster.retainSlots ?? []),
+      ]
+    : [];
+  const members = [...new Set([...cascading, ...everyone])];
   const keepsPermanent = !isNoFailover(ctx) && (canAdvanceSlots(ctx) || standbyLeader);
   const permanent = keepsPermanent ? permanentPhysicalSlots(ctx) : [];
   const logical = standbyLeader ? [] : permanentLogicalSlots(ctx);
@@ -154,13 +197,25 @@ export function replicaSlotActions(ctx: Context, standbyLeader: boolean): Action
       const position = published[slot.name];
       if (position !== undefined && position > 0) advance[slot.name] = position;
     }
+    if (keepsMemberSlots) {
+      for (const member of ctx.cluster.members) {
+        const name = slotNameForMember(member.name);
+        if (!everyone.includes(member.name) || cascading.includes(member.name) || advance[name] !== undefined) continue;
+        const reported = member.data.xlog_location;
+        const position = Math.max(published[name] ?? 0, typeof reported === 'number' ? reported : 0);
+        if (position > 0) advance[name] = position;
+      }
+    }
   }
+  const ignore = settings.ignoreSlots ?? [];
   return [
     {
       type: 'sync-slots',
       members,
       permanent,
-      dropUnknown: false,
+      // As Patroni: unknown inactive slots go on every member, never in pause, never an ignore_slots match.
+      dropUnknown: !settings.paused,
+      ...(ignore.length > 0 ? { ignore } : {}),
       ...(logical.length > 0 ? { logical } : {}),
       ...(Object.keys(advance).length > 0 ? { advance } : {}),
     },

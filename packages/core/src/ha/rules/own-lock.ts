@@ -12,7 +12,7 @@ import { handleRequests } from './requests.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
 import { manualFailoverFromLeader } from './manual-failover.js';
-import { leaderUpkeep, publishedSlotPositions } from './leader-upkeep.js';
+import { leaderUpkeep, publishedSlotPositions, retainedMemberSlots } from './leader-upkeep.js';
 
 export function updateLockAction(ctx: Context): Action {
   const { settings } = ctx.input;
@@ -23,7 +23,14 @@ export function updateLockAction(ctx: Context): Action {
       ])
     : undefined;
   const slots = publishedSlotPositions(ctx);
-  return { type: 'update-lock', lastLsn: myWalPosition(ctx), ...(slots === undefined ? {} : { slots }), ...(failsafe === undefined ? {} : { failsafe }) };
+  const retained = retainedMemberSlots(ctx);
+  return {
+    type: 'update-lock',
+    lastLsn: myWalPosition(ctx),
+    ...(slots === undefined ? {} : { slots }),
+    ...(retained === undefined ? {} : { retainSlots: retained.names }),
+    ...(failsafe === undefined ? {} : { failsafe }),
+  };
 }
 
 /** The lock update goes first: when it fails the runtime skips the rest (no action without the lock). */
@@ -32,7 +39,9 @@ export function withLockUpdate(ctx: Context, result: Decision): Decision {
   const update = updateLockAction(ctx);
   // Whom to ask when the DCS goes away: everyone the DCS may list, old value or the one we write now.
   const written = update.type === 'update-lock' ? update.failsafe : undefined;
-  const memory = written === undefined ? result.memory : { ...result.memory, lastFailsafe: { ...ctx.cluster.failsafe, ...written } };
+  const retained = retainedMemberSlots(ctx);
+  const withFailsafe = written === undefined ? result.memory : { ...result.memory, lastFailsafe: { ...ctx.cluster.failsafe, ...written } };
+  const memory = retained === undefined ? withFailsafe : { ...withFailsafe, memberSlotsSeenAtMs: retained.seenAtMs };
   return { ...result, actions: [update, ...result.actions], memory };
 }
 
