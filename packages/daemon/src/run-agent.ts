@@ -18,7 +18,8 @@ import { AgentConfiguration } from './adapters/agent-configuration.js';
 import { AgentMemberController } from './adapters/member-controller.js';
 import { cacheClusterConfig } from './adapters/dynamic-config-store.js';
 import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
-import { createLogger, parseLogLevel, type AgentLogger } from './logger.js';
+import { createLogger, parseLogLevel, type AgentLogger, type LogLevel } from './logger.js';
+import { componentsOfModule } from './log-format.js';
 import { RotatingLogFile } from './log-file.js';
 import { systemClock } from './ports.js';
 import { AgentRuntime } from './runtime/agent-runtime.js';
@@ -79,9 +80,20 @@ export function makeLogger(config: PatroniConfig, env: Record<string, string | u
   return createLogger({
     format,
     level: parseLogLevel(env['PGWARDEN_LOG_LEVEL'] ?? log.level),
-    base: { member: config.name, scope: config.scope },
+    base: { ...(log.static_fields ?? {}), member: config.name, scope: config.scope },
+    patroniFormat: { format: log.format, ...(log.dateformat === undefined ? {} : { dateformat: log.dateformat }) },
+    componentLevels: componentLevels(log.loggers ?? {}),
     ...(destination === undefined ? {} : { destination }),
   });
+}
+
+/** `log.loggers` (Patroni module → level) as component levels, general modules first so specific ones win. */
+function componentLevels(loggers: Readonly<Record<string, string>>): Record<string, LogLevel> {
+  const levels: Record<string, LogLevel> = {};
+  for (const [module, level] of Object.entries(loggers).sort(([a], [b]) => a.length - b.length)) {
+    for (const component of componentsOfModule(module) ?? []) levels[component] = parseLogLevel(level);
+  }
+  return levels;
 }
 
 /** The adapters report lock renewals on the runtime's monotonic clock (their send times are compared with it). */

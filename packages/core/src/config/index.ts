@@ -30,3 +30,4 @@ export { toHaSettings, DYNAMIC_DEFAULTS } from './ha-settings.js';
 export { COMMAND_LINE_PARAMETERS, CLUSTER_WIDE_PARAMETERS, defaultDynamicParameters, formatParameterValue } from './postgres-parameters.js';
 export type { ParameterValue } from './postgres-parameters.js';
 export { parseBoolean, parseInteger } from './value-parsers.js';
+export { componentsOfModule, DEFAULT_PATRONI_LOG_FORMAT, KNOWN_LOG_FIELDS, knownLoggerModules, LOG_LEVEL_NAMES, LOG_LEVEL_NUMBERS, logFormatProblem, logTemplateFields, type PatroniLogFormat } from './log-settings.js';

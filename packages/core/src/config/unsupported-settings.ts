@@ -14,6 +14,7 @@ import type { ConfigIssue, ConfigIssueSource } from './issues.js';
 import { formatConfigPath } from './issues.js';
 import { getAtPath, isConfigMap, type ConfigMap } from './merge.js';
 import { parseInteger } from './value-parsers.js';
+import { componentsOfModule, KNOWN_LOG_FIELDS, knownLoggerModules, logFormatProblem, type PatroniLogFormat } from './log-settings.js';
 import { locatePath, type IssueLocator } from './zod-issues.js';
 
 interface Refusal {
@@ -23,20 +24,10 @@ interface Refusal {
   readonly harmless?: (value: unknown) => boolean;
 }
 
-const DEFAULT_LOG_FORMAT = '%(asctime)s %(levelname)s: %(message)s';
-const isEmptyMap = (value: unknown): boolean => isConfigMap(value) && Object.keys(value).length === 0;
 
 /** Local settings (of the file or the environment). */
 const LOCAL_REFUSALS: readonly Refusal[] = [
   { path: ['citus'], reason: 'Citus (MPP) clusters are not supported by pgwarden; remove the section' },
-  {
-    path: ['log', 'format'],
-    reason: 'a custom log format is not supported yet: pgwarden writes JSON lines (log.type: plain for one-line text) with its own fields',
-    harmless: (value) => value === DEFAULT_LOG_FORMAT,
-  },
-  { path: ['log', 'dateformat'], reason: 'not supported yet: pgwarden writes ISO-8601 timestamps' },
-  { path: ['log', 'static_fields'], reason: 'not supported yet: pgwarden adds no static fields to its log records', harmless: isEmptyMap },
-  { path: ['log', 'loggers'], reason: 'per-module log levels are not supported yet: use log.level', harmless: isEmptyMap },
   {
     path: ['tags', 'sync_priority'],
     reason: 'not supported yet: pgwarden does not weigh synchronous standby candidates by priority (use nosync to exclude a member)',
@@ -78,16 +69,43 @@ function locateRefused(raw: ConfigMap, path: readonly string[], locator: IssueLo
   return locatePath(path, locator);
 }
 
+/**
+ * `log.format` placeholders the logger cannot fill and `log.loggers` names
+ * it has no logger for: refused by name rather than printed literally or
+ * ignored (log-settings.ts).
+ */
+function logSettingIssues(raw: ConfigMap, locator: IssueLocator): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const format = getAtPath(raw, ['log', 'format']);
+  if (typeof format === 'string' || Array.isArray(format)) {
+    const problem = logFormatProblem(format as PatroniLogFormat);
+    if (problem !== undefined) {
+      const source = locatePath(['log', 'format'], locator);
+      issues.push({ severity: 'error', path: 'log.format', message: problem, expected: `placeholders among ${KNOWN_LOG_FIELDS.join(', ')}`, ...(source ? { source } : {}) });
+    }
+  }
+  const loggers = getAtPath(raw, ['log', 'loggers']);
+  if (isConfigMap(loggers)) {
+    for (const module of Object.keys(loggers)) {
+      if (componentsOfModule(module) !== undefined) continue;
+      const source = locatePath(['log', 'loggers', module], locator);
+      issues.push({ severity: 'error', path: formatConfigPath(['log', 'loggers', module]), message: `pgwarden has no logger of that name; it knows ${knownLoggerModules().join(', ')} and modules under them`, expected: `one of ${knownLoggerModules().join(', ')} (or a module under one)`, ...(source ? { source } : {}) });
+    }
+  }
+  return issues;
+}
+
 /** Errors for every refused setting of the merged local configuration (files + environment). */
 export function checkUnsupportedSettings(raw: ConfigMap, locator: IssueLocator): ConfigIssue[] {
   const found = [
     ...LOCAL_REFUSALS.filter((refusal) => refused(raw, refusal, [])).map((refusal) => ({ refusal, path: refusal.path })),
     ...DYNAMIC_REFUSALS.filter((refusal) => refused(raw, refusal, ['bootstrap', 'dcs'])).map((refusal) => ({ refusal, path: ['bootstrap', 'dcs', ...refusal.path] })),
   ];
-  return found.map(({ refusal, path }) => {
+  const refusals = found.map(({ refusal, path }): ConfigIssue => {
     const source = locateRefused(raw, path, locator);
     return { severity: 'error', path: formatConfigPath(path), message: refusal.reason, expected: 'absent', ...(source ? { source } : {}) };
   });
+  return [...refusals, ...logSettingIssues(raw, locator)];
 }
 
 /** One line per refused setting of a dynamic configuration (the DCS `/config`), for the agent's log. */

@@ -18,17 +18,15 @@ const refused: { name: string; text: string; env?: Record<string, string>; expec
     expected: 'environment variable PATRONI_CITUS_GROUP: citus: Citus (MPP) clusters are not supported by pgwarden; remove the section',
   },
   {
-    name: 'a custom log format',
-    text: `${BASE_YAML}log:\n  format: '%(message)s'\n`,
-    expected: 'bad.yml:30:11: log.format: a custom log format is not supported yet: pgwarden writes JSON lines (log.type: plain for one-line text) with its own fields',
+    name: 'a log.format placeholder the logger cannot fill',
+    text: `${BASE_YAML}log:\n  format: '%(asctime)s %(threadName)s %(message)s'\n`,
+    expected: 'bad.yml:30:11: log.format: unknown field %(threadName)s; pgwarden fills asctime, levelname, levelno, message, name, process, created, msecs',
   },
-  { name: 'log.dateformat', text: `${BASE_YAML}log:\n  dateformat: '%H:%M'\n`, expected: "bad.yml:30:15: log.dateformat: not supported yet: pgwarden writes ISO-8601 timestamps" },
   {
-    name: 'log.static_fields',
-    text: `${BASE_YAML}log:\n  static_fields:\n    app: patroni\n`,
-    expected: 'bad.yml:31:5: log.static_fields: not supported yet: pgwarden adds no static fields to its log records',
+    name: 'a log.loggers module pgwarden has no logger for',
+    text: `${BASE_YAML}log:\n  loggers:\n    botocore: DEBUG\n`,
+    expected: 'bad.yml:31:15: log.loggers.botocore: pgwarden has no logger of that name; it knows patroni.postgresql.callback_executor, patroni.postgresql, patroni.dcs, patroni.api, patroni.ha, patroni, urllib3, etcd, kazoo, consul, redis and modules under them',
   },
-  { name: 'log.loggers', text: `${BASE_YAML}log:\n  loggers:\n    patroni.dcs: DEBUG\n`, expected: 'bad.yml:31:5: log.loggers: per-module log levels are not supported yet: use log.level' },
   {
     name: 'a sync_priority tag other than 1',
     text: edit('nofailover: false', 'nofailover: false\n  sync_priority: 0'),
@@ -60,6 +58,12 @@ describe('settings pgwarden does not support are refused by name', () => {
 
   it("Patroni's defaults change nothing and are accepted", () => {
     const text = `${edit('nofailover: false', 'nofailover: false\n  sync_priority: 1').replace('    ttl: 30\n', '    ttl: 30\n    maximum_lag_on_syncnode: -1\n')}log:\n  format: '%(asctime)s %(levelname)s: %(message)s'\n  static_fields: {}\n  loggers: {}\n`;
+    const result = loadConfig([{ file: 'ok.yml', text }], { mode: 'run' });
+    expect(result.ok ? result.warnings : result.issues).toEqual([]);
+  });
+
+  it('log.format, dateformat, static_fields and loggers that pgwarden can honour are accepted', () => {
+    const text = `${BASE_YAML}log:\n  type: json\n  format: ['asctime', {levelname: level}, 'message']\n  dateformat: '%Y-%m-%dT%H:%M:%S'\n  static_fields:\n    app: patroni\n  loggers:\n    patroni.dcs: DEBUG\n    urllib3: WARNING\n`;
     const result = loadConfig([{ file: 'ok.yml', text }], { mode: 'run' });
     expect(result.ok ? result.warnings : result.issues).toEqual([]);
   });

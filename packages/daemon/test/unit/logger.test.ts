@@ -27,3 +27,42 @@ describe('createLogger', () => {
     expect(formatHumanLine('not json')).toBe('not json');
   });
 });
+
+describe("Patroni's log settings", () => {
+  const capture = (options: Parameters<typeof createLogger>[0]): { lines: string[]; logger: ReturnType<typeof createLogger> } => {
+    const lines: string[] = [];
+    return { lines, logger: createLogger({ ...options, destination: { write: (line) => lines.push(line) } }) };
+  };
+
+  it('plain: log.format is a Python %-template, log.dateformat a strftime pattern; the record fields follow', () => {
+    const { lines, logger } = capture({ format: 'human', patroniFormat: { format: '%(asctime)s [%(levelname)s] %(name)s: %(message)s', dateformat: '%Y/%m/%d %H:%M' } });
+    logger.child({ component: 'dcs' }).warn({ key: 'leader' }, 'lock lost');
+    expect(lines[0]).toMatch(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2} \[WARNING\] pgwarden\.dcs: lock lost key=leader\n$/);
+  });
+
+  it('json: a list format chooses and renames fields; static_fields go into every record', () => {
+    const { lines, logger } = capture({ base: { app: 'patroni', member: 'node1' }, patroniFormat: { format: ['asctime', { levelname: 'level' }, 'message'] } });
+    logger.info({ lsn: 5 }, 'hello');
+    const record = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+    expect(record).toMatchObject({ level: 'INFO', message: 'hello', app: 'patroni', member: 'node1', lsn: 5 });
+    expect(typeof record['asctime']).toBe('string');
+    expect(record['msg']).toBeUndefined();
+  });
+
+  it('json with the default format keeps pgwarden records; a dateformat rewrites their time', () => {
+    const { lines, logger } = capture({ patroniFormat: { format: '%(asctime)s %(levelname)s: %(message)s', dateformat: '%d.%m.%Y' } });
+    logger.info({}, 'hi');
+    const record = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+    expect(record).toMatchObject({ level: 'info', msg: 'hi' });
+    expect(record['time']).toMatch(/^\d{2}\.\d{2}\.\d{4}$/);
+  });
+
+  it('log.loggers: a component gets its own level, the others keep the configured one', () => {
+    const { lines, logger } = capture({ level: 'info', componentLevels: { dcs: 'debug', postgres: 'error' } });
+    logger.child({ component: 'dcs' }).debug({}, 'dcs detail');
+    logger.child({ component: 'postgres' }).warn({}, 'postgres warning');
+    logger.child({ component: 'api' }).debug({}, 'api detail');
+    logger.child({ component: 'api' }).info({}, 'api info');
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['dcs detail', 'api info']);
+  });
+});
