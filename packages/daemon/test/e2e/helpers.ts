@@ -7,6 +7,8 @@ import { waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/
 
 export async function query<T extends Record<string, unknown>>(member: PgwardenMember, text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: member.connectionString(), connectionTimeoutMillis: 5000, statement_timeout: 10_000 });
+  // A server shutting down sends FATAL 57P01 to an idle client: without a listener that is an uncaught exception.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return (await client.query<T>(text, values)).rows;
