@@ -56,4 +56,11 @@ describe('postgresql.conf for the data directory version', () => {
     });
     expect(Object.keys(recoveryParameters(context, undefined))).not.toContain('trigger_file');
   });
+
+  it('takes recovery settings written under parameters as recovery settings, recovery_conf winning for the same name', () => {
+    const { context, dataDir } = contextFor({ restore_command: 'cp /from-parameters/%f %p', recovery_min_apply_delay: '5min', work_mem: '4MB' }, { restore_command: 'cp /from-recovery-conf/%f %p' });
+    expect(recoveryParameters(context, undefined)).toMatchObject({ restore_command: 'cp /from-recovery-conf/%f %p', recovery_min_apply_delay: '5min' });
+    writeConfiguration(context, undefined);
+    expect(readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')).toContain("work_mem = '4MB'");
+  });
 });

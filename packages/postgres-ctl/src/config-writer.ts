@@ -75,6 +75,7 @@ export function primaryConninfo(context: Context, target: FollowTarget): string 
     port: endpoint.port,
     sslmode: replication.sslmode ?? 'prefer',
     application_name: context.options.name,
+    ...(context.options.krbsrvname !== undefined ? { krbsrvname: context.options.krbsrvname } : {}),
     gssencmode: replication.gssencmode ?? 'prefer',
     channel_binding: replication.channel_binding ?? 'prefer',
   });
@@ -89,7 +90,9 @@ export function recoveryParameters(context: Context, target: FollowTarget | unde
     recovery_target_xid: '',
     recovery_target_timeline: 'latest',
   };
-  for (const [name, value] of Object.entries(context.options.recovery_conf)) {
+  // Recovery settings written under `parameters` count as recovery settings (spec/config.md §4.2); recovery_conf wins.
+  const fromParameters = Object.fromEntries(Object.entries(context.options.parameters).filter(([name]) => isRecoveryParameter(name)));
+  for (const [name, value] of Object.entries({ ...fromParameters, ...context.options.recovery_conf })) {
     if (!/^(recovery_target.*|primary_conninfo|primary_slot_name|standby_mode)$/.test(name)) recovery[name] = value;
   }
   if (target) {

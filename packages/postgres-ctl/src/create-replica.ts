@@ -100,7 +100,9 @@ export async function createReplica(context: Context, source: FollowTarget | und
   writePasswordFile(context, source ? [source] : []);
   const attempts: Array<{ method: string; error?: string }> = [];
   let lastError: unknown;
-  for (const method of context.options.create_replica_methods) {
+  // A standby cluster's leader clones from the remote member with standby_cluster.create_replica_methods.
+  const methods = source?.createReplicaMethods ?? context.options.create_replica_methods;
+  for (const method of methods) {
     const section = context.options.replica_methods[method];
     const worksWithoutLeader = method !== 'basebackup' && (section?.no_leader === true || section?.no_master === true);
     if (!source?.connUrl && !worksWithoutLeader) {
@@ -123,5 +125,5 @@ export async function createReplica(context: Context, source: FollowTarget | und
   }
   removeDataDirectory(context.paths.dataDir);
   if (lastError instanceof PgwardenError) throw lastError;
-  throw new PgwardenError('pg-create-replica-failed', `no replica method could run (methods: ${context.options.create_replica_methods.join(', ')}; leader ${source?.connUrl ? 'known' : 'unknown'})`);
+  throw new PgwardenError('pg-create-replica-failed', `no replica method could run (methods: ${methods.join(', ')}; leader ${source?.connUrl ? 'known' : 'unknown'})`);
 }

@@ -99,6 +99,8 @@ export const postgresCtlOptionsSchema = z
     remove_data_directory_on_diverged_timelines: z.boolean().default(false),
     pg_ctl_timeout: z.number().positive().default(60),
     use_unix_socket: z.boolean().default(false),
+    /** Kerberos service name of replication connections (`krbsrvname` in primary_conninfo). */
+    krbsrvname: z.string().optional(),
     /** Fencing script run before promotion; a non-zero exit cancels it (Patroni's `pre_promote`). */
     pre_promote: z.string().optional(),
     /** Script run before every stop; its exit status is only logged (Patroni's `before_stop`). */

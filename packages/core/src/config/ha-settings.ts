@@ -21,8 +21,13 @@ export const DYNAMIC_DEFAULTS = {
   member_slots_ttl: 1800,
 } as const;
 
-function replicaMethodWithoutLeader(postgresql: EffectiveConfig['postgresql']): boolean {
-  const methods = postgresql.create_replica_methods ?? postgresql.create_replica_method ?? ['basebackup'];
+/**
+ * A replica method that needs no replication connection (§5.1 step 3). In a
+ * standby cluster only `standby_cluster.create_replica_methods` count, as in
+ * Patroni (none set: none count).
+ */
+function replicaMethodWithoutLeader(postgresql: EffectiveConfig['postgresql'], standbyMethods: readonly string[] | undefined): boolean {
+  const methods = standbyMethods ?? postgresql.create_replica_methods ?? postgresql.create_replica_method ?? ['basebackup'];
   return methods.some((method) => {
     if (method === 'basebackup') return false;
     const section = (postgresql as Record<string, unknown>)[method];
@@ -41,6 +46,7 @@ function standbyClusterSettings(config: EffectiveConfig): HaSettings['standbyClu
     ...(standby.restore_command ? { restoreCommand: standby.restore_command } : {}),
     ...(standby.archive_cleanup_command ? { archiveCleanupCommand: standby.archive_cleanup_command } : {}),
     ...(standby.recovery_min_apply_delay !== undefined ? { recoveryMinApplyDelay: String(standby.recovery_min_apply_delay) } : {}),
+    ...(standby.create_replica_methods !== undefined && standby.create_replica_methods.length > 0 ? { createReplicaMethods: standby.create_replica_methods } : {}),
   };
 }
 
@@ -71,8 +77,17 @@ function slotMatchers(entries: readonly IgnoreSlot[]): SlotMatcher[] {
   }));
 }
 
+/** Patroni reads `permanent_replication_slots`, else `permanent_slots`, else `slots` (the first non-empty). */
+function permanentSlotsOf(dynamic: EffectiveConfig['dynamic']): EffectiveConfig['dynamic']['slots'] {
+  for (const candidate of [dynamic.permanent_replication_slots, dynamic.permanent_slots, dynamic.slots]) {
+    if (candidate !== undefined && Object.keys(candidate).length > 0) return candidate;
+  }
+  return undefined;
+}
+
 export function toHaSettings(config: EffectiveConfig): HaSettings {
   const dynamic = config.dynamic;
+  const slots = permanentSlotsOf(dynamic);
   const standbyCluster = standbyClusterSettings(config);
   // Synchronous replication is meaningless for a standby cluster's leader (Patroni ignores it there).
   const synchronousMode = standbyCluster ? false : (dynamic.synchronous_mode ?? false);
@@ -81,6 +96,7 @@ export function toHaSettings(config: EffectiveConfig): HaSettings {
     loopWaitSeconds: config.loop_wait,
     retryTimeoutSeconds: config.retry_timeout,
     maximumLagOnFailoverBytes: dynamic.maximum_lag_on_failover ?? DYNAMIC_DEFAULTS.maximum_lag_on_failover,
+    maximumLagOnSyncnodeBytes: dynamic.maximum_lag_on_syncnode ?? DYNAMIC_DEFAULTS.maximum_lag_on_syncnode,
     primaryStartTimeoutSeconds: dynamic.primary_start_timeout ?? dynamic.master_start_timeout ?? DYNAMIC_DEFAULTS.primary_start_timeout,
     primaryStopTimeoutSeconds: dynamic.primary_stop_timeout ?? dynamic.master_stop_timeout ?? DYNAMIC_DEFAULTS.primary_stop_timeout,
     maxTimelinesHistory: dynamic.max_timelines_history ?? DYNAMIC_DEFAULTS.max_timelines_history,
@@ -95,12 +111,13 @@ export function toHaSettings(config: EffectiveConfig): HaSettings {
     removeDataDirectoryOnDivergedTimelines: config.postgresql.remove_data_directory_on_diverged_timelines ?? false,
     ...(standbyCluster ? { standbyCluster } : {}),
     canBootstrap: config.bootstrap !== undefined,
-    replicaMethodWithoutLeader: replicaMethodWithoutLeader(config.postgresql),
+    replicaMethodWithoutLeader: replicaMethodWithoutLeader(config.postgresql, standbyCluster ? (standbyCluster.createReplicaMethods ?? []) : undefined),
     watchdogMode: config.watchdog.mode,
     useSlots: config.postgresql.use_slots !== false,
-    permanentSlots: permanentPhysicalSlots(dynamic.slots),
+    permanentSlots: permanentPhysicalSlots(slots),
+    ...(config.watchdog?.safety_margin !== undefined ? { safetyMarginSeconds: config.watchdog.safety_margin } : {}),
     memberSlotsTtlSeconds: dynamic.member_slots_ttl ?? DYNAMIC_DEFAULTS.member_slots_ttl,
-    ...(permanentLogicalSlots(dynamic.slots).length > 0 ? { permanentLogicalSlots: permanentLogicalSlots(dynamic.slots) } : {}),
+    ...(permanentLogicalSlots(slots).length > 0 ? { permanentLogicalSlots: permanentLogicalSlots(slots) } : {}),
     ...(dynamic.ignore_slots !== undefined && dynamic.ignore_slots.length > 0 ? { ignoreSlots: slotMatchers(dynamic.ignore_slots) } : {}),
     preferLastLeaderAfterDcsOutage: dynamic.pgwarden?.prefer_last_leader_after_dcs_outage ?? false,
   };

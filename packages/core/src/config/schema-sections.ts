@@ -195,6 +195,7 @@ const tagsObject = z
     noloadbalance: booleanField().optional(),
     replicatefrom: stringField().optional(),
     nosync: booleanField().optional(),
+    sync_priority: integerField({ min: 0 }).optional(),
     nostream: booleanField().optional(),
   })
   .passthrough();

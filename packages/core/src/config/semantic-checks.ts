@@ -104,5 +104,9 @@ export function collectWarnings(config: PatroniConfig, raw: ConfigMap, locator: 
   if (nofailover !== undefined && priority !== undefined && nofailover === priority > 0) {
     warnings.push(warningAt(['tags', 'nofailover'], `contradicts failover_priority=${priority}; nofailover wins`, locator));
   }
+  const { nosync, sync_priority: syncPriority } = config.tags;
+  if (nosync !== undefined && syncPriority !== undefined && nosync === syncPriority > 0) {
+    warnings.push(warningAt(['tags', 'nosync'], `contradicts sync_priority=${syncPriority}; nosync wins`, locator));
+  }
   return warnings;
 }

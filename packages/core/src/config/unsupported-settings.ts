@@ -13,7 +13,6 @@
 import type { ConfigIssue, ConfigIssueSource } from './issues.js';
 import { formatConfigPath } from './issues.js';
 import { getAtPath, isConfigMap, type ConfigMap } from './merge.js';
-import { parseInteger } from './value-parsers.js';
 import { componentsOfModule, KNOWN_LOG_FIELDS, knownLoggerModules, logFormatProblem, type PatroniLogFormat } from './log-settings.js';
 import { locatePath, type IssueLocator } from './zod-issues.js';
 
@@ -28,28 +27,22 @@ interface Refusal {
 /** Local settings (of the file or the environment). */
 const LOCAL_REFUSALS: readonly Refusal[] = [
   { path: ['citus'], reason: 'Citus (MPP) clusters are not supported by pgwarden; remove the section' },
+  { path: ['etcd3', 'port'], reason: 'a separate etcd port is not supported by pgwarden: give it in etcd3.host or etcd3.hosts (host:port)' },
+  { path: ['zookeeper', 'exhibitor'], reason: 'Exhibitor is not supported by pgwarden: list the ZooKeeper servers in zookeeper.hosts' },
   {
-    path: ['tags', 'sync_priority'],
-    reason: 'not supported yet: pgwarden does not weigh synchronous standby candidates by priority (use nosync to exclude a member)',
-    harmless: (value) => parseInteger(value) === 1,
+    path: ['watchdog', 'driver'],
+    reason: 'pgwarden has only the Linux watchdog device driver (default)',
+    harmless: (value) => value === 'default',
+  },
+  {
+    path: ['postgresql', 'use_unix_socket_repl'],
+    reason: 'replication connections over the Unix socket are not supported by pgwarden; set it to false or remove it',
+    harmless: (value) => value === false || value === 'false' || value === 'off',
   },
 ];
 
-/** Dynamic settings, as written under bootstrap.dcs or in the DCS `/config`. */
-const DYNAMIC_REFUSALS: readonly Refusal[] = [
-  {
-    path: ['maximum_lag_on_syncnode'],
-    reason: 'not supported yet: pgwarden does not swap a lagging synchronous standby (set -1, the default, or remove it)',
-    harmless: (value) => {
-      const bytes = parseInteger(value);
-      return bytes !== undefined && bytes <= 0;
-    },
-  },
-  {
-    path: ['standby_cluster', 'create_replica_methods'],
-    reason: 'not supported yet: a standby leader is created with postgresql.create_replica_methods',
-  },
-];
+/** Dynamic settings, as written under bootstrap.dcs or in the DCS `/config` (none today: every one is honoured). */
+const DYNAMIC_REFUSALS: readonly Refusal[] = [];
 
 function refused(config: unknown, refusal: Refusal, prefix: readonly string[]): boolean {
   const value = getAtPath(config, [...prefix, ...refusal.path]);

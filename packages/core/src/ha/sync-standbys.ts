@@ -3,16 +3,36 @@
  * invariant it serves: a name is in `/sync` only while PostgreSQL already
  * waits for it, so widening goes to PostgreSQL first and the DCS second,
  * narrowing to the DCS first and PostgreSQL second (incident #6).
+ *
+ * Choice (postgres.md §11): streaming standbys of eligible members, by
+ * `sync_priority`, then those already in `/sync`, then position; a standby
+ * lagging more than `maximum_lag_on_syncnode` is skipped, so a lagging one is
+ * swapped for a healthy one — narrowed out of `/sync` first by the caller.
  */
 import type { ReplicationConnection } from '../model/local-state.js';
 
+/** A member that may be synchronous, with Patroni 4's `sync_priority` (higher is preferred). */
+export interface SyncEligibleMember {
+  readonly name: string;
+  readonly syncPriority: number;
+}
+
 export interface SyncSelectionInput {
   readonly replication: readonly ReplicationConnection[];
-  /** Member names allowed to be synchronous (present in the cluster, not tagged nosync). */
-  readonly eligible: readonly string[];
+  /** Members allowed to be synchronous (present in the cluster, not nosync, sync_priority > 0). */
+  readonly eligible: readonly SyncEligibleMember[];
   readonly count: number;
-  /** Names currently in `/sync`, kept first to avoid needless churn. */
+  /** Names currently in `/sync`, kept first (at equal priority) to avoid needless churn. */
   readonly current: readonly string[];
+  /**
+   * `maximum_lag_on_syncnode`: above 0, a standby more than this many bytes
+   * behind the most advanced one is no candidate. Absent or <= 0: no limit.
+   */
+  readonly maximumLagBytes?: number;
+  /** The primary's `synchronous_commit`: it picks the position compared (replay, write or flush). */
+  readonly synchronousCommit?: string;
+  /** The primary's own flush position: what a lone standby's lag is measured against. */
+  readonly primaryWalPosition?: number;
 }
 
 export interface SyncSelection {
@@ -26,22 +46,57 @@ function lower(names: readonly string[]): Set<string> {
   return new Set(names.map((name) => name.toLowerCase()));
 }
 
-export function selectSyncStandbys(input: SyncSelectionInput): SyncSelection {
-  const eligible = lower(input.eligible);
+/** The position that counts for a commit: what PostgreSQL waits for under this synchronous_commit. */
+function committedPosition(row: ReplicationConnection, synchronousCommit: string | undefined): number | undefined {
+  const mode = synchronousCommit?.trim().toLowerCase();
+  if (mode === 'remote_apply') return row.replayLsn;
+  if (mode === 'remote_write') return row.writeLsn;
+  return row.flushLsn;
+}
+
+interface Row {
+  readonly name: string;
+  readonly syncState: string;
+  readonly lsn: number;
+  readonly priority: number;
+  readonly current: boolean;
+}
+
+/** Streaming rows of eligible members with a position, best first: priority, then `/sync`, then position. */
+function rankedRows(input: SyncSelectionInput): Row[] {
+  const priorities = new Map(input.eligible.map((member) => [member.name.toLowerCase(), member.syncPriority]));
   const current = lower(input.current);
-  const streaming = input.replication.filter(
-    (row) => row.state === 'streaming' && eligible.has(row.applicationName.toLowerCase()),
+  const rows: Row[] = [];
+  for (const row of input.replication) {
+    const key = row.applicationName.toLowerCase();
+    const priority = priorities.get(key);
+    const lsn = committedPosition(row, input.synchronousCommit);
+    if (row.state !== 'streaming' || priority === undefined || lsn === undefined) continue;
+    rows.push({ name: row.applicationName, syncState: row.syncState, lsn, priority, current: current.has(key) });
+  }
+  return rows.sort(
+    (a, b) => b.priority - a.priority || Number(b.current) - Number(a.current) || b.lsn - a.lsn || a.name.localeCompare(b.name),
   );
-  const ordered = [...streaming].sort(
-    (a, b) =>
-      Number(current.has(b.applicationName.toLowerCase())) - Number(current.has(a.applicationName.toLowerCase())) ||
-      (b.flushLsn ?? 0) - (a.flushLsn ?? 0) ||
-      a.applicationName.localeCompare(b.applicationName),
-  );
-  const candidates = ordered.slice(0, Math.max(0, input.count)).map((row) => row.applicationName);
-  const confirmed = streaming
-    .filter((row) => (row.syncState === 'sync' || row.syncState === 'quorum') && candidates.includes(row.applicationName))
-    .map((row) => row.applicationName);
+}
+
+/**
+ * Patroni's reference for `maximum_lag_on_syncnode`: the most advanced
+ * standby, or the primary itself when only one standby streams (a lone
+ * standby is never behind itself).
+ */
+function referencePosition(rows: readonly Row[], primaryWalPosition: number | undefined): number | undefined {
+  if (rows.length > 1) return Math.max(...rows.map((row) => row.lsn));
+  return primaryWalPosition;
+}
+
+export function selectSyncStandbys(input: SyncSelectionInput): SyncSelection {
+  const rows = rankedRows(input);
+  const maximumLag = input.maximumLagBytes ?? -1;
+  const reference = referencePosition(rows, input.primaryWalPosition);
+  const healthy = rows.filter((row) => maximumLag <= 0 || reference === undefined || reference - row.lsn <= maximumLag);
+  const chosen = healthy.slice(0, Math.max(0, input.count));
+  const candidates = chosen.map((row) => row.name);
+  const confirmed = chosen.filter((row) => row.syncState === 'sync' || row.syncState === 'quorum').map((row) => row.name);
   return { candidates: [...candidates].sort(), confirmed: [...confirmed].sort() };
 }
 

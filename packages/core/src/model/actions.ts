@@ -19,6 +19,8 @@ export interface FollowTarget {
   readonly archiveCleanupCommand?: string;
   readonly recoveryMinApplyDelay?: string;
   readonly primarySlotName?: string;
+  /** Standby cluster: `standby_cluster.create_replica_methods` for a clone from the remote member. */
+  readonly createReplicaMethods?: readonly string[];
 }
 
 /** A permanent logical slot as the dynamic configuration defines it. */

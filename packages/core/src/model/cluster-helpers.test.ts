@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterModes, clusterRoleOf, clusterTimeline, failoverPriority, isInSyncState, slotNameForMember } from './cluster-helpers.js';
+import { clusterModes, clusterRoleOf, clusterTimeline, failoverPriority, isInSyncState, isNoSync, slotNameForMember, syncPriority } from './cluster-helpers.js';
 import { emptyCluster } from './cluster.js';
 
 describe('slotNameForMember', () => {
@@ -33,6 +33,22 @@ describe('failoverPriority', () => {
   });
   it('defaults to 1', () => {
     expect(failoverPriority(undefined)).toBe(1);
+  });
+});
+
+describe('sync_priority and nosync as Patroni 4 reads them from member tags', () => {
+  it('defaults to priority 1, eligible', () => {
+    expect([syncPriority(undefined), isNoSync(undefined)]).toEqual([1, false]);
+  });
+  it('sync_priority 0 alone means nosync', () => {
+    expect([syncPriority({ sync_priority: 0 }), isNoSync({ sync_priority: 0 })]).toEqual([0, true]);
+  });
+  it('a published nosync wins over sync_priority either way', () => {
+    expect([syncPriority({ nosync: true, sync_priority: 5 }), isNoSync({ nosync: true, sync_priority: 5 })]).toEqual([0, true]);
+    expect([syncPriority({ nosync: false, sync_priority: 0 }), isNoSync({ nosync: false, sync_priority: 0 })]).toEqual([0, false]);
+  });
+  it('a higher sync_priority is returned as is', () => {
+    expect(syncPriority({ sync_priority: 7 })).toBe(7);
   });
 });
 

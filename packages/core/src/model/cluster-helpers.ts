@@ -57,6 +57,24 @@ export function failoverPriority(tags: Readonly<Record<string, unknown>> | undef
   return typeof priority === 'number' && Number.isInteger(priority) ? priority : 1;
 }
 
+/**
+ * Patroni 4's `nosync` as read from a member's tags: the boolean tag when it
+ * is published (it wins over `sync_priority`), else `sync_priority <= 0`.
+ */
+export function isNoSync(tags: Readonly<Record<string, unknown>> | undefined): boolean {
+  const flag = tags?.['nosync'];
+  if (flag !== undefined && flag !== null) return flag === true;
+  const priority = tags?.['sync_priority'];
+  return typeof priority === 'number' && priority <= 0;
+}
+
+/** `sync_priority` as Patroni computes it: nosync wins (0), else the tag, else 1. Higher is preferred. */
+export function syncPriority(tags: Readonly<Record<string, unknown>> | undefined): number {
+  if (tags?.['nosync'] === true) return 0;
+  const priority = tags?.['sync_priority'];
+  return typeof priority === 'number' && Number.isInteger(priority) ? priority : 1;
+}
+
 /** The cluster-wide modes a view of the cluster reads from `/config` (Patroni's global_config). */
 export interface ClusterModes {
   readonly paused: boolean;

@@ -22,6 +22,11 @@ export interface HaSettings {
   readonly synchronousMode: boolean | 'quorum';
   readonly synchronousModeStrict: boolean;
   readonly synchronousNodeCount: number;
+  /**
+   * `maximum_lag_on_syncnode`: above 0, a standby lagging the most advanced
+   * one by more bytes is no synchronous candidate. Optional: absent means -1 (no limit).
+   */
+  readonly maximumLagOnSyncnodeBytes?: number;
   readonly failsafeMode: boolean;
   readonly checkTimeline: boolean;
   readonly paused: boolean;
@@ -35,6 +40,8 @@ export interface HaSettings {
     readonly restoreCommand?: string;
     readonly archiveCleanupCommand?: string;
     readonly recoveryMinApplyDelay?: string;
+    /** `standby_cluster.create_replica_methods`: how the standby leader is cloned from the remote member. */
+    readonly createReplicaMethods?: readonly string[];
   };
   /** The local config has a `bootstrap` section (may start a new cluster). */
   readonly canBootstrap: boolean;
@@ -75,6 +82,8 @@ export interface SelfIdentity {
   readonly name: string;
   readonly apiUrl: string;
   readonly connUrl: string;
+  /** `postgresql.proxy_address` as Patroni publishes it (`proxy_url` in the member key). */
+  readonly proxyUrl?: string;
   readonly tags: Readonly<Record<string, unknown>>;
 }
 

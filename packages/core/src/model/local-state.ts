@@ -98,6 +98,8 @@ export interface LocalPostgres {
   readonly replicationSlots?: readonly LocalSlot[];
   /** Current synchronous_standby_names. */
   readonly synchronousStandbyNames?: string;
+  /** Current synchronous_commit: which standby position a synchronous commit waits for. */
+  readonly synchronousCommit?: string;
   readonly pendingRestart: Readonly<Record<string, { readonly old_value: string; readonly new_value: string }>>;
   /** server_version_num, e.g. 150018. */
   readonly serverVersion?: number;

@@ -63,6 +63,7 @@ describe('Patroni sample member configurations', () => {
       loopWaitSeconds: 10,
       retryTimeoutSeconds: 10,
       maximumLagOnFailoverBytes: 1_048_576,
+      maximumLagOnSyncnodeBytes: -1,
       primaryStartTimeoutSeconds: 300,
       primaryStopTimeoutSeconds: 0,
       maxTimelinesHistory: 0,
@@ -82,6 +83,7 @@ describe('Patroni sample member configurations', () => {
       useSlots: true,
       permanentSlots: [],
       memberSlotsTtlSeconds: 1800,
+      safetyMarginSeconds: 5,
     });
   });
 
@@ -145,5 +147,19 @@ describe('Patroni sample member configurations', () => {
     expect(config.postgresql.use_pg_rewind).toBeUndefined();
     expect(config.postgresql.parameters['wal_level']).toBe('hot_standby');
     expect(toHaSettings(config).primaryStartTimeoutSeconds).toBe(300);
+  });
+});
+
+describe('settings read as Patroni reads them', () => {
+  it('permanent slots under permanent_replication_slots or permanent_slots count (the first non-empty, as Patroni takes them)', () => {
+    const local = loadExample('postgres0');
+    expect(toHaSettings(effectiveOf(local, { permanent_slots: { archiver: null } })).permanentSlots).toEqual(['archiver']);
+    expect(toHaSettings(effectiveOf(local, { permanent_replication_slots: { cdc: { database: 'app', plugin: 'pgoutput' } }, slots: { archiver: null } })).permanentLogicalSlots).toEqual([{ name: 'cdc', database: 'app', plugin: 'pgoutput' }]);
+    expect(toHaSettings(effectiveOf(local, { permanent_slots: {}, slots: { archiver: null } })).permanentSlots).toEqual(['archiver']);
+  });
+
+  it('watchdog.safety_margin reaches the fence (the lock validity the agent judges by)', () => {
+    const local = loadExample('postgres0');
+    expect(toHaSettings(effectiveOf({ ...local, watchdog: { ...local.watchdog, safety_margin: 8 } })).safetyMarginSeconds).toBe(8);
   });
 });

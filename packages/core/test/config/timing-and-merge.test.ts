@@ -136,6 +136,19 @@ describe('dynamic and local configuration', () => {
     expect(settings.synchronousMode).toBe(false);
   });
 
+  it('standby_cluster.create_replica_methods reach the settings; only they decide a clone without leader there', () => {
+    const local = baseConfig('postgresql:\n  create_replica_methods: [wal_g, basebackup]\n  wal_g:\n    command: wal-g backup-fetch\n    no_leader: true\n');
+    const withMethods = parseDynamicConfig({ standby_cluster: { host: '10.0.0.5', create_replica_methods: ['wal_g', 'basebackup'] } }).config;
+    const withMethodsSettings = toHaSettings(buildEffectiveConfig(local, withMethods).config);
+    expect(withMethodsSettings.standbyCluster).toEqual({ host: '10.0.0.5', createReplicaMethods: ['wal_g', 'basebackup'] });
+    expect(withMethodsSettings.replicaMethodWithoutLeader).toBe(true);
+    // postgresql.create_replica_methods do not apply to a standby cluster (Patroni's get_remote_member).
+    const without = parseDynamicConfig({ standby_cluster: { host: '10.0.0.5' } }).config;
+    const withoutSettings = toHaSettings(buildEffectiveConfig(local, without).config);
+    expect(withoutSettings.standbyCluster).toEqual({ host: '10.0.0.5' });
+    expect(withoutSettings.replicaMethodWithoutLeader).toBe(false);
+  });
+
   it('Patroni 3.x spellings are read: master_start_timeout, master_stop_timeout, no_master', () => {
     const local = baseConfig('postgresql:\n  create_replica_methods: [wal_g, basebackup]\n  wal_g:\n    command: wal-g backup-fetch\n    no_master: 1\n');
     const dynamic = parseDynamicConfig({ master_start_timeout: 60, master_stop_timeout: 30, synchronous_mode: 'quorum' }).config;

@@ -17,6 +17,12 @@ const refused: { name: string; text: string; env?: Record<string, string>; expec
     env: { PATRONI_CITUS_GROUP: '1', PATRONI_CITUS_DATABASE: 'citus' },
     expected: 'environment variable PATRONI_CITUS_GROUP: citus: Citus (MPP) clusters are not supported by pgwarden; remove the section',
   },
+  { name: 'a watchdog driver other than default', text: `${BASE_YAML}watchdog:\n  mode: automatic\n  driver: testing\n`, expected: 'bad.yml:31:11: watchdog.driver: pgwarden has only the Linux watchdog device driver (default)' },
+  {
+    name: 'use_unix_socket_repl',
+    text: edit('\npostgresql:\n', '\npostgresql:\n  use_unix_socket_repl: true\n'),
+    expected: 'bad.yml:17:25: postgresql.use_unix_socket_repl: replication connections over the Unix socket are not supported by pgwarden; set it to false or remove it',
+  },
   {
     name: 'a log.format placeholder the logger cannot fill',
     text: `${BASE_YAML}log:\n  format: '%(asctime)s %(threadName)s %(message)s'\n`,
@@ -26,21 +32,6 @@ const refused: { name: string; text: string; env?: Record<string, string>; expec
     name: 'a log.loggers module pgwarden has no logger for',
     text: `${BASE_YAML}log:\n  loggers:\n    botocore: DEBUG\n`,
     expected: 'bad.yml:31:15: log.loggers.botocore: pgwarden has no logger of that name; it knows patroni.postgresql.callback_executor, patroni.postgresql, patroni.dcs, patroni.api, patroni.ha, patroni, urllib3, etcd, kazoo, consul, redis and modules under them',
-  },
-  {
-    name: 'a sync_priority tag other than 1',
-    text: edit('nofailover: false', 'nofailover: false\n  sync_priority: 0'),
-    expected: 'bad.yml:29:18: tags.sync_priority: not supported yet: pgwarden does not weigh synchronous standby candidates by priority (use nosync to exclude a member)',
-  },
-  {
-    name: 'maximum_lag_on_syncnode above 0 in bootstrap.dcs',
-    text: edit('    ttl: 30\n', '    ttl: 30\n    maximum_lag_on_syncnode: 1048576\n'),
-    expected: 'bad.yml:11:30: bootstrap.dcs.maximum_lag_on_syncnode: not supported yet: pgwarden does not swap a lagging synchronous standby (set -1, the default, or remove it)',
-  },
-  {
-    name: 'standby_cluster.create_replica_methods in bootstrap.dcs',
-    text: edit('    ttl: 30\n', '    ttl: 30\n    standby_cluster:\n      host: 10.0.0.9\n      create_replica_methods: [basebackup]\n'),
-    expected: 'bad.yml:13:31: bootstrap.dcs.standby_cluster.create_replica_methods: not supported yet: a standby leader is created with postgresql.create_replica_methods',
   },
 ];
 
@@ -68,11 +59,8 @@ describe('settings pgwarden does not support are refused by name', () => {
     expect(result.ok ? result.warnings : result.issues).toEqual([]);
   });
 
-  it('in the DCS /config they are reported (the cluster keeps running) and defaults are not', () => {
-    expect(unsupportedDynamicSettings({ maximum_lag_on_syncnode: 1000, standby_cluster: { host: 'x', create_replica_methods: ['wal_e'] } })).toEqual([
-      'dynamic configuration maximum_lag_on_syncnode: not supported yet: pgwarden does not swap a lagging synchronous standby (set -1, the default, or remove it); pgwarden ignores it',
-      'dynamic configuration standby_cluster.create_replica_methods: not supported yet: a standby leader is created with postgresql.create_replica_methods; pgwarden ignores it',
-    ]);
+  it('the DCS /config has nothing refused any longer: maximum_lag_on_syncnode and standby_cluster.create_replica_methods are honoured', () => {
+    expect(unsupportedDynamicSettings({ maximum_lag_on_syncnode: 1000, standby_cluster: { host: 'x', create_replica_methods: ['wal_e'] } })).toEqual([]);
     expect(unsupportedDynamicSettings({ maximum_lag_on_syncnode: -1, ttl: 30 })).toEqual([]);
   });
 });

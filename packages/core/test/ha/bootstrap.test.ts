@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { runCases } from './case-runner.js';
-import { cluster, emptyLocal, input, member, memory, primaryLocal, unlockedCluster } from './fixtures.js';
+import { cluster, emptyLocal, input, member, memory, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
 const fresh = { members: [], lastLsn: 0 };
 
@@ -66,7 +66,29 @@ describe('decide: empty data directory and the bootstrap race (§5)', () => {
       input: input({ cluster: fresh, local: emptyLocal(), settings: { standbyCluster: { host: '10.1.0.1', port: 5432 } } }),
       message: 'trying to bootstrap a new standby leader',
       actions: ['write-initialize', 'create-replica'],
-      includes: [{ type: 'create-replica', source: { name: 'remote_member', connUrl: 'postgres://10.1.0.1:5432/postgres' } }],
+      includes: [{ type: 'create-replica', source: { name: 'remote_member', connUrl: 'postgres://10.1.0.1:5432/postgres', createReplicaMethods: ['basebackup'] } }],
+    },
+    {
+      name: 'standby cluster with standby_cluster.create_replica_methods: the standby leader is cloned with those methods',
+      input: input({ cluster: fresh, local: emptyLocal(), settings: { standbyCluster: { host: '10.1.0.1', port: 5432, createReplicaMethods: ['wal_g', 'basebackup'] } } }),
+      includes: [{ type: 'create-replica', source: { name: 'remote_member', connUrl: 'postgres://10.1.0.1:5432/postgres', createReplicaMethods: ['wal_g', 'basebackup'] } }],
+    },
+    {
+      name: 'standby cluster with a standby leader: a new member clones from it (its conn_url) with standby_cluster.create_replica_methods',
+      input: input({ local: emptyLocal(), settings: { standbyCluster: { host: '10.1.0.1', port: 5432, createReplicaMethods: ['wal_g', 'basebackup'] } } }),
+      ruleId: 'bootstrap.clone-from-leader',
+      includes: [{ type: 'create-replica', source: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres', createReplicaMethods: ['wal_g', 'basebackup'] } }],
+    },
+    {
+      name: 'standby cluster with a standby leader, no standby_cluster.create_replica_methods: clones with basebackup',
+      input: input({ local: emptyLocal(), settings: { standbyCluster: { host: '10.1.0.1', port: 5432 } } }),
+      includes: [{ type: 'create-replica', source: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres', createReplicaMethods: ['basebackup'] } }],
+    },
+    {
+      name: 'standby cluster without leader, a standby method works without one: clones from the remote member with those methods',
+      input: input({ cluster: unlockedCluster(), local: emptyLocal(), settings: { standbyCluster: { host: '10.1.0.1', port: 5432, createReplicaMethods: ['wal_g'] }, replicaMethodWithoutLeader: true } }),
+      ruleId: 'bootstrap.clone-without-leader',
+      includes: [{ type: 'create-replica', source: { name: 'remote_member', connUrl: 'postgres://10.1.0.1:5432/postgres', createReplicaMethods: ['wal_g'] } }],
     },
     {
       name: 'standby cluster without leader and no bootstrap: waits for standby_leader',
@@ -128,6 +150,32 @@ describe('decide: empty data directory and the bootstrap race (§5)', () => {
       input: input({ cluster: { ...fresh, initialize: '' }, local: primaryLocal({ running: false }), memory: memory({ bootstrapping: true }), lastActionResult: { type: 'bootstrap', ok: false } }),
       ruleId: 'bootstrap.failed',
       message: 'Failed to bootstrap cluster',
+      actions: ['cancel-initialize', 'remove-data-directory', 'exit'],
+    },
+    {
+      name: 'standby leader cloned and running in recovery: takes the lock at once (no end of recovery, no checkpoint)',
+      input: input({
+        cluster: { ...fresh, initialize: '' },
+        local: replicaLocal(),
+        memory: memory({ bootstrapping: true }),
+        settings: { standbyCluster: { host: '10.1.0.1', port: 5432 } },
+        lastActionResult: { type: 'create-replica', ok: true },
+      }),
+      ruleId: 'bootstrap.done',
+      message: 'initialized a new cluster',
+      actions: ['write-initialize', 'take-lock'],
+      memory: { bootstrapping: false },
+    },
+    {
+      name: 'standby leader clone failed (not running): cancels initialize and exits 1',
+      input: input({
+        cluster: { ...fresh, initialize: '' },
+        local: replicaLocal({ running: false }),
+        memory: memory({ bootstrapping: true }),
+        settings: { standbyCluster: { host: '10.1.0.1', port: 5432 } },
+        lastActionResult: { type: 'create-replica', ok: false },
+      }),
+      ruleId: 'bootstrap.failed',
       actions: ['cancel-initialize', 'remove-data-directory', 'exit'],
     },
     {

@@ -175,6 +175,41 @@ describe('decide: synchronous replication (§9.6, §8.1)', () => {
       actions: ['update-lock'],
     },
     {
+      name: 'sync_priority 0 member is never chosen as synchronous standby (like nosync)',
+      input: leaderInput({ settings: { synchronousMode: true }, cluster: cluster({ sync: { version: 5, leader: 'node1', syncStandbys: [] }, members: [member('node1'), member('node2', { tags: { sync_priority: 0 } })] }), local: primaryLocal({ replication: [streaming('node2', 'async')] }) }),
+      actions: ['update-lock'],
+    },
+    {
+      name: 'a streaming member with a higher sync_priority replaces the /sync standby: narrows /sync before PostgreSQL',
+      input: leaderInput({
+        settings: { synchronousMode: true },
+        cluster: cluster({ sync: { version: 5, leader: 'node1', syncStandbys: ['node2'] }, members: [member('node1'), member('node2'), member('node3', { tags: { sync_priority: 3 } })] }),
+        local: primaryLocal({ synchronousStandbyNames: 'node2', replication: [streaming('node2', 'sync'), streaming('node3', 'async')] }),
+      }),
+      actions: ['update-lock', 'write-sync', 'set-synchronous-standby-names'],
+      includes: [{ type: 'write-sync', leader: 'node1', standbys: [] }, { type: 'set-synchronous-standby-names', value: 'node3' }],
+    },
+    {
+      name: 'maximum_lag_on_syncnode: the /sync standby lagging too far is swapped for a healthy one, /sync narrowed first',
+      input: leaderInput({
+        settings: { synchronousMode: true, maximumLagOnSyncnodeBytes: 1_048_576 },
+        cluster: leaderSync(['node2']),
+        local: primaryLocal({ synchronousStandbyNames: 'node2', replication: [{ ...streaming('node2', 'sync'), flushLsn: 40_000_000 }, streaming('node3', 'async')] }),
+      }),
+      actions: ['update-lock', 'write-sync', 'set-synchronous-standby-names'],
+      includes: [{ type: 'write-sync', leader: 'node1', standbys: [] }, { type: 'set-synchronous-standby-names', value: 'node3' }],
+    },
+    {
+      name: 'maximum_lag_on_syncnode: a lone /sync standby lagging the primary’s own position too far is dropped',
+      input: leaderInput({
+        settings: { synchronousMode: true, maximumLagOnSyncnodeBytes: 1_048_576 },
+        cluster: leaderSync(['node2']),
+        local: primaryLocal({ walPosition: 60_000_000, synchronousStandbyNames: 'node2', replication: [streaming('node2', 'sync')] }),
+      }),
+      actions: ['update-lock', 'write-sync', 'set-synchronous-standby-names'],
+      includes: [{ type: 'write-sync', leader: 'node1', standbys: [] }, { type: 'set-synchronous-standby-names', value: '' }],
+    },
+    {
       name: 'synchronous mode turned off with a /sync key left: deletes it and clears synchronous_standby_names',
       input: leaderInput({ cluster: leaderSync(['node2']), local: primaryLocal({ synchronousStandbyNames: 'node2' }) }),
       actions: ['update-lock', 'delete-sync', 'set-synchronous-standby-names'],

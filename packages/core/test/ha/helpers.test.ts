@@ -91,12 +91,13 @@ describe('healthy enough to take over', () => {
 
 describe('synchronous standby selection', () => {
   const row = (name: string, syncState: string, flushLsn = 10, state = 'streaming') => ({ applicationName: name, state, syncState, syncPriority: 1, flushLsn });
+  const members = (...names: string[]) => names.map((name) => ({ name, syncPriority: 1 }));
   it('prefers the current /sync members, then the most advanced', () => {
-    const selection = selectSyncStandbys({ replication: [row('a', 'async', 50), row('b', 'sync', 10)], eligible: ['a', 'b'], count: 1, current: ['b'] });
+    const selection = selectSyncStandbys({ replication: [row('a', 'async', 50), row('b', 'sync', 10)], eligible: members('a', 'b'), count: 1, current: ['b'] });
     expect(selection).toEqual({ candidates: ['b'], confirmed: ['b'] });
   });
   it('only streaming, eligible members; confirmed only when PostgreSQL says sync', () => {
-    const selection = selectSyncStandbys({ replication: [row('a', 'async', 50), row('x', 'sync'), row('c', 'sync', 5, 'catchup')], eligible: ['a', 'c'], count: 2, current: [] });
+    const selection = selectSyncStandbys({ replication: [row('a', 'async', 50), row('x', 'sync'), row('c', 'sync', 5, 'catchup')], eligible: members('a', 'c'), count: 2, current: [] });
     expect(selection).toEqual({ candidates: ['a'], confirmed: [] });
   });
   it('writes synchronous_standby_names as PostgreSQL reads it', () => {

@@ -36,6 +36,17 @@ function replicaMethodSections(postgresql: Section, methods: readonly string[]):
 }
 
 /**
+ * `standby_cluster.create_replica_methods` as the agent started with: their
+ * sections (`postgresql.<method>`) are passed to PostgresCtl beside those of
+ * `postgresql.create_replica_methods`, since a standby cluster clones with them.
+ */
+function standbyReplicaMethods(config: EffectiveConfig): string[] {
+  const standby = (config.standby_cluster ?? {}) as Section;
+  const methods = standby['create_replica_methods'];
+  return Array.isArray(methods) ? methods.filter((method): method is string => typeof method === 'string') : [];
+}
+
+/**
  * A member that keeps copies of permanent logical slots needs
  * `hot_standby_feedback` (Patroni forces it there): the primary must keep
  * the catalog rows the copies still need. Forced on whenever permanent
@@ -47,6 +58,8 @@ export function postgresParameters(config: EffectiveConfig): Record<string, unkn
   const settings = toHaSettings(config);
   const tags = (config.tags ?? {}) as Section;
   const keepsCopies = (settings.permanentLogicalSlots ?? []).length > 0 && settings.standbyCluster === undefined && settings.useSlots !== false && tags['nofailover'] !== true && tags['nostream'] !== true;
+  // synchronous_standby_names is pgwarden's while synchronous_mode is on: the user's value is ignored, as Patroni does.
+  if (settings.synchronousMode !== false) delete parameters['synchronous_standby_names'];
   return keepsCopies ? { ...parameters, hot_standby_feedback: 'on' } : parameters;
 }
 
@@ -80,7 +93,8 @@ export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOption
     recovery_conf: postgresql['recovery_conf'],
     basebackup: postgresql['basebackup'],
     create_replica_methods: methods,
-    replica_methods: replicaMethodSections(postgresql, methods),
+    // Sections of the standby cluster's methods too (its leader clones with them, spec/postgres.md §4).
+    replica_methods: replicaMethodSections(postgresql, [...methods, ...standbyReplicaMethods(config)]),
     bootstrap: defined({
       method: bootstrapMethod,
       initdb: bootstrap['initdb'],
@@ -97,6 +111,7 @@ export function toPostgresCtlOptions(config: EffectiveConfig): PostgresCtlOption
     pg_ctl_timeout: postgresql['pg_ctl_timeout'],
     use_unix_socket: postgresql['use_unix_socket'],
     pre_promote: postgresql['pre_promote'],
+    krbsrvname: postgresql['krbsrvname'],
     before_stop: postgresql['before_stop'],
   }) as unknown as PostgresCtlOptionsInput;
 }
@@ -147,9 +162,11 @@ export function toSelfIdentity(config: PatroniConfig): SelfIdentity {
   const apiAddress = advertised(restapi['connect_address'] as string | undefined, String(restapi['listen']));
   const scheme = restapi['certfile'] !== undefined ? 'https' : 'http';
   const database = (postgresql['database'] as string | undefined) ?? 'postgres';
+  const proxyAddress = postgresql['proxy_address'] as string | undefined;
   return {
     name: config.name,
     connUrl: `postgres://${pgAddress}/${database}`,
+    ...(proxyAddress !== undefined && proxyAddress !== '' ? { proxyUrl: `postgres://${proxyAddress}/${database}` } : {}),
     apiUrl: `${scheme}://${apiAddress}/patroni`,
     tags: { ...(config.tags as Section) },
   };

@@ -65,11 +65,19 @@ function deriveRole(local: LocalPostgres, running: RunningAction | undefined, ho
   return local.running ? 'primary' : 'demoted';
 }
 
-/** Boolean tags are published only when true (spec/config.md §3.10). */
+/** A boolean tag published even when false while its priority tag is set: readers must see which one wins. */
+const PRIORITY_OF_BOOLEAN_TAG: Readonly<Record<string, string>> = { nofailover: 'failover_priority', nosync: 'sync_priority' };
+
+/**
+ * Boolean tags are published only when true, except `nofailover`/`nosync`
+ * next to `failover_priority`/`sync_priority` (spec/config.md §3.10; Patroni 4).
+ */
 export function publishedTags(tags: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const published: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(tags)) {
-    if (value === false || value === undefined || value === null) continue;
+    if (value === undefined || value === null) continue;
+    const priority = PRIORITY_OF_BOOLEAN_TAG[key];
+    if (value === false && (priority === undefined || tags[priority] === undefined || tags[priority] === null)) continue;
     published[key] = value;
   }
   return published;
@@ -100,6 +108,7 @@ export function buildMemberData(
     role: published.role,
     version: compatiblePatroniVersion,
   };
+  if (self.proxyUrl !== undefined) data['proxy_url'] = self.proxyUrl;
   const tags = publishedTags(self.tags);
   if (Object.keys(tags).length > 0) data['tags'] = tags;
   const observable = (running === undefined || running.type === 'promote') && ['running', 'starting', 'restarting'].includes(published.state);

@@ -68,12 +68,11 @@ describe('dynamic configuration reaching PostgreSQL', () => {
     expect(agent.ctl.given.map((parameters) => parameters['work_mem'])).toEqual(['8MB']);
   });
 
-  it('a /config with a setting pgwarden does not honour is logged at error level by name, and the rest applies', () => {
+  it('a /config with maximum_lag_on_syncnode is honoured: it reaches the HA settings and logs no error', () => {
     const logger = recordingLogger();
     const configuration = new AgentConfiguration(localConfig(), {}, logger);
     const settings = configuration.settingsFor({ members: [], lastLsn: 0, config: { version: 3, modifyVersion: 3, data: { ttl: 40, loop_wait: 10, maximum_lag_on_syncnode: 1_000_000 } } });
-    expect(settings.ttlSeconds).toBe(40);
-    const errors = logger.lines.filter((line) => line.level === 'error').map((line) => line.message);
-    expect(errors).toEqual([expect.stringContaining('dynamic configuration maximum_lag_on_syncnode: not supported yet')]);
+    expect([settings.ttlSeconds, settings.maximumLagOnSyncnodeBytes]).toEqual([40, 1_000_000]);
+    expect(logger.lines.filter((line) => line.level === 'error')).toEqual([]);
   });
 });

@@ -49,6 +49,12 @@ describe('member key content', () => {
     expect(publishedTags({ a: false, b: null, c: 'x' })).toEqual({ c: 'x' });
   });
 
+  it('publishes sync_priority, and nosync/nofailover set to false only next to their priority tag (as Patroni 4 does)', () => {
+    expect(publishedTags({ sync_priority: 0 })).toEqual({ sync_priority: 0 });
+    expect(publishedTags({ nosync: false, sync_priority: 2, nofailover: false, failover_priority: 3 })).toEqual({ nosync: false, sync_priority: 2, nofailover: false, failover_priority: 3 });
+    expect(publishedTags({ nosync: false, nofailover: false, noloadbalance: false })).toEqual({});
+  });
+
   it('publishes a scheduled restart with its filters and postmaster start time, and drops it once cancelled', async () => {
     const wakes: string[] = [];
     const runtime = {

@@ -3,7 +3,7 @@
  * `initialize` key (created empty, atomically, by one member only), cloning
  * from the leader or a `clonefrom` member, and the post-bootstrap steps.
  */
-import type { Action } from '../../model/actions.js';
+import type { Action, FollowTarget } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { leaderUpkeep } from './leader-upkeep.js';
 import { clusterIsUnlocked, decision, isNoFailover, ownsLock, remoteMember, targetOf } from '../context.js';
@@ -20,6 +20,18 @@ function cloneSource(ctx: Context): { readonly member: string; readonly fromLead
   return undefined;
 }
 
+/**
+ * A clone in a standby cluster (Patroni's `get_remote_member`): from the
+ * chosen member when there is one (its `conn_url`), else from
+ * `standby_cluster`'s host and port, always with
+ * `standby_cluster.create_replica_methods` (basebackup when none are set:
+ * `postgresql.create_replica_methods` does not apply there).
+ */
+function standbyCloneSource(ctx: Context, member?: FollowTarget): FollowTarget {
+  const methods = ctx.input.settings.standbyCluster?.createReplicaMethods ?? ['basebackup'];
+  return { ...(member ?? remoteMember(ctx)), createReplicaMethods: methods };
+}
+
 export function decideEmptyDataDirectory(ctx: Context): Decision {
   const { local, settings } = ctx.input;
   const stop: Action[] = local.running ? [{ type: 'stop', mode: 'immediate', timeoutSeconds: settings.retryTimeoutSeconds }] : [];
@@ -31,7 +43,8 @@ export function decideEmptyDataDirectory(ctx: Context): Decision {
   if (ctx.paused) return decision(ctx, { ruleId: 'bootstrap.paused', message: 'running with empty data directory', actions: stop });
   const standby = settings.standbyCluster !== undefined;
   if (clusterIsUnlocked(ctx) && ctx.cluster.initialize === undefined && !isNoFailover(ctx) && settings.canBootstrap) {
-    const run: Action = standby ? { type: 'create-replica', source: remoteMember(ctx) } : { type: 'bootstrap' };
+    // bootstrap_standby_leader: clone from the remote member described by standby_cluster.
+    const run: Action = standby ? { type: 'create-replica', source: standbyCloneSource(ctx) } : { type: 'bootstrap' };
     return decision(ctx, {
       ruleId: 'bootstrap.race',
       message: standby ? 'trying to bootstrap a new standby leader' : 'trying to bootstrap a new cluster',
@@ -42,16 +55,17 @@ export function decideEmptyDataDirectory(ctx: Context): Decision {
   const source = cloneSource(ctx);
   if (source !== undefined && !clusterIsUnlocked(ctx)) {
     const member = ctx.cluster.members.find((candidate) => candidate.name === source.member);
-    const target = standby ? remoteMember(ctx) : (targetOf(member) ?? { name: source.member });
+    const target = targetOf(member) ?? { name: source.member };
     return decision(ctx, {
       ruleId: source.fromLeader ? 'bootstrap.clone-from-leader' : 'bootstrap.clone-from-replica',
       message: `trying to bootstrap from ${source.fromLeader ? 'leader' : 'replica'} '${source.member}'`,
-      actions: [...stop, { type: 'create-replica', source: target }],
+      actions: [...stop, { type: 'create-replica', source: standby ? standbyCloneSource(ctx, target) : target }],
       memory: { rewind: 'none', demotedFromPrimary: false },
     });
   }
   if (settings.replicaMethodWithoutLeader && ctx.cluster.initialize !== '') {
-    return decision(ctx, { ruleId: 'bootstrap.clone-without-leader', message: 'trying to bootstrap (without leader)', actions: [...stop, { type: 'create-replica' }], memory: { rewind: 'none' } });
+    const run: Action = standby ? { type: 'create-replica', source: standbyCloneSource(ctx) } : { type: 'create-replica' };
+    return decision(ctx, { ruleId: 'bootstrap.clone-without-leader', message: 'trying to bootstrap (without leader)', actions: [...stop, run], memory: { rewind: 'none' } });
   }
   return decision(ctx, { ruleId: 'bootstrap.wait', message: standby ? 'waiting for standby_leader to bootstrap' : 'waiting for leader to bootstrap', actions: stop });
 }
@@ -76,13 +90,17 @@ export function decidePostBootstrap(ctx: Context): Decision {
       memory: { bootstrapping: false },
     });
   }
-  if (local.inRecovery) return decision(ctx, { ruleId: 'bootstrap.wait-recovery', message: 'waiting for end of recovery after bootstrap' });
   const { settings } = ctx.input;
+  // A standby leader's clone is its whole bootstrap: Patroni's bootstrap_standby_leader completes the
+  // result itself, so the member takes the lock while in recovery, following the remote member.
+  const standbyLeader = settings.standbyCluster !== undefined;
+  if (local.inRecovery && !standbyLeader) return decision(ctx, { ruleId: 'bootstrap.wait-recovery', message: 'waiting for end of recovery after bootstrap' });
   const actions: Action[] = [];
   if (local.systemIdentifier !== undefined) actions.push({ type: 'write-initialize', createNew: false, sysid: local.systemIdentifier });
   actions.push({ type: 'take-lock' });
   if (settings.watchdogMode !== 'off') actions.push({ type: 'watchdog', op: 'activate' });
   if (settings.synchronousMode !== false) actions.push({ type: 'set-synchronous-standby-names', value: settings.synchronousModeStrict ? '*' : '' });
-  actions.push({ type: 'checkpoint' }, ...leaderUpkeep(ctx));
+  // The checkpoint after a promotion has nothing to do on a standby leader (none happened).
+  actions.push(...(standbyLeader ? [] : [{ type: 'checkpoint' } as const]), ...leaderUpkeep(ctx));
   return decision(ctx, { ruleId: 'bootstrap.done', message: 'initialized a new cluster', actions, memory: { bootstrapping: false, isLeader: false } });
 }

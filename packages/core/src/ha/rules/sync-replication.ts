@@ -7,12 +7,14 @@
 import type { Action } from '../../model/actions.js';
 import type { Context } from '../context.js';
 import { syncModeActive } from '../context.js';
-import { intersectNames, sameNames, selectSyncStandbys, synchronousStandbyNamesValue } from '../sync-standbys.js';
+import { isNoSync, syncPriority } from '../../model/cluster-helpers.js';
+import { intersectNames, sameNames, selectSyncStandbys, synchronousStandbyNamesValue, type SyncEligibleMember } from '../sync-standbys.js';
 
-function eligibleSyncNames(ctx: Context): string[] {
+/** Members that may be synchronous: not us, not nosync (nor `sync_priority: 0`), not nostream. */
+function eligibleSyncMembers(ctx: Context): SyncEligibleMember[] {
   return ctx.cluster.members
-    .filter((member) => member.name !== ctx.name && member.data.tags?.nosync !== true && member.data.tags?.nostream !== true)
-    .map((member) => member.name);
+    .filter((member) => member.name !== ctx.name && !isNoSync(member.data.tags) && member.data.tags?.nostream !== true)
+    .map((member) => ({ name: member.name, syncPriority: syncPriority(member.data.tags) }));
 }
 
 export function syncReplicationActions(ctx: Context): Action[] {
@@ -33,9 +35,12 @@ export function syncReplicationActions(ctx: Context): Action[] {
   const current = sync.syncStandbys;
   const { candidates, confirmed } = selectSyncStandbys({
     replication: local.replication,
-    eligible: eligibleSyncNames(ctx),
+    eligible: eligibleSyncMembers(ctx),
     count: settings.synchronousNodeCount,
     current,
+    maximumLagBytes: settings.maximumLagOnSyncnodeBytes,
+    synchronousCommit: local.synchronousCommit,
+    primaryWalPosition: local.walPosition,
   });
   const actions: Action[] = [];
   const kept = intersectNames(current, confirmed);
