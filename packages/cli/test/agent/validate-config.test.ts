@@ -75,6 +75,22 @@ describe('pgwarden --validate-config', () => {
     expectNoStackTrace(run);
   });
 
+  it('names each refused setting of one file on its own line with its position: citus, kubernetes, raft, a watchdog driver, a log module', () => {
+    const base = readFileSync(join(examples, 'postgres0.yml'), 'utf8').replace('  mode: off  # allowed values: off, automatic, required\n', '  mode: off\n  driver: softdog-fake\n');
+    const text = `${base}citus:\n  group: 0\n  database: citus\nkubernetes:\n  namespace: default\nraft:\n  self_addr: 127.0.0.1:2222\nlog:\n  loggers:\n    botocore: DEBUG\n`;
+    const file = writeConfig('refused.yml', text);
+    const line = (needle: string): number => text.split('\n').findIndex((entry) => entry.startsWith(needle)) + 1;
+    const run = pgwarden(['--validate-config', file]);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toContain(`${file}:${line('citus:') + 1}:3: citus: Citus (MPP) clusters are not supported by pgwarden; remove the section`);
+    expect(lines.some((entry) => entry.startsWith(`${file}:${line('kubernetes:') + 1}:3: kubernetes: expected a DCS pgwarden supports`))).toBe(true);
+    expect(lines.some((entry) => entry.startsWith(`${file}:${line('raft:') + 1}:3: raft: expected a DCS pgwarden supports`))).toBe(true);
+    expect(lines).toContain(`${file}:${line('  driver:')}:11: watchdog.driver: pgwarden has only the Linux watchdog device driver (default)`);
+    expect(lines.some((entry) => entry.startsWith(`${file}:${line('    botocore:')}:15: log.loggers.botocore: pgwarden has no logger of that name`))).toBe(true);
+    expectNoStackTrace(run);
+  });
+
   it('warns about a REST API listening beyond loopback without authentication, and still exits 0', () => {
     const text = readFileSync(join(examples, 'postgres0.yml'), 'utf8')
       .replace('listen: 127.0.0.1:8008', 'listen: 0.0.0.0:8008')
