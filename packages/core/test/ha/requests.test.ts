@@ -81,6 +81,12 @@ describe('decide: operator requests (spec/ha-loop.md §12)', () => {
       includes: [{ type: 'reinitialize', source: { name: 'node3', connUrl: 'postgres://10.0.0.3:5432/postgres' } }],
     },
     {
+      name: 'reinitialize in a standby cluster: clones from the standby leader with standby_cluster.create_replica_methods',
+      input: input({ settings: { standbyCluster: { host: '10.9.0.1', createReplicaMethods: ['wal_g', 'basebackup'] } }, requests: { reinitialize: { force: false, fromLeader: true } } }),
+      ruleId: 'request.reinitialize',
+      includes: [{ type: 'reinitialize', source: { name: 'node1', connUrl: 'postgres://10.0.0.1:5432/postgres', createReplicaMethods: ['wal_g', 'basebackup'] } }],
+    },
+    {
       name: 'reinitialize from the leader: clones from the leader even with a clonefrom replica',
       input: input({
         cluster: cluster({ members: [member('node1'), member('node2'), member('node3', { tags: { clonefrom: true } })] }),

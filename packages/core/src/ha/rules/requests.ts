@@ -58,8 +58,11 @@ function cloneSource(ctx: Context, fromLeader: boolean): FollowTarget | undefine
         (member) => member.name !== leaderName && member.name !== ctx.name && member.data.tags?.clonefrom === true && member.data.state === 'running',
       );
   const chosen = clonefrom ?? (leaderName === undefined ? undefined : findMember(ctx.cluster, leaderName));
-  if (chosen === undefined) return leaderName === undefined ? undefined : { name: leaderName };
-  return { name: chosen.name, ...(chosen.data.conn_url === undefined ? {} : { connUrl: chosen.data.conn_url }) };
+  // In a standby cluster every clone uses standby_cluster.create_replica_methods (basebackup when unset), as at bootstrap.
+  const standby = ctx.input.settings.standbyCluster;
+  const methods = standby === undefined ? {} : { createReplicaMethods: standby.createReplicaMethods ?? ['basebackup'] };
+  if (chosen === undefined) return leaderName === undefined ? undefined : { name: leaderName, ...methods };
+  return { name: chosen.name, ...(chosen.data.conn_url === undefined ? {} : { connUrl: chosen.data.conn_url }), ...methods };
 }
 
 export function handleRequests(ctx: Context): Decision | undefined {
