@@ -134,8 +134,20 @@ function makeServer(plan: ServerPlan, dir: string, plans: readonly ServerPlan[])
     stop: run.stop,
     async start() {
       if (run.running()) return;
-      run.launch();
-      await waitServing(server, 30_000, plans.length === 1);
+      // While it was down, its port may have been handed to a client socket or another test's
+      // server for a moment: a restart that exits at once is tried again for a while (ZooKeeper
+      // logs nothing here, SLF4J has no binding) before it counts as a failure.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        run.launch();
+        try {
+          await waitServing(server, 30_000, plans.length === 1);
+          return;
+        } catch (error) {
+          if (run.running() || Date.now() > deadline) throw error;
+          await sleep(1000);
+        }
+      }
     },
     freeze() {
       const pid = server.pid();
