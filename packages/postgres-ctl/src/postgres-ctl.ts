@@ -23,7 +23,7 @@ import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
 import { rewind, checkRewindNeeded, type RewindCheck, type RewindOutcome } from './rewind.js';
 import { runCrashRecovery } from './crash-recovery.js';
 import { runBeforeStop, runPrePromote } from './scripts.js';
-import { readLogicalSlotStates, syncReplicationSlots, writeLogicalSlotStates, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
+import { oldestLocalWal, readLogicalSlotStates, syncReplicationSlots, writeLogicalSlotStates, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
 
 export interface StartOptions {
   /** Follow this node as a standby; omit to start as a primary (unless `asStandby`). */
@@ -339,13 +339,23 @@ export class PostgresCtl {
    * pg_replslot, start again following the same node. The names copied.
    */
   async copyLogicalSlots(slots: readonly LogicalSlotSpec[], source: FollowTarget): Promise<string[]> {
-    const states = await readLogicalSlotStates(this.context, slots, source);
+    const read = await readLogicalSlotStates(this.context, slots, source);
+    // A slot whose restart_lsn lies before our oldest WAL would be useless here (and the copy
+    // costs a restart): wait until the primary's slot has moved past it.
+    const [size] = await this.context.local.query<{ bytes: string }>("SELECT setting AS bytes FROM pg_catalog.pg_settings WHERE name = 'wal_segment_size'");
+    const oldest = size === undefined ? undefined : oldestLocalWal(this.dataDir, Number(size.bytes));
+    const states = read.filter((state) => oldest === undefined || state.restartLsn === undefined || state.restartLsn >= oldest);
+    const waiting = read.filter((state) => !states.includes(state)).map((state) => state.name);
+    if (waiting.length > 0) this.context.logger.info({ slots: waiting }, "not copying logical slots yet: they need WAL older than this replica's");
     if (states.length === 0) return [];
     const follow = this.currentFollowTarget();
     await this.stop({ mode: 'fast' });
-    writeLogicalSlotStates(this.context, states);
+    // The shutdown restartpoint may have removed more WAL: look again before writing.
+    const after = size === undefined ? undefined : oldestLocalWal(this.dataDir, Number(size.bytes));
+    const fitting = states.filter((state) => after === undefined || state.restartLsn === undefined || state.restartLsn >= after);
+    writeLogicalSlotStates(this.context, fitting);
     await this.start({ asStandby: true, ...(follow ? { follow } : {}) });
-    const names = states.map((state) => state.name);
+    const names = fitting.map((state) => state.name);
     this.context.logger.info({ slots: names, from: source.name }, 'copied logical replication slots from the primary');
     return names;
   }

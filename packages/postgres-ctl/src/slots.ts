@@ -14,7 +14,7 @@
  *   active slot would cut a live consumer), never one `ignore_slots`
  *   matches, never while paused (the caller passes dropUnknown false).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIgnoredSlot, slotNameForMember, type FollowTarget, type LocalSlot, type LogicalSlotSpec, type SlotMatcher } from '@pgwarden/core';
 import type { Context } from './context.js';
@@ -207,7 +207,15 @@ async function advanceSlots(context: Context, positions: Readonly<Record<string,
             await client.query('SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)', [slot.name, formatLsn(slot.position)]);
             advanced.push(slot.name);
           } catch (error) {
-            context.logger.error({ slot: slot.name, position: formatLsn(slot.position), error: (error as Error).message }, 'failed to advance a logical replication slot');
+            const message = (error as Error).message;
+            context.logger.error({ slot: slot.name, position: formatLsn(slot.position), error: message }, 'failed to advance a logical replication slot');
+            // The copy needs WAL this replica no longer has: it can never advance. Drop it so that it
+            // is copied again (Patroni re-copies on this error); copyLogicalSlots waits until the
+            // primary's slot has moved past what we lack.
+            if (/has already been removed/.test(message)) {
+              await context.local.query('SELECT pg_catalog.pg_drop_replication_slot($1) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot.name]);
+              context.logger.warn({ slot: slot.name }, 'dropped a logical slot copy whose WAL is gone; it will be copied again');
+            }
           }
         }
       });
@@ -220,6 +228,8 @@ async function advanceSlots(context: Context, positions: Readonly<Record<string,
 export interface CopiedSlotState {
   readonly name: string;
   readonly data: Buffer;
+  /** The slot's restart_lsn on the primary (bytes): the copy needs WAL from there on. */
+  readonly restartLsn?: number;
 }
 
 /**
@@ -244,7 +254,8 @@ export async function readLogicalSlotStates(context: Context, slots: readonly Lo
   };
   const rows = await withClient(settings, (client) =>
     client.query<Row>(
-      `SELECT slot_name, slot_type, datname, plugin, pg_catalog.pg_read_binary_file('pg_replslot/' || slot_name || '/state') AS data
+      `SELECT slot_name, slot_type, datname, plugin, pg_catalog.pg_wal_lsn_diff(restart_lsn, '0/0')::bigint AS restart_lsn,
+              pg_catalog.pg_read_binary_file('pg_replslot/' || slot_name || '/state') AS data
        FROM pg_catalog.pg_get_replication_slots() JOIN pg_catalog.pg_database ON datoid = oid
        WHERE NOT pg_catalog.pg_is_in_recovery() AND slot_name = ANY($1)`,
       [slots.map((slot) => slot.name)],
@@ -258,9 +269,31 @@ export async function readLogicalSlotStates(context: Context, slots: readonly Lo
       context.logger.warn({ slot: spec.name, configured: spec, onPrimary: { type: row['slot_type'], database: row['datname'], plugin: row['plugin'] } }, 'not copying a logical slot whose definition differs on the primary');
       continue;
     }
-    states.push({ name: spec.name, data: row['data'] as Buffer });
+    const restartLsn = toNumber(row['restart_lsn']);
+    states.push({ name: spec.name, data: row['data'] as Buffer, ...(restartLsn !== undefined ? { restartLsn } : {}) });
   }
   return states;
+}
+
+/**
+ * The first WAL position this replica still has (its oldest segment in
+ * pg_wal), or undefined when it cannot tell. A copied slot whose
+ * restart_lsn is older could never be decoded or advanced here.
+ */
+export function oldestLocalWal(dataDir: string, segmentSize: number): number | undefined {
+  let oldest: number | undefined;
+  try {
+    for (const name of readdirSync(join(dataDir, 'pg_wal'))) {
+      if (!/^[0-9A-F]{24}$/.test(name)) continue;
+      const high = Number.parseInt(name.slice(8, 16), 16);
+      const low = Number.parseInt(name.slice(16, 24), 16);
+      const start = high * 0x1_0000_0000 + low * segmentSize;
+      if (oldest === undefined || start < oldest) oldest = start;
+    }
+  } catch {
+    return undefined;
+  }
+  return oldest;
 }
 
 function fsyncPath(path: string): void {

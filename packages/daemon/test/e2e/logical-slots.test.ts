@@ -161,9 +161,13 @@ describe('permanent logical slots', () => {
     }
     await waitUntil(() => before.count >= 600, { timeoutMs: 60_000, what: 'more writes' });
     for (const replica of replicas) {
+      // A copy whose restart_lsn lies before the replica's oldest WAL cannot advance: it is dropped and copied again once
+      // the primary's slot has moved on (then it stands further on than where it was first copied).
       await waitUntil(async () => ((await slotOn(replica))?.confirmed ?? 0) > (copiedAt.get(replica.name) ?? 0), {
-        timeoutMs: 30_000,
-        what: `the copy on ${replica.name} to advance\n${transcripts(cluster.members)}`,
+        timeoutMs: 60_000,
+        what: `the copy on ${replica.name} to advance`,
+      }).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\n${transcripts(cluster.members, 60)}`);
       });
     }
 
