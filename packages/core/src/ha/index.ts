@@ -11,3 +11,16 @@ export { formatBytes, formatLsn, lagBytes, exceedsMaximumLag } from './lag.js';
 export { rankFailoverCandidates, type CandidateVerdict, type RankingInput } from './rank-candidates.js';
 export { assessTakeover, type TakeoverInput, type TakeoverVerdict } from './healthiest.js';
 export { selectSyncStandbys, synchronousStandbyNamesValue, type SyncEligibleMember, type SyncSelection, type SyncSelectionInput } from './sync-standbys.js';
+export {
+  guaranteeOfSetting,
+  keyCovers,
+  planQuorum,
+  quorumSetting,
+  quorumVotes,
+  type Facts,
+  type Guarantee,
+  type PendingGuarantee,
+  type QuorumKey,
+  type QuorumPlan,
+  type QuorumPlanInput,
+} from './quorum.js';

@@ -4,6 +4,8 @@
  * returns a new one, so a recorded (input, memory) pair replays exactly.
  */
 
+import type { PendingGuarantee } from './quorum.js';
+
 /** Rewind state machine (Patroni's `Rewind` states, simplified). */
 export type RewindState = 'none' | 'check' | 'needed' | 'running' | 'done' | 'failed';
 
@@ -43,6 +45,12 @@ export interface HaMemory {
    * when we take over.
    */
   readonly memberSlotsSeenAtMs?: Readonly<Record<string, number>>;
+  /**
+   * Leader in quorum mode: synchronous_standby_names as last seen in force,
+   * and the guarantees of earlier values whose commits the current value does
+   * not yet speak for (see ./quorum.ts). Dropped when we claim `/sync`.
+   */
+  readonly quorum?: { readonly setting: string; readonly pending: readonly PendingGuarantee[] };
   /** Number of decide() cycles (rounds of one cycle count once). */
   readonly cycles: number;
 }

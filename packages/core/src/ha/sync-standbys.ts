@@ -47,7 +47,7 @@ function lower(names: readonly string[]): Set<string> {
 }
 
 /** The position that counts for a commit: what PostgreSQL waits for under this synchronous_commit. */
-function committedPosition(row: ReplicationConnection, synchronousCommit: string | undefined): number | undefined {
+export function committedPosition(row: ReplicationConnection, synchronousCommit: string | undefined): number | undefined {
   const mode = synchronousCommit?.trim().toLowerCase();
   if (mode === 'remote_apply') return row.replayLsn;
   if (mode === 'remote_write') return row.writeLsn;

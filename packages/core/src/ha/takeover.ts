@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { inSyncKey, isNoFailover, isRunningPrimary, myPriority, myWalPosition, syncKeyHasLeader, syncModeActive } from './context.js';
 import { assessTakeover } from './healthiest.js';
 import { exceedsMaximumLag } from './lag.js';
+import { quorumVotes } from './quorum.js';
 import { rankFailoverCandidates, type CandidateVerdict } from './rank-candidates.js';
 
 export type Gate = { readonly kind: 'healthy' | 'unhealthy'; readonly reason: string } | { readonly kind: 'need-peers'; readonly names: readonly string[] };
@@ -31,6 +32,30 @@ export function raceCompetitors(ctx: Context): string[] {
   }
   names.delete(ctx.name);
   return [...names].sort();
+}
+
+/**
+ * Quorum mode (./quorum.ts): the votes we gather from `/sync`'s voters —
+ * reachable replicas at or behind our position — and the quorum they must
+ * reach. Undefined outside quorum mode or without a `/sync` leader.
+ */
+function quorumProof(ctx: Context, peers: readonly PeerStatus[]): { votes: number; quorum: number } | undefined {
+  const sync = ctx.cluster.sync;
+  if (ctx.input.settings.synchronousMode !== 'quorum' || !syncModeActive(ctx) || sync === undefined || !syncKeyHasLeader(ctx)) return undefined;
+  // The leader `/sync` names acknowledged every commit itself, and nobody promoted after it: a
+  // promotion claims `/sync` before it runs (./rules/enforce-primary.ts).
+  if (sync.leader?.toLowerCase() === ctx.name.toLowerCase()) return undefined;
+  const mine = myWalPosition(ctx);
+  const behind = peers.filter((peer) => peer.reachable && peer.isPrimary !== true && peer.walPosition !== undefined && peer.walPosition <= mine).map((peer) => peer.name);
+  const quorum = sync.quorum ?? 0;
+  return { votes: quorumVotes(ctx.name, { quorum, voters: sync.syncStandbys }, behind), quorum };
+}
+
+/** Unhealthy when quorum mode cannot prove that we hold every acknowledged commit. */
+function quorumGate(ctx: Context, peers: readonly PeerStatus[]): Gate | undefined {
+  const proof = quorumProof(ctx, peers);
+  if (proof === undefined || proof.votes >= proof.quorum) return undefined;
+  return unhealthy(`quorum requirement ${proof.quorum} can not be reached: ${Math.max(proof.votes, 0)} voters at or behind my position`);
 }
 
 function peersOrAsk(ctx: Context, names: readonly string[]): readonly PeerStatus[] | Gate {
@@ -86,6 +111,14 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
       if (failover.leader && exceedsMaximumLag(ctx.cluster.lastLsn, myWalPosition(ctx), ctx.input.settings.maximumLagOnFailoverBytes)) {
         return unhealthy('switchover candidate lags beyond maximum_lag_on_failover');
       }
+      // Quorum mode: a switchover's candidate needs the proof a failover needs, unless the former
+      // leader itself (stopped by now) is at or behind us. A failover with no leader named accepts the loss.
+      if (failover.leader) {
+        const former = peers.find((peer) => peer.name === failover.leader);
+        const formerBehind = former?.reachable === true && former.isPrimary !== true && former.walPosition !== undefined && former.walPosition <= myWalPosition(ctx);
+        const gate = formerBehind ? undefined : quorumGate(ctx, peers);
+        if (gate !== undefined) return gate;
+      }
       return healthy(`I am the candidate of the manual ${failover.leader ? 'switchover' : 'failover'}`);
     }
     if (ctx.paused) return unhealthy(`paused: only the candidate ${candidate} may take over`);
@@ -107,6 +140,12 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
     return others.some((verdict) => verdict.eligible) ? unhealthy('another member can take over') : healthy('I am the only healthy member');
   }
   const syncActive = syncModeActive(ctx) && syncKeyHasLeader(ctx);
+  // A switchover whose candidate cannot take over turns into a race: in quorum mode it needs the
+  // failover's proof (only an explicit manual failover, no leader named, accepts a loss).
+  if (formerLeader) {
+    const gate = quorumGate(ctx, peers);
+    if (gate !== undefined) return gate;
+  }
   // Patroni skips the lag check here; pgwarden keeps it unless this is an explicit manual
   // failover (no leader named): a pending switchover must not turn a crash into a lossy failover.
   const verdict = assessTakeover({
@@ -193,6 +232,8 @@ function walComparisonGate(ctx: Context, peers: readonly PeerStatus[]): Gate {
   if (syncActive) {
     if (!inSyncKey(ctx, ctx.name)) return unhealthy('not a synchronous standby: not listed in /sync');
     candidates = candidates.filter((peer) => inSyncKey(ctx, peer.name));
+    const quorum = quorumGate(ctx, peers);
+    if (quorum !== undefined) return quorum;
   }
   if (settings.checkTimeline && settings.standbyCluster === undefined) {
     const timeline = clusterTimeline(ctx.cluster);

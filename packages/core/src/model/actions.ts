@@ -55,6 +55,8 @@ export type Action =
       readonly leader: string | null;
       readonly standbys: readonly string[];
       readonly version?: number;
+      /** Quorum mode: the votes a candidate needs among `standbys` (Patroni 4's `quorum`). */
+      readonly quorum?: number;
     }
   | { readonly type: 'delete-sync'; readonly version?: number }
   | { readonly type: 'write-history'; readonly lines: readonly HistoryLine[] }

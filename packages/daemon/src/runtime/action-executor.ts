@@ -106,7 +106,7 @@ async function dispatch(context: ExecutorContext, action: Action, signal: AbortS
     case 'clear-failover':
       return fromDcs(await dcs.setFailover({}, action.version), 'clear-failover');
     case 'write-sync':
-      return fromDcs(await dcs.writeSyncState(action.leader, action.standbys, action.version), 'write-sync');
+      return fromDcs(await dcs.writeSyncState(action.leader, action.standbys, action.version, action.quorum), 'write-sync');
     case 'delete-sync':
       return fromDcs(await dcs.deleteSyncState(action.version), 'delete-sync');
     case 'write-history':

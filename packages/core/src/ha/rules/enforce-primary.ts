@@ -67,8 +67,9 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     });
   }
   if (isRunningPrimary(ctx)) {
-    const actions = [...leading, ...syncReplicationActions(ctx), ...historyActions(ctx)];
-    return decision(ctx, { ruleId: `${messages.ruleId}.primary`, message: messages.alreadyPrimary, actions });
+    const sync = syncReplicationActions(ctx);
+    const actions = [...leading, ...sync.actions, ...historyActions(ctx)];
+    return decision(ctx, { ruleId: `${messages.ruleId}.primary`, message: messages.alreadyPrimary, actions, ...(sync.memory === undefined ? {} : { memory: sync.memory }) });
   }
   if (ctx.paused && ctx.cluster.failover?.candidate !== ctx.name) {
     return decision(ctx, { ruleId: `${messages.ruleId}.paused-no-promote`, message: messages.alreadyPrimary, actions: leading, reason: 'paused: holding the lock without promoting' });
@@ -76,7 +77,7 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
   const actions: Action[] = [...leading];
   if (syncModeActive(ctx)) {
     const sync = ctx.cluster.sync;
-    actions.push({ type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }) });
+    actions.push({ type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }), ...(settings.synchronousMode === 'quorum' ? { quorum: 0 } : {}) });
     actions.push({ type: 'set-synchronous-standby-names', value: settings.synchronousModeStrict ? '*' : '' });
   }
   actions.push(...watchdogActivate(ctx), { type: 'promote' });
@@ -84,6 +85,6 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     ruleId: `${messages.ruleId}.promote`,
     message: messages.promoted,
     actions,
-    memory: { failsafeActive: false, rewind: 'check', demotedFromPrimary: false },
+    memory: { failsafeActive: false, rewind: 'check', demotedFromPrimary: false, quorum: undefined },
   });
 }

@@ -8,7 +8,14 @@ import type { Action } from '../../model/actions.js';
 import type { Context } from '../context.js';
 import { syncModeActive } from '../context.js';
 import { isNoSync, syncPriority } from '../../model/cluster-helpers.js';
-import { intersectNames, sameNames, selectSyncStandbys, synchronousStandbyNamesValue, type SyncEligibleMember } from '../sync-standbys.js';
+import type { HaMemory } from '../memory.js';
+import { factsOfPending, guaranteeOfKey, guaranteeOfSetting, isAbsorbed, planQuorum, type PendingGuarantee, type QuorumKey } from '../quorum.js';
+import { committedPosition, intersectNames, sameNames, selectSyncStandbys, synchronousStandbyNamesValue, type SyncEligibleMember } from '../sync-standbys.js';
+
+export interface SyncUpkeep {
+  readonly actions: Action[];
+  readonly memory?: Partial<HaMemory>;
+}
 
 /** Members that may be synchronous: not us, not nosync (nor `sync_priority: 0`), not nostream. */
 function eligibleSyncMembers(ctx: Context): SyncEligibleMember[] {
@@ -17,7 +24,7 @@ function eligibleSyncMembers(ctx: Context): SyncEligibleMember[] {
     .map((member) => ({ name: member.name, syncPriority: syncPriority(member.data.tags) }));
 }
 
-export function syncReplicationActions(ctx: Context): Action[] {
+export function syncReplicationActions(ctx: Context): SyncUpkeep {
   const { settings, local } = ctx.input;
   const sync = ctx.cluster.sync;
   if (!syncModeActive(ctx)) {
@@ -26,13 +33,20 @@ export function syncReplicationActions(ctx: Context): Action[] {
     if ((local.synchronousStandbyNames ?? '') !== '' && sync !== undefined && sync.leader) {
       actions.push({ type: 'set-synchronous-standby-names', value: '' });
     }
-    return actions;
+    return { actions, memory: { quorum: undefined } };
   }
   if (sync === undefined || !sync.leader || sync.leader !== ctx.name) {
     // Claim /sync for ourselves with nobody named: safe, names nobody promotable but us.
-    return [{ type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }) }];
+    const claim: Action = { type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }), ...(settings.synchronousMode === 'quorum' ? { quorum: 0 } : {}) };
+    return { actions: [claim], memory: { quorum: undefined } };
   }
-  const current = sync.syncStandbys;
+  if (settings.synchronousMode === 'quorum') return quorumUpkeep(ctx, sync.version, { quorum: sync.quorum ?? 0, voters: sync.syncStandbys });
+  return { actions: priorityUpkeep(ctx, sync.syncStandbys, sync.version), memory: { quorum: undefined } };
+}
+
+/** Priority mode (`N (a,b)`): only names PostgreSQL confirms synchronous enter `/sync`. */
+function priorityUpkeep(ctx: Context, current: readonly string[], version: number): Action[] {
+  const { settings, local } = ctx.input;
   const { candidates, confirmed } = selectSyncStandbys({
     replication: local.replication,
     eligible: eligibleSyncMembers(ctx),
@@ -44,11 +58,61 @@ export function syncReplicationActions(ctx: Context): Action[] {
   });
   const actions: Action[] = [];
   const kept = intersectNames(current, confirmed);
-  if (!sameNames(kept, current)) actions.push({ type: 'write-sync', leader: ctx.name, standbys: kept, version: sync.version });
+  if (!sameNames(kept, current)) actions.push({ type: 'write-sync', leader: ctx.name, standbys: kept, version });
   const wanted = synchronousStandbyNamesValue(candidates, settings.synchronousNodeCount, settings.synchronousModeStrict);
   if ((local.synchronousStandbyNames ?? '') !== wanted) actions.push({ type: 'set-synchronous-standby-names', value: wanted });
   if (confirmed.length > 0 && !sameNames(confirmed, kept) && actions.length === 0) {
-    actions.push({ type: 'write-sync', leader: ctx.name, standbys: confirmed, version: sync.version });
+    actions.push({ type: 'write-sync', leader: ctx.name, standbys: confirmed, version });
   }
   return actions;
+}
+
+/** Flushed (or written/applied, per synchronous_commit) position of each member streaming from us. */
+function memberPositions(ctx: Context): Map<string, number> {
+  const positions = new Map<string, number>();
+  for (const row of ctx.input.local.replication) {
+    const lsn = committedPosition(row, ctx.input.local.synchronousCommit);
+    if (row.state === 'streaming' && lsn !== undefined) positions.set(row.applicationName, Math.max(lsn, positions.get(row.applicationName) ?? 0));
+  }
+  return positions;
+}
+
+/**
+ * Quorum mode (./quorum.ts): track which guarantees are in force, then one
+ * step of the plan — `/sync` first, synchronous_standby_names second, each
+ * step covered by the key written before it.
+ */
+function quorumUpkeep(ctx: Context, version: number, key: QuorumKey): SyncUpkeep {
+  const { settings, local } = ctx.input;
+  const walPosition = local.walPosition;
+  if (walPosition === undefined) return { actions: [] };
+  const setting = local.synchronousStandbyNames ?? '';
+  const positions = memberPositions(ctx);
+  // Without memory (a restart, a new term) the key found is all we know of the commits made so far.
+  const known = ctx.memory.quorum ?? { setting, pending: [{ ...guaranteeOfKey(key), untilLsn: walPosition }] };
+  let pending: PendingGuarantee[] = [...known.pending];
+  if (known.setting.trim() !== setting.trim()) pending.push({ ...guaranteeOfSetting(known.setting), untilLsn: walPosition });
+  const current = guaranteeOfSetting(setting);
+  pending = pending.filter((guarantee) => !isAbsorbed(guarantee, current, positions));
+  const active = selectSyncStandbys({
+    replication: local.replication,
+    eligible: eligibleSyncMembers(ctx),
+    count: Number.MAX_SAFE_INTEGER,
+    current: key.voters,
+    maximumLagBytes: settings.maximumLagOnSyncnodeBytes,
+    synchronousCommit: local.synchronousCommit,
+    primaryWalPosition: walPosition,
+  }).candidates;
+  const plan = planQuorum({
+    key,
+    setting,
+    pending: pending.map((guarantee) => factsOfPending(guarantee, positions)),
+    active,
+    wanted: settings.synchronousNodeCount,
+    strict: settings.synchronousModeStrict,
+  });
+  const actions: Action[] = [];
+  if (plan.key !== undefined) actions.push({ type: 'write-sync', leader: ctx.name, standbys: plan.key.voters, quorum: plan.key.quorum, version });
+  if (plan.setting !== undefined) actions.push({ type: 'set-synchronous-standby-names', value: plan.setting });
+  return { actions, memory: { quorum: { setting, pending } } };
 }
