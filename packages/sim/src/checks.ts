@@ -63,8 +63,15 @@ export function checkConfirmedWrites(world: World, member: SimMember): void {
 
 const PG_CHANGING: ReadonlySet<Action['type']> = new Set(['start', 'stop', 'restart', 'promote', 'demote', 'rewind', 'reinitialize', 'crash-recovery', 'bootstrap', 'create-replica']);
 
+function detail(action: Action): string {
+  if ('mode' in action) return `(${action.mode})`;
+  if (action.type === 'write-sync') return `(${action.quorum === undefined ? '' : `quorum ${action.quorum} of `}[${action.standbys.join(',')}])`;
+  if (action.type === 'set-synchronous-standby-names') return `('${action.value}')`;
+  return '';
+}
+
 function describe(actions: readonly Action[]): string {
-  return actions.map((action) => action.type + ('mode' in action ? `(${action.mode})` : '')).join(', ');
+  return actions.map((action) => action.type + detail(action)).join(', ');
 }
 
 /**
@@ -85,7 +92,7 @@ export function observedDecide(world: World, member: SimMember): (input: DecideI
     if (actions.some((action) => action.type === 'demote')) world.stats.demotions += 1;
     const routine = actions.every((action) => action.type === 'update-lock' || (action.type === 'watchdog' && action.op !== 'disable'));
     if (result.message !== agent.lastMessage || !routine) {
-      record(world, `${member.name}: [${result.ruleId}] ${result.message}${actions.length > 0 ? ` → ${describe(actions)}` : ''}`);
+      record(world, `${member.name}: [${result.ruleId}] ${result.message}${result.reason === undefined ? '' : ` (${result.reason})`}${actions.length > 0 ? ` → ${describe(actions)}` : ''}`);
     }
     agent.lastMessage = result.message;
     agent.wakeDueAtMs = result.wakeUpAtMs === undefined ? undefined : nowMs(world) + (result.wakeUpAtMs - input.nowMs);

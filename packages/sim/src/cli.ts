@@ -1,9 +1,10 @@
 /**
  * `npm run sim -- --seed N` replays one seed with its full trace;
- * `npm run sim -- --seeds 1000 --steps 20000` runs many and prints a summary.
+ * `npm run sim -- --seeds 1000 --steps 20000` runs many and prints a summary;
+ * `--sync quorum` (or on/off) pins synchronous_mode, `--sync-count N` synchronous_node_count.
  * Exit code 1 when any invariant was violated.
  */
-import { runSimulation, type SimResult } from './simulation.js';
+import { runSimulation, type SimOptions, type SimResult } from './simulation.js';
 import { summarize, formatSummary } from './summary.js';
 
 function argument(name: string): string | undefined {
@@ -18,12 +19,21 @@ function printViolation(result: SimResult): void {
   process.stdout.write(`replay: npm run sim -- --seed ${violation.seed} --steps ${result.steps}\n--- last events ---\n${violation.trace.join('\n')}\n`);
 }
 
+/** `--sync quorum|on|off` pins synchronous_mode for every seed (`--sync-count N` its node count). */
+function settingsOverride(): SimOptions['settings'] {
+  const sync = argument('sync');
+  const count = argument('sync-count');
+  const mode = sync === undefined ? undefined : sync === 'quorum' ? 'quorum' : sync === 'on' || sync === 'true';
+  return { ...(mode === undefined ? {} : { synchronousMode: mode }), ...(count === undefined ? {} : { synchronousNodeCount: Number(count) }) };
+}
+
 async function main(): Promise<void> {
   const steps = Number(argument('steps') ?? 20000);
+  const settings = settingsOverride();
   const single = argument('seed');
   if (single !== undefined) {
     const quiet = process.argv.includes('--quiet');
-    const result = await runSimulation({ seed: Number(single), steps, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+    const result = await runSimulation({ seed: Number(single), steps, settings, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
     printViolation(result);
     process.stdout.write(`${formatSummary(summarize([result]))}\n`);
     process.exitCode = result.violation === undefined ? 0 : 1;
@@ -34,7 +44,7 @@ async function main(): Promise<void> {
   const results: SimResult[] = [];
   const started = performance.now();
   for (let seed = first; seed < first + seeds; seed++) {
-    const result = await runSimulation({ seed, steps });
+    const result = await runSimulation({ seed, steps, settings });
     results.push(result);
     if (result.violation !== undefined) printViolation(result);
     if (seed % 50 === 0) process.stderr.write(`… ${seed - first + 1}/${seeds} seeds, ${Math.round((performance.now() - started) / 1000)} s\n`);

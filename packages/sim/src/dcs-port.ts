@@ -118,9 +118,10 @@ export class SimDcs implements Dcs {
     return this.write(() => this.world.dcs.setFailover(value, version));
   }
 
-  writeSyncState(leader: string | null, standbys: readonly string[], version?: number): Promise<DcsResult<SyncState>> {
+  writeSyncState(leader: string | null, standbys: readonly string[], version?: number, quorum?: number): Promise<DcsResult<SyncState>> {
     return this.result<SyncState>(() => {
-      const outcome = this.world.dcs.writeSync(leader, standbys, version);
+      const outcome = this.world.dcs.writeSync(leader, standbys, version, quorum);
+      if (outcome.ok && quorum !== undefined && standbys.length > 0) this.world.stats.quorumKeysWithVoters += 1;
       if (!outcome.ok) return outcome;
       const sync = this.world.dcs.read().sync;
       return sync === undefined ? { ok: false, reason: 'conflict', message: 'sync vanished' } : { ok: true, value: sync };

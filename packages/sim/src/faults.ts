@@ -2,7 +2,8 @@
  * The fault injector: member crash and restart, postmaster crash, agent
  * pause longer than ttl (SIGSTOP), partitions member↔DCS and member↔member
  * (refused, or black-holed: requests hang until their deadline), DCS outage
- * for all, wall-clock jumps, slow actions, and the operator's switchovers,
+ * for all, wall-clock jumps, slow actions, a replica whose WAL receiver
+ * stalls while it stays connected, and the operator's switchovers,
  * pause, restart and reinitialize requests. Every choice comes from the
  * seeded PRNG.
  */
@@ -24,6 +25,7 @@ export const FAULT_KINDS = [
   'pause-cluster',
   'restart-request',
   'reinitialize-request',
+  'replica-stall',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -120,6 +122,11 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): boolean {
     case 'reinitialize-request':
       if (member.agent === undefined || world.dcs.leaderName() === member.name) return false;
       member.agent.runtime.request({ reinitialize: { force: false, fromLeader: false } });
+      return true;
+    case 'replica-stall':
+      // Slow disk or network: connected, receiving nothing (it acknowledges no commit meanwhile).
+      if (!member.pg.running || !member.pg.inRecovery) return false;
+      member.stalledUntilMs = now + rng.int(5_000, 2 * ttlMs(world));
       return true;
   }
 }

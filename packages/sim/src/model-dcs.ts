@@ -35,7 +35,7 @@ export class ModelDcs {
   private initializeKey: Versioned<string> | undefined;
   private config: Versioned<Record<string, unknown>> | undefined;
   private failover: Versioned<FailoverValue> | undefined;
-  private sync: Versioned<{ leader: string | null; standbys: readonly string[] }> | undefined;
+  private sync: Versioned<{ leader: string | null; standbys: readonly string[]; quorum?: number }> | undefined;
   private history: Versioned<readonly HistoryLine[]> | undefined;
   private failsafe: Record<string, string> | undefined;
   private lastLsn = 0;
@@ -110,7 +110,7 @@ export class ModelDcs {
     return this.failover?.value;
   }
 
-  syncState(): { leader: string | null; standbys: readonly string[] } | undefined {
+  syncState(): { leader: string | null; standbys: readonly string[]; quorum?: number } | undefined {
     return this.sync?.value;
   }
 
@@ -123,7 +123,7 @@ export class ModelDcs {
     const hasFailover = failover !== undefined && (failover.value.leader || failover.value.member);
     const sync = this.sync;
     const syncState: SyncState | undefined =
-      sync === undefined ? undefined : { version: sync.version, ...(sync.value.leader === null ? {} : { leader: sync.value.leader }), syncStandbys: sync.value.standbys };
+      sync === undefined ? undefined : { version: sync.version, ...(sync.value.leader === null ? {} : { leader: sync.value.leader }), syncStandbys: sync.value.standbys, ...(sync.value.quorum === undefined ? {} : { quorum: sync.value.quorum }) };
     return {
       ...(this.initializeKey === undefined ? {} : { initialize: this.initializeKey.value }),
       ...(this.config === undefined ? {} : { config: { version: this.config.version, modifyVersion: this.config.version, data: this.config.value } }),
@@ -259,10 +259,10 @@ export class ModelDcs {
     return { ok: true };
   }
 
-  writeSync(leader: string | null, standbys: readonly string[], version?: number): DcsOpResult {
+  writeSync(leader: string | null, standbys: readonly string[], version?: number, quorum?: number): DcsOpResult {
     if (version !== undefined && this.sync !== undefined && this.sync.version !== version) return { ok: false, reason: 'conflict', message: 'sync changed' };
     if (version !== undefined && this.sync === undefined) return { ok: false, reason: 'conflict', message: 'sync absent' };
-    this.sync = { value: { leader, standbys: [...standbys].sort() }, version: this.bump() };
+    this.sync = { value: { leader, standbys: [...standbys].sort(), ...(quorum === undefined ? {} : { quorum }) }, version: this.bump() };
     return { ok: true };
   }
 

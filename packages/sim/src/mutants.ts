@@ -49,6 +49,44 @@ export const mutants: Readonly<Record<string, Mutant>> = {
     },
     invariants: ['non-sync-promoted', 'sync-write-lost'],
   },
+  /** Quorum mode: a candidate counts one vote more than the voters it saw (promotes with one vote too few). */
+  'quorum-one-vote-short': {
+    decide: (input) => {
+      if (!input.cluster.ok) return decide(input);
+      const sync = input.cluster.value.sync;
+      if (sync === undefined || sync.leader === input.self.name || (sync.quorum ?? 0) < 1) return decide(input);
+      return decide({ ...input, cluster: { ok: true, value: { ...input.cluster.value, sync: { ...sync, quorum: (sync.quorum ?? 0) - 1 } } } });
+    },
+    invariants: ['sync-write-lost'],
+  },
+  /** Quorum mode: forgets the earlier settings' commits, so `/sync` shrinks before PostgreSQL's new value holds them. */
+  'quorum-dcs-shrinks-first': {
+    decide: (input) => {
+      const quorum = input.memory.quorum;
+      if (quorum === undefined) return decide(input);
+      return decide({ ...input, memory: { ...input.memory, quorum: { ...quorum, pending: [] } } });
+    },
+    invariants: ['sync-write-lost'],
+  },
+  /**
+   * Quorum mode: writes the `/sync` key for the synchronous_standby_names it is about to set, and
+   * sets that value after it — `/sync` shrinks before PostgreSQL grows `ANY k`.
+   */
+  'quorum-pg-grows-late': {
+    decide: (input) => {
+      const planned = decide(input);
+      const change = planned.actions.find((action) => action.type === 'set-synchronous-standby-names');
+      if (change === undefined || change.type !== 'set-synchronous-standby-names' || input.settings.synchronousMode !== 'quorum') return planned;
+      const quorum = input.memory.quorum;
+      const believed = decide({
+        ...input,
+        local: { ...input.local, synchronousStandbyNames: change.value },
+        memory: quorum === undefined ? input.memory : { ...input.memory, quorum: { ...quorum, setting: change.value } },
+      });
+      return { ...believed, actions: [...believed.actions, change] };
+    },
+    invariants: ['sync-write-lost'],
+  },
   /** Ignores pause (maintenance mode). */
   'act-while-paused': {
     decide: (input) => decide({ ...input, settings: { ...input.settings, paused: false } }),

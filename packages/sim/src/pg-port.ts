@@ -40,7 +40,7 @@ function replicationRows(world: World, member: SimMember): ReplicationConnection
     .map((other) => ({
       applicationName: other.name,
       state: 'streaming',
-      syncState: isNamedSync(member.pg, other.name) ? 'sync' : 'async',
+      syncState: isNamedSync(member.pg, other.name) ? (/^any\s/i.test(member.pg.synchronousStandbyNames.trim()) ? 'quorum' : 'sync') : 'async',
       syncPriority: 1,
       flushLsn: other.pg.wal.end,
     }));

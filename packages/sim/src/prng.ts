@@ -48,4 +48,16 @@ export class Prng {
     if (items.length === 0) return undefined;
     return items[Math.floor(this.float() * items.length)];
   }
+
+  /** A copy of `items` in random order (Fisher–Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const copy = [...items];
+    for (let index = copy.length - 1; index > 0; index--) {
+      const other = Math.floor(this.float() * (index + 1));
+      const held = copy[index] as T;
+      copy[index] = copy[other] as T;
+      copy[other] = held;
+    }
+    return copy;
+  }
 }

@@ -8,7 +8,7 @@
  * also checked after every event). A violation stops the run with the
  * seed, the step and the trace; the same seed replays it exactly.
  */
-import { decide as realDecide } from '@pgwarden/core';
+import { guaranteeOfSetting, decide as realDecide } from '@pgwarden/core';
 import type { HaSettings } from '@pgwarden/core';
 import { checkSinglePrimary } from './checks.js';
 import { dropAgent } from './host.js';
@@ -54,6 +54,8 @@ function pickScenario(rng: Prng, options: SimOptions): SimScenario {
   const retryTimeoutSeconds = shortTtl ? 5 : 10;
   const loopWaitSeconds = shortTtl ? rng.int(2, 5) : rng.int(3, 10);
   const synchronous = rng.chance(0.35);
+  // Quorum commit in half the synchronous scenarios, `ANY 1` to `ANY 3`.
+  const quorum = synchronous && rng.chance(0.5);
   const settings: HaSettings = {
     ttlSeconds,
     loopWaitSeconds,
@@ -61,9 +63,9 @@ function pickScenario(rng: Prng, options: SimOptions): SimScenario {
     maximumLagOnFailoverBytes: 1048576,
     primaryStartTimeoutSeconds: 300,
     primaryStopTimeoutSeconds: 0,
-    synchronousMode: synchronous,
+    synchronousMode: quorum ? 'quorum' : synchronous,
     synchronousModeStrict: synchronous && rng.chance(0.5),
-    synchronousNodeCount: 1,
+    synchronousNodeCount: quorum ? rng.int(1, 3) : 1,
     failsafeMode: rng.chance(0.3),
     checkTimeline: false,
     paused: false,
@@ -105,6 +107,10 @@ function makeMembers(rng: Prng, count: number): SimMember[] {
   return members;
 }
 
+function stalled(world: World, member: SimMember): boolean {
+  return member.stalledUntilMs !== undefined && member.stalledUntilMs > nowMs(world);
+}
+
 function replicate(world: World): void {
   for (const member of world.members) {
     member.streaming = false;
@@ -117,6 +123,7 @@ function replicate(world: World): void {
       continue;
     }
     member.streaming = true;
+    if (stalled(world, member)) continue;
     if (world.rng.chance(member.catchUp)) {
       pg.wal = source.pg.wal;
       if (source.pg.timeline > pg.timeline) {
@@ -127,21 +134,35 @@ function replicate(world: World): void {
   }
 }
 
+/**
+ * One client commit on the writable primary, acknowledged as PostgreSQL
+ * would: asynchronously with no synchronous_standby_names; otherwise once
+ * enough of the standbys it names (streaming from it, reachable) hold it —
+ * every such standby in priority mode, any `n` of them (chosen at random,
+ * the others catch up later) under `ANY n`. Without enough of them the
+ * commit waits: written, never acknowledged.
+ */
 function clientWrite(world: World): void {
   if (!world.rng.chance(0.5)) return;
   const primary = world.members.find((member) => machineUp(member) && isWritablePrimary(member.pg));
   if (primary === undefined) return;
   const bytes = world.rng.chance(0.01) ? world.rng.int(1_000_000, 3_000_000) : world.rng.int(100, 20_000);
-  const syncStandbys = world.members.filter(
+  const connected = world.members.filter(
     (other) => other.streaming && other.pg.follow === primary.name && machineUp(other) && linked(world, other.name, primary.name) && isNamedSync(primary.pg, other.name),
   );
   primary.pg.wal = extend(primary.pg.wal, bytes);
-  if (primary.pg.synchronousStandbyNames.trim() === '') {
+  const setting = primary.pg.synchronousStandbyNames.trim();
+  if (setting === '') {
     world.stats.writesAcknowledged += 1;
     return;
   }
-  if (syncStandbys.length === 0) return;
-  for (const standby of syncStandbys) standby.pg.wal = primary.pg.wal;
+  const needed = Math.max(1, guaranteeOfSetting(setting).count);
+  const live = connected.filter((standby) => !stalled(world, standby));
+  const quorum = /^any\s/i.test(setting);
+  // Priority mode waits for every standby it names (pgwarden names exactly as many as it needs).
+  if (live.length < needed || (!quorum && live.length < connected.length)) return;
+  const receivers = quorum ? world.rng.shuffle(live).slice(0, needed) : live;
+  for (const standby of receivers) standby.pg.wal = primary.pg.wal;
   world.stats.writesAcknowledged += 1;
   world.stats.writesSyncConfirmed += 1;
   world.lastConfirmedWrite = primary.pg.wal;

@@ -28,7 +28,7 @@ export interface AgentProcess {
   readonly clock: Clock;
   lastMessage: string;
   /** `/sync` and the `/failover` candidate (truth) when this agent last decided (invariant checks). */
-  syncAtDecide?: { leader: string | null; standbys: readonly string[] };
+  syncAtDecide?: { leader: string | null; standbys: readonly string[]; quorum?: number };
   candidateAtDecide?: string;
   /** Virtual time by which the next cycle must start: decide()'s last `wakeUpAtMs` (the runtime protocol). */
   wakeDueAtMs?: number;
@@ -58,6 +58,8 @@ export interface SimMember {
   watchdogDeadlineMs?: number;
   /** Streaming from its upstream at the last replication tick. */
   streaming: boolean;
+  /** Its WAL receiver stalls until then (replica-stall fault): connected, receiving nothing. */
+  stalledUntilMs?: number;
 }
 
 export interface SimStats {
@@ -70,6 +72,8 @@ export interface SimStats {
   cycles: number;
   writesAcknowledged: number;
   writesSyncConfirmed: number;
+  /** `/sync` keys written in quorum mode that name voters (quorum mode is not vacuous). */
+  quorumKeysWithVoters: number;
   divergedFollowSteps: number;
   leaderlessSteps: number;
   /** 1 when, after a quiet tail without new faults, one writable primary holds the leader key. */
@@ -142,6 +146,7 @@ export function newStats(): SimStats {
     cycles: 0,
     writesAcknowledged: 0,
     writesSyncConfirmed: 0,
+    quorumKeysWithVoters: 0,
     divergedFollowSteps: 0,
     leaderlessSteps: 0,
     endedHealthy: 0,

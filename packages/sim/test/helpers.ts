@@ -10,3 +10,11 @@ export async function firstViolation(options: Omit<SimOptions, 'seed'>, seeds: n
   }
   return undefined;
 }
+
+/** Quorum commit under churn: stalled standbys and crashed machines, three members (mutants are caught on it). */
+export const quorumChurn: Omit<SimOptions, 'seed' | 'steps'> = {
+  settings: { synchronousMode: 'quorum' },
+  faultKinds: ['replica-stall', 'member-crash'],
+  faultProbability: 0.05,
+  memberCount: 3,
+};

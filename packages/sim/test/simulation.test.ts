@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../src/faults.js';
 import { runSimulation } from '../src/simulation.js';
-import { firstViolation, STEPS } from './helpers.js';
+import { firstViolation, quorumChurn, STEPS } from './helpers.js';
 
 describe('simulation of the real AgentRuntime', () => {
   it('keeps every invariant over 40 seeds with all faults', async () => {
@@ -17,6 +17,22 @@ describe('simulation of the real AgentRuntime', () => {
   it('keeps every invariant in synchronous mode (strict and not)', async () => {
     expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { synchronousMode: true } }, 15)).toBeUndefined();
     expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { synchronousMode: true, synchronousModeStrict: true } }, 15)).toBeUndefined();
+  });
+
+  it('keeps every invariant in quorum commit mode (ANY k), with all faults and under churn', async () => {
+    for (const synchronousNodeCount of [1, 2]) {
+      expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: { synchronousMode: 'quorum', synchronousNodeCount } }, 12)).toBeUndefined();
+    }
+    // The mix the quorum mutants are caught on (mutants.test.ts): stalled standbys and crashes.
+    expect(await firstViolation({ ...quorumChurn, steps: STEPS }, 30)).toBeUndefined();
+  });
+
+  it('quorum mode is not vacuous: /sync carries ANY k voters, and failovers happen', async () => {
+    const result = await runSimulation({ seed: 3, steps: 6000, faultProbability: 1 / 60, settings: { synchronousMode: 'quorum', synchronousNodeCount: 2 } });
+    expect(result.violation).toBeUndefined();
+    expect(result.stats.promotions).toBeGreaterThan(3);
+    expect(result.stats.writesSyncConfirmed).toBeGreaterThan(1000);
+    expect(result.stats.quorumKeysWithVoters).toBeGreaterThan(3);
   });
 
   it('keeps every invariant with failsafe mode and with anti-flapping', async () => {
