@@ -47,7 +47,8 @@ async function failoverImpossibleReason(
 ): Promise<string | undefined> {
   const { leader, candidate } = request;
   if (leader !== undefined && cluster.leader?.name !== leader) return 'leader name does not match';
-  const strictSync = settings.synchronousMode && !settings.quorumMode;
+  // Quorum mode too: only a voter of /sync may be switched to (core promotes no other).
+  const strictSync = settings.synchronousMode;
   let members;
   if (candidate !== undefined) {
     if (action === 'switchover' && strictSync && !inSync(cluster, candidate)) {
