@@ -1,9 +1,11 @@
 /**
  * `npm run sim -- --seed N` replays one seed with its full trace;
  * `npm run sim -- --seeds 1000 --steps 20000` runs many and prints a summary;
- * `--sync quorum` (or on/off) pins synchronous_mode, `--sync-count N` synchronous_node_count.
+ * `--sync quorum` (or on/off) pins synchronous_mode, `--sync-count N` synchronous_node_count;
+ * `--faults a,b`, `--fault-rate p` and `--members N` pin the fault mix and the cluster size.
  * Exit code 1 when any invariant was violated.
  */
+import { FAULT_KINDS, type FaultKind } from './faults.js';
 import { runSimulation, type SimOptions, type SimResult } from './simulation.js';
 import { summarize, formatSummary } from './summary.js';
 
@@ -19,6 +21,20 @@ function printViolation(result: SimResult): void {
   process.stdout.write(`replay: npm run sim -- --seed ${violation.seed} --steps ${result.steps}\n--- last events ---\n${violation.trace.join('\n')}\n`);
 }
 
+/** `--faults a,b` only these fault kinds, `--fault-rate p` per step, `--members N`. */
+function runOverride(): Pick<SimOptions, 'faultKinds' | 'faultProbability' | 'memberCount'> {
+  const faults = argument('faults');
+  const rate = argument('fault-rate');
+  const members = argument('members');
+  const unknown = faults?.split(',').filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown fault kind ${unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
+  return {
+    ...(faults === undefined ? {} : { faultKinds: faults.split(',') as FaultKind[] }),
+    ...(rate === undefined ? {} : { faultProbability: Number(rate) }),
+    ...(members === undefined ? {} : { memberCount: Number(members) }),
+  };
+}
+
 /** `--sync quorum|on|off` pins synchronous_mode for every seed (`--sync-count N` its node count). */
 function settingsOverride(): SimOptions['settings'] {
   const sync = argument('sync');
@@ -30,10 +46,11 @@ function settingsOverride(): SimOptions['settings'] {
 async function main(): Promise<void> {
   const steps = Number(argument('steps') ?? 20000);
   const settings = settingsOverride();
+  const run = runOverride();
   const single = argument('seed');
   if (single !== undefined) {
     const quiet = process.argv.includes('--quiet');
-    const result = await runSimulation({ seed: Number(single), steps, settings, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+    const result = await runSimulation({ seed: Number(single), steps, settings, ...run, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
     printViolation(result);
     process.stdout.write(`${formatSummary(summarize([result]))}\n`);
     process.exitCode = result.violation === undefined ? 0 : 1;
@@ -44,7 +61,7 @@ async function main(): Promise<void> {
   const results: SimResult[] = [];
   const started = performance.now();
   for (let seed = first; seed < first + seeds; seed++) {
-    const result = await runSimulation({ seed, steps, settings });
+    const result = await runSimulation({ seed, steps, settings, ...run });
     results.push(result);
     if (result.violation !== undefined) printViolation(result);
     if (seed % 50 === 0) process.stderr.write(`… ${seed - first + 1}/${seeds} seeds, ${Math.round((performance.now() - started) / 1000)} s\n`);
