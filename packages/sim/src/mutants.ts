@@ -49,6 +49,11 @@ export const mutants: Readonly<Record<string, Mutant>> = {
     },
     invariants: ['non-sync-promoted', 'sync-write-lost'],
   },
+  /** Priority mode: names a standby in `/sync` as soon as PostgreSQL calls it `sync`, caught up or not. */
+  'sync-before-caught-up': {
+    decide: (input) => decide({ ...input, memory: { ...input.memory, syncSetting: { setting: input.local.synchronousStandbyNames ?? '', sinceLsn: 0 } } }),
+    invariants: ['sync-write-lost'],
+  },
   /** Quorum mode: a candidate counts one vote more than the voters it saw (promotes with one vote too few). */
   'quorum-one-vote-short': {
     decide: (input) => {

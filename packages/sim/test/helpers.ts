@@ -18,3 +18,11 @@ export const quorumChurn: Omit<SimOptions, 'seed' | 'steps'> = {
   faultProbability: 0.05,
   memberCount: 3,
 };
+
+/** Priority synchronous mode under churn: a standby named in place of a stalled or partitioned one. */
+export const priorityChurn: Omit<SimOptions, 'seed' | 'steps'> = {
+  settings: { synchronousMode: true },
+  faultKinds: ['replica-stall', 'member-crash', 'member-partition', 'switchover'],
+  faultProbability: 0.05,
+  memberCount: 3,
+};

@@ -51,6 +51,12 @@ export interface HaMemory {
    * not yet speak for (see ./quorum.ts). Dropped when we claim `/sync`.
    */
   readonly quorum?: { readonly setting: string; readonly pending: readonly PendingGuarantee[] };
+  /**
+   * Leader in priority synchronous mode: synchronous_standby_names as last
+   * seen in force and our WAL position when it was first seen; a standby
+   * enters `/sync` once its committed position reached it.
+   */
+  readonly syncSetting?: { readonly setting: string; readonly sinceLsn: number };
   /** Number of decide() cycles (rounds of one cycle count once). */
   readonly cycles: number;
 }

@@ -96,7 +96,8 @@ export function selectSyncStandbys(input: SyncSelectionInput): SyncSelection {
   const healthy = rows.filter((row) => maximumLag <= 0 || reference === undefined || reference - row.lsn <= maximumLag);
   const chosen = healthy.slice(0, Math.max(0, input.count));
   const candidates = chosen.map((row) => row.name);
-  const confirmed = chosen.filter((row) => row.syncState === 'sync' || row.syncState === 'quorum').map((row) => row.name);
+  // Priority mode's confirmation: under `ANY k` a `quorum` standby does not hold every commit.
+  const confirmed = chosen.filter((row) => row.syncState === 'sync').map((row) => row.name);
   return { candidates: [...candidates].sort(), confirmed: [...confirmed].sort() };
 }
 

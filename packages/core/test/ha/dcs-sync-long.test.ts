@@ -154,6 +154,38 @@ describe('decide: synchronous replication (§9.6, §8.1)', () => {
       includes: [{ type: 'write-sync', leader: 'node1', standbys: ['node2'], version: 5 }],
     },
     {
+      name: 'leader in sync mode, node2 is sync but has not reached our position when the value came into force: not in /sync yet',
+      input: leaderInput({
+        settings: { synchronousMode: true },
+        cluster: leaderSync([]),
+        memory: memory({ isLeader: true, lastSeenLeader: 'node1', syncSetting: { setting: 'node2', sinceLsn: 55_000_000 } }),
+        local: primaryLocal({ walPosition: 60_000_000, synchronousStandbyNames: 'node2', replication: [streaming('node2', 'sync')] }),
+      }),
+      actions: ['update-lock'],
+      memory: { syncSetting: { setting: 'node2', sinceLsn: 55_000_000 } },
+    },
+    {
+      name: 'leader in sync mode, node2 is sync and past that position: written into /sync',
+      input: leaderInput({
+        settings: { synchronousMode: true },
+        cluster: leaderSync([]),
+        memory: memory({ isLeader: true, lastSeenLeader: 'node1', syncSetting: { setting: 'node2', sinceLsn: 45_000_000 } }),
+        local: primaryLocal({ walPosition: 60_000_000, synchronousStandbyNames: 'node2', replication: [streaming('node2', 'sync')] }),
+      }),
+      includes: [{ type: 'write-sync', leader: 'node1', standbys: ['node2'] }],
+    },
+    {
+      name: 'leader in sync mode, the value just changed: the position it came into force at is ours now',
+      input: leaderInput({
+        settings: { synchronousMode: true },
+        cluster: leaderSync([]),
+        memory: memory({ isLeader: true, lastSeenLeader: 'node1', syncSetting: { setting: 'node3', sinceLsn: 10_000_000 } }),
+        local: primaryLocal({ walPosition: 60_000_000, synchronousStandbyNames: 'node2', replication: [streaming('node2', 'sync')] }),
+      }),
+      actions: ['update-lock'],
+      memory: { syncSetting: { setting: 'node2', sinceLsn: 60_000_000 } },
+    },
+    {
       name: 'leader in sync mode, /sync names node2 which stopped streaming, node3 now streams: narrows /sync before PostgreSQL',
       input: leaderInput({ settings: { synchronousMode: true }, cluster: leaderSync(['node2']), local: primaryLocal({ synchronousStandbyNames: 'node2', replication: [streaming('node3', 'async')] }) }),
       actions: ['update-lock', 'write-sync', 'set-synchronous-standby-names'],

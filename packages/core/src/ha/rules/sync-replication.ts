@@ -33,21 +33,34 @@ export function syncReplicationActions(ctx: Context): SyncUpkeep {
     if ((local.synchronousStandbyNames ?? '') !== '' && sync !== undefined && sync.leader) {
       actions.push({ type: 'set-synchronous-standby-names', value: '' });
     }
-    return { actions, memory: { quorum: undefined } };
+    return { actions, memory: { quorum: undefined, syncSetting: undefined } };
   }
   if (sync === undefined || !sync.leader || sync.leader !== ctx.name) {
     // Claim /sync for ourselves with nobody named: safe, names nobody promotable but us.
     const claim: Action = { type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }), ...(settings.synchronousMode === 'quorum' ? { quorum: 0 } : {}) };
-    return { actions: [claim], memory: { quorum: undefined } };
+    return { actions: [claim], memory: { quorum: undefined, syncSetting: undefined } };
   }
   if (settings.synchronousMode === 'quorum') return quorumUpkeep(ctx, sync.version, { quorum: sync.quorum ?? 0, voters: sync.syncStandbys });
-  return { actions: priorityUpkeep(ctx, sync.syncStandbys, sync.version), memory: { quorum: undefined } };
+  return priorityUpkeep(ctx, sync.syncStandbys, sync.version);
 }
 
-/** Priority mode (`N (a,b)`): only names PostgreSQL confirms synchronous enter `/sync`. */
-function priorityUpkeep(ctx: Context, current: readonly string[], version: number): Action[] {
+/**
+ * Priority mode (`N (a,b)`): only names PostgreSQL confirms synchronous enter
+ * `/sync`, and only once they hold every commit acknowledged before: their
+ * committed position has reached the primary's position when the current
+ * synchronous_standby_names was first seen in force (a standby named a
+ * moment ago is `sync` at once, but commits acknowledged by the standby it
+ * replaced may not have reached it yet — the simulator's replica-stall found
+ * such a member promoted without them). Without memory of when the value
+ * came into force (a restart), the current position is that moment.
+ */
+function priorityUpkeep(ctx: Context, current: readonly string[], version: number): SyncUpkeep {
   const { settings, local } = ctx.input;
-  const { candidates, confirmed } = selectSyncStandbys({
+  const setting = local.synchronousStandbyNames ?? '';
+  const known = ctx.memory.syncSetting;
+  const seen = known !== undefined && known.setting.trim() === setting.trim() ? known : { setting, sinceLsn: local.walPosition ?? Number.MAX_SAFE_INTEGER };
+  const positions = memberPositions(ctx);
+  const selection = selectSyncStandbys({
     replication: local.replication,
     eligible: eligibleSyncMembers(ctx),
     count: settings.synchronousNodeCount,
@@ -56,15 +69,17 @@ function priorityUpkeep(ctx: Context, current: readonly string[], version: numbe
     synchronousCommit: local.synchronousCommit,
     primaryWalPosition: local.walPosition,
   });
+  const candidates = selection.candidates;
+  const confirmed = selection.confirmed.filter((name) => (positions.get(name) ?? -1) >= seen.sinceLsn);
   const actions: Action[] = [];
   const kept = intersectNames(current, confirmed);
   if (!sameNames(kept, current)) actions.push({ type: 'write-sync', leader: ctx.name, standbys: kept, version });
   const wanted = synchronousStandbyNamesValue(candidates, settings.synchronousNodeCount, settings.synchronousModeStrict);
-  if ((local.synchronousStandbyNames ?? '') !== wanted) actions.push({ type: 'set-synchronous-standby-names', value: wanted });
+  if (setting !== wanted) actions.push({ type: 'set-synchronous-standby-names', value: wanted });
   if (confirmed.length > 0 && !sameNames(confirmed, kept) && actions.length === 0) {
     actions.push({ type: 'write-sync', leader: ctx.name, standbys: confirmed, version });
   }
-  return actions;
+  return { actions, memory: { quorum: undefined, syncSetting: seen } };
 }
 
 /** Flushed (or written/applied, per synchronous_commit) position of each member streaming from us. */
