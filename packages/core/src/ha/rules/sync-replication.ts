@@ -51,8 +51,9 @@ export function syncReplicationActions(ctx: Context): SyncUpkeep {
  * synchronous_standby_names was first seen in force (a standby named a
  * moment ago is `sync` at once, but commits acknowledged by the standby it
  * replaced may not have reached it yet — the simulator's replica-stall found
- * such a member promoted without them). Without memory of when the value
- * came into force (a restart), the current position is that moment.
+ * such a member promoted without them; Patroni 3.0 guards the same way).
+ * Without memory of when the value came into force (a restart), the current
+ * position is that moment.
  */
 function priorityUpkeep(ctx: Context, current: readonly string[], version: number): SyncUpkeep {
   const { settings, local } = ctx.input;
