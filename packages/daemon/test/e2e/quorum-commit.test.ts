@@ -84,7 +84,9 @@ describe('synchronous_mode: quorum, four members, synchronous_node_count 2', () 
     const body = (await leader.request('GET', '/cluster')).json<{ members: Array<{ name: string; role: string }> }>();
     expect(body.members.filter((member) => member.role === 'quorum_standby').map((member) => member.name).sort()).toEqual(standbys);
     const replica = cluster.member(standbys[0] ?? '');
-    expect((await replica.request('GET', '/quorum')).status).toBe(200);
+    // A replica's API answers from the cluster view of its own last cycle: it sees the new /sync
+    // within a loop_wait.
+    await waitUntil(async () => (await replica.request('GET', '/quorum')).status === 200, { timeoutMs: 20_000, what: `${replica.name}'s /quorum to answer 200` });
     expect((await replica.request('GET', '/sync')).status).toBe(503);
     expect((await replica.request('GET', '/async')).status).toBe(503);
     expect((await leader.request('GET', '/quorum')).status).toBe(503);
