@@ -67,12 +67,21 @@ describe('list pretty table', () => {
     ]);
   });
 
-  it('shows Standby Leader and Sync Standby roles', () => {
+  it('shows Standby Leader, Sync Standby and Quorum Standby roles', () => {
     const sync = threeMembers({
       config: { version: 1, modifyVersion: 1, data: { synchronous_mode: true } },
       sync: { version: 1, leader: 'node1', syncStandbys: ['node2'] },
     });
     expect(renderMembers(sync, { clusterName: 'demo', format: 'pretty' })).toContain('| node2  | 10.0.0.12 | Sync Standby |');
+    // Quorum commit (patronictl 4): the voters of /sync are Quorum Standbys, the others Replicas.
+    const quorum = threeMembers({
+      config: { version: 1, modifyVersion: 1, data: { synchronous_mode: 'quorum' } },
+      sync: { version: 1, leader: 'node1', syncStandbys: ['node2', 'node3'], quorum: 1 },
+    });
+    const quorumText = renderMembers(quorum, { clusterName: 'demo', format: 'pretty' });
+    expect(quorumText).toContain('| node2  | 10.0.0.12 | Quorum Standby |');
+    expect(quorumText).toContain('| node3  | 10.0.0.13 | Quorum Standby |');
+    expect(quorumText).not.toContain('Sync Standby');
     const standby = threeMembers({ config: { version: 1, modifyVersion: 1, data: { standby_cluster: { host: '10.1.1.1', port: 5432 } } } });
     expect(renderMembers(standby, { clusterName: 'demo', format: 'pretty' })).toContain('| node1  | 10.0.0.11 | Standby Leader |');
   });
