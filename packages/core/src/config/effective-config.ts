@@ -58,7 +58,8 @@ function mergePostgresql(local: PatroniConfig['postgresql'], dynamic: DynamicCon
 
 /** Builds the effective configuration from a validated local config and a dynamic config. */
 export function buildEffectiveConfig(local: PatroniConfig, dynamic: DynamicConfig): EffectiveConfigResult {
-  const timeouts = adjustTimeouts({ ttl: dynamic.ttl, loop_wait: dynamic.loop_wait, retry_timeout: dynamic.retry_timeout });
+  const safetyMargin = local.watchdog?.safety_margin;
+  const timeouts = adjustTimeouts({ ttl: dynamic.ttl, loop_wait: dynamic.loop_wait, retry_timeout: dynamic.retry_timeout }, safetyMargin !== undefined ? { safety_margin: safetyMargin } : {});
   const { postgresql, warnings } = mergePostgresql(local.postgresql, dynamic.postgresql);
   const rest: Record<string, unknown> = structuredCloneValue({ ...local });
   delete rest['postgresql'];

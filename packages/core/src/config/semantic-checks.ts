@@ -7,6 +7,7 @@ import type { ConfigIssue } from './issues.js';
 import { getAtPath, isConfigMap, type ConfigMap } from './merge.js';
 import { commandLineParameterName } from './postgres-parameters.js';
 import type { PatroniConfig } from './schema.js';
+import { fastProfileProblem, isFastProfile } from './fast-profile.js';
 import { adjustTimeouts, TIMEOUT_DEFAULTS, TIMEOUT_MINIMUMS, type Timeouts } from './timeouts.js';
 import { parseInteger } from './value-parsers.js';
 import { locatePath, makeIssue, type IssueLocator } from './zod-issues.js';
@@ -25,7 +26,13 @@ function warningAt(path: (string | number)[], message: string, locator: IssueLoc
   return { severity: 'warning', path: formatConfigPath(path), message, ...(source ? { source } : {}) };
 }
 
-/** bootstrap.dcs timings: errors for `--validate-config`, warnings (and adjustment) for the agent. */
+/**
+ * bootstrap.dcs timings: errors for `--validate-config`, warnings (and
+ * adjustment) for the agent. Values below Patroni's floors are the fast
+ * profile: accepted when its fence argument holds, refused in both modes
+ * (with the condition that fails) when it does not — an operator who asked
+ * for fast failover must not silently get Patroni's 20 s.
+ */
 export function checkTimingRules(config: ConfigMap, mode: 'validate' | 'run', locator: IssueLocator): ConfigIssue[] {
   const dcs = getAtPath(config, ['bootstrap', 'dcs']);
   if (!isConfigMap(dcs)) return [];
@@ -34,9 +41,28 @@ export function checkTimingRules(config: ConfigMap, mode: 'validate' | 'run', lo
   const values: Record<keyof Timeouts, number> = { ...TIMEOUT_DEFAULTS };
   for (const name of ['ttl', 'loop_wait', 'retry_timeout'] as const) {
     const value = parseInteger(dcs[name]);
-    if (value === undefined) continue;
-    values[name] = value;
-    if (value < TIMEOUT_MINIMUMS[name]) {
+    if (value !== undefined) values[name] = value;
+  }
+  if (isFastProfile(values)) {
+    const safetyMargin = parseInteger(getAtPath(config, ['watchdog', 'safety_margin']));
+    const problem = fastProfileProblem({ ...values, ...(safetyMargin !== undefined ? { safety_margin: safetyMargin } : {}) });
+    if (problem === undefined) return [];
+    const name = (['ttl', 'retry_timeout', 'loop_wait'] as const).find((key) => dcs[key] !== undefined && values[key] < TIMEOUT_MINIMUMS[key]) ?? 'ttl';
+    const path = ['bootstrap', 'dcs', name];
+    const source = locatePath(path, locator);
+    return [
+      {
+        severity: 'error',
+        path: formatConfigPath(path),
+        message: `${name}=${values[name]} is below Patroni's minimum ${TIMEOUT_MINIMUMS[name]} and the fast timing profile can not run it: ${problem}`,
+        expected: `an integer >= ${TIMEOUT_MINIMUMS[name]}, or values that satisfy the fast profile`,
+        found: String(values[name]),
+        ...(source ? { source } : {}),
+      },
+    ];
+  }
+  for (const name of ['ttl', 'loop_wait', 'retry_timeout'] as const) {
+    if (dcs[name] !== undefined && values[name] < TIMEOUT_MINIMUMS[name]) {
       issues.push(makeIssue(severity, ['bootstrap', 'dcs', name], `an integer >= ${TIMEOUT_MINIMUMS[name]}`, config, locator));
     }
   }

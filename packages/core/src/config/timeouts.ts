@@ -4,7 +4,12 @@
  * `loop_wait + 2 * retry_timeout <= ttl`. Values below their minimum are raised;
  * then loop_wait gives way first, and retry_timeout only when loop_wait is
  * already at its minimum. The running agent adjusts; it never refuses.
+ *
+ * Values below Patroni's floors run as given when the fast profile's fence
+ * argument holds for them (`fast-profile.ts`); otherwise Patroni's adjustment
+ * applies, with a warning that names the condition that failed.
  */
+import { fastProfileProblem, isFastProfile } from './fast-profile.js';
 import { parseInteger } from './value-parsers.js';
 
 export const TIMEOUT_DEFAULTS = { ttl: 30, loop_wait: 10, retry_timeout: 10 } as const;
@@ -32,7 +37,7 @@ export function timeoutsKeepRule(timeouts: Timeouts): boolean {
  * The values the agent will run with. Missing values take Patroni's defaults;
  * values that are not integers are replaced by the default with a warning.
  */
-export function adjustTimeouts(input: Partial<Record<TimeoutName, unknown>>): AdjustedTimeouts {
+export function adjustTimeouts(input: Partial<Record<TimeoutName, unknown>>, fence: { readonly safety_margin?: number } = {}): AdjustedTimeouts {
   const warnings: string[] = [];
   const values: Record<TimeoutName, number> = { ...TIMEOUT_DEFAULTS };
   for (const name of ['loop_wait', 'retry_timeout', 'ttl'] as const) {
@@ -44,6 +49,14 @@ export function adjustTimeouts(input: Partial<Record<TimeoutName, unknown>>): Ad
       continue;
     }
     values[name] = parsed;
+  }
+  if (isFastProfile(values)) {
+    const problem = fastProfileProblem({ ...values, ...fence });
+    if (problem === undefined) return { ...values, warnings };
+    warnings.push(`the fast timing profile can not run ttl=${values.ttl}, loop_wait=${values.loop_wait}, retry_timeout=${values.retry_timeout}: ${problem}`);
+  }
+  for (const name of ['loop_wait', 'retry_timeout', 'ttl'] as const) {
+    const parsed = values[name];
     if (parsed < TIMEOUT_MINIMUMS[name]) {
       warnings.push(`${name}=${parsed} can't be smaller than ${TIMEOUT_MINIMUMS[name]}, adjusting...`);
       values[name] = TIMEOUT_MINIMUMS[name];

@@ -12,9 +12,17 @@ interface BadCase {
 }
 
 const cases: BadCase[] = [
-  { name: 'ttl below its minimum of 20', text: edit('ttl: 30', 'ttl: 10'), expected: 'bad.yml:10:10: bootstrap.dcs.ttl: expected an integer >= 20, found number 10' },
+  {
+    name: 'ttl below its minimum of 20, where the fast profile can not run it',
+    text: edit('ttl: 30', 'ttl: 10'),
+    expected: "bad.yml:10:10: bootstrap.dcs.ttl: ttl=10 is below Patroni's minimum 20 and the fast timing profile can not run it: loop_wait + 2*retry_timeout must be <= ttl, found 10 + 2*10 > 10",
+  },
   { name: 'loop_wait below its minimum of 1', text: edit('loop_wait: 10', 'loop_wait: 0'), expected: 'bad.yml:11:16: bootstrap.dcs.loop_wait: expected an integer >= 1, found number 0' },
-  { name: 'retry_timeout below its minimum of 3', text: edit('retry_timeout: 10', 'retry_timeout: 2'), expected: 'bad.yml:12:20: bootstrap.dcs.retry_timeout: expected an integer >= 3, found number 2' },
+  {
+    name: 'retry_timeout below the fast profile’s minimum of 1',
+    text: edit('retry_timeout: 10', 'retry_timeout: 0'),
+    expected: "bad.yml:12:20: bootstrap.dcs.retry_timeout: retry_timeout=0 is below Patroni's minimum 3 and the fast timing profile can not run it: retry_timeout=0 is below the fast profile's minimum 1",
+  },
   {
     name: 'loop_wait + 2*retry_timeout greater than ttl',
     text: edit('ttl: 30', 'ttl: 25'),
@@ -88,9 +96,9 @@ describe('bad configuration input', () => {
     expect(result.issues[0]).toEqual({
       severity: 'error',
       path: 'bootstrap.dcs.ttl',
-      message: 'expected an integer >= 20, found number 5',
-      expected: 'an integer >= 20',
-      found: 'number 5',
+      message: "ttl=5 is below Patroni's minimum 20 and the fast timing profile can not run it: loop_wait + 2*retry_timeout must be <= ttl, found 10 + 2*10 > 5",
+      expected: 'an integer >= 20, or values that satisfy the fast profile',
+      found: '5',
       source: { kind: 'file', file: 'bad.yml', line: 10, column: 10 },
     });
   });

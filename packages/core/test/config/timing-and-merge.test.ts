@@ -45,6 +45,18 @@ describe('timing rule loop_wait + 2*retry_timeout <= ttl', () => {
     expect(timeoutsKeepRule(adjusted)).toBe(true);
   });
 
+  it('the fast profile runs values below Patroni’s floors as given when its fence argument holds', () => {
+    expect(adjustTimeouts({ ttl: 5, loop_wait: 1, retry_timeout: 1 })).toEqual({ ttl: 5, loop_wait: 1, retry_timeout: 1, warnings: [] });
+    expect(adjustTimeouts({ ttl: 30, loop_wait: 10, retry_timeout: 2 })).toEqual({ ttl: 30, loop_wait: 10, retry_timeout: 2, warnings: [] });
+  });
+
+  it('otherwise Patroni’s adjustment applies, with a warning naming the condition that failed', () => {
+    const adjusted = adjustTimeouts({ ttl: 5, loop_wait: 1, retry_timeout: 1 }, { safety_margin: 0 });
+    expect([adjusted.ttl, adjusted.loop_wait, adjusted.retry_timeout]).toEqual([20, 1, 3]);
+    expect(adjusted.warnings[0]).toMatch(/^the fast timing profile can not run ttl=5, loop_wait=1, retry_timeout=1: the fence margin .* is 0 ms, less than the 1000 ms/);
+    expect(adjusted.warnings).toContain("ttl=5 can't be smaller than 20, adjusting...");
+  });
+
   it('string values from the DCS are cast to integers', () => {
     const adjusted = adjustTimeouts({ ttl: '40', loop_wait: '5', retry_timeout: '10' });
     expect([adjusted.ttl, adjusted.loop_wait, adjusted.retry_timeout]).toEqual([40, 5, 10]);
