@@ -61,4 +61,13 @@ describe('before_stop', () => {
     await expect(runBeforeStop(context, 100)).resolves.toBeUndefined();
     expect(logged).toContainEqual({ level: 'warn', message: 'before_stop script failed; stopping anyway' });
   });
+
+  it('a hung script is ended with its children at the timeout: a child holding the output open does not hold the stop', async () => {
+    const { context, logged } = contextWith({ before_stop: '/bin/sh -c "sleep 30; exit 0"' });
+    const startedAt = performance.now();
+    await runBeforeStop(context, 300);
+    // Bounded well below the child's 30 s: before the fix this waited for `sleep` to end.
+    expect(performance.now() - startedAt).toBeLessThan(10_000);
+    expect(logged).toContainEqual({ level: 'warn', message: 'before_stop script failed; stopping anyway' });
+  });
 });

@@ -55,8 +55,21 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       cwd: '/',
       env: childEnvironment(options.user, options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so that a timeout or a cancellation ends the
+      // whole tree: a script's `sleep` (or a tool's helper) that kept our pipes
+      // open would otherwise hold the caller until it ended by itself.
+      detached: true,
       ...(options.user.switchIdentity ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
+    let killed = false;
+    const killTree = (): void => {
+      killed = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -72,11 +85,20 @@ export function runCommand(command: string, args: readonly string[], options: Ru
     child.stdin.end(options.stdin ?? '');
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killTree();
     }, options.timeoutMs);
     const cancel = (): void => {
-      child.kill('SIGKILL');
+      killTree();
     };
+    // Once killed, a descendant that escaped the group (setsid of its own)
+    // must not keep us waiting for its end of the pipes.
+    child.once('exit', () => {
+      if (!killed) return;
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 200).unref();
+    });
     options.signal?.addEventListener('abort', cancel, { once: true });
     if (options.signal?.aborted === true) cancel();
     child.once('error', (error) => {
