@@ -28,7 +28,8 @@ export interface PostgresPort {
   /** Clone from `source` (pg_basebackup or a configured method) and start as a replica. */
   createReplica(source: FollowTarget | undefined, options?: LongOperationOptions): Promise<void>;
   start(options: { asPrimary: boolean; follow?: FollowTarget; timeoutSeconds?: number }): Promise<void>;
-  stop(options: { mode: StopMode; timeoutSeconds?: number; checkpoint?: boolean }): Promise<void>;
+  /** `preStopBudgetMs`: the most the CHECKPOINT and before_stop may take before the postmaster is signalled. */
+  stop(options: { mode: StopMode; timeoutSeconds?: number; checkpoint?: boolean; preStopBudgetMs?: number }): Promise<void>;
   restart(options: { timeoutSeconds?: number }): Promise<void>;
   reload(): Promise<void>;
   /**

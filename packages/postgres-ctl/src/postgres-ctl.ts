@@ -46,6 +46,13 @@ export interface StopOptions {
   readonly timeoutSeconds?: number;
   /** CHECKPOINT first (default true for smart/fast). */
   readonly checkpoint?: boolean;
+  /**
+   * The most the work before the signal (the CHECKPOINT, `before_stop`) may
+   * take, in ms: a demoting primary must signal the postmaster before its
+   * leader lock can expire. Work that does not fit is cut short or skipped,
+   * with a log line. Unbounded (but for the stop's timeout) when undefined.
+   */
+  readonly preStopBudgetMs?: number;
 }
 
 export type FollowOutcome = 'reloaded' | 'restarted' | 'started' | 'unchanged';
@@ -199,9 +206,22 @@ export class PostgresCtl {
     }
     this.setState('stopping');
     this.tracker.expectExit(postmaster.pid);
+    const budgetEnds = options.preStopBudgetMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.preStopBudgetMs;
+    const budgetFor = (what: string): number | undefined => {
+      const left = Math.min(timeoutMs, budgetEnds - performance.now());
+      if (left >= 100) return Math.floor(left);
+      this.context.logger.warn({ budgetMs: options.preStopBudgetMs }, `${what} skipped: the postmaster must be signalled before the leader lock can expire`);
+      return undefined;
+    };
     try {
-      if (mode !== 'immediate' && options.checkpoint !== false) await checkpointBeforeStop(this.context, timeoutMs);
-      await runBeforeStop(this.context, timeoutMs);
+      if (mode !== 'immediate' && options.checkpoint !== false) {
+        const budget = budgetFor('CHECKPOINT before stop');
+        if (budget !== undefined) await checkpointBeforeStop(this.context, budget);
+      }
+      if (this.context.options.before_stop !== undefined) {
+        const budget = budgetFor('before_stop');
+        if (budget !== undefined) await runBeforeStop(this.context, budget);
+      }
       await this.context.local.close();
       const outcome = await signalAndWait(this.context, mode, timeoutMs);
       this.setState('stopped');

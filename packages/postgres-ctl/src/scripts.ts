@@ -38,8 +38,9 @@ export async function runPrePromote(context: Context, signal?: AbortSignal): Pro
 /**
  * Runs before_stop (when configured) and waits for it; a failure is logged
  * and the stop goes on. Beyond Patroni (which waits without a bound), it is
- * bounded by the stop's own timeout: a hung script must not keep a primary
- * that is being demoted running past its lock.
+ * bounded: by the stop's timeout, and for a demoting primary by the time left
+ * before its leader lock can expire (`StopOptions.preStopBudgetMs`) — a hung
+ * script must not keep a primary taking writes past its lock.
  */
 export async function runBeforeStop(context: Context, timeoutMs: number): Promise<void> {
   const script = context.options.before_stop;

@@ -34,6 +34,7 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
         mode: options.mode,
         ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
         ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+        ...(options.preStopBudgetMs !== undefined ? { preStopBudgetMs: options.preStopBudgetMs } : {}),
       });
     },
     async restart(options) {

@@ -8,7 +8,7 @@
  * and a member whose watchdog is required but unusable never takes the lock
  * (spec/ha-loop.md §15), whatever decide() asked for.
  */
-import { isPgwardenError, PRE_PROMOTE_FAILED, type Action, type ActionFailureCause, type Dcs, type DemoteMode, type DcsResult, type FollowTarget, type HaSettings, type LockOutcome, type MemberData } from '@pgwarden/core';
+import { FENCE_BUDGET_MS, isPgwardenError, PRE_PROMOTE_FAILED, type Action, type ActionFailureCause, type Dcs, type DemoteMode, type DcsResult, type FollowTarget, type HaSettings, type LockOutcome, type MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, Clock, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
@@ -32,6 +32,12 @@ export interface ExecutorContext {
   onLockHeld(renewedAtMs: number): void;
   /** We no longer hold the lock (lost, released or demoted). */
   onLockGone(): void;
+  /**
+   * The earliest moment (runtime clock) the DCS may hand our leader key to
+   * another member: the last confirmed renewal's send time plus ttl;
+   * undefined when we hold no lock (lost, or never held).
+   */
+  lockExpiresAtMs(): number | undefined;
   /** decide() asked the process to exit. */
   requestExit(code: number, reason: string): void;
 }
@@ -219,6 +225,19 @@ async function currentRole(postgres: PostgresPort): Promise<string> {
 }
 
 /**
+ * What the CHECKPOINT and before_stop of a demotion may take: the time left
+ * until the leader key can expire at the DCS, less the fence budget the stop
+ * itself needs to make PostgreSQL refuse writes. Nothing when the lock is
+ * already gone (another member may be primary now): the postmaster is
+ * signalled at once. Beyond Patroni, which waits for before_stop unbounded.
+ */
+function preStopBudgetMs(context: ExecutorContext): number {
+  const expiresAtMs = context.lockExpiresAtMs();
+  if (expiresAtMs === undefined) return 0;
+  return Math.max(0, Math.floor(expiresAtMs - context.clock.nowMs() - FENCE_BUDGET_MS));
+}
+
+/**
  * spec/ha-loop.md §13. The watchdog is disabled before the stop (no user
  * backend can write once the postmaster is told to stop); the key is
  * released after the stop with the shutdown checkpoint LSN for `graceful`,
@@ -229,7 +248,12 @@ async function demote(context: ExecutorContext, mode: DemoteMode, follow: Follow
   const graceful = mode === 'graceful';
   await context.watchdog.disable();
   const timeoutSeconds = primaryStopTimeoutSeconds(context.settings());
-  await postgres.stop({ mode: graceful || mode === 'offline' ? 'fast' : 'immediate', checkpoint: graceful, ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }) });
+  await postgres.stop({
+    mode: graceful || mode === 'offline' ? 'fast' : 'immediate',
+    checkpoint: graceful,
+    preStopBudgetMs: preStopBudgetMs(context),
+    ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
+  });
   if (graceful || mode === 'immediate') {
     const local = await postgres.observe().catch(() => undefined);
     const lastLsn = graceful ? local?.checkpointLsn : undefined;

@@ -593,6 +593,10 @@ export class AgentRuntime<TMemory> {
         if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory);
       },
       onLockGone: () => this.leadership.forget(),
+      lockExpiresAtMs: () => {
+        const renewedAtMs = this.leadership.renewedAtMs;
+        return renewedAtMs === undefined ? undefined : renewedAtMs + this.settingsNow.ttlSeconds * 1000;
+      },
       requestExit: (code, reason) => {
         this.logger.fatal({ code }, reason);
         this.exitCode = code;

@@ -1,4 +1,4 @@
-import { PgwardenError, PRE_PROMOTE_FAILED, type Action, type FollowTarget, type DecideInput, type DecideResult, type PeerStatus } from '@pgwarden/core';
+import { FENCE_BUDGET_MS, PgwardenError, PRE_PROMOTE_FAILED, type Action, type FollowTarget, type DecideInput, type DecideResult, type PeerStatus } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
 import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
 import type { CycleSnapshot } from '../../src/runtime/runtime-types.js';
@@ -245,6 +245,20 @@ describe('the loop', () => {
     expect(await stopsWith({ synchronousMode: true, primaryStopTimeoutSeconds: 7 })).toEqual([7, 7]);
     expect(await stopsWith({ synchronousMode: false, primaryStopTimeoutSeconds: 7 })).toEqual([undefined, undefined]);
     expect(await stopsWith({ synchronousMode: true, primaryStopTimeoutSeconds: 0 })).toEqual([undefined, undefined]);
+  });
+
+  it('a demotion gives CHECKPOINT and before_stop only the time left before the lock can expire, less the fence budget; none without a lock', async () => {
+    const budgets = async (actions: Action[]) => {
+      const { runtime, postgres } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? actions : [] }));
+      const running = runtime.run();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      runtime.stop();
+      await running;
+      return postgres.stops.map((options) => options.preStopBudgetMs);
+    };
+    const [held] = await budgets([{ type: 'acquire-lock' }, { type: 'demote', mode: 'graceful' }]);
+    expect(held).toBe(testSettings.ttlSeconds * 1000 - FENCE_BUDGET_MS);
+    expect((await budgets([{ type: 'demote', mode: 'offline' }]))[0]).toBe(0);
   });
 
   it('on shutdown while paused leaves PostgreSQL running and keeps the leader key', async () => {
