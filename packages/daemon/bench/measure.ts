@@ -4,14 +4,15 @@
  *
  * - write-unavailability of a planned switchover (longest gap between two
  *   acknowledged writes of a client using target_session_attrs=read-write);
- * - time to a writable new primary after SIGKILL of the leader's agent and
- *   postmaster, with ttl 30 / loop_wait 10 (Patroni's defaults) and with
- *   the smallest ttl allowed (20);
+ * - host death (SIGKILL of the leader's agent, postmaster and backends at
+ *   once) under a writing client: the write gap, the time to a writable new
+ *   primary and acknowledged writes lost — at Patroni's defaults (30/10/10),
+ *   at Patroni's floor (20/2/5) and at the fast profile (5/1/1);
  * - the idle agent's RSS and CPU.
  *
- * Run: node --conditions=pgwarden-source --import tsx packages/daemon/bench/measure.ts [--runs N] [--only switchover|failover|idle] [--built]
+ * Run: node --conditions=pgwarden-source --import tsx packages/daemon/bench/measure.ts [--runs N] [--only switchover|failover|failover-fast|idle] [--built]
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { clusterPasswords } from '../../testkit/src/cluster-config.js';
 import { startPgwardenCluster, type PgwardenCluster, type PgwardenMember } from '../../testkit/src/cluster.js';
@@ -72,21 +73,62 @@ async function measureSwitchovers(): Promise<void> {
   }
 }
 
+/** The postmaster and every process it started (backends, walsender, checkpointer, …), from /proc. */
+function postgresProcesses(postmaster: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+      if (ppid === postmaster) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [postmaster, ...children];
+}
+
+/**
+ * Host death: the leader's agent, postmaster and backends SIGKILLed at once,
+ * a client writing through a read-write multi-host connection meanwhile.
+ * Measured: the write gap (last acknowledged write before the kill to the
+ * first on the new primary) and acknowledged writes missing afterwards.
+ */
 async function measureFailover(timings: { ttl: number; loopWait: number; retryTimeout: number }): Promise<void> {
   const cluster = await startPgwardenCluster({ ...timings, ...(agentCommand ? { agentCommand } : {}) });
   try {
-    const times: number[] = [];
+    const first = await healthy(cluster);
+    await query(first, 'CREATE TABLE IF NOT EXISTS bench_failover (id bigint PRIMARY KEY)');
+    const gaps: number[] = [];
+    const writable: number[] = [];
+    let lost = 0;
     for (let run = 0; run < runs; run++) {
       const leader = await healthy(cluster);
+      await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
+      await query(leader, 'TRUNCATE bench_failover');
+      const writer = new ReadWriteWriter(cluster.members.map((member) => ({ port: member.pgPort })), { user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password }, 'bench_failover');
+      writer.start();
+      await waitUntil(() => writer.count >= 50, { timeoutMs: 20_000 });
+      const agent = leader.agentPid()!;
+      const victims = [agent, ...postgresProcesses(leader.postmasterPid()!)];
       const startedAt = Date.now();
+      for (const pid of victims) process.kill(pid, 'SIGKILL');
       await leader.kill();
-      await leader.killPostmaster('SIGKILL');
       const next = await cluster.waitForLeader({ exclude: leader.name, timeoutMs: 180_000 });
       await waitUntil(async () => (await isInRecovery(next)) === false, { timeoutMs: 60_000, intervalMs: 50 });
-      times.push(Date.now() - startedAt);
+      writable.push(Date.now() - startedAt);
+      const count = writer.count;
+      await waitUntil(() => writer.count >= count + 50, { timeoutMs: 60_000 });
+      const report = await writer.stop();
+      gaps.push(report.longestGapMs);
+      const stored = new Set((await query<{ id: string }>(next, 'SELECT id FROM bench_failover')).map((row) => Number(row.id)));
+      lost += report.acknowledged.filter((id) => !stored.has(id)).length;
       await leader.start();
     }
-    describe(`SIGKILL failover, kill to writable new primary (ttl ${timings.ttl}, loop_wait ${timings.loopWait}, retry_timeout ${timings.retryTimeout})`, times);
+    const label = `(ttl ${timings.ttl}, loop_wait ${timings.loopWait}, retry_timeout ${timings.retryTimeout})`;
+    describe(`host-death failover, write-unavailability ${label}`, gaps);
+    describe(`host-death failover, kill to writable new primary ${label}`, writable);
+    console.log(`acknowledged writes lost across host-death failovers ${label}: ${lost}`);
   } finally {
     await cluster.stop();
   }
@@ -127,4 +169,6 @@ if (only === undefined || only === 'failover') {
   await measureFailover({ ttl: 30, loopWait: 10, retryTimeout: 10 });
   await measureFailover({ ttl: 20, loopWait: 2, retryTimeout: 5 });
 }
+// The fast profile (core/src/config/fast-profile.ts).
+if (only === undefined || only === 'failover' || only === 'failover-fast') await measureFailover({ ttl: 5, loopWait: 1, retryTimeout: 1 });
 if (only === undefined || only === 'idle') await measureIdle();
