@@ -2,11 +2,12 @@
  * `npm run sim -- --seed N` replays one seed with its full trace;
  * `npm run sim -- --seeds 1000 --steps 20000` runs many and prints a summary;
  * `--sync quorum` (or on/off) pins synchronous_mode, `--sync-count N` synchronous_node_count;
- * `--faults a,b`, `--fault-rate p` and `--members N` pin the fault mix and the cluster size.
+ * `--faults a,b`, `--fault-rate p` and `--members N` pin the fault mix and the cluster size;
+ * `--profile fast` runs the fast timing profile (ttl 5, loop_wait 1, retry_timeout 1).
  * Exit code 1 when any invariant was violated.
  */
 import { FAULT_KINDS, type FaultKind } from './faults.js';
-import { runSimulation, type SimOptions, type SimResult } from './simulation.js';
+import { FAST_PROFILE_SETTINGS, runSimulation, type SimOptions, type SimResult } from './simulation.js';
 import { summarize, formatSummary } from './summary.js';
 
 function argument(name: string): string | undefined {
@@ -35,12 +36,18 @@ function runOverride(): Pick<SimOptions, 'faultKinds' | 'faultProbability' | 'me
   };
 }
 
-/** `--sync quorum|on|off` pins synchronous_mode for every seed (`--sync-count N` its node count). */
+/** `--sync quorum|on|off` pins synchronous_mode for every seed (`--sync-count N` its node count); `--profile fast`. */
 function settingsOverride(): SimOptions['settings'] {
   const sync = argument('sync');
   const count = argument('sync-count');
   const mode = sync === undefined ? undefined : sync === 'quorum' ? 'quorum' : sync === 'on' || sync === 'true';
-  return { ...(mode === undefined ? {} : { synchronousMode: mode }), ...(count === undefined ? {} : { synchronousNodeCount: Number(count) }) };
+  const profile = argument('profile');
+  if (profile !== undefined && profile !== 'fast') throw new Error(`unknown profile ${profile}; known: fast`);
+  return {
+    ...(mode === undefined ? {} : { synchronousMode: mode }),
+    ...(count === undefined ? {} : { synchronousNodeCount: Number(count) }),
+    ...(profile === 'fast' ? FAST_PROFILE_SETTINGS : {}),
+  };
 }
 
 async function main(): Promise<void> {

@@ -66,11 +66,16 @@ export function simPeerPort(world: World, asker: SimMember): PeerPort {
   };
 }
 
-/** A working watchdog device: resets the machine ttl − safety_margin after the last activation or keepalive. */
+/**
+ * A working watchdog device: resets the machine ttl − safety_margin after the last activation or
+ * keepalive (the margin capped at ttl/2 and whole seconds, as the agent sets the real device).
+ */
 export function simWatchdog(world: World, member: SimMember): WatchdogPort {
   const settings = world.scenario.settings;
+  const margin = settings.safetyMarginSeconds ?? 5;
+  const timeoutSeconds = margin === -1 ? Math.floor(settings.ttlSeconds / 2) : Math.floor(settings.ttlSeconds - Math.min(margin, settings.ttlSeconds / 2));
   const arm = (): void => {
-    member.watchdogDeadlineMs = nowMs(world) + (settings.ttlSeconds - (settings.safetyMarginSeconds ?? 5)) * 1000;
+    member.watchdogDeadlineMs = nowMs(world) + timeoutSeconds * 1000;
   };
   const off = settings.watchdogMode === 'off';
   return {

@@ -40,6 +40,9 @@ export interface SimOptions {
   readonly faultKinds?: readonly FaultKind[];
 }
 
+/** The fast timing profile (core's fast-profile.ts): ttl 5, loop_wait 1, retry_timeout 1, default safety_margin (→ 2.5 s). */
+export const FAST_PROFILE_SETTINGS = { ttlSeconds: 5, loopWaitSeconds: 1, retryTimeoutSeconds: 1, safetyMarginSeconds: 5 } as const;
+
 export interface SimResult {
   readonly seed: number;
   readonly steps: number;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../src/faults.js';
-import { runSimulation } from '../src/simulation.js';
+import { FAST_PROFILE_SETTINGS, runSimulation } from '../src/simulation.js';
 import { firstViolation, priorityChurn, quorumChurn, STEPS } from './helpers.js';
 
 describe('simulation of the real AgentRuntime', () => {
@@ -28,6 +28,14 @@ describe('simulation of the real AgentRuntime', () => {
     }
     // The mix the quorum mutants are caught on (mutants.test.ts): stalled standbys and crashes.
     expect(await firstViolation({ ...quorumChurn, steps: STEPS }, 30)).toBeUndefined();
+  });
+
+  it('keeps every invariant under the fast timing profile (ttl 5, loop_wait 1, retry_timeout 1), with all faults', async () => {
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: FAST_PROFILE_SETTINGS }, 20)).toBeUndefined();
+    // Not vacuous: with a watchdog that fired at once (ttl - safety_margin = 0 uncapped), nothing was ever promoted.
+    const result = await runSimulation({ seed: 2, steps: 6000, faultProbability: 1 / 60, settings: { ...FAST_PROFILE_SETTINGS, watchdogMode: 'automatic' } });
+    expect(result.stats.promotions).toBeGreaterThan(3);
+    expect(result.stats.writesAcknowledged).toBeGreaterThan(1000);
   });
 
   it('quorum mode is not vacuous: /sync carries ANY k voters, and failovers happen', async () => {

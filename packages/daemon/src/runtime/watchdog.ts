@@ -46,11 +46,17 @@ export class LinuxWatchdog implements WatchdogPort {
     this.device = options.device ?? '/dev/watchdog';
   }
 
-  /** ttl - safety_margin, as Patroni computes it. */
+  /**
+   * ttl - safety_margin, as Patroni computes it — with the margin capped at
+   * ttl/2 as the lock's validity caps it (`lock-validity.ts`), so that under
+   * the fast profile (ttl < 2 × safety_margin, which Patroni never runs) the
+   * watchdog fires when the lock stops being ours rather than at once.
+   * Whole seconds, rounded down: a device never fires later than the fence.
+   */
   desiredTimeoutSeconds(): number {
     const ttl = this.options.ttlSeconds();
     const margin = this.options.safetyMarginSeconds ?? 5;
-    return margin === -1 ? Math.floor(ttl / 2) : ttl - margin;
+    return margin === -1 ? Math.floor(ttl / 2) : Math.floor(ttl - Math.min(margin, ttl / 2));
   }
 
   get usable(): boolean {

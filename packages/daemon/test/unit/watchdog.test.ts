@@ -35,6 +35,16 @@ describe('LinuxWatchdog', () => {
     expect(logger.lines.some((line) => line.level === 'warn' && line.message === 'watchdog not used')).toBe(true);
   });
 
+  it('asks for ttl - safety_margin as Patroni does, the margin capped at ttl/2 as the lock validity caps it (fast profile)', () => {
+    const timeout = (ttl: number, safetyMarginSeconds?: number) =>
+      new LinuxWatchdog({ mode: 'automatic', device: '/nonexistent', ttlSeconds: () => ttl, loopWaitSeconds: () => 1, logger: recordingLogger(), ...(safetyMarginSeconds === undefined ? {} : { safetyMarginSeconds }) }).desiredTimeoutSeconds();
+    expect(timeout(30)).toBe(25);
+    expect(timeout(20, 5)).toBe(15);
+    expect(timeout(31, -1)).toBe(15);
+    // ttl 5 with the default margin: the lock is ours for 2.5 s, so the device fires after 2 s, not at once.
+    expect(timeout(5)).toBe(2);
+  });
+
   it('required with ttl - safety_margin shorter than loop_wait is not usable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
     writeFileSync(join(dir, 'dev'), '');
