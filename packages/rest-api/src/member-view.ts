@@ -80,7 +80,7 @@ export function buildMemberView(snapshot: MemberSnapshot): MemberView {
     quorumMode: snapshot.synchronousMode === 'quorum',
     clusterValidUntilMs:
       cluster !== undefined && snapshot.clusterReadAtMs !== undefined ? snapshot.clusterReadAtMs + ttlMs : -Infinity,
-    leaderValidUntilMs: snapshot.lockRenewedAtMs !== undefined ? snapshot.lockRenewedAtMs + ttlMs : -Infinity,
+    leaderValidUntilMs: snapshot.lockRenewedAtMs !== undefined ? snapshot.lockRenewedAtMs + (snapshot.lockValidForMs ?? ttlMs) : -Infinity,
     latestEndLsn,
     tagStrings: tagStrings(snapshot.tags),
     bodies: [undefined, undefined],

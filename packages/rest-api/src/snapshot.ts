@@ -102,9 +102,16 @@ export interface MemberSnapshot {
   readonly dcsLastSeenMs?: number;
   /**
    * Epoch ms when the request that last refreshed our leader lock was sent;
-   * undefined when we do not hold it. `is_leader` ⇔ now < this + ttl.
+   * undefined when we do not hold it. `is_leader` ⇔ now < this + lockValidForMs (ttl by default).
    */
   readonly lockRenewedAtMs?: number;
+  /**
+   * How long after `lockRenewedAtMs` the agent still acts as leader: ttl less
+   * its safety margin (it demotes then, before the key can expire at the DCS).
+   * The health checks and `is_leader` stop answering "leader" at that moment;
+   * ttl when absent (Patroni's rule).
+   */
+  readonly lockValidForMs?: number;
   /** Failsafe mode is active (we run as leader on the members' word, or follow a failsafe leader). */
   readonly failsafeActive: boolean;
   /** Epoch ms when the next cycle is due (`/liveness`). */

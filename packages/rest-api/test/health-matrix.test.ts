@@ -176,6 +176,15 @@ describe('time-dependent rules, evaluated per request', () => {
     expect(await bareStatus(port, 'OPTIONS', '/primary')).toBe(503);
   });
 
+  it('with the agent’s fence (lockValidForMs = ttl − safety margin), /primary fails when the agent starts demoting, before the key can expire', async () => {
+    const renewedAtMs = NOW_MS - 1000;
+    const { port, clock } = await startApi(primarySnapshot({ lockRenewedAtMs: renewedAtMs, lockValidForMs: 25_000, clusterReadAtMs: renewedAtMs }));
+    clock.now = renewedAtMs + 25_000 - 1;
+    expect(await bareStatus(port, 'OPTIONS', '/primary')).toBe(200);
+    clock.now = renewedAtMs + 25_000;
+    expect(await bareStatus(port, 'OPTIONS', '/primary')).toBe(503);
+  });
+
   it('a replica drops from /sync when its cached view expires, and /liveness fails once the cycle is overdue by 2 ttl', async () => {
     const snapshot = replicaSnapshot({ synchronousMode: true, cluster: cluster({ sync: { version: 3, leader: 'node1', syncStandbys: ['node2'] } }) });
     const { port, clock } = await startApi(snapshot);

@@ -4,6 +4,7 @@
  * evaluates time-dependent rules (lock still valid? cache still fresh?)
  * from the timestamps carried here.
  */
+import { safetyMarginMs } from '@pgwarden/core';
 import type { MemberSnapshot, ScheduledRestartView } from '@pgwarden/rest-api';
 import { compatiblePatroniVersion, publishedTags, type PrimaryRoleName } from '../runtime/member-data.js';
 import type { CycleSnapshot } from '../runtime/runtime-types.js';
@@ -32,7 +33,7 @@ export function toMemberSnapshot(
     maximumLagOnFailoverBytes: settings.maximumLagOnFailoverBytes,
     ...(snapshot.cluster !== undefined ? { cluster: snapshot.cluster } : {}),
     ...(snapshot.clusterReadAtMs !== undefined ? { clusterReadAtMs: snapshot.clusterReadAtMs, dcsLastSeenMs: snapshot.clusterReadAtMs } : {}),
-    ...(snapshot.lockRenewedAtMs !== undefined ? { lockRenewedAtMs: snapshot.lockRenewedAtMs } : {}),
+    ...(snapshot.lockRenewedAtMs !== undefined ? { lockRenewedAtMs: snapshot.lockRenewedAtMs, lockValidForMs: settings.ttlSeconds * 1000 - safetyMarginMs(settings) } : {}),
     failsafeActive: snapshot.failsafeActive,
     ...(snapshot.nextCycleAtMs !== undefined ? { nextCycleAtMs: snapshot.nextCycleAtMs } : {}),
     ...(scheduledRestart !== undefined ? { scheduledRestart } : {}),
