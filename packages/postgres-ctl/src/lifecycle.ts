@@ -109,7 +109,7 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isProcessAlive(pid)) return true;
-    await sleep(25);
+    await sleep(5);
   }
   return !isProcessAlive(pid);
 }

@@ -272,22 +272,38 @@ export class PostgresCtl {
    */
   async promote(options: { readonly timeoutSeconds?: number; readonly signal?: AbortSignal } = {}): Promise<PromoteOutcome> {
     const timeoutSeconds = options.timeoutSeconds ?? this.context.options.pg_ctl_timeout;
-    const before = await this.observe();
-    if (before.accepting && !before.inRecovery) {
+    // Two queries on the open connection, not a whole observation: this runs while writes are unavailable.
+    const before = await observePositions(this.context);
+    if (before !== undefined && !before.inRecovery) {
       return { promoted: true, alreadyPrimary: true, ...(before.timeline !== undefined ? { timeline: before.timeline } : {}) };
     }
     await runPrePromote(this.context, options.signal);
     options.signal?.throwIfAborted();
-    const rows = await withClient(this.localSettings({ statementTimeoutMs: (timeoutSeconds + 5) * 1000 }), (client) =>
-      client.query<{ promoted: boolean }>('SELECT pg_catalog.pg_promote(true, $1) AS promoted', [timeoutSeconds]),
-    ).catch((error: unknown) => {
-      throw new PgwardenError('pg-promote-failed', `promote failed: ${(error as Error).message}`, { cause: error });
-    });
-    if (rows.rows[0]?.promoted !== true) throw new PgwardenError('pg-promote-failed', `promotion did not finish within ${timeoutSeconds} s`);
+    await this.signalPromotion(timeoutSeconds);
     this.followTarget = undefined;
     writeConfiguration(this.context, undefined);
     const local = await this.observe();
     return { promoted: true, ...(local.timeline !== undefined ? { timeline: local.timeline } : {}) };
+  }
+
+  /**
+   * pg_promote without waiting, then pg_is_in_recovery() every 10 ms on the
+   * open connection: pg_promote(true) looks only every 100 ms, and the new
+   * primary is announced (REST API, leader key) only once this returns.
+   */
+  private async signalPromotion(timeoutSeconds: number): Promise<void> {
+    const failed = (error: unknown): never => {
+      throw new PgwardenError('pg-promote-failed', `promote failed: ${(error as Error).message}`, { cause: error });
+    };
+    const rows = await this.context.local.query<{ signalled: boolean }>('SELECT pg_catalog.pg_promote(false) AS signalled').catch(failed);
+    if (rows[0]?.signalled !== true) throw new PgwardenError('pg-promote-failed', 'promote failed: PostgreSQL did not accept the promotion signal');
+    const deadline = performance.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const state = await this.context.local.query<{ in_recovery: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS in_recovery').catch(failed);
+      if (state[0]?.in_recovery === false) return;
+      if (performance.now() >= deadline) throw new PgwardenError('pg-promote-failed', `promotion did not finish within ${timeoutSeconds} s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Demote: checkpoint, clean (fast) or immediate shutdown, then start as a standby of `follow`. */
