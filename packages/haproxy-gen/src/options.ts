@@ -107,7 +107,15 @@ export const haproxyOptionsSchema = z
       .default({}),
     healthCheck: z
       .object({
-        interval: durationSchema.default('3s'),
+        /** Between checks of a server that is up and steady (`inter`). */
+        interval: durationSchema.default('1s'),
+        /**
+         * Between checks while a server changes state (`fastinter`: after its first failed
+         * or successful check) and while it is down (`downinter`): a new primary is down on
+         * `/primary` until it promotes, so it is seen within `rise × downInterval` of that.
+         */
+        fastInterval: durationSchema.default('250ms'),
+        downInterval: durationSchema.default('250ms'),
         fall: z.number().int().min(1).max(100).default(3),
         rise: z.number().int().min(1).max(100).default(2),
       })

@@ -109,7 +109,7 @@ function routeSections(route: Route, members: readonly MemberEndpoints[], names:
     // of writing into a read-only server (INCIDENTS #14). init-addr: a member
     // whose host name does not resolve yet starts down instead of failing the
     // whole configuration.
-    `default-server inter ${healthCheck.interval} fall ${healthCheck.fall} rise ${healthCheck.rise} on-marked-down shutdown-sessions init-addr libc,none maxconn ${maxconn.perServer}`,
+    `default-server inter ${healthCheck.interval} fastinter ${healthCheck.fastInterval} downinter ${healthCheck.downInterval} fall ${healthCheck.fall} rise ${healthCheck.rise} on-marked-down shutdown-sessions init-addr libc,none maxconn ${maxconn.perServer}`,
   ];
   const eligible = route.readOnly ? members.filter((member) => !member.noLoadBalance) : members;
   for (const member of eligible) backendLines.push(serverLine(member, names.get(member.name) ?? member.name, options));

@@ -32,7 +32,7 @@ describe('renderHaproxyConfig', () => {
     const primary = backend(renderHaproxyConfig(three), 'primary');
     expect(primary).toContain('option httpchk OPTIONS /primary');
     expect(primary).toContain('http-check expect status 200');
-    expect(primary).toContain('default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions');
+    expect(primary).toContain('default-server inter 1s fastinter 250ms downinter 250ms fall 3 rise 2 on-marked-down shutdown-sessions');
     expect(primary.match(/server node\d/g)).toEqual(['server node1', 'server node2', 'server node3']);
     expect(primary).toContain('server node1 10.0.0.11:5432 check addr 10.0.0.11 port 8008');
   });
@@ -129,6 +129,6 @@ describe('parseHaproxyOptions', () => {
     expect(options.primary.port).toBe(5000);
     expect(options.replicas).toMatchObject({ port: 5001 });
     expect(options.timeouts).toEqual({ connect: '4s', client: '30m', server: '30m', check: '5s', queue: '30s' });
-    expect(options.healthCheck).toEqual({ interval: '3s', fall: 3, rise: 2 });
+    expect(options.healthCheck).toEqual({ interval: '1s', fastInterval: '250ms', downInterval: '250ms', fall: 3, rise: 2 });
   });
 });
