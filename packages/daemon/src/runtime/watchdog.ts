@@ -4,12 +4,17 @@
  * Patroni: see core's README), disarmed on demotion and shutdown. If the agent hangs while PostgreSQL keeps running as
  * primary, the machine resets before the leader key expires.
  *
- * Node cannot issue the WDIOC_SETTIMEOUT ioctl, so the device timeout is
- * read from sysfs instead of set: a device whose timeout is longer than
- * `ttl - safety_margin` cannot protect us — `required` refuses to activate
- * (and the member may not take the lock), `automatic` warns. Configure the
- * driver's timeout (e.g. `modprobe softdog soft_margin=25`).
+ * On activation the device's timeout is set to `ttl - safety_margin` as
+ * Patroni sets it (WDIOC_SETTIMEOUT) and read back (WDIOC_GETTIMEOUT). Node
+ * has no ioctl, so a `perl` child (perl-base is Essential on Debian) issues
+ * both on our open descriptor, passed as its standard input. A device whose
+ * timeout cannot be brought to `ttl - safety_margin` or below cannot protect
+ * us — `required` refuses to activate (the member gives the lock up before
+ * promoting), `automatic` warns and runs without it. Without the ioctl (no
+ * perl, a driver that refuses it) the timeout is read from sysfs instead; a
+ * `required` watchdog whose timeout can be neither set nor read is refused.
  */
+import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PgwardenError } from '@pgwarden/core';
@@ -64,7 +69,10 @@ export class LinuxWatchdog implements WatchdogPort {
     return this.problem() === undefined;
   }
 
-  /** Why the watchdog cannot be used, or undefined when it can. */
+  /**
+   * Why the watchdog cannot be used, or undefined when it can (as far as can
+   * be told before opening it: the timeout is set and checked on activation).
+   */
   problem(): string | undefined {
     const desired = this.desiredTimeoutSeconds();
     if (desired - this.options.loopWaitSeconds() < 0) return `watchdog timeout ${desired}s is shorter than loop_wait`;
@@ -72,10 +80,6 @@ export class LinuxWatchdog implements WatchdogPort {
       accessSync(this.device, constants.W_OK);
     } catch {
       return `watchdog device ${this.device} is not writable`;
-    }
-    const deviceTimeout = this.deviceTimeoutSeconds();
-    if (deviceTimeout !== undefined && deviceTimeout > desired) {
-      return `watchdog device timeout ${deviceTimeout}s is longer than ttl - safety_margin = ${desired}s`;
     }
     return undefined;
   }
@@ -99,7 +103,24 @@ export class LinuxWatchdog implements WatchdogPort {
       return;
     }
     this.fd = openSync(this.device, 'w');
-    this.options.logger.info({ device: this.device, timeoutSeconds: this.deviceTimeoutSeconds() }, 'watchdog activated');
+    const desired = this.desiredTimeoutSeconds();
+    const set = await setTimeoutByIoctl(this.fd, desired);
+    const actual = set.ok ? set.timeoutSeconds : this.deviceTimeoutSeconds();
+    const refusal =
+      actual === undefined
+        ? this.options.mode === 'required'
+          ? `watchdog timeout could be neither set nor read (${set.ok ? '' : set.reason}); it must be at most ttl - safety_margin = ${desired}s`
+          : undefined
+        : actual > desired
+          ? `watchdog device timeout ${actual}s is longer than ttl - safety_margin = ${desired}s${set.ok ? '' : ` (could not set it: ${set.reason})`}`
+          : undefined;
+    if (refusal !== undefined) {
+      await this.disable();
+      if (this.options.mode === 'required') throw new PgwardenError('watchdog-unusable', refusal);
+      this.options.logger.warn({ device: this.device, problem: refusal }, 'watchdog not used');
+      return;
+    }
+    this.options.logger.info({ device: this.device, timeoutSeconds: actual, set: set.ok }, 'watchdog activated');
     writeSync(this.fd, '1');
   }
 
@@ -119,6 +140,41 @@ export class LinuxWatchdog implements WatchdogPort {
       this.options.logger.info({ device: this.device }, 'watchdog disabled');
     }
   }
+}
+
+/** _IOWR('W', 6, int) and _IOR('W', 7, int) of linux/watchdog.h. */
+const WDIOC_SETTIMEOUT = 0xc0045706;
+const WDIOC_GETTIMEOUT = 0x80045707;
+const IOCTL_SCRIPT = [
+  'my $t = pack("i", $ARGV[0]);',
+  `ioctl(STDIN, ${WDIOC_SETTIMEOUT}, $t) or die "WDIOC_SETTIMEOUT: $!\\n";`,
+  'my $g = pack("i", 0);',
+  `ioctl(STDIN, ${WDIOC_GETTIMEOUT}, $g) or die "WDIOC_GETTIMEOUT: $!\\n";`,
+  'print unpack("i", $g), "\\n";',
+].join(' ');
+
+type IoctlResult = { readonly ok: true; readonly timeoutSeconds: number } | { readonly ok: false; readonly reason: string };
+
+/** WDIOC_SETTIMEOUT then WDIOC_GETTIMEOUT on `fd`, through a perl child that gets it as its standard input. */
+export function setTimeoutByIoctl(fd: number, seconds: number, perl = 'perl'): Promise<IoctlResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    const child = spawn(perl, ['-e', IOCTL_SCRIPT, String(seconds)], { stdio: [fd, 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, reason: `could not run ${perl}: ${error.message}` });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const value = Number(stdout.trim());
+      if (code === 0 && Number.isInteger(value) && value > 0) resolve({ ok: true, timeoutSeconds: value });
+      else resolve({ ok: false, reason: stderr.trim() || `${perl} exited with ${String(code)}` });
+    });
+  });
 }
 
 /** What `watchdog.mode: off` (pgwarden's default) uses. */

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPgwardenError } from '@pgwarden/core';
-import { LinuxWatchdog, parseWatchdogMode } from '../../src/runtime/watchdog.js';
+import { LinuxWatchdog, parseWatchdogMode, setTimeoutByIoctl } from '../../src/runtime/watchdog.js';
 import { recordingLogger } from '../doubles.js';
 
 function watchdog(mode: 'automatic' | 'required', device: string, ttl = 30) {
@@ -55,11 +55,35 @@ describe('LinuxWatchdog', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
     const path = join(dir, 'dev');
     writeFileSync(path, '');
-    const { watchdog: device } = watchdog('required', path);
+    const { watchdog: device } = watchdog('automatic', path);
     expect(device.usable).toBe(true);
     await device.activate();
     await device.keepalive();
     await device.disable();
     expect(readFileSync(path, 'utf8')).toBe('11V');
+  });
+
+  it('sets the timeout with WDIOC_SETTIMEOUT through perl; a file that refuses the ioctl says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const path = join(dir, 'dev');
+    writeFileSync(path, '');
+    const fd = openSync(path, 'w');
+    try {
+      const result = await setTimeoutByIoctl(fd, 25);
+      expect(result).toEqual({ ok: false, reason: expect.stringMatching(/^WDIOC_SETTIMEOUT: Inappropriate ioctl for device/) });
+      expect(await setTimeoutByIoctl(fd, 25, '/nonexistent/perl')).toEqual({ ok: false, reason: expect.stringMatching(/could not run/) });
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('required: a device whose timeout can be neither set nor read is refused on activation, and closed with the magic character', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const path = join(dir, 'dev');
+    writeFileSync(path, '');
+    const { watchdog: device } = watchdog('required', path);
+    expect(device.usable).toBe(true);
+    await expect(device.activate()).rejects.toSatisfy((error: unknown) => isPgwardenError(error, 'watchdog-unusable') && /could be neither set nor read/.test((error as Error).message));
+    expect(readFileSync(path, 'utf8')).toBe('V');
   });
 });
