@@ -60,8 +60,20 @@ describe('pgwarden --validate-config', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr.trimEnd().split('\n')).toEqual([
       `${file}:6:11: restapi.listen: expected "host:port" with a port between 1 and 65535, found string "127.0.0.1"`,
-      `${file}:26:10: bootstrap.dcs.ttl: expected an integer >= 20, found number 10`,
+      `${file}:26:10: bootstrap.dcs.ttl: ttl=10 is below Patroni's minimum 20 and the fast timing profile can not run it: loop_wait + 2*retry_timeout must be <= ttl, found 10 + 2*10 > 10`,
       `${file}:93:13: tags.nostream: expected a boolean (true or false), found string "sometimes"`,
+    ]);
+    expectNoStackTrace(run);
+  });
+
+  it('accepts the fast timing profile (ttl 5, loop_wait 1, retry_timeout 1) when its fence argument holds, and names the failed condition when it does not', () => {
+    const fast = readFileSync(join(examples, 'postgres0.yml'), 'utf8').replace('ttl: 30', 'ttl: 5').replace('loop_wait: 10', 'loop_wait: 1').replace('retry_timeout: 10', 'retry_timeout: 1');
+    expect(pgwarden(['--validate-config', writeConfig('fast.yml', fast)])).toEqual({ code: 0, stdout: '', stderr: '' });
+    const file = writeConfig('fast-no-margin.yml', fast.replace('watchdog:\n', 'watchdog:\n  safety_margin: 0\n'));
+    const run = pgwarden(['--validate-config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      `${file}:26:10: bootstrap.dcs.ttl: ttl=5 is below Patroni's minimum 20 and the fast timing profile can not run it: the fence margin (watchdog.safety_margin, at most ttl/2) is 0 ms, less than the 1000 ms a demotion may take to stop writes before the lock expires`,
     ]);
     expectNoStackTrace(run);
   });
