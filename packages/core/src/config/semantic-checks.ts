@@ -46,7 +46,22 @@ export function checkTimingRules(config: ConfigMap, mode: 'validate' | 'run', lo
   if (isFastProfile(values)) {
     const safetyMargin = parseInteger(getAtPath(config, ['watchdog', 'safety_margin']));
     const problem = fastProfileProblem({ ...values, ...(safetyMargin !== undefined ? { safety_margin: safetyMargin } : {}) });
-    if (problem === undefined) return [];
+    if (problem === undefined) {
+      // Safe (a key that outlives our fence only delays the takeover), but not fast.
+      if (!isConfigMap(getAtPath(config, ['consul']))) return [];
+      const path = ['bootstrap', 'dcs', 'ttl'];
+      const source = locatePath(path, locator);
+      return [
+        {
+          severity: 'warning',
+          path: formatConfigPath(path),
+          message:
+            `the fast timing profile on Consul stays safe but is not fast: Consul keeps a session at least its SessionTTLMin (10 s by default) ` +
+            `and may wait twice that before it releases the leader key, so a failover takes 20 s or more; etcd3, ZooKeeper or Redis honour ttl=${values.ttl}`,
+          ...(source ? { source } : {}),
+        },
+      ];
+    }
     const name = (['ttl', 'retry_timeout', 'loop_wait'] as const).find((key) => dcs[key] !== undefined && values[key] < TIMEOUT_MINIMUMS[key]) ?? 'ttl';
     const path = ['bootstrap', 'dcs', name];
     const source = locatePath(path, locator);

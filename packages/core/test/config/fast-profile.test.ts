@@ -52,6 +52,15 @@ describe('fast profile in the configuration file', () => {
     if (result.ok) expect(result.warnings.filter((issue) => /ttl|retry_timeout|loop_wait/.test(issue.path))).toEqual([]);
   });
 
+  it('on Consul, warns that sessions outlive a short ttl (safe, but no fast failover)', () => {
+    const result = loadConfig(
+      [{ file: 'member.yml', text: BASE_YAML.replace('etcd3:\n  host: 127.0.0.1:2379', 'consul:\n  host: 127.0.0.1:8500') }, { file: 'fast.yml', text: 'bootstrap:\n  dcs:\n    ttl: 5\n    loop_wait: 1\n    retry_timeout: 1\n' }],
+      { env: {}, mode: 'validate' },
+    );
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (result.ok) expect(result.warnings.find((issue) => issue.path === 'bootstrap.dcs.ttl')?.message).toMatch(/on Consul stays safe but is not fast/);
+  });
+
   it('is refused at start-up and by --validate-config with the file, the key and the failing condition', () => {
     for (const mode of ['validate', 'run'] as const) {
       const result = load('    ttl: 5\n    loop_wait: 1\n    retry_timeout: 1', 'watchdog:\n  safety_margin: 0', mode);
