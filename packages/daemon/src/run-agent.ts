@@ -6,12 +6,7 @@
  * SIGTERM/SIGINT (or a fatal decision) ends it.
  */
 import { decide, formatConfigIssue, initialMemory, recordLockRenewal, restApiExposureWarning, PgwardenError, type Dcs, type HaMemory, type PatroniConfig, type SelfIdentity } from '@pgwarden/core';
-import { createEtcdDcs } from '@pgwarden/dcs-etcd';
-import { createConsulDcs } from '@pgwarden/dcs-consul';
-import { createRedisDcs } from '@pgwarden/dcs-redis';
-import { createZooKeeperDcs } from '@pgwarden/dcs-zookeeper';
 import { createRestApi, type RestApi } from '@pgwarden/rest-api';
-import { startHaproxyWatcher, watcherOptionsFromSettings } from '@pgwarden/haproxy-gen';
 import { toMemberSnapshot } from './adapters/api-snapshot.js';
 import { toConsulSettings, toEtcdSettings, toRedisSettings, toRestApiConfig, toSelfIdentity, toZooKeeperSettings } from './adapters/agent-configuration-map.js';
 import { AgentConfiguration } from './adapters/agent-configuration.js';
@@ -99,12 +94,18 @@ function componentLevels(loggers: Readonly<Record<string, string>>): Record<stri
 /** The adapters report lock renewals on the runtime's monotonic clock (their send times are compared with it). */
 const monotonicMs = (): number => systemClock.nowMs();
 
-/** The DCS of the config's section: etcd3, consul, redis or zookeeper (the config schema guarantees exactly one). */
-function createDcs(local: PatroniConfig, timings: AgentConfiguration['effective'], logger: AgentLogger): Dcs {
-  if (local.etcd3 !== undefined) return createEtcdDcs({ ...toEtcdSettings(local, timings), logger, clock: monotonicMs });
-  if (local.consul !== undefined) return createConsulDcs({ ...toConsulSettings(local, timings), logger, clock: monotonicMs });
-  if (local.redis !== undefined) return createRedisDcs({ ...toRedisSettings(local, timings), logger, clock: monotonicMs });
-  if (local.zookeeper !== undefined) return createZooKeeperDcs({ ...toZooKeeperSettings(local, timings), logger, clock: monotonicMs });
+/**
+ * The DCS of the config's section: etcd3, consul, redis or zookeeper (the config schema guarantees exactly one).
+ * Only the configured adapter is loaded: the others' client libraries (grpc-js and protobufjs, ioredis,
+ * node-zookeeper-client) and schemas would otherwise stay in the agent's heap for nothing.
+ */
+async function createDcs(local: PatroniConfig, timings: AgentConfiguration['effective'], logger: AgentLogger): Promise<Dcs> {
+  if (local.etcd3 !== undefined) return (await import('@pgwarden/dcs-etcd')).createEtcdDcs({ ...toEtcdSettings(local, timings), logger, clock: monotonicMs });
+  if (local.consul !== undefined) return (await import('@pgwarden/dcs-consul')).createConsulDcs({ ...toConsulSettings(local, timings), logger, clock: monotonicMs });
+  if (local.redis !== undefined) return (await import('@pgwarden/dcs-redis')).createRedisDcs({ ...toRedisSettings(local, timings), logger, clock: monotonicMs });
+  if (local.zookeeper !== undefined) {
+    return (await import('@pgwarden/dcs-zookeeper')).createZooKeeperDcs({ ...toZooKeeperSettings(local, timings), logger, clock: monotonicMs });
+  }
   throw new PgwardenError('dcs-unsupported', 'the configuration names no DCS: add an etcd3, consul, redis or zookeeper section');
 }
 
@@ -123,7 +124,7 @@ export async function startAgent(options: RunAgentOptions = {}): Promise<Running
   const timings = configuration.effective;
   let dcs: Dcs;
   try {
-    dcs = createDcs(local, timings, logger.child({ component: 'dcs' }));
+    dcs = await createDcs(local, timings, logger.child({ component: 'dcs' }));
   } catch (error) {
     lock.release();
     throw error;
@@ -159,7 +160,7 @@ async function assemble(
   const runtime = createRuntime(options, local, self, configuration, dcs, ports, links, logger);
   const api = await startRestApi(local, runtime, dcs, ports, links, logger);
   opened.push(() => api.stop());
-  links.stopHaproxy = startHaproxySection(local, configuration, logger);
+  links.stopHaproxy = await startHaproxySection(local, configuration, logger);
   logger.info({ apiUrl: self.apiUrl, connUrl: self.connUrl, backend: dcs.backend }, 'pgwarden agent started');
   return runUntilStopped(options, runtime, api, ports, links, logger);
 }
@@ -266,11 +267,13 @@ function replaceTags(current: Record<string, unknown>, next: Record<string, unkn
  * pgwarden extension: a top-level `haproxy` section keeps a local haproxy.cfg
  * current from the cluster (haproxy-gen's watcher settings), through a DCS client of its own.
  */
-function startHaproxySection(local: PatroniConfig, configuration: AgentConfiguration, logger: AgentLogger): (() => Promise<void>) | undefined {
+async function startHaproxySection(local: PatroniConfig, configuration: AgentConfiguration, logger: AgentLogger): Promise<(() => Promise<void>) | undefined> {
   const section = (local as Record<string, unknown>)['haproxy'];
   if (section === undefined || section === null) return undefined;
+  // Loaded only when the section is there.
+  const { startHaproxyWatcher, watcherOptionsFromSettings } = await import('@pgwarden/haproxy-gen');
   // Its own DCS client, so its own watch: a leader change the watcher consumes must still wake the cycle.
-  const dcs = createDcs(local, configuration.effective, logger.child({ component: 'haproxy-dcs' }));
+  const dcs = await createDcs(local, configuration.effective, logger.child({ component: 'haproxy-dcs' }));
   const watcher = startHaproxyWatcher(watcherOptionsFromSettings(section, dcs, logger.child({ component: 'haproxy' })));
   logger.info({}, 'haproxy.cfg watcher started');
   return async () => {
