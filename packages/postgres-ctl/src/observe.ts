@@ -48,6 +48,19 @@ SELECT s.name, current_setting(s.name) AS old_value,
   coalesce((SELECT f.setting FROM pg_file_settings f WHERE f.name = s.name ORDER BY f.seqno DESC LIMIT 1), '') AS new_value
 FROM pg_settings s WHERE s.pending_restart`;
 
+/**
+ * What a running server's observation adds to the status query, in one round
+ * trip: the standbys streaming from us (a primary's; none asked on a replica),
+ * the parameters waiting for a restart, and the running values of the
+ * command-line parameters ($1, their names), which pg_settings.pending_restart
+ * never flags. Apart from the status query, so that its failure still fails
+ * the observation as any of the three queries it replaces did.
+ */
+const runningExtrasQuery = `
+SELECT (SELECT json_agg(r ORDER BY r.application_name) FROM (${replicationQuery}) r WHERE NOT pg_is_in_recovery()) AS replication,
+  (SELECT json_agg(p) FROM (${pendingRestartQuery}) p) AS pending_restart,
+  (SELECT json_agg(c) FROM (SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY($1::text[])) c) AS command_line`;
+
 /** `pg_wal/<timeline>.history` as /history lines: [ended timeline, fork LSN, reason]. */
 export function readTimelineHistory(dataDir: string, timeline: number): HistoryLine[] | undefined {
   if (timeline <= 1) return undefined;
@@ -85,11 +98,11 @@ function replicationRow(row: Row, primaryPosition: number | undefined): Replicat
   };
 }
 
-async function queryTwice<T extends Row>(context: Context, text: string): Promise<T[]> {
+async function queryTwice<T extends Row>(context: Context, text: string, values?: readonly unknown[]): Promise<T[]> {
   try {
-    return await context.local.query<T>(text);
+    return await context.local.query<T>(text, values);
   } catch {
-    return context.local.query<T>(text);
+    return context.local.query<T>(text, values);
   }
 }
 
@@ -174,11 +187,7 @@ const normalize = (value: string): string => {
  * Command-line parameters win over every file, so pg_settings.pending_restart
  * never shows a change of them: compare what we would pass now with what runs.
  */
-async function commandLineDrift(context: Context): Promise<Record<string, { old_value: string; new_value: string }>> {
-  const desired = commandLineParameters(effectiveParameters(context));
-  const rows = await context.local.query<{ name: string; setting: string }>('SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY($1)', [
-    Object.keys(desired),
-  ]);
+function commandLineDrift(desired: Record<string, string>, rows: ReadonlyArray<{ name: string; setting: string }>): Record<string, { old_value: string; new_value: string }> {
   const drift: Record<string, { old_value: string; new_value: string }> = {};
   for (const row of rows) {
     const wanted = desired[row.name];
@@ -233,14 +242,15 @@ export type ReplicationPositions = Pick<
   'inRecovery' | 'timeline' | 'walPosition' | 'receivedLsn' | 'replayedLsn' | 'replicationState' | 'replayPaused' | 'replication'
 >;
 
-async function positionsFrom(context: Context, status: Row): Promise<ReplicationPositions> {
+/** `replication`: the rows of replicationQuery when already read (a primary's), else they are queried here. */
+async function positionsFrom(context: Context, status: Row, replication?: readonly Row[]): Promise<ReplicationPositions> {
   const inRecovery = status['in_recovery'] === true;
   const received = toNumber(status['received']);
   const replayed = toNumber(status['replayed']);
   const receiver = status['wal_receiver'] as Row | null;
   const walPosition = inRecovery ? Math.max(received ?? 0, replayed ?? 0) : toNumber(status['wal_position']);
   const timeline = inRecovery ? replicaTimeline(context, status, receiver) : toNumber(status['timeline']);
-  const replicationRows = inRecovery ? [] : await queryTwice(context, replicationQuery);
+  const replicationRows = inRecovery ? [] : (replication ?? (await queryTwice(context, replicationQuery)));
   return {
     inRecovery,
     ...(timeline !== undefined ? { timeline } : {}),
@@ -264,14 +274,17 @@ export async function observePositions(context: Context): Promise<ReplicationPos
   return status === undefined ? undefined : positionsFrom(context, status);
 }
 
+const rowsOf = (value: unknown): Row[] => (Array.isArray(value) ? (value as Row[]) : []);
+
 async function runningState(context: Context, status: Row): Promise<Partial<LocalPostgres>> {
-  const positions = await positionsFrom(context, status);
+  const desired = commandLineParameters(effectiveParameters(context));
+  const extras = (await queryTwice(context, runningExtrasQuery, [Object.keys(desired)]))[0] ?? {};
+  const positions = await positionsFrom(context, status, rowsOf(extras['replication']));
   const { inRecovery, timeline } = positions;
   const receiver = status['wal_receiver'] as Row | null;
-  const pendingRows = await queryTwice(context, pendingRestartQuery);
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
-  for (const row of pendingRows) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
-  Object.assign(pendingRestart, await commandLineDrift(context));
+  for (const row of rowsOf(extras['pending_restart'])) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
+  Object.assign(pendingRestart, commandLineDrift(desired, rowsOf(extras['command_line']) as Array<{ name: string; setting: string }>));
   const history = !inRecovery && timeline !== undefined ? readTimelineHistory(context.paths.dataDir, timeline) : undefined;
   const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
   // While the receiver is not connected sender_host is null: its conninfo still names the upstream (host:port, as core compares).
