@@ -1,0 +1,56 @@
+// scratch: one switchover under a writer; dumps both members' logs around the gap
+import { writeFileSync } from 'node:fs';
+import { clusterPasswords } from '../../testkit/src/cluster-config.js';
+import { startPgwardenCluster } from '../../testkit/src/cluster.js';
+import { waitUntil } from '../../testkit/src/cluster-wait.js';
+import { ReadWriteWriter } from '../test/e2e/writer.js';
+import { query } from '../test/e2e/helpers.js';
+const cluster = await startPgwardenCluster({ ttl: 30, loopWait: 10, retryTimeout: 10, ...(process.env.DEBUGLOG ? { configure: (_n: string, c: Record<string, unknown>) => ({ ...c, log: { level: 'DEBUG' } }) } : {}) });
+try {
+  const leader = await cluster.waitForLeader({ timeoutMs: 120_000 });
+  await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
+  await query(leader, 'CREATE TABLE w (id bigint PRIMARY KEY)');
+  for (let run = 0; run < Number(process.env.RUNS ?? 2); run++) {
+    const current = await cluster.waitForLeader({ timeoutMs: 60_000 });
+    await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
+    const candidate = cluster.members.find((m) => m !== current)!;
+    const writer = new ReadWriteWriter(cluster.members.map((m) => ({ port: m.pgPort })), { user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password }, 'w');
+    const times: number[] = [];
+    const orig = (writer as any).acknowledgedAt as number[];
+    writer.start();
+    await waitUntil(() => writer.count >= 50, { timeoutMs: 20_000 });
+    const before = [current.output().length, candidate.output().length];
+    let flipped = 0; let polling = true;
+    const poller = (async () => {
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ host: '127.0.0.1', port: candidate.pgPort, database: 'postgres', user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password });
+      await c.connect();
+      while (polling) { const r = await c.query('select pg_is_in_recovery() r'); if (!r.rows[0].r) { flipped = Date.now(); break; } await new Promise((z) => setTimeout(z, 3)); }
+      await c.end();
+    })();
+    const t0 = Date.now();
+    const answer = await current.request('POST', '/switchover', { leader: current.name, candidate: candidate.name });
+    const t1 = Date.now();
+    const count = writer.count;
+    await waitUntil(() => writer.count >= count + 50, { timeoutMs: 60_000 });
+    const report = await writer.stop();
+    polling = false; await poller;
+    let streamingAt = 0;
+    {
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ host: '127.0.0.1', port: candidate.pgPort, database: 'postgres', user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password });
+      await c.connect();
+      for (let i = 0; i < 3000; i++) { const r = await c.query("select 1 from pg_stat_replication where application_name = $1 and state = 'streaming'", [current.name]); if (r.rows.length > 0) { streamingAt = Date.now(); break; } await new Promise((z) => setTimeout(z, 10)); }
+      await c.end();
+    }
+    console.log(`old primary streaming ${streamingAt - t0} ms after the switchover request`);
+    let gapAt = 0; let gap = 0;
+    for (let i = 1; i < orig.length; i++) if (orig[i]! - orig[i - 1]! > gap) { gap = orig[i]! - orig[i - 1]!; gapAt = i; }
+    const out = [`switchover POST ${new Date(t0).toISOString()} answered ${new Date(t1).toISOString()} status ${answer.status}`, `candidate left recovery at ${new Date(flipped).toISOString()}`, `old streaming at ${new Date(streamingAt).toISOString()}`, `gap ${gap} ms from ${new Date(orig[gapAt - 1]!).toISOString()} to ${new Date(orig[gapAt]!).toISOString()}`, `--- old ${current.name}`, current.output().slice(before[0]), `--- new ${candidate.name}`, candidate.output().slice(before[1])].join('\n');
+    writeFileSync(`/tmp/sw/run${run}.log`, out);
+    console.log(`run ${run}: gap ${report.longestGapMs} ms`);
+    await query(candidate, 'TRUNCATE w');
+  }
+} finally {
+  await cluster.stop();
+}
