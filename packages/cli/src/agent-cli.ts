@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { formatConfigIssue, type ConfigIssue } from '@pgwarden/core';
 import { loadConfigFile, runAgent as runDaemonAgent } from '@pgwarden/daemon';
 import { generateConfig } from './generate-config.js';
@@ -129,10 +129,7 @@ interface ChosenCommand {
   dsn: string | undefined;
 }
 
-type Commander = typeof import('commander');
-
-function buildProgram(commander: Commander, io: AgentCliIo, chosen: ChosenCommand): Command {
-  const { Command, CommanderError } = commander;
+function buildProgram(io: AgentCliIo, chosen: ChosenCommand): Command {
   return new Command('pgwarden')
     .description('High availability for PostgreSQL: the agent (a drop-in replacement for Patroni)')
     .argument('[CONFIG]', 'Patroni-style YAML configuration file, or a directory of *.yml files')
@@ -155,30 +152,14 @@ function buildProgram(commander: Commander, io: AgentCliIo, chosen: ChosenComman
     });
 }
 
-/**
- * `pgwarden` or `pgwarden CONFIG` (how the agent is started): nothing for
- * commander to parse, the same choice it would make. commander is then never
- * loaded, and does not stay in the running agent's memory (about 1 MiB).
- */
-function plainRun(argv: readonly string[]): ChosenCommand | undefined {
-  if (argv.length === 0) return { mode: 'run', configPath: undefined, dsn: undefined };
-  const [only] = argv;
-  if (argv.length === 1 && only !== undefined && !only.startsWith('-')) return { mode: 'run', configPath: only, dsn: undefined };
-  return undefined;
-}
-
 /** Runs the `pgwarden` command line; returns the exit code. */
 export async function runAgentCli(argv: readonly string[], io: AgentCliIo = defaultIo): Promise<number> {
-  let chosen = plainRun(argv);
-  if (chosen === undefined) {
-    chosen = { mode: 'run', configPath: undefined, dsn: undefined };
-    const commander = await import('commander');
-    try {
-      buildProgram(commander, io, chosen).parse([...argv], { from: 'user' });
-    } catch (error) {
-      if (error instanceof commander.CommanderError) return error.exitCode === 0 ? 0 : 2;
-      throw error;
-    }
+  const chosen: ChosenCommand = { mode: 'run', configPath: undefined, dsn: undefined };
+  try {
+    buildProgram(io, chosen).parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
   }
   try {
     if (chosen.mode === 'sample') return generateSampleConfig(chosen.configPath, io);
