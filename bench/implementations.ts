@@ -1,0 +1,82 @@
+/**
+ * The two agents under test, each started as a 3-member cluster through
+ * testkit's `startPgwardenCluster` (free loopback ports, its own etcd, the
+ * same generated Patroni-format YAML):
+ *
+ * - pgwarden: the built bundle (`packages/cli/dist/bin/pgwarden.js`) run by
+ *   this Node, as root (it runs PostgreSQL as the postgres user);
+ * - Patroni: Debian's `/usr/bin/patroni` (3.0.2), exec'd as the postgres
+ *   user by a wrapper script, the technique of
+ *   packages/cli/test/patroni-mixed-cluster.test.ts. The wrapper execs, so
+ *   the agent PID testkit knows is Patroni's own process.
+ */
+import { chmodSync, chownSync, existsSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir, postgresUser, startPgwardenCluster, type PgwardenCluster, type TempDir } from '@pgwarden/testkit';
+
+export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const PGWARDEN_BIN = join(repositoryRoot, 'packages/cli/dist/bin/pgwarden.js');
+export const PATRONI_BIN = '/usr/bin/patroni';
+
+export type ImplementationName = 'pgwarden' | 'patroni';
+
+export interface Timings {
+  readonly ttl: number;
+  readonly loopWait: number;
+  readonly retryTimeout: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = { ttl: 30, loopWait: 10, retryTimeout: 10 };
+export const FAST_TIMINGS: Timings = { ttl: 5, loopWait: 1, retryTimeout: 1 };
+
+export interface Implementation {
+  readonly name: ImplementationName;
+  /** A 3-member cluster, configs written, no agent started yet (`cluster.members[i].start()`). */
+  prepare(timings: Timings): Promise<PgwardenCluster>;
+}
+
+let wrapperDir: TempDir | undefined;
+
+function patroniWrapper(): string[] {
+  if (wrapperDir === undefined) {
+    wrapperDir = makeTempDir('bench-patroni-wrapper');
+    process.once('exit', () => wrapperDir?.remove());
+  }
+  const path = join(wrapperDir.path, 'patroni.sh');
+  writeFileSync(
+    path,
+    ['#!/bin/sh', 'cd /tmp || exit 1', `exec setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/tmp ${PATRONI_BIN} "$1"`, ''].join('\n'),
+  );
+  chmodSync(path, 0o700);
+  return ['/bin/sh', path];
+}
+
+export const pgwarden: Implementation = {
+  name: 'pgwarden',
+  prepare: (timings) =>
+    startPgwardenCluster({ ...timings, start: 'none', scope: `bench-pgwarden-${Math.random().toString(36).slice(2, 6)}`, agentCommand: [process.execPath, PGWARDEN_BIN] }),
+};
+
+export const patroni: Implementation = {
+  name: 'patroni',
+  async prepare(timings) {
+    const cluster = await startPgwardenCluster({
+      ...timings,
+      start: 'none',
+      scope: `bench-patroni-${Math.random().toString(36).slice(2, 6)}`,
+      agentCommand: patroniWrapper(),
+      // Patroni 3.0.2 logs plain text; the json log type is pgwarden's.
+      configure: (_name, config) => ({ ...config, log: { level: 'INFO' } }),
+    });
+    // Patroni runs as postgres: it must read its own config.
+    const user = postgresUser();
+    for (const member of cluster.members) chownSync(member.configPath, user.uid, user.gid);
+    return cluster;
+  },
+};
+
+export function patroniInstalled(): boolean {
+  return existsSync(PATRONI_BIN);
+}
