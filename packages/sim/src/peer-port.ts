@@ -5,6 +5,7 @@
  * answers nothing until the caller's timeout (a stopped agent answers once
  * it resumes, if that is before the timeout).
  */
+import { watchdogTimeoutSeconds } from '@pgwarden/core';
 import type { PeerPort, WatchdogPort } from '@pgwarden/daemon';
 import { isWritablePrimary } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
@@ -72,8 +73,7 @@ export function simPeerPort(world: World, asker: SimMember): PeerPort {
  */
 export function simWatchdog(world: World, member: SimMember): WatchdogPort {
   const settings = world.scenario.settings;
-  const margin = settings.safetyMarginSeconds ?? 5;
-  const timeoutSeconds = margin === -1 ? Math.floor(settings.ttlSeconds / 2) : Math.floor(settings.ttlSeconds - Math.min(margin, settings.ttlSeconds / 2));
+  const timeoutSeconds = watchdogTimeoutSeconds(settings.ttlSeconds, settings.safetyMarginSeconds);
   const arm = (): void => {
     member.watchdogDeadlineMs = nowMs(world) + timeoutSeconds * 1000;
   };

@@ -60,6 +60,16 @@ export function fenceMarginMs(ttl: number, safetyMargin: number | undefined): nu
 }
 
 /**
+ * The watchdog timeout in whole seconds: ttl - safety_margin as Patroni sets it
+ * (-1 = ttl/2), the margin capped at ttl/2 as the fence caps it, rounded down
+ * so the device never fires later than the fence.
+ */
+export function watchdogTimeoutSeconds(ttl: number, safetyMargin: number | undefined): number {
+  const margin = safetyMargin ?? 5;
+  return margin === -1 ? Math.floor(ttl / 2) : Math.floor(ttl - Math.min(margin, ttl / 2));
+}
+
+/**
  * Why the fast profile cannot run these values — one line naming the
  * condition that fails — or undefined when it can. Only meaningful when
  * `isFastProfile(values)`.

@@ -19,7 +19,7 @@ export { AUTHENTICATION_KEYS } from './schema-postgresql.js';
 export type { LogConfig, RestapiConfig, CtlConfig, Etcd3Config, ConsulConfig, WatchdogConfig, TagsConfig } from './schema-sections.js';
 export { mergeConfig } from './merge.js';
 export { adjustTimeouts, timeoutsKeepRule, TIMEOUT_DEFAULTS, TIMEOUT_MINIMUMS } from './timeouts.js';
-export { FAST_PROFILE_MINIMUMS, FENCE_BUDGET_MS, fastProfileProblem, fenceMarginMs, isFastProfile, type FastProfileInput } from './fast-profile.js';
+export { FAST_PROFILE_MINIMUMS, FENCE_BUDGET_MS, fastProfileProblem, fenceMarginMs, isFastProfile, watchdogTimeoutSeconds, type FastProfileInput } from './fast-profile.js';
 export type { Timeouts, AdjustedTimeouts } from './timeouts.js';
 export { parseDynamicConfig, resolveDynamicConfig } from './dynamic-config.js';
 export { unsupportedDynamicSettings } from './unsupported-settings.js';

@@ -6,13 +6,12 @@
  * cannot hand the key to anyone else before ttl after our renewal, so
  * stopping writes before that point keeps a single writable primary.
  */
+import { fenceMarginMs } from '../config/fast-profile.js';
 import type { HaSettings } from '../model/decide-types.js';
 
 /** Safety margin in ms: Patroni's watchdog safety_margin (default 5 s; -1 = ttl/2). */
 export function safetyMarginMs(settings: HaSettings): number {
-  const margin = settings.safetyMarginSeconds ?? 5;
-  if (margin < 0) return Math.floor(settings.ttlSeconds / 2) * 1000;
-  return Math.min(margin, settings.ttlSeconds / 2) * 1000;
+  return fenceMarginMs(settings.ttlSeconds, settings.safetyMarginSeconds);
 }
 
 /**

@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { PgwardenError } from '@pgwarden/core';
+import { PgwardenError, watchdogTimeoutSeconds } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { WatchdogPort } from '../ports.js';
 
@@ -59,9 +59,7 @@ export class LinuxWatchdog implements WatchdogPort {
    * Whole seconds, rounded down: a device never fires later than the fence.
    */
   desiredTimeoutSeconds(): number {
-    const ttl = this.options.ttlSeconds();
-    const margin = this.options.safetyMarginSeconds ?? 5;
-    return margin === -1 ? Math.floor(ttl / 2) : Math.floor(ttl - Math.min(margin, ttl / 2));
+    return watchdogTimeoutSeconds(this.options.ttlSeconds(), this.options.safetyMarginSeconds);
   }
 
   get usable(): boolean {
