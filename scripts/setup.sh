@@ -6,8 +6,9 @@
 # after apt-get update); Node.js 22 from the npm registry (the `node` package,
 # into .tools/node22) when the machine's Node.js is older — scripts/node-env.sh
 # puts it first on PATH; with --node24 also Node.js 24 (.tools/node24, for the
-# tests that run again on it); and the npm dependencies, installed with that
-# Node.js. Idempotent: a second run that finds everything present installs
+# tests that run again on it); with --bench also Debian's wrk (the REST
+# throughput scenario of `npm run bench`); and the npm dependencies, installed
+# with that Node.js. Idempotent: a second run that finds everything present installs
 # nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,9 @@ command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
 command -v patronictl >/dev/null 2>&1 || need_debs+=(patroni)
 [ -d /usr/lib/python3/dist-packages/kazoo ] || need_debs+=(python3-kazoo)
 [ -d /usr/lib/python3/dist-packages/etcd ] || need_debs+=(python3-etcd)
+for argument in "$@"; do
+  if [ "$argument" = "--bench" ]; then command -v wrk >/dev/null 2>&1 || need_debs+=(wrk); fi
+done
 
 if [ "${#need_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
