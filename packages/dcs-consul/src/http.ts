@@ -4,8 +4,14 @@
  * answer (refused, reset, TLS, timeout, abort) is thrown, as
  * `ConsulTransportError`. Classification lives in errors.ts.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+
+// node:http(s) through process.getBuiltinModule, not an ESM import: importing node:http
+// from ESM builds its facade, which evaluates every export, including the lazy
+// undici-backed WebSocket/fetch getters (~10 MiB resident, measured) the agent never uses.
+const { Agent: HttpAgentClass, request: httpRequest } = process.getBuiltinModule('node:http');
+const { Agent: HttpsAgentClass, request: httpsRequest } = process.getBuiltinModule('node:https');
 
 export interface ConsulRequest {
   readonly method: 'GET' | 'PUT' | 'DELETE';
@@ -61,14 +67,14 @@ export class ConsulTransport {
     this.secure = options.baseUrl.startsWith('https:');
     const tls = options.tls;
     this.agent = this.secure
-      ? new HttpsAgent({
+      ? new HttpsAgentClass({
           keepAlive: true,
           ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
           ...(tls?.cert !== undefined ? { cert: tls.cert } : {}),
           ...(tls?.key !== undefined ? { key: tls.key } : {}),
           rejectUnauthorized: tls?.verify ?? true,
         })
-      : new HttpAgent({ keepAlive: true });
+      : new HttpAgentClass({ keepAlive: true });
   }
 
   send(request: ConsulRequest): Promise<ConsulResponse> {

@@ -11,9 +11,13 @@
  * retry_timeout — all peers are asked in parallel, one attempt each.
  */
 import type { HaSettings, PeerStatus } from '@pgwarden/core';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { PeerPort } from '../ports.js';
+
+// node:http(s) through process.getBuiltinModule, not an ESM import: importing node:http
+// from ESM builds its facade, which evaluates every export, including the lazy
+// undici-backed WebSocket/fetch getters (~10 MiB resident, measured) the agent never uses.
+const { request: httpRequest } = process.getBuiltinModule('node:http');
+const { request: httpsRequest } = process.getBuiltinModule('node:https');
 
 /** GET /patroni: a slow peer must not hold the leader race for long; at least 2 s like Patroni. */
 export function peerStatusTimeoutMs(settings: HaSettings): number {

@@ -8,9 +8,15 @@
  */
 import { PgwardenError } from '@pgwarden/core';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import type { RestClientSettings } from '../settings/ctl-settings.js';
+
+// node:http(s) through process.getBuiltinModule, not an ESM import: importing node:http
+// from ESM builds its facade, which evaluates every export, including the lazy
+// undici-backed WebSocket/fetch getters (~10 MiB resident, measured) a CLI never uses.
+const { request: httpRequest } = process.getBuiltinModule('node:http');
+const { request: httpsRequest } = process.getBuiltinModule('node:https');
 
 /** A member as read from the DCS: its name and the `api_url` it publishes. */
 export interface ApiMember {
