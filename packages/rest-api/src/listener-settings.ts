@@ -63,11 +63,19 @@ export function readTlsMaterial(config: RestApiConfig): SecureContextOptions {
 }
 
 /** A new listener is needed when the address, TLS on/off, or client verification changes. */
+/** The listen backlog: `request_queue_size` (the agent's configuration defaults it to 5, as Patroni). */
+export function listenBacklog(settings: ListenerSettings): number {
+  const size = settings.config.request_queue_size; // validated: a number once parsed
+  return typeof size === 'number' ? size : 511;
+}
+
 export function needsNewListener(current: ListenerSettings, next: ListenerSettings): boolean {
   return (
     current.host !== next.host ||
     current.port !== next.port ||
     current.tls !== next.tls ||
-    (current.config.verify_client ?? 'none') !== (next.config.verify_client ?? 'none')
+    (current.config.verify_client ?? 'none') !== (next.config.verify_client ?? 'none') ||
+    // the listen backlog is fixed when the socket listens
+    listenBacklog(current) !== listenBacklog(next)
   );
 }

@@ -4,15 +4,21 @@
  * `restapi` section: a new certificate is swapped in without dropping the
  * listener (rotation); a new address, TLS on/off or verify_client rebinds.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { PgwardenError } from '@pgwarden/core';
-import { needsNewListener, prepareSettings, readTlsMaterial, type ListenerSettings } from './listener-settings.js';
+import { listenBacklog, needsNewListener, prepareSettings, readTlsMaterial, type ListenerSettings } from './listener-settings.js';
 import { buildMemberView } from './member-view.js';
 import { silentLogger, type RestApiConfig, type RestApiLogger, type RestApiOptions } from './options.js';
 import { RequestHandler } from './request-handler.js';
 import type { MemberSnapshot } from './snapshot.js';
+
+// node:http(s) through process.getBuiltinModule, not an ESM import: importing node:http
+// from ESM builds its facade, which evaluates every export, including the lazy
+// undici-backed WebSocket/fetch getters (~10 MiB resident, measured) the agent never uses.
+const { createServer: createHttpServer } = process.getBuiltinModule('node:http');
+const { createServer: createHttpsServer } = process.getBuiltinModule('node:https');
 
 export interface RestApi {
   /** Resolve the allowlist, load TLS material and bind `restapi.listen`. */
@@ -66,7 +72,7 @@ async function bind(server: Server, settings: ListenerSettings): Promise<void> {
     const onError = (error: Error) =>
       reject(new PgwardenError('restapi-listen', `Couldn't start a service on '${settings.config.listen}', please check your restapi.listen configuration: ${error.message}`, { cause: error }));
     server.once('error', onError);
-    server.listen({ host: settings.host, port: settings.port, backlog: settings.config.request_queue_size ?? 511 }, () => {
+    server.listen({ host: settings.host, port: settings.port, backlog: listenBacklog(settings) }, () => {
       server.off('error', onError);
       resolve();
     });

@@ -195,6 +195,17 @@ describe('reload', () => {
     expect(response.headers.get('x-reloaded')).toBe('yes');
   });
 
+  it('listens with request_queue_size as the backlog, and a reload that changes it rebinds on the same port', async () => {
+    // `ss` shows a listening socket's backlog in its Send-Q column
+    const backlog = (port: number): number => Number(execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim().split(/\s+/)[2]);
+    const { api, port } = await startApi(primarySnapshot(), { config: { listen: '127.0.0.1:0', request_queue_size: 5 } });
+    expect(backlog(port)).toBe(5);
+    await api.reload({ listen: `127.0.0.1:${port}`, request_queue_size: 64 });
+    expect(api.address?.port).toBe(port);
+    expect(backlog(port)).toBe(64);
+    expect((await send(`http://127.0.0.1:${port}`, 'GET', '/patroni')).status).toBe(200);
+  });
+
   it('keeps serving on the old address when the new one cannot be bound', async () => {
     const { api } = await startApi(primarySnapshot());
     const blocker = createServer().listen(0, '127.0.0.1');
