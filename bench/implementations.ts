@@ -31,10 +31,25 @@ export interface Timings {
 export const DEFAULT_TIMINGS: Timings = { ttl: 30, loopWait: 10, retryTimeout: 10 };
 export const FAST_TIMINGS: Timings = { ttl: 5, loopWait: 1, retryTimeout: 1 };
 
+/** What a scenario changes in the cluster it prepares. */
+export interface ClusterShape {
+  /** Members (default 3). */
+  readonly size?: number;
+  /** Keys merged into every member's `restapi` section. */
+  readonly restapi?: Readonly<Record<string, unknown>>;
+}
+
 export interface Implementation {
   readonly name: ImplementationName;
-  /** A 3-member cluster, configs written, no agent started yet (`cluster.members[i].start()`). */
-  prepare(timings: Timings): Promise<PgwardenCluster>;
+  /** A cluster (3 members unless `shape` says), configs written, no agent started yet (`cluster.members[i].start()`). */
+  prepare(timings: Timings, shape?: ClusterShape): Promise<PgwardenCluster>;
+  /** `restapi.request_queue_size` is a setting (Patroni 3.0.2 has none: its backlog is always 5). */
+  readonly hasRequestQueueSize: boolean;
+}
+
+function withRestapi(config: Record<string, unknown>, restapi: ClusterShape['restapi']): Record<string, unknown> {
+  if (restapi === undefined) return config;
+  return { ...config, restapi: { ...(config['restapi'] as Record<string, unknown>), ...restapi } };
 }
 
 let wrapperDir: TempDir | undefined;
@@ -55,20 +70,30 @@ function patroniWrapper(): string[] {
 
 export const pgwarden: Implementation = {
   name: 'pgwarden',
-  prepare: (timings) =>
-    startPgwardenCluster({ ...timings, start: 'none', scope: `bench-pgwarden-${Math.random().toString(36).slice(2, 6)}`, agentCommand: [process.execPath, PGWARDEN_BIN] }),
+  hasRequestQueueSize: true,
+  prepare: (timings, shape = {}) =>
+    startPgwardenCluster({
+      ...timings,
+      ...(shape.size !== undefined ? { size: shape.size } : {}),
+      start: 'none',
+      scope: `bench-pgwarden-${Math.random().toString(36).slice(2, 6)}`,
+      agentCommand: [process.execPath, PGWARDEN_BIN],
+      configure: (_name, config) => withRestapi(config, shape.restapi),
+    }),
 };
 
 export const patroni: Implementation = {
   name: 'patroni',
-  async prepare(timings) {
+  hasRequestQueueSize: false,
+  async prepare(timings, shape = {}) {
     const cluster = await startPgwardenCluster({
       ...timings,
+      ...(shape.size !== undefined ? { size: shape.size } : {}),
       start: 'none',
       scope: `bench-patroni-${Math.random().toString(36).slice(2, 6)}`,
       agentCommand: patroniWrapper(),
       // Patroni 3.0.2 logs plain text; the json log type is pgwarden's.
-      configure: (_name, config) => ({ ...config, log: { level: 'INFO' } }),
+      configure: (_name, config) => ({ ...withRestapi(config, shape.restapi), log: { level: 'INFO' } }),
     });
     // Patroni runs as postgres: it must read its own config.
     const user = postgresUser();

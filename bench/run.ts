@@ -6,7 +6,8 @@
  *   node --conditions=pgwarden-source --import tsx bench/run.ts
  *     [--runs N]          runs per scenario and implementation (default 3)
  *     [--only a,b]        scenarios: bootstrap, switchover-direct, switchover-haproxy,
- *                         failover-default, failover-fast, postmaster-crash, idle, rest-throughput
+ *                         failover-default, failover-fast, postmaster-crash, idle, rest-throughput,
+ *                         rest-backlog
  *     [--no-patroni]      pgwarden only (also when /usr/bin/patroni is missing)
  *     [--out FILE]        also write the table as Markdown to FILE
  *     [--no-build]        use packages/cli/dist as it is (default: build it with turbo first)
@@ -157,7 +158,7 @@ const fixedNotes = [
   `Timings: ttl ${DEFAULT_TIMINGS.ttl} / loop_wait ${DEFAULT_TIMINGS.loopWait} / retry_timeout ${DEFAULT_TIMINGS.retryTimeout} everywhere but failover-fast (ttl ${FAST_TIMINGS.ttl} / loop_wait ${FAST_TIMINGS.loopWait} / retry_timeout ${FAST_TIMINGS.retryTimeout}${withPatroni ? '; Patroni is given the same YAML — 3.0.2 has no ttl floor and keeps ttl 5 as given, its log says "Watchdog not supported because leader TTL 5 is less than 2x loop_wait 1"' : ''}). A failover run fails when no new primary is writable within 120 s (failover-default) or 60 s (failover-fast).`,
   'Writes: one row per INSERT, reconnecting on error, each member tried with target_session_attrs=read-write semantics (ReadWriteWriter); gap = longest time between two acknowledged writes.',
   'Host death: SIGKILL of the leader\'s agent, postmaster and every process below them at once. HAProxy: haproxy-gen\'s rendered config, default checks (OPTIONS /primary, inter 1s, fastinter/downinter 250ms, fall 3, rise 2).',
-  ...(selected.has('rest-throughput') ? [`REST throughput measured with ${await restTool()}.`] : []),
+  ...(selected.has('rest-throughput') || selected.has('rest-backlog') ? [`REST throughput measured with ${await restTool()}; rest-throughput with the default listen backlog (request_queue_size 5, which Patroni 3.0.2 cannot change), rest-backlog on a one-member pgwarden cluster with request_queue_size raised.`] : []),
   ...(selected.has('idle') ? ['Idle: 15 s settle, then 60 s; RSS = VmRSS of the agent process, CPU = utime+stime; etcd = delta of grpc_server_handled_total (all 3 agents together; a long-lived watch stream counts only when it ends).'] : []),
   'Ratio < 1: pgwarden\'s figure is smaller (better for times, RSS, CPU, lost writes; worse for req/s).',
 ];
