@@ -248,6 +248,7 @@ async function demote(context: ExecutorContext, mode: DemoteMode, follow: Follow
   const graceful = mode === 'graceful';
   await context.watchdog.disable();
   const timeoutSeconds = primaryStopTimeoutSeconds(context.settings());
+  const startedAt = performance.now();
   await postgres.stop({
     mode: graceful || mode === 'offline' ? 'fast' : 'immediate',
     checkpoint: graceful,
@@ -255,10 +256,14 @@ async function demote(context: ExecutorContext, mode: DemoteMode, follow: Follow
     ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
   });
   if (graceful || mode === 'immediate') {
+    const stoppedAt = performance.now();
     const local = await postgres.observe().catch(() => undefined);
+    const observedAt = performance.now();
     const lastLsn = graceful ? local?.checkpointLsn : undefined;
     const released = await dcs.deleteLeader({ lastLsn });
-    if (!released.ok) logger.warn({ reason: released.message }, 'could not release the leader key after demotion');
+    const timings = { stopMs: Math.round(stoppedAt - startedAt), observeMs: Math.round(observedAt - stoppedAt), releaseMs: Math.round(performance.now() - observedAt) };
+    if (released.ok) logger.info({ lastLsn, ...timings }, 'leader key released after demotion');
+    else logger.warn({ reason: released.message, ...timings }, 'could not release the leader key after demotion');
   }
   context.onLockGone();
   await postgres.start({ asPrimary: false, follow: mode === 'offline' ? undefined : follow });
