@@ -11,8 +11,8 @@ import type { EtcdTransport } from './transport.js';
 
 export async function discoverEndpoints(transport: EtcdTransport, deadline: number, logger: Logger): Promise<void> {
   try {
-    const response = await transport.run('member-list', deadline, (client, options) => client.cluster.memberList({}, options));
-    const urls = response.members.flatMap((member) => member.clientURLs).map((url) => url.replace(/\/+$/, ''));
+    const clientUrls = await transport.run('member-list', deadline, (client, attempt) => client.memberClientUrls(attempt));
+    const urls = clientUrls.map((url) => url.replace(/\/+$/, ''));
     const scheme = transport.urls[0]?.startsWith('https:') ? 'https:' : 'http:';
     const added = transport.addEndpoints(urls.filter((url) => url.startsWith(scheme)));
     if (added.length > 0) logger.info({ added, endpoints: transport.urls }, 'etcd endpoints discovered from the member list');

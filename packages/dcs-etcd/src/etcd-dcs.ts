@@ -32,7 +32,8 @@ import { parseCluster } from './parse-cluster.js';
 import { statusJson, syncJson, toPatroniJson, WakeSignal } from '@pgwarden/core';
 import { timeoutTimer } from './timers.js';
 import { EtcdTransport } from './transport.js';
-import { toRawKey, WatchCache } from './watch-cache.js';
+import { rangeRequest } from './requests.js';
+import { WatchCache } from './watch-cache.js';
 
 export interface EtcdDcsOptions extends EtcdDcsSettings {
   /** Milliseconds since the epoch; `renewedAtMs` is read from it. Default Date.now. */
@@ -153,10 +154,10 @@ export class EtcdDcs implements Dcs {
       return ok(parseCluster(keys, this.cache.snapshot()));
     }
     try {
-      const response = await this.transport.run('range', this.context.deadline(), (client, options) =>
-        client.kv.range({ key: Buffer.from(keys.prefix), range_end: prefixRangeEnd(keys.prefix) }, options),
+      const response = await this.transport.run('range', this.context.deadline(), (client, attempt) =>
+        client.range(rangeRequest(keys.prefix, prefixRangeEnd(keys.prefix)), attempt),
       );
-      return ok(parseCluster(keys, response.kvs.map(toRawKey)));
+      return ok(parseCluster(keys, response.kvs));
     } catch (error) {
       return unreachable(this.context, 'read cluster', error);
     }

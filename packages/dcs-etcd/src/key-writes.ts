@@ -7,21 +7,18 @@
  */
 import type { DcsResult } from '@pgwarden/core';
 import { fail, ok, unreachable, type DcsContext } from './context.js';
-import { deleteOp, keyAbsent, modifiedAt, putOp, revisionOf } from './requests.js';
-import type { ICompare, IRequestOp } from 'etcd3';
+import { deleteOp, keyAbsent, modifiedAt, putOp, putRequest, rangeRequest, revisionOf, type Compare, type RequestOp } from './requests.js';
 
 /** Run a conditional transaction; returns the revision on success, or a failure. */
 async function conditional(
   context: DcsContext,
   operation: string,
-  compare: ICompare,
-  success: IRequestOp,
+  compare: Compare,
+  success: RequestOp,
   deadline: number,
 ): Promise<DcsResult<number>> {
   try {
-    const response = await context.transport.run('txn', deadline, (client, options) =>
-      client.kv.txn({ compare: [compare], success: [success] }, options),
-    );
+    const response = await context.transport.run('txn', deadline, (client, attempt) => client.txn({ compare: [compare], success: [success] }, attempt));
     if (response.succeeded) return ok(revisionOf(response));
     context.cache.restart();
     return fail('conflict', `${operation}: the key changed since it was read (compare failed)`);
@@ -53,9 +50,7 @@ export async function putKey(
     result = await conditional(context, operation, modifiedAt(key, version), putOp(key, value, lease), deadline);
   } else {
     try {
-      const response = await context.transport.run('put', deadline, (client, options) =>
-        client.kv.put({ key: Buffer.from(key), value: Buffer.from(value), ...(lease !== undefined ? { lease } : {}) }, options),
-      );
+      const response = await context.transport.run('put', deadline, (client, attempt) => client.put(putRequest(key, value, lease), attempt));
       result = ok(revisionOf(response));
     } catch (error) {
       return unreachable(context, operation, error);
@@ -86,8 +81,8 @@ export async function deleteKey(
     return ok();
   }
   try {
-    const response = await context.transport.run('delete', context.deadline(), (client, callOptions) =>
-      client.kv.deleteRange({ key: Buffer.from(key), ...(options.rangeEnd ? { range_end: options.rangeEnd } : {}) }, callOptions),
+    const response = await context.transport.run('delete', context.deadline(), (client, attempt) =>
+      client.deleteRange(rangeRequest(key, options.rangeEnd), attempt),
     );
     if (options.rangeEnd === undefined) context.cache.applyWrite(key, undefined, revisionOf(response));
     return ok();

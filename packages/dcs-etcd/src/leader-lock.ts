@@ -17,7 +17,7 @@ import type { LockOutcome, UpdateLeaderInput } from '@pgwarden/core';
 import { describeError } from './errors.js';
 import { fail, ok, unreachable, type DcsContext } from './context.js';
 import type { DcsResult } from '@pgwarden/core';
-import { deleteOp, keyAbsent, nestedTxn, putOp, rangeOp, rangedLease, rangedValue, revisionOf, valueIs } from './requests.js';
+import { deleteOp, keyAbsent, nestedTxn, putOp, putRequest, rangeOp, rangedLease, rangedValue, revisionOf, valueIs } from './requests.js';
 import { EtcdRequestError } from './transport.js';
 import type { LeaseState } from './lease.js';
 
@@ -38,8 +38,8 @@ function ensureBudget(context: DcsContext, deadline: number): void {
 
 async function createLeaderKey(context: DcsContext, lease: LeaseState, deadline: number): Promise<LockOutcome> {
   const { keys, name } = context;
-  const response = await context.transport.run('txn', deadline, (client, options) =>
-    client.kv.txn({ compare: [keyAbsent(keys.leader)], success: [putOp(keys.leader, name, lease.id)], failure: [rangeOp(keys.leader)] }, options),
+  const response = await context.transport.run('txn', deadline, (client, attempt) =>
+    client.txn({ compare: [keyAbsent(keys.leader)], success: [putOp(keys.leader, name, lease.id)], failure: [rangeOp(keys.leader)] }, attempt),
   );
   if (response.succeeded) {
     context.cache.applyWrite(keys.leader, name, revisionOf(response), lease.id);
@@ -74,8 +74,8 @@ export async function acquireLeader(context: DcsContext): Promise<LockOutcome> {
 /** Rewrite the leader key on our (possibly new) lease if it is still ours, or recreate it if absent. */
 async function rewriteLeaderKey(context: DcsContext, lease: LeaseState, deadline: number): Promise<LockOutcome> {
   const { keys, name } = context;
-  const response = await context.transport.run('txn', deadline, (client, options) =>
-    client.kv.txn(
+  const response = await context.transport.run('txn', deadline, (client, attempt) =>
+    client.txn(
       {
         compare: [valueIs(keys.leader, name)],
         success: [putOp(keys.leader, name, lease.id)],
@@ -89,7 +89,7 @@ async function rewriteLeaderKey(context: DcsContext, lease: LeaseState, deadline
           },
         ],
       },
-      options,
+      attempt,
     ),
   );
   const inner = nestedTxn(response.responses[0]);
@@ -129,8 +129,8 @@ export async function takeLeader(context: DcsContext): Promise<LockOutcome> {
   const deadline = context.deadline();
   try {
     const lease = await context.lease.refresh(false, deadline);
-    const response = await context.transport.run('put', deadline, (client, options) =>
-      client.kv.put({ key: Buffer.from(context.keys.leader), value: Buffer.from(context.name), lease: lease.id }, options),
+    const response = await context.transport.run('put', deadline, (client, attempt) =>
+      client.put(putRequest(context.keys.leader, context.name, lease.id), attempt),
     );
     context.cache.applyWrite(context.keys.leader, context.name, revisionOf(response), lease.id);
     return held(lease.renewedAtMs);
@@ -143,8 +143,8 @@ export async function takeLeader(context: DcsContext): Promise<LockOutcome> {
 export async function deleteLeaderKey(context: DcsContext, deadline = context.deadline()): Promise<DcsResult<void>> {
   const { keys, name } = context;
   try {
-    const response = await context.transport.run('txn', deadline, (client, options) =>
-      client.kv.txn({ compare: [valueIs(keys.leader, name)], success: [deleteOp(keys.leader)], failure: [rangeOp(keys.leader)] }, options),
+    const response = await context.transport.run('txn', deadline, (client, attempt) =>
+      client.txn({ compare: [valueIs(keys.leader, name)], success: [deleteOp(keys.leader)], failure: [rangeOp(keys.leader)] }, attempt),
     );
     if (response.succeeded) {
       context.cache.applyWrite(keys.leader, undefined, revisionOf(response));

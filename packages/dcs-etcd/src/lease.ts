@@ -1,17 +1,16 @@
 /**
  * Our one lease (spec/dcs.md §3.4): granted with TTL = ttl, refreshed at most
  * once per loop_wait in normal calls and on every leader update (forced).
- * We drive it ourselves, one keepalive request at a time, instead of the
- * client library's background keepalive, whose loss reports come after about
- * twice the TTL (microsoft/etcd3#57).
+ * We drive it ourselves, one keepalive request at a time (a POST to the
+ * gateway's `lease/keepalive` stream with one message, which answers once),
+ * not a background keepalive whose loss reports come late; a lease etcd no
+ * longer knows comes back without a TTL, and a new one is granted.
  *
  * Invariant: `renewedAtMs` is the injected clock's reading taken just before
  * the grant/keepalive request that etcd answered was *sent*. etcd restarts
  * the lease's TTL no earlier than that, so `renewedAtMs + ttl` is a safe
  * lower bound of the lease's expiry for the core's own validity check.
  */
-import type { CallOptions } from '@grpc/grpc-js';
-import type { Etcd3 } from 'etcd3';
 import { EtcdRequestError, type EtcdTransport } from './transport.js';
 
 export interface LeaseState {
@@ -19,19 +18,6 @@ export interface LeaseState {
   readonly renewedAtMs: number;
   /** True when this call granted a new lease (keys on the old one are gone). */
   readonly granted: boolean;
-}
-
-async function keepAliveOnce(client: Etcd3, options: CallOptions, id: string): Promise<string> {
-  const stream = await client.leaseClient.leaseKeepAlive(options);
-  return new Promise<string>((resolve, reject) => {
-    stream.on('data', (response) => {
-      resolve(response.TTL);
-      stream.end();
-    });
-    stream.on('error', (error) => reject(error));
-    stream.on('end', () => reject(new Error('keepalive stream ended without an answer')));
-    stream.write({ ID: id });
-  });
 }
 
 export class LeaseKeeper {
@@ -68,10 +54,8 @@ export class LeaseKeeper {
     }
     if (state !== undefined) {
       const sentAt = this.clock();
-      const ttl = await this.transport.run('lease-keepalive', deadline, (client, options) =>
-        keepAliveOnce(client, options, state.id),
-      );
-      if (Number(ttl) > 0) {
+      const ttl = await this.transport.run('lease-keepalive', deadline, (client, attempt) => client.leaseKeepAlive(state.id, attempt));
+      if (ttl > 0) {
         if (this.state?.id === state.id) this.state = { id: state.id, renewedAtMs: sentAt };
         return { id: state.id, renewedAtMs: sentAt, granted: false };
       }
@@ -83,11 +67,11 @@ export class LeaseKeeper {
   private async grant(deadline: number): Promise<LeaseState> {
     const ttlSeconds = Math.max(1, Math.round(this.timings().ttlSeconds));
     const sentAt = this.clock();
-    const response = await this.transport.run('lease-grant', deadline, (client, options) =>
-      client.leaseClient.leaseGrant({ TTL: ttlSeconds, ID: 0 }, options),
-    );
-    if (response.error) throw new EtcdRequestError(`lease grant refused: ${response.error}`, 'transient');
-    this.state = { id: response.ID, renewedAtMs: sentAt };
-    return { id: response.ID, renewedAtMs: sentAt, granted: true };
+    const response = await this.transport.run('lease-grant', deadline, (client, attempt) => client.leaseGrant(ttlSeconds, attempt));
+    if (response.error !== '' || response.id === '0') {
+      throw new EtcdRequestError(`lease grant refused: ${response.error || 'no lease id'}`, 'transient');
+    }
+    this.state = { id: response.id, renewedAtMs: sentAt };
+    return { id: response.id, renewedAtMs: sentAt, granted: true };
   }
 }

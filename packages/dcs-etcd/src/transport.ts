@@ -1,28 +1,24 @@
 /**
- * Every request to etcd goes through here: one etcd3 client per endpoint
- * (the library's own retry and circuit-breaker policies are replaced by no-op
- * policies so that *we* decide when to give up), a "current" endpoint that
- * moves on after a failure, and a hard deadline per operation derived from
- * retry_timeout (spec/dcs.md §3.1, §3.6).
+ * Every request to etcd goes through here: one gateway client per endpoint
+ * (HTTP/1.1 + JSON over one keep-alive pool, see gateway-http.ts), a
+ * "current" endpoint that moves on after a failure, and a hard deadline per
+ * operation derived from retry_timeout (spec/dcs.md §3.1, §3.6).
  *
  * Invariant: `run` either returns etcd's answer or throws within the
- * deadline it was given (plus the settling of one timer), never later.
- * Every call carries the `hasleader` metadata, so a member that lost its
- * raft leader answers "no leader" instead of serving a stale view, and we
- * move to another endpoint.
+ * deadline it was given (plus the settling of one timer), never later: each
+ * attempt owns an AbortSignal that fires at the end of its share, which
+ * rejects the attempt at once and destroys its socket. Every call carries
+ * the `hasleader` metadata, so a member that lost its raft leader answers
+ * "no leader" instead of serving a stale view, and we move to another
+ * endpoint. An auth token etcd refuses is renewed once within the attempt.
  */
-import { readFileSync } from 'node:fs';
-import { InterceptingCall, type CallOptions, type Interceptor } from '@grpc/grpc-js';
-import { noop } from 'cockatiel';
-import { Etcd3, type IOptions } from 'etcd3';
-import { classifyEtcdError, describeError } from './errors.js';
+import { classifyEtcdError, describeError, isAuthNotEnabled, needsNewToken } from './errors.js';
+import { EtcdGatewayClient, GatewayAuth, type Attempt } from './gateway-client.js';
+import { createGatewayHttp, type GatewayHttp, type TransportTls } from './gateway-http.js';
 import type { Logger } from './logger.js';
 
-export interface TransportTls {
-  readonly cacert?: string;
-  readonly cert?: string;
-  readonly key?: string;
-}
+export type { TransportTls } from './gateway-http.js';
+export type { Attempt, EtcdGatewayClient } from './gateway-client.js';
 
 export interface TransportConfig {
   /** `http(s)://host:port`, in preference order. */
@@ -49,62 +45,49 @@ export interface RequestCounts {
   readonly byOperation: Record<string, number>;
 }
 
-const requireLeader: Interceptor = (options, nextCall) =>
-  new InterceptingCall(nextCall(options), {
-    start(metadata, listener, next) {
-      metadata.set('hasleader', 'true');
-      next(metadata, listener);
-    },
-  });
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Endpoint {
-  readonly url: string;
-  readonly client: Etcd3;
-}
-
-function clientOptions(url: string, config: TransportConfig): IOptions {
-  const tls = config.tls;
-  const options: IOptions = {
-    hosts: url,
-    faultHandling: { host: () => noop, global: noop },
-    grpcOptions: {
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 1000,
-      // etcd answers pings more often than every 5 s (--grpc-keepalive-min-time) with GOAWAY.
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5000,
-    },
-  };
-  if (tls?.cacert !== undefined || tls?.cert !== undefined) {
-    options.credentials = {
-      // grpc-js takes null for "the system's roots"; etcd3's type does not say so.
-      rootCertificate: tls.cacert !== undefined ? readFileSync(tls.cacert) : (null as unknown as Buffer),
-      ...(tls.key !== undefined ? { privateKey: readFileSync(tls.key) } : {}),
-      ...(tls.cert !== undefined ? { certChain: readFileSync(tls.cert) } : {}),
-    };
-  }
-  if (config.auth !== undefined) {
-    options.auth = {
-      username: config.auth.username,
-      password: config.auth.password,
-      callOptions: () => ({ deadline: Date.now() + 5000 }),
-    };
-  }
-  return options;
+/** `promise`, or the signal's reason as soon as it fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export class EtcdTransport {
-  private readonly endpoints: Endpoint[];
+  private readonly endpoints: EtcdGatewayClient[];
   private current = 0;
   private readonly logger: Logger;
+  private readonly connection: GatewayHttp;
+  private readonly auth: GatewayAuth | undefined;
+  /** Attempts under way, aborted by close(). */
+  private readonly inFlight = new Set<AbortController>();
+  /** The authenticate request under way, shared by every request waiting for a token. */
+  private authenticating: Promise<void> | undefined;
   readonly counts: RequestCounts = { total: 0, byOperation: {} };
 
-  constructor(private readonly config: TransportConfig) {
+  constructor(config: TransportConfig) {
     if (config.endpoints.length === 0) throw new Error('no etcd endpoint configured');
     this.logger = config.logger;
-    this.endpoints = config.endpoints.map((url) => ({ url, client: new Etcd3(clientOptions(url, config)) }));
+    this.connection = createGatewayHttp(config.endpoints[0]!.startsWith('https:'), config.tls);
+    this.auth = config.auth !== undefined ? new GatewayAuth(config.auth.username, config.auth.password) : undefined;
+    this.endpoints = config.endpoints.map((url) => this.client(url));
+  }
+
+  private client(url: string): EtcdGatewayClient {
+    return new EtcdGatewayClient(url, this.connection, this.auth);
   }
 
   /** Every endpoint known now, configured first, then discovered ones. */
@@ -117,7 +100,7 @@ export class EtcdTransport {
     const added: string[] = [];
     for (const url of urls) {
       if (this.endpoints.some((endpoint) => endpoint.url === url)) continue;
-      this.endpoints.push({ url, client: new Etcd3(clientOptions(url, this.config)) });
+      this.endpoints.push(this.client(url));
       added.push(url);
     }
     return added;
@@ -131,11 +114,16 @@ export class EtcdTransport {
     return this.endpoints[this.current]?.url ?? '';
   }
 
-  /** The client of the current endpoint (for streams, which the caller manages). */
-  currentClient(operation: string): { client: Etcd3; url: string; index: number } {
+  /**
+   * The client of the current endpoint, for a stream the caller manages,
+   * authenticated first (within `deadline`) when we hold no token.
+   */
+  async streamClient(operation: string, deadline: number): Promise<{ client: EtcdGatewayClient; url: string; index: number }> {
+    const index = this.current;
+    const client = this.endpoints[index] ?? this.endpoints[0]!;
+    if (this.auth?.missing === true) await this.withAttempt(deadline - performance.now(), (attempt) => this.authenticate(client, attempt));
     this.count(operation);
-    const endpoint = this.endpoints[this.current] ?? this.endpoints[0]!;
-    return { client: endpoint.client, url: endpoint.url, index: this.current };
+    return { client, url: client.url, index };
   }
 
   private failureListeners = new Set<(index: number) => void>();
@@ -152,18 +140,71 @@ export class EtcdTransport {
     for (const listener of this.failureListeners) listener(index);
   }
 
-  callOptions(timeoutMs: number): CallOptions {
-    return { deadline: Date.now() + timeoutMs, interceptors: [requireLeader] };
-  }
-
-  /** Options of a long-lived stream: no deadline, leader required. */
-  streamOptions(): CallOptions {
-    return { interceptors: [requireLeader] };
-  }
-
   private count(operation: string): void {
     this.counts.total++;
     this.counts.byOperation[operation] = (this.counts.byOperation[operation] ?? 0) + 1;
+  }
+
+  /** Run `work` with an attempt whose signal fires after `timeoutMs`. */
+  private async withAttempt<T>(timeoutMs: number, work: (attempt: Attempt) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const ms = Math.max(0, timeoutMs);
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${Math.round(ms)} ms`)), ms);
+    this.inFlight.add(controller);
+    try {
+      return await work({ signal: controller.signal, deadline: performance.now() + ms });
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  /**
+   * Get a token. Requests that need one at the same time share one
+   * authenticate request (sent within the first one's attempt); each still
+   * gives up at its own deadline.
+   */
+  private async authenticate(client: EtcdGatewayClient, attempt: Attempt): Promise<void> {
+    const auth = this.auth;
+    if (auth === undefined) return;
+    if (this.authenticating === undefined) {
+      this.count('authenticate');
+      this.authenticating = client
+        .authenticate(attempt)
+        .then(
+          (token) => auth.accept(token),
+          (error: unknown) => {
+            if (!isAuthNotEnabled(error)) throw error;
+            auth.disable();
+          },
+        )
+        .finally(() => {
+          this.authenticating = undefined;
+        });
+    }
+    await untilAborted(this.authenticating, attempt.signal);
+  }
+
+  /** One try on one endpoint: authenticate if needed; a refused token is renewed once and the call repeated. */
+  private async attempt<T>(
+    operation: string,
+    client: EtcdGatewayClient,
+    attempt: Attempt,
+    call: (client: EtcdGatewayClient, attempt: Attempt) => Promise<T>,
+  ): Promise<T> {
+    if (this.auth?.missing === true) await this.authenticate(client, attempt);
+    const token = this.auth?.token;
+    try {
+      return await call(client, attempt);
+    } catch (error) {
+      if (this.auth === undefined || !needsNewToken(error)) throw error;
+      this.logger.debug({ endpoint: client.url, error: describeError(error) }, 'etcd refused our auth token; authenticating again');
+      this.auth.invalidate(token);
+      // Another request may have renewed it meanwhile: then only repeat the call.
+      if (this.auth.token === undefined) await this.authenticate(client, attempt);
+      this.count(operation);
+      return await call(client, attempt);
+    }
   }
 
   /**
@@ -171,7 +212,7 @@ export class EtcdTransport {
    * transient failure, until it succeeds or `deadline` (performance.now()
    * milliseconds) passes. Definitive errors are thrown at once.
    */
-  async run<T>(operation: string, deadline: number, call: (client: Etcd3, options: CallOptions) => Promise<T>): Promise<T> {
+  async run<T>(operation: string, deadline: number, call: (client: EtcdGatewayClient, attempt: Attempt) => Promise<T>): Promise<T> {
     let round = 0;
     let lastError: unknown;
     const count = this.endpoints.length;
@@ -181,15 +222,15 @@ export class EtcdTransport {
         if (remaining <= 0) break;
         const share = Math.min(remaining, Math.max(1000, remaining / (count - step)));
         const index = this.current;
-        const endpoint = this.endpoints[index]!;
+        const client = this.endpoints[index]!;
         this.count(operation);
         try {
-          return await withTimeout(call(endpoint.client, this.callOptions(share)), share);
+          return await this.withAttempt(share, (attempt) => this.attempt(operation, client, attempt, call));
         } catch (error) {
           lastError = error;
           const kind = classifyEtcdError(error);
           if (kind !== 'transient') throw new EtcdRequestError(describeError(error), kind, { cause: error });
-          this.logger.debug({ operation, endpoint: endpoint.url, error: describeError(error) }, 'etcd request failed');
+          this.logger.debug({ operation, endpoint: client.url, error: describeError(error) }, 'etcd request failed');
           this.reportFailure(index);
         }
       }
@@ -206,23 +247,10 @@ export class EtcdTransport {
     );
   }
 
+  /** Abort every request under way and close the connections. */
   close(): void {
-    for (const endpoint of this.endpoints) endpoint.client.close();
+    for (const controller of this.inFlight) controller.abort(new Error('etcd client closed'));
+    this.inFlight.clear();
+    this.connection.agent.destroy();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms)} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

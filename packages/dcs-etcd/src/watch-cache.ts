@@ -10,15 +10,19 @@
  *    not news and do not wake us).
  * 3. On any stream error or end, mark the cache not ready and start again
  *    from 1 on the next endpoint (after 100 ms the first time, then 1 s).
+ *    The stream is one long POST to the gateway's `/v3/watch`, answering a
+ *    JSON line per watch response; etcd ends it with "no leader" when its
+ *    member loses the raft leader (`hasleader`).
  *
  * Invariant: while `ready` is false nobody reads the cache; getCluster()
  * then reads etcd directly.
  */
-import type { IKeyValue, IWatchResponse } from 'etcd3';
 import { describeError } from './errors.js';
+import type { WatchAnswer } from './gateway-answers.js';
 import { prefixRangeEnd, type ClusterKeys } from './keys.js';
 import type { Logger } from './logger.js';
 import type { RawKey } from './parse-cluster.js';
+import { rangeRequest, watchRequest } from './requests.js';
 import type { EtcdTransport } from './transport.js';
 
 interface Entry {
@@ -29,15 +33,6 @@ interface Entry {
 }
 
 export type ChangeListener = (key: string, before: string | undefined, after: string | undefined) => void;
-
-export function toRawKey(kv: IKeyValue): RawKey {
-  return {
-    key: kv.key.toString(),
-    value: kv.value.toString(),
-    modRevision: Number(kv.mod_revision),
-    lease: String(kv.lease ?? '0'),
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -147,15 +142,12 @@ export class WatchCache {
   /** Range-read the prefix and replace the cache; changes against the old copy are reported. */
   private async load(): Promise<number> {
     const deadline = performance.now() + this.retryTimeoutMs();
-    const response = await this.transport.run('range', deadline, (client, options) =>
-      client.kv.range({ key: Buffer.from(this.keys.prefix), range_end: prefixRangeEnd(this.keys.prefix) }, options),
+    const response = await this.transport.run('range', deadline, (client, attempt) =>
+      client.range(rangeRequest(this.keys.prefix, prefixRangeEnd(this.keys.prefix)), attempt),
     );
-    const revision = Number(response.header.revision);
+    const revision = response.header.revision;
     const fresh = new Map<string, Entry>();
-    for (const kv of response.kvs) {
-      const raw = toRawKey(kv);
-      fresh.set(raw.key, { value: raw.value, modRevision: raw.modRevision, lease: raw.lease });
-    }
+    for (const kv of response.kvs) fresh.set(kv.key, { value: kv.value, modRevision: kv.modRevision, lease: kv.lease });
     const old = this.entries;
     // Our own writes applied while the range was in flight are newer than it: keep them
     // (the watch from revision + 1 replays them and finds nothing new).
@@ -171,53 +163,60 @@ export class WatchCache {
     return revision;
   }
 
-  /** Follow the watch stream until it fails or ends. */
+  /**
+   * Follow the watch stream until it fails or ends. etcd must confirm the
+   * watch (`created`) within retry_timeout, or the endpoint is taken as dead.
+   */
   private async follow(startRevision: number): Promise<void> {
-    const { client, index } = this.transport.currentClient('watch');
+    const { client, index } = await this.transport.streamClient('watch', performance.now() + this.retryTimeoutMs());
     // A silent endpoint (frozen, partitioned) keeps a stream open without events; when a
-    // request to the same endpoint fails, do not wait for gRPC keepalive to notice.
+    // request to the same endpoint fails, do not wait for TCP keepalive to notice.
     const unsubscribe = this.transport.onEndpointFailure((failed) => {
       if (failed === index) this.cancelStream?.();
     });
+    let createdTimer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const stream = await client.watchClient.watch(this.transport.streamOptions());
-      // stop() may have run while the stream was being opened: it could not cancel it then.
-      if (this.stopped) {
-        stream.on('error', () => undefined);
-        stream.cancel();
-        return;
-      }
+      if (this.stopped) return;
       await new Promise<void>((resolve, reject) => {
+        const stream = client.watch(watchRequest(this.keys.prefix, prefixRangeEnd(this.keys.prefix), startRevision), {
+          onAnswer: (answer) => {
+            const failure = this.applyAnswer(answer);
+            if (failure !== undefined) {
+              stream.cancel();
+              reject(failure);
+            } else if (answer.created) clearTimeout(createdTimer);
+          },
+          onFailure: reject,
+        });
         this.cancelStream = () => {
           stream.cancel();
           resolve();
         };
-        stream.on('data', (response: IWatchResponse) => {
-          if (response.canceled || Number(response.compact_revision) > 0) {
-            reject(new Error(`watch canceled: ${response.cancel_reason || `compacted at ${response.compact_revision}`}`));
-            return;
-          }
-          for (const event of response.events) {
-            const raw = toRawKey(event.kv);
-            this.apply(raw.key, event.type === 'Delete' ? undefined : raw.value, raw.modRevision, raw.lease);
-          }
-        });
-        stream.on('error', (error) => reject(error));
-        stream.on('end', () => reject(new Error('watch stream ended')));
-        stream.write({
-          create_request: {
-            key: Buffer.from(this.keys.prefix),
-            range_end: prefixRangeEnd(this.keys.prefix),
-            start_revision: startRevision,
-          },
-        });
+        const timeoutMs = this.retryTimeoutMs();
+        createdTimer = setTimeout(() => {
+          stream.cancel();
+          reject(new Error(`watch not confirmed within ${Math.round(timeoutMs)} ms`));
+        }, timeoutMs);
       });
     } catch (error) {
       this.transport.reportFailure(index);
       throw error;
     } finally {
+      clearTimeout(createdTimer);
       unsubscribe();
       this.cancelStream = undefined;
     }
+  }
+
+  /** Apply one watch answer; an Error when etcd cancelled the watch (compaction, refused auth). */
+  private applyAnswer(answer: WatchAnswer): Error | undefined {
+    if (answer.canceled || answer.compact_revision > 0) {
+      return new Error(`watch canceled: ${answer.cancel_reason || `compacted at ${answer.compact_revision}`}`);
+    }
+    for (const event of answer.events) {
+      const kv = event.kv;
+      this.apply(kv.key, event.type === 'DELETE' ? undefined : kv.value, kv.modRevision, kv.lease);
+    }
+    return undefined;
   }
 }

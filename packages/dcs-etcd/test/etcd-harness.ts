@@ -1,19 +1,18 @@
 /**
  * The contract harness for this adapter: real etcd (1 or 3 members) started
- * by the test, EtcdDcs members built on it, raw key access with a plain
- * etcd3 client.
+ * by the test, EtcdDcs members built on it, raw key access through etcd's
+ * JSON gateway with plain fetch (etcd-gateway.ts).
  */
 import type { DcsContractHarness } from '@pgwarden/testkit/contract';
 import { startEtcd, type EtcdCluster } from '@pgwarden/testkit';
 import { afterAll, beforeAll } from 'vitest';
-import { Etcd3 } from 'etcd3';
 import { EtcdDcs, type EtcdDcsOptions } from '../src/index.js';
+import { readKey, writeKey } from './etcd-gateway.js';
 
 export const contractTimings = { ttlSeconds: 2, loopWaitSeconds: 0.5, retryTimeoutSeconds: 2 };
 
 export async function startEtcdHarness(size: number): Promise<DcsContractHarness> {
   const etcd = await startEtcd({ size });
-  const raw = new Etcd3({ hosts: [...etcd.endpoints] });
   const key = (scope: string, relative: string): string => `/service/${scope}/${relative}`;
   return {
     backend: 'etcd3',
@@ -26,19 +25,14 @@ export async function startEtcdHarness(size: number): Promise<DcsContractHarness
         ...member.timings,
         clock: member.clock,
       }),
-    readRaw: async (scope, relative) => (await raw.get(key(scope, relative)).string()) ?? undefined,
-    writeRaw: async (scope, relative, value) => {
-      await raw.put(key(scope, relative)).value(value);
-    },
+    readRaw: (scope, relative) => readKey(etcd.endpoints, key(scope, relative)),
+    writeRaw: (scope, relative, value) => writeKey(etcd.endpoints, key(scope, relative), value),
     servers: {
       count: etcd.nodes.length,
       stop: (index) => etcd.nodes[index]!.stop(),
       start: (index) => etcd.nodes[index]!.start(),
     },
-    close: async () => {
-      raw.close();
-      await etcd.stop();
-    },
+    close: () => etcd.stop(),
   };
 }
 

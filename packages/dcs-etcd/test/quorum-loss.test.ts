@@ -1,12 +1,15 @@
 /**
  * Quorum lost: two of three etcd members stopped. The remaining member is
- * alive but has no raft leader; every request carries `hasleader`, so it
- * answers "no leader" at once instead of serving a stale view or letting a
- * write hang. The lock refresh is `unreachable` within retry_timeout and,
- * once the watch has been cancelled, reads are too.
+ * alive but has no raft leader; every request carries `hasleader` (through
+ * the JSON gateway as the header `Grpc-Metadata-Hasleader`), so it answers
+ * "no leader" at once instead of serving a stale view or letting a write
+ * hang. The lock refresh is `unreachable` within retry_timeout and, once the
+ * watch has been cancelled, reads are too. That the survivor's answers are
+ * "no leader" and not timeouts is read from the adapter's debug log: without
+ * `hasleader` the outcomes would be the same, only slower.
  */
 import { describe, expect, it } from 'vitest';
-import type { EtcdDcs } from '../src/index.js';
+import type { EtcdDcs, Logger } from '../src/index.js';
 import { useThreeNodeEtcd } from './etcd-harness.js';
 
 const timings = { ttlSeconds: 6, loopWaitSeconds: 1, retryTimeoutSeconds: 2 };
@@ -15,7 +18,16 @@ describe('etcd quorum lost', () => {
   const three = useThreeNodeEtcd();
 
   it('lock refresh and reads are unreachable within retry_timeout, never lost', async () => {
-    const dcs = three.open({ scope: 'quorum', name: 'node1', ...timings });
+    const failures: Array<{ endpoint: unknown; error: unknown }> = [];
+    const logger: Logger = {
+      debug: (fields, message) => {
+        if (message === 'etcd request failed') failures.push({ endpoint: fields['endpoint'], error: fields['error'] });
+      },
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const dcs = three.open({ scope: 'quorum', name: 'node1', ...timings, logger });
     expect((await dcs.acquireLeader()).kind).toBe('held');
     expect((await dcs.getCluster()).ok).toBe(true);
     await Promise.all([three.etcd().nodes[1]!.stop('SIGKILL'), three.etcd().nodes[2]!.stop('SIGKILL')]);
@@ -41,8 +53,14 @@ describe('etcd quorum lost', () => {
     }
     expect(read.ok).toBe(false);
     if (!read.ok) expect(read.reason).toBe('unreachable');
+    // By now the survivor knows it has no leader: it must say so, not keep us waiting.
+    failures.length = 0;
     started = performance.now();
     expect((await dcs.acquireLeader()).kind).toBe('unreachable');
     expect(performance.now() - started).toBeLessThan(bound);
+    const survivor = failures.filter((failure) => failure.endpoint === three.etcd().endpoints[0]);
+    expect(survivor.length).toBeGreaterThan(0);
+    expect(survivor.filter((failure) => /no answer within/.test(String(failure.error)))).toEqual([]);
+    expect(survivor.some((failure) => String(failure.error).includes('etcdserver: no leader'))).toBe(true);
   });
 });

@@ -4,9 +4,9 @@
  * with a private CA and client certificates.
  */
 import { makeTestCertificates, startEtcd, type EtcdCluster, type TestCertificates } from '@pgwarden/testkit';
-import { Etcd3, Range } from 'etcd3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EtcdDcs } from '../src/index.js';
+import { enableAuth, invalidateAuthTokens } from './etcd-gateway.js';
 
 const timings = { ttlSeconds: 3, loopWaitSeconds: 1, retryTimeoutSeconds: 2 };
 
@@ -25,16 +25,7 @@ describe('etcd3 security options', () => {
   it('username/password: a user limited to the cluster prefix holds the lock; a wrong password is unreachable, never lost', async () => {
     const etcd: EtcdCluster = await startEtcd();
     cleanups.push(() => etcd.stop());
-    const admin = new Etcd3({ hosts: [...etcd.endpoints] });
-    await admin.role('root').create();
-    await admin.user('root').create('root-secret');
-    await admin.user('root').addRole('root');
-    await admin.role('pgwarden').create();
-    await admin.role('pgwarden').grant({ permission: 'Readwrite', range: Range.prefix('/service/') });
-    await admin.user('pgwarden').create('s3cret');
-    await admin.user('pgwarden').addRole('pgwarden');
-    await admin.auth.authEnable({});
-    admin.close();
+    await enableAuth(etcd.endpoints[0]!, { name: 'pgwarden', password: 's3cret', prefix: '/service/' });
 
     const dcs = track(new EtcdDcs({ hosts: [...etcd.endpoints], scope: 'auth', name: 'node1', username: 'pgwarden', password: 's3cret', ...timings }));
     expect((await dcs.acquireLeader()).kind).toBe('held');
@@ -50,6 +41,23 @@ describe('etcd3 security options', () => {
     const read = await intruder.getCluster();
     expect(read.ok).toBe(false);
     if (!read.ok) expect(read.message).not.toContain('wrong');
+  });
+
+  it('an auth token etcd no longer accepts is renewed once and the request repeated: the write succeeds', async () => {
+    const etcd: EtcdCluster = await startEtcd();
+    cleanups.push(() => etcd.stop());
+    await enableAuth(etcd.endpoints[0]!, { name: 'pgwarden', password: 's3cret', prefix: '/service/' });
+    const dcs = track(new EtcdDcs({ hosts: [...etcd.endpoints], scope: 'token', name: 'node1', username: 'pgwarden', password: 's3cret', ...timings }));
+    expect((await dcs.setConfig({ ttl: 30 })).ok).toBe(true);
+    expect(dcs.requestCounts().byOperation['authenticate']).toBe(1);
+
+    await invalidateAuthTokens(etcd.endpoints[0]!);
+    dcs.resetRequestCounts();
+    expect((await dcs.setConfig({ ttl: 31 })).ok).toBe(true);
+    // put refused ("invalid auth token"), authenticate, put again — on the same endpoint, in one attempt.
+    expect(dcs.requestCounts().byOperation).toMatchObject({ authenticate: 1, put: 2 });
+    const cluster = await dcs.getCluster();
+    expect(cluster.ok && cluster.value.config?.data).toEqual({ ttl: 31 });
   });
 
   it('TLS with a private CA and a client certificate: protocol https, cacert, cert, key', async () => {
