@@ -80,9 +80,12 @@ export class FakeDcs implements Dcs {
     this.leaderOwner = this.name;
     return { kind: 'held', renewedAtMs: this.now() };
   }
+  /** etcd's and Patroni's update: an absent leader key is created again. */
+  updateRecreatesAbsentKey = false;
   async updateLeader(): Promise<LockOutcome> {
     this.calls.push('updateLeader');
     if (!this.reachable) return { kind: 'unreachable', message: 'down' };
+    if (this.leaderOwner === undefined && this.updateRecreatesAbsentKey) this.leaderOwner = this.name;
     if (this.leaderOwner !== this.name) return { kind: 'lost', owner: this.leaderOwner };
     return { kind: 'held', renewedAtMs: this.now() };
   }
@@ -105,6 +108,7 @@ export class FakeDcs implements Dcs {
   }
   async touchMember(data: MemberData): Promise<DcsResult<void>> {
     if (!this.reachable) return { ok: false, reason: 'unreachable', message: 'down' };
+    this.calls.push(`touchMember:${String(data.state)}`);
     this.members.set(this.name, data);
     return okVoid;
   }

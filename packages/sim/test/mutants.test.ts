@@ -22,7 +22,7 @@ async function expectCaught(name: string, options: Omit<SimOptions, 'seed' | 'st
 }
 
 describe('the simulator catches broken variants of decide()', () => {
-  const cases: readonly [string, Omit<SimOptions, 'seed' | 'steps'>][] = [
+  const cases: readonly [string, Omit<SimOptions, 'seed' | 'steps'>, number?][] = [
     ['promote-without-lock', {}],
     // The watchdog would reset the stale primary and hide this bug: run without it.
     ['no-demote-on-lock-loss', { settings: { watchdogMode: 'off' }, faultKinds: noPause }],
@@ -33,13 +33,15 @@ describe('the simulator catches broken variants of decide()', () => {
     // need a standby that stays connected but lags (replica-stall) and a crash inside the window:
     // this mix, on which the real decide() is clean (simulation.test.ts), caught each by seed 18.
     // A standby named a moment ago is `sync` at once but may lack what the one it replaced acknowledged.
-    ['sync-before-caught-up', priorityChurn],
+    // Caught by seed 75 since a demotion publishes its stopped member key before the release
+    // (the runtime's schedule of DCS writes changed, so did the seeds that hit the window).
+    ['sync-before-caught-up', priorityChurn, 100],
     ['quorum-one-vote-short', quorumChurn],
     ['quorum-dcs-shrinks-first', quorumChurn],
     ['quorum-pg-grows-late', quorumChurn],
   ];
-  for (const [name, options] of cases) {
-    it(`catches ${name} within 30 seeds`, async () => expectCaught(name, options, 30));
+  for (const [name, options, seeds = 30] of cases) {
+    it(`catches ${name} within ${seeds} seeds`, async () => expectCaught(name, options, seeds));
   }
 });
 

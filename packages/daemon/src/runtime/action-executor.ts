@@ -8,7 +8,7 @@
  * and a member whose watchdog is required but unusable never takes the lock
  * (spec/ha-loop.md §15), whatever decide() asked for.
  */
-import { FENCE_BUDGET_MS, isPgwardenError, PRE_PROMOTE_FAILED, type Action, type ActionFailureCause, type Dcs, type DemoteMode, type DcsResult, type FollowTarget, type HaSettings, type LockOutcome, type MemberData } from '@pgwarden/core';
+import { FENCE_BUDGET_MS, isPgwardenError, PRE_PROMOTE_FAILED, type Action, type ActionFailureCause, type Dcs, type DemoteMode, type DcsResult, type FollowTarget, type HaSettings, type LocalPostgres, type LockOutcome, type MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, Clock, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
@@ -18,16 +18,57 @@ export type ActionOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly message: string; readonly kind?: 'lost' | 'unreachable'; readonly cause?: ActionFailureCause };
 
+/**
+ * Orders the cycle's writes of the leader and member keys against a
+ * demotion's release of the leader key. A demotion runs in the background
+ * while cycles keep renewing the key; an update-lock that landed after the
+ * release found the key absent and re-created it (that is what update does,
+ * as Patroni's), so the old leader held the lock again, the switchover
+ * candidate lost its race, and the old primary — already restarting as a
+ * replica — promoted itself back (seen: a switchover that took 6 s instead of
+ * 0.5). Likewise a member key observed before the stop ("running primary")
+ * must not overwrite the "stopped" one the demotion publishes before the
+ * release: the racing members would take it for a live primary. Once a
+ * release begins no such write starts until the demotion is over, and the
+ * release waits for the one in flight.
+ */
+export class LeaderKeyGate {
+  private releasing = false;
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  /** Runs one of the cycle's key writes unless a release has begun; undefined when skipped. */
+  cycleWrite<T>(write: () => Promise<T>): Promise<T> | undefined {
+    if (this.releasing) return undefined;
+    const running = write();
+    const settled = running.catch(() => undefined);
+    const previous = this.inFlight;
+    this.inFlight = Promise.all([previous, settled]);
+    return running;
+  }
+
+  /** No cycle write starts from now on; resolves when those in flight have settled. */
+  async beginRelease(): Promise<void> {
+    this.releasing = true;
+    await this.inFlight;
+  }
+
+  /** The demotion is over: the cycle writes again. */
+  endRelease(): void {
+    this.releasing = false;
+  }
+}
+
 export interface ExecutorContext {
   readonly postgres: PostgresPort;
+  readonly leaderKey: LeaderKeyGate;
   readonly dcs: Dcs;
   readonly watchdog: WatchdogPort;
   readonly callbacks: CallbackPort;
   readonly logger: AgentLogger;
   readonly clock: Clock;
   settings(): HaSettings;
-  /** The member key content to publish now. */
-  memberData(): Promise<MemberData>;
+  /** The member key content to publish now (for `local` when given, else the last observed state). */
+  memberData(local?: LocalPostgres): Promise<MemberData>;
   /** The DCS confirmed that we hold the leader lock, as of `renewedAtMs`. */
   onLockHeld(renewedAtMs: number): void;
   /** We no longer hold the lock (lost, released or demoted). */
@@ -89,14 +130,22 @@ async function dispatch(context: ExecutorContext, action: Action, signal: AbortS
     case 'take-lock':
       if (!context.watchdog.usable) return fail('watchdog is required but not usable: not taking the leader lock');
       return lockAction(context, action.type, () => (action.type === 'acquire-lock' ? dcs.acquireLeader() : dcs.takeLeader()));
-    case 'update-lock':
-      return lockAction(
-        context,
-        'update-lock',
-        () => dcs.updateLeader({ lastLsn: action.lastLsn, slots: action.slots, retainSlots: action.retainSlots, failsafe: action.failsafe }),
-        () => context.watchdog.keepalive(),
+    case 'update-lock': {
+      const renewal = context.leaderKey.cycleWrite(() =>
+        lockAction(
+          context,
+          'update-lock',
+          () => dcs.updateLeader({ lastLsn: action.lastLsn, slots: action.slots, retainSlots: action.retainSlots, failsafe: action.failsafe }),
+          () => context.watchdog.keepalive(),
+        ),
       );
+      // A demotion is releasing the key: nothing to renew.
+      return renewal ?? ok;
+    }
     case 'release-lock': {
+      // Our state first (a postmaster that died or was stopped: "stopped"), so that the members
+      // racing for the released key do not read last cycle's "running primary" (see demote()).
+      await publishMember(context);
       const result = await dcs.deleteLeader({ lastLsn: action.lastLsn });
       if (result.ok) context.onLockGone();
       return fromDcs(result, 'release-lock');
@@ -237,6 +286,11 @@ function preStopBudgetMs(context: ExecutorContext): number {
   return Math.max(0, Math.floor(expiresAtMs - context.clock.nowMs() - FENCE_BUDGET_MS));
 }
 
+async function publishMember(context: ExecutorContext, local?: LocalPostgres): Promise<void> {
+  const touched = await context.dcs.touchMember(await context.memberData(local));
+  if (!touched.ok) context.logger.warn({ reason: touched.message }, 'could not publish the stopped state before releasing the leader key');
+}
+
 /**
  * spec/ha-loop.md §13. The watchdog is disabled before the stop (no user
  * backend can write once the postmaster is told to stop); the key is
@@ -244,11 +298,19 @@ function preStopBudgetMs(context: ExecutorContext): number {
  * so the racing replicas measure their lag against the final position.
  */
 async function demote(context: ExecutorContext, mode: DemoteMode, follow: FollowTarget | undefined): Promise<ActionOutcome> {
-  const { postgres, dcs, logger } = context;
-  const graceful = mode === 'graceful';
   await context.watchdog.disable();
-  const timeoutSeconds = primaryStopTimeoutSeconds(context.settings());
+  try {
+    return await stopAndRelease(context, mode, follow);
+  } finally {
+    context.leaderKey.endRelease();
+  }
+}
+
+async function stopAndRelease(context: ExecutorContext, mode: DemoteMode, follow: FollowTarget | undefined): Promise<ActionOutcome> {
+  const { postgres, dcs, logger } = context;
   const startedAt = performance.now();
+  const graceful = mode === 'graceful';
+  const timeoutSeconds = primaryStopTimeoutSeconds(context.settings());
   await postgres.stop({
     mode: graceful || mode === 'offline' ? 'fast' : 'immediate',
     checkpoint: graceful,
@@ -260,6 +322,12 @@ async function demote(context: ExecutorContext, mode: DemoteMode, follow: Follow
     const local = await postgres.observe().catch(() => undefined);
     const observedAt = performance.now();
     const lastLsn = graceful ? local?.checkpointLsn : undefined;
+    // No renewal or member-key write of a cycle may land after this point (LeaderKeyGate).
+    await context.leaderKey.beginRelease();
+    // The member key first: until it says "stopped", the racing replicas read it as a running
+    // primary and refuse to take over (takeover.ts), and they are not woken again by it — a
+    // switchover then waited a whole loop_wait for the candidate's next cycle.
+    if (local !== undefined) await publishMember(context, local);
     const released = await dcs.deleteLeader({ lastLsn });
     const timings = { stopMs: Math.round(stoppedAt - startedAt), observeMs: Math.round(observedAt - stoppedAt), releaseMs: Math.round(performance.now() - observedAt) };
     if (released.ok) logger.info({ lastLsn, ...timings }, 'leader key released after demotion');

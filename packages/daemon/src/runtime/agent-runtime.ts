@@ -29,7 +29,7 @@ import { systemClock } from '../ports.js';
 import { describeAction, isLongAction, isPostgresAction } from './action-names.js';
 import { SettingsTracker } from './settings-tracker.js';
 import { trackCallbacks, type TrackedCallbacks } from './tracked-callbacks.js';
-import { executeAction, type ActionOutcome, type ExecutorContext } from './action-executor.js';
+import { executeAction, LeaderKeyGate, type ActionOutcome, type ExecutorContext } from './action-executor.js';
 import { primaryStopTimeoutSeconds } from './stop-timeout.js';
 import { CycleMetrics } from './cycle-metrics.js';
 import { BackgroundSlot, describeError, type BackgroundJob, type BackgroundResult } from './background-slot.js';
@@ -462,8 +462,9 @@ export class AgentRuntime<TMemory> {
     const published = derivePublishedState(local, running, this.holdsLock(), settings, this.options.primaryRole);
     const member = buildMemberData(self, local, published, settings, running, this.options.scheduledRestart?.());
     if (cycle.clusterOk) {
-      const touched = await this.dcs.touchMember(member);
-      if (!touched.ok) this.logger.warn({ error: touched.message }, 'could not publish the member key');
+      // Skipped while a demotion releases the key: it published the stopped state itself.
+      const touched = await this.executor.leaderKey.cycleWrite(() => this.dcs.touchMember(member));
+      if (touched !== undefined && !touched.ok) this.logger.warn({ error: touched.message }, 'could not publish the member key');
       await this.settingsTracker.applyDynamicConfig(this.cluster?.config, this.options.onDynamicConfig);
     }
     this.fireStartCallbackOnce(local, published.role, running === undefined);
@@ -576,6 +577,7 @@ export class AgentRuntime<TMemory> {
 
   private makeExecutorContext(): ExecutorContext {
     return {
+      leaderKey: new LeaderKeyGate(),
       postgres: this.options.postgres,
       dcs: this.dcs,
       watchdog: this.options.watchdog,
@@ -583,8 +585,8 @@ export class AgentRuntime<TMemory> {
       logger: this.logger,
       clock: this.clock,
       settings: () => this.settingsNow,
-      memberData: async () => {
-        const local = this.local ?? (await this.options.postgres.observe());
+      memberData: async (observed) => {
+        const local = observed ?? this.local ?? (await this.options.postgres.observe());
         const published = derivePublishedState(local, this.background.running, this.holdsLock(), this.settingsNow, this.options.primaryRole);
         return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running, this.options.scheduledRestart?.());
       },

@@ -44,12 +44,14 @@ export async function shutdownAgent(context: ShutdownContext): Promise<void> {
   if (stopped) {
     await context.watchdog.disable().catch(() => undefined);
     const local = await postgres.observe().catch(() => undefined);
+    // The member key before the release: replicas racing for the released key read a
+    // member key that still says "running primary" as a live primary and do not take over.
+    if (local !== undefined) await dcs.touchMember(await context.memberData(local)).catch(() => undefined);
     if (context.holdsLock) {
       const released = await dcs.deleteLeader({ lastLsn: local?.checkpointLsn });
       if (released.ok) logger.info({ lastLsn: local?.checkpointLsn }, 'leader key released at shutdown');
       else logger.warn({ error: released.message }, 'could not release the leader key at shutdown');
     }
-    if (local !== undefined) await dcs.touchMember(await context.memberData(local)).catch(() => undefined);
   }
   await closeAll(context);
 }

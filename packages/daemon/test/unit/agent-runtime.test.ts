@@ -1,5 +1,6 @@
 import { FENCE_BUDGET_MS, PgwardenError, PRE_PROMOTE_FAILED, type Action, type FollowTarget, type DecideInput, type DecideResult, type PeerStatus } from '@pgwarden/core';
 import { describe, expect, it } from 'vitest';
+import { LeaderKeyGate } from '../../src/runtime/action-executor.js';
 import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
 import type { CycleSnapshot } from '../../src/runtime/runtime-types.js';
 import type { RuntimeOptions } from '../../src/runtime/runtime-types.js';
@@ -231,6 +232,20 @@ describe('the loop', () => {
     expect(dcs.statusLsn).toBe(49_000_000);
   });
 
+  it('on shutdown as leader publishes the stopped state before it releases the key', async () => {
+    const { runtime, dcs, postgres } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
+    postgres.stop = async () => {
+      postgres.local = { ...postgres.local, running: false, accepting: false };
+    };
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    runtime.stop();
+    expect(await running).toBe(0);
+    const release = dcs.calls.lastIndexOf('deleteLeader');
+    expect(release).toBeGreaterThan(0);
+    expect(dcs.calls[release - 1]).toBe('touchMember:stopped');
+  });
+
   it('in synchronous mode, primary_stop_timeout bounds the stop at shutdown and in a demotion; outside it, it does not', async () => {
     const stopsWith = async (settings: Partial<typeof testSettings>) => {
       const { runtime, postgres } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }, { type: 'demote', mode: 'graceful' }] : [] }), {
@@ -436,6 +451,71 @@ describe('operator paths', () => {
     stopped();
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(dcs.calls).toContain('deleteLeader');
+  });
+
+  it('publishes its stopped state before it releases the key after a demotion', async () => {
+    // Members racing for a released key read a member key that says "running primary" as a live
+    // primary and do not take over; they are not woken by the later update (a loop_wait lost).
+    const { runtime, dcs, postgres } = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [],
+    }));
+    postgres.stop = async () => {
+      postgres.local = { ...postgres.local, running: false, accepting: false };
+    };
+    await runtime.runCycle();
+    await runtime.runCycle();
+    for (let i = 0; i < 100 && !dcs.calls.includes('deleteLeader'); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    const release = dcs.calls.indexOf('deleteLeader');
+    expect(release).toBeGreaterThan(0);
+    expect(dcs.calls[release - 1]).toBe('touchMember:stopped');
+  });
+
+  it('no renewal or member-key write of a cycle lands after a demotion released the key (update re-creates an absent key)', async () => {
+    const { runtime, dcs, postgres } = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [{ type: 'update-lock', lastLsn: 0 }],
+    }));
+    dcs.updateRecreatesAbsentKey = true;
+    postgres.stop = async () => {
+      postgres.local = { ...postgres.local, running: false, accepting: false };
+    };
+    let started!: () => void;
+    postgres.start = () => new Promise<void>((resolve) => (started = resolve));
+    await runtime.runCycle();
+    await runtime.runCycle();
+    for (let i = 0; i < 100 && !dcs.calls.includes('deleteLeader'); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(dcs.leaderOwner).toBeUndefined();
+    const released = dcs.calls.length;
+    expect((await runtime.runCycle())?.running?.type).toBe('demote');
+    expect(dcs.calls.slice(released)).toEqual([]);
+    expect(dcs.leaderOwner).toBeUndefined();
+    started();
+  });
+
+  it('LeaderKeyGate: a release waits for the cycle write in flight, and none starts until the demotion ends', async () => {
+    const gate = new LeaderKeyGate();
+    let finish!: () => void;
+    const write = gate.cycleWrite(() => new Promise<void>((resolve) => (finish = resolve)));
+    expect(write).toBeDefined();
+    let released = false;
+    const release = gate.beginRelease().then(() => (released = true));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(released).toBe(false);
+    expect(gate.cycleWrite(async () => 1)).toBeUndefined();
+    finish();
+    await release;
+    expect(released).toBe(true);
+    gate.endRelease();
+    expect(await gate.cycleWrite(async () => 1)).toBe(1);
+  });
+
+  it('publishes its state before a release-lock', async () => {
+    const { runtime, dcs, postgres } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : [{ type: 'release-lock' }] }));
+    await runtime.runCycle();
+    postgres.local = { ...postgres.local, running: false, accepting: false };
+    await runtime.runCycle();
+    const release = dcs.calls.indexOf('deleteLeader');
+    expect(release).toBeGreaterThan(0);
+    expect(dcs.calls[release - 1]).toBe('touchMember:stopped');
   });
 
   it('calls itself leader again after a demotion that failed, once the key is renewed', async () => {
