@@ -63,7 +63,11 @@ export interface RestApiOptions {
   readonly processHealth?: () => ProcessHealth;
   /** Largest accepted request body; larger ones get 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
-  /** Switchover/failover result polling (spec §7.1 step 9): default 1000 ms. */
+  /**
+   * Switchover/failover result polling (spec §7.1 step 9): default 100 ms.
+   * Patroni polls once a second; a switchover completes in about half of
+   * that here, and the caller (patronictl, automation) should hear so.
+   */
   readonly switchoverPollIntervalMs?: number;
   /** Default `2 * max(10, loop_wait)` seconds, from the snapshot. */
   readonly switchoverTimeoutMs?: number;

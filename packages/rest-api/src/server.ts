@@ -100,7 +100,7 @@ class RestApiServer implements RestApi {
       monotonicNow: options.monotonicNow ?? options.now ?? Date.now,
       ...(options.processHealth === undefined ? {} : { processHealth: options.processHealth }),
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      switchoverPollIntervalMs: options.switchoverPollIntervalMs ?? 1000,
+      switchoverPollIntervalMs: options.switchoverPollIntervalMs ?? 100,
       switchoverTimeoutMs: options.switchoverTimeoutMs,
     });
   }
