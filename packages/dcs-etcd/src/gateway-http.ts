@@ -10,11 +10,16 @@
  * failure, and nothing after it was cancelled.
  */
 import { readFileSync } from 'node:fs';
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { EtcdGatewayError } from './errors.js';
 import { gatewayErrorBodySchema } from './gateway-answers.js';
+
+// node:http(s) through process.getBuiltinModule, not an ESM import: importing node:http
+// from ESM builds its facade, which evaluates every export, including the lazy
+// undici-backed WebSocket/fetch getters (~10 MiB resident, measured) the agent never uses.
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export interface TransportTls {
   readonly cacert?: string;
@@ -27,7 +32,7 @@ const tcpKeepAliveDelayMs = 1000;
 
 /** One keep-alive connection pool for every endpoint of one adapter. */
 export interface GatewayHttp {
-  readonly agent: http.Agent;
+  readonly agent: HttpAgent;
   readonly secure: boolean;
 }
 
