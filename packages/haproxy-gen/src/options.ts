@@ -114,8 +114,8 @@ export const haproxyOptionsSchema = z
          * or successful check) and while it is down (`downinter`): a new primary is down on
          * `/primary` until it promotes, so it is seen within `rise × downInterval` of that.
          */
-        fastInterval: durationSchema.default('250ms'),
-        downInterval: durationSchema.default('250ms'),
+        fastInterval: durationSchema.default('100ms'),
+        downInterval: durationSchema.default('100ms'),
         fall: z.number().int().min(1).max(100).default(3),
         rise: z.number().int().min(1).max(100).default(2),
       })
@@ -123,7 +123,11 @@ export const haproxyOptionsSchema = z
       .default({}),
     timeouts: z
       .object({
-        connect: durationSchema.default('4s'),
+        /**
+         * Also HAProxy's turn-around before it retries a refused connect (min(connect, 1 s)):
+         * a client that connects while the primary stops waits that long (see the README).
+         */
+        connect: durationSchema.default('500ms'),
         client: durationSchema.default('30m'),
         server: durationSchema.default('30m'),
         check: durationSchema.default('5s'),

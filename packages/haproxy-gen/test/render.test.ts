@@ -32,7 +32,7 @@ describe('renderHaproxyConfig', () => {
     const primary = backend(renderHaproxyConfig(three), 'primary');
     expect(primary).toContain('option httpchk OPTIONS /primary');
     expect(primary).toContain('http-check expect status 200');
-    expect(primary).toContain('default-server inter 1s fastinter 250ms downinter 250ms fall 3 rise 2 on-marked-down shutdown-sessions');
+    expect(primary).toContain('default-server inter 1s fastinter 100ms downinter 100ms fall 3 rise 2 on-marked-down shutdown-sessions');
     expect(primary.match(/server node\d/g)).toEqual(['server node1', 'server node2', 'server node3']);
     expect(primary).toContain('server node1 10.0.0.11:5432 check addr 10.0.0.11 port 8008');
   });
@@ -43,7 +43,7 @@ describe('renderHaproxyConfig', () => {
 
   it('uses timeouts fit for idle database sessions by default', () => {
     const text = renderHaproxyConfig(three);
-    for (const line of ['timeout client 30m', 'timeout server 30m', 'timeout connect 4s', 'timeout check 5s', 'option clitcpka', 'option srvtcpka']) {
+    for (const line of ['timeout client 30m', 'timeout server 30m', 'timeout connect 500ms', 'timeout check 5s', 'option clitcpka', 'option srvtcpka']) {
       expect(text).toContain(line);
     }
   });
@@ -128,7 +128,7 @@ describe('parseHaproxyOptions', () => {
     const options = parseHaproxyOptions({});
     expect(options.primary.port).toBe(5000);
     expect(options.replicas).toMatchObject({ port: 5001 });
-    expect(options.timeouts).toEqual({ connect: '4s', client: '30m', server: '30m', check: '5s', queue: '30s' });
-    expect(options.healthCheck).toEqual({ interval: '1s', fastInterval: '250ms', downInterval: '250ms', fall: 3, rise: 2 });
+    expect(options.timeouts).toEqual({ connect: '500ms', client: '30m', server: '30m', check: '5s', queue: '30s' });
+    expect(options.healthCheck).toEqual({ interval: '1s', fastInterval: '100ms', downInterval: '100ms', fall: 3, rise: 2 });
   });
 });
