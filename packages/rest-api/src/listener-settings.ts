@@ -62,13 +62,13 @@ export function readTlsMaterial(config: RestApiConfig): SecureContextOptions {
   }
 }
 
-/** A new listener is needed when the address, TLS on/off, or client verification changes. */
 /** The listen backlog: `request_queue_size` (the agent's configuration defaults it to 5, as Patroni). */
 export function listenBacklog(settings: ListenerSettings): number {
   const size = settings.config.request_queue_size; // validated: a number once parsed
   return typeof size === 'number' ? size : 511;
 }
 
+/** A new listener is needed when the address, TLS on/off, client verification or the backlog changes. */
 export function needsNewListener(current: ListenerSettings, next: ListenerSettings): boolean {
   return (
     current.host !== next.host ||

@@ -2,7 +2,8 @@
  * The REST API server on Node's http/https (no framework): binds
  * `restapi.listen`, serves with the request handler, and applies a reloaded
  * `restapi` section: a new certificate is swapped in without dropping the
- * listener (rotation); a new address, TLS on/off or verify_client rebinds.
+ * listener (rotation); a new address, TLS on/off, verify_client or
+ * request_queue_size (the listen backlog) rebinds.
  */
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';

@@ -288,7 +288,7 @@ function preStopBudgetMs(context: ExecutorContext): number {
 
 async function publishMember(context: ExecutorContext, local?: LocalPostgres): Promise<void> {
   const touched = await context.dcs.touchMember(await context.memberData(local));
-  if (!touched.ok) context.logger.warn({ reason: touched.message }, 'could not publish the stopped state before releasing the leader key');
+  if (!touched.ok) context.logger.warn({ reason: touched.message }, 'could not publish the member key before releasing the leader key');
 }
 
 /**
