@@ -79,10 +79,16 @@ function capitalised(text: string): string {
 }
 
 /** Poll the DCS until a new leader appears, the request is gone, or time is up (spec §7.1 step 9). */
+/** Patroni's poll interval: by then an empty /failover means the leader dropped the request. */
+const REFUSAL_AFTER_MS = 1000;
+
 async function waitForResult(context: RouteContext, oldLeader: string | undefined, candidate: string | undefined, action: Action): Promise<Reply> {
   const timeoutMs = context.switchoverTimeoutMs ?? 2 * Math.max(10, context.currentView().snapshot.loopWaitSeconds) * 1000;
   const attempts = Math.max(1, Math.ceil(timeoutMs / context.switchoverPollIntervalMs));
   let last: Cluster | undefined;
+  // An adapter's read may lag our own write of /failover by a moment (a watch cache): an empty
+  // key counts as "the leader refused" only once we saw ours, or after Patroni's one-second poll.
+  let seenRequest = false;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     await context.sleep(context.switchoverPollIntervalMs);
     const read = await context.controller.getCluster();
@@ -100,7 +106,9 @@ async function waitForResult(context: RouteContext, oldLeader: string | undefine
       return textReply(200, `${capitalised(verb(action))} over to "${newLeader}" instead of "${candidate}"`);
     }
     const failover = cluster.failover;
-    if (failover === undefined || (!failover.leader && !failover.candidate)) return textReply(503, `${capitalised(action)} failed`);
+    const pending = failover !== undefined && (Boolean(failover.leader) || Boolean(failover.candidate));
+    if (pending) seenRequest = true;
+    else if (seenRequest || (attempt + 1) * context.switchoverPollIntervalMs >= REFUSAL_AFTER_MS) return textReply(503, `${capitalised(action)} failed`);
   }
   // Patroni's text first (tools match it), then where the hand-over stands (INCIDENTS #8).
   return textReply(503, `${capitalised(action)} status unknown: ${handOverPhase(last, oldLeader, candidate)}`);

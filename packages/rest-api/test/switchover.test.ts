@@ -111,10 +111,27 @@ describe('POST /switchover and /failover: accepted requests', () => {
   });
 
   it('answers 503 "Switchover failed" when the request disappears and the leader stays', async () => {
-    const controller = withClusters(cluster(), cluster({ failover: undefined }));
+    const pending = cluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' } });
+    const controller = withClusters(cluster(), pending, cluster({ failover: undefined }));
     const { base } = await startApi(primarySnapshot(), {}, controller);
     const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
     expect(response).toMatchObject({ status: 503, text: 'Switchover failed' });
+  });
+
+  it('answers 503 "Switchover failed" also when the request was never seen, after a second (Patroni\'s poll)', async () => {
+    const controller = withClusters(cluster(), cluster({ failover: undefined }));
+    const { base } = await startApi(primarySnapshot(), { switchoverPollIntervalMs: 50, switchoverTimeoutMs: 5000 }, controller);
+    const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
+    expect(response).toMatchObject({ status: 503, text: 'Switchover failed' });
+    expect(controller.calls.filter((call) => call.method === 'getCluster').length).toBe(1 + 20);
+  });
+
+  it('does not take a read that lags its own /failover write for a refusal (a watch-cached DCS)', async () => {
+    // The first poll still shows no request and the old leader; the next ones see the hand-over.
+    const controller = withClusters(cluster(), cluster({ failover: undefined }), cluster({ leader: { name: 'node2', version: 9 } }));
+    const { base } = await startApi(primarySnapshot(), {}, controller);
+    const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
+    expect(response).toMatchObject({ status: 200, text: 'Successfully switched over to "node2"' });
   });
 
   it('answers 503 "Switchover status unknown" after the timeout', async () => {
