@@ -60,7 +60,7 @@ export interface PostgresPort {
   removeDataDirectory(options: { rename: boolean }): Promise<void>;
   /** Apply the effective PostgreSQL configuration (dynamic + local); returns what needs a restart. */
   applyConfiguration?(): Promise<void>;
-  /** Call `listener` when the postmaster exits; returns an unsubscribe function. */
+  /** Call `listener` when the postmaster exits without our asking (not after our own stop); returns an unsubscribe function. */
   onPostmasterExit(listener: () => void): () => void;
   close(): Promise<void>;
 }

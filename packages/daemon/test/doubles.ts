@@ -11,6 +11,7 @@ import type {
   LocalPostgres,
   LockOutcome,
   MemberData,
+  ReleaseOutcome,
   PatroniConfig,
 } from '@pgwarden/core';
 import { loadConfig } from '@pgwarden/core';
@@ -98,6 +99,18 @@ export class FakeDcs implements Dcs {
     this.statusLsn = input.lastLsn;
     if (this.leaderOwner === this.name) this.leaderOwner = undefined;
     return okVoid;
+  }
+  /** Set by offerAtomicRelease(): the member key and the release in one write, as etcd's adapter does. */
+  releaseLeader?: (input: { readonly lastLsn?: number; readonly member: MemberData }) => Promise<ReleaseOutcome>;
+  offerAtomicRelease(): void {
+    this.releaseLeader = async (input) => {
+      this.calls.push(`releaseLeader:${String(input.member.state)}`);
+      this.members.set(this.name, input.member);
+      this.statusLsn = input.lastLsn;
+      const ours = this.leaderOwner === this.name;
+      if (ours) this.leaderOwner = undefined;
+      return { member: okVoid, leader: ours ? okVoid : { ok: false, reason: 'conflict', message: 'not ours' } };
+    };
   }
   async initialize(): Promise<DcsResult<void>> {
     this.calls.push('initialize');

@@ -16,11 +16,12 @@ import type {
   HistoryLine,
   LockOutcome,
   MemberData,
+  ReleaseOutcome,
   StatusValue,
   SyncState,
   UpdateLeaderInput,
 } from '@pgwarden/core';
-import { ok, unreachable, type DcsContext } from './context.js';
+import { fail, ok, unreachable, type DcsContext } from './context.js';
 import { createKey, deleteKey, putKey } from './key-writes.js';
 import { discoverEndpoints } from './discovery.js';
 import { clusterKeys, prefixRangeEnd, type ClusterKeys } from './keys.js';
@@ -32,7 +33,8 @@ import { parseCluster } from './parse-cluster.js';
 import { statusJson, syncJson, toPatroniJson, WakeSignal } from '@pgwarden/core';
 import { timeoutTimer } from './timers.js';
 import { EtcdTransport } from './transport.js';
-import { rangeRequest } from './requests.js';
+import { deleteOp, putOp, rangedValue, rangeOp, rangeRequest, revisionOf, valueIs } from './requests.js';
+import { describeError } from './errors.js';
 import { WatchCache } from './watch-cache.js';
 
 export interface EtcdDcsOptions extends EtcdDcsSettings {
@@ -187,6 +189,53 @@ export class EtcdDcs implements Dcs {
     const deadline = this.context.deadline();
     if (input.lastLsn !== undefined && input.lastLsn > 0) await this.writeStatusWithin({ optime: input.lastLsn }, deadline);
     return deleteLeaderKey(this.context, deadline);
+  }
+
+  /**
+   * One txn: if the leader key is ours, put `/status` (when its optime
+   * changes) and our member key and delete the leader key; if not, put the
+   * two only (as the sequential path would). Watchers get one event. When
+   * etcd refuses the txn itself (our lease is gone), the sequential path:
+   * touchMember() (which takes a new lease), then deleteLeader().
+   */
+  async releaseLeader(input: { readonly lastLsn?: number; readonly member: MemberData }): Promise<ReleaseOutcome> {
+    const { keys, name, lease } = this.context;
+    const deadline = this.context.deadline();
+    try {
+      const state = await lease.refresh(false, deadline);
+      const memberValue = toPatroniJson(input.member);
+      const writes: { key: string; value: string; lease?: string }[] = [{ key: keys.member(name), value: memberValue, lease: state.id }];
+      let statusValue: string | undefined;
+      if (input.lastLsn !== undefined && input.lastLsn > 0) {
+        const known = this.knownValue(keys.status, this.lastStatus);
+        const value = statusJson({ optime: input.lastLsn }, known);
+        if (value !== known) {
+          statusValue = value;
+          writes.unshift({ key: keys.status, value });
+        }
+      }
+      const puts = writes.map((write) => putOp(write.key, write.value, write.lease));
+      const response = await this.context.transport.run('txn', deadline, (client, attempt) =>
+        client.txn({ compare: [valueIs(keys.leader, name)], success: [...puts, deleteOp(keys.leader)], failure: [...puts, rangeOp(keys.leader)] }, attempt),
+      );
+      const revision = revisionOf(response);
+      for (const write of writes) this.context.cache.applyWrite(write.key, write.value, revision, write.lease ?? '0');
+      if (statusValue !== undefined) this.lastStatus = statusValue;
+      if (response.succeeded) {
+        this.context.cache.applyWrite(keys.leader, undefined, revision);
+        return { member: ok(), leader: ok() };
+      }
+      const owner = rangedValue(response.responses[writes.length]);
+      const leader = owner === undefined ? fail('not-found', 'the leader key does not exist') : fail('conflict', `the leader key belongs to ${JSON.stringify(owner)}, not to us`);
+      return { member: ok(), leader };
+    } catch (error) {
+      if (!/lease not found/.test(describeError(error))) {
+        const failed = unreachable(this.context, 'release leader lock', error);
+        return { member: failed, leader: failed };
+      }
+    }
+    const member = await this.touchMember(input.member);
+    return { member, leader: await this.deleteLeader(input.lastLsn === undefined ? {} : { lastLsn: input.lastLsn }) };
   }
 
   async initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>> {

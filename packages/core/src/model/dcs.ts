@@ -59,6 +59,12 @@ export interface UpdateLeaderInput {
   readonly failsafe?: Readonly<Record<string, string>>;
 }
 
+/** What releaseLeader() did: the member key write and the leader key's release. */
+export interface ReleaseOutcome {
+  readonly member: DcsResult<void>;
+  readonly leader: DcsResult<void>;
+}
+
 export interface Dcs {
   /** Backend name for logs and metrics: `etcd3`, `consul`, `model`. */
   readonly backend: string;
@@ -73,6 +79,13 @@ export interface Dcs {
   takeLeader(): Promise<LockOutcome>;
   /** Write `/status` optime when given, then delete the leader key only if ours. */
   deleteLeader(input: { readonly lastLsn?: number }): Promise<DcsResult<void>>;
+  /**
+   * Optional: our member key, `/status` (optime when given) and the release
+   * of the leader key (only if ours) in one atomic write, so that watchers
+   * see the stopped member and the free lock in one event (etcd: one txn).
+   * Without it the runtime calls touchMember(), then deleteLeader().
+   */
+  releaseLeader?(input: { readonly lastLsn?: number; readonly member: MemberData }): Promise<ReleaseOutcome>;
 
   /** `initialize`: create-only when `createNew`, else overwrite. Default value "". */
   initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>>;

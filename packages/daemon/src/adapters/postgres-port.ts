@@ -75,7 +75,9 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
     removeDataDirectory: (options) => ctl.removeDataDirectory(options),
     onPostmasterExit(listener) {
       return ctl.on((event) => {
-        if (event.type === 'postmaster-exit') listener();
+        // Our own stop's exit is not news: the action that stopped it goes on (a wake here
+        // ran a cycle whose lock renewal the demotion's release then had to wait for).
+        if (event.type === 'postmaster-exit' && !event.expected) listener();
       });
     },
     close: () => ctl.close(),

@@ -12,6 +12,7 @@ import { FENCE_BUDGET_MS, isPgwardenError, PRE_PROMOTE_FAILED, type Action, type
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, Clock, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
+import { releaseLeaderKey } from './release.js';
 import { primaryStopTimeoutSeconds } from './stop-timeout.js';
 
 export type ActionOutcome =
@@ -67,6 +68,12 @@ export interface ExecutorContext {
   readonly logger: AgentLogger;
   readonly clock: Clock;
   settings(): HaSettings;
+  /**
+   * An action changed PostgreSQL under the cycle (a demotion stopped it): the
+   * REST API shows `local` from now on, before the key is released — the
+   * members racing for it ask us whether we still run as primary.
+   */
+  showLocal(local: LocalPostgres): void;
   /** The member key content to publish now (for `local` when given, else the last observed state). */
   memberData(local?: LocalPostgres): Promise<MemberData>;
   /** The DCS confirmed that we hold the leader lock, as of `renewedAtMs`. */
@@ -145,8 +152,7 @@ async function dispatch(context: ExecutorContext, action: Action, signal: AbortS
     case 'release-lock': {
       // Our state first (a postmaster that died or was stopped: "stopped"), so that the members
       // racing for the released key do not read last cycle's "running primary" (see demote()).
-      await publishMember(context);
-      const result = await dcs.deleteLeader({ lastLsn: action.lastLsn });
+      const result = await releaseLeaderKey(dcs, context.logger, { lastLsn: action.lastLsn, member: await context.memberData() });
       if (result.ok) context.onLockGone();
       return fromDcs(result, 'release-lock');
     }
@@ -286,11 +292,6 @@ function preStopBudgetMs(context: ExecutorContext): number {
   return Math.max(0, Math.floor(expiresAtMs - context.clock.nowMs() - FENCE_BUDGET_MS));
 }
 
-async function publishMember(context: ExecutorContext, local?: LocalPostgres): Promise<void> {
-  const touched = await context.dcs.touchMember(await context.memberData(local));
-  if (!touched.ok) context.logger.warn({ reason: touched.message }, 'could not publish the member key before releasing the leader key');
-}
-
 /**
  * spec/ha-loop.md §13. The watchdog is disabled before the stop (no user
  * backend can write once the postmaster is told to stop); the key is
@@ -319,16 +320,20 @@ async function stopAndRelease(context: ExecutorContext, mode: DemoteMode, follow
   });
   if (graceful || mode === 'immediate') {
     const stoppedAt = performance.now();
+    // No renewal or member-key write of a cycle may land after this point (LeaderKeyGate): the
+    // gate closes before the observation, so that a cycle's renewal does not start during it
+    // and hold the release up.
+    const gate = context.leaderKey.beginRelease();
     const local = await postgres.observe().catch(() => undefined);
     const observedAt = performance.now();
     const lastLsn = graceful ? local?.checkpointLsn : undefined;
-    // No renewal or member-key write of a cycle may land after this point (LeaderKeyGate).
-    await context.leaderKey.beginRelease();
+    if (local !== undefined) context.showLocal(local);
+    await gate;
     // The member key first: until it says "stopped", the racing replicas read it as a running
     // primary and refuse to take over (takeover.ts), and they are not woken again by it — a
-    // switchover then waited a whole loop_wait for the candidate's next cycle.
-    if (local !== undefined) await publishMember(context, local);
-    const released = await dcs.deleteLeader({ lastLsn });
+    // switchover then waited a whole loop_wait for the candidate's next cycle. Where the store
+    // can (etcd), both in one write: the candidate is woken once and sees both.
+    const released = await releaseLeaderKey(dcs, logger, { lastLsn, member: local === undefined ? undefined : await context.memberData(local) });
     const timings = { stopMs: Math.round(stoppedAt - startedAt), observeMs: Math.round(observedAt - stoppedAt), releaseMs: Math.round(performance.now() - observedAt) };
     if (released.ok) logger.info({ lastLsn, ...timings }, 'leader key released after demotion');
     else logger.warn({ reason: released.message, ...timings }, 'could not release the leader key after demotion');

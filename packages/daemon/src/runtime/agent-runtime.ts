@@ -168,6 +168,18 @@ export class AgentRuntime<TMemory> {
     this.options.publish?.(snapshot);
   }
 
+  /** The REST view of `local` now, between cycles (see ExecutorContext.showLocal). */
+  private showLocal(local: LocalPostgres): void {
+    const latest = this.latest;
+    if (latest === undefined) return;
+    const running = this.background.running;
+    const published = derivePublishedState(local, running, this.holdsLock(), this.settingsNow, this.options.primaryRole);
+    const member = buildMemberData(this.options.self, local, published, this.settingsNow, running, this.options.scheduledRestart?.());
+    const snapshot: CycleSnapshot = { ...latest, local, member, state: published.state, role: published.role, running, lockRenewedAtMs: this.holdsLock() ? latest.lockRenewedAtMs : undefined };
+    this.latest = snapshot;
+    this.options.publish?.(snapshot);
+  }
+
   /** React now rather than at the next loop_wait. */
   wake(reason: string): void {
     this.wakeSignal.wake(reason);
@@ -585,6 +597,7 @@ export class AgentRuntime<TMemory> {
       logger: this.logger,
       clock: this.clock,
       settings: () => this.settingsNow,
+      showLocal: (local) => this.showLocal(local),
       memberData: async (observed) => {
         const local = observed ?? this.local ?? (await this.options.postgres.observe());
         const published = derivePublishedState(local, this.background.running, this.holdsLock(), this.settingsNow, this.options.primaryRole);

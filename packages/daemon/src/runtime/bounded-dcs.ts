@@ -11,7 +11,7 @@
  * is not cancelled: its late answer is dropped (the adapter may still update
  * its own cache from it, which only ever reflects what the DCS did).
  */
-import type { Dcs, DcsResult, LockOutcome } from '@pgwarden/core';
+import type { Dcs, DcsResult, LockOutcome, ReleaseOutcome } from '@pgwarden/core';
 import type { Clock } from '../ports.js';
 
 type AsyncMethods = {
@@ -57,7 +57,7 @@ export function boundedDcs(dcs: Dcs, clock: Clock, budgetMs: () => number): Dcs 
     const budget = budgetMs();
     return withinBudget<LockOutcome>(clock, call, budget, () => ({ kind: 'unreachable', message: timedOut(operation, budget) }));
   };
-  const bounded: Omit<AsyncMethods, 'watch' | 'close' | 'backend' | 'configure'> = {
+  const bounded: Omit<AsyncMethods, 'watch' | 'close' | 'backend' | 'configure' | 'releaseLeader'> = {
     getCluster: () => result('read cluster', () => dcs.getCluster()),
     acquireLeader: () => lock('acquire leader lock', () => dcs.acquireLeader()),
     updateLeader: (input) => lock('update leader lock', () => dcs.updateLeader(input)),
@@ -77,6 +77,19 @@ export function boundedDcs(dcs: Dcs, clock: Clock, budgetMs: () => number): Dcs 
   };
   return {
     ...bounded,
+    // Looked up per call: whether the adapter offers the one-write release is its business.
+    get releaseLeader() {
+      const release = dcs.releaseLeader;
+      if (release === undefined) return undefined;
+      return (input: Parameters<typeof release>[0]) => {
+        const budget = budgetMs();
+        const message = timedOut('release leader lock', budget);
+        return withinBudget<ReleaseOutcome>(clock, () => release.call(dcs, input), budget, () => ({
+          member: { ok: false, reason: 'unreachable', message },
+          leader: { ok: false, reason: 'unreachable', message },
+        }));
+      };
+    },
     get backend() {
       return dcs.backend;
     },

@@ -11,6 +11,7 @@ import type { Dcs, LocalPostgres, MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
+import { releaseLeaderKey } from './release.js';
 
 export interface ShutdownContext {
   readonly dcs: Dcs;
@@ -46,9 +47,10 @@ export async function shutdownAgent(context: ShutdownContext): Promise<void> {
     const local = await postgres.observe().catch(() => undefined);
     // The member key before the release: replicas racing for the released key read a
     // member key that still says "running primary" as a live primary and do not take over.
-    if (local !== undefined) await dcs.touchMember(await context.memberData(local)).catch(() => undefined);
+    const member = local === undefined ? undefined : await context.memberData(local);
+    if (!context.holdsLock && member !== undefined) await dcs.touchMember(member).catch(() => undefined);
     if (context.holdsLock) {
-      const released = await dcs.deleteLeader({ lastLsn: local?.checkpointLsn });
+      const released = await releaseLeaderKey(dcs, logger, { lastLsn: local?.checkpointLsn, member }).catch((error: unknown) => ({ ok: false as const, reason: 'unreachable' as const, message: describeError(error) }));
       if (released.ok) logger.info({ lastLsn: local?.checkpointLsn }, 'leader key released at shutdown');
       else logger.warn({ error: released.message }, 'could not release the leader key at shutdown');
     }

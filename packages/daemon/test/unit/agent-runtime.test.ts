@@ -470,6 +470,73 @@ describe('operator paths', () => {
     expect(dcs.calls[release - 1]).toBe('touchMember:stopped');
   });
 
+  it('with a DCS that writes the member key and the release at once, a demotion, a release-lock and a shutdown use that one write', async () => {
+    const demoting = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [],
+    }));
+    demoting.dcs.offerAtomicRelease();
+    demoting.postgres.stop = async () => {
+      demoting.postgres.local = { ...demoting.postgres.local, running: false, accepting: false };
+    };
+    await demoting.runtime.runCycle();
+    await demoting.runtime.runCycle();
+    for (let i = 0; i < 100 && demoting.dcs.leaderOwner !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(demoting.dcs.leaderOwner).toBeUndefined();
+    expect(demoting.dcs.calls.filter((call) => call.startsWith('releaseLeader') || call === 'deleteLeader' || call === 'touchMember:stopped')).toEqual(['releaseLeader:stopped']);
+    expect(demoting.dcs.statusLsn).toBe(49_000_000);
+
+    const releasing = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : [{ type: 'release-lock' }] }));
+    releasing.dcs.offerAtomicRelease();
+    await releasing.runtime.runCycle();
+    releasing.postgres.local = { ...releasing.postgres.local, running: false, accepting: false };
+    await releasing.runtime.runCycle();
+    expect(releasing.dcs.leaderOwner).toBeUndefined();
+    expect(releasing.dcs.calls.filter((call) => call.startsWith('releaseLeader') || call === 'deleteLeader')).toEqual(['releaseLeader:stopped']);
+
+    const stopping = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
+    stopping.dcs.offerAtomicRelease();
+    stopping.postgres.stop = async () => {
+      stopping.postgres.local = { ...stopping.postgres.local, running: false, accepting: false };
+    };
+    const running = stopping.runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stopping.runtime.stop();
+    expect(await running).toBe(0);
+    expect(stopping.dcs.leaderOwner).toBeUndefined();
+    expect(stopping.dcs.calls.filter((call) => call.startsWith('releaseLeader') || call === 'deleteLeader')).toEqual(['releaseLeader:stopped']);
+  });
+
+  it('a demotion shows PostgreSQL stopped through the REST API before it releases the key, without waiting for a cycle', async () => {
+    // The members racing for the released key ask our REST API whether we still run as primary;
+    // a snapshot left from the last cycle ("primary") made the candidate wait a whole loop_wait.
+    const published: { role: string; state: string; owner: string | undefined }[] = [];
+    let dcsRef: FakeDcs | undefined;
+    const { runtime, dcs, postgres } = makeRuntime(
+      (input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [] }),
+      { publish: (snapshot) => published.push({ role: snapshot.role, state: snapshot.state, owner: dcsRef?.leaderOwner }) },
+    );
+    dcsRef = dcs;
+    let started!: () => void;
+    let stop!: () => void;
+    postgres.stop = () =>
+      new Promise<void>((resolve) => {
+        stop = () => {
+          postgres.local = { ...postgres.local, running: false, accepting: false };
+          resolve();
+        };
+      });
+    postgres.start = () => new Promise<void>((resolve) => (started = resolve));
+    await runtime.runCycle();
+    await runtime.runCycle();
+    expect(published.at(-1)).toEqual({ role: 'primary', state: 'running', owner: 'node1' });
+    stop();
+    for (let i = 0; i < 100 && dcs.leaderOwner !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(dcs.leaderOwner).toBeUndefined();
+    // No cycle ran since PostgreSQL stopped; the view was published while the key was still ours.
+    expect(published.at(-1)).toEqual({ role: 'demoted', state: 'stopped', owner: 'node1' });
+    started();
+  });
+
   it('no renewal or member-key write of a cycle lands after a demotion released the key (update re-creates an absent key)', async () => {
     const { runtime, dcs, postgres } = makeRuntime((input) => ({
       actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [{ type: 'update-lock', lastLsn: 0 }],
