@@ -14,7 +14,7 @@ try {
     const current = await cluster.waitForLeader({ timeoutMs: 60_000 });
     await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
     const candidate = cluster.members.find((m) => m !== current)!;
-    const writer = new ReadWriteWriter(cluster.members.map((m) => ({ port: m.pgPort })), { user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password }, 'w');
+    const writer = new ReadWriteWriter(cluster.members.map((m) => ({ port: m.pgPort })), { user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password }, 'w', Number(process.env.RETRY_MS ?? 50));
     const times: number[] = [];
     const orig = (writer as any).acknowledgedAt as number[];
     writer.start();
