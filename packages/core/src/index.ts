@@ -5,6 +5,7 @@
  */
 export { PgwardenError, isPgwardenError, PRE_PROMOTE_FAILED } from './errors.js';
 export { silentLogger, type Logger } from './logger.js';
+export { compareCodePoints } from './compare.js';
 export * from './model/cluster.js';
 export * from './model/cluster-helpers.js';
 export * from './model/patroni-values.js';

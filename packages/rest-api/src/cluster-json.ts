@@ -3,7 +3,7 @@
  * as one JSON document, members sorted by name, lag computed against the
  * leader's `/status` position.
  */
-import { clusterModes, clusterRoleOf, findMember, type Cluster, type ClusterModes, type Member } from '@pgwarden/core';
+import { clusterModes, clusterRoleOf, compareCodePoints, findMember, type Cluster, type ClusterModes, type Member } from '@pgwarden/core';
 import { formatLsn } from './parse-values.js';
 
 /** The few cluster-wide settings the API reads from `/config` (Patroni's global_config). */
@@ -72,7 +72,7 @@ export function clusterAsJson(cluster: Cluster, scope: string, fallback: GlobalS
   const settings = globalSettings(cluster, fallback);
   const members = cluster.members
     .map((member) => memberEntry(cluster, member, settings))
-    .sort((a, b) => String(a['name']).localeCompare(String(b['name'])));
+    .sort((a, b) => compareCodePoints(String(a['name']), String(b['name'])));
   const result: Record<string, unknown> = { members };
   if (settings.paused) result['pause'] = true;
   const failover = cluster.failover;

@@ -4,7 +4,7 @@
  * pgwarden's own under the `pgwarden_` prefix (cycle duration, actions,
  * DCS latency). Values come from the snapshot only.
  */
-import { isUnlocked } from '@pgwarden/core';
+import { compareCodePoints, isUnlocked } from '@pgwarden/core';
 import { isClusterValid } from './health.js';
 import type { MemberView } from './member-view.js';
 import type { ProcessHealth } from './options.js';
@@ -38,7 +38,7 @@ class MetricsText {
   labelled(name: string, type: 'gauge' | 'counter', help: string, label: string, values: Readonly<Record<string, number>>): void {
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     const base = this.labelSet.slice(0, -1);
-    for (const [key, value] of Object.entries(values).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, value] of Object.entries(values).sort(([a], [b]) => compareCodePoints(a, b))) {
       this.lines.push(`${name}${base},${label}="${escapeLabel(key)}"} ${value}`);
     }
   }

@@ -3,6 +3,7 @@
  * REST API and the CLI can show why a member was or was not chosen (incident
  * #7: "no leader available" without saying why). Pure: statuses in, verdicts out.
  */
+import { compareCodePoints } from '../compare.js';
 import { failoverPriority } from '../model/cluster-helpers.js';
 import type { PeerStatus } from '../model/local-state.js';
 import { exceedsMaximumLag, formatBytes, formatLsn, lagBytes } from './lag.js';
@@ -68,7 +69,7 @@ export function rankFailoverCandidates(input: RankingInput): CandidateVerdict[] 
     .filter((entry) => entry.why === undefined)
     .sort(
       (a, b) =>
-        (b.walPosition ?? 0) - (a.walPosition ?? 0) || b.priority - a.priority || a.name.localeCompare(b.name),
+        (b.walPosition ?? 0) - (a.walPosition ?? 0) || b.priority - a.priority || compareCodePoints(a.name, b.name),
     );
   return judged.map((entry) => {
     const base = { name: entry.name, priority: entry.priority, ...(entry.walPosition === undefined ? {} : { walPosition: entry.walPosition }) };

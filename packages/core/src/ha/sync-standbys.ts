@@ -9,6 +9,7 @@
  * lagging more than `maximum_lag_on_syncnode` is skipped, so a lagging one is
  * swapped for a healthy one — narrowed out of `/sync` first by the caller.
  */
+import { compareCodePoints } from '../compare.js';
 import type { ReplicationConnection } from '../model/local-state.js';
 
 /** A member that may be synchronous, with Patroni 4's `sync_priority` (higher is preferred). */
@@ -75,7 +76,7 @@ function rankedRows(input: SyncSelectionInput): Row[] {
     rows.push({ name: row.applicationName, syncState: row.syncState, lsn, priority, current: current.has(key) });
   }
   return rows.sort(
-    (a, b) => b.priority - a.priority || Number(b.current) - Number(a.current) || b.lsn - a.lsn || a.name.localeCompare(b.name),
+    (a, b) => b.priority - a.priority || Number(b.current) - Number(a.current) || b.lsn - a.lsn || compareCodePoints(a.name, b.name),
   );
 }
 

@@ -3,6 +3,7 @@
  * `initialize` key (created empty, atomically, by one member only), cloning
  * from the leader or a `clonefrom` member, and the post-bootstrap steps.
  */
+import { compareCodePoints } from '../../compare.js';
 import type { Action, FollowTarget } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { leaderUpkeep } from './leader-upkeep.js';
@@ -13,7 +14,7 @@ function cloneSource(ctx: Context): { readonly member: string; readonly fromLead
   const clonable = ctx.cluster.members
     .filter((member) => member.name !== ctx.name && member.name !== leader && member.data.tags?.clonefrom === true)
     .filter((member) => member.data.state === 'running' && member.data.conn_url !== undefined)
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareCodePoints(a.name, b.name));
   const chosen = clonable[0];
   if (chosen !== undefined) return { member: chosen.name, fromLeader: false };
   if (leader !== undefined && leader !== '') return { member: leader, fromLeader: true };
