@@ -4,7 +4,9 @@
  * same generated Patroni-format YAML):
  *
  * - pgwarden: the built bundle (`packages/cli/dist/bin/pgwarden.js`) run by
- *   this Node, as root (it runs PostgreSQL as the postgres user);
+ *   this Node with `--single-threaded`, as the installed command
+ *   (`packages/cli/bin/pgwarden`) runs it, as root (it runs PostgreSQL as the
+ *   postgres user);
  * - Patroni: Debian's `/usr/bin/patroni` (3.0.2), exec'd as the postgres
  *   user by a wrapper script, the technique of
  *   packages/cli/test/patroni-mixed-cluster.test.ts. The wrapper execs, so
@@ -77,7 +79,7 @@ export const pgwarden: Implementation = {
       ...(shape.size !== undefined ? { size: shape.size } : {}),
       start: 'none',
       scope: `bench-pgwarden-${Math.random().toString(36).slice(2, 6)}`,
-      agentCommand: [process.execPath, PGWARDEN_BIN],
+      agentCommand: [process.execPath, '--single-threaded', PGWARDEN_BIN],
       configure: (_name, config) => withRestapi(config, shape.restapi),
     }),
 };

@@ -23,9 +23,13 @@ import { waitUntil } from './cluster-wait.js';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** `node --conditions=pgwarden-source --import tsx packages/cli/src/bin/pgwarden.ts`: no build needed. */
+/**
+ * `node --single-threaded --conditions=pgwarden-source --import tsx packages/cli/src/bin/pgwarden.ts`:
+ * no build needed; V8's helper threads off as the installed command (packages/cli/bin/pgwarden) runs the agent.
+ */
 export const defaultAgentCommand: readonly string[] = [
   process.execPath,
+  '--single-threaded',
   '--conditions=pgwarden-source',
   '--import',
   'tsx',
