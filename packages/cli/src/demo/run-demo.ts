@@ -50,10 +50,11 @@ function findRepoRoot(): string {
 }
 
 function agentCommand(repoRoot: string, fromSource: boolean): [string, ...string[]] {
-  if (fromSource) return [process.execPath, '--import', 'tsx', '--conditions=pgwarden-source', join(repoRoot, 'packages/cli/src/bin/pgwarden.ts')];
+  // --single-threaded: as the installed command (packages/cli/bin/pgwarden) runs the agent.
+  if (fromSource) return [process.execPath, '--single-threaded', '--import', 'tsx', '--conditions=pgwarden-source', join(repoRoot, 'packages/cli/src/bin/pgwarden.ts')];
   const bin = join(repoRoot, 'packages/cli/dist/bin/pgwarden.js');
   if (!existsSync(bin)) throw new Error(`${bin} is missing: build first (npx turbo run build)`);
-  return [process.execPath, bin];
+  return [process.execPath, '--single-threaded', bin];
 }
 
 function connectionHelp(demo: DemoCluster, repoRoot: string): string {
