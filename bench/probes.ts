@@ -121,6 +121,18 @@ export function rssKiB(pid: number): number {
   return Number(match?.[1] ?? 0);
 }
 
+/** RssAnon of a process in KiB: its own resident memory (heap, stacks), without the file-backed pages of its binary and libraries. */
+export function rssAnonKiB(pid: number): number {
+  const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0);
+}
+
+/** PSS of a process in KiB (`Pss:` of /proc/PID/smaps_rollup): each resident page divided by the number of processes that map it. */
+export function pssKiB(pid: number): number {
+  const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return Number(match?.[1] ?? 0);
+}
+
 /** A live process with this PID (neither gone nor a zombie). */
 export function alive(pid: number): boolean {
   try {

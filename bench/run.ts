@@ -159,7 +159,7 @@ const fixedNotes = [
   'Writes: one row per INSERT, reconnecting on error, each member tried with target_session_attrs=read-write semantics (ReadWriteWriter); gap = longest time between two acknowledged writes.',
   'Host death: SIGKILL of the leader\'s agent, postmaster and every process below them at once. HAProxy: haproxy-gen\'s rendered config, default checks (OPTIONS /primary, inter 1s, fastinter/downinter 100ms, fall 3, rise 2).',
   ...(selected.has('rest-throughput') || selected.has('rest-backlog') ? [`REST throughput measured with ${await restTool()}; rest-throughput with the default listen backlog (request_queue_size 5, which Patroni 3.0.2 cannot change), rest-backlog on a one-member pgwarden cluster with request_queue_size raised.`] : []),
-  ...(selected.has('idle') ? ['Idle: 15 s settle, then 60 s; RSS = VmRSS of the agent process, CPU = utime+stime; etcd = delta of grpc_server_handled_total (all 3 agents together; a long-lived watch stream counts only when it ends).'] : []),
+  ...(selected.has('idle') ? ['Idle: 15 s settle, then 60 s; RSS = VmRSS of the agent process (it counts the pages of the agent\'s binary, which all agents on a host share with each other and the page cache), RssAnon = its own memory, PSS = RSS with each shared page divided among the processes that map it (/proc/PID/smaps_rollup); CPU = utime+stime; etcd = delta of grpc_server_handled_total (all 3 agents together; a long-lived watch stream counts only when it ends).'] : []),
   'Ratio < 1: pgwarden\'s figure is smaller (better for times, RSS, CPU, lost writes; worse for req/s).',
 ];
 

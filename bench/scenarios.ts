@@ -21,7 +21,7 @@ import { renderHaproxyConfig } from '@pgwarden/haproxy-gen';
 import { clusterPasswords, getFreePorts, makeTempDir, startHaproxy, waitUntil, type HaproxyInstance, type PgwardenCluster, type PgwardenMember, type TempDir } from '@pgwarden/testkit';
 import { ReadWriteWriter, type WriterHost, type WriterReport } from '../packages/daemon/test/e2e/writer.js';
 import { DEFAULT_TIMINGS, FAST_TIMINGS, repositoryRoot, type Implementation, type Timings } from './implementations.js';
-import { alive, cpuTicks, etcdHandledTotal, primaries, processTree, query, queryPort, rssKiB, sleep, streamingStandbys, waitHealthy } from './probes.js';
+import { alive, cpuTicks, etcdHandledTotal, primaries, processTree, pssKiB, query, queryPort, rssAnonKiB, rssKiB, sleep, streamingStandbys, waitHealthy } from './probes.js';
 
 export const SCENARIOS = ['bootstrap', 'switchover-direct', 'switchover-haproxy', 'failover-default', 'failover-fast', 'postmaster-crash', 'idle', 'rest-throughput', 'rest-backlog'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -57,6 +57,8 @@ export const METRICS: readonly Metric[] = [
   { scenario: 'failover-fast', key: 'failover-fast.lost', label: 'failover-fast (5/1/1): acknowledged writes lost', unit: 'count', digits: 0 },
   { scenario: 'postmaster-crash', key: 'postmaster-crash.gap', label: 'postmaster-crash: longest write gap (leader writable again)', unit: 'ms', digits: 0 },
   { scenario: 'idle', key: 'idle.rss', label: 'idle: agent RSS (median of 3 members)', unit: 'MiB', digits: 1 },
+  { scenario: 'idle', key: 'idle.rss-anon', label: 'idle: agent anonymous RSS (RssAnon)', unit: 'MiB', digits: 1 },
+  { scenario: 'idle', key: 'idle.pss', label: 'idle: agent PSS', unit: 'MiB', digits: 1 },
   { scenario: 'idle', key: 'idle.cpu', label: 'idle: agent CPU (median of 3 members)', unit: 'CPU-s/min', digits: 2 },
   { scenario: 'idle', key: 'idle.etcd', label: 'idle: etcd gRPC requests of the 3 agents', unit: 'req/min', digits: 0 },
   { scenario: 'rest-throughput', key: 'rest.rps', label: 'rest-throughput: OPTIONS /primary on the leader', unit: 'req/s', digits: 0 },
@@ -317,11 +319,16 @@ async function idle(context: SessionContext, cluster: PgwardenCluster): Promise<
   const ticksPerSecond = 100;
   const cpu = pids.map((pid, index) => (cpuTicks(pid) - ticksBefore[index]!) / ticksPerSecond / minutes);
   const rss = pids.map((pid) => rssKiB(pid) / 1024);
+  const rssAnon = pids.map((pid) => rssAnonKiB(pid) / 1024);
+  const pss = pids.map((pid) => pssKiB(pid) / 1024);
   const etcdAfter = await etcdHandledTotal(cluster.etcd.endpoints[0]!);
   context.record('idle.rss', median(rss));
+  context.record('idle.rss-anon', median(rssAnon));
+  context.record('idle.pss', median(pss));
   context.record('idle.cpu', median(cpu));
   if (etcdBefore !== undefined && etcdAfter !== undefined) context.record('idle.etcd', (etcdAfter - etcdBefore) / minutes);
-  context.log(`idle: RSS ${rss.map((value) => value.toFixed(1)).join('/')} MiB, CPU ${cpu.map((value) => value.toFixed(2)).join('/')} CPU-s/min`);
+  const mib = (values: readonly number[]): string => values.map((value) => value.toFixed(1)).join('/');
+  context.log(`idle: RSS ${mib(rss)} MiB, RssAnon ${mib(rssAnon)} MiB, PSS ${mib(pss)} MiB, CPU ${cpu.map((value) => value.toFixed(2)).join('/')} CPU-s/min`);
 }
 
 /** wrk when it is installed (`wrk -t2 -c16 -d10s`), else a Node load generator with the same shape. */
