@@ -20,6 +20,7 @@ import { createEtcdDcs } from '@pgwarden/dcs-etcd';
 import { renderHaproxyConfig } from '@pgwarden/haproxy-gen';
 import { clusterPasswords, getFreePorts, makeTempDir, startHaproxy, waitUntil, type HaproxyInstance, type PgwardenCluster, type PgwardenMember, type TempDir } from '@pgwarden/testkit';
 import { ReadWriteWriter, type WriterHost, type WriterReport } from '../packages/daemon/test/e2e/writer.js';
+import { StandingWriter, type StandingWriterReport } from './standing-writer.js';
 import { DEFAULT_TIMINGS, FAST_TIMINGS, repositoryRoot, type Implementation, type Timings } from './implementations.js';
 import { alive, cpuTicks, etcdHandledTotal, primaries, processTree, pssKiB, query, queryPort, rssAnonKiB, rssKiB, sleep, streamingStandbys, waitHealthy } from './probes.js';
 
@@ -47,6 +48,7 @@ const RAISED_BACKLOG = 128;
 export const METRICS: readonly Metric[] = [
   { scenario: 'bootstrap', key: 'bootstrap', label: 'bootstrap: start → writable leader + 2 streaming', unit: 's', digits: 1 },
   { scenario: 'switchover-direct', key: 'switchover-direct.gap', label: 'switchover-direct: longest write gap', unit: 'ms', digits: 0 },
+  { scenario: 'switchover-direct', key: 'switchover-direct.refused', label: 'switchover-direct: no member took writes (standing sessions)', unit: 'ms', digits: 0 },
   { scenario: 'switchover-direct', key: 'switchover-direct.rejoin', label: 'switchover-direct: POST → old primary streaming from new', unit: 's', digits: 1 },
   { scenario: 'switchover-haproxy', key: 'switchover-haproxy.gap', label: 'switchover-haproxy: longest write gap through HAProxy', unit: 'ms', digits: 0 },
   { scenario: 'failover-default', key: 'failover-default.gap', label: 'failover-default (30/10/10): longest write gap', unit: 'ms', digits: 0 },
@@ -175,16 +177,24 @@ async function switchoverDirect(context: SessionContext, cluster: PgwardenCluste
   await query(leader, `TRUNCATE ${WRITE_TABLE}`);
   const candidate = cluster.members.find((member) => member !== leader)!;
   let rejoinMs = 0;
+  const standing = new StandingWriter(cluster.members.map((member) => member.pgPort), credentials, WRITE_TABLE, 1_000_000_000);
+  let refused: StandingWriterReport | undefined;
   const { report } = await underWrites(memberHosts(cluster), async () => {
-    const startedAt = await requestSwitchover(context, leader, candidate);
-    await waitUntil(async () => (await streamingStandbys(candidate)).includes(leader.name), { timeoutMs: 180_000, intervalMs: 100, what: `${leader.name} streaming from ${candidate.name}` });
-    rejoinMs = Date.now() - startedAt;
+    await standing.start();
+    try {
+      const startedAt = await requestSwitchover(context, leader, candidate);
+      await waitUntil(async () => (await streamingStandbys(candidate)).includes(leader.name), { timeoutMs: 180_000, intervalMs: 100, what: `${leader.name} streaming from ${candidate.name}` });
+      rejoinMs = Date.now() - startedAt;
+    } finally {
+      refused = await standing.stop();
+    }
   });
   context.record('switchover-direct.gap', report.longestGapMs);
+  if (refused !== undefined) context.record('switchover-direct.refused', refused.longestGapMs);
   context.record('switchover-direct.rejoin', rejoinMs / 1000);
   const lost = await lostWrites(candidate, report.acknowledged);
-  if (lost > 0) context.note(`switchover-direct: ${lost} acknowledged writes lost in one run`);
-  context.log(`switchover ${leader.name} → ${candidate.name}: gap ${report.longestGapMs} ms, old primary streaming after ${rejoinMs} ms`);
+  if (lost > 0) context.note(`switchover-direct: ${context.implementation.name} lost ${lost} acknowledged writes in one run`);
+  context.log(`switchover ${leader.name} → ${candidate.name}: gap ${report.longestGapMs} ms (standing sessions ${refused?.longestGapMs} ms), old primary streaming after ${rejoinMs} ms`);
 }
 
 interface Proxy {

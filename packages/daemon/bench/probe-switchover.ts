@@ -34,6 +34,13 @@ try {
     const count = writer.count;
     await waitUntil(() => writer.count >= count + 50, { timeoutMs: 60_000 });
     const report = await writer.stop();
+    {
+      const stored = new Set((await query<{ id: string }>(candidate, 'SELECT id FROM w')).map((row) => Number(row.id)));
+      const lost = report.acknowledged.filter((id) => !stored.has(id));
+      const at = (writer as any).acknowledgedAt as number[];
+      const idx = lost.map((id) => report.acknowledged.indexOf(id));
+      console.log(`run ${run}: lost ${lost.length}${lost.length ? ` ids ${lost[0]}..${lost.at(-1)} at ${new Date(at[idx[0]!]!).toISOString()}..${new Date(at[idx.at(-1)!]!).toISOString()}` : ''}`);
+    }
     polling = false; await poller;
     let streamingAt = 0;
     {
