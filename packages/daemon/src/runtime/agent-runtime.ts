@@ -562,6 +562,7 @@ export class AgentRuntime<TMemory> {
         const published = derivePublishedState(local, undefined, false, this.settingsNow, this.options.primaryRole);
         return buildMemberData(this.options.self, local, published, this.settingsNow, undefined, this.options.scheduledRestart?.());
       },
+      showLocal: (local) => this.showLocal(local),
     });
     return 0;
   }

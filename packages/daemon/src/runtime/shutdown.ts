@@ -24,6 +24,8 @@ export interface ShutdownContext {
   /** `primary_stop_timeout` when it applies (synchronous mode), else the stop's usual bound. */
   readonly stopTimeoutSeconds?: number;
   memberData(local: LocalPostgres): Promise<MemberData>;
+  /** The REST API shows `local` (PostgreSQL stopped) from now on: it answers until the agent exits. */
+  showLocal(local: LocalPostgres): void;
 }
 
 export async function shutdownAgent(context: ShutdownContext): Promise<void> {
@@ -45,6 +47,9 @@ export async function shutdownAgent(context: ShutdownContext): Promise<void> {
   if (stopped) {
     await context.watchdog.disable().catch(() => undefined);
     const local = await postgres.observe().catch(() => undefined);
+    // The members racing for the key ask our REST API, which answers until we exit, whether we
+    // still run as primary: the last cycle's view said so, and the candidate waited a loop_wait.
+    if (local !== undefined) context.showLocal(local);
     // The member key before the release: replicas racing for the released key read a
     // member key that still says "running primary" as a live primary and do not take over.
     const member = local === undefined ? undefined : await context.memberData(local);

@@ -232,6 +232,28 @@ describe('the loop', () => {
     expect(dcs.statusLsn).toBe(49_000_000);
   });
 
+  it('on shutdown as leader shows PostgreSQL stopped through the REST API before it releases the key', async () => {
+    const published: { role: string; state: string; owner: string | undefined }[] = [];
+    let dcsRef: FakeDcs | undefined;
+    const { runtime, dcs, postgres } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }), {
+      publish: (snapshot) => published.push({ role: snapshot.role, state: snapshot.state, owner: dcsRef?.leaderOwner }),
+    });
+    dcsRef = dcs;
+    postgres.stop = async () => {
+      postgres.local = { ...postgres.local, running: false, accepting: false };
+    };
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(published.at(-1)).toMatchObject({ role: 'primary', state: 'running' });
+    runtime.stop();
+    expect(await running).toBe(0);
+    expect(dcs.leaderOwner).toBeUndefined();
+    const shown = published.at(-1);
+    expect(shown?.state).toBe('stopped');
+    expect(shown?.role).not.toBe('primary');
+    expect(shown?.owner).toBe('node1');
+  });
+
   it('on shutdown as leader publishes the stopped state before it releases the key', async () => {
     const { runtime, dcs, postgres } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
     postgres.stop = async () => {
