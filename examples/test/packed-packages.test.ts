@@ -61,10 +61,10 @@ describe('npm pack of the public packages', () => {
     expect(packed.map((result) => result.name).sort()).toEqual(PUBLIC_PACKAGES.map((name) => `@pgwarden/${name}`).sort());
   });
 
-  it('ships only the build, the types, README, LICENSE and package.json (no sources, tests or source maps)', () => {
+  it('ships only the build, the types, the agent command script, README, LICENSE and package.json (no sources, tests or source maps)', () => {
     for (const result of packed) {
       const paths = result.files.map((file) => file.path);
-      const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|cjs|d\.ts|d\.cts)|systemd\/[^/]+|README\.md|LICENSE|package\.json)$/.test(path));
+      const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|cjs|d\.ts|d\.cts)|systemd\/[^/]+|bin\/pgwarden|README\.md|LICENSE|package\.json)$/.test(path));
       expect({ name: result.name, unexpected }).toEqual({ name: result.name, unexpected: [] });
       expect(paths.filter((path) => /\.test\.|(^|\/)test\//.test(path))).toEqual([]);
       expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
@@ -108,6 +108,9 @@ describe('installed from the tarballs into an empty project', () => {
 
   it('installs the bins: pgwarden --version prints pgwarden and the version', async () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
-    expect(await node([join(project, 'node_modules/.bin/pgwarden'), '--version'])).toBe(`pgwarden ${version}\n`);
+    // The installed command itself (a shell script that execs node --single-threaded), through npm's link,
+    // on this Node (PGWARDEN_NODE): not `node <bin>`.
+    const { stdout } = await run(join(project, 'node_modules/.bin/pgwarden'), ['--version'], { cwd: project, timeout: 60_000, env: { ...process.env, PGWARDEN_NODE: process.execPath } });
+    expect(stdout).toBe(`pgwarden ${version}\n`);
   });
 });
