@@ -21,11 +21,11 @@ import type {
   SyncState,
   UpdateLeaderInput,
 } from '@pgwarden/core';
-import { fail, ok, unreachable, type DcsContext } from './context.js';
+import { ok, unreachable, type DcsContext } from './context.js';
 import { createKey, deleteKey, putKey } from './key-writes.js';
 import { discoverEndpoints } from './discovery.js';
 import { clusterKeys, prefixRangeEnd, type ClusterKeys } from './keys.js';
-import { acquireLeader, deleteLeaderKey, takeLeader, updateLeader } from './leader-lock.js';
+import { acquireLeader, deleteLeaderKey, deleteRefused, takeLeader, updateLeader } from './leader-lock.js';
 import { LeaseKeeper } from './lease.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseEtcdSettings, resolveEndpoints, type EtcdDcsSettings } from './options.js';
@@ -225,9 +225,7 @@ export class EtcdDcs implements Dcs {
         this.context.cache.applyWrite(keys.leader, undefined, revision);
         return { member: ok(), leader: ok() };
       }
-      const owner = rangedValue(response.responses[writes.length]);
-      const leader = owner === undefined ? fail('not-found', 'the leader key does not exist') : fail('conflict', `the leader key belongs to ${JSON.stringify(owner)}, not to us`);
-      return { member: ok(), leader };
+      return { member: ok(), leader: deleteRefused(rangedValue(response.responses[writes.length])) };
     } catch (error) {
       if (!/lease not found/.test(describeError(error))) {
         const failed = unreachable(this.context, 'release leader lock', error);

@@ -150,12 +150,16 @@ export async function deleteLeaderKey(context: DcsContext, deadline = context.de
       context.cache.applyWrite(keys.leader, undefined, revisionOf(response));
       return ok();
     }
-    const owner = rangedValue(response.responses[0]);
-    return owner === undefined
-      ? fail('not-found', 'the leader key does not exist')
-      : fail('conflict', `the leader key belongs to ${JSON.stringify(owner)}, not to us`);
+    return deleteRefused(rangedValue(response.responses[0]));
   } catch (error) {
     return unreachable(context, 'delete leader lock', error);
   }
+}
+
+/** Why a delete guarded by `VALUE==name` did not happen: `owner` as read in the txn's failure branch. */
+export function deleteRefused(owner: string | undefined): DcsResult<void> {
+  return owner === undefined
+    ? fail('not-found', 'the leader key does not exist')
+    : fail('conflict', `the leader key belongs to ${JSON.stringify(owner)}, not to us`);
 }
 

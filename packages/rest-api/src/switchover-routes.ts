@@ -78,10 +78,10 @@ function capitalised(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** Poll the DCS until a new leader appears, the request is gone, or time is up (spec §7.1 step 9). */
 /** Patroni's poll interval: by then an empty /failover means the leader dropped the request. */
 const REFUSAL_AFTER_MS = 1000;
 
+/** Poll the DCS until a new leader appears, the request is gone, or time is up (spec §7.1 step 9). */
 async function waitForResult(context: RouteContext, oldLeader: string | undefined, candidate: string | undefined, action: Action): Promise<Reply> {
   const timeoutMs = context.switchoverTimeoutMs ?? 2 * Math.max(10, context.currentView().snapshot.loopWaitSeconds) * 1000;
   const attempts = Math.max(1, Math.ceil(timeoutMs / context.switchoverPollIntervalMs));

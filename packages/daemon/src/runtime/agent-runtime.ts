@@ -22,7 +22,7 @@
  * cycle-log, wait, shutdown); this class keeps their order and the state
  * between them.
  */
-import { safetyMarginMs, type Action, type Cluster, type DecideResult, type Dcs, type DcsResult, type HaSettings, type LocalPostgres, type OperatorRequests, type RunningAction } from '@pgwarden/core';
+import { safetyMarginMs, type Action, type Cluster, type DecideResult, type Dcs, type DcsResult, type HaSettings, type LocalPostgres, type MemberData, type OperatorRequests, type RunningAction } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
@@ -34,7 +34,7 @@ import { primaryStopTimeoutSeconds } from './stop-timeout.js';
 import { CycleMetrics } from './cycle-metrics.js';
 import { BackgroundSlot, describeError, type BackgroundJob, type BackgroundResult } from './background-slot.js';
 import { boundedDcs, withinBudget } from './bounded-dcs.js';
-import { buildMemberData, derivePublishedState } from './member-data.js';
+import { buildMemberData, derivePublishedState, type PublishedState } from './member-data.js';
 import { CycleLog } from './cycle-log.js';
 import { CycleAbandoned, CycleGuard } from './cycle-guard.js';
 import { planNextCycle } from './cycle-schedule.js';
@@ -168,13 +168,18 @@ export class AgentRuntime<TMemory> {
     this.options.publish?.(snapshot);
   }
 
+  /** What we publish for `local`: the state and role we report, and the member key's content. */
+  private describeLocal(local: LocalPostgres, running = this.background.running, holdsLock = this.holdsLock()): { published: PublishedState; member: MemberData } {
+    const published = derivePublishedState(local, running, holdsLock, this.settingsNow, this.options.primaryRole);
+    return { published, member: buildMemberData(this.options.self, local, published, this.settingsNow, running, this.options.scheduledRestart?.()) };
+  }
+
   /** The REST view of `local` now, between cycles (see ExecutorContext.showLocal). */
   private showLocal(local: LocalPostgres): void {
     const latest = this.latest;
     if (latest === undefined) return;
     const running = this.background.running;
-    const published = derivePublishedState(local, running, this.holdsLock(), this.settingsNow, this.options.primaryRole);
-    const member = buildMemberData(this.options.self, local, published, this.settingsNow, running, this.options.scheduledRestart?.());
+    const { published, member } = this.describeLocal(local, running);
     const snapshot: CycleSnapshot = { ...latest, local, member, state: published.state, role: published.role, running, lockRenewedAtMs: this.holdsLock() ? latest.lockRenewedAtMs : undefined };
     this.latest = snapshot;
     this.options.publish?.(snapshot);
@@ -471,8 +476,7 @@ export class AgentRuntime<TMemory> {
     if (cycle.touchedPostgres) local = await postgres.observe().catch(() => local);
     const settings = this.settingsNow;
     const running = this.background.running;
-    const published = derivePublishedState(local, running, this.holdsLock(), settings, this.options.primaryRole);
-    const member = buildMemberData(self, local, published, settings, running, this.options.scheduledRestart?.());
+    const { published, member } = this.describeLocal(local, running);
     if (cycle.clusterOk) {
       // Skipped while a demotion releases the key: it published the stopped state itself.
       const touched = await this.executor.leaderKey.cycleWrite(() => this.dcs.touchMember(member));
@@ -558,10 +562,7 @@ export class AgentRuntime<TMemory> {
       paused: this.settingsNow.paused,
       holdsLock,
       ...optionalStopTimeout(primaryStopTimeoutSeconds(this.settingsNow)),
-      memberData: async (local) => {
-        const published = derivePublishedState(local, undefined, false, this.settingsNow, this.options.primaryRole);
-        return buildMemberData(this.options.self, local, published, this.settingsNow, undefined, this.options.scheduledRestart?.());
-      },
+      memberData: async (local) => this.describeLocal(local, undefined, false).member,
       showLocal: (local) => this.showLocal(local),
     });
     return 0;
@@ -601,8 +602,7 @@ export class AgentRuntime<TMemory> {
       showLocal: (local) => this.showLocal(local),
       memberData: async (observed) => {
         const local = observed ?? this.local ?? (await this.options.postgres.observe());
-        const published = derivePublishedState(local, this.background.running, this.holdsLock(), this.settingsNow, this.options.primaryRole);
-        return buildMemberData(this.options.self, local, published, this.settingsNow, this.background.running, this.options.scheduledRestart?.());
+        return this.describeLocal(local).member;
       },
       onLockHeld: (renewedAtMs) => {
         this.leadership.renewed(renewedAtMs);
