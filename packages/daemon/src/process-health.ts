@@ -3,17 +3,21 @@
  * event-loop delay — a loop held up (a long synchronous task, a GC pause,
  * a starved CPU) delays the lock renewal as surely as a slow DCS does.
  *
- * The delay is measured by one timer a second (how late it fires), not by
- * Node's sampling histogram: that one wakes the process every few
- * milliseconds, which is most of an idle agent's CPU. Renewal-relevant
- * delays are hundreds of milliseconds; a one-second tick sees them. The
- * figures are per window (the last full minute), so that one scrape does
- * not reset what another sees.
+ * The delay is how late the runtime's own timers fire: the wait for the
+ * next cycle (the renewal), the lock-validity deadline, the budgets of DCS
+ * and PostgreSQL requests. `timedClock()` wraps the clock the runtime waits
+ * with, so the probe measures exactly the waits that decide whether a
+ * renewal or a demotion is on time, and adds no wake-up of its own: a
+ * timer of its own (once a second) cost an idle agent about a third of its
+ * CPU on a virtual machine, where each wake-up of a process is dear. A
+ * timer cancelled before it fires (a cycle woken early by the DCS watch)
+ * is not a sample. The figures are per window (the last full minute), so
+ * that one scrape does not reset what another sees.
  */
 import type { ProcessHealth } from '@pgwarden/rest-api';
+import type { Clock } from './ports.js';
 
-const TICK_MS = 1000;
-const WINDOW_TICKS = 60;
+const WINDOW_MS = 60_000;
 
 function percentile(sorted: readonly number[], fraction: number): number {
   if (sorted.length === 0) return 0;
@@ -21,29 +25,37 @@ function percentile(sorted: readonly number[], fraction: number): number {
 }
 
 export class ProcessHealthMonitor {
-  private readonly timer: NodeJS.Timeout;
-  private expectedAtMs: number;
+  private windowStartMs: number;
   private current: number[] = [];
   private lastWindow: readonly number[] = [];
 
   constructor(private readonly nowMs: () => number = () => performance.now()) {
-    this.expectedAtMs = this.nowMs() + TICK_MS;
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.windowStartMs = this.nowMs();
   }
 
-  /** Public for tests: one tick of the delay probe. */
-  tick(): void {
-    const now = this.nowMs();
-    this.current.push(Math.max(0, now - this.expectedAtMs));
-    this.expectedAtMs = now + TICK_MS;
-    if (this.current.length >= WINDOW_TICKS) {
-      this.lastWindow = this.current;
-      this.current = [];
-    }
+  /** `clock` with each timer's lateness recorded here: the clock to give the runtime. */
+  timedClock(clock: Clock): Clock {
+    return {
+      nowMs: () => clock.nowMs(),
+      wallMs: () => clock.wallMs(),
+      setTimer: (callback, delayMs) => {
+        const dueMs = this.nowMs() + Math.max(0, delayMs);
+        return clock.setTimer(() => {
+          this.record(this.nowMs() - dueMs);
+          callback();
+        }, delayMs);
+      },
+    };
+  }
+
+  /** One timer fired `lateMs` after it was due. */
+  record(lateMs: number): void {
+    this.rotate();
+    this.current.push(Math.max(0, lateMs));
   }
 
   read(): ProcessHealth {
+    this.rotate();
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
     const samples = [...(this.lastWindow.length > 0 ? this.lastWindow : this.current)].sort((a, b) => a - b);
@@ -56,7 +68,12 @@ export class ProcessHealthMonitor {
     };
   }
 
-  close(): void {
-    clearInterval(this.timer);
+  /** A window that has ended becomes the one reported (a window without timers reports nothing late). */
+  private rotate(): void {
+    const now = this.nowMs();
+    if (now - this.windowStartMs < WINDOW_MS) return;
+    this.lastWindow = now - this.windowStartMs < 2 * WINDOW_MS ? this.current : [];
+    this.current = [];
+    this.windowStartMs = now;
   }
 }

@@ -155,7 +155,7 @@ async function assemble(
   if (cluster.config !== undefined) configuration.settingsFor(cluster);
   const ports = buildAgentPorts(local, configuration, peerOptions, logger);
   opened.push(() => ports.ctl.close());
-  const links: RuntimeLinks = {};
+  const links: RuntimeLinks = { health: new ProcessHealthMonitor() };
   const self = toSelfIdentity(local);
   const runtime = createRuntime(options, local, self, configuration, dcs, ports, links, logger);
   const api = await startRestApi(local, runtime, dcs, ports, links, logger);
@@ -170,7 +170,8 @@ interface RuntimeLinks {
   api?: RestApi;
   controller?: AgentMemberController;
   stopHaproxy?: () => Promise<void>;
-  health?: ProcessHealthMonitor;
+  /** Built first: the runtime's clock reports its timers' lateness to it. */
+  readonly health: ProcessHealthMonitor;
 }
 
 function createRuntime(
@@ -192,6 +193,7 @@ function createRuntime(
     callbacks: ports.callbacks,
     watchdog: ports.watchdog,
     logger,
+    clock: links.health.timedClock(systemClock),
     decide,
     initialMemory: initialMemory(),
     settings: (current) => configuration.settingsFor(current),
@@ -216,17 +218,15 @@ function createRuntime(
 
 async function startRestApi(local: PatroniConfig, runtime: AgentRuntime<HaMemory>, dcs: Dcs, ports: AgentPorts, links: RuntimeLinks, logger: AgentLogger): Promise<RestApi> {
   const controller = new AgentMemberController(runtime as AgentRuntime<unknown>, dcs, ports.peers, logger.child({ component: 'api' }), systemClock);
-  const health = new ProcessHealthMonitor();
   const api = createRestApi({
     config: toRestApiConfig(local),
     controller,
     logger: logger.child({ component: 'restapi' }),
     monotonicNow: monotonicMs,
-    processHealth: () => health.read(),
+    processHealth: () => links.health.read(),
   });
   links.controller = controller;
   links.api = api;
-  links.health = health;
   await api.start();
   return api;
 }
@@ -249,7 +249,6 @@ function runUntilStopped(options: RunAgentOptions, runtime: AgentRuntime<HaMemor
     handlers?.remove();
     process.off('uncaughtException', crashHandler);
     links.controller?.close();
-    links.health?.close();
     await api.stop().catch(() => undefined);
     logger.info({}, 'pgwarden agent stopped');
   });
