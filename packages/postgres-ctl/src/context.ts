@@ -4,7 +4,7 @@
  * Internal; the public face is PostgresCtl.
  */
 import { basename, dirname, join } from 'node:path';
-import type { PostgresState } from '@pgwarden/core';
+import type { LocalSlot, PostgresState } from '@pgwarden/core';
 import { resolveBinaries, type Binaries } from './binaries.js';
 import type { PostgresCtlEvent } from './events.js';
 import type { Parameters } from './files/config-files.js';
@@ -52,6 +52,12 @@ export interface Context {
    * does not change, so the idle cycle spawns no process for it.
    */
   controlData: { readonly postmaster: string; readonly control: ControlData } | undefined;
+  /**
+   * The slots and recovery state the last observation read (undefined when it
+   * read none): a slot sync right after it plans from them and reads again
+   * only when there is something to do. Each observe() replaces it.
+   */
+  observedSlots: { readonly slots: readonly LocalSlot[]; readonly inRecovery: boolean } | undefined;
   emit(event: PostgresCtlEvent): void;
   localSettings(overrides?: Partial<ConnectionSettings>): ConnectionSettings;
 }
@@ -120,6 +126,7 @@ export function createContext(options: PostgresCtlOptions, logger: Logger, emit:
     recovery: undefined,
     receivedTimeline: undefined,
     controlData: undefined,
+    observedSlots: undefined,
     emit,
     localSettings,
   };

@@ -365,8 +365,12 @@ export class PostgresCtl {
     await withClient(this.localSettings({ statementTimeoutMs: this.context.options.pg_ctl_timeout * 1000 }), (client) => client.query('CHECKPOINT'));
   }
 
-  syncReplicationSlots(desired: DesiredSlots): Promise<SlotSyncOutcome> {
-    return syncReplicationSlots(this.context, desired);
+  /** Plans from this cycle's observation first: no query when the slots are as desired. */
+  async syncReplicationSlots(desired: DesiredSlots): Promise<SlotSyncOutcome> {
+    const observed = this.context.observedSlots;
+    const outcome = await syncReplicationSlots(this.context, desired, observed);
+    if (outcome.created.length + outcome.dropped.length + outcome.advanced.length > 0) this.context.observedSlots = undefined;
+    return outcome;
   }
 
   /**
@@ -375,6 +379,7 @@ export class PostgresCtl {
    * pg_replslot, start again following the same node. The names copied.
    */
   async copyLogicalSlots(slots: readonly LogicalSlotSpec[], source: FollowTarget): Promise<string[]> {
+    this.context.observedSlots = undefined;
     const read = await readLogicalSlotStates(this.context, slots, source);
     // A slot whose restart_lsn lies before our oldest WAL would be useless here (and the copy
     // costs a restart): wait until the primary's slot has moved past it.

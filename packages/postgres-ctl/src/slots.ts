@@ -108,98 +108,134 @@ function groupByDatabase<T extends { readonly database: string }>(items: readonl
   return groups;
 }
 
-export async function syncReplicationSlots(context: Context, desired: DesiredSlots): Promise<SlotSyncOutcome> {
-  const wanted = desiredSlotNames(context.options.name, desired);
-  const logical = (desired.logical ?? []).filter((slot) => validSlotName.test(slot.name) && !wanted.includes(slot.name));
-  const [recovery] = await context.local.query<{ in_recovery: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS in_recovery');
-  const inRecovery = recovery?.in_recovery === true;
-  const existing = new Map((await context.local.query(replicationSlotsQuery)).map((row) => [String(row['slot_name']), toLocalSlot(row)]));
-  const created: string[] = [];
-  const dropped: string[] = [];
-  const keptActive: string[] = [];
-  const advanced: string[] = [];
-  const drop = async (slot: LocalSlot): Promise<boolean> => {
-    if (slot.active) {
-      keptActive.push(slot.name);
-      return false;
-    }
-    await context.local.query('SELECT pg_catalog.pg_drop_replication_slot($1) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot.name]);
-    dropped.push(slot.name);
-    existing.delete(slot.name);
-    return true;
-  };
+/** What a slot sync does, computed from the slots that exist and the recovery state. */
+export interface SlotSyncPlan {
+  /** Inactive slots to drop (unknown ones, and logical ones unlike their definition). */
+  readonly drop: readonly string[];
+  /** Unknown slots kept because they are active. */
+  readonly keptActive: readonly string[];
+  readonly createPhysical: readonly string[];
+  /** Primary only: permanent logical slots to create. */
+  readonly createLogical: readonly LogicalSlotSpec[];
+  /** Replica only: physical slots to move forward to a published position. */
+  readonly advancePhysical: ReadonlyArray<{ readonly name: string; readonly position: number }>;
+  /** Replica only: logical slots to move forward, in their database. */
+  readonly advanceLogical: ReadonlyArray<{ readonly database: string; readonly name: string; readonly position: number }>;
+}
 
+/** Whether carrying out the plan would change anything (keeping an active slot changes nothing). */
+export function slotPlanIsEmpty(plan: SlotSyncPlan): boolean {
+  return plan.drop.length + plan.createPhysical.length + plan.createLogical.length + plan.advancePhysical.length + plan.advanceLogical.length === 0;
+}
+
+/** The sync of `desired` for member `self` against `existing` slots; pure. */
+export function planSlotSync(self: string, desired: DesiredSlots, existing: readonly LocalSlot[], inRecovery: boolean): SlotSyncPlan {
+  const wanted = desiredSlotNames(self, desired);
+  const logical = (desired.logical ?? []).filter((slot) => validSlotName.test(slot.name) && !wanted.includes(slot.name));
+  const logicalByName = new Map(logical.map((slot) => [slot.name, slot]));
+  const remaining = new Map(existing.map((slot) => [slot.name, slot]));
+  const drop: string[] = [];
+  const keptActive: string[] = [];
   if (desired.dropUnknown !== false) {
-    const logicalByName = new Map(logical.map((slot) => [slot.name, slot]));
-    for (const slot of [...existing.values()]) {
+    for (const slot of existing) {
       const spec = logicalByName.get(slot.name);
       const known = spec !== undefined ? matchesSpec(slot, spec) : wanted.includes(slot.name) && slot.type === 'physical';
       if (known || isIgnoredSlot(slot, desired.ignore)) continue;
-      await drop(slot);
+      if (slot.active) {
+        keptActive.push(slot.name);
+        continue;
+      }
+      drop.push(slot.name);
+      remaining.delete(slot.name);
     }
   }
+  // A name held by an active logical slot stays as it is (an inactive one was dropped above).
+  const createPhysical = wanted.filter((name) => !remaining.has(name));
+  const createLogical = inRecovery ? [] : logical.filter((slot) => !remaining.has(slot.name));
+  const advancePhysical: Array<{ name: string; position: number }> = [];
+  const advanceLogical: Array<{ database: string; name: string; position: number }> = [];
+  if (inRecovery) {
+    // Never back (PostgreSQL refuses that), never an active slot, a logical one only when it matches its definition.
+    for (const [name, position] of Object.entries(desired.advance ?? {})) {
+      const slot = remaining.get(name);
+      if (slot === undefined || slot.active) continue;
+      const spec = logicalByName.get(name);
+      if (slot.type === 'physical' && spec === undefined) {
+        if (slot.restartLsn !== undefined && position > slot.restartLsn) advancePhysical.push({ name, position });
+      } else if (spec !== undefined && matchesSpec(slot, spec) && (slot.confirmedFlushLsn === undefined || position > slot.confirmedFlushLsn)) {
+        advanceLogical.push({ database: spec.database, name, position });
+      }
+    }
+  }
+  return { drop, keptActive, createPhysical, createLogical, advancePhysical, advanceLogical };
+}
 
-  for (const name of wanted) {
-    if (existing.get(name)?.type === 'physical') continue;
-    if (existing.has(name)) continue; // a logical slot of that name, active (an inactive one was dropped above)
+/**
+ * Bring the slots to `desired`. `observed` is what this cycle's observation
+ * saw (slots and recovery state, read moments ago): when the plan made from it
+ * changes nothing, nothing is read again — the common case, every cycle of an
+ * idle cluster, is then no round trip at all. Otherwise the slots are read
+ * afresh and the plan made again from what is there now.
+ */
+export async function syncReplicationSlots(context: Context, desired: DesiredSlots, observed?: { readonly slots: readonly LocalSlot[]; readonly inRecovery: boolean }): Promise<SlotSyncOutcome> {
+  const self = context.options.name;
+  if (observed !== undefined) {
+    const plan = planSlotSync(self, desired, observed.slots, observed.inRecovery);
+    if (slotPlanIsEmpty(plan)) return { created: [], dropped: [], keptActive: plan.keptActive, advanced: [] };
+  }
+  const [state] = await context.local.query(`SELECT pg_catalog.pg_is_in_recovery() AS in_recovery, (SELECT json_agg(s) FROM (${replicationSlotsQuery}) s) AS slots`);
+  const inRecovery = state?.['in_recovery'] === true;
+  const existing = (Array.isArray(state?.['slots']) ? (state['slots'] as Row[]) : []).map(toLocalSlot);
+  const plan = planSlotSync(self, desired, existing, inRecovery);
+  const created: string[] = [];
+  const dropped: string[] = [];
+  const advanced: string[] = [];
+  for (const name of plan.drop) {
+    await context.local.query('SELECT pg_catalog.pg_drop_replication_slot($1) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active', [name]);
+    dropped.push(name);
+  }
+  for (const name of plan.createPhysical) {
     await context.local.query(
       'SELECT pg_catalog.pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)',
       [name],
     );
     created.push(name);
   }
-
-  if (!inRecovery) {
-    for (const [database, slots] of groupByDatabase(logical.filter((slot) => !existing.has(slot.name)))) {
-      await withClient(inDatabase(context, database), async (client) => {
-        for (const slot of slots) {
-          try {
-            await client.query(
-              "SELECT pg_catalog.pg_create_logical_replication_slot($1, $2) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_type = 'logical' AND slot_name = $1)",
-              [slot.name, slot.plugin],
-            );
-            created.push(slot.name);
-          } catch (error) {
-            context.logger.error({ slot: slot.name, plugin: slot.plugin, database, error: (error as Error).message }, 'failed to create a logical replication slot');
-          }
+  for (const [database, slots] of groupByDatabase(plan.createLogical)) {
+    await withClient(inDatabase(context, database), async (client) => {
+      for (const slot of slots) {
+        try {
+          await client.query(
+            "SELECT pg_catalog.pg_create_logical_replication_slot($1, $2) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_type = 'logical' AND slot_name = $1)",
+            [slot.name, slot.plugin],
+          );
+          created.push(slot.name);
+        } catch (error) {
+          context.logger.error({ slot: slot.name, plugin: slot.plugin, database, error: (error as Error).message }, 'failed to create a logical replication slot');
         }
-      });
-    }
-  } else {
-    await advanceSlots(context, desired.advance ?? {}, existing, logical, advanced);
+      }
+    });
   }
-
+  await advanceSlots(context, plan, advanced);
   if (created.length > 0 || dropped.length > 0) context.logger.info({ created, dropped }, 'replication slots synced');
-  return { created, dropped, keptActive, advanced };
+  return { created, dropped, keptActive: plan.keptActive, advanced };
 }
 
 /**
- * Replica: move permanent slots forward to the published positions, never
- * back (PostgreSQL refuses that) and never past what was replayed (it clamps).
- * A failure is logged per slot; the next cycle tries again.
+ * Replica: move permanent slots forward to the published positions (the plan
+ * keeps only moves forward; PostgreSQL clamps at what was replayed). A
+ * failure is logged per slot; the next cycle tries again.
  */
-async function advanceSlots(context: Context, positions: Readonly<Record<string, number>>, existing: ReadonlyMap<string, LocalSlot>, logical: readonly LogicalSlotSpec[], advanced: string[]): Promise<void> {
-  const logicalByName = new Map(logical.map((slot) => [slot.name, slot]));
-  const perDatabase: Array<{ database: string; name: string; position: number }> = [];
-  for (const [name, position] of Object.entries(positions)) {
-    const slot = existing.get(name);
-    if (slot === undefined) continue;
-    if (slot.type === 'physical' && !logicalByName.has(name)) {
-      if (slot.active || slot.restartLsn === undefined || position <= slot.restartLsn) continue;
-      try {
-        await context.local.query('SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)', [name, formatLsn(position)]);
-        advanced.push(name);
-      } catch (error) {
-        context.logger.error({ slot: name, position: formatLsn(position), error: (error as Error).message }, 'failed to advance a physical replication slot');
-      }
-      continue;
+async function advanceSlots(context: Context, plan: SlotSyncPlan, advanced: string[]): Promise<void> {
+  for (const { name, position } of plan.advancePhysical) {
+    try {
+      await context.local.query('SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)', [name, formatLsn(position)]);
+      advanced.push(name);
+    } catch (error) {
+      context.logger.error({ slot: name, position: formatLsn(position), error: (error as Error).message }, 'failed to advance a physical replication slot');
     }
-    const spec = logicalByName.get(name);
-    if (spec === undefined || !matchesSpec(slot, spec) || slot.active) continue;
-    if (slot.confirmedFlushLsn !== undefined && position <= slot.confirmedFlushLsn) continue;
-    perDatabase.push({ database: spec.database, name, position });
   }
-  for (const [database, slots] of groupByDatabase(perDatabase)) {
+  for (const [database, slots] of groupByDatabase(plan.advanceLogical)) {
     try {
       await withClient(inDatabase(context, database), async (client) => {
         for (const slot of slots) {

@@ -8,7 +8,8 @@
 import { chmodSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, type TempDir } from '@pgwarden/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { binDir, destroyMember, makeMember, type Member } from './helpers.js';
 
 describe('observe on a running server', () => {
@@ -38,6 +39,45 @@ describe('observe on a running server', () => {
     const later = [await ctl.observe(), await ctl.observe(), await ctl.observe()];
     expect(runs()).toBe(before);
     for (const local of later) expect(local).toMatchObject({ systemIdentifier: first.systemIdentifier, rewindable: first.rewindable, controlState: 'in production' });
+  });
+
+  describe('round trips', () => {
+    // Every statement of this process goes through pg.Client#query: counting its calls counts round trips.
+    let spy: ReturnType<typeof vi.spyOn> | undefined;
+    const counting = (): (() => number) => {
+      spy = vi.spyOn(pg.Client.prototype, 'query');
+      return () => spy!.mock.calls.length;
+    };
+    afterEach(() => spy?.mockRestore());
+
+    it('observes a running server in one round trip, and a slot sync with nothing to do adds none', async () => {
+      const ctl = member!.ctl;
+      await ctl.observe();
+      expect(await ctl.syncReplicationSlots({ members: ['cost', 'other'] })).toMatchObject({ created: ['other'], dropped: [] });
+      await ctl.observe();
+      const calls = counting();
+      const local = await ctl.observe();
+      expect(calls()).toBe(1);
+      expect(local.replicationSlots?.map((slot) => slot.name)).toEqual(['other']);
+      expect(local.pendingRestart).toEqual({});
+      expect(await ctl.syncReplicationSlots({ members: ['cost', 'other'] })).toEqual({ created: [], dropped: [], keptActive: [], advanced: [] });
+      expect(calls()).toBe(1);
+    });
+
+    it('reads the slots afresh when the observation shows something to do, and acts on what is there then', async () => {
+      const ctl = member!.ctl;
+      await ctl.query("SELECT pg_catalog.pg_create_physical_replication_slot('stray')");
+      await ctl.observe();
+      const calls = counting();
+      expect(await ctl.syncReplicationSlots({ members: ['cost', 'other'] })).toMatchObject({ created: [], dropped: ['stray'] });
+      expect(calls()).toBeGreaterThan(1); // the fresh read, then the drop
+      // A slot made after the observation is seen by the next one (a cycle later), not by this sync.
+      await ctl.observe();
+      await ctl.query("SELECT pg_catalog.pg_create_physical_replication_slot('late')");
+      expect(await ctl.syncReplicationSlots({ members: ['cost', 'other'] })).toMatchObject({ dropped: [] });
+      await ctl.observe();
+      expect(await ctl.syncReplicationSlots({ members: ['cost', 'other'] })).toMatchObject({ dropped: ['late'] });
+    });
   });
 
   it('reads it again for a new postmaster and for a stopped server, whose checkpoint it reports', async () => {
