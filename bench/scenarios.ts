@@ -315,8 +315,14 @@ async function failover(context: SessionContext, cluster: PgwardenCluster, prefi
   context.log(`${prefix}: ${leader.name} killed, ${next!.name} primary after ${writableMs} ms, gap ${report.longestGapMs} ms, ${lost} acknowledged writes lost`);
 }
 
+/**
+ * Idle cost in the steady state, after a minute of settling: in its first
+ * half-minute a Node agent still compiles code it runs for the first time and
+ * V8's memory reducer compacts the heap once the start-up work is done (about
+ * 0.1 CPU-s, once); what an operator pays every minute comes after.
+ */
 async function idle(context: SessionContext, cluster: PgwardenCluster): Promise<void> {
-  const settleMs = 15_000;
+  const settleMs = 60_000;
   const windowMs = 60_000;
   await waitHealthy(cluster);
   await sleep(settleMs);

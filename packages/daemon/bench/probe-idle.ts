@@ -22,13 +22,33 @@ function threadTicks(pid: number): Map<string, number> {
   }
   return ticks;
 }
+/** CPU time of all threads in ms, exact (scheduler's nanoseconds, not 10 ms ticks). */
+function schedMs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* ended */ }
+  }
+  return ns / 1e6;
+}
 try {
   await cluster.waitForLeader({ timeoutMs: 120_000 });
   if (size > 1) await cluster.waitForStreamingReplicas(size - 1, { timeoutMs: 120_000 });
+  if (process.env.TIMELINE) {
+    // CPU of every member per 10 s slice from now on, side by side (ms of CPU per slice)
+    const pids = cluster.members.map((m) => m.agentPid()!);
+    let last = pids.map(schedMs);
+    for (let t = 10; t <= Number(process.env.TIMELINE); t += 10) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      const now = pids.map(schedMs);
+      console.log(`t+${t}s ${now.map((v, i) => (v - last[i]!).toFixed(1)).join(' ')} ms`);
+      last = now;
+    }
+  }
   await new Promise((r) => setTimeout(r, Number(process.env.SETTLE ?? 15) * 1000));
   for (const m of cluster.members) {
     const pid = m.agentPid()!;
     const t0 = threadTicks(pid);
+    const s0 = schedMs(pid);
     // RSS moves with the GC: sampled once a second over the window, mean (and max) reported
     const samples: Record<string, number>[] = [];
     for (let s = 0; s < window; s += 1) {
@@ -38,6 +58,7 @@ try {
       samples.push({ rss: kb('VmRSS:'), anon: kb('RssAnon:'), file: kb('RssFile:') });
     }
     const t1 = threadTicks(pid);
+    const s1 = schedMs(pid);
     const mean = (k: string) => Math.round(samples.reduce((sum, x) => sum + x[k]!, 0) / samples.length);
     const pick = (k: string) => `${(mean(k) / 1024).toFixed(1)}`;
     const max = (k: string) => `${(Math.max(...samples.map((x) => x[k]!)) / 1024).toFixed(1)}`;
@@ -48,7 +69,7 @@ try {
       total += used;
       if (used > 0) parts.push(`${name} ${used / 100}`);
     }
-    console.log(`${m.name} pid ${pid} RSS ${pick('rss')} (max ${max('rss')}) anon ${pick('anon')} (max ${max('anon')}) file ${pick('file')} MiB; cpu ${total / 100}s/${window}s = ${((total / 100) * 60 / window).toFixed(3)} s/min (${parts.join(', ')})`);
+    console.log(`${m.name} pid ${pid} RSS ${pick('rss')} (max ${max('rss')}) anon ${pick('anon')} (max ${max('anon')}) file ${pick('file')} MiB; cpu ${total / 100}s/${window}s = ${((total / 100) * 60 / window).toFixed(3)} s/min (${parts.join(', ')}); schedstat ${((s1 - s0) / 1000 * 60 / window).toFixed(4)} s/min`);
     if (process.env.HOLD) { console.log('holding', pid); await new Promise((r) => setTimeout(r, Number(process.env.HOLD) * 1000)); }
   }
 } finally {
