@@ -117,14 +117,14 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       actions: ['acquire-lock', 'promote'],
     },
     {
-      name: 'won the race with a /failover key present: clears it before promoting',
+      name: 'won the race with a /failover key present: clears it after the promotion (one request less before writes resume)',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' } }), peers: [dead, peer('node3')] }),
-      actions: ['acquire-lock', 'clear-failover', 'promote'],
+      actions: ['acquire-lock', 'promote', 'clear-failover'],
     },
     {
       name: 'manual failover (no leader named) to us: races without the lag check (operator accepted the loss)',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, candidate: 'node2' }, lastLsn: 90_000_000 }), peers: [dead, peer('node3')] }),
-      actions: ['acquire-lock', 'clear-failover', 'promote'],
+      actions: ['acquire-lock', 'promote', 'clear-failover'],
     },
     {
       name: 'switchover candidate is us but we lag beyond the limit (the leader vanished): no promotion',
@@ -147,7 +147,7 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
     {
       name: 'switchover candidate lags beyond the limit: others do not wait for it (no deadlock)',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3', { walPosition: 1_000 })] }),
-      actions: ['acquire-lock', 'clear-failover', 'promote'],
+      actions: ['acquire-lock', 'promote', 'clear-failover'],
     },
     {
       name: 'sync mode, switchover without candidate, leader gone: an async member with higher priority does not block the /sync standby',
@@ -167,7 +167,7 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
     {
       name: 'switchover candidate unreachable: treated as no candidate, WAL comparison decides',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3', { reachable: false })] }),
-      actions: ['acquire-lock', 'clear-failover', 'promote'],
+      actions: ['acquire-lock', 'promote', 'clear-failover'],
     },
     {
       name: 'former leader named in /failover is us and another member can take over: we do not',

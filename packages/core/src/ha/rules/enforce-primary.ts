@@ -33,7 +33,12 @@ function watchdogActivate(ctx: Context): Action[] {
   return ctx.input.settings.watchdogMode === 'off' ? [] : [{ type: 'watchdog', op: 'activate' }];
 }
 
-export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, leading: readonly Action[] = []): Decision {
+/**
+ * `leading` goes first (a renewal); `afterPromotion` goes after the promotion
+ * when there is one (clearing the failover key: every request before the
+ * promotion is time without a writable primary), and with `leading` otherwise.
+ */
+export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, leading: readonly Action[] = [], afterPromotion: readonly Action[] = []): Decision {
   const { settings } = ctx.input;
   const last = ctx.input.lastActionResult;
   // §9.3: only the pre_promote script's refusal gives the lock up; a failed pg_promote is tried again.
@@ -41,7 +46,7 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     return decision(ctx, {
       ruleId: 'primary.pre-promote-failed',
       message: 'Promotion cancelled because the pre-promote script failed',
-      actions: [...leading, { type: 'release-lock' }],
+      actions: [...leading, ...afterPromotion, { type: 'release-lock' }],
       memory: { prePromoteFailedAtMs: ctx.input.nowMs, isLeader: false },
       reason: last.message,
     });
@@ -68,11 +73,11 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
   }
   if (isRunningPrimary(ctx)) {
     const sync = syncReplicationActions(ctx);
-    const actions = [...leading, ...sync.actions, ...historyActions(ctx)];
+    const actions = [...leading, ...afterPromotion, ...sync.actions, ...historyActions(ctx)];
     return decision(ctx, { ruleId: `${messages.ruleId}.primary`, message: messages.alreadyPrimary, actions, ...(sync.memory === undefined ? {} : { memory: sync.memory }) });
   }
   if (ctx.paused && ctx.cluster.failover?.candidate !== ctx.name) {
-    return decision(ctx, { ruleId: `${messages.ruleId}.paused-no-promote`, message: messages.alreadyPrimary, actions: leading, reason: 'paused: holding the lock without promoting' });
+    return decision(ctx, { ruleId: `${messages.ruleId}.paused-no-promote`, message: messages.alreadyPrimary, actions: [...leading, ...afterPromotion], reason: 'paused: holding the lock without promoting' });
   }
   const actions: Action[] = [...leading];
   if (syncModeActive(ctx)) {
@@ -80,7 +85,7 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     actions.push({ type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }), ...(settings.synchronousMode === 'quorum' ? { quorum: 0 } : {}) });
     actions.push({ type: 'set-synchronous-standby-names', value: settings.synchronousModeStrict ? '*' : '' });
   }
-  actions.push(...watchdogActivate(ctx), { type: 'promote' });
+  actions.push(...watchdogActivate(ctx), { type: 'promote' }, ...afterPromotion);
   return decision(ctx, {
     ruleId: `${messages.ruleId}.promote`,
     message: messages.promoted,

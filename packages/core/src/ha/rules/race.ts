@@ -30,9 +30,12 @@ function wonRace(ctx: Context): Decision {
       follow: 'promoted self to a standby leader by acquiring session lock',
     });
   }
+  // The failover key is cleared after the promotion starts (Patroni clears it before): a
+  // request fewer between the old primary's release and the new one taking writes.
   return enforcePrimaryRole(
     ctx,
     { ruleId: 'race.won', alreadyPrimary: 'acquired session lock as a leader', promoted: 'promoted self to leader by acquiring session lock' },
+    [],
     failoverCleanup(ctx),
   );
 }
