@@ -52,6 +52,8 @@ export interface Context {
    * does not change, so the idle cycle spawns no process for it.
    */
   controlData: { readonly postmaster: string; readonly control: ControlData } | undefined;
+  /** The last pg_controldata read of this data directory, whatever ran then (see observe.ts, stoppedControlData). */
+  lastControlData: ControlData | undefined;
   /**
    * The slots and recovery state the last observation read (undefined when it
    * read none): a slot sync right after it plans from them and reads again
@@ -126,6 +128,7 @@ export function createContext(options: PostgresCtlOptions, logger: Logger, emit:
     recovery: undefined,
     receivedTimeline: undefined,
     controlData: undefined,
+    lastControlData: undefined,
     observedSlots: undefined,
     emit,
     localSettings,

@@ -10,6 +10,7 @@ import type { HistoryLine, LocalPostgres, ReplicationConnection } from '@pgwarde
 import type { Context } from './context.js';
 import { dataDirectoryState } from './files/data-directory.js';
 import { hasRecoverySignal } from './files/config-files.js';
+import { readControlFileHead } from './files/control-file.js';
 import { isRewindable, parseLsn, readControlData, type ControlData } from './files/controldata.js';
 import { parseConninfo } from './files/conninfo.js';
 import { livePostmaster } from './postmaster.js';
@@ -144,9 +145,30 @@ async function controlDataFor(context: Context, postmaster: string | undefined, 
   if (postmaster !== undefined && cached !== undefined && cached.postmaster === postmaster && (inRecovery === undefined || inRecoveryByControl(cached.control) === inRecovery)) {
     return cached.control;
   }
+  if (postmaster === undefined) {
+    const quick = stoppedControlData(context);
+    if (quick !== undefined) return quick;
+  }
   const control = await readControlData(context.binaries.pg_controldata, context.paths.dataDir, context.user);
   context.controlData = postmaster === undefined || control === undefined ? undefined : { postmaster, control };
+  if (control !== undefined) context.lastControlData = control;
   return control;
+}
+
+/**
+ * A cleanly shut down server (a demoted primary about to publish its shutdown
+ * checkpoint) without pg_controldata: the head of pg_control read directly
+ * (state, checkpoint, timeline, system identifier), the rest (data checksums,
+ * wal_log_hints, which a stop does not change) from the last pg_controldata of
+ * the same cluster. Any other state, another system identifier, no earlier
+ * read or a file that fails its CRC: undefined, and pg_controldata runs.
+ */
+function stoppedControlData(context: Context): ControlData | undefined {
+  const last = context.lastControlData;
+  if (last === undefined) return undefined;
+  const head = readControlFileHead(context.paths.dataDir);
+  if (head === undefined || head['Database cluster state'] !== 'shut down' || head['Database system identifier'] !== last['Database system identifier']) return undefined;
+  return { ...last, ...head };
 }
 
 export async function observe(context: Context): Promise<LocalPostgres> {

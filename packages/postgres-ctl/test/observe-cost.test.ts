@@ -5,11 +5,14 @@
  * stopped server are read afresh. pg_controldata is wrapped by a script that
  * counts its runs; the other binaries are the real ones.
  */
-import { chmodSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, type TempDir } from '@pgwarden/testkit';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readControlFileHead } from '../src/files/control-file.js';
+import { parseControlData, parseLsn } from '../src/files/controldata.js';
 import { binDir, destroyMember, makeMember, type Member } from './helpers.js';
 
 describe('observe on a running server', () => {
@@ -80,18 +83,38 @@ describe('observe on a running server', () => {
     });
   });
 
-  it('reads it again for a new postmaster and for a stopped server, whose checkpoint it reports', async () => {
+  it('reads a cleanly stopped server from pg_control itself, as pg_controldata reports it, and pg_controldata again for a new postmaster', async () => {
     const ctl = member!.ctl;
+    const dataDir = join(member!.dir.path, 'data');
     await ctl.observe();
     const before = runs();
     await ctl.stop({ mode: 'fast', checkpoint: true });
     const stopped = await ctl.observe();
-    expect(stopped).toMatchObject({ running: false, controlState: 'shut down' });
-    expect(stopped.checkpointLsn).toBeGreaterThan(0);
-    expect(runs()).toBe(before + 1);
+    expect(runs()).toBe(before); // no process while a demoted primary waits to publish its checkpoint
+    const full = parseControlData(execFileSync(join(binDir, 'pg_controldata'), [dataDir], { env: { LANG: 'C', LC_ALL: 'C' } }).toString());
+    const head = readControlFileHead(dataDir);
+    expect(head).toBeDefined();
+    for (const [key, value] of Object.entries(head!)) expect([key, value]).toEqual([key, full[key]]);
+    expect(stopped).toMatchObject({ running: false, controlState: 'shut down', checkpointLsn: parseLsn(full['Latest checkpoint location']), systemIdentifier: full['Database system identifier'] });
+    expect(stopped.timeline).toBe(Number(full["Latest checkpoint's TimeLineID"]));
     await ctl.start({});
     const restarted = await ctl.observe();
     expect(restarted).toMatchObject({ running: true, controlState: 'in production' });
-    expect(runs()).toBe(before + 2);
+    expect(runs()).toBe(before + 1);
+  });
+
+  it('trusts no pg_control whose CRC does not check out', () => {
+    const copy = makeTempDir('pgctl-control');
+    try {
+      const bytes = readFileSync(join(member!.dir.path, 'data', 'global', 'pg_control'));
+      mkdirSync(join(copy.path, 'global'));
+      writeFileSync(join(copy.path, 'global', 'pg_control'), bytes);
+      expect(readControlFileHead(copy.path)?.['Database cluster state']).toBe('in production');
+      bytes[32] = bytes[32]! ^ 0x01; // one bit of the checkpoint location
+      writeFileSync(join(copy.path, 'global', 'pg_control'), bytes);
+      expect(readControlFileHead(copy.path)).toBeUndefined();
+    } finally {
+      copy.remove();
+    }
   });
 });
