@@ -39,7 +39,7 @@ import { CycleLog } from './cycle-log.js';
 import { CycleAbandoned, CycleGuard } from './cycle-guard.js';
 import { planNextCycle } from './cycle-schedule.js';
 import { RequestDesk, type RequestKind, type RequestOutcome } from './request-desk.js';
-import { decideWithRounds } from './decide-rounds.js';
+import { decideWithRounds, prefetchPeers, type PeerPrefetch } from './decide-rounds.js';
 import { Leadership } from './leadership.js';
 import type { CycleSnapshot, RuntimeOptions } from './runtime-types.js';
 import { shutdownAgent } from './shutdown.js';
@@ -100,6 +100,8 @@ export class AgentRuntime<TMemory> {
   private readonly cycleLog: CycleLog;
   private nextCycleAtMs: number | undefined;
   private wakeUpAtMs: number | undefined;
+  /** Peer statuses fetched while this cycle observes PostgreSQL (nobody holds the lock); taken by decide. */
+  private prefetched: PeerPrefetch | undefined;
   private lockValidityEnded = false;
   private previousWasRetry = false;
   private guard: CycleGuard | undefined;
@@ -299,6 +301,7 @@ export class AgentRuntime<TMemory> {
       if (this.cluster.leader?.name !== this.options.self.name) this.leadership.forget();
     }
     this.settingsNow = this.settingsTracker.update(cluster.ok ? cluster.value : this.cluster);
+    this.prefetched = cluster.ok ? prefetchPeers({ peers: this.options.peers, self: this.options.self, cluster: cluster.value, settings: this.settingsNow, lastKnownApiUrls: this.lastKnownApiUrls }) : undefined;
     const local = await this.observeLocal();
     if (local === undefined) return undefined;
     this.local = local;
@@ -351,7 +354,9 @@ export class AgentRuntime<TMemory> {
       memory: this.memory,
     };
     this.lastFailure = undefined;
-    const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls });
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls, ...(prefetched === undefined ? {} : { prefetched }) });
     this.memory = result.memory;
     this.wakeUpAtMs = result.wakeUpAtMs;
     if (result.ruleId === 'dcs-unreachable.failsafe-leader' && !this.demoting) this.leadership.confirmedByFailsafe(nowMs, local);

@@ -18,6 +18,44 @@ export interface RoundContext {
   readonly local: LocalPostgres;
   /** The REST API address each member published last (member keys expire in a long DCS outage). */
   readonly lastKnownApiUrls?: ReadonlyMap<string, string>;
+  /**
+   * Peer statuses already being fetched this cycle (see prefetchPeers): a
+   * round that asks for some of these members takes them from here.
+   */
+  readonly prefetched?: PeerPrefetch;
+}
+
+export interface PeerPrefetch {
+  readonly names: readonly string[];
+  /** Undefined when the fetch failed: the round fetches itself. */
+  readonly statuses: Promise<readonly PeerStatus[] | undefined>;
+}
+
+/**
+ * The candidate of a switchover (or manual failover) named in `/failover`,
+ * once nobody holds the leader key, asks the other members for their status
+ * while it observes PostgreSQL, not after: that time has no member taking
+ * writes. Only then: in an unplanned race the check that no member runs as
+ * primary must be as late as it can be (the simulator's flaky-DCS incident
+ * saw a second leader change when it came earlier), and not while paused.
+ */
+export function prefetchPeers(context: Omit<RoundContext, 'local' | 'prefetched'>): PeerPrefetch | undefined {
+  const cluster = context.cluster;
+  if (cluster === undefined || cluster.leader !== undefined || cluster.initialize === undefined || context.settings.paused) return undefined;
+  if (cluster.failover?.candidate !== context.self.name) return undefined;
+  const names = cluster.members.map((member) => member.name).filter((name) => name !== context.self.name);
+  if (names.length === 0) return undefined;
+  const statuses = fetchPeerStatuses(context.peers, names, cluster, context.settings, context.lastKnownApiUrls).catch(() => undefined);
+  return { names, statuses };
+}
+
+async function peerStatuses(context: RoundContext, names: readonly string[]): Promise<readonly PeerStatus[]> {
+  const prefetched = context.prefetched;
+  if (prefetched !== undefined && names.every((name) => prefetched.names.includes(name))) {
+    const statuses = await prefetched.statuses;
+    if (statuses !== undefined) return statuses.filter((status) => names.includes(status.name));
+  }
+  return fetchPeerStatuses(context.peers, names, context.cluster, context.settings, context.lastKnownApiUrls);
 }
 
 export async function decideWithRounds<TMemory>(
@@ -33,7 +71,7 @@ export async function decideWithRounds<TMemory>(
     let peers: readonly PeerStatus[] | undefined = input.peers;
     let accepted: readonly string[] | undefined = input.failsafeAccepted;
     for (const ask of asks) {
-      if (ask.type === 'fetch-peer-status') peers = await fetchPeerStatuses(context.peers, ask.members, context.cluster, context.settings, context.lastKnownApiUrls);
+      if (ask.type === 'fetch-peer-status') peers = await peerStatuses(context, ask.members);
       if (ask.type === 'failsafe-check') accepted = await runFailsafeCheck(context.peers, ask.members, context.self, context.local, context.settings);
     }
     input = { ...base, peers, failsafeAccepted: accepted };

@@ -157,6 +157,48 @@ describe('the cycle', () => {
     expect(dcs.leaderOwner).toBe('node1');
   });
 
+  it('as the candidate of a switchover with nobody holding the lock, asks the peers while it observes PostgreSQL, and decide gets those answers without asking again', async () => {
+    const events: string[] = [];
+    const seenPeers: Array<readonly PeerStatus[] | undefined> = [];
+    const { runtime, dcs, postgres } = makeRuntime(
+      (input) => {
+        seenPeers.push(input.peers);
+        return { actions: input.peers === undefined ? [{ type: 'fetch-peer-status', members: ['node2'] }] : [] };
+      },
+      {
+        peers: {
+          fetchStatus: async (url) => {
+            events.push(`fetch ${url}`);
+            return { state: 'running', role: 'replica', xlog: { received_location: 10, replayed_location: 12 } };
+          },
+          postFailsafe: async () => true,
+        },
+      },
+    );
+    const observe = postgres.observe.bind(postgres);
+    postgres.observe = async () => {
+      events.push('observe started');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push('observe done');
+      return observe();
+    };
+    dcs.cluster = { ...dcs.cluster, initialize: '7000000000000000001', failover: { leader: 'node2', candidate: 'node1', version: 1 } };
+    dcs.members.set('node2', { api_url: 'http://127.0.0.1:2/patroni' });
+    dcs.members.set('node3', { api_url: 'http://127.0.0.1:3/patroni' });
+    await runtime.runCycle();
+    expect(events.indexOf('fetch http://127.0.0.1:2/patroni')).toBeLessThan(events.indexOf('observe done'));
+    expect(events.filter((event) => event.startsWith('fetch'))).toEqual(['fetch http://127.0.0.1:2/patroni', 'fetch http://127.0.0.1:3/patroni']);
+    expect(seenPeers[1]).toEqual([expect.objectContaining({ name: 'node2', reachable: true, walPosition: 12 })]);
+    // Without a switchover to us (an unplanned race), and with a leader, nobody is asked before decide asks.
+    for (const change of [() => (dcs.cluster = { ...dcs.cluster, failover: undefined }), () => (dcs.leaderOwner = 'node2')]) {
+      change();
+      events.length = 0;
+      await runtime.runCycle();
+      expect(events.indexOf('fetch http://127.0.0.1:2/patroni')).toBeGreaterThan(events.indexOf('observe done'));
+      expect(events.filter((event) => event.startsWith('fetch'))).toEqual(['fetch http://127.0.0.1:2/patroni']);
+    }
+  });
+
   it('publishes the member key with the role and WAL position after each cycle', async () => {
     const { runtime, dcs } = makeRuntime(() => ({ actions: [] }));
     await runtime.runCycle();
