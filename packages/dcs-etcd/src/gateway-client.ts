@@ -8,7 +8,7 @@
  * - the auth token, raw in `Authorization`, when we have one.
  * Answers are checked against the schemas of gateway-answers.ts.
  */
-import type { z } from 'zod/v4';
+import type { z } from 'zod';
 import {
   authenticateAnswerSchema,
   leaseGrantAnswerSchema,
@@ -90,7 +90,7 @@ export class EtcdGatewayClient {
     return headers;
   }
 
-  private async call<S extends z.ZodType>(path: string, body: unknown, schema: S, attempt: Attempt): Promise<z.output<S>> {
+  private async call<S extends z.ZodTypeAny>(path: string, body: unknown, schema: S, attempt: Attempt): Promise<z.output<S>> {
     const json = await postJson(this.connection, `${this.url}/v3${path}`, body, this.headers(attempt), attempt.signal);
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new Error(`unexpected answer to ${path}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
