@@ -16,7 +16,7 @@ import { parseConninfo } from './files/conninfo.js';
 import { livePostmaster } from './postmaster.js';
 import { commandLineParameters, effectiveParameters } from './config-writer.js';
 import type { Row } from './sql/connection.js';
-import { replicationSlotsQuery, toLocalSlot } from './slots.js';
+import { replicationSlotsColumn, slotsFromColumn } from './slots.js';
 
 /** The status columns: what a running server says of its recovery, positions, settings and slots. */
 const statusColumns = `
@@ -35,7 +35,7 @@ const statusColumns = `
   current_setting('primary_slot_name') AS primary_slot_name,
   (SELECT row_to_json(w) FROM (SELECT status, received_tli, slot_name, sender_host, sender_port, conninfo
      FROM pg_stat_wal_receiver) w) AS wal_receiver,
-  (SELECT json_agg(s) FROM (${replicationSlotsQuery}) s) AS slots`;
+  ${replicationSlotsColumn} AS slots`;
 
 const statusQuery = `SELECT ${statusColumns}`;
 
@@ -334,7 +334,7 @@ async function runningState(context: Context, status: Row, desired: Record<strin
     ...(status['primary_slot_name'] ? { primarySlotName: String(status['primary_slot_name']) } : {}),
     synchronousStandbyNames: String(status['sync_names'] ?? ''),
     ...(status['synchronous_commit'] ? { synchronousCommit: String(status['synchronous_commit']) } : {}),
-    replicationSlots: Array.isArray(status['slots']) ? (status['slots'] as Row[]).map(toLocalSlot) : [],
+    replicationSlots: slotsFromColumn(status['slots']),
     pendingRestart,
     ...(status['version'] ? { serverVersion: Number(status['version']) } : {}),
     ...(status['start_time'] ? { postmasterStartTime: String(status['start_time']) } : {}),

@@ -49,7 +49,7 @@ export interface SlotSyncOutcome {
 const validSlotName = /^[a-z0-9_]{1,63}$/;
 
 /** pg_replication_slots with positions in bytes (also what observe() reports). */
-export const replicationSlotsQuery = `
+const replicationSlotsQuery = `
 SELECT slot_name, slot_type, database, plugin, active,
   pg_wal_lsn_diff(restart_lsn, '0/0')::bigint AS restart_lsn,
   pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint AS confirmed_flush_lsn,
@@ -62,7 +62,15 @@ function toNumber(value: unknown): number | undefined {
   return Number.isFinite(number) ? number : undefined;
 }
 
-export function toLocalSlot(row: Row): LocalSlot {
+/** The slots as one json column of a larger query (observe's, the slot sync's fresh read). */
+export const replicationSlotsColumn = `(SELECT json_agg(s) FROM (${replicationSlotsQuery}) s)`;
+
+/** replicationSlotsColumn's value (NULL when there is no slot) as LocalSlots. */
+export function slotsFromColumn(value: unknown): LocalSlot[] {
+  return Array.isArray(value) ? (value as Row[]).map(toLocalSlot) : [];
+}
+
+function toLocalSlot(row: Row): LocalSlot {
   const restartLsn = toNumber(row['restart_lsn']);
   const confirmedFlushLsn = toNumber(row['confirmed_flush_lsn']);
   const catalogXmin = toNumber(row['catalog_xmin']);
@@ -183,9 +191,9 @@ export async function syncReplicationSlots(context: Context, desired: DesiredSlo
     const plan = planSlotSync(self, desired, observed.slots, observed.inRecovery);
     if (slotPlanIsEmpty(plan)) return { created: [], dropped: [], keptActive: plan.keptActive, advanced: [] };
   }
-  const [state] = await context.local.query(`SELECT pg_catalog.pg_is_in_recovery() AS in_recovery, (SELECT json_agg(s) FROM (${replicationSlotsQuery}) s) AS slots`);
+  const [state] = await context.local.query(`SELECT pg_catalog.pg_is_in_recovery() AS in_recovery, ${replicationSlotsColumn} AS slots`);
   const inRecovery = state?.['in_recovery'] === true;
-  const existing = (Array.isArray(state?.['slots']) ? (state['slots'] as Row[]) : []).map(toLocalSlot);
+  const existing = slotsFromColumn(state?.['slots']);
   const plan = planSlotSync(self, desired, existing, inRecovery);
   const created: string[] = [];
   const dropped: string[] = [];

@@ -66,6 +66,8 @@ interface Acted {
 interface Observed {
   readonly cluster: DcsResult<Cluster>;
   readonly local: LocalPostgres;
+  /** Peer statuses fetched while PostgreSQL was observed (a switchover's candidate); decide takes them. */
+  readonly prefetched?: PeerPrefetch;
 }
 
 export class AgentRuntime<TMemory> {
@@ -100,8 +102,6 @@ export class AgentRuntime<TMemory> {
   private readonly cycleLog: CycleLog;
   private nextCycleAtMs: number | undefined;
   private wakeUpAtMs: number | undefined;
-  /** Peer statuses fetched while this cycle observes PostgreSQL (nobody holds the lock); taken by decide. */
-  private prefetched: PeerPrefetch | undefined;
   private lockValidityEnded = false;
   private previousWasRetry = false;
   private guard: CycleGuard | undefined;
@@ -301,11 +301,11 @@ export class AgentRuntime<TMemory> {
       if (this.cluster.leader?.name !== this.options.self.name) this.leadership.forget();
     }
     this.settingsNow = this.settingsTracker.update(cluster.ok ? cluster.value : this.cluster);
-    this.prefetched = cluster.ok ? prefetchPeers({ peers: this.options.peers, self: this.options.self, cluster: cluster.value, settings: this.settingsNow, lastKnownApiUrls: this.lastKnownApiUrls }) : undefined;
+    const prefetched = cluster.ok ? prefetchPeers({ peers: this.options.peers, self: this.options.self, cluster: cluster.value, settings: this.settingsNow, lastKnownApiUrls: this.lastKnownApiUrls }) : undefined;
     const local = await this.observeLocal();
     if (local === undefined) return undefined;
     this.local = local;
-    return { cluster, local };
+    return { cluster, local, ...(prefetched === undefined ? {} : { prefetched }) };
   }
 
   /**
@@ -334,7 +334,7 @@ export class AgentRuntime<TMemory> {
   private async decide(observed: Observed): Promise<DecideResult<TMemory>> {
     const { self } = this.options;
     const settings = this.settingsNow;
-    const { cluster, local } = observed;
+    const { cluster, local, prefetched } = observed;
     const nowMs = this.clock.nowMs();
     const requests = this.desk.take();
     this.decidedWithRunning = this.background.running;
@@ -354,8 +354,6 @@ export class AgentRuntime<TMemory> {
       memory: this.memory,
     };
     this.lastFailure = undefined;
-    const prefetched = this.prefetched;
-    this.prefetched = undefined;
     const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls, ...(prefetched === undefined ? {} : { prefetched }) });
     this.memory = result.memory;
     this.wakeUpAtMs = result.wakeUpAtMs;
