@@ -59,42 +59,69 @@ export class RequestHandler {
       this.route(request, response);
     } catch (error) {
       this.dependencies.logger.error({ method: request.method, path: request.url, error: (error as Error).message }, 'REST API request failed');
-      if (request.method === 'HEAD' || request.method === 'OPTIONS') writeStatusLineOnly(response, 503);
-      else if (!response.headersSent) writeReply(response, textReply(500, 'Internal Server Error'), this.settings.extraHeaders);
+      if (!response.headersSent) writeReply(response, textReply(500, 'Internal Server Error'), this.settings.extraHeaders);
       else response.destroy();
     }
   };
 
-  private route(request: IncomingMessage, response: ServerResponse): void {
-    const url = request.url ?? '/';
+  /**
+   * The status of a request answered with a bare status line — HEAD, OPTIONS,
+   * GET /liveness and GET /readiness — or undefined for any other request.
+   * Shared by the handler and the listener's fast path for fresh connections.
+   * A bug here answers 503, as a failed check.
+   */
+  readonly bareStatus = (method: string, url: string): 200 | 503 | undefined => {
+    try {
+      return this.statusLineStatus(method, url);
+    } catch (error) {
+      this.dependencies.logger.error({ method, path: url, error: (error as Error).message }, 'REST API request failed');
+      return 503;
+    }
+  };
+
+  private statusLineStatus(method: string, url: string): 200 | 503 | undefined {
+    const health = method === 'HEAD' || method === 'OPTIONS';
+    if (!health && method !== 'GET') return undefined;
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
-    const queryString = mark < 0 ? '' : url.slice(mark + 1);
-    const method = request.method ?? 'GET';
     const view = this.view;
-    if (method === 'HEAD' || method === 'OPTIONS') {
-      if (view === undefined) writeStatusLineOnly(response, 503);
-      else this.healthCheck(response, view, path, queryString, true);
+    if (health) {
+      if (view === undefined) return 503;
+      const nowMs = this.dependencies.monotonicNow();
+      const queryString = mark < 0 ? '' : url.slice(mark + 1);
+      return healthStatusCode(view, path === '/' ? '/primary' : path, parseQuery(queryString), nowMs) === 200 ? 200 : 503;
+    }
+    const segment = firstSegment(path);
+    if (view === undefined || (segment !== 'liveness' && segment !== 'readiness')) return undefined;
+    const nowMs = this.dependencies.monotonicNow();
+    const status = segment === 'liveness' ? livenessStatusCode(view, nowMs) : readinessStatusCode(view, parseQuery(mark < 0 ? '' : url.slice(mark + 1)), nowMs);
+    return status === 200 ? 200 : 503;
+  }
+
+  private route(request: IncomingMessage, response: ServerResponse): void {
+    const url = request.url ?? '/';
+    const method = request.method ?? 'GET';
+    const bare = this.bareStatus(method, url);
+    if (bare !== undefined) {
+      writeStatusLineOnly(response, bare);
       return;
     }
+    const view = this.view;
     if (view === undefined) {
       writeReply(response, NOT_READY, this.settings.extraHeaders);
       return;
     }
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    const queryString = mark < 0 ? '' : url.slice(mark + 1);
     this.dispatch(request, response, view, method, path, queryString);
   }
 
   private dispatch(request: IncomingMessage, response: ServerResponse, view: MemberView, method: string, path: string, queryString: string): void {
     const segment = firstSegment(path);
-    if (method === 'GET' && (segment === 'liveness' || segment === 'readiness')) {
-      const nowMs = this.dependencies.monotonicNow();
-      const status = segment === 'liveness' ? livenessStatusCode(view, nowMs) : readinessStatusCode(view, parseQuery(queryString), nowMs);
-      writeStatusLineOnly(response, status === 200 ? 200 : 503);
-      return;
-    }
     const route = ROUTES[`${method} ${segment}`];
     if (route === undefined) {
-      if (method === 'GET') this.healthCheck(response, view, path, queryString, false);
+      if (method === 'GET') this.healthCheck(response, view, path, queryString);
       else writeReply(response, textReply(501, `Unsupported method ('${method}')`), this.settings.extraHeaders);
       return;
     }
@@ -105,13 +132,9 @@ export class RequestHandler {
     });
   }
 
-  private healthCheck(response: ServerResponse, view: MemberView, path: string, queryString: string, bare: boolean): void {
+  private healthCheck(response: ServerResponse, view: MemberView, path: string, queryString: string): void {
     const nowMs = this.dependencies.monotonicNow();
     const status = healthStatusCode(view, path === '/' ? '/primary' : path, parseQuery(queryString), nowMs);
-    if (bare) {
-      writeStatusLineOnly(response, status === 200 ? 200 : 503);
-      return;
-    }
     const body = statusBody(view, nowMs < view.clusterValidUntilMs);
     writeReply(response, { status, body, contentType: 'application/json' }, this.settings.extraHeaders);
   }

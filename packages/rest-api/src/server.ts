@@ -13,6 +13,7 @@ import { listenBacklog, needsNewListener, prepareSettings, readTlsMaterial, type
 import { buildMemberView } from './member-view.js';
 import { silentLogger, type RestApiConfig, type RestApiLogger, type RestApiOptions } from './options.js';
 import { RequestHandler } from './request-handler.js';
+import { answerHealthChecksOnSocket } from './status-line-fast-path.js';
 import type { MemberSnapshot } from './snapshot.js';
 
 // node:http(s) through process.getBuiltinModule, not an ESM import: importing node:http
@@ -54,7 +55,12 @@ function createListener(settings: ListenerSettings, handler: RequestHandler): Se
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
   };
-  if (!settings.tls) return createHttpServer(common, handler.handle);
+  if (!settings.tls) {
+    // Keepalive and no-delay are set by the fast path on the connections it hands over.
+    const server = createHttpServer({ ...common, keepAlive: false, noDelay: false }, handler.handle);
+    answerHealthChecksOnSocket(server, handler.bareStatus, { headersTimeoutMs: HEADERS_TIMEOUT_MS, keepAliveInitialDelayMs: KEEPALIVE_INITIAL_DELAY_MS });
+    return server;
+  }
   const verify = settings.config.verify_client ?? 'none';
   const material = readTlsMaterial(settings.config);
   try {
