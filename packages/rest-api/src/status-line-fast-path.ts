@@ -9,11 +9,12 @@
  * 10,600 for a bare socket that writes the same line.
  *
  * So a plain-HTTP listener reads the first chunk of a new connection itself.
- * When that chunk is a whole request head asking for a bare-status answer
- * (HEAD, OPTIONS, GET /liveness, GET /readiness: `bareStatus` decides, the
- * same function the HTTP handler uses), the line is written and the socket
- * ended. Anything else — another method or path, a head split over several
- * chunks, a request line that does not look like HTTP/1.x — is put back on
+ * When that chunk is exactly a whole request head, without a body, asking
+ * for a bare-status answer (HEAD, OPTIONS, GET /liveness, GET /readiness:
+ * `bareStatus` decides, the same function the HTTP handler uses), the line
+ * is written and the socket closed. Anything else — another method or path,
+ * a head split over several chunks, a body or a pipelined request, a request
+ * line that does not look like HTTP/1.x — is put back on
  * the socket and handed to the HTTP server's own connection listener, which
  * then sees the connection exactly as if it had been first.
  *
@@ -32,6 +33,8 @@ const STATUS_LINES = {
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const REQUEST_LINE = /^(HEAD|OPTIONS|GET) (\/[!-~]*) HTTP\/1\.[01]$/;
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t -~\x80-\xff]*$/;
+/** A request announcing a body (anything but `Content-Length: 0`): its body may still be on the way. */
+const BODY_HEADER = /^(?:transfer-encoding\s*:|content-length\s*:(?!\s*0+\s*$))/i;
 
 export type BareStatus = (method: string, url: string) => 200 | 503 | undefined;
 
@@ -41,12 +44,14 @@ export type BareStatus = (method: string, url: string) => 200 | 503 | undefined;
  */
 export function fastPathStatus(chunk: Buffer, bareStatus: BareStatus): 200 | 503 | undefined {
   const end = chunk.indexOf(HEAD_END);
-  if (end < 0) return undefined;
+  // Only a head and nothing after it: a body or a pipelined request goes to the HTTP server.
+  if (end < 0 || end + HEAD_END.length !== chunk.length) return undefined;
   const lines = chunk.toString('latin1', 0, end).split('\r\n');
   const requestLine = REQUEST_LINE.exec(lines[0] ?? '');
   if (requestLine === null) return undefined;
   for (let index = 1; index < lines.length; index += 1) {
-    if (!HEADER_LINE.test(lines[index] ?? '')) return undefined;
+    const line = lines[index] ?? '';
+    if (!HEADER_LINE.test(line) || BODY_HEADER.test(line)) return undefined;
   }
   try {
     return bareStatus(requestLine[1] ?? '', requestLine[2] ?? '');
@@ -98,9 +103,10 @@ export function answerHealthChecksOnSocket(server: Server, bareStatus: BareStatu
     socket.once('data', (chunk: Buffer) => {
       const status = fastPathStatus(chunk, bareStatus);
       if (status !== undefined) {
-        // Answered. The socket keeps flowing: whatever else comes is dropped, the
-        // client's close ends it, and the timeout still bounds a client that never closes.
-        socket.end(STATUS_LINES[status]);
+        // Answered, and closed once the line is sent, as Patroni does (shutdown, then
+        // close): the request was read whole and announced no body, so nothing more
+        // is expected and the client's own close need not be waited for.
+        socket.end(STATUS_LINES[status], () => socket.destroy());
         return;
       }
       socket.pause();

@@ -29,6 +29,11 @@ describe('fastPathStatus', () => {
     expect(fastPathStatus(head('OPTIONS  /primary HTTP/1.1\r\n\r\n'), okForHealth)).toBeUndefined();
     expect(fastPathStatus(head('OPTIONS /primary HTTP/1.1\r\nnot a header\r\n\r\n'), okForHealth)).toBeUndefined();
     expect(fastPathStatus(head('POST /primary HTTP/1.1\r\n\r\n'), okForHealth)).toBeUndefined();
+    // a body announced (it may still be on the way), or bytes after the head
+    expect(fastPathStatus(head('OPTIONS /primary HTTP/1.1\r\nContent-Length: 2\r\n\r\n'), okForHealth)).toBeUndefined();
+    expect(fastPathStatus(head('OPTIONS /primary HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'), okForHealth)).toBeUndefined();
+    expect(fastPathStatus(head('OPTIONS /primary HTTP/1.1\r\n\r\n{}'), okForHealth)).toBeUndefined();
+    expect(fastPathStatus(head('OPTIONS /primary HTTP/1.1\r\ncontent-length: 0\r\n\r\n'), okForHealth)).toBe(200);
     const throwing: BareStatus = () => {
       throw new Error('bug');
     };
@@ -95,6 +100,31 @@ describe('answerHealthChecksOnSocket in front of an HTTP server', () => {
     expect(await exchange(port, ['HEAD /replica HTTP/1.1\r\nHost: a\r\n\r\n'])).toBe('HTTP/1.0 503 Service Unavailable\r\n\r\n');
     expect(seen).toEqual([]);
     await waitForNoConnections(server);
+  });
+
+  it('closes an answered connection itself, without waiting for the client to close', async () => {
+    const { port, server } = await start(60_000);
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const received = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      socket.on('connect', () => socket.write('OPTIONS /primary HTTP/1.0\r\n\r\n'));
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text)); // the client keeps its side open
+      socket.on('error', reject);
+    });
+    try {
+      expect(received).toBe('HTTP/1.0 200 OK\r\n\r\n');
+      await waitForNoConnections(server);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('hands an OPTIONS whose body comes later to the HTTP server', async () => {
+    const { port, seen } = await start();
+    const answer = await exchange(port, ['OPTIONS /primary HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 2\r\n\r\n', '{}']);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(seen).toEqual(['OPTIONS /primary {}']);
   });
 
   it('hands a head split over two packets to the HTTP server, which reads it whole', async () => {
