@@ -60,11 +60,6 @@ export function fastPathStatus(chunk: Buffer, bareStatus: BareStatus): 200 | 503
   }
 }
 
-/**
- * Put the fast path in front of `server`'s connection listener (plain HTTP
- * only: a TLS server's first bytes are a handshake). Does nothing when the
- * server does not have exactly one connection listener, Node's own.
- */
 export interface FastPathOptions {
   /** How long a new connection may stay silent before it is closed. */
   readonly headersTimeoutMs: number;
@@ -78,6 +73,11 @@ export interface FastPathOptions {
   readonly keepAliveInitialDelayMs: number;
 }
 
+/**
+ * Put the fast path in front of `server`'s connection listener (plain HTTP
+ * only: a TLS server's first bytes are a handshake). Does nothing when the
+ * server does not have exactly one connection listener, Node's own.
+ */
 export function answerHealthChecksOnSocket(server: Server, bareStatus: BareStatus, options: FastPathOptions): void {
   const { headersTimeoutMs, keepAliveInitialDelayMs } = options;
   const listeners = server.listeners('connection');
