@@ -107,19 +107,19 @@ export function writeReply(
   response.end(body);
 }
 
-const STATUS_LINES = new Map<number, Buffer>([
-  [200, Buffer.from('HTTP/1.0 200 OK\r\n\r\n', 'latin1')],
-  [503, Buffer.from('HTTP/1.0 503 Service Unavailable\r\n\r\n', 'latin1')],
-]);
+/** The whole answer to a HEAD/OPTIONS/liveness/readiness request: a status line and nothing else. */
+export const STATUS_LINES: Readonly<Record<200 | 503, Buffer>> = {
+  200: Buffer.from('HTTP/1.0 200 OK\r\n\r\n', 'latin1'),
+  503: Buffer.from('HTTP/1.0 503 Service Unavailable\r\n\r\n', 'latin1'),
+};
 
 /**
  * HEAD, OPTIONS, /liveness and /readiness answer with a bare status line
  * and close the connection, as Patroni does (HAProxy reads the status only).
  */
 export function writeStatusLineOnly(response: ServerResponse, status: 200 | 503): void {
-  const line = STATUS_LINES.get(status);
   const socket = response.socket;
-  if (line === undefined || socket === null) return;
+  if (socket === null) return;
   // Bypass ServerResponse: no headers at all; the closed socket ends the exchange.
-  socket.end(line);
+  socket.end(STATUS_LINES[status]);
 }

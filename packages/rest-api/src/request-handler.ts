@@ -35,6 +35,12 @@ export interface HandlerDependencies {
   readonly switchoverTimeoutMs: number | undefined;
 }
 
+/** A request target split at its `?`: the path and the query string (empty without one). */
+function splitTarget(url: string): { readonly path: string; readonly queryString: string } {
+  const mark = url.indexOf('?');
+  return mark < 0 ? { path: url, queryString: '' } : { path: url.slice(0, mark), queryString: url.slice(mark + 1) };
+}
+
 /** `/patroni/x` → `patroni`, `/` → ``. */
 function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
@@ -82,19 +88,16 @@ export class RequestHandler {
   private statusLineStatus(method: string, url: string): 200 | 503 | undefined {
     const health = method === 'HEAD' || method === 'OPTIONS';
     if (!health && method !== 'GET') return undefined;
-    const mark = url.indexOf('?');
-    const path = mark < 0 ? url : url.slice(0, mark);
+    const { path, queryString } = splitTarget(url);
     const view = this.view;
     if (health) {
       if (view === undefined) return 503;
-      const nowMs = this.dependencies.monotonicNow();
-      const queryString = mark < 0 ? '' : url.slice(mark + 1);
-      return healthStatusCode(view, path === '/' ? '/primary' : path, parseQuery(queryString), nowMs) === 200 ? 200 : 503;
+      return this.healthCode(view, path, queryString, this.dependencies.monotonicNow()) === 200 ? 200 : 503;
     }
     const segment = firstSegment(path);
     if (view === undefined || (segment !== 'liveness' && segment !== 'readiness')) return undefined;
     const nowMs = this.dependencies.monotonicNow();
-    const status = segment === 'liveness' ? livenessStatusCode(view, nowMs) : readinessStatusCode(view, parseQuery(mark < 0 ? '' : url.slice(mark + 1)), nowMs);
+    const status = segment === 'liveness' ? livenessStatusCode(view, nowMs) : readinessStatusCode(view, parseQuery(queryString), nowMs);
     return status === 200 ? 200 : 503;
   }
 
@@ -111,9 +114,7 @@ export class RequestHandler {
       writeReply(response, NOT_READY, this.settings.extraHeaders);
       return;
     }
-    const mark = url.indexOf('?');
-    const path = mark < 0 ? url : url.slice(0, mark);
-    const queryString = mark < 0 ? '' : url.slice(mark + 1);
+    const { path, queryString } = splitTarget(url);
     this.dispatch(request, response, view, method, path, queryString);
   }
 
@@ -132,9 +133,14 @@ export class RequestHandler {
     });
   }
 
+  /** The health endpoint's code; `/` is `/primary`, as in Patroni. */
+  private healthCode(view: MemberView, path: string, queryString: string, nowMs: number): number {
+    return healthStatusCode(view, path === '/' ? '/primary' : path, parseQuery(queryString), nowMs);
+  }
+
   private healthCheck(response: ServerResponse, view: MemberView, path: string, queryString: string): void {
     const nowMs = this.dependencies.monotonicNow();
-    const status = healthStatusCode(view, path === '/' ? '/primary' : path, parseQuery(queryString), nowMs);
+    const status = this.healthCode(view, path, queryString, nowMs);
     const body = statusBody(view, nowMs < view.clusterValidUntilMs);
     writeReply(response, { status, body, contentType: 'application/json' }, this.settings.extraHeaders);
   }

@@ -24,11 +24,7 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-
-const STATUS_LINES = {
-  200: Buffer.from('HTTP/1.0 200 OK\r\n\r\n', 'latin1'),
-  503: Buffer.from('HTTP/1.0 503 Service Unavailable\r\n\r\n', 'latin1'),
-} as const;
+import { STATUS_LINES } from './http-io.js';
 
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const REQUEST_LINE = /^(HEAD|OPTIONS|GET) (\/[!-~]*) HTTP\/1\.[01]$/;
