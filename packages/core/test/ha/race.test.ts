@@ -122,6 +122,11 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       actions: ['acquire-lock', 'promote', 'clear-failover'],
     },
     {
+      name: 'won the race: the clear names the version it saw, so a request written during the promotion stays',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node2' } }), peers: [dead, peer('node3')] }),
+      includes: [{ type: 'clear-failover', version: 3 }],
+    },
+    {
       name: 'manual failover (no leader named) to us: races without the lag check (operator accepted the loss)',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, candidate: 'node2' }, lastLsn: 90_000_000 }), peers: [dead, peer('node3')] }),
       actions: ['acquire-lock', 'promote', 'clear-failover'],

@@ -19,7 +19,9 @@ function failoverCleanup(ctx: Context): Action[] {
     const value = { member: failover.candidate, ...(failover.scheduledAt === undefined ? {} : { scheduled_at: failover.scheduledAt }) };
     return [{ type: 'write-failover', value, version: failover.version }];
   }
-  return [{ type: 'clear-failover' }];
+  // Only the request this decision saw: the clear runs after the promotion, and a request
+  // written meanwhile (the next switchover, sent as soon as we answer /primary) must stay.
+  return [{ type: 'clear-failover', version: failover.version }];
 }
 
 function wonRace(ctx: Context): Decision {
