@@ -22,7 +22,7 @@ import { assertBootstrapTarget, createManagedRoles, runCustomBootstrap, runInitd
 import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
 import { rewind, checkRewindNeeded, type RewindCheck, type RewindOutcome } from './rewind.js';
 import { runCrashRecovery } from './crash-recovery.js';
-import { runBeforeStop, runPrePromote } from './scripts.js';
+import { hasPrePromote, runBeforeStop, runPrePromote } from './scripts.js';
 import { oldestLocalWal, readLogicalSlotStates, syncReplicationSlots, writeLogicalSlotStates, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
 
 export interface StartOptions {
@@ -62,6 +62,13 @@ export interface PromoteOutcome {
   /** It was a primary already: nothing was done (Patroni skips the same way). */
   readonly alreadyPrimary?: boolean;
   readonly timeline?: number;
+}
+
+/** SQLSTATE of pg_promote on a server that is not in recovery. */
+const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
+
+function alreadyPrimary(timeline: number | undefined): PromoteOutcome {
+  return { promoted: true, alreadyPrimary: true, ...(timeline !== undefined ? { timeline } : {}) };
 }
 
 export class PostgresCtl {
@@ -272,14 +279,15 @@ export class PostgresCtl {
    */
   async promote(options: { readonly timeoutSeconds?: number; readonly signal?: AbortSignal } = {}): Promise<PromoteOutcome> {
     const timeoutSeconds = options.timeoutSeconds ?? this.context.options.pg_ctl_timeout;
-    // Two queries on the open connection, not a whole observation: this runs while writes are unavailable.
-    const before = await observePositions(this.context);
-    if (before !== undefined && !before.inRecovery) {
-      return { promoted: true, alreadyPrimary: true, ...(before.timeline !== undefined ? { timeline: before.timeline } : {}) };
+    // The script must not run for a server that is already primary; without one, asking
+    // first is a round trip while no member takes writes: pg_promote itself says so.
+    if (hasPrePromote(this.context)) {
+      const before = await observePositions(this.context);
+      if (before !== undefined && !before.inRecovery) return alreadyPrimary(before.timeline);
+      await runPrePromote(this.context, options.signal);
+      options.signal?.throwIfAborted();
     }
-    await runPrePromote(this.context, options.signal);
-    options.signal?.throwIfAborted();
-    await this.signalPromotion(timeoutSeconds);
+    if (!(await this.signalPromotion(timeoutSeconds))) return alreadyPrimary((await observePositions(this.context))?.timeline);
     this.followTarget = undefined;
     writeConfiguration(this.context, undefined);
     const local = await this.observe();
@@ -287,22 +295,29 @@ export class PostgresCtl {
   }
 
   /**
-   * pg_promote without waiting, then pg_is_in_recovery() every 10 ms on the
+   * pg_promote without waiting, then pg_is_in_recovery() every 5 ms on the
    * open connection: pg_promote(true) looks only every 100 ms, and the new
    * primary is announced (REST API, leader key) only once this returns.
+   * False when the server was not in recovery (SQLSTATE 55000): nothing to promote.
    */
-  private async signalPromotion(timeoutSeconds: number): Promise<void> {
+  private async signalPromotion(timeoutSeconds: number): Promise<boolean> {
     const failed = (error: unknown): never => {
       throw new PgwardenError('pg-promote-failed', `promote failed: ${(error as Error).message}`, { cause: error });
     };
-    const rows = await this.context.local.query<{ signalled: boolean }>('SELECT pg_catalog.pg_promote(false) AS signalled').catch(failed);
+    let notInRecovery = false;
+    const rows = await this.context.local.query<{ signalled: boolean }>('SELECT pg_catalog.pg_promote(false) AS signalled').catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== OBJECT_NOT_IN_PREREQUISITE_STATE) failed(error);
+      notInRecovery = true;
+      return [];
+    });
+    if (notInRecovery) return false;
     if (rows[0]?.signalled !== true) throw new PgwardenError('pg-promote-failed', 'promote failed: PostgreSQL did not accept the promotion signal');
     const deadline = performance.now() + timeoutSeconds * 1000;
     for (;;) {
       const state = await this.context.local.query<{ in_recovery: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS in_recovery').catch(failed);
-      if (state[0]?.in_recovery === false) return;
+      if (state[0]?.in_recovery === false) return true;
       if (performance.now() >= deadline) throw new PgwardenError('pg-promote-failed', `promotion did not finish within ${timeoutSeconds} s`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 

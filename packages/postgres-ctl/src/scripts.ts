@@ -13,6 +13,12 @@ import { describeFailure, runCommand } from './process/run-command.js';
 /** Error code of a promotion that pre_promote refused (core's): callers tell it apart from a failed `pg_promote`. */
 export { PRE_PROMOTE_FAILED };
 
+/** A pre_promote script is configured (a command, not an empty string). */
+export function hasPrePromote(context: Context): boolean {
+  const script = context.options.pre_promote;
+  return script !== undefined && splitCommand(script).length > 0;
+}
+
 /**
  * Runs pre_promote (when configured); throws PRE_PROMOTE_FAILED when it
  * exits non-zero or cannot be started, `pg-promote-cancelled` when `signal`

@@ -313,6 +313,8 @@ describe('a primary and two replicas on PostgreSQL 15', () => {
     expect(shutdown.controlState).toBe('shut down');
     await waitFor('a replayed the shutdown checkpoint', async () => ((await a.ctl.observe()).replayedLsn ?? 0) > (shutdown.checkpointLsn ?? Infinity));
     expect(await a.ctl.promote()).toMatchObject({ promoted: true, timeline: 3 });
+    // Without a pre_promote script nothing is asked first: pg_promote's own refusal says it is primary.
+    expect(await a.ctl.promote()).toEqual({ promoted: true, alreadyPrimary: true, timeline: 3 });
     await a.ctl.syncReplicationSlots({ members: ['a', 'b', 'c'] });
     await sql(a, "INSERT INTO marks VALUES ('after-switchover')");
     const check = await b.ctl.checkRewind(target(a));
