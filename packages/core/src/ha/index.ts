@@ -10,6 +10,7 @@ export { isLockValid, lockValidUntilMs, safetyMarginMs } from './lock-validity.j
 export { formatBytes, formatLsn, lagBytes, exceedsMaximumLag } from './lag.js';
 export { rankFailoverCandidates, type CandidateVerdict, type RankingInput } from './rank-candidates.js';
 export { assessTakeover, type TakeoverInput, type TakeoverVerdict } from './healthiest.js';
+export { switchoverHandedToMe } from './takeover.js';
 export { selectSyncStandbys, synchronousStandbyNamesValue, type SyncEligibleMember, type SyncSelection, type SyncSelectionInput } from './sync-standbys.js';
 export {
   guaranteeOfSetting,

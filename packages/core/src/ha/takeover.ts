@@ -3,7 +3,9 @@
  * whether we may try to take the lock, whether a failover is possible at all,
  * and which peers' statuses we need to know to answer.
  */
-import { clusterTimeline, failoverPriority, isPrimaryRole } from '../model/cluster-helpers.js';
+import type { Cluster } from '../model/cluster.js';
+import { clusterTimeline, failoverPriority, findMember, isPrimaryRole } from '../model/cluster-helpers.js';
+import type { HaSettings } from '../model/decide-types.js';
 import type { PeerStatus } from '../model/local-state.js';
 import type { Context } from './context.js';
 import { inSyncKey, isNoFailover, isRunningPrimary, myPriority, myWalPosition, syncKeyHasLeader, syncModeActive } from './context.js';
@@ -56,6 +58,26 @@ function quorumGate(ctx: Context, peers: readonly PeerStatus[]): Gate | undefine
   const proof = quorumProof(ctx, peers);
   if (proof === undefined || proof.votes >= proof.quorum) return undefined;
   return unhealthy(`quorum requirement ${proof.quorum} can not be reached: ${Math.max(proof.votes, 0)} voters at or behind my position`);
+}
+
+/**
+ * We are the candidate of a switchover, and its former leader gave the key
+ * up itself: the release wrote its member key (PostgreSQL stopped, not a
+ * primary) in the same DCS write, and this snapshot shows both. Every
+ * member whose agent can write the DCS publishes its role in its own key
+ * (checked from the snapshot by assessHealthiest), and one that cannot
+ * write it has demoted itself by the lock's validity — outside pause and
+ * failsafe mode, excluded here, as is quorum mode, whose proof needs the
+ * peers' positions. Asking the peers would add nothing, and it takes the
+ * time in which no member takes writes (Patroni's candidate asks nobody).
+ */
+export function switchoverHandedToMe(cluster: Cluster, name: string, settings: HaSettings): boolean {
+  const failover = cluster.failover;
+  if (cluster.leader !== undefined || failover === undefined || failover.candidate !== name) return false;
+  if (settings.paused || settings.synchronousMode === 'quorum') return false;
+  if (settings.failsafeMode && cluster.failsafe !== undefined && Object.keys(cluster.failsafe).length > 0) return false;
+  const former = findMember(cluster, failover.leader); // none without a leader named: a manual failover
+  return former !== undefined && former.data.state === 'stopped' && !isPrimaryRole(former.data.role);
 }
 
 function peersOrAsk(ctx: Context, names: readonly string[]): readonly PeerStatus[] | Gate {
@@ -195,7 +217,8 @@ export function assessHealthiest(ctx: Context): Gate {
   if (publishedPrimary !== undefined && !isRunningPrimary(ctx)) return unhealthy(`Primary (${publishedPrimary.name}) is still alive (its member key says so)`);
   const competitors = raceCompetitors(ctx);
   const failover = ctx.cluster.failover;
-  const peersNeeded = failover !== undefined || (!isRunningPrimary(ctx) && !ctx.paused && !isNoFailover(ctx));
+  const peersNeeded =
+    !switchoverHandedToMe(ctx.cluster, ctx.name, ctx.input.settings) && (failover !== undefined || (!isRunningPrimary(ctx) && !ctx.paused && !isNoFailover(ctx)));
   const peers = peersNeeded ? peersOrAsk(ctx, competitors) : [];
   if (isGate(peers)) return peers;
   if (ctx.paused && !isNoFailover(ctx) && failover !== undefined && failover.scheduledAt === undefined) {

@@ -3,6 +3,9 @@ import { runCases } from './case-runner.js';
 import { NOW, SYSID, cluster, input, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
 const dead = peer('node1', { reachable: false });
+/** Nobody holds the key; /failover names node1 → node2 (us); node1's release published it stopped. */
+const handedOver = (overrides: Parameters<typeof unlockedCluster>[0] = {}) =>
+  unlockedCluster({ members: [member('node1', { state: 'stopped', role: 'demoted' }), member('node2'), member('node3')], failover: { version: 3, leader: 'node1', candidate: 'node2' }, ...overrides });
 const unlocked = unlockedCluster();
 
 describe('decide: nobody holds the lock — the leader race (§8)', () => {
@@ -149,6 +152,33 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       reason: /Primary \(node1\) is still alive/,
       excludes: ['acquire-lock'],
     },
+    {
+      name: 'switchover to us, the former leader released with its member key saying stopped: promotes without asking the peers',
+      input: input({ cluster: handedOver() }),
+      ruleId: 'race.won.promote',
+      actions: ['acquire-lock', 'promote', 'clear-failover'],
+      reason: /candidate of the manual switchover/,
+    },
+    {
+      name: 'switchover handed over, but another member key says it runs as primary: no promotion',
+      input: input({ cluster: handedOver({ members: [member('node1', { state: 'stopped', role: 'demoted' }), member('node2'), member('node3', { role: 'primary' })] }) }),
+      reason: /Primary \(node3\) is still alive/,
+      excludes: ['acquire-lock'],
+    },
+    ...[
+      { why: 'the former leader key still says primary', cluster: handedOver({ members: [member('node1', { state: 'stopped', role: 'primary' }), member('node2'), member('node3')] }), settings: {} },
+      { why: 'the former leader key says running', cluster: handedOver({ members: [member('node1', { state: 'running', role: 'replica' }), member('node2'), member('node3')] }), settings: {} },
+      { why: 'the former leader has no member key', cluster: handedOver({ members: [member('node2'), member('node3')] }), settings: {} },
+      { why: 'a manual failover (no leader named)', cluster: handedOver({ failover: { version: 3, candidate: 'node2' } }), settings: {} },
+      { why: 'paused', cluster: handedOver(), settings: { paused: true } },
+      { why: 'quorum mode', cluster: handedOver({ sync: { version: 5, leader: 'node1', syncStandbys: ['node2', 'node3'], quorum: 1 } }), settings: { synchronousMode: 'quorum' as const } },
+      { why: 'failsafe mode with a /failsafe list', cluster: handedOver({ failsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { failsafeMode: true } },
+    ].map(({ why, cluster: snapshot, settings }) => ({
+      name: `switchover to us, ${why}: asks the peers first`,
+      input: input({ cluster: snapshot, settings }),
+      ruleId: 'race.ask-peers',
+      awaiting: 'peers' as const,
+    })),
     {
       name: 'switchover candidate lags beyond the limit: others do not wait for it (no deadlock)',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3', { walPosition: 1_000 })] }),

@@ -4,7 +4,7 @@
  * decide() again within the same cycle, a bounded number of times, with
  * the same memory: a follow-up round is the same decision, better informed.
  */
-import type { Cluster, DecideInput, DecideResult, HaSettings, LocalPostgres, PeerStatus, SelfIdentity } from '@pgwarden/core';
+import { switchoverHandedToMe, type Cluster, type DecideInput, type DecideResult, type HaSettings, type LocalPostgres, type PeerStatus, type SelfIdentity } from '@pgwarden/core';
 import type { PeerPort } from '../ports.js';
 import { fetchPeerStatuses, runFailsafeCheck } from './peer-checks.js';
 
@@ -38,11 +38,14 @@ export interface PeerPrefetch {
  * writes. Only then: in an unplanned race the check that no member runs as
  * primary must be as late as it can be (the simulator's flaky-DCS incident
  * saw a second leader change when it came earlier), and not while paused.
+ * Not at all when the former leader's release showed it stopped
+ * (switchoverHandedToMe): then decide() needs no peer.
  */
 export function prefetchPeers(context: Omit<RoundContext, 'local' | 'prefetched'>): PeerPrefetch | undefined {
   const cluster = context.cluster;
   if (cluster === undefined || cluster.leader !== undefined || cluster.initialize === undefined || context.settings.paused) return undefined;
-  if (cluster.failover?.candidate !== context.self.name) return undefined;
+  // Handed over by a leader that published its stop: decide() asks nobody.
+  if (cluster.failover?.candidate !== context.self.name || switchoverHandedToMe(cluster, context.self.name, context.settings)) return undefined;
   const names = cluster.members.map((member) => member.name).filter((name) => name !== context.self.name);
   if (names.length === 0) return undefined;
   const statuses = fetchPeerStatuses(context.peers, names, cluster, context.settings, context.lastKnownApiUrls).catch(() => undefined);

@@ -199,6 +199,28 @@ describe('the cycle', () => {
     }
   });
 
+  it('as the candidate of a switchover whose former leader published its stop with the release, asks no peer before decide', async () => {
+    const fetched: string[] = [];
+    const { runtime, dcs } = makeRuntime(() => ({ actions: [] }), {
+      peers: {
+        fetchStatus: async (url) => {
+          fetched.push(url);
+          return undefined;
+        },
+        postFailsafe: async () => true,
+      },
+    });
+    dcs.cluster = { ...dcs.cluster, initialize: '7000000000000000001', failover: { leader: 'node2', candidate: 'node1', version: 1 } };
+    dcs.members.set('node2', { api_url: 'http://127.0.0.1:2/patroni', state: 'stopped', role: 'demoted' });
+    dcs.members.set('node3', { api_url: 'http://127.0.0.1:3/patroni' });
+    await runtime.runCycle();
+    expect(fetched).toEqual([]);
+    // The same with the former leader's key still saying it runs: asked while observing.
+    dcs.members.set('node2', { api_url: 'http://127.0.0.1:2/patroni', state: 'running', role: 'primary' });
+    await runtime.runCycle();
+    expect(fetched).toEqual(['http://127.0.0.1:2/patroni', 'http://127.0.0.1:3/patroni']);
+  });
+
   it('publishes the member key with the role and WAL position after each cycle', async () => {
     const { runtime, dcs } = makeRuntime(() => ({ actions: [] }));
     await runtime.runCycle();
