@@ -5,7 +5,26 @@ import { startPgwardenCluster } from '../../testkit/src/cluster.js';
 import { waitUntil } from '../../testkit/src/cluster-wait.js';
 import { ReadWriteWriter } from '../test/e2e/writer.js';
 import { query } from '../test/e2e/helpers.js';
-const cluster = await startPgwardenCluster({ ttl: 30, loopWait: 10, retryTimeout: 10, ...(process.env.DEBUGLOG ? { configure: (_n: string, c: Record<string, unknown>) => ({ ...c, log: { level: 'DEBUG' } }) } : {}) });
+import { readdirSync, readFileSync } from 'node:fs';
+function cpuByGroup(agentPids: number[]): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const idx = agentPids.indexOf(Number(pid));
+      const key = idx >= 0 ? `agent${idx + 1}` : Number(pid) === process.pid ? 'probe' : comm.startsWith('postgres') ? 'postgres' : comm;
+      let ns = 0;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) { try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* gone */ } }
+      groups.set(key, (groups.get(key) ?? 0) + ns / 1e6);
+    } catch { /* gone */ }
+  }
+  return groups;
+}
+const cluster = await startPgwardenCluster({ ttl: 30, loopWait: 10, retryTimeout: 10, ...(process.env.DEBUGLOG ? { configure: (n: string, c: Record<string, unknown>) => {
+  const pgc = c['postgresql'] as Record<string, unknown>;
+  const parameters = { ...(pgc['parameters'] as Record<string, unknown> | undefined), ...(process.env.PGDEBUG ? { log_line_prefix: '%m [%p] %b ', log_min_messages: 'debug1', logging_collector: 'on', log_directory: `/tmp/sw/pglog-${n}`, log_filename: 'pg.log' } : {}) };
+  return { ...c, log: { level: 'DEBUG' }, postgresql: { ...pgc, parameters } };
+} } : {}) });
 try {
   const leader = await cluster.waitForLeader({ timeoutMs: 120_000 });
   await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
@@ -28,7 +47,9 @@ try {
       while (polling) { const r = await c.query('select pg_is_in_recovery() r'); if (!r.rows[0].r) { flipped = Date.now(); break; } await new Promise((z) => setTimeout(z, 3)); }
       await c.end();
     })();
+    const cpuBefore = cpuByGroup(cluster.members.map((m) => m.agentPid()!));
     const t0 = Date.now();
+    setTimeout(() => { const after = cpuByGroup(cluster.members.map((m) => m.agentPid()!)); const out: string[] = []; for (const [k, v] of after) { const d = v - (cpuBefore.get(k) ?? 0); if (d > 2) out.push(`${k}=${d.toFixed(0)}`); } console.log(`cpu ms in the 700 ms after POST: ${out.join(' ')}`); }, 700);
     const answer = await current.request('POST', '/switchover', { leader: current.name, candidate: candidate.name });
     const t1 = Date.now();
     const count = writer.count;
