@@ -1,6 +1,6 @@
 // scratch: start a cluster with the built bin and report memory and CPU of each agent; keep running for inspection
 // Env: SIZE (members, 1), SETTLE (s before measuring, 15), WINDOW (s of CPU measurement, 30), HOLD (s to keep each agent up after), AGENT_FLAGS (node flags).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startPgwardenCluster } from '../../testkit/src/cluster.js';
 const extra = (process.env.AGENT_FLAGS ?? '').split(' ').filter(Boolean);
@@ -73,5 +73,7 @@ try {
     if (process.env.HOLD) { console.log('holding', pid); await new Promise((r) => setTimeout(r, Number(process.env.HOLD) * 1000)); }
   }
 } finally {
+  // With --trace-gc among AGENT_FLAGS: each agent's GC lines (its stdout) to /tmp/gc-<member>.log
+  if (extra.includes('--trace-gc')) for (const m of cluster.members) writeFileSync(`/tmp/gc-${m.name}.log`, m.output().split('\n').filter((line) => /Scavenge|Mark-Compact|Mark-Sweep|Minor/.test(line)).join('\n'));
   await cluster.stop();
 }
