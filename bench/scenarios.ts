@@ -316,6 +316,15 @@ async function failover(context: SessionContext, cluster: PgwardenCluster, prefi
   context.log(`${prefix}: ${leader.name} killed, ${next!.name} primary after ${writableMs} ms, gap ${report.longestGapMs} ms, ${lost} acknowledged writes lost`);
 }
 
+/** CPU-s per minute (utime+stime, 100 ticks a second) of each process over the next `windowMs`, and the minutes it took. */
+async function cpuOver(pids: readonly number[], windowMs: number): Promise<{ cpu: number[]; minutes: number }> {
+  const before = pids.map(cpuTicks);
+  const startedAt = Date.now();
+  await sleep(windowMs);
+  const minutes = (Date.now() - startedAt) / 60_000;
+  return { cpu: pids.map((pid, index) => (cpuTicks(pid) - before[index]!) / 100 / minutes), minutes };
+}
+
 /**
  * Idle cost after a minute of settling: in its first half-minute a Node agent
  * still compiles code it runs for the first time and V8's memory reducer
@@ -334,23 +343,14 @@ async function idle(context: SessionContext, cluster: PgwardenCluster): Promise<
   await waitHealthy(cluster);
   await sleep(settleMs);
   const pids = cluster.members.map((member) => member.agentPid()!);
-  const ticksBefore = pids.map(cpuTicks);
   const etcdBefore = await etcdHandledTotal(cluster.etcd.endpoints[0]!);
-  const startedAt = Date.now();
-  await sleep(windowMs);
-  const minutes = (Date.now() - startedAt) / 60_000;
-  const ticksPerSecond = 100;
-  const cpu = pids.map((pid, index) => (cpuTicks(pid) - ticksBefore[index]!) / ticksPerSecond / minutes);
+  const { cpu, minutes } = await cpuOver(pids, windowMs);
   const rss = pids.map((pid) => rssKiB(pid) / 1024);
   const rssAnon = pids.map((pid) => rssAnonKiB(pid) / 1024);
   const pss = pids.map((pid) => pssKiB(pid) / 1024);
   const etcdAfter = await etcdHandledTotal(cluster.etcd.endpoints[0]!);
   await sleep(steadyGapMs);
-  const steadyBefore = pids.map(cpuTicks);
-  const steadyStartedAt = Date.now();
-  await sleep(windowMs);
-  const steadyMinutes = (Date.now() - steadyStartedAt) / 60_000;
-  const steadyCpu = pids.map((pid, index) => (cpuTicks(pid) - steadyBefore[index]!) / ticksPerSecond / steadyMinutes);
+  const { cpu: steadyCpu } = await cpuOver(pids, windowMs);
   context.record('idle.cpu-steady', median(steadyCpu));
   context.record('idle.rss', median(rss));
   context.record('idle.rss-anon', median(rssAnon));
