@@ -48,6 +48,7 @@ export const configRoutes: Readonly<Record<string, Route>> = {
           return textReply(502, 'Bad Gateway: failed to write the configuration to the DCS');
         }
         context.logger.info({}, 'configuration replaced through PUT /config');
+        context.controller.wake();
       }
       return jsonReply(200, context.body);
     },

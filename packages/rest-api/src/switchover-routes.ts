@@ -202,6 +202,7 @@ export const switchoverRoutes: Readonly<Record<string, Route>> = {
       if (failover?.scheduledAt === undefined) return textReply(404, 'no switchover is scheduled');
       const written = await context.controller.setFailover({}, failover.version);
       if (!written.ok) return textReply(409, 'Conflict: the failover key changed in the DCS meanwhile');
+      context.controller.wake();
       return textReply(200, 'scheduled switchover deleted');
     },
   },

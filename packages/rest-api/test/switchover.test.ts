@@ -188,12 +188,15 @@ describe('POST /switchover and /failover: accepted requests', () => {
 });
 
 describe('DELETE /switchover', () => {
-  it('clears a scheduled switchover with CAS on its version: 200', async () => {
+  it('clears a scheduled switchover with CAS on its version: 200, and wakes the cycle', async () => {
     const controller = withClusters(cluster({ failover: { version: 11, leader: 'node1', scheduledAt: SCHEDULED } }));
     const { base } = await startApi(primarySnapshot(), {}, controller);
     const response = await send(base, 'DELETE', '/switchover');
     expect(response).toMatchObject({ status: 200, text: 'scheduled switchover deleted' });
-    expect(controller.writes()).toEqual([{ method: 'setFailover', args: [{}, 11] }]);
+    expect(controller.writes()).toEqual([
+      { method: 'setFailover', args: [{}, 11] },
+      { method: 'wake', args: [] },
+    ]);
   });
 
   it('answers 404 when nothing is scheduled', async () => {

@@ -81,13 +81,16 @@ describe('PATCH /config', () => {
 });
 
 describe('PUT /config', () => {
-  it('writes the body unconditionally (no CAS) when it differs', async () => {
+  it('writes the body unconditionally (no CAS) when it differs, and wakes the cycle', async () => {
     const controller = new RecordingController();
     const { base } = await startApi(primarySnapshot(), {}, controller);
     const response = await send(base, 'PUT', '/config', { ttl: 40 });
     expect(response.status).toBe(200);
     expect(JSON.parse(response.text)).toEqual({ ttl: 40 });
-    expect(controller.writes()).toEqual([{ method: 'setConfig', args: [{ ttl: 40 }, undefined] }]);
+    expect(controller.writes()).toEqual([
+      { method: 'setConfig', args: [{ ttl: 40 }, undefined] },
+      { method: 'wake', args: [] },
+    ]);
   });
 
   it('skips the write when the body equals the stored config', async () => {
@@ -102,6 +105,7 @@ describe('PUT /config', () => {
     controller.setConfigResult = { ok: false, reason: 'unreachable', message: 'down' };
     const { base } = await startApi(primarySnapshot(), {}, controller);
     expect((await send(base, 'PUT', '/config', { ttl: 40 })).status).toBe(502);
+    expect(controller.calls.some((call) => call.method === 'wake')).toBe(false);
   });
 });
 

@@ -44,16 +44,14 @@ export class AgentMemberController implements MemberController {
     return this.dcs.getCluster();
   }
 
-  async setConfig(value: Readonly<Record<string, unknown>>, version?: number) {
-    const result = await this.dcs.setConfig(value, version);
-    if (result.ok) this.runtime.wake('config changed through the API');
-    return result;
+  // The routes wake the cycle after a write (wake()): waking here too queued a second cycle right
+  // behind the first, a second lock update in the middle of a switchover.
+  setConfig(value: Readonly<Record<string, unknown>>, version?: number) {
+    return this.dcs.setConfig(value, version);
   }
 
-  async setFailover(value: Parameters<Dcs['setFailover']>[0], version?: number) {
-    const result = await this.dcs.setFailover(value, version);
-    if (result.ok) this.runtime.wake('failover requested through the API');
-    return result;
+  setFailover(value: Parameters<Dcs['setFailover']>[0], version?: number) {
+    return this.dcs.setFailover(value, version);
   }
 
   async fetchPeerStatuses(members: readonly Member[]): Promise<readonly PeerStatus[]> {
