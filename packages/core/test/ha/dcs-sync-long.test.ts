@@ -1,4 +1,5 @@
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { decide } from '../../src/ha/index.js';
 import { runCases } from './case-runner.js';
 import { NOW, cluster, input, leaderInput, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
@@ -250,7 +251,20 @@ describe('decide: synchronous replication (§9.6, §8.1)', () => {
 });
 
 describe('decide: a background action is running (§7.1) and operator requests (§12)', () => {
-  const running = (type: 'promote' | 'restart' | 'crash-recovery' | 'bootstrap' | 'start', name: string, startedAgoMs = 1_000) => ({ type, name, startedAtMs: NOW - startedAgoMs });
+  const running = (type: 'promote' | 'restart' | 'crash-recovery' | 'bootstrap' | 'start' | 'demote', name: string, startedAgoMs = 1_000) => ({ type, name, startedAtMs: NOW - startedAgoMs });
+  it('renews the lock without /status while a demotion runs (Patroni: plain update_lock), the failsafe list still written', () => {
+    const settings = { failsafeMode: true };
+    const during = decide(leaderInput({ running: running('demote', 'switchover: demote', 50), settings }));
+    expect(during.ruleId).toBe('long-action.lock-updated');
+    const update = during.actions.find((action) => action.type === 'update-lock');
+    expect(update).toBeDefined();
+    expect(update).not.toHaveProperty('lastLsn');
+    expect(update).not.toHaveProperty('slots');
+    expect(update).toHaveProperty('failsafe');
+    // The leader's ordinary renewal does write /status.
+    const ordinary = decide(leaderInput({ settings })).actions.find((action) => action.type === 'update-lock');
+    expect(ordinary).toMatchObject({ type: 'update-lock', lastLsn: 50_000_000 });
+  });
   runCases([
     {
       name: 'replica with a basebackup running: "<action> in progress"',

@@ -23,7 +23,7 @@ export function decideLongAction(ctx: Context): Decision {
           memory: { isLeader: false, demotedFromPrimary: true },
         });
       }
-      return withLockUpdate(ctx, decision(ctx, { ruleId: 'long-action.lock-updated', message: `updated leader lock during ${name}` }));
+      return withLockUpdate(ctx, decision(ctx, { ruleId: 'long-action.lock-updated', message: `updated leader lock during ${name}` }), { status: false });
   }
   if (!ctx.memory.bootstrapping && !ctx.paused && isRunningPrimary(ctx) && running?.type !== 'demote') {
     return decision(ctx, {

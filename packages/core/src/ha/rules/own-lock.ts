@@ -33,10 +33,22 @@ export function updateLockAction(ctx: Context): Action {
   };
 }
 
-/** The lock update goes first: when it fails the runtime skips the rest (no action without the lock). */
-export function withLockUpdate(ctx: Context, result: Decision): Decision {
+function withoutStatus(action: Action): Action {
+  if (action.type !== 'update-lock') return action;
+  const { lastLsn: _lastLsn, slots: _slots, retainSlots: _retain, ...plain } = action;
+  return plain;
+}
+
+/**
+ * The lock update goes first: when it fails the runtime skips the rest (no action without the lock).
+ * `status: false` renews the key (and the failsafe list) without writing `/status`, as Patroni's
+ * plain `update_lock()` during a long action: every `/status` write wakes the replicas for a cycle
+ * (spec/dcs.md §3.5), which in the middle of a demotion only competes with the shutdown for CPU,
+ * and the demotion's release writes the final position anyway.
+ */
+export function withLockUpdate(ctx: Context, result: Decision, options: { readonly status?: boolean } = {}): Decision {
   if (result.awaiting !== undefined) return result;
-  const update = updateLockAction(ctx);
+  const update = options.status === false ? withoutStatus(updateLockAction(ctx)) : updateLockAction(ctx);
   // Whom to ask when the DCS goes away: everyone the DCS may list, old value or the one we write now.
   const written = update.type === 'update-lock' ? update.failsafe : undefined;
   const retained = retainedMemberSlots(ctx);
