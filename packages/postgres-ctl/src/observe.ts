@@ -13,7 +13,7 @@ import { hasRecoverySignal } from './files/config-files.js';
 import { readControlFileHead } from './files/control-file.js';
 import { isRewindable, parseLsn, readControlData, type ControlData } from './files/controldata.js';
 import { parseConninfo } from './files/conninfo.js';
-import { livePostmaster } from './postmaster.js';
+import { livePostmaster, type PostmasterPidFile } from './postmaster.js';
 import { commandLineParameters, effectiveParameters } from './config-writer.js';
 import type { Row } from './sql/connection.js';
 import { replicationSlotsColumn, slotsFromColumn } from './slots.js';
@@ -171,20 +171,22 @@ function stoppedControlData(context: Context): ControlData | undefined {
   return { ...last, ...head };
 }
 
-export async function observe(context: Context): Promise<LocalPostgres> {
+/** `livePostmasterFile`: the live postmaster's pid file as just read by the caller (undefined: none runs). */
+export async function observe(context: Context, livePostmasterFile: PostmasterPidFile | undefined): Promise<LocalPostgres> {
   const { dataDir } = context.paths;
   context.observedSlots = undefined;
   const dataDirectory = dataDirectoryState(dataDir);
-  const postmaster = dataDirectory === 'valid' ? livePostmaster(dataDir) : undefined;
+  const postmaster = dataDirectory === 'valid' ? livePostmasterFile : undefined;
   if (postmaster === undefined) context.controlData = undefined;
   const identity = postmaster === undefined ? undefined : `${postmaster.pid}@${postmaster.startEpochSeconds}`;
   const control = dataDirectory === 'valid' ? await controlDataFor(context, identity) : undefined;
+  const recoverySignal = dataDirectory === 'valid' && hasRecoverySignal(dataDir);
   const base: LocalPostgres = {
     dataDirectory,
     running: postmaster !== undefined,
     accepting: false,
-    inRecovery: dataDirectory === 'valid' && hasRecoverySignal(dataDir),
-    hasRecoveryConfig: dataDirectory === 'valid' && hasRecoverySignal(dataDir),
+    inRecovery: recoverySignal,
+    hasRecoveryConfig: recoverySignal,
     replication: [],
     pendingRestart: {},
     state: context.state,

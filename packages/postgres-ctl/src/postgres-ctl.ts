@@ -120,8 +120,8 @@ export class PostgresCtl {
   }
 
   async observe(): Promise<LocalPostgres> {
-    this.tracker.adoptIfRunning();
-    return observe(this.context);
+    // The pid file and /proc read once per cycle: the tracker's look is the observation's.
+    return observe(this.context, this.tracker.adoptIfRunning());
   }
 
   /** The replication positions only, live from the running server (two queries); undefined when it does not run or answer. */
@@ -175,7 +175,7 @@ export class PostgresCtl {
   }
 
   async start(options: StartOptions = {}): Promise<StartOutcome> {
-    if (this.tracker.adoptIfRunning()) return 'already-running';
+    if (this.tracker.adoptIfRunning() !== undefined) return 'already-running';
     const state = dataDirectoryState(this.dataDir);
     if (state !== 'valid') throw new PgwardenError('pg-data-dir-invalid', `cannot start: data directory ${this.dataDir} is ${state}`);
     assertOwnedBy(this.dataDir, this.context.user);

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { PostgresState } from '@pgwarden/core';
 import type { Context } from './context.js';
-import { livePostmaster, PostmasterWatch } from './postmaster.js';
+import { livePostmaster, PostmasterWatch, type PostmasterPidFile } from './postmaster.js';
 
 export class PostmasterTracker {
   private watch: PostmasterWatch | undefined;
@@ -18,13 +18,13 @@ export class PostmasterTracker {
     private readonly setState: (state: PostgresState) => void,
   ) {}
 
-  /** Watch a postmaster we did not start (agent restart); true when one runs. */
-  adoptIfRunning(): boolean {
+  /** Watch a postmaster we did not start (agent restart); the live one's pid file, undefined when none runs. */
+  adoptIfRunning(): PostmasterPidFile | undefined {
     const postmaster = livePostmaster(this.context.paths.dataDir);
-    if (!postmaster) return false;
+    if (!postmaster) return undefined;
     if (this.watch?.pid !== postmaster.pid) this.attach(postmaster.pid, undefined, true);
     if (this.context.state === 'stopped' || this.context.state === 'crashed') this.setState('running');
-    return true;
+    return postmaster;
   }
 
   expectExit(pid: number): void {
