@@ -67,6 +67,26 @@ describe('observe on a running server', () => {
       expect(calls()).toBe(1);
     });
 
+    it('sends one statement at a time on the reused connection, in call order, when callers ask at once', async () => {
+      const ctl = member!.ctl;
+      await ctl.observe();
+      let active = 0;
+      let overlapping = 0;
+      const original = pg.Client.prototype.query;
+      spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+        active += 1;
+        if (active > 1) overlapping += 1;
+        const sent = (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+        return sent.finally(() => {
+          active -= 1;
+        }) as never;
+      });
+      const [slow, fast, local] = await Promise.all([ctl.query<{ n: number }>('SELECT 1 AS n FROM pg_sleep(0.05)'), ctl.query<{ n: number }>('SELECT 2 AS n'), ctl.observe()]);
+      expect(spy.mock.calls.length).toBe(3);
+      expect(overlapping).toBe(0);
+      expect([slow[0]?.n, fast[0]?.n, local.accepting]).toEqual([1, 2, true]);
+    });
+
     it('reads the slots afresh when the observation shows something to do, and acts on what is there then', async () => {
       const ctl = member!.ctl;
       await ctl.query("SELECT pg_catalog.pg_create_physical_replication_slot('stray')");

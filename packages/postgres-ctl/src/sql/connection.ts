@@ -24,13 +24,27 @@ export type Row = Record<string, unknown>;
 export class ReusedConnection {
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
+  /** The statement sent last; the next waits for it (see query()). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly settings: () => ConnectionSettings,
     private readonly logger: Logger,
   ) {}
 
-  async query<T extends Row = Row>(text: string, values: readonly unknown[] = []): Promise<T[]> {
+  /**
+   * One statement at a time, in call order: the cycle's observation, a
+   * promotion's poll and GET /patroni's refresh may ask at once, and pg
+   * queues a second query on a busy client only with a deprecation warning
+   * (pg 9 refuses it).
+   */
+  query<T extends Row = Row>(text: string, values: readonly unknown[] = []): Promise<T[]> {
+    const run = this.tail.then(() => this.send<T>(text, values));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send<T extends Row>(text: string, values: readonly unknown[]): Promise<T[]> {
     const client = await this.connect();
     try {
       const result = await client.query<T>(text, values as unknown[]);
