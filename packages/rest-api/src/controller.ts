@@ -86,7 +86,7 @@ export interface MemberController {
   reinitialize(request: { readonly force: boolean; readonly fromLeader: boolean }): Promise<ReinitializeOutcome>;
   /** A failsafe leader says it is alive; called only when `failsafe_mode` is on. */
   acceptFailsafe(request: FailsafeRequest): FailsafeOutcome;
-  /** Run the next cycle now (after a config or failover write). */
+  /** Run the next cycle now; the routes call it after a config or failover write (the writes themselves do not wake). */
   wake(): void;
   /**
    * Optional: observe PostgreSQL's replication positions now and publish
