@@ -74,6 +74,7 @@ try {
   }
 } finally {
   // With --trace-gc among AGENT_FLAGS: each agent's GC lines (its stdout) to /tmp/gc-<member>.log
+  if (process.env.DUMP) for (const m of cluster.members) writeFileSync(`/tmp/out-${m.name}.log`, m.output());
   if (extra.includes('--trace-gc')) for (const m of cluster.members) writeFileSync(`/tmp/gc-${m.name}.log`, m.output().split('\n').filter((line) => /Scavenge|Mark-Compact|Mark-Sweep|Minor/.test(line)).join('\n'));
   await cluster.stop();
 }

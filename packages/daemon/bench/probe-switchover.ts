@@ -38,7 +38,8 @@ try {
     const orig = (writer as any).acknowledgedAt as number[];
     writer.start();
     await waitUntil(() => writer.count >= 50, { timeoutMs: 20_000 });
-    const before = [current.output().length, candidate.output().length];
+    const third = cluster.members.find((m) => m !== current && m !== candidate);
+    const before = [current.output().length, candidate.output().length, third?.output().length ?? 0];
     let flipped = 0; let polling = true;
     const poller = (async () => {
       const pg = (await import('pg')).default;
@@ -74,7 +75,7 @@ try {
     console.log(`old primary streaming ${streamingAt - t0} ms after the switchover request`);
     let gapAt = 0; let gap = 0;
     for (let i = 1; i < orig.length; i++) if (orig[i]! - orig[i - 1]! > gap) { gap = orig[i]! - orig[i - 1]!; gapAt = i; }
-    const out = [`switchover POST ${new Date(t0).toISOString()} answered ${new Date(t1).toISOString()} status ${answer.status}`, `candidate left recovery at ${new Date(flipped).toISOString()}`, `old streaming at ${new Date(streamingAt).toISOString()}`, `gap ${gap} ms from ${new Date(orig[gapAt - 1]!).toISOString()} to ${new Date(orig[gapAt]!).toISOString()}`, `--- old ${current.name}`, current.output().slice(before[0]), `--- new ${candidate.name}`, candidate.output().slice(before[1])].join('\n');
+    const out = [`switchover POST ${new Date(t0).toISOString()} answered ${new Date(t1).toISOString()} status ${answer.status}`, `candidate left recovery at ${new Date(flipped).toISOString()}`, `old streaming at ${new Date(streamingAt).toISOString()}`, `gap ${gap} ms from ${new Date(orig[gapAt - 1]!).toISOString()} to ${new Date(orig[gapAt]!).toISOString()}`, `--- old ${current.name}`, current.output().slice(before[0]), `--- new ${candidate.name}`, candidate.output().slice(before[1]), `--- third ${third?.name}`, third?.output().slice(before[2]) ?? ''].join('\n');
     writeFileSync(`/tmp/sw/run${run}.log`, out);
     console.log(`run ${run}: gap ${report.longestGapMs} ms`);
     await query(candidate, 'TRUNCATE w');
