@@ -100,10 +100,10 @@ async function bootCluster(context: SessionContext, timings: Timings): Promise<{
   const cluster = await context.implementation.prepare(timings);
   const unguard = context.guard(() => cluster.stop());
   try {
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     await Promise.all(cluster.members.map((member) => member.start()));
     const leader = await waitHealthy(cluster, 180_000);
-    const bootMs = Date.now() - startedAt;
+    const bootMs = Math.round(performance.now() - startedAt);
     await query(leader, `CREATE TABLE IF NOT EXISTS ${WRITE_TABLE} (id bigint PRIMARY KEY)`);
     await query(leader, `CREATE TABLE IF NOT EXISTS ${PROBE_TABLE} (id bigint PRIMARY KEY)`);
     return { cluster, unguard, bootMs };
@@ -159,15 +159,15 @@ async function requestSwitchover(context: SessionContext, leader: PgwardenMember
     const members = (await leader.request('GET', '/cluster')).json<{ members?: { state?: string }[] }>().members ?? [];
     return members.length === 3 && members.every((member) => ['running', 'streaming'].includes(member.state ?? ''));
   }, { timeoutMs: 60_000, intervalMs: 250, what: 'GET /cluster listing 3 members running' });
-  const deadline = Date.now() + 60_000;
+  const deadline = performance.now() + 60_000;
   for (let attempt = 1; ; attempt++) {
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     const answer = await leader.request('POST', '/switchover', { leader: leader.name, candidate: candidate.name });
     if (answer.status === 200) {
       if (attempt > 1) context.note(`switchover: ${context.implementation.name} refused the request (412/503) before accepting it at attempt ${attempt} in one run; only the accepted one is timed`);
       return startedAt;
     }
-    if (![412, 503].includes(answer.status) || Date.now() > deadline) throw new Error(`POST /switchover answered ${answer.status}: ${answer.body}`);
+    if (![412, 503].includes(answer.status) || performance.now() > deadline) throw new Error(`POST /switchover answered ${answer.status}: ${answer.body}`);
     context.log(`POST /switchover answered ${answer.status} (${answer.body.trim()}); asking again`);
     await sleep(500);
   }
@@ -185,7 +185,7 @@ async function switchoverDirect(context: SessionContext, cluster: PgwardenCluste
     try {
       const startedAt = await requestSwitchover(context, leader, candidate);
       await waitUntil(async () => (await streamingStandbys(candidate)).includes(leader.name), { timeoutMs: 180_000, intervalMs: 100, what: `${leader.name} streaming from ${candidate.name}` });
-      rejoinMs = Date.now() - startedAt;
+      rejoinMs = Math.round(performance.now() - startedAt);
     } finally {
       refused = await standing.stop();
     }
@@ -296,7 +296,7 @@ async function failover(context: SessionContext, cluster: PgwardenCluster, prefi
   let next: PgwardenMember | undefined;
   const { report } = await underWrites(memberHosts(cluster), async () => {
     const victims = processTree([leader.agentPid()!, leader.postmasterPid()!]);
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     for (const pid of victims) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -307,7 +307,7 @@ async function failover(context: SessionContext, cluster: PgwardenCluster, prefi
     await leader.kill();
     await waitUntil(() => victims.every((pid) => !alive(pid)), { timeoutMs: 10_000, intervalMs: 20, what: 'the killed processes to exit' });
     next = await waitUntil(async () => (await primaries(cluster)).find((member) => member !== leader), { timeoutMs, intervalMs: 50, what: `a new primary within ${timeoutMs / 1000} s` });
-    writableMs = Date.now() - startedAt;
+    writableMs = Math.round(performance.now() - startedAt);
   });
   const lost = await lostWrites(next!, report.acknowledged);
   context.record(`${prefix}.gap`, report.longestGapMs);
@@ -319,9 +319,9 @@ async function failover(context: SessionContext, cluster: PgwardenCluster, prefi
 /** CPU-s per minute (utime+stime, 100 ticks a second) of each process over the next `windowMs`, and the minutes it took. */
 async function cpuOver(pids: readonly number[], windowMs: number): Promise<{ cpu: number[]; minutes: number }> {
   const before = pids.map(cpuTicks);
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   await sleep(windowMs);
-  const minutes = (Date.now() - startedAt) / 60_000;
+  const minutes = (performance.now() - startedAt) / 60_000;
   return { cpu: pids.map((pid, index) => (cpuTicks(pid) - before[index]!) / 100 / minutes), minutes };
 }
 
@@ -403,7 +403,7 @@ async function nodeLoad(url: string, seconds: number): Promise<{ rps: number; p9
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const latencies: number[] = [];
   let non2xx = 0;
-  const endAt = Date.now() + seconds * 1000;
+  const endAt = performance.now() + seconds * 1000;
   const one = (): Promise<void> =>
     new Promise((resolve) => {
       const startedAt = performance.now();
@@ -418,13 +418,13 @@ async function nodeLoad(url: string, seconds: number): Promise<{ rps: number; p9
       request.on('error', () => resolve());
       request.end();
     });
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   await Promise.all(Array.from({ length: 16 }, async () => {
-    while (Date.now() < endAt) await one();
+    while (performance.now() < endAt) await one();
   }));
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / ((Date.now() - startedAt) / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, non2xx };
+  return { rps: latencies.length / ((performance.now() - startedAt) / 1000), p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, non2xx };
 }
 
 async function restThroughput(context: SessionContext, cluster: PgwardenCluster, scenario: 'rest-throughput' | 'rest-backlog' = 'rest-throughput'): Promise<void> {

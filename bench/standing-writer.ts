@@ -51,7 +51,7 @@ export class StandingWriter {
     const times = [...this.acceptedAt].sort((a, b) => a - b);
     let longestGapMs = 0;
     for (let index = 1; index < times.length; index++) longestGapMs = Math.max(longestGapMs, (times[index] ?? 0) - (times[index - 1] ?? 0));
-    return { longestGapMs, accepted: times.length };
+    return { longestGapMs: Math.round(longestGapMs), accepted: times.length };
   }
 
   private async open(port: number): Promise<pg.Client | undefined> {
@@ -78,7 +78,7 @@ export class StandingWriter {
       }
       try {
         await client.query(`INSERT INTO ${this.table} (id) VALUES ($1)`, [this.next++]);
-        this.acceptedAt.push(Date.now());
+        this.acceptedAt.push(performance.now());
       } catch (error) {
         // A standby's "read-only transaction" leaves the session usable; anything else ends it.
         if (!/read-only transaction/.test(String((error as Error).message))) {
