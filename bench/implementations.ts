@@ -3,23 +3,30 @@
  * testkit's `startPgwardenCluster` (free loopback ports, its own etcd, the
  * same generated Patroni-format YAML):
  *
- * - pgwarden: the built bundle (`packages/cli/dist/bin/pgwarden.js`) run by
- *   this Node with `--single-threaded`, as the installed command
- *   (`packages/cli/bin/pgwarden`) runs it, as root (it runs PostgreSQL as the
- *   postgres user);
+ * - pgwarden: the installed command itself (`packages/cli/bin/pgwarden`,
+ *   which execs the built bundle with its V8 flags) on this Node
+ *   (PGWARDEN_NODE), as root (it runs PostgreSQL as the postgres user); the
+ *   script execs, so the agent PID testkit knows is Node's own process;
  * - Patroni: Debian's `/usr/bin/patroni` (3.0.2), exec'd as the postgres
  *   user by a wrapper script, the technique of
  *   packages/cli/test/patroni-mixed-cluster.test.ts. The wrapper execs, so
  *   the agent PID testkit knows is Patroni's own process.
  */
-import { chmodSync, chownSync, existsSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, postgresUser, startPgwardenCluster, type PgwardenCluster, type TempDir } from '@pgwarden/testkit';
 
 export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const PGWARDEN_BIN = join(repositoryRoot, 'packages/cli/dist/bin/pgwarden.js');
+/** The pgwarden command as installed: a script that execs Node on PGWARDEN_BIN with the agent's V8 flags. */
+export const PGWARDEN_COMMAND = join(repositoryRoot, 'packages/cli/bin/pgwarden');
+
+/** The Node flags the command's `exec` line gives (for the table's notes): its `--` words. */
+export function commandNodeFlags(command: string): string[] {
+  const exec = readFileSync(command, 'utf8').split('\n').find((line) => line.trimStart().startsWith('exec '));
+  return (exec ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
+}
 export const PATRONI_BIN = '/usr/bin/patroni';
 
 export type ImplementationName = 'pgwarden' | 'patroni';
@@ -79,7 +86,8 @@ export const pgwarden: Implementation = {
       ...(shape.size !== undefined ? { size: shape.size } : {}),
       start: 'none',
       scope: `bench-pgwarden-${Math.random().toString(36).slice(2, 6)}`,
-      agentCommand: [process.execPath, '--single-threaded', PGWARDEN_BIN],
+      agentCommand: ['/bin/sh', PGWARDEN_COMMAND],
+      env: { PGWARDEN_NODE: process.execPath },
       configure: (_name, config) => withRestapi(config, shape.restapi),
     }),
 };

@@ -18,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { DEFAULT_TIMINGS, FAST_TIMINGS, PGWARDEN_BIN, patroni, patroniInstalled, pgwarden, repositoryRoot, type Implementation } from './implementations.js';
+import { DEFAULT_TIMINGS, FAST_TIMINGS, PGWARDEN_BIN, PGWARDEN_COMMAND, commandNodeFlags, patroni, patroniInstalled, pgwarden, repositoryRoot, type Implementation } from './implementations.js';
 import { METRICS, SCENARIOS, restTool, runSession, type Scenario } from './scenarios.js';
 
 function usage(message: string): never {
@@ -154,7 +154,7 @@ const patroniVersion = withPatroni ? (() => {
 })() : undefined;
 const fixedNotes = [
   `${runs} run(s) per scenario; ${withPatroni ? 'runs interleaved pgwarden/Patroni' : 'Patroni not run'}; wall time ${((performance.now() - startedAt) / 60_000).toFixed(1)} min; ${cpus().length} CPUs, machine shared with other work.`,
-  `pgwarden: the built bundle (${PGWARDEN_BIN.replace(`${repositoryRoot}/`, '')}) on Node ${process.version} --single-threaded, as the pgwarden command runs it${patroniVersion ? `; Patroni: Debian's ${patroniVersion} (/usr/bin/patroni) as the postgres user` : ''}; PostgreSQL 15, one etcd, 3 members, the same generated YAML.`,
+  `pgwarden: the pgwarden command (${PGWARDEN_COMMAND.replace(`${repositoryRoot}/`, '')}: the built bundle with the command's V8 flags, ${commandNodeFlags(PGWARDEN_COMMAND).join(' ') || 'none'}) on Node ${process.version}${patroniVersion ? `; Patroni: Debian's ${patroniVersion} (/usr/bin/patroni) as the postgres user` : ''}; PostgreSQL 15, one etcd, 3 members, the same generated YAML.`,
   `Timings: ttl ${DEFAULT_TIMINGS.ttl} / loop_wait ${DEFAULT_TIMINGS.loopWait} / retry_timeout ${DEFAULT_TIMINGS.retryTimeout} everywhere but failover-fast (ttl ${FAST_TIMINGS.ttl} / loop_wait ${FAST_TIMINGS.loopWait} / retry_timeout ${FAST_TIMINGS.retryTimeout}${withPatroni ? '; Patroni is given the same YAML — 3.0.2 has no ttl floor and keeps ttl 5 as given, its log says "Watchdog not supported because leader TTL 5 is less than 2x loop_wait 1"' : ''}). A failover run fails when no new primary is writable within 120 s (failover-default) or 60 s (failover-fast).`,
   'Writes: one row per INSERT, reconnecting on error, every member tried at once with target_session_attrs=read-write semantics (ReadWriteWriter); gap = longest time between two acknowledged writes. Standing sessions: one session per member opened before the switchover, an INSERT every 10 ms on each; the longest time no member accepted one.',
   'Host death: SIGKILL of the leader\'s agent, postmaster and every process below them at once. HAProxy: haproxy-gen\'s rendered config, default checks (OPTIONS /primary, inter 1s, fastinter/downinter 100ms, fall 3, rise 2).',
