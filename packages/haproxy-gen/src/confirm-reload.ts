@@ -35,8 +35,8 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * while it re-executes itself: those are retried.
  */
 export async function waitForReload(masterSocket: string, before: MasterState, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     const now = await readMasterState(masterSocket).catch(() => undefined);
     if (now !== undefined && now.reloads > before.reloads) {
       if (now.failed > before.failed) {

@@ -89,8 +89,8 @@ export async function waitUntilReady(context: Context, spawned: SpawnedPostmaste
   spawned.child.once('exit', () => {
     exited = true;
   });
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     if (exited) {
       await sleep(50); // let the last log lines reach the file
       const log = readLogTail(context, spawned.logOffset);
@@ -106,8 +106,8 @@ export async function waitUntilReady(context: Context, spawned: SpawnedPostmaste
 }
 
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     if (!isProcessAlive(pid)) return true;
     await sleep(5);
   }

@@ -432,8 +432,8 @@ export class PostgresCtl {
   }
 
   private async waitForPrimary(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
       const local = await this.observe();
       if (local.accepting && !local.inRecovery) return;
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -65,8 +65,8 @@ function prepareDirectories(plan: DemoPlan): void {
 }
 
 async function waitForEtcd(port: number, child: DemoChild, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     if (child.exited()) throw new Error(`etcd exited at start: see ${child.logFile}`);
     if (signal?.aborted) throw new Error('interrupted: stopped what was started');
     try {
@@ -90,18 +90,18 @@ function lastLines(file: string, count: number): string {
 
 async function waitForHealthyCluster(plan: DemoPlan, agents: readonly DemoChild[], options: DemoOptions): Promise<Cluster> {
   const dcs = createEtcdDcs({ scope: plan.scope, name: 'pgwarden-demo', hosts: [`127.0.0.1:${plan.ports.etcdClient}`], retryTimeoutSeconds: 5 });
-  const deadline = Date.now() + options.readyTimeoutMs;
-  const start = Date.now();
+  const deadline = performance.now() + options.readyTimeoutMs;
+  const start = performance.now();
   let last = '';
   try {
-    while (Date.now() < deadline) {
+    while (performance.now() < deadline) {
       checkInterrupted(options.signal);
       const dead = agents.find((agent) => agent.exited());
       if (dead !== undefined) throw new Error(`agent ${dead.name} exited:\n${lastLines(dead.logFile, 15)}`);
       const result = await dcs.getCluster();
       if (result.ok) {
         const summary = clusterSummary(result.value);
-        if (summary !== last) options.say(`  [${((Date.now() - start) / 1000).toFixed(1).padStart(5)}s] ${summary}`);
+        if (summary !== last) options.say(`  [${((performance.now() - start) / 1000).toFixed(1).padStart(5)}s] ${summary}`);
         last = summary;
         if (result.value.members.length === MEMBER_NAMES.length && isSettled(result.value)) return result.value;
       }
@@ -155,7 +155,7 @@ export function serversAllChecked(csv: string): boolean {
 
 /** Ask through HAProxy: the primary port must reach a primary, the replica port a replica. */
 async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   const inRecovery = async (port: number): Promise<boolean | undefined> => {
     const client = new pg.Client({ host: '127.0.0.1', port, user: DEMO_CREDENTIALS.superuser.username, password: DEMO_CREDENTIALS.superuser.password, database: 'postgres', connectionTimeoutMillis: 2000 });
     try {
@@ -168,7 +168,7 @@ async function waitForHaproxyRoutes(plan: DemoPlan, haproxy: DemoChild, timeoutM
       await client.end().catch(() => undefined);
     }
   };
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     checkInterrupted(signal);
     if (haproxy.exited()) throw new Error(`HAProxy exited at start:\n${lastLines(haproxy.logFile, 10)}`);
     // HAProxy starts every server UP until its first check: until each has been

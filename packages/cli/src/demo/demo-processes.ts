@@ -56,8 +56,8 @@ export async function stopPid(pid: number, graceMs: number, signal: NodeJS.Signa
   } catch {
     return;
   }
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  const deadline = performance.now() + graceMs;
+  while (isAlive(pid) && performance.now() < deadline) await sleep(100);
   if (isAlive(pid)) {
     try {
       process.kill(pid, 'SIGKILL');

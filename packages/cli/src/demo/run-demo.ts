@@ -106,9 +106,9 @@ async function main(): Promise<number> {
   await cleanStaleDemo(args.stateFile, say);
   if (interrupted) return 130;
   const ports = await choosePorts(undefined, !args.freePorts);
-  const started = Date.now();
+  const started = performance.now();
   demo = await startDemoCluster({ ports, stateFile: args.stateFile, agentCommand: agentCommand(repoRoot, args.fromSource), repoRoot, say, readyTimeoutMs: args.timeoutSeconds * 1000, signal: startup.signal });
-  say(`\nThe cluster is healthy (${((Date.now() - started) / 1000).toFixed(1)} s).\n`);
+  say(`\nThe cluster is healthy (${((performance.now() - started) / 1000).toFixed(1)} s).\n`);
   await runCtl(['-c', demo.ctlConfigPath, 'list']);
   say(connectionHelp(demo, repoRoot));
   if (interrupted) onSignal();

@@ -42,7 +42,7 @@ export async function pauseCommand(ctx: CtlContext, clusterArg: string | undefin
 }
 
 async function waitUntilApplied(ctx: CtlContext, name: string, before: Cluster, paused: boolean): Promise<number> {
-  const startMs = Date.now();
+  const startMs = performance.now();
   ctx.io.out(`'${paused ? 'pause' : 'resume'}' request sent, waiting until it is recognized by all nodes`);
   const watched = new Set(before.members.filter((member) => member.data.api_url).map((member) => member.name));
   const recognised = (cluster: Cluster): boolean =>
@@ -55,6 +55,6 @@ async function waitUntilApplied(ctx: CtlContext, name: string, before: Cluster, 
     return 1;
   }
   ctx.io.out(`Success: cluster management is ${paused ? 'paused' : 'resumed'}`);
-  ctx.io.err(`recognised by every member in ${formatElapsed(startMs, Date.now())}`);
+  ctx.io.err(`recognised by every member in ${formatElapsed(startMs, performance.now())}`);
   return 0;
 }

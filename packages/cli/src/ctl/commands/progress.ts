@@ -30,7 +30,7 @@ export function createProgressReporter(ctx: CtlContext, scope: string, startMs: 
       const summary = clusterSummary(cluster);
       if (summary !== last) {
         last = summary;
-        const elapsed = ((Date.now() - startMs) / 1000).toFixed(1).padStart(5);
+        const elapsed = ((performance.now() - startMs) / 1000).toFixed(1).padStart(5);
         ctx.io.err(`  [${elapsed}s] ${summary}`);
       }
       return cluster;
@@ -64,11 +64,11 @@ export async function waitForCluster(
   done: (cluster: Cluster) => boolean,
   timeoutMs: number,
 ): Promise<{ reached: boolean; cluster?: Cluster }> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const cluster = await reporter.poll();
     if (cluster !== undefined && done(cluster)) return { reached: true, cluster };
-    if (Date.now() >= deadline) return { reached: false, ...(cluster ? { cluster } : {}) };
+    if (performance.now() >= deadline) return { reached: false, ...(cluster ? { cluster } : {}) };
     await ctx.io.sleep(POLL_MS);
   }
 }

@@ -36,7 +36,7 @@ export async function reinitCommand(ctx: CtlContext, clusterName: string, names:
   }
   const { members } = await readAndSelect(ctx, clusterName, chosen, { role: 'replica', ...(options.force ? { force: true } : {}) }, 'replica');
   await confirmMembers(ctx, members, 'reinitialize', options.force);
-  const startMs = Date.now();
+  const startMs = performance.now();
   const waiting: Member[] = [];
   const before = new Map<string, string | undefined>();
   let failures = 0;
@@ -97,6 +97,6 @@ async function waitForReinit(ctx: CtlContext, clusterName: string, waiting: Memb
   } finally {
     await reporter.stop();
   }
-  ctx.io.err(`reinitialize ${failures === 0 ? 'done' : 'failed'} in ${formatElapsed(startMs, Date.now())}`);
+  ctx.io.err(`reinitialize ${failures === 0 ? 'done' : 'failed'} in ${formatElapsed(startMs, performance.now())}`);
   return failures;
 }

@@ -57,7 +57,7 @@ export async function restartCommand(ctx: CtlContext, clusterName: string, names
   const body = await buildBody(ctx, options, isPaused(cluster));
   const members = options.any ? randomPick(selected) : selected;
   await confirmMembers(ctx, members, 'restart', options.force, body['schedule'] as string | undefined);
-  const startMs = Date.now();
+  const startMs = performance.now();
   let failures = 0;
   for (const member of members) {
     if (body['schedule'] !== undefined && options.force && member.data.scheduled_restart !== undefined) {
@@ -78,7 +78,7 @@ export async function restartCommand(ctx: CtlContext, clusterName: string, names
     if (response.status >= 300) failures++;
   }
   if (body['schedule'] === undefined) {
-    ctx.io.err(`restart ${failures === 0 ? 'done' : `finished with ${failures} failure(s)`}: ${members.length} member(s) in ${formatElapsed(startMs, Date.now())}`);
+    ctx.io.err(`restart ${failures === 0 ? 'done' : `finished with ${failures} failure(s)`}: ${members.length} member(s) in ${formatElapsed(startMs, performance.now())}`);
   }
   return failures === 0 ? 0 : 1;
 }

@@ -124,7 +124,7 @@ export async function switchoverCommand(ctx: CtlContext, clusterArg: string | un
 }
 
 async function sendAndFollow(ctx: CtlContext, name: string, cluster: Cluster, action: Action, body: Record<string, string>): Promise<number> {
-  const startMs = Date.now();
+  const startMs = performance.now();
   const oldLeader = leaderName(cluster);
   const target = cluster.members.find((member) => member.name === (oldLeader ?? body['candidate']));
   const timeoutMs = (2 * Math.max(10, loopWaitSeconds(cluster)) + 15) * 1000;
@@ -177,7 +177,7 @@ async function followUntilSettled(ctx: CtlContext, name: string, action: Action,
   const final = cluster ?? (await ctx.readCluster(name));
   printTopology(ctx, final, name);
   const newLeader = leaderName(final);
-  const elapsed = formatElapsed(startMs, Date.now());
+  const elapsed = formatElapsed(startMs, performance.now());
   if (newLeader !== undefined && newLeader !== oldLeader) {
     const instead = candidate !== undefined && candidate !== newLeader ? ` (instead of ${candidate})` : '';
     ctx.io.err(`${action} done: ${newLeader} is the new leader${instead}; ${reached ? 'every member is back' : 'not every member is back yet'} (${elapsed})`);
