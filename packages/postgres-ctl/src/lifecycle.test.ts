@@ -1,13 +1,9 @@
 /** The stop wait keeps its deadline on the monotonic clock: a wall-clock step does not cut it short. */
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { waitForExit } from './lifecycle.js';
 
 describe('waitForExit', () => {
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
   it('waits for the process when the wall clock jumps an hour ahead (a postmaster in its fast shutdown is not escalated early)', async () => {
     const child = spawn('sleep', ['0.3'], { stdio: 'ignore' });
     const pid = child.pid!;
