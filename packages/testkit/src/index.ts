@@ -18,3 +18,4 @@ export { clusterPasswords } from './cluster-config.js';
 export { waitUntil, type WaitOptions } from './cluster-wait.js';
 export { startZooKeeper, fourLetterWord, ZOOKEEPER_CLASSPATH, type ZooKeeperEnsemble, type ZooKeeperServer, type StartZooKeeperOptions } from './zookeeper.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { startEmulatedWatchdog, canEmulateWatchdog, type EmulatedWatchdog, type WatchdogDeviceOptions, type WatchdogEvent, type WatchdogEventKind } from './fuse-watchdog.js';
