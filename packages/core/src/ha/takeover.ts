@@ -228,6 +228,11 @@ export function assessHealthiest(ctx: Context): Gate {
   if (isRunningPrimary(ctx)) return runningPrimaryGate(ctx);
   if (ctx.paused) return unhealthy('paused: no automatic promotion');
   if (isNoFailover(ctx)) return unhealthy('tagged nofailover');
+  // Patroni weighs this after a named candidate's "me" (§8.1 step 6 after step 5), so a candidate
+  // whose device refuses the timeout takes the key, cannot arm it, releases, and takes it again
+  // for as long as the request stands, the others deferring to it: no primary at all. Here it
+  // stands down first, and its `watchdog_failed` makes the others race without it.
+  if (settings.watchdogMode === 'required' && ctx.input.watchdogUnusable === true) return unhealthy('Watchdog device is not usable');
   if (failover !== undefined) {
     if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
       return unhealthy('switchover in synchronous mode and I am not a synchronous standby');

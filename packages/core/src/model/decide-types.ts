@@ -159,6 +159,12 @@ export interface DecideInput<TMemory = unknown> {
    * `unreachable` when it did not answer in time (never a lost lock).
    */
   readonly lastFailure?: { readonly action: Action; readonly message: string; readonly kind?: 'lost' | 'unreachable' };
+  /**
+   * The watchdog is required and this member cannot use it (no writable
+   * device, or the device refused `ttl − safety_margin`): it takes no part in
+   * a leader race, also as the named candidate of a switchover.
+   */
+  readonly watchdogUnusable?: boolean;
   readonly requests: OperatorRequests;
   /**
    * The dynamic configuration this member would publish when the cluster has

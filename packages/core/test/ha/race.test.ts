@@ -200,6 +200,29 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       excludes: ['acquire-lock'],
     },
     {
+      name: 'switchover to us but our required watchdog is unusable (its device refused ttl − safety_margin): we stand down instead of taking the key',
+      input: input({ cluster: handedOver(), settings: { watchdogMode: 'required' }, watchdogUnusable: true }),
+      ruleId: 'race.not-healthiest',
+      reason: /Watchdog device is not usable/,
+      excludes: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'leader key gone, we are ahead but our required watchdog is unusable: no race',
+      input: input({ cluster: unlocked, settings: { watchdogMode: 'required' }, watchdogUnusable: true, peers: [dead, peer('node3', { walPosition: 49_000_000 })] }),
+      reason: /Watchdog device is not usable/,
+      excludes: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'watchdog automatic (an unusable device only warns): we race',
+      input: input({ cluster: handedOver(), settings: { watchdogMode: 'automatic' }, watchdogUnusable: true }),
+      actions: ['acquire-lock', 'watchdog', 'promote', 'clear-failover'],
+    },
+    {
+      name: 'switchover candidate whose watchdog failed (its status says so): treated as no candidate, WAL comparison decides',
+      input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3', { watchdogFailed: true })] }),
+      actions: ['acquire-lock', 'promote', 'clear-failover'],
+    },
+    {
       name: 'switchover candidate unreachable: treated as no candidate, WAL comparison decides',
       input: input({ cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [dead, peer('node3', { reachable: false })] }),
       actions: ['acquire-lock', 'promote', 'clear-failover'],

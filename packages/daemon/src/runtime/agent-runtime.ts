@@ -349,6 +349,7 @@ export class AgentRuntime<TMemory> {
       running: this.background.running,
       lastActionResult: this.background.takeFinished(),
       lastFailure: this.lastFailure,
+      watchdogUnusable: !this.options.watchdog.usable,
       requests,
       ...(this.options.dynamicConfig === undefined ? {} : { dynamicConfig: this.options.dynamicConfig() }),
       memory: this.memory,

@@ -46,6 +46,16 @@ export function parseWatchdogMode(value: unknown): WatchdogMode {
 export class LinuxWatchdog implements WatchdogPort {
   private fd: number | undefined;
   private readonly device: string;
+  /**
+   * A `required` activation refused for this timeout (the device cannot be
+   * brought to it): the member stays unusable — reported as
+   * `watchdog_failed`, out of every leader race — until the timeout it needs
+   * changes (ttl or safety_margin) or the agent restarts. Else a switchover's
+   * candidate whose device refuses would take the key, fail, release and
+   * take it again for as long as the request stands, with the other members
+   * deferring to it and no primary anywhere.
+   */
+  private refused: { readonly timeoutSeconds: number; readonly reason: string } | undefined;
 
   constructor(private readonly options: WatchdogOptions) {
     this.device = options.device ?? '/dev/watchdog';
@@ -74,6 +84,7 @@ export class LinuxWatchdog implements WatchdogPort {
   problem(): string | undefined {
     const desired = this.desiredTimeoutSeconds();
     if (desired - this.options.loopWaitSeconds() < 0) return `watchdog timeout ${desired}s is shorter than loop_wait`;
+    if (this.refused?.timeoutSeconds === desired) return this.refused.reason;
     try {
       accessSync(this.device, constants.W_OK);
     } catch {
@@ -114,7 +125,10 @@ export class LinuxWatchdog implements WatchdogPort {
           : undefined;
     if (refusal !== undefined) {
       await this.disable();
-      if (this.options.mode === 'required') throw new PgwardenError('watchdog-unusable', refusal);
+      if (this.options.mode === 'required') {
+        this.refused = { timeoutSeconds: desired, reason: refusal };
+        throw new PgwardenError('watchdog-unusable', refusal);
+      }
       this.options.logger.warn({ device: this.device, problem: refusal }, 'watchdog not used');
       return;
     }

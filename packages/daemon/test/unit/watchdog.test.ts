@@ -86,4 +86,31 @@ describe('LinuxWatchdog', () => {
     await expect(device.activate()).rejects.toSatisfy((error: unknown) => isPgwardenError(error, 'watchdog-unusable') && /could be neither set nor read/.test((error as Error).message));
     expect(readFileSync(path, 'utf8')).toBe('V');
   });
+
+  it('required: a refused activation keeps the member unusable (watchdog_failed, no race) until the timeout it needs changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const path = join(dir, 'dev');
+    writeFileSync(path, '');
+    let ttl = 30;
+    const device = new LinuxWatchdog({ mode: 'required', device: path, ttlSeconds: () => ttl, loopWaitSeconds: () => 10, logger: recordingLogger() });
+    await expect(device.activate()).rejects.toThrow(/could be neither set nor read/);
+    expect(device.usable).toBe(false);
+    expect(device.problem()).toMatch(/could be neither set nor read.*ttl - safety_margin = 25s/);
+    // A new ttl asks the device for another timeout: one more try.
+    ttl = 40;
+    expect(device.usable).toBe(true);
+    await expect(device.activate()).rejects.toThrow(/= 35s/);
+    expect(device.usable).toBe(false);
+  });
+
+  it('automatic: a device whose timeout can be neither set nor read is used as it is, and the member stays usable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const path = join(dir, 'dev');
+    writeFileSync(path, '');
+    const { watchdog: device, logger } = watchdog('automatic', path);
+    await device.activate();
+    await device.disable();
+    expect(device.usable).toBe(true);
+    expect(logger.lines.some((line) => line.message === 'watchdog activated')).toBe(true);
+  });
 });
