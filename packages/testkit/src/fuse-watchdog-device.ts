@@ -96,13 +96,14 @@ async function serveWatchdogDevice(options: WatchdogDeviceOptions, report: (even
   };
 
   const reply = (unique: bigint, error: number, body?: Buffer): void => {
+    // An error answer carries no body.
+    const payload = error === 0 ? body : undefined;
     const header = Buffer.alloc(16);
-    const length = 16 + (body?.length ?? 0);
-    header.writeUInt32LE(length, 0);
-    header.writeInt32LE(error === 0 ? 0 : -error, 4);
+    header.writeUInt32LE(16 + (payload?.length ?? 0), 0);
+    header.writeInt32LE(-error, 4);
     header.writeBigUInt64LE(unique, 8);
     try {
-      writeSync(fuse, body === undefined || error !== 0 ? header : Buffer.concat([header, body]));
+      writeSync(fuse, payload === undefined ? header : Buffer.concat([header, payload]));
     } catch {
       // The request was interrupted or the connection is gone: nothing waits for the answer.
     }

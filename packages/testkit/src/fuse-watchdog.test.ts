@@ -9,8 +9,8 @@ function setTimeoutIoctl(fd: number, seconds: number): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn('perl', ['-e', script, String(seconds)], { stdio: [fd, 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('close', () => resolve(out.trim()));
   });
 }

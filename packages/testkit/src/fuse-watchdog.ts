@@ -44,7 +44,12 @@ export async function startEmulatedWatchdog(options: WatchdogDeviceOptions = {})
       while ((newline = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
-        const parsed = JSON.parse(line) as WatchdogEvent | { ready: string };
+        let parsed: WatchdogEvent | { ready: string };
+        try {
+          parsed = JSON.parse(line) as WatchdogEvent | { ready: string };
+        } catch {
+          continue; // not ours (a runtime warning): the server writes one JSON object per line
+        }
         if ('ready' in parsed) resolve(parsed.ready);
         else events.push(parsed);
       }
