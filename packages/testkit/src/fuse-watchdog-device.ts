@@ -41,7 +41,12 @@ export interface WatchdogDeviceOptions {
   /** The driver's range for WDIOC_SETTIMEOUT; outside it the ioctl fails with EINVAL. Default 1–600. */
   readonly minTimeoutSeconds?: number;
   readonly maxTimeoutSeconds?: number;
-  /** The timeout before anyone sets one. Default 60, softdog's. */
+  /**
+   * A driver with one timeout of its own (hardware that cannot be tuned):
+   * WDIOC_SETTIMEOUT succeeds but writes this value back, as such drivers do.
+   */
+  readonly fixedTimeoutSeconds?: number;
+  /** The timeout before anyone sets one. Default 60, softdog's (or the fixed one). */
   readonly initialTimeoutSeconds?: number;
   /** Owner of the device file (the agent's user); mode 0660. Default root. */
   readonly uid?: number;
@@ -74,7 +79,7 @@ async function serveWatchdogDevice(options: WatchdogDeviceOptions, report: (even
   const mountPoint = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
   const fuse = openSync('/dev/fuse', 'r+');
 
-  let timeoutSeconds = options.initialTimeoutSeconds ?? 60;
+  let timeoutSeconds = options.fixedTimeoutSeconds ?? options.initialTimeoutSeconds ?? 60;
   let openHandle: bigint | undefined;
   let nextHandle = 1n;
   let expectClose = false;
@@ -199,8 +204,8 @@ async function serveWatchdogDevice(options: WatchdogDeviceOptions, report: (even
             record('set-timeout-refused', pid, argument);
             return reply(unique, errno.EINVAL);
           }
-          timeoutSeconds = argument;
-          record('set-timeout', pid, argument);
+          timeoutSeconds = options.fixedTimeoutSeconds ?? argument;
+          record('set-timeout', pid, timeoutSeconds);
           ping();
           return answer(timeoutSeconds);
         }

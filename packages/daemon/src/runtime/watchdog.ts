@@ -9,10 +9,13 @@
  * has no ioctl, so a `perl` child (perl-base is Essential on Debian) issues
  * both on our open descriptor, passed as its standard input. A device whose
  * timeout cannot be brought to `ttl - safety_margin` or below cannot protect
- * us — `required` refuses to activate (the member gives the lock up before
- * promoting), `automatic` warns and runs without it. Without the ioctl (no
- * perl, a driver that refuses it) the timeout is read from sysfs instead; a
- * `required` watchdog whose timeout can be neither set nor read is refused.
+ * us in time — `required` refuses to activate (the member gives the lock up
+ * before promoting), `automatic` warns and uses it anyway, as Patroni does (it
+ * still resets a hung machine, later). A timeout shorter than loop_wait would
+ * reset a healthy machine between two renewals: refused in both modes.
+ * Without the ioctl (no perl, a driver that refuses it) the timeout is read
+ * from sysfs instead; a `required` watchdog whose timeout can be neither set
+ * nor read is refused.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
@@ -115,14 +118,19 @@ export class LinuxWatchdog implements WatchdogPort {
     const desired = this.desiredTimeoutSeconds();
     const set = await setTimeoutByIoctl(this.fd, desired);
     const actual = set.ok ? set.timeoutSeconds : this.deviceTimeoutSeconds();
-    const refusal =
+    const loopWait = this.options.loopWaitSeconds();
+    const couldNotSet = set.ok ? '' : ` (could not set it: ${set.reason})`;
+    // Shorter than loop_wait: it would reset a healthy machine between two renewals, whatever the mode.
+    const tooShort = actual !== undefined && actual < loopWait ? `watchdog device timeout ${actual}s is shorter than loop_wait ${loopWait}s${couldNotSet}` : undefined;
+    // Longer than ttl - safety_margin, or unknown: it may fire after the key expired. Not enough
+    // when required; used anyway in automatic (it still resets a hung machine), as Patroni does.
+    const late =
       actual === undefined
-        ? this.options.mode === 'required'
-          ? `watchdog timeout could be neither set nor read (${set.ok ? '' : set.reason}); it must be at most ttl - safety_margin = ${desired}s`
-          : undefined
+        ? `watchdog timeout could be neither set nor read (${set.ok ? '' : set.reason}); it must be at most ttl - safety_margin = ${desired}s`
         : actual > desired
-          ? `watchdog device timeout ${actual}s is longer than ttl - safety_margin = ${desired}s${set.ok ? '' : ` (could not set it: ${set.reason})`}`
+          ? `watchdog device timeout ${actual}s is longer than ttl - safety_margin = ${desired}s${couldNotSet}`
           : undefined;
+    const refusal = tooShort ?? (this.options.mode === 'required' ? late : undefined);
     if (refusal !== undefined) {
       await this.disable();
       if (this.options.mode === 'required') {
@@ -132,6 +140,7 @@ export class LinuxWatchdog implements WatchdogPort {
       this.options.logger.warn({ device: this.device, problem: refusal }, 'watchdog not used');
       return;
     }
+    if (late !== undefined) this.options.logger.warn({ device: this.device, problem: late }, 'watchdog timeout does not ensure a reset before the leader key expires');
     this.options.logger.info({ device: this.device, timeoutSeconds: actual, set: set.ok }, 'watchdog activated');
     writeSync(this.fd, '1');
   }

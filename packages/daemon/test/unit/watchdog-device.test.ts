@@ -1,0 +1,90 @@
+/**
+ * LinuxWatchdog against a device the kernel serves (testkit's FUSE
+ * emulation; this machine has no /dev/watchdog): the ioctls really reach a
+ * driver, which can refuse a timeout, keep one of its own, or be held by
+ * another process.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { isPgwardenError } from '@pgwarden/core';
+import { canEmulateWatchdog, startEmulatedWatchdog, type EmulatedWatchdog, type WatchdogDeviceOptions } from '@pgwarden/testkit';
+import { LinuxWatchdog } from '../../src/runtime/watchdog.js';
+import { recordingLogger } from '../doubles.js';
+
+const started: EmulatedWatchdog[] = [];
+afterEach(async () => {
+  while (started.length > 0) await started.pop()?.stop();
+});
+
+async function device(options: WatchdogDeviceOptions = {}): Promise<EmulatedWatchdog> {
+  const emulated = await startEmulatedWatchdog(options);
+  started.push(emulated);
+  return emulated;
+}
+
+function agentWatchdog(mode: 'automatic' | 'required', path: string, timings: { ttl?: number; loopWait?: number } = {}) {
+  const logger = recordingLogger();
+  const watchdog = new LinuxWatchdog({ mode, device: path, ttlSeconds: () => timings.ttl ?? 30, loopWaitSeconds: () => timings.loopWait ?? 10, logger });
+  return { watchdog, logger };
+}
+
+const kinds = (emulated: EmulatedWatchdog) => emulated.events.map((event) => event.kind);
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
+
+describe.skipIf(!canEmulateWatchdog())('LinuxWatchdog on an emulated device', () => {
+  it('sets ttl - safety_margin with WDIOC_SETTIMEOUT, reads it back, feeds on keepalive and closes with the magic character', async () => {
+    const emulated = await device();
+    const { watchdog, logger } = agentWatchdog('required', emulated.path);
+    await watchdog.activate();
+    await watchdog.keepalive();
+    await watchdog.disable();
+    await settle();
+    expect(kinds(emulated)).toEqual(['open', 'set-timeout', 'get-timeout', 'keepalive', 'keepalive', 'expect-close', 'magic-close']);
+    expect(emulated.events.find((event) => event.kind === 'set-timeout')?.timeoutSeconds).toBe(25);
+    expect(logger.lines.find((line) => line.message === 'watchdog activated')?.fields).toMatchObject({ timeoutSeconds: 25, set: true });
+  });
+
+  it('required: a driver whose range does not reach the timeout is refused, the device closed with the magic character', async () => {
+    const emulated = await device({ minTimeoutSeconds: 60 });
+    const { watchdog } = agentWatchdog('required', emulated.path);
+    await expect(watchdog.activate()).rejects.toSatisfy((error: unknown) => isPgwardenError(error, 'watchdog-unusable') && /Invalid argument/.test((error as Error).message));
+    await settle();
+    expect(kinds(emulated)).toEqual(['open', 'set-timeout-refused', 'expect-close', 'magic-close']);
+    expect(watchdog.usable).toBe(false);
+  });
+
+  it('a driver that keeps a longer timeout of its own: refused when required, used with a warning when automatic (as Patroni)', async () => {
+    const fixed = await device({ fixedTimeoutSeconds: 40 });
+    const required = agentWatchdog('required', fixed.path);
+    await expect(required.watchdog.activate()).rejects.toThrow(/device timeout 40s is longer than ttl - safety_margin = 25s/);
+    const automatic = agentWatchdog('automatic', fixed.path);
+    await automatic.watchdog.activate();
+    expect(automatic.logger.lines.some((line) => line.level === 'warn' && /longer than ttl - safety_margin/.test(String(line.fields?.['problem'])))).toBe(true);
+    expect(automatic.logger.lines.some((line) => line.message === 'watchdog activated')).toBe(true);
+    await automatic.watchdog.disable();
+  });
+
+  it('a driver that keeps a timeout shorter than loop_wait is refused in both modes: it would reset a healthy machine', async () => {
+    const fixed = await device({ fixedTimeoutSeconds: 1 });
+    for (const mode of ['automatic', 'required'] as const) {
+      const { watchdog, logger } = agentWatchdog(mode, fixed.path, { ttl: 30, loopWait: 2 });
+      if (mode === 'required') await expect(watchdog.activate()).rejects.toThrow(/1s is shorter than loop_wait 2s/);
+      else await watchdog.activate();
+      expect(logger.lines.some((line) => line.message === 'watchdog activated')).toBe(false);
+    }
+    await settle();
+    expect(kinds(fixed).filter((kind) => kind === 'open').length).toBe(2);
+    expect(kinds(fixed).filter((kind) => kind === 'magic-close').length).toBe(2);
+  });
+
+  it('a device another process holds (EBUSY) cannot be activated', async () => {
+    const emulated = await device();
+    const first = agentWatchdog('required', emulated.path);
+    await first.watchdog.activate();
+    const second = agentWatchdog('required', emulated.path);
+    await expect(second.watchdog.activate()).rejects.toThrow(/EBUSY/);
+    await first.watchdog.disable();
+    await settle();
+    expect(kinds(emulated)).toContain('busy');
+    expect(kinds(emulated).at(-1)).toBe('magic-close');
+  });
+});
