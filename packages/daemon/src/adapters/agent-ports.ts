@@ -10,7 +10,7 @@ import type { PeerPort, PostgresPort, WatchdogPort } from '../ports.js';
 import { CallbackRunner } from '../runtime/callback-runner.js';
 import type { PrimaryRoleName } from '../runtime/member-data.js';
 import { createHttpPeerPort, type HttpPeerOptions } from '../runtime/peer-client.js';
-import { LinuxWatchdog, noWatchdog } from '../runtime/watchdog.js';
+import { ConfiguredWatchdog, LinuxWatchdog, noWatchdog, type WatchdogSection } from '../runtime/watchdog.js';
 import { toPostgresCtlOptions } from './agent-configuration-map.js';
 import type { AgentConfiguration } from './agent-configuration.js';
 import { DynamicParameters } from './apply-parameters.js';
@@ -44,22 +44,34 @@ export function buildAgentPorts(local: PatroniConfig, configuration: AgentConfig
     postgres: createPostgresPort(ctl),
     callbacks,
     parameters: new DynamicParameters(ctl, configuration, callbacks, logger),
-    watchdog: buildWatchdog(local, configuration, logger),
+    watchdog: buildWatchdog(configuration, logger),
     peers: createHttpPeerPort(peerOptions),
   };
 }
 
-function buildWatchdog(local: PatroniConfig, configuration: AgentConfiguration, logger: AgentLogger): WatchdogPort {
-  const watchdogConfig = local.watchdog as { mode: string; device?: string; safety_margin?: number };
-  if (watchdogConfig.mode === 'off') return noWatchdog;
-  return new LinuxWatchdog({
-    mode: watchdogConfig.mode === 'required' ? 'required' : 'automatic',
-    ...(watchdogConfig.device !== undefined ? { device: watchdogConfig.device } : {}),
-    ...(watchdogConfig.safety_margin !== undefined ? { safetyMarginSeconds: watchdogConfig.safety_margin } : {}),
-    ttlSeconds: () => configuration.settings.ttlSeconds,
-    loopWaitSeconds: () => configuration.settings.loopWaitSeconds,
+function buildWatchdog(configuration: AgentConfiguration, logger: AgentLogger): WatchdogPort {
+  // Re-read from the local configuration each time: a reload's new watchdog section takes effect.
+  const section = (): WatchdogSection => {
+    const watchdog = configuration.local.watchdog as { mode: string; device?: string; safety_margin?: number };
+    return {
+      mode: watchdog.mode === 'off' ? 'off' : watchdog.mode === 'required' ? 'required' : 'automatic',
+      ...(watchdog.device !== undefined ? { device: watchdog.device } : {}),
+      ...(watchdog.safety_margin !== undefined ? { safetyMarginSeconds: watchdog.safety_margin } : {}),
+    };
+  };
+  return new ConfiguredWatchdog(
+    section,
+    (current) =>
+      current.mode === 'off'
+        ? noWatchdog
+        : new LinuxWatchdog({
+            ...current,
+            ttlSeconds: () => configuration.settings.ttlSeconds,
+            loopWaitSeconds: () => configuration.settings.loopWaitSeconds,
+            logger,
+          }),
     logger,
-  });
+  );
 }
 
 /**

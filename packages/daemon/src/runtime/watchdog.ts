@@ -59,6 +59,8 @@ export class LinuxWatchdog implements WatchdogPort {
    * deferring to it and no primary anywhere.
    */
   private refused: { readonly timeoutSeconds: number; readonly reason: string } | undefined;
+  /** `timeout/loop_wait` the armed device was last set for. */
+  private armedFor: string | undefined;
 
   constructor(private readonly options: WatchdogOptions) {
     this.device = options.device ?? '/dev/watchdog';
@@ -106,19 +108,30 @@ export class LinuxWatchdog implements WatchdogPort {
     }
   }
 
+  /**
+   * Arms the device, or — when it is armed already (the rules ask every cycle
+   * a primary runs) — sets its timeout again if ttl, safety_margin or
+   * loop_wait changed since, as Patroni does at its next keepalive: a ttl
+   * lowered from 30 to 5 must not leave the device at 25 s.
+   */
   async activate(): Promise<void> {
-    if (this.options.mode === 'off' || this.fd !== undefined) return;
-    const problem = this.problem();
-    if (problem !== undefined) {
-      if (this.options.mode === 'required') throw new PgwardenError('watchdog-unusable', problem);
-      this.options.logger.warn({ device: this.device, problem }, 'watchdog not used');
-      return;
-    }
-    this.fd = openSync(this.device, 'w');
+    if (this.options.mode === 'off') return;
     const desired = this.desiredTimeoutSeconds();
+    const loopWait = this.options.loopWaitSeconds();
+    const timings = `${desired}/${loopWait}`;
+    if (this.fd !== undefined && this.armedFor === timings) return;
+    const retimed = this.fd !== undefined;
+    if (this.fd === undefined) {
+      const problem = this.problem();
+      if (problem !== undefined) {
+        if (this.options.mode === 'required') throw new PgwardenError('watchdog-unusable', problem);
+        this.options.logger.warn({ device: this.device, problem }, 'watchdog not used');
+        return;
+      }
+      this.fd = openSync(this.device, 'w');
+    }
     const set = await setTimeoutByIoctl(this.fd, desired);
     const actual = set.ok ? set.timeoutSeconds : this.deviceTimeoutSeconds();
-    const loopWait = this.options.loopWaitSeconds();
     const couldNotSet = set.ok ? '' : ` (could not set it: ${set.reason})`;
     // Shorter than loop_wait: it would reset a healthy machine between two renewals, whatever the mode.
     const tooShort = actual !== undefined && actual < loopWait ? `watchdog device timeout ${actual}s is shorter than loop_wait ${loopWait}s${couldNotSet}` : undefined;
@@ -141,7 +154,8 @@ export class LinuxWatchdog implements WatchdogPort {
       return;
     }
     if (late !== undefined) this.options.logger.warn({ device: this.device, problem: late }, 'watchdog timeout does not ensure a reset before the leader key expires');
-    this.options.logger.info({ device: this.device, timeoutSeconds: actual, set: set.ok }, 'watchdog activated');
+    this.options.logger.info({ device: this.device, timeoutSeconds: actual, set: set.ok }, retimed ? 'watchdog timeout changed' : 'watchdog activated');
+    this.armedFor = timings;
     writeSync(this.fd, '1');
   }
 
@@ -196,6 +210,93 @@ export function setTimeoutByIoctl(fd: number, seconds: number, perl = 'perl'): P
       else resolve({ ok: false, reason: stderr.trim() || `${perl} exited with ${String(code)}` });
     });
   });
+}
+
+/** The local `watchdog` section as the agent reads it (re-read on every reload). */
+export interface WatchdogSection {
+  readonly mode: WatchdogMode;
+  readonly device?: string;
+  readonly safetyMarginSeconds?: number;
+}
+
+/**
+ * The watchdog of the current local configuration: a reload that changes
+ * `watchdog.mode`, `device` or `safety_margin` takes effect, as in Patroni —
+ * at once while nothing is armed; while armed, at the next call from the
+ * cycle (the renewal's keepalive or the primary's activate): the old device
+ * is closed with the magic character and the new one armed in its place
+ * (`mode: off` only closes). A new device that cannot be armed shows at the
+ * next `activate`, which the cycle asks for while a primary runs: `required`
+ * then demotes, as for any failed activation.
+ */
+export class ConfiguredWatchdog implements WatchdogPort {
+  private current: WatchdogPort;
+  private key: string;
+  private armed = false;
+
+  constructor(
+    private readonly section: () => WatchdogSection,
+    private readonly build: (section: WatchdogSection) => WatchdogPort,
+    private readonly logger: AgentLogger,
+  ) {
+    const initial = section();
+    this.key = JSON.stringify(initial);
+    this.current = build(initial);
+  }
+
+  get usable(): boolean {
+    if (!this.armed) this.replaceIfChanged();
+    return this.current.usable;
+  }
+
+  async activate(): Promise<void> {
+    await this.switchIfChanged();
+    await this.current.activate();
+    this.armed = true;
+  }
+
+  async keepalive(): Promise<void> {
+    if (await this.switchIfChanged()) {
+      // Re-armed on the new settings; a failure shows at the cycle's next activate.
+      await this.current.activate().then(
+        () => void (this.armed = true),
+        (error: unknown) => this.logger.warn({ error: String(error) }, 'watchdog not armed after the configuration changed'),
+      );
+      return;
+    }
+    await this.current.keepalive();
+  }
+
+  async disable(): Promise<void> {
+    await this.current.disable();
+    this.armed = false;
+    this.replaceIfChanged();
+  }
+
+  /** True when the settings changed while armed: the old device was closed. */
+  private async switchIfChanged(): Promise<boolean> {
+    if (!this.armed) {
+      this.replaceIfChanged();
+      return false;
+    }
+    const next = this.section();
+    const key = JSON.stringify(next);
+    if (key === this.key) return false;
+    this.logger.info({ from: JSON.parse(this.key) as unknown, to: next }, 'watchdog settings changed: closing the armed device');
+    await this.current.disable();
+    this.armed = false;
+    this.key = key;
+    this.current = this.build(next);
+    return next.mode !== 'off';
+  }
+
+  private replaceIfChanged(): void {
+    const next = this.section();
+    const key = JSON.stringify(next);
+    if (key === this.key) return;
+    this.key = key;
+    this.current = this.build(next);
+  }
 }
 
 /** What `watchdog.mode: off` (pgwarden's default) uses. */

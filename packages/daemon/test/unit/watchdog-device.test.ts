@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPgwardenError } from '@pgwarden/core';
 import { canEmulateWatchdog, startEmulatedWatchdog, type EmulatedWatchdog, type WatchdogDeviceOptions } from '@pgwarden/testkit';
-import { LinuxWatchdog } from '../../src/runtime/watchdog.js';
+import { ConfiguredWatchdog, LinuxWatchdog, noWatchdog, type WatchdogSection } from '../../src/runtime/watchdog.js';
 import { recordingLogger } from '../doubles.js';
 
 const started: EmulatedWatchdog[] = [];
@@ -86,5 +86,61 @@ describe.skipIf(!canEmulateWatchdog())('LinuxWatchdog on an emulated device', ()
     await settle();
     expect(kinds(emulated)).toContain('busy');
     expect(kinds(emulated).at(-1)).toBe('magic-close');
+  });
+
+  it('an armed device is set again when ttl changes (30 → 5 s: 25 s, then 2 s), once', async () => {
+    const emulated = await device();
+    let ttl = 30;
+    let loopWait = 10;
+    const logger = recordingLogger();
+    const watchdog = new LinuxWatchdog({ mode: 'required', device: emulated.path, ttlSeconds: () => ttl, loopWaitSeconds: () => loopWait, logger });
+    await watchdog.activate();
+    await watchdog.activate();
+    ttl = 5;
+    loopWait = 1;
+    await watchdog.activate();
+    await watchdog.activate();
+    await watchdog.disable();
+    await settle();
+    expect(emulated.events.filter((event) => event.kind === 'set-timeout').map((event) => event.timeoutSeconds)).toEqual([25, 2]);
+    expect(kinds(emulated).filter((kind) => kind === 'open')).toHaveLength(1);
+    expect(logger.lines.some((line) => line.message === 'watchdog timeout changed' && line.fields?.['timeoutSeconds'] === 2)).toBe(true);
+  });
+
+  it('required: an armed device that cannot follow a lower ttl is closed and the activation fails (the primary demotes)', async () => {
+    const emulated = await device({ minTimeoutSeconds: 10 });
+    let ttl = 30;
+    const watchdog = new LinuxWatchdog({ mode: 'required', device: emulated.path, ttlSeconds: () => ttl, loopWaitSeconds: () => 1, logger: recordingLogger() });
+    await watchdog.activate();
+    ttl = 5;
+    await expect(watchdog.activate()).rejects.toThrow(/Invalid argument/);
+    await settle();
+    expect(kinds(emulated).slice(-3)).toEqual(['set-timeout-refused', 'expect-close', 'magic-close']);
+  });
+
+  it('a reload that changes the watchdog section takes effect: while armed, the next keepalive closes the old device and arms the new one; mode off only closes', async () => {
+    const first = await device();
+    const second = await device();
+    let section: WatchdogSection = { mode: 'required', device: first.path };
+    const logger = recordingLogger();
+    const build = (current: WatchdogSection) => (current.mode === 'off' ? noWatchdog : new LinuxWatchdog({ ...current, ttlSeconds: () => 30, loopWaitSeconds: () => 10, logger }));
+    const watchdog = new ConfiguredWatchdog(() => section, build, logger);
+    await watchdog.activate();
+    await watchdog.keepalive();
+    section = { mode: 'required', device: second.path, safetyMarginSeconds: 10 };
+    await watchdog.keepalive();
+    await watchdog.keepalive();
+    section = { mode: 'off' };
+    await watchdog.keepalive();
+    await watchdog.keepalive();
+    await settle();
+    expect(kinds(first)).toEqual(['open', 'set-timeout', 'get-timeout', 'keepalive', 'keepalive', 'expect-close', 'magic-close']);
+    expect(kinds(second)).toEqual(['open', 'set-timeout', 'get-timeout', 'keepalive', 'keepalive', 'expect-close', 'magic-close']);
+    expect(second.events.find((event) => event.kind === 'set-timeout')?.timeoutSeconds).toBe(20);
+    // Unarmed, a new section applies at once: a required device that is not there makes the member unusable.
+    section = { mode: 'required', device: '/nonexistent/watchdog' };
+    expect(watchdog.usable).toBe(false);
+    section = { mode: 'automatic', device: '/nonexistent/watchdog' };
+    expect(watchdog.usable).toBe(true);
   });
 });
