@@ -50,15 +50,17 @@ export class LinuxWatchdog implements WatchdogPort {
   private fd: number | undefined;
   private readonly device: string;
   /**
-   * A `required` activation refused for this timeout (the device cannot be
-   * brought to it): the member stays unusable — reported as
+   * An activation refused for these timings (`timeout/loop_wait`). In
+   * `automatic` mode the device is then left closed instead of being opened
+   * and refused again every cycle. A `required` refusal makes the member
+   * unusable — reported as
    * `watchdog_failed`, out of every leader race — until the timeout it needs
    * changes (ttl or safety_margin) or the agent restarts. Else a switchover's
    * candidate whose device refuses would take the key, fail, release and
    * take it again for as long as the request stands, with the other members
    * deferring to it and no primary anywhere.
    */
-  private refused: { readonly timeoutSeconds: number; readonly reason: string } | undefined;
+  private refused: { readonly timings: string; readonly reason: string } | undefined;
   /** `timeout/loop_wait` the armed device was last set for. */
   private armedFor: string | undefined;
 
@@ -89,7 +91,7 @@ export class LinuxWatchdog implements WatchdogPort {
   problem(): string | undefined {
     const desired = this.desiredTimeoutSeconds();
     if (desired - this.options.loopWaitSeconds() < 0) return `watchdog timeout ${desired}s is shorter than loop_wait`;
-    if (this.refused?.timeoutSeconds === desired) return this.refused.reason;
+    if (this.refused?.timings === `${desired}/${this.options.loopWaitSeconds()}`) return this.refused.reason;
     try {
       accessSync(this.device, constants.W_OK);
     } catch {
@@ -120,6 +122,8 @@ export class LinuxWatchdog implements WatchdogPort {
     const loopWait = this.options.loopWaitSeconds();
     const timings = `${desired}/${loopWait}`;
     if (this.fd !== undefined && this.armedFor === timings) return;
+    // automatic: a device refused for these timings is not opened again every cycle (required throws below).
+    if (this.fd === undefined && this.options.mode === 'automatic' && this.refused?.timings === timings) return;
     const retimed = this.fd !== undefined;
     if (this.fd === undefined) {
       const problem = this.problem();
@@ -146,10 +150,8 @@ export class LinuxWatchdog implements WatchdogPort {
     const refusal = tooShort ?? (this.options.mode === 'required' ? late : undefined);
     if (refusal !== undefined) {
       await this.disable();
-      if (this.options.mode === 'required') {
-        this.refused = { timeoutSeconds: desired, reason: refusal };
-        throw new PgwardenError('watchdog-unusable', refusal);
-      }
+      this.refused = { timings, reason: refusal };
+      if (this.options.mode === 'required') throw new PgwardenError('watchdog-unusable', refusal);
       this.options.logger.warn({ device: this.device, problem: refusal }, 'watchdog not used');
       return;
     }

@@ -68,7 +68,11 @@ describe.skipIf(!canEmulateWatchdog())('LinuxWatchdog on an emulated device', ()
     for (const mode of ['automatic', 'required'] as const) {
       const { watchdog, logger } = agentWatchdog(mode, fixed.path, { ttl: 30, loopWait: 2 });
       if (mode === 'required') await expect(watchdog.activate()).rejects.toThrow(/1s is shorter than loop_wait 2s/);
-      else await watchdog.activate();
+      else {
+        await watchdog.activate();
+        await watchdog.activate(); // not opened again, nor warned about again, for the same timings
+        expect(logger.lines.filter((line) => line.message === 'watchdog not used')).toHaveLength(1);
+      }
       expect(logger.lines.some((line) => line.message === 'watchdog activated')).toBe(false);
     }
     await settle();
