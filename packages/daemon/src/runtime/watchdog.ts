@@ -281,22 +281,28 @@ export class ConfiguredWatchdog implements WatchdogPort {
       this.replaceIfChanged();
       return false;
     }
-    const next = this.section();
-    const key = JSON.stringify(next);
-    if (key === this.key) return false;
+    const next = this.changedSection();
+    if (next === undefined) return false;
     this.logger.info({ from: JSON.parse(this.key) as unknown, to: next }, 'watchdog settings changed: closing the armed device');
     await this.current.disable();
     this.armed = false;
-    this.key = key;
-    this.current = this.build(next);
+    this.replace(next);
     return next.mode !== 'off';
   }
 
   private replaceIfChanged(): void {
+    const next = this.changedSection();
+    if (next !== undefined) this.replace(next);
+  }
+
+  /** The watchdog section when it differs from the one the current device was built for. */
+  private changedSection(): WatchdogSection | undefined {
     const next = this.section();
-    const key = JSON.stringify(next);
-    if (key === this.key) return;
-    this.key = key;
+    return JSON.stringify(next) === this.key ? undefined : next;
+  }
+
+  private replace(next: WatchdogSection): void {
+    this.key = JSON.stringify(next);
     this.current = this.build(next);
   }
 }
