@@ -7,7 +7,10 @@
 # into .tools/node22) when the machine's Node.js is older — scripts/node-env.sh
 # puts it first on PATH; with --node24 also Node.js 24 (.tools/node24, for the
 # tests that run again on it); with --bench also Debian's wrk (the REST
-# throughput scenario of `npm run bench`); and the npm dependencies, installed
+# throughput scenario of `npm run bench`); with --watchdog-vm also
+# qemu-system-x86 and busybox-static, and Debian's kernel extracted (not
+# installed) into .tools/watchdog-vm, for the test of the watchdog on the
+# kernel's i6300esb driver (x86-64 only); and the npm dependencies, installed
 # with that Node.js. Idempotent: a second run that finds everything present installs
 # nothing.
 set -euo pipefail
@@ -24,6 +27,10 @@ command -v patronictl >/dev/null 2>&1 || need_debs+=(patroni)
 [ -d /usr/lib/python3/dist-packages/etcd ] || need_debs+=(python3-etcd)
 for argument in "$@"; do
   if [ "$argument" = "--bench" ]; then command -v wrk >/dev/null 2>&1 || need_debs+=(wrk); fi
+  if [ "$argument" = "--watchdog-vm" ] && [ "$(dpkg --print-architecture)" = "amd64" ]; then
+    [ -x /usr/bin/qemu-system-x86_64 ] || need_debs+=(qemu-system-x86)
+    [ -x /bin/busybox ] && [ -e /usr/share/doc/busybox-static ] || need_debs+=(busybox-static)
+  fi
 done
 
 if [ "${#need_debs[@]}" -gt 0 ]; then
@@ -42,6 +49,45 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
   [ "$had_policy" -eq 1 ] || rm -f /usr/sbin/policy-rc.d
 fi
+
+# Debian's kernel for the watchdog VM: the package is downloaded and only
+# vmlinuz and the modules the guest loads are taken out of it (nothing is
+# installed on this machine's boot path).
+watchdog_vm_modules=(drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs fs/fscache/fscache fs/9p/9p drivers/watchdog/watchdog drivers/watchdog/i6300esb)
+install_watchdog_vm_kernel() {
+  local target=.tools/watchdog-vm
+  if [ -f "$target/vmlinuz" ] && [ -f "$target/modules/i6300esb.ko" ]; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: the watchdog VM's kernel is missing ($target); run this script as root to fetch it" >&2
+    exit 1
+  fi
+  local package work
+  package="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')"
+  if [ -z "$package" ]; then
+    apt-get update -qq
+    package="$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')"
+  fi
+  if [ -z "$package" ]; then
+    echo "setup: no Debian kernel package found for the watchdog VM (apt-cache depends linux-image-amd64)" >&2
+    exit 1
+  fi
+  echo "setup: fetching $package for the watchdog VM into $target"
+  work="$(mktemp -d)"
+  (cd "$work" && apt-get download -qq -o APT::Sandbox::User=root "$package" && dpkg-deb -x ./*.deb root)
+  local release
+  release="$(ls "$work/root/lib/modules")"
+  rm -rf "$target"
+  mkdir -p "$target/modules"
+  for module in "${watchdog_vm_modules[@]}"; do
+    cp "$work/root/lib/modules/$release/kernel/$module.ko" "$target/modules/"
+  done
+  cp "$work/root/boot/vmlinuz-$release" "$target/vmlinuz"
+  echo "$package" > "$target/package"
+  rm -rf "$work"
+}
+for argument in "$@"; do
+  if [ "$argument" = "--watchdog-vm" ] && [ "$(dpkg --print-architecture)" = "amd64" ]; then install_watchdog_vm_kernel; fi
+done
 
 if ! id postgres >/dev/null 2>&1; then
   echo "setup: the 'postgres' user is missing although postgresql-15 is installed" >&2

@@ -6,7 +6,7 @@
 # all packages and both Node.js versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --node24
+bash scripts/setup.sh --node24 --watchdog-vm
 # shellcheck source=scripts/node-env.sh
 source scripts/node-env.sh
 echo "test: Node.js $(node -v) (npm $(npm -v))"

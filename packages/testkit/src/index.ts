@@ -19,3 +19,4 @@ export { waitUntil, type WaitOptions } from './cluster-wait.js';
 export { startZooKeeper, fourLetterWord, ZOOKEEPER_CLASSPATH, type ZooKeeperEnsemble, type ZooKeeperServer, type StartZooKeeperOptions } from './zookeeper.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { startEmulatedWatchdog, canEmulateWatchdog, type EmulatedWatchdog, type WatchdogDeviceOptions, type WatchdogEvent, type WatchdogEventKind } from './fuse-watchdog.js';
+export { startWatchdogVm, watchdogVmProblem, GUEST_MODULES, WATCHDOG_VM_DIR, type WatchdogVm, type WatchdogVmEvent, type WatchdogVmLine, type StartWatchdogVmOptions } from './watchdog-vm.js';
