@@ -1,10 +1,21 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { isPgwardenError } from '@pgwarden/core';
 import { LinuxWatchdog, parseWatchdogMode, setTimeoutByIoctl } from '../../src/runtime/watchdog.js';
 import { recordingLogger } from '../doubles.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+/** A fresh directory for a stand-in device file, removed after the test. */
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+  dirs.push(dir);
+  return dir;
+}
 
 function watchdog(mode: 'automatic' | 'required', device: string, ttl = 30) {
   const logger = recordingLogger();
@@ -46,13 +57,13 @@ describe('LinuxWatchdog', () => {
   });
 
   it('required with ttl - safety_margin shorter than loop_wait is not usable', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'dev'), '');
     expect(watchdog('required', join(dir, 'dev'), 12).watchdog.usable).toBe(false);
   });
 
   it('feeds the device on keepalive and writes the magic close on disable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const dir = tempDir();
     const path = join(dir, 'dev');
     writeFileSync(path, '');
     const { watchdog: device } = watchdog('automatic', path);
@@ -64,7 +75,7 @@ describe('LinuxWatchdog', () => {
   });
 
   it('sets the timeout with WDIOC_SETTIMEOUT through perl; a file that refuses the ioctl says so', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const dir = tempDir();
     const path = join(dir, 'dev');
     writeFileSync(path, '');
     const fd = openSync(path, 'w');
@@ -78,7 +89,7 @@ describe('LinuxWatchdog', () => {
   });
 
   it('required: a device whose timeout can be neither set nor read is refused on activation, and closed with the magic character', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const dir = tempDir();
     const path = join(dir, 'dev');
     writeFileSync(path, '');
     const { watchdog: device } = watchdog('required', path);
@@ -88,7 +99,7 @@ describe('LinuxWatchdog', () => {
   });
 
   it('required: a refused activation keeps the member unusable (watchdog_failed, no race) until the timeout it needs changes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const dir = tempDir();
     const path = join(dir, 'dev');
     writeFileSync(path, '');
     let ttl = 30;
@@ -104,7 +115,7 @@ describe('LinuxWatchdog', () => {
   });
 
   it('automatic: a device whose timeout can be neither set nor read is used as it is, and the member stays usable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgwarden-watchdog-'));
+    const dir = tempDir();
     const path = join(dir, 'dev');
     writeFileSync(path, '');
     const { watchdog: device, logger } = watchdog('automatic', path);
