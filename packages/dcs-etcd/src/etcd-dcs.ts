@@ -61,6 +61,8 @@ export class EtcdDcs implements Dcs {
   private readonly context: DcsContext;
   private readonly transport: EtcdTransport;
   private readonly cache: WatchCache;
+  /** The last Cluster parsed from the cache, with the cache generation it was parsed at. */
+  private parsed: { readonly generation: number; readonly cluster: Cluster } | undefined;
   private currentTimings: DcsTimings;
   private readonly wakeSignal = new WakeSignal(timeoutTimer);
   private lastStatus: string | undefined;
@@ -153,7 +155,10 @@ export class EtcdDcs implements Dcs {
     // Right after start the first range read of the cache is in flight: waiting briefly for it saves a
     // second one. Later (watch broken by an outage) read directly at once.
     if (this.useCache && (this.cache.ready || (!this.cache.loadedOnce && (await this.cache.waitReady(300))))) {
-      return ok(parseCluster(keys, this.cache.snapshot()));
+      // An idle cluster's cycles find the same keys every time: parse them once (the Cluster is read-only).
+      const generation = this.cache.generation;
+      if (this.parsed?.generation !== generation) this.parsed = { generation, cluster: parseCluster(keys, this.cache.snapshot()) };
+      return ok(this.parsed.cluster);
     }
     try {
       const response = await this.transport.run('range', this.context.deadline(), (client, attempt) =>

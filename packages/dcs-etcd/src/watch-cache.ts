@@ -38,6 +38,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export class WatchCache {
   private entries = new Map<string, Entry>();
+  private changes = 0;
   private isReady = false;
   private hasLoaded = false;
   private stopped = false;
@@ -92,6 +93,11 @@ export class WatchCache {
     this.cancelStream?.();
   }
 
+  /** Grows with every change of the cached keys: an unchanged count means an unchanged snapshot(). */
+  get generation(): number {
+    return this.changes;
+  }
+
   /** Live keys, as a range read would return them. */
   snapshot(): RawKey[] {
     const keys: RawKey[] = [];
@@ -119,6 +125,7 @@ export class WatchCache {
     const before = this.entries.get(key);
     if (before !== undefined && before.modRevision >= revision) return;
     this.entries.set(key, { value, modRevision: revision, lease });
+    this.changes += 1;
     if (notify && before?.value !== value) this.onChange(key, before?.value, value);
   }
 
@@ -153,6 +160,7 @@ export class WatchCache {
     // (the watch from revision + 1 replays them and finds nothing new).
     for (const [key, entry] of old) if (entry.modRevision > revision) fresh.set(key, entry);
     this.entries = fresh;
+    this.changes += 1;
     for (const [key, entry] of fresh) if (old.get(key)?.value !== entry.value) this.onChange(key, old.get(key)?.value, entry.value);
     for (const [key, entry] of old) {
       if (entry.value !== undefined && !fresh.has(key)) this.onChange(key, entry.value, undefined);

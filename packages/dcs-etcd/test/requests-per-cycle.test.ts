@@ -49,4 +49,30 @@ describe('etcd requests per cycle (healthy three-node etcd)', () => {
     expect(new Set(counts['replica idle'])).toEqual(new Set([1]));
     expect(new Set(counts['replica busy'])).toEqual(new Set([2]));
   });
+
+  it("a read of unchanged keys returns the Cluster parsed before; another member's change and its own write are in the next read", async () => {
+    const open = (name: string): EtcdDcs => three.open({ scope: 'parsed-once', name, ...timings });
+    const a = open('a');
+    const b = open('b');
+    const read = async (dcs: EtcdDcs) => {
+      const result = await dcs.getCluster();
+      if (!result.ok) throw new Error(`getCluster failed: ${result.message}`);
+      return result.value;
+    };
+    expect((await a.touchMember({ state: 'running', role: 'replica', xlog_location: 1 })).ok).toBe(true);
+    const first = await read(a);
+    expect(await read(a)).toBe(first);
+    // Another member's write reaches the cache through the watch.
+    expect((await b.touchMember({ state: 'running', role: 'replica', xlog_location: 2 })).ok).toBe(true);
+    let seen = first;
+    for (let attempt = 0; attempt < 100 && !seen.members.some((entry) => entry.name === 'b'); attempt++) {
+      await sleep(20);
+      seen = await read(a);
+    }
+    expect(seen.members.map((entry) => entry.name).sort()).toEqual(['a', 'b']);
+    expect(seen).not.toBe(first);
+    // Its own write is applied to the cache at once.
+    expect((await a.touchMember({ state: 'running', role: 'replica', xlog_location: 3 })).ok).toBe(true);
+    expect((await read(a)).members.find((entry) => entry.name === 'a')?.data.xlog_location).toBe(3);
+  });
 });
