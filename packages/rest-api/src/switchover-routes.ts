@@ -98,20 +98,32 @@ async function waitForResult(context: RouteContext, oldLeader: string | undefine
     }
     const cluster = read.value;
     last = cluster;
-    const newLeader = cluster.leader?.name;
-    if (!isUnlocked(cluster) && newLeader !== undefined && newLeader !== oldLeader) {
-      if (candidate === undefined || candidate === newLeader) {
-        return textReply(200, `Successfully ${verb(action)} over to "${newLeader}"`);
-      }
-      return textReply(200, `${capitalised(verb(action))} over to "${newLeader}" instead of "${candidate}"`);
-    }
     const failover = cluster.failover;
     const pending = failover !== undefined && (Boolean(failover.leader) || Boolean(failover.candidate));
+    const newLeader = takenOver(cluster, oldLeader);
+    // A new key holder that still leaves the request standing has not started its promotion yet
+    // (a pgwarden winner clears the request once it has; Patroni's right after taking the lock):
+    // its pre_promote or watchdog may still refuse and another member take over — wait for that.
+    if (newLeader !== undefined && !pending) return takeOverReply(action, newLeader, candidate);
     if (pending) seenRequest = true;
     else if (seenRequest || (attempt + 1) * context.switchoverPollIntervalMs >= REFUSAL_AFTER_MS) return textReply(503, `${capitalised(action)} failed`);
   }
+  // A new leader that never cleared the request (its write failed) has still taken over.
+  const newLeader = last === undefined ? undefined : takenOver(last, oldLeader);
+  if (newLeader !== undefined) return takeOverReply(action, newLeader, candidate);
   // Patroni's text first (tools match it), then where the hand-over stands (INCIDENTS #8).
   return textReply(503, `${capitalised(action)} status unknown: ${handOverPhase(last, oldLeader, candidate)}`);
+}
+
+/** The member holding the leader key when it is not the old leader, else undefined. */
+function takenOver(cluster: Cluster, oldLeader: string | undefined): string | undefined {
+  const holder = cluster.leader?.name;
+  return !isUnlocked(cluster) && holder !== undefined && holder !== oldLeader ? holder : undefined;
+}
+
+function takeOverReply(action: Action, newLeader: string, candidate: string | undefined): Reply {
+  if (candidate === undefined || candidate === newLeader) return textReply(200, `Successfully ${verb(action)} over to "${newLeader}"`);
+  return textReply(200, `${capitalised(verb(action))} over to "${newLeader}" instead of "${candidate}"`);
 }
 
 function memberState(cluster: Cluster, name: string | undefined): string {

@@ -88,6 +88,27 @@ describe('POST /switchover and /failover: accepted requests', () => {
     ]);
   });
 
+  it('does not report a candidate that holds the key while the request stands: its pre_promote may refuse and another member take over', async () => {
+    const request = { version: 3, leader: 'node1', candidate: 'node2' };
+    const controller = withClusters(
+      cluster(),
+      cluster({ failover: request }),
+      cluster({ leader: { name: 'node2', version: 9 }, failover: request }), // node2 took the key, pre_promote runs
+      cluster({ leader: undefined, failover: request }), // pre_promote exited 1: node2 released the key
+      cluster({ leader: { name: 'node3', version: 11 }, failover: undefined }), // node3 won and cleared the request
+    );
+    const { base } = await startApi(primarySnapshot(), {}, controller);
+    const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
+    expect(response).toMatchObject({ status: 200, text: 'Switched over to "node3" instead of "node2"' });
+  });
+
+  it('reports a new leader that never cleared the request (its write failed) at the timeout, not "status unknown"', async () => {
+    const controller = withClusters(cluster(), cluster({ leader: { name: 'node2', version: 9 }, failover: { version: 3, leader: 'node1', candidate: 'node2' } }));
+    const { base } = await startApi(primarySnapshot(), { switchoverPollIntervalMs: 5, switchoverTimeoutMs: 50 }, controller);
+    const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
+    expect(response).toMatchObject({ status: 200, text: 'Successfully switched over to "node2"' });
+  });
+
   it('reports another winner than the requested candidate', async () => {
     const controller = withClusters(cluster(), cluster({ leader: { name: 'node3', version: 9 } }));
     const { base } = await startApi(primarySnapshot(), {}, controller);
