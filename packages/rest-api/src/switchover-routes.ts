@@ -82,7 +82,8 @@ function capitalised(text: string): string {
 const REFUSAL_AFTER_MS = 1000;
 
 /** Poll the DCS until a new leader appears, the request is gone, or time is up (spec §7.1 step 9). */
-async function waitForResult(context: RouteContext, oldLeader: string | undefined, candidate: string | undefined, action: Action): Promise<Reply> {
+async function waitForResult(context: RouteContext, oldLeader: string | undefined, request: SwitchoverRequest, action: Action): Promise<Reply> {
+  const candidate = request.candidate;
   const timeoutMs = context.switchoverTimeoutMs ?? 2 * Math.max(10, context.currentView().snapshot.loopWaitSeconds) * 1000;
   const attempts = Math.max(1, Math.ceil(timeoutMs / context.switchoverPollIntervalMs));
   let last: Cluster | undefined;
@@ -101,10 +102,12 @@ async function waitForResult(context: RouteContext, oldLeader: string | undefine
     const failover = cluster.failover;
     const pending = failover !== undefined && (Boolean(failover.leader) || Boolean(failover.candidate));
     const newLeader = takenOver(cluster, oldLeader);
-    // A new key holder that still leaves the request standing has not started its promotion yet
-    // (a pgwarden winner clears the request once it has; Patroni's right after taking the lock):
-    // its pre_promote or watchdog may still refuse and another member take over — wait for that.
-    if (newLeader !== undefined && !pending) return takeOverReply(action, newLeader, candidate);
+    // A new key holder that leaves our request as written has not started its promotion yet (a
+    // pgwarden winner clears it once it has, Patroni's right after taking the lock; when paused
+    // both keep only the candidate): its pre_promote or watchdog may still refuse and another
+    // member take over — wait for that.
+    const ours = failover !== undefined && (failover.leader ?? '') === (request.leader ?? '') && (failover.candidate ?? '') === (candidate ?? '');
+    if (newLeader !== undefined && !ours) return takeOverReply(action, newLeader, candidate);
     if (pending) seenRequest = true;
     else if (seenRequest || (attempt + 1) * context.switchoverPollIntervalMs >= REFUSAL_AFTER_MS) return textReply(503, `${capitalised(action)} failed`);
   }
@@ -190,7 +193,7 @@ async function handleManualFailover(context: RouteContext, requested: Action): P
   if (!written.ok) return textReply(503, 'failed to write failover key into DCS');
   context.controller.wake();
   if (scheduledIso !== undefined) return textReply(202, `${capitalised(action)} scheduled`);
-  return waitForResult(context, cluster.leader?.name, request.candidate, action);
+  return waitForResult(context, cluster.leader?.name, request, action);
 }
 
 const manualFailoverRoute = (action: Action): Route => ({

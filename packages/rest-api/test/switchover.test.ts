@@ -102,6 +102,14 @@ describe('POST /switchover and /failover: accepted requests', () => {
     expect(response).toMatchObject({ status: 200, text: 'Switched over to "node3" instead of "node2"' });
   });
 
+  it('paused: reports the winner once it rewrote the request to keep only the candidate (as Patroni)', async () => {
+    const controller = withClusters(cluster(), cluster({ leader: { name: 'node2', version: 9 }, failover: { version: 4, candidate: 'node2' } }));
+    const { base } = await startApi(primarySnapshot(), { switchoverPollIntervalMs: 5, switchoverTimeoutMs: 5000 }, controller);
+    const response = await send(base, 'POST', '/switchover', { leader: 'node1', candidate: 'node2' });
+    expect(response).toMatchObject({ status: 200, text: 'Successfully switched over to "node2"' });
+    expect(controller.calls.filter((call) => call.method === 'getCluster').length).toBe(2);
+  });
+
   it('reports a new leader that never cleared the request (its write failed) at the timeout, not "status unknown"', async () => {
     const controller = withClusters(cluster(), cluster({ leader: { name: 'node2', version: 9 }, failover: { version: 3, leader: 'node1', candidate: 'node2' } }));
     const { base } = await startApi(primarySnapshot(), { switchoverPollIntervalMs: 5, switchoverTimeoutMs: 50 }, controller);
