@@ -61,6 +61,16 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       memory: { prePromoteFailedAtMs: NOW },
     },
     {
+      name: "switchover candidate holding the lock whose pre_promote failed: releases the lock before clearing the request (no reader sees the request gone while it still holds the key)",
+      input: leaderInput({
+        local: replicaLocal(),
+        cluster: cluster({ failover: { version: 12, leader: 'node2', candidate: 'node1' } }),
+        lastActionResult: { type: 'promote', ok: false, cause: 'pre-promote-failed', message: 'pre_promote script exited with code 1' },
+      }),
+      ruleId: 'primary.pre-promote-failed',
+      actions: ['update-lock', 'release-lock', 'clear-failover'],
+    },
+    {
       name: 'lock holder whose pg_promote failed (pre_promote passed or absent): keeps the lock and promotes again',
       input: leaderInput({ local: replicaLocal(), lastActionResult: { type: 'promote', ok: false, message: 'promote failed: connection refused' } }),
       ruleId: 'leader.keep-lock.promote',

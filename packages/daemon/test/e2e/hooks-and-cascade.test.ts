@@ -108,9 +108,9 @@ describe('hooks, ignore_slots and cascading replication', () => {
     );
     expect(newLeader.name).not.toBe('node2');
     // Never "switched over to node2", which held the key only until its pre_promote failed. Its
-    // refusal also cleared the request (as Patroni's candidate, which clears it on taking the lock):
-    // a poll that then finds nobody holding the key answers Patroni's "Switchover failed", one that
-    // finds the member that took over after it names that member.
+    // refusal releases the key and then clears the request (Patroni's candidate clears it on taking
+    // the lock): a poll that then finds nobody holding the key answers Patroni's "Switchover failed",
+    // one that finds the member that took over after it names that member.
     const named = answer.status === 200 && answer.body === `Switched over to "${newLeader.name}" instead of "node2"`;
     const failed = answer.status === 503 && answer.body === 'Switchover failed';
     expect(named || failed, `${answer.status} ${answer.body}`).toBe(true);

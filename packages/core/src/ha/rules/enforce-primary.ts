@@ -43,10 +43,14 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
   const last = ctx.input.lastActionResult;
   // §9.3: only the pre_promote script's refusal gives the lock up; a failed pg_promote is tried again.
   if (last?.type === 'promote' && !last.ok && last.cause === 'pre-promote-failed' && !isRunningPrimary(ctx)) {
+    // The key goes before the switchover request is cleared: a reader that sees the request gone
+    // (the API polling for its result) must not find us still holding the key as if we had won.
+    const all: readonly Action[] = [...leading, ...afterPromotion];
+    const isRequest = (action: Action): boolean => action.type === 'clear-failover' || action.type === 'write-failover';
     return decision(ctx, {
       ruleId: 'primary.pre-promote-failed',
       message: 'Promotion cancelled because the pre-promote script failed',
-      actions: [...leading, ...afterPromotion, { type: 'release-lock' }],
+      actions: [...all.filter((action) => !isRequest(action)), { type: 'release-lock' }, ...all.filter(isRequest)],
       memory: { prePromoteFailedAtMs: ctx.input.nowMs, isLeader: false },
       reason: last.message,
     });
