@@ -59,12 +59,14 @@ class SlotConsumer {
       const rows = (await client.query<{ lsn: string; data: string }>(`SELECT lsn::text, data FROM pg_catalog.pg_logical_slot_peek_changes($1, NULL, 500)`, [SLOT])).rows;
       let pending: string[] = [];
       let added = 0;
+      let lastCommit = 0;
       for (const row of rows) {
         if (row.data.startsWith('BEGIN')) pending = [];
         const insert = /^table public\.(cdc_\w+): INSERT: id\[bigint\]:(\d+)/.exec(row.data);
         if (insert) pending.push(`${insert[1]}:${insert[2]}`);
         if (row.data.startsWith('COMMIT')) {
           const commit = lsnToBytes(row.lsn);
+          lastCommit = commit;
           if (commit <= this.confirmed) {
             this.replayed += pending.length;
             continue;
@@ -74,8 +76,10 @@ class SlotConsumer {
           this.confirmed = commit;
         }
       }
-      if (added > 0) {
-        const target = `${Math.floor(this.confirmed / 0x1_0000_0000).toString(16)}/${(this.confirmed % 0x1_0000_0000).toString(16)}`;
+      // Also past transactions it had already (a new primary's copy of the slot may stand more than
+      // one read's 500 changes behind the consumer): else every read would peek the same old ones.
+      if (lastCommit > 0) {
+        const target = `${Math.floor(lastCommit / 0x1_0000_0000).toString(16)}/${(lastCommit % 0x1_0000_0000).toString(16)}`;
         await client.query('SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)', [SLOT, target]);
       }
       return added;
