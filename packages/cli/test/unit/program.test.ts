@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ctl } from '../helpers/run-ctl.js';
 
 const COMMANDS = [
@@ -46,6 +46,7 @@ describe('shell completion', () => {
   it('bash: the script is valid bash and completes commands and role values', async () => {
     const run = await ctl(['completion', 'bash']);
     const dir = mkdtempSync(join(tmpdir(), 'pgwardenctl-completion-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'completion.bash');
     writeFileSync(file, `${run.stdout}\n`);
     expect(spawnSync('bash', ['-n', file]).status).toBe(0);

@@ -139,11 +139,15 @@ describe('core purity', () => {
     expect(findImpurities(new URL('../../src', import.meta.url).pathname)).toEqual([]);
   });
   it('the checker does catch an impurity (it can fail)', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'purity-'));
-    writeFileSync(join(dir, 'bad.ts'), 'export const t = Date.now();\n');
-    expect(findImpurities(dir)).toHaveLength(1);
+    try {
+      writeFileSync(join(dir, 'bad.ts'), 'export const t = Date.now();\n');
+      expect(findImpurities(dir)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,12 +1,18 @@
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CallbackRunner, splitCommand } from '../../src/runtime/callback-runner.js';
 import { recordingLogger } from '../doubles.js';
 
+const scriptDirs: string[] = [];
+afterAll(() => {
+  for (const dir of scriptDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function script(body: string): { path: string; log: string } {
   const dir = mkdtempSync(join(tmpdir(), 'pgwarden-callback-'));
+  scriptDirs.push(dir);
   const path = join(dir, 'hook.sh');
   const log = join(dir, 'calls.log');
   writeFileSync(path, `#!/bin/sh\n${body.replaceAll('LOG', log)}\n`);
