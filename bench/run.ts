@@ -6,8 +6,8 @@
  *   node --conditions=pgwarden-source --import tsx bench/run.ts
  *     [--runs N]          runs per scenario and implementation (default 3)
  *     [--only a,b]        scenarios: bootstrap, switchover-direct, switchover-haproxy,
- *                         failover-default, failover-fast, postmaster-crash, idle, rest-throughput,
- *                         rest-backlog
+ *                         failover-default, failover-fast, postmaster-crash, idle, idle-haproxy,
+ *                         rest-throughput, rest-backlog
  *     [--no-patroni]      pgwarden only (also when /usr/bin/patroni is missing)
  *     [--out FILE]        also write the table as Markdown to FILE
  *     [--no-build]        use packages/cli/dist as it is (default: build it with turbo first)
@@ -160,6 +160,7 @@ const fixedNotes = [
   'Host death: SIGKILL of the leader\'s agent, postmaster and every process below them at once. HAProxy: haproxy-gen\'s rendered config, default checks (OPTIONS /primary, inter 1s, fastinter/downinter 100ms, fall 3, rise 2).',
   ...(selected.has('rest-throughput') || selected.has('rest-backlog') ? [`REST throughput measured with ${await restTool()}; rest-throughput with the default listen backlog (request_queue_size 5, which Patroni 3.0.2 cannot change), rest-backlog on a one-member pgwarden cluster with request_queue_size raised.`] : []),
   ...(selected.has('idle') ? ['Idle: 60 s settle (a Node agent compiles and compacts its heap once in its first half-minute), then 60 s, and CPU again in the 4th minute (WAL positions still move now and then in the first ~3 minutes of a new cluster); RSS = VmRSS of the agent process (it counts the pages of the agent\'s binary, which all agents on a host share with each other and the page cache), RssAnon = its own memory, PSS = RSS with each shared page divided among the processes that map it (/proc/PID/smaps_rollup); CPU = utime+stime; etcd = delta of grpc_server_handled_total (all 3 agents together; a long-lived watch stream counts only when it ends).'] : []),
+  ...(selected.has('idle-haproxy') ? ['Idle behind HAProxy: haproxy-gen\'s default checks (every member is down in one backend and asked every 100 ms there, every second in the other: ~11 checks a second, each on a new connection) in front of either agent, 30 s, then CPU over 60 s.'] : []),
   'Ratio < 1: pgwarden\'s figure is smaller (better for times, RSS, CPU, lost writes; worse for req/s).',
 ];
 

@@ -3,7 +3,7 @@
  * "session" is one run of every selected scenario for one implementation:
  *
  *   cluster at ttl 30 / loop_wait 10 / retry_timeout 10 (Patroni's defaults):
- *     bootstrap → idle → rest-throughput → switchover-direct →
+ *     bootstrap → idle → idle-haproxy → rest-throughput → switchover-direct →
  *     switchover-haproxy → postmaster-crash → failover-default (kills the
  *     leader, so it comes last), then the cluster is stopped;
  *   a fresh cluster at ttl 5 / loop_wait 1 / retry_timeout 1: failover-fast.
@@ -24,7 +24,7 @@ import { StandingWriter, type StandingWriterReport } from './standing-writer.js'
 import { DEFAULT_TIMINGS, FAST_TIMINGS, repositoryRoot, type Implementation, type Timings } from './implementations.js';
 import { alive, cpuTicks, etcdHandledTotal, primaries, processTree, pssKiB, query, queryPort, rssAnonKiB, rssKiB, sleep, streamingStandbys, waitHealthy } from './probes.js';
 
-export const SCENARIOS = ['bootstrap', 'switchover-direct', 'switchover-haproxy', 'failover-default', 'failover-fast', 'postmaster-crash', 'idle', 'rest-throughput', 'rest-backlog'] as const;
+export const SCENARIOS = ['bootstrap', 'switchover-direct', 'switchover-haproxy', 'failover-default', 'failover-fast', 'postmaster-crash', 'idle', 'idle-haproxy', 'rest-throughput', 'rest-backlog'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** One row of the table: a figure that a scenario yields once per run. */
@@ -64,6 +64,7 @@ export const METRICS: readonly Metric[] = [
   { scenario: 'idle', key: 'idle.cpu', label: 'idle: agent CPU, 2nd minute (median of 3 members)', unit: 'CPU-s/min', digits: 2 },
   { scenario: 'idle', key: 'idle.cpu-steady', label: 'idle: agent CPU, 4th minute (median of 3 members)', unit: 'CPU-s/min', digits: 2 },
   { scenario: 'idle', key: 'idle.etcd', label: 'idle: etcd gRPC requests of the 3 agents', unit: 'req/min', digits: 0 },
+  { scenario: 'idle-haproxy', key: 'idle-haproxy.cpu', label: 'idle-haproxy: agent CPU under HAProxy\'s checks (median of 3 members)', unit: 'CPU-s/min', digits: 2 },
   { scenario: 'rest-throughput', key: 'rest.rps', label: 'rest-throughput: OPTIONS /primary on the leader', unit: 'req/s', digits: 0 },
   { scenario: 'rest-throughput', key: 'rest.p99', label: 'rest-throughput: p99 latency', unit: 'ms', digits: 2 },
   { scenario: 'rest-backlog', key: 'rest-backlog.rps', label: `rest-backlog: OPTIONS /primary, request_queue_size ${RAISED_BACKLOG}`, unit: 'req/s', digits: 0 },
@@ -362,6 +363,30 @@ async function idle(context: SessionContext, cluster: PgwardenCluster): Promise<
   context.log(`idle: RSS ${mib(rss)} MiB, RssAnon ${mib(rssAnon)} MiB, PSS ${mib(pss)} MiB, CPU ${perMinute(cpu)} CPU-s/min in the 2nd minute, ${perMinute(steadyCpu)} in the 4th`);
 }
 
+/**
+ * What HAProxy's health checks cost the agents when nothing else happens.
+ * haproxy-gen's default checks ask a server every second while it is up and
+ * every 100 ms while it is down (downinter, so that a new primary is seen
+ * within rise × 100 ms), each on a connection of its own: every member is
+ * down in one of the two backends (the standbys in the primary backend, the
+ * primary in the replica backend), so each is asked ~11 times a second. The
+ * same configuration in front of both agents, so the figure compares what one
+ * check costs each; 30 s with HAProxy running first (its first checks, the
+ * agent's first answers compiled), then CPU over 60 s.
+ */
+async function idleHaproxy(context: SessionContext, cluster: PgwardenCluster): Promise<void> {
+  const proxy = await startProxy(context, cluster);
+  try {
+    await sleep(30_000);
+    const pids = cluster.members.map((member) => member.agentPid()!);
+    const { cpu } = await cpuOver(pids, 60_000);
+    context.record('idle-haproxy.cpu', median(cpu));
+    context.log(`idle behind HAProxy: CPU ${cpu.map((value) => value.toFixed(2)).join('/')} CPU-s/min`);
+  } finally {
+    await proxy.stop();
+  }
+}
+
 const WARM_UP_SECONDS = 2;
 
 /** wrk when it is installed (`wrk -t2 -c16 -d10s`), else a Node load generator with the same shape. */
@@ -463,7 +488,7 @@ async function restBacklog(context: SessionContext): Promise<void> {
  */
 export async function runSession(context: SessionContext): Promise<void> {
   const on = (scenario: Scenario): boolean => context.selected.has(scenario);
-  const defaultPart: Scenario[] = ['bootstrap', 'idle', 'rest-throughput', 'switchover-direct', 'switchover-haproxy', 'postmaster-crash', 'failover-default'];
+  const defaultPart: Scenario[] = ['bootstrap', 'idle', 'idle-haproxy', 'rest-throughput', 'switchover-direct', 'switchover-haproxy', 'postmaster-crash', 'failover-default'];
   if (defaultPart.some(on)) {
     const { cluster, unguard, bootMs } = await bootCluster(context, DEFAULT_TIMINGS);
     try {
@@ -471,6 +496,7 @@ export async function runSession(context: SessionContext): Promise<void> {
       context.log(`cluster healthy after ${bootMs} ms`);
       const steps: [Scenario, () => Promise<void>][] = [
         ['idle', () => idle(context, cluster)],
+        ['idle-haproxy', () => idleHaproxy(context, cluster)],
         ['rest-throughput', () => restThroughput(context, cluster)],
         ['switchover-direct', () => switchoverDirect(context, cluster)],
         ['switchover-haproxy', () => switchoverHaproxy(context, cluster)],
