@@ -30,6 +30,18 @@ describe('simulation of the real AgentRuntime', () => {
     expect(await firstViolation({ ...quorumChurn, steps: STEPS }, 30)).toBeUndefined();
   });
 
+  it('keeps every invariant under a dense mix of operator requests, crashes and partitions (4 members)', async () => {
+    // Seeds 8 and 16 of this mix once reported `wake-up-missed`: the scheduler moved time on
+    // before a request's wake-up had ended the runtime's wait (see scheduler.test.ts).
+    const denseRequests = {
+      memberCount: 4,
+      faultProbability: 0.03,
+      faultKinds: ['postmaster-crash', 'restart-request', 'member-partition', 'member-crash', 'switchover'] as const,
+      settings: { synchronousMode: false },
+    };
+    expect(await firstViolation({ ...denseRequests, steps: 6_000 }, 16)).toBeUndefined();
+  });
+
   it('keeps every invariant under the fast timing profile (ttl 5, loop_wait 1, retry_timeout 1), with all faults', async () => {
     expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, settings: FAST_PROFILE_SETTINGS }, 20)).toBeUndefined();
     // Not vacuous: with a watchdog that fired at once (ttl - safety_margin = 0 uncapped), nothing was ever promoted.
