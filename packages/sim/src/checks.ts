@@ -24,14 +24,17 @@ const WAKE_TOLERANCE_MS = 50;
 
 /**
  * The runtime protocol (core README): the next cycle starts no later than
- * decide()'s `wakeUpAtMs`. Checked when a cycle starts (its DCS read).
+ * decide()'s `wakeUpAtMs`, or at once when the cycle that asked for it was
+ * still running then (its actions take their time: a DCS write bounded by
+ * retry_timeout, say; cycles never overlap). Checked when a cycle starts
+ * (its DCS read).
  */
 export function checkCycleStart(world: World, member: SimMember): void {
   const agent = member.agent;
   const due = agent?.wakeDueAtMs;
   if (agent === undefined || due === undefined) return;
   agent.wakeDueAtMs = undefined;
-  const late = nowMs(world) - due;
+  const late = nowMs(world) - Math.max(due, agent.cycleEndedAtMs ?? due);
   if (late > WAKE_TOLERANCE_MS) violate(world, 'wake-up-missed', `${member.name} started its next cycle ${late} ms after decide()'s wakeUpAtMs`);
 }
 

@@ -51,6 +51,7 @@ export function startAgent(world: World, member: SimMember): void {
   const clock = world.variant.clock?.(memberClock) ?? memberClock;
   const dcs = new SimDcs(world, member, clock);
   const postgres = new SimPostgres(world, member);
+  let lastCycle = 0;
   const runtime = new AgentRuntime<HaMemory>({
     self: { name: member.name, apiUrl: member.apiUrl, connUrl: `postgres://${member.host}/postgres`, tags: member.tags },
     dcs,
@@ -65,6 +66,12 @@ export function startAgent(world: World, member: SimMember): void {
     settings: settingsFor(world),
     recordLockRenewal,
     isFailsafeActive: (memory) => memory.failsafeActive,
+    // A cycle's own snapshot (not the between-cycles REST view, which repeats its number) marks its end.
+    publish: (snapshot) => {
+      if (member.agent?.runtime !== runtime || snapshot.cycle === lastCycle) return;
+      lastCycle = snapshot.cycle;
+      member.agent.cycleEndedAtMs = nowMs(world);
+    },
     ...(world.variant.preemptForDemotion === undefined ? {} : { preemptForDemotion: world.variant.preemptForDemotion }),
   });
   const agent: SimAgentProcess = { runtime, clock, dcs, postgres, lastMessage: '' };

@@ -32,6 +32,8 @@ export interface AgentProcess {
   candidateAtDecide?: string;
   /** Virtual time by which the next cycle must start: decide()'s last `wakeUpAtMs` (the runtime protocol). */
   wakeDueAtMs?: number;
+  /** Virtual time at which the last cycle that ran to its end published its snapshot. */
+  cycleEndedAtMs?: number;
 }
 
 export interface SimMember {
