@@ -35,9 +35,10 @@ export interface PostgresPort {
   /**
    * Run `pre_promote` (when configured), then promote. A refusal by
    * pre_promote rejects with a PgwardenError of code `pg-pre-promote-failed`;
-   * `signal` cancels a running pre_promote.
+   * `signal` cancels a running pre_promote. `skipTimelinesThrough`: the new
+   * timeline must be above this one (see the `promote` action).
    */
-  promote(options: { waitSeconds: number; signal?: AbortSignal }): Promise<void>;
+  promote(options: { waitSeconds: number; signal?: AbortSignal; skipTimelinesThrough?: number }): Promise<void>;
   /** Point recovery at `target` (nobody when undefined): reload or restart as PostgreSQL requires. */
   follow(target: FollowTarget | undefined): Promise<void>;
   rewind(source: FollowTarget, options?: LongOperationOptions): Promise<void>;

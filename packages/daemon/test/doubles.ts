@@ -203,7 +203,7 @@ export class FakePostgres implements PostgresPort {
   };
   restart = () => this.record('restart');
   reload = () => this.record('reload');
-  promote = () => this.record('promote');
+  promote: PostgresPort['promote'] = () => this.record('promote');
   follow = () => this.record('follow');
   rewind = () => this.record('rewind');
   reinitialize: PostgresPort['reinitialize'] = () => this.record('reinitialize');

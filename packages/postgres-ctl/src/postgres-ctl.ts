@@ -11,6 +11,7 @@ import { knownParameters } from './server-catalog.js';
 import type { PostgresCtlEvent } from './events.js';
 import { assertOwnedBy, dataDirectoryState, removeDataDirectory } from './files/data-directory.js';
 import { hasRecoverySignal } from './files/config-files.js';
+import { reserveTimelines } from './files/timeline-reservation.js';
 import { checkpointBeforeStop, launchPostmaster, signalAndWait, waitUntilReady, type StopOutcome } from './lifecycle.js';
 import { silentLogger, type Logger } from './logger.js';
 import { observe, observePositions, type ReplicationPositions } from './observe.js';
@@ -277,7 +278,7 @@ export class PostgresCtl {
    * pre_promote first (a non-zero exit throws PRE_PROMOTE_FAILED and nothing
    * is promoted), then pg_promote. `signal` cancels a running pre_promote.
    */
-  async promote(options: { readonly timeoutSeconds?: number; readonly signal?: AbortSignal } = {}): Promise<PromoteOutcome> {
+  async promote(options: { readonly timeoutSeconds?: number; readonly signal?: AbortSignal; readonly skipTimelinesThrough?: number } = {}): Promise<PromoteOutcome> {
     const timeoutSeconds = options.timeoutSeconds ?? this.context.options.pg_ctl_timeout;
     // The script must not run for a server that is already primary; without one, asking
     // first is a round trip while no member takes writes: pg_promote itself says so.
@@ -287,11 +288,20 @@ export class PostgresCtl {
       await runPrePromote(this.context, options.signal);
       options.signal?.throwIfAborted();
     }
+    if (options.skipTimelinesThrough !== undefined) await this.reserveTimelinesThrough(options.skipTimelinesThrough);
     if (!(await this.signalPromotion(timeoutSeconds))) return alreadyPrimary((await observePositions(this.context))?.timeline);
     this.followTarget = undefined;
     writeConfiguration(this.context, undefined);
     const local = await this.observe();
     return { promoted: true, ...(local.timeline !== undefined ? { timeline: local.timeline } : {}) };
+  }
+
+  /** Placeholders so that the new timeline comes after `through` (files/timeline-reservation.ts). */
+  private async reserveTimelinesThrough(through: number): Promise<void> {
+    const positions = await observePositions(this.context);
+    if (positions === undefined || !positions.inRecovery || positions.timeline === undefined || positions.timeline >= through) return;
+    const reserved = reserveTimelines(this.dataDir, positions.timeline, through, this.context.user);
+    if (reserved.length > 0) this.context.logger.warn({ timeline: positions.timeline, reserved }, `timeline ${reserved.join(', ')} already used in the cluster: promoting past it`);
   }
 
   /**

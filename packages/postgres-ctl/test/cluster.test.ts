@@ -10,24 +10,13 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPgwardenError, type FollowTarget } from '@pgwarden/core';
+import { isPgwardenError } from '@pgwarden/core';
 import { PostgresCtl, PRE_PROMOTE_FAILED, renderSynchronousStandbyNames, type PostgresCtlEvent } from '../src/index.js';
 import { makeTempDir, postgresUser, type TempDir } from '@pgwarden/testkit';
-import { authentication, destroyMember, makeMember, waitFor, type Member } from './helpers.js';
+import { authentication, destroyMember, makeMember, sql, target, waitFor, type Member } from './helpers.js';
 
 const timings: Record<string, number> = {};
 
-async function sql<T extends Record<string, unknown>>(member: Member, text: string, user = authentication.superuser): Promise<T[]> {
-  const client = new pg.Client({ host: '127.0.0.1', port: member.port, user: user.username, password: user.password, database: 'postgres' });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-const target = (member: Member): FollowTarget => ({ name: member.name, connUrl: member.connUrl });
 
 describe('a primary and two replicas on PostgreSQL 15', () => {
   let a: Member;

@@ -3,6 +3,8 @@
  * the data directory inside a temp directory owned by the postgres user.
  */
 import { join } from 'node:path';
+import pg from 'pg';
+import type { FollowTarget } from '@pgwarden/core';
 import { getFreePort, makeTempDir, type TempDir } from '@pgwarden/testkit';
 import { PostgresCtl, type Logger, type PostgresCtlOptionsInput } from '../src/index.js';
 
@@ -86,3 +88,16 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
+
+/** One statement on a member, as `user` (the superuser by default), on a connection of its own. */
+export async function sql<T extends Record<string, unknown>>(member: Member, text: string, user = authentication.superuser): Promise<T[]> {
+  const client = new pg.Client({ host: '127.0.0.1', port: member.port, user: user.username, password: user.password, database: 'postgres' });
+  await client.connect();
+  try {
+    return (await client.query<T>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export const target = (member: Member): FollowTarget => ({ name: member.name, connUrl: member.connUrl });

@@ -105,9 +105,10 @@ export function startPg(pg: PgState, asPrimary: boolean, follow: string | undefi
   return true;
 }
 
-export function promotePg(pg: PgState, segmentId: number): void {
+/** `skipTimelinesThrough`: placeholder history files make PostgreSQL name the new timeline above it. */
+export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough = 0): void {
   pg.history = [...pg.history, [pg.timeline, pg.wal.end, 'no recovery target specified']];
-  pg.timeline += 1;
+  pg.timeline = Math.max(pg.timeline, skipTimelinesThrough) + 1;
   pg.wal = fork(pg.wal, segmentId);
   pg.inRecovery = false;
   pg.hasRecoveryConfig = false;

@@ -192,7 +192,7 @@ export class SimPostgres implements PostgresPort {
     return Promise.resolve();
   }
 
-  promote(): Promise<void> {
+  promote(options?: { skipTimelinesThrough?: number }): Promise<void> {
     const { world, member } = this;
     return this.operation(
       'promote',
@@ -202,12 +202,18 @@ export class SimPostgres implements PostgresPort {
       () => {
         const pg = this.pg;
         if (!pg.running || !pg.inRecovery) return pg.running;
-        promotePg(pg, world.nextSegmentId++);
+        promotePg(pg, world.nextSegmentId++, options?.skipTimelinesThrough);
         world.stats.promotions += 1;
         if (world.switchoverPending === true) world.stats.switchovers += 1;
         else world.stats.failovers += 1;
         world.switchoverPending = false;
         record(world, `${member.name}: PROMOTED to timeline ${pg.timeline} at ${pg.wal.end}`);
+        const earlier = world.promotedTimelines.get(pg.timeline);
+        if (earlier === undefined) world.promotedTimelines.set(pg.timeline, member.name);
+        else {
+          world.stats.timelinesReused += 1;
+          record(world, `${member.name}: timeline ${pg.timeline} reused (${earlier} promoted to it before)`);
+        }
         checkConfirmedWrites(world, member);
         return true;
       },

@@ -77,6 +77,8 @@ export interface SimStats {
   /** `/sync` keys written in quorum mode that name voters (quorum mode is not vacuous). */
   quorumKeysWithVoters: number;
   divergedFollowSteps: number;
+  /** Promotions that took a timeline number another promotion had already taken (two histories under one timeline). */
+  timelinesReused: number;
   leaderlessSteps: number;
   /** 1 when, after a quiet tail without new faults, one writable primary holds the leader key. */
   endedHealthy: number;
@@ -120,6 +122,8 @@ export interface World {
   step: number;
   stepMs: number;
   nextSegmentId: number;
+  /** Timelines promotions created so far, and by whom. */
+  readonly promotedTimelines: Map<number, string>;
   /** Members that cannot reach the DCS. */
   dcsCut: Map<string, Cut>;
   dcsDown?: Cut;
@@ -150,6 +154,7 @@ export function newStats(): SimStats {
     writesSyncConfirmed: 0,
     quorumKeysWithVoters: 0,
     divergedFollowSteps: 0,
+    timelinesReused: 0,
     leaderlessSteps: 0,
     endedHealthy: 0,
     judgedConvergence: 0,
@@ -171,6 +176,7 @@ export function newWorld(seed: number, decide: DecideFn, variant: RuntimeVariant
     step: 0,
     stepMs: 250,
     nextSegmentId: 1,
+    promotedTimelines: new Map(),
     dcsCut: new Map(),
     netCut: new Map(),
     trace: [],

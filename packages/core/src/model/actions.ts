@@ -94,7 +94,15 @@ export type Action =
   | { readonly type: 'stop'; readonly mode: StopMode; readonly timeoutSeconds?: number }
   | { readonly type: 'restart'; readonly timeoutSeconds?: number }
   | { readonly type: 'reload' }
-  | { readonly type: 'promote' }
+  /**
+   * `skipTimelinesThrough`: the highest timeline the cluster is known to have
+   * used (/history, the members' keys) when it is above ours. PostgreSQL names
+   * the new timeline after the newest history file it has, so a member that
+   * never heard of another's promotion would reuse its number: two different
+   * histories under one timeline, which pg_rewind cannot tell apart ("no rewind
+   * required") and streaming stops on. The adapter makes PostgreSQL skip them.
+   */
+  | { readonly type: 'promote'; readonly skipTimelinesThrough?: number }
   | { readonly type: 'demote'; readonly mode: DemoteMode; readonly follow?: FollowTarget }
   /** Point recovery at another node (reload or restart as PostgreSQL requires). */
   | { readonly type: 'follow'; readonly target?: FollowTarget }

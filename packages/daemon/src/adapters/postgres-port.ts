@@ -42,7 +42,10 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
     },
     reload: () => ctl.reload(),
     async promote(options) {
-      await ctl.promote(options.signal === undefined ? {} : { signal: options.signal });
+      await ctl.promote({
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.skipTimelinesThrough === undefined ? {} : { skipTimelinesThrough: options.skipTimelinesThrough }),
+      });
     },
     async follow(target) {
       await ctl.follow(target);

@@ -215,7 +215,11 @@ async function dispatchPostgres(context: ExecutorContext, action: Action, signal
       return ok;
     case 'promote':
       try {
-        await postgres.promote({ waitSeconds: context.settings().loopWaitSeconds, ...(signal === undefined ? {} : { signal }) });
+        await postgres.promote({
+          waitSeconds: context.settings().loopWaitSeconds,
+          ...(signal === undefined ? {} : { signal }),
+          ...(action.skipTimelinesThrough === undefined ? {} : { skipTimelinesThrough: action.skipTimelinesThrough }),
+        });
       } catch (error) {
         // The refusal is decide()'s input (it gives the lock up), not a failure like any other.
         if (isPgwardenError(error, PRE_PROMOTE_FAILED)) return { ok: false, message: error.message, cause: 'pre-promote-failed' };

@@ -105,6 +105,23 @@ describe('the cycle', () => {
     expect(inputs[3]?.lastActionResult).toBeUndefined();
   });
 
+  it('hands the timelines to skip to the promotion, and nothing when there are none', async () => {
+    const { runtime, postgres } = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'promote', skipTimelinesThrough: 19 }] : input.memory.seen === 1 ? [{ type: 'promote' }] : [],
+    }));
+    const seen: Array<Parameters<typeof postgres.promote>[0]> = [];
+    postgres.promote = (options) => {
+      seen.push(options);
+      return Promise.resolve();
+    };
+    await runtime.runCycle();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await runtime.runCycle();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen.map((options) => options.skipTimelinesThrough)).toEqual([19, undefined]);
+    expect('skipTimelinesThrough' in (seen[1] ?? {})).toBe(false);
+  });
+
   it('hands a promotion refused by pre_promote to the next cycle with its cause, and runs no on_role_change', async () => {
     const { runtime, postgres, callbacks, inputs } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'promote' }] : [] }));
     postgres.promote = () => Promise.reject(new PgwardenError(PRE_PROMOTE_FAILED, 'pre_promote script exited with code 1'));

@@ -22,11 +22,31 @@ function historyActions(ctx: Context): Action[] {
   const history = ctx.cluster.history;
   if (timeline === undefined) return [];
   if (timeline === 1) return history !== undefined && history.lines.length > 0 ? [{ type: 'write-history', lines: [] }] : [];
-  if (clusterTimeline(ctx.cluster) === timeline || local.timelineHistory === undefined) return [];
+  if (local.timelineHistory === undefined) return [];
+  // Up to date when /history ends where our timeline began. A promotion that skipped
+  // timelines (see timelineInUse) leaves a gap after the last line: comparing the last
+  // line, not the timeline it implies, keeps that from rewriting /history every cycle.
+  const ours = local.timelineHistory[local.timelineHistory.length - 1];
+  const theirs = history?.lines[history.lines.length - 1];
+  if (clusterTimeline(ctx.cluster) === timeline || (ours !== undefined && theirs !== undefined && ours[0] === theirs[0] && ours[1] === theirs[1])) return [];
   // §9.7: with max_timelines_history > 0 only the last N lines are kept.
   const limit = ctx.input.settings.maxTimelinesHistory ?? 0;
   const lines = limit > 0 ? local.timelineHistory.slice(-limit) : local.timelineHistory;
   return [{ type: 'write-history', lines }];
+}
+
+/**
+ * The highest timeline the cluster is known to have used, when it is above
+ * ours: the one /history's last promotion created, or one a member publishes
+ * (a primary that crashed right after its promotion, before anyone streamed
+ * from it, is known by its key or its /history line only). Undefined when
+ * none is above ours.
+ */
+export function timelineInUse(ctx: Context): number | undefined {
+  const published = ctx.cluster.members.map((member) => member.data.timeline ?? 0);
+  const known = Math.max(clusterTimeline(ctx.cluster), ...published);
+  const mine = ctx.input.local.timeline ?? 0;
+  return known > mine ? known : undefined;
 }
 
 function watchdogActivate(ctx: Context): Action[] {
@@ -89,7 +109,8 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     actions.push({ type: 'write-sync', leader: ctx.name, standbys: [], ...(sync === undefined ? {} : { version: sync.version }), ...(settings.synchronousMode === 'quorum' ? { quorum: 0 } : {}) });
     actions.push({ type: 'set-synchronous-standby-names', value: settings.synchronousModeStrict ? '*' : '' });
   }
-  actions.push(...watchdogActivate(ctx), { type: 'promote' }, ...afterPromotion);
+  const skip = timelineInUse(ctx);
+  actions.push(...watchdogActivate(ctx), skip === undefined ? { type: 'promote' } : { type: 'promote', skipTimelinesThrough: skip }, ...afterPromotion);
   return decision(ctx, {
     ruleId: `${messages.ruleId}.promote`,
     message: messages.promoted,
