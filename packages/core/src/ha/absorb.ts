@@ -40,7 +40,11 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     next = { ...next, dcsUnreachableSinceMs: undefined, ...(claim === undefined ? {} : { lastLeaderClaim: claim }) };
   }
   if (!isUnlocked(cluster) && cluster.leader !== undefined) {
-    if (next.rewind === 'done' && memory.lastSeenLeader !== undefined && memory.lastSeenLeader !== cluster.leader.name) next = { ...next, rewind: 'check' };
+    // A new leader: judge the divergence again (Patroni triggers its check on following a new
+    // node), after a failed rewind too — the source may have died mid-rewind (the simulator saw
+    // such a member stay diverged for the rest of the run, the new leader never tried).
+    const newLeader = memory.lastSeenLeader !== undefined && memory.lastSeenLeader !== cluster.leader.name;
+    if (newLeader && (next.rewind === 'done' || next.rewind === 'failed')) next = { ...next, rewind: 'check' };
     next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenMembers: cluster.members.map((member) => member.name) };
   }
   // The snapshot is the truth about ownership: not ours (someone else's or nobody's) means not leader.

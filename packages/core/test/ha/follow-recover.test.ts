@@ -103,9 +103,35 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       excludes: ['rewind'],
     },
     {
-      name: 'former primary on the same timeline number but ahead of the leader: rewinds',
-      input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true }) }),
+      name: 'pg_rewind failed against this leader: stays put and says so',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true, rewind: 'failed', lastSeenLeader: 'node1' }) }),
+      ruleId: 'follow.diverged-stuck',
+      message: 'pg_rewind failed; not following a diverged timeline',
+    },
+    {
+      name: 'pg_rewind failed against an earlier leader (it died mid-rewind): tries again from the new one',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true, rewind: 'failed', lastSeenLeader: 'node4' }) }),
+      ruleId: 'follow.rewind',
       actions: ['rewind'],
+    },
+    {
+      name: 'former primary on the same timeline number but ahead of the leader: pg_rewind cannot tell the histories apart, so it stays put and says why',
+      input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true }) }),
+      ruleId: 'follow.diverged-stuck',
+      message: /^timeline 1 was used by two primaries and pg_rewind cannot tell them apart/,
+      actions: [],
+    },
+    {
+      name: 'the same with remove_data_directory_on_diverged_timelines: re-clones',
+      input: input({
+        name: 'node3',
+        cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { xlog_location: 40_000_000 }), member('node3')] }),
+        local: replicaLocal({ walPosition: 45_000_000 }),
+        memory: memory({ demotedFromPrimary: true }),
+        settings: { removeDataDirectoryOnDivergedTimelines: true },
+      }),
+      ruleId: 'follow.reinitialize',
+      actions: ['reinitialize'],
     },
     {
       name: 'former primary that streams from the leader on its timeline has rejoined: a WAL position past the published one (a switchover shutdown checkpoint) is no divergence',
@@ -120,9 +146,9 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       excludes: ['rewind', 'reinitialize'],
     },
     {
-      name: 'primary on timeline 3 itself, ahead of the leader on timeline 3: rewinds',
+      name: 'primary on timeline 3 itself, ahead of the leader on timeline 3: diverged (no rewind: same timeline)',
       input: input({ name: 'node3', cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { timeline: 3, xlog_location: 40_000_000 }), member('node3')] }), local: replicaLocal({ timeline: 3, walPosition: 45_000_000 }), memory: memory({ demotedFromPrimary: true, demotedFromTimeline: 3 }) }),
-      ruleId: 'follow.rewind',
+      ruleId: 'follow.diverged-stuck',
       reason: /we were primary and are ahead of the leader on the same timeline/,
     },
     {

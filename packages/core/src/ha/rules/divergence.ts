@@ -76,18 +76,31 @@ export function divergence(ctx: Context): string | undefined {
 
 export type Repair = { readonly kind: 'rewind' | 'reinitialize' | 'stuck'; readonly message: string; readonly source: FollowTarget };
 
-/** §6.2: rewind when pg_rewind is usable, else re-clone when allowed, else say so. */
+/**
+ * Diverged on the leader's own timeline number: two primaries promoted to the
+ * same timeline (one that never heard of the other's promotion; see the
+ * `promote` action). pg_rewind tells histories apart by their timelines, finds
+ * these equal and reports "no rewind required": only a new clone repairs it.
+ */
+function timelineShared(ctx: Context): boolean {
+  const mine = ctx.input.local.timeline;
+  return mine !== undefined && mine === leaderTimeline(ctx);
+}
+
+/** §6.2: rewind when pg_rewind is usable (and can tell the histories apart), else re-clone when allowed, else say so. */
 export function chooseRepair(ctx: Context, source: FollowTarget): Repair {
   const { settings, local } = ctx.input;
   const failedRewind = ctx.memory.rewind === 'failed';
-  if (settings.usePgRewind && local.rewindable === true && !failedRewind) {
+  const shared = timelineShared(ctx);
+  if (settings.usePgRewind && local.rewindable === true && !failedRewind && !shared) {
     return { kind: 'rewind', message: `running pg_rewind from ${source.name ?? 'leader'}`, source };
   }
   const allowed = failedRewind ? settings.removeDataDirectoryOnRewindFailure || settings.removeDataDirectoryOnDivergedTimelines : settings.removeDataDirectoryOnDivergedTimelines;
   if (allowed) return { kind: 'reinitialize', message: 'reinitializing due to diverged timelines', source };
-  return {
-    kind: 'stuck',
-    message: failedRewind ? 'pg_rewind failed; not following a diverged timeline' : 'timelines diverged and pg_rewind is not possible; not following a diverged timeline',
-    source,
-  };
+  const why = shared
+    ? `timeline ${local.timeline ?? '?'} was used by two primaries and pg_rewind cannot tell them apart; not following a diverged timeline (reinitialize this member)`
+    : failedRewind
+      ? 'pg_rewind failed; not following a diverged timeline'
+      : 'timelines diverged and pg_rewind is not possible; not following a diverged timeline';
+  return { kind: 'stuck', message: why, source };
 }
