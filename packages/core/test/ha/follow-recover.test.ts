@@ -122,7 +122,7 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       actions: [],
     },
     {
-      name: 'the same with remove_data_directory_on_diverged_timelines: re-clones',
+      name: 'the same with remove_data_directory_on_diverged_timelines: still stays put (a judgement a leader mid-promotion can make wrong for a cycle wipes nothing)',
       input: input({
         name: 'node3',
         cluster: cluster({ lastLsn: 40_000_000, members: [member('node1', { xlog_location: 40_000_000 }), member('node3')] }),
@@ -130,8 +130,8 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
         memory: memory({ demotedFromPrimary: true }),
         settings: { removeDataDirectoryOnDivergedTimelines: true },
       }),
-      ruleId: 'follow.reinitialize',
-      actions: ['reinitialize'],
+      ruleId: 'follow.diverged-stuck',
+      actions: [],
     },
     {
       name: 'former primary that streams from the leader on its timeline has rejoined: a WAL position past the published one (a switchover shutdown checkpoint) is no divergence',

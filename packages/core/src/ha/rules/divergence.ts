@@ -96,7 +96,9 @@ export function chooseRepair(ctx: Context, source: FollowTarget): Repair {
     return { kind: 'rewind', message: `running pg_rewind from ${source.name ?? 'leader'}`, source };
   }
   const allowed = failedRewind ? settings.removeDataDirectoryOnRewindFailure || settings.removeDataDirectoryOnDivergedTimelines : settings.removeDataDirectoryOnDivergedTimelines;
-  if (allowed) return { kind: 'reinitialize', message: 'reinitializing due to diverged timelines', source };
+  // Not for a shared timeline: a Patroni leader publishes its new role before its new timeline,
+  // and a judgement that can be wrong for a cycle must not wipe a data directory.
+  if (allowed && !shared) return { kind: 'reinitialize', message: 'reinitializing due to diverged timelines', source };
   const why = shared
     ? `timeline ${local.timeline ?? '?'} was used by two primaries and pg_rewind cannot tell them apart; not following a diverged timeline (reinitialize this member)`
     : failedRewind
