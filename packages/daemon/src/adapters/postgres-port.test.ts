@@ -30,3 +30,14 @@ describe('createPostgresPort onPostmasterExit', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('createPostgresPort promote', () => {
+  it('hands the timelines to skip to postgres-ctl, and no such option when there are none', async () => {
+    const calls: unknown[] = [];
+    const ctl = { promote: (options: unknown) => (calls.push(options), Promise.resolve({ promoted: true })) } as unknown as PostgresCtl;
+    const port = createPostgresPort(ctl);
+    await port.promote({ waitSeconds: 10, skipTimelinesThrough: 19 });
+    await port.promote({ waitSeconds: 10 });
+    expect(calls).toEqual([{ skipTimelinesThrough: 19 }, {}]);
+  });
+});
