@@ -4,7 +4,7 @@
  * pg_control for what survives a stopped server (system id, timeline,
  * checkpoint, clean-shutdown state).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryLine, LocalPostgres, ReplicationConnection } from '@pgwarden/core';
 import type { Context } from './context.js';
@@ -66,21 +66,51 @@ SELECT ${statusColumns},
   (SELECT json_agg(p) FROM (${pendingRestartQuery}) p) AS pending_restart,
   (SELECT json_agg(c) FROM (SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY($1::text[])) c) AS command_line`;
 
-/** `pg_wal/<timeline>.history` as /history lines: [ended timeline, fork LSN, reason]. */
-export function readTimelineHistory(dataDir: string, timeline: number): HistoryLine[] | undefined {
+/**
+ * `pg_wal/<timeline>.history` as /history lines: [ended timeline, fork LSN,
+ * reason]. With `newLeader`, the last line — when it is the fork of this very
+ * timeline — also gets the file's modification time and that name, as Patroni
+ * publishes the promotion that made the timeline (`patronictl history`'s
+ * Timestamp and New Leader).
+ */
+export function readTimelineHistory(dataDir: string, timeline: number, newLeader?: string): HistoryLine[] | undefined {
   if (timeline <= 1) return undefined;
   try {
-    const text = readFileSync(join(dataDir, 'pg_wal', `${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`), 'utf8');
+    const path = join(dataDir, 'pg_wal', `${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`);
+    const text = readFileSync(path, 'utf8');
     const lines: HistoryLine[] = [];
     for (const line of text.split('\n')) {
       const [parent, lsn, ...reason] = line.trim().split(/\s+/);
       const fork = parseLsn(lsn);
       if (parent && /^\d+$/.test(parent) && fork !== undefined) lines.push([Number(parent), fork, reason.join(' ')]);
     }
+    const last = lines[lines.length - 1];
+    if (newLeader !== undefined && last !== undefined && last[0] === timeline - 1) {
+      lines[lines.length - 1] = [...last, isoLocalTime(statSync(path, { bigint: true }).mtimeNs), newLeader];
+    }
     return lines;
   } catch {
     return undefined;
   }
+}
+
+const two = (value: number): string => String(value).padStart(2, '0');
+
+/**
+ * Python's `datetime.fromtimestamp(t).replace(tzinfo=tzlocal()).isoformat()`:
+ * local time, microseconds (rounded, as fromtimestamp does) when not zero,
+ * the UTC offset.
+ */
+export function isoLocalTime(epochNs: bigint): string {
+  const epochMicros = (epochNs + 500n) / 1_000n;
+  const date = new Date(Number(epochMicros / 1_000n));
+  const micros = Number(epochMicros % 1_000_000n);
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const fraction = micros === 0 ? '' : `.${String(micros).padStart(6, '0')}`;
+  const day = `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+  const time = `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}${fraction}`;
+  return `${day}T${time}${sign}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`;
 }
 
 const toNumber = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
@@ -323,7 +353,7 @@ async function runningState(context: Context, status: Row, desired: Record<strin
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
   for (const row of rowsOf(status['pending_restart'])) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
   Object.assign(pendingRestart, commandLineDrift(desired, rowsOf(status['command_line']) as Array<{ name: string; setting: string }>));
-  const history = !inRecovery && timeline !== undefined ? readTimelineHistory(context.paths.dataDir, timeline) : undefined;
+  const history = !inRecovery && timeline !== undefined ? readTimelineHistory(context.paths.dataDir, timeline, context.options.name) : undefined;
   const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
   // While the receiver is not connected sender_host is null: its conninfo still names the upstream (host:port, as core compares).
   const configuredHost = conninfo?.['host'] !== undefined ? `${conninfo['host']}:${conninfo['port'] ?? '5432'}` : undefined;

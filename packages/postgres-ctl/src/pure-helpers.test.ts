@@ -9,6 +9,7 @@ import { parseHistory } from './rewind.js';
 import { desiredSlotNames } from './slots.js';
 import { renderSynchronousStandbyNames } from './synchronous-standby-names.js';
 import { redact } from './logger.js';
+import { isoLocalTime } from './observe.js';
 import { parseListen, postgresCtlOptionsSchema } from './options.js';
 import { localHost } from './context.js';
 
@@ -120,5 +121,32 @@ describe('the local connection host', () => {
     expect(localHost(options('*:5432'))).toBe('127.0.0.1');
     expect(localHost(options('10.0.0.5,10.0.0.6:5432'))).toBe('10.0.0.5');
     expect(localHost(options('0.0.0.0:5432', { use_unix_socket: true, parameters: { unix_socket_directories: '@abstract, /run/pg' } }))).toBe('/run/pg');
+  });
+});
+
+describe('isoLocalTime (the timestamp of a /history line, as Patroni writes it)', () => {
+  const withTimeZone = (zone: string, run: () => void): void => {
+    const before = process.env['TZ'];
+    process.env['TZ'] = zone;
+    try {
+      run();
+    } finally {
+      if (before === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = before;
+    }
+  };
+  const at = 1_764_961_200_123_456_789n; // 2025-12-05T19:00:00.123456789Z: .123457 once rounded
+
+  it('is local time with microseconds and the UTC offset', () => {
+    withTimeZone('UTC', () => expect(isoLocalTime(at)).toBe('2025-12-05T19:00:00.123457+00:00'));
+    withTimeZone('Europe/Berlin', () => expect(isoLocalTime(at)).toBe('2025-12-05T20:00:00.123457+01:00'));
+    withTimeZone('America/St_Johns', () => expect(isoLocalTime(at)).toBe('2025-12-05T15:30:00.123457-03:30'));
+  });
+
+  it('leaves the fraction out when it is zero, as isoformat() does, and rounds nanoseconds to microseconds', () => {
+    withTimeZone('UTC', () => {
+      expect(isoLocalTime(1_764_961_200_000_000_000n)).toBe('2025-12-05T19:00:00+00:00');
+      expect(isoLocalTime(1_764_961_200_999_999_600n)).toBe('2025-12-05T19:00:01+00:00');
+    });
   });
 });

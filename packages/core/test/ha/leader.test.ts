@@ -103,6 +103,30 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       includes: [{ type: 'write-history', lines: [[2, 200, 'b'], [3, 300, 'c']] }],
     },
     {
+      name: 'keeps the timestamp and new leader /history has for a line whose fork matches; the stamp of our own promotion comes from the history file (Patroni §9.7)',
+      input: leaderInput({
+        local: primaryLocal({ timeline: 3, timelineHistory: [[1, 100, 'a'], [2, 200, 'b', '2026-12-05T19:00:00.123456+00:00', 'node1']] }),
+        cluster: cluster({ history: { version: 4, lines: [[1, 100, 'a', '2026-12-01T08:00:00+00:00', 'node2']] } }),
+      }),
+      includes: [{ type: 'write-history', lines: [[1, 100, 'a', '2026-12-01T08:00:00+00:00', 'node2'], [2, 200, 'b', '2026-12-05T19:00:00.123456+00:00', 'node1']] }],
+    },
+    {
+      name: 'a stored line with another fork for that timeline lends nothing',
+      input: leaderInput({
+        local: primaryLocal({ timeline: 3, timelineHistory: [[1, 100, 'a'], [2, 200, 'b', '2026-12-05T19:00:00+00:00', 'node1']] }),
+        cluster: cluster({ history: { version: 4, lines: [[1, 150, 'a', '2026-12-01T08:00:00+00:00', 'node2']] } }),
+      }),
+      includes: [{ type: 'write-history', lines: [[1, 100, 'a'], [2, 200, 'b', '2026-12-05T19:00:00+00:00', 'node1']] }],
+    },
+    {
+      name: 'leader whose stamped /history is current: does not rewrite it',
+      input: leaderInput({
+        local: primaryLocal({ timeline: 3, timelineHistory: [[1, 100, 'a'], [2, 200, 'b', '2026-12-05T19:00:00+00:00', 'node1']] }),
+        cluster: cluster({ history: { version: 5, lines: [[1, 100, 'a', '2026-12-01T08:00:00+00:00', 'node2'], [2, 200, 'b', '2026-12-05T19:00:00+00:00', 'node1']] } }),
+      }),
+      excludes: ['write-history'],
+    },
+    {
       name: 'leader whose /history is current: does not rewrite it',
       input: leaderInput({ local: primaryLocal({ timeline: 2, timelineHistory: [[1, 100, 'x']] }), cluster: cluster({ history: { version: 1, lines: [[1, 100, 'x']] } }) }),
       excludes: ['write-history'],

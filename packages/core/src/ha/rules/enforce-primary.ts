@@ -5,6 +5,7 @@
  * (DESIGN invariant 2).
  */
 import type { Action } from '../../model/actions.js';
+import type { HistoryLine } from '../../model/cluster.js';
 import { clusterTimeline } from '../../model/cluster-helpers.js';
 import type { Context, Decision } from '../context.js';
 import { decision, isRunningPrimary, syncModeActive } from '../context.js';
@@ -16,23 +17,37 @@ export interface PrimaryMessages {
   readonly promoted: string;
 }
 
+/**
+ * §9.7: `/history` as the leader's history file says, Patroni's way — the
+ * last N lines with max_timelines_history, the timestamp and new leader of a
+ * line kept from `/history` where the fork matches (the adapter stamps the
+ * line of our own promotion) — written when it differs from what is stored.
+ * Comparing the whole value also covers a promotion that skipped timelines
+ * (see timelineInUse), after which the last line is not for timeline − 1.
+ */
 function historyActions(ctx: Context): Action[] {
   const local = ctx.input.local;
   const timeline = local.timeline;
-  const history = ctx.cluster.history;
+  const stored = ctx.cluster.history?.lines;
   if (timeline === undefined) return [];
-  if (timeline === 1) return history !== undefined && history.lines.length > 0 ? [{ type: 'write-history', lines: [] }] : [];
+  if (timeline === 1) return stored !== undefined && stored.length > 0 ? [{ type: 'write-history', lines: [] }] : [];
   if (local.timelineHistory === undefined) return [];
-  // Up to date when /history ends where our timeline began. A promotion that skipped
-  // timelines (see timelineInUse) leaves a gap after the last line: comparing the last
-  // line, not the timeline it implies, keeps that from rewriting /history every cycle.
-  const ours = local.timelineHistory[local.timelineHistory.length - 1];
-  const theirs = history?.lines[history.lines.length - 1];
-  if (clusterTimeline(ctx.cluster) === timeline || (ours !== undefined && theirs !== undefined && ours[0] === theirs[0] && ours[1] === theirs[1])) return [];
-  // §9.7: with max_timelines_history > 0 only the last N lines are kept.
   const limit = ctx.input.settings.maxTimelinesHistory ?? 0;
-  const lines = limit > 0 ? local.timelineHistory.slice(-limit) : local.timelineHistory;
-  return [{ type: 'write-history', lines }];
+  const kept = limit > 0 ? local.timelineHistory.slice(-limit) : local.timelineHistory;
+  const known = new Map((stored ?? []).map((line) => [line[0], line] as const));
+  const lines = kept.map((line): HistoryLine => {
+    const earlier = known.get(line[0]);
+    if (line.length !== 3 || earlier === undefined || earlier.length < 4 || earlier[1] !== line[1]) return line;
+    return [...line, ...earlier.slice(3, 5)] as HistoryLine;
+  });
+  return stored !== undefined && sameLines(lines, stored) ? [] : [{ type: 'write-history', lines }];
+}
+
+function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolean {
+  return a.length === b.length && a.every((line, index) => {
+    const other = b[index] as HistoryLine;
+    return line.length === other.length && line.every((cell, cellIndex) => cell === other[cellIndex]);
+  });
 }
 
 /**
