@@ -251,6 +251,12 @@ describe('switchover and failover', () => {
     const lines = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines) expect(Object.keys(line)).toEqual(['TL', 'LSN', 'Reason', 'Timestamp', 'New Leader']);
+    // The promotions were pgwarden's: each line is stamped with its time and the member that took over, as Patroni's are.
+    const members = (await waitForRows(config, healthy, 90_000)).map((row) => row.Member);
+    for (const line of lines) {
+      expect(line['Timestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?[+-]\d\d:\d\d$/);
+      expect(members).toContain(line['New Leader']);
+    }
   });
 
   it('a switchover to an unknown member is refused before anything is sent', async () => {
