@@ -4,7 +4,7 @@
  * Internal; the public face is PostgresCtl.
  */
 import { basename, dirname, join } from 'node:path';
-import type { LocalSlot, PostgresState } from '@pgwarden/core';
+import type { HistoryLine, LocalSlot, PostgresState } from '@pgwarden/core';
 import { resolveBinaries, type Binaries } from './binaries.js';
 import type { PostgresCtlEvent } from './events.js';
 import type { Parameters } from './files/config-files.js';
@@ -54,6 +54,11 @@ export interface Context {
   controlData: { readonly postmaster: string; readonly control: ControlData } | undefined;
   /** The last pg_controldata read of this data directory, whatever ran then (see observe.ts, stoppedControlData). */
   lastControlData: ControlData | undefined;
+  /**
+   * The running primary's history lines, by timeline and postmaster start time:
+   * PostgreSQL writes a timeline's history file once, so the cycle reads it once.
+   */
+  primaryHistory: { readonly key: string; readonly lines: HistoryLine[] } | undefined;
   /**
    * The slots and recovery state the last observation read (undefined when it
    * read none): a slot sync right after it plans from them and reads again
@@ -129,6 +134,7 @@ export function createContext(options: PostgresCtlOptions, logger: Logger, emit:
     receivedTimeline: undefined,
     controlData: undefined,
     lastControlData: undefined,
+    primaryHistory: undefined,
     observedSlots: undefined,
     emit,
     localSettings,

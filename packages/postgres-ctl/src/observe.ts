@@ -10,6 +10,7 @@ import type { HistoryLine, LocalPostgres, ReplicationConnection } from '@pgwarde
 import type { Context } from './context.js';
 import { dataDirectoryState } from './files/data-directory.js';
 import { hasRecoverySignal } from './files/config-files.js';
+import { historyFileName } from './files/timeline-reservation.js';
 import { readControlFileHead } from './files/control-file.js';
 import { isRewindable, parseLsn, readControlData, type ControlData } from './files/controldata.js';
 import { parseConninfo } from './files/conninfo.js';
@@ -76,7 +77,7 @@ SELECT ${statusColumns},
 export function readTimelineHistory(dataDir: string, timeline: number, newLeader?: string): HistoryLine[] | undefined {
   if (timeline <= 1) return undefined;
   try {
-    const path = join(dataDir, 'pg_wal', `${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`);
+    const path = join(dataDir, 'pg_wal', historyFileName(timeline));
     const text = readFileSync(path, 'utf8');
     const lines: HistoryLine[] = [];
     for (const line of text.split('\n')) {
@@ -92,6 +93,15 @@ export function readTimelineHistory(dataDir: string, timeline: number, newLeader
   } catch {
     return undefined;
   }
+}
+
+/** readTimelineHistory once per postmaster and timeline (Context.primaryHistory); a failed read is tried again next time. */
+function primaryHistory(context: Context, timeline: number, postmasterStartTime: string): HistoryLine[] | undefined {
+  const key = `${timeline}@${postmasterStartTime}`;
+  if (postmasterStartTime !== '' && context.primaryHistory?.key === key) return context.primaryHistory.lines;
+  const lines = readTimelineHistory(context.paths.dataDir, timeline, context.options.name);
+  context.primaryHistory = lines === undefined || postmasterStartTime === '' ? undefined : { key, lines };
+  return lines;
 }
 
 const two = (value: number): string => String(value).padStart(2, '0');
@@ -353,7 +363,7 @@ async function runningState(context: Context, status: Row, desired: Record<strin
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
   for (const row of rowsOf(status['pending_restart'])) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
   Object.assign(pendingRestart, commandLineDrift(desired, rowsOf(status['command_line']) as Array<{ name: string; setting: string }>));
-  const history = !inRecovery && timeline !== undefined ? readTimelineHistory(context.paths.dataDir, timeline, context.options.name) : undefined;
+  const history = !inRecovery && timeline !== undefined ? primaryHistory(context, timeline, String(status['start_time'] ?? '')) : undefined;
   const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
   // While the receiver is not connected sender_host is null: its conninfo still names the upstream (host:port, as core compares).
   const configuredHost = conninfo?.['host'] !== undefined ? `${conninfo['host']}:${conninfo['port'] ?? '5432'}` : undefined;

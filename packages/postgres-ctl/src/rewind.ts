@@ -13,6 +13,7 @@ import { runCrashRecovery } from './crash-recovery.js';
 import { isRewindable, parseLsn, readControlData } from './files/controldata.js';
 import { credentialFields, formatConninfo, parseConnUrl } from './files/conninfo.js';
 import { removeDataDirectory } from './files/data-directory.js';
+import { historyFileName } from './files/timeline-reservation.js';
 import { join } from 'node:path';
 import { describeFailure, runCommand } from './process/run-command.js';
 import { withClient, type ConnectionSettings } from './sql/connection.js';
@@ -90,7 +91,7 @@ export async function checkRewindNeeded(context: Context, source: FollowTarget):
     const row = status.rows[0];
     if (!row || row.in_recovery || row.timeline === null) return undefined;
     if (row.timeline <= localTimeline) return { timeline: row.timeline, history: '' };
-    const name = `pg_wal/${row.timeline.toString(16).toUpperCase().padStart(8, '0')}.history`;
+    const name = `pg_wal/${historyFileName(row.timeline)}`;
     const history = await client.query<{ content: Buffer }>('SELECT pg_catalog.pg_read_binary_file($1) AS content', [name]);
     return { timeline: row.timeline, history: history.rows[0]?.content.toString('utf8') ?? '' };
   }).catch((error: unknown) => {

@@ -14,31 +14,26 @@ function fixture(): { world: World; member: SimMember; agent: AgentProcess } {
   return { world, member, agent };
 }
 
+/** The invariants checkCycleStart reports for a cycle starting at `startMs` after decide() asked for `dueMs` and the asking cycle ended at `endedMs`. */
+async function reported(dueMs: number, endedMs: number, startMs: number): Promise<string[]> {
+  const { world, member, agent } = fixture();
+  agent.wakeDueAtMs = dueMs;
+  agent.cycleEndedAtMs = endedMs;
+  await world.scheduler.runUntil(startMs);
+  checkCycleStart(world, member);
+  return world.violations.map((violation) => violation.invariant);
+}
+
 describe('checkCycleStart', () => {
   it('reports a cycle that starts later than decide()’s wake-up after a short cycle', async () => {
-    const { world, member, agent } = fixture();
-    agent.wakeDueAtMs = 1_000;
-    agent.cycleEndedAtMs = 100;
-    await world.scheduler.runUntil(1_200);
-    checkCycleStart(world, member);
-    expect(world.violations.map((violation) => violation.invariant)).toEqual(['wake-up-missed']);
+    expect(await reported(1_000, 100, 1_200)).toEqual(['wake-up-missed']);
   });
 
   it('accepts a cycle that starts as soon as the previous one, which outran the wake-up, ended', async () => {
-    const { world, member, agent } = fixture();
-    agent.wakeDueAtMs = 1_000;
-    agent.cycleEndedAtMs = 5_000;
-    await world.scheduler.runUntil(5_010);
-    checkCycleStart(world, member);
-    expect(world.violations).toEqual([]);
+    expect(await reported(1_000, 5_000, 5_010)).toEqual([]);
   });
 
   it('still reports one that waits after such a long cycle', async () => {
-    const { world, member, agent } = fixture();
-    agent.wakeDueAtMs = 1_000;
-    agent.cycleEndedAtMs = 5_000;
-    await world.scheduler.runUntil(5_400);
-    checkCycleStart(world, member);
-    expect(world.violations.map((violation) => violation.invariant)).toEqual(['wake-up-missed']);
+    expect(await reported(1_000, 5_000, 5_400)).toEqual(['wake-up-missed']);
   });
 });
