@@ -49,7 +49,7 @@ function leaderOptime(view: MemberView, clusterValid: boolean): number {
 }
 
 function replicaCode(view: MemberView, query: Query, clusterValid: boolean): number {
-  if (view.noloadbalance || view.role !== 'replica' || view.state !== 'running') return 503;
+  if (view.noloadbalance || view.diverged || view.role !== 'replica' || view.state !== 'running') return 503;
   const lag = query.get('lag');
   if (lag !== undefined) {
     const maximumLag = parseSizeBytes(lag);
@@ -147,7 +147,7 @@ export function livenessStatusCode(view: MemberView, nowMs: number): number {
 export function readinessStatusCode(view: MemberView, query: Query, nowMs: number): number {
   if (isLeader(view, nowMs)) return 200;
   if (view.snapshot.state !== 'running' || !view.queryable) return 503;
-  if (view.replicationState !== 'streaming') return 503;
+  if (view.replicationState !== 'streaming' || view.diverged) return 503;
   const clusterValid = isClusterValid(view, nowMs);
   if (!clusterValid && view.latestEndLsn === 0) return view.snapshot.failsafeActive ? 200 : 503;
   const location = query.get('mode') === 'write' ? view.receivedLocation : view.replayedLocation;

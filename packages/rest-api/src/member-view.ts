@@ -23,6 +23,8 @@ export interface MemberView {
   readonly replayedLocation: number;
   readonly replicationState: string | undefined;
   readonly noloadbalance: boolean;
+  /** Our history diverged from the leader's and is not being repaired (snapshot.diverged). */
+  readonly diverged: boolean;
   /** Listed in `/sync` (sync or quorum standby), if the cluster view is valid. */
   readonly inSyncKey: boolean;
   readonly quorumMode: boolean;
@@ -73,6 +75,7 @@ export function buildMemberView(snapshot: MemberSnapshot): MemberView {
     replayedLocation: replayed,
     replicationState: queryable && role !== 'primary' ? postgres?.replicationState : undefined,
     noloadbalance: parseBoolean(snapshot.tags['noloadbalance']) === true,
+    diverged: snapshot.diverged === true,
     inSyncKey:
       role === 'replica' &&
       snapshot.synchronousMode !== false &&

@@ -120,6 +120,13 @@ export interface MemberSnapshot {
   readonly scheduledRestart?: ScheduledRestartView;
   /** Watchdog required but unhealthy. */
   readonly watchdogFailed?: boolean;
+  /**
+   * The last cycle found our history diverged from the leader's with no
+   * repair under way (pg_rewind unusable or failed, re-clone not allowed):
+   * PostgreSQL may still answer reads of a history the cluster does not have,
+   * so the replica checks and `/readiness` answer 503 (Patroni answers 200).
+   */
+  readonly diverged?: boolean;
   readonly metrics?: CycleMetrics;
   /**
    * The word `/patroni` publishes for a primary: `primary` (default, Patroni

@@ -130,6 +130,12 @@ const SITUATIONS: { name: string; snapshot: MemberSnapshot; codes: Codes }[] = [
     snapshot: replicaSnapshot({ tags: { noloadbalance: true } }),
     codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503 503 503 200 200'),
   },
+  {
+    // pgwarden's departure: Patroni keeps answering 200 for a replica it cannot repair.
+    name: 'replica whose history diverged from the leader\'s, not repaired (its reads are of a history the cluster lacks)',
+    snapshot: replicaSnapshot({ diverged: true }),
+    codes: row('503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 503 200 503 503 503 200 503'),
+  },
 ];
 
 describe('health-check status matrix', () => {

@@ -27,6 +27,7 @@ export interface DecisionParts {
   readonly memory?: Partial<HaMemory>;
   readonly awaiting?: 'peers' | 'failsafe';
   readonly wakeUpAtMs?: number;
+  readonly diverged?: true;
 }
 
 /** A demotion re-arms the divergence check (Patroni triggers the rewind check on demote) and notes the timeline we leave. */
@@ -46,6 +47,7 @@ export function decision(ctx: Context, parts: DecisionParts): Decision {
     ...(parts.reason === undefined ? {} : { reason: parts.reason }),
     ...(parts.awaiting === undefined ? {} : { awaiting: parts.awaiting }),
     ...(parts.wakeUpAtMs === undefined ? {} : { wakeUpAtMs: parts.wakeUpAtMs }),
+    ...(parts.diverged === true ? { diverged: true } : {}),
   };
   return result;
 }

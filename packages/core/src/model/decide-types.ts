@@ -196,4 +196,11 @@ export interface DecideResult<TMemory = unknown> {
    * while the DCS is unreachable. A runtime that ignores it is unsafe.
    */
   readonly wakeUpAtMs?: number;
+  /**
+   * Set while our history diverged from the leader's and nothing repairs it
+   * (the `*.diverged-stuck` rules): a PostgreSQL still running here serves
+   * reads of a history the cluster does not have, so the REST API's replica
+   * checks fail (a departure from Patroni, which keeps answering 200).
+   */
+  readonly diverged?: true;
 }

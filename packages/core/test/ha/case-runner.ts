@@ -19,6 +19,8 @@ export interface DecideCase {
   readonly awaiting?: 'peers' | 'failsafe';
   readonly memory?: Partial<HaMemory>;
   readonly reason?: RegExp;
+  /** Whether the decision marks our history as diverged and unrepaired. */
+  readonly diverged?: boolean;
 }
 
 function matches(actual: string, expected: string | RegExp): boolean {
@@ -38,6 +40,7 @@ export function runCases(cases: readonly DecideCase[]): void {
       if (testCase.awaiting !== undefined) expect(result.awaiting, summary).toBe(testCase.awaiting);
       if (testCase.memory !== undefined) expect(result.memory, summary).toMatchObject(testCase.memory);
       if (testCase.reason !== undefined) expect(result.reason ?? '', summary).toMatch(testCase.reason);
+      if (testCase.diverged !== undefined) expect(result.diverged === true, summary).toBe(testCase.diverged);
     });
   }
 }

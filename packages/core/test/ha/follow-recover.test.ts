@@ -12,6 +12,7 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       ruleId: 'follow.leader',
       message: 'no action. I am (node2), a secondary, and following a leader (node1)',
       actions: [],
+      diverged: false,
     },
     {
       name: 'replica pointed at the wrong host: re-points primary_conninfo at the leader',
@@ -59,6 +60,7 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       ruleId: 'follow.rewind',
       message: 'running pg_rewind from node1',
       actions: ['rewind'],
+      diverged: false,
     },
     {
       name: 'replica on the old timeline that never passed the fork point: just follows',
@@ -76,6 +78,7 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000, rewindable: false }) }),
       ruleId: 'follow.diverged-stuck',
       actions: [],
+      diverged: true,
     },
     {
       name: 'use_pg_rewind off: falls back to reinit when allowed',
@@ -229,6 +232,13 @@ describe('decide: PostgreSQL is not running (ยง6, ยง4 step 11)', () => {
       input: input({ name: 'node3', cluster: tl2, local: primaryLocal({ running: false, controlState: 'shut down', walPosition: 45_000_000 }), memory: memory({ crashRecoveryStartedAtMs: NOW - 5_000 }) }),
       ruleId: 'recover.rewind',
       actions: ['rewind'],
+    },
+    {
+      name: 'former primary stopped after a demotion, diverged, pg_rewind unusable: stays stopped, marked diverged',
+      input: input({ name: 'node3', cluster: tl2, local: primaryLocal({ running: false, controlState: 'shut down', walPosition: 45_000_000, rewindable: false }), memory: memory({ demotedFromPrimary: true }) }),
+      ruleId: 'recover.diverged-stuck',
+      actions: [],
+      diverged: true,
     },
     {
       name: 'start failed last cycle (still not running): reports it',

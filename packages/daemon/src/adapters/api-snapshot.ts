@@ -38,6 +38,7 @@ export function toMemberSnapshot(
     ...(snapshot.nextCycleAtMs !== undefined ? { nextCycleAtMs: snapshot.nextCycleAtMs } : {}),
     ...(scheduledRestart !== undefined ? { scheduledRestart } : {}),
     watchdogFailed: snapshot.watchdogFailed,
+    ...(snapshot.diverged ? { diverged: true } : {}),
     metrics: snapshot.metrics,
     primaryRole,
   };

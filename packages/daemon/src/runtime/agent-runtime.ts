@@ -288,7 +288,9 @@ export class AgentRuntime<TMemory> {
     this.desk.settle({ result, running: this.decidedWithRunning, started: acted.started, refusal: acted.refusal });
     const touchedPostgres = acted.touchedPostgres;
     const message = this.settingsNow.paused && !result.message.startsWith('PAUSE: ') ? `PAUSE: ${result.message}` : result.message;
-    return guard.step(this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, clusterOk: observed.cluster.ok, touchedPostgres }));
+    return guard.step(
+      this.publish({ startedAtMs, message, ruleId: result.ruleId, reason: result.reason, actions: result.actions, diverged: result.diverged === true, clusterOk: observed.cluster.ok, touchedPostgres }),
+    );
   }
 
   /** Read the cluster (bounded), then PostgreSQL; the settings of this cycle follow the cluster's `/config`. */
@@ -472,6 +474,7 @@ export class AgentRuntime<TMemory> {
     ruleId: string;
     reason: string | undefined;
     actions: readonly Action[];
+    diverged: boolean;
     clusterOk: boolean;
     touchedPostgres: boolean;
   }): Promise<CycleSnapshot> {
@@ -509,6 +512,7 @@ export class AgentRuntime<TMemory> {
       running,
       lockRenewedAtMs: this.holdsLock() ? this.leadership.renewedAtMs : undefined,
       watchdogFailed: !this.options.watchdog.usable,
+      diverged: cycle.diverged,
       pendingRequests: this.desk.pendingRequests,
       failsafeActive: this.options.isFailsafeActive?.(this.memory) ?? false,
       nextCycleAtMs: this.nextCycleAtMs,

@@ -80,6 +80,8 @@ export interface CycleSnapshot {
   /** The DCS confirmed our lock at this time (ms); undefined when we do not hold it. */
   readonly lockRenewedAtMs: number | undefined;
   readonly watchdogFailed: boolean;
+  /** The decision marked our history as diverged from the leader's and unrepaired. */
+  readonly diverged: boolean;
   readonly pendingRequests: OperatorRequests;
   readonly failsafeActive: boolean;
   /** When the next cycle is due at the latest (epoch ms). */

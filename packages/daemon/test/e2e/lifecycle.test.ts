@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPasswords, startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, transcripts } from './helpers.js';
+import { isInRecovery, query, setPause, transcripts } from './helpers.js';
 import { ReadWriteWriter } from './writer.js';
 
 const measurements: Record<string, number> = {};
@@ -125,12 +125,7 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
 
   it('while paused leaves a dead primary alone (no restart, no promotion); after resume the cluster heals', async () => {
     const leader = await healthy(cluster);
-    const paused = await leader.request('PATCH', '/config', { pause: true });
-    expect(paused.status, paused.body).toBe(200);
-    await waitUntil(async () => (await Promise.all(cluster.members.map((member) => member.status()))).every((status) => status?.['pause'] === true), {
-      timeoutMs: 30_000,
-      what: 'every member to report pause',
-    });
+    await setPause(cluster, leader, true);
     await leader.killPostmaster('SIGKILL');
     // Four loop_waits and more: a restart or a promotion would have happened by now if the agents acted.
     const observeUntil = Date.now() + 10_000;

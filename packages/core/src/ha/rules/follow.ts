@@ -54,7 +54,7 @@ export function follow(ctx: Context, messages: FollowMessages): Decision {
   const diverged = target !== undefined && tag(ctx, 'nostream') !== true ? divergence(ctx) : undefined;
   if (target !== undefined && diverged !== undefined) {
     const repair = chooseRepair(ctx, target);
-    if (repair.kind === 'stuck') return decision(ctx, { ruleId: 'follow.diverged-stuck', message: repair.message, reason: `our timeline diverged from the leader: ${diverged}` });
+    if (repair.kind === 'stuck') return decision(ctx, { ruleId: 'follow.diverged-stuck', message: repair.message, reason: `our timeline diverged from the leader: ${diverged}`, diverged: true });
     const action: Action = repair.kind === 'rewind' ? { type: 'rewind', source: target } : { type: 'reinitialize', source: target };
     return decision(ctx, { ruleId: `follow.${repair.kind}`, message: repair.message, reason: diverged, actions: [action], memory: { rewind: 'running' } });
   }

@@ -90,7 +90,7 @@ export function decidePostgresNotRunning(ctx: Context): Decision {
       const action: Action = repair.kind === 'rewind' ? { type: 'rewind', source: target } : { type: 'reinitialize', source: target };
       return decision(ctx, { ruleId: `recover.${repair.kind}`, message: repair.message, reason: diverged, actions: [action], memory: { rewind: 'running' } });
     }
-    if (ctx.memory.demotedFromPrimary) return decision(ctx, { ruleId: 'recover.diverged-stuck', message: repair.message, reason: diverged });
+    if (ctx.memory.demotedFromPrimary) return decision(ctx, { ruleId: 'recover.diverged-stuck', message: repair.message, reason: diverged, diverged: true });
   }
   const standbyCluster = ctx.input.settings.standbyCluster !== undefined;
   const message = standbyCluster && clusterIsUnlocked(ctx) ? 'trying to follow a remote member because standby cluster is unhealthy' : 'starting as a secondary';
