@@ -148,6 +148,16 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       excludes: ['clear-failover'],
     },
     {
+      name: 'switchover right after our promotion, before a leader cycle wrote the new timeline to /history: writes it, then demotes (the next leader must not promote to our timeline)',
+      input: leaderInput({
+        cluster: cluster({ failover: { version: 7, leader: 'node1', candidate: 'node2' }, history: { version: 3, lines: [[1, 100, 'a']] } }),
+        peers: [peer('node2', { timeline: 3 }), peer('node3', { timeline: 3 })],
+        local: primaryLocal({ replication: [streamingStandby('node2'), streamingStandby('node3')], timeline: 3, timelineHistory: [[1, 100, 'a'], [2, 200, 'b', '2026-12-05T19:00:00+00:00', 'node1']] }),
+      }),
+      ruleId: 'manual-failover.switchover-demote',
+      actions: ['update-lock', 'write-history', 'demote'],
+    },
+    {
       name: 'switchover to node2 while node2 does not stream from us yet (re-pointing after another switchover): keeps the lock and waits, looks again in a second',
       input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')], local: primaryLocal({ replication: [streamingStandby('node3')] }) }),
       ruleId: 'leader.keep-lock.primary',

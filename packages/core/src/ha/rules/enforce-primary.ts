@@ -25,7 +25,7 @@ export interface PrimaryMessages {
  * Comparing the whole value also covers a promotion that skipped timelines
  * (see timelineInUse), after which the last line is not for timeline − 1.
  */
-function historyActions(ctx: Context): Action[] {
+export function historyActions(ctx: Context): Action[] {
   const local = ctx.input.local;
   const timeline = local.timeline;
   const stored = ctx.cluster.history?.lines;

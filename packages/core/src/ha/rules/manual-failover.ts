@@ -8,6 +8,7 @@ import type { Context, Decision } from '../context.js';
 import { decision, isRunningPrimary } from '../context.js';
 import type { HaMemory } from '../memory.js';
 import { failoverVerdicts } from '../takeover.js';
+import { historyActions } from './enforce-primary.js';
 import type { CandidateVerdict } from '../rank-candidates.js';
 
 export type ManualOutcome =
@@ -97,12 +98,17 @@ export function manualFailoverFromLeader(ctx: Context): ManualOutcome {
       wakeUpAtMs: ctx.input.nowMs + STREAM_WAIT_RECHECK_MS,
     });
   }
+  // A primary asked to step down before its first leader cycle wrote its new timeline to
+  // /history (a switchover right after its promotion) writes it first: the next leader must
+  // know the timeline was used, or it promotes to the same number and this member's
+  // shutdown checkpoint on it cannot be rewound (see timelineInUse).
+  const history = isRunningPrimary(ctx) ? historyActions(ctx) : [];
   return {
     kind: 'decided',
     decision: decision(ctx, {
       ruleId: `manual-failover.${failover.leader ? 'switchover' : 'failover'}-demote`,
       message: `${action}: demoting myself`,
-      actions: [{ type: 'demote', mode: 'graceful' }],
+      actions: [...history, { type: 'demote', mode: 'graceful' }],
       memory: { isLeader: false, demotedFromPrimary: true, switchoverWait: undefined },
     }),
   };
