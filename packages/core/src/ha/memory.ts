@@ -35,6 +35,13 @@ export interface HaMemory {
   readonly demotedFromPrimary: boolean;
   /** The timeline we ran as a primary on when demoted (undefined: not known). */
   readonly demotedFromTimeline?: number;
+  /**
+   * The data directory said we ran as a primary on this timeline (stopped or
+   * crashed as one) when we started it as a standby, which erases that record:
+   * the divergence check keeps knowing it (a crashed primary restarted as a
+   * replica while nobody led, or after a failed pg_rewind).
+   */
+  readonly primaryOnTimeline?: number;
   /** `/failsafe` of the last snapshot: whom to ask when the DCS is gone. */
   readonly lastFailsafe?: Readonly<Record<string, string>>;
   /** A switchover waiting for its candidate to stream from us: which request, since when (our clock). */

@@ -2,6 +2,8 @@ import { describe } from 'vitest';
 import { runCases } from './case-runner.js';
 import { NOW, cluster, input, member, memory, peer, primaryLocal, replicaLocal, settings } from './fixtures.js';
 
+/** The leader promoted from timeline 1 straight to 3 (2 was taken), from the same fork point as 2. */
+const tlSkipped = cluster({ history: { version: 2, lines: [[1, 40_000_000, 'no recovery target specified']] }, members: [member('node1', { timeline: 3 }), member('node2'), member('node3')] });
 const tl2 = cluster({ history: { version: 2, lines: [[1, 40_000_000, 'no recovery target specified']] }, members: [member('node1', { timeline: 2 }), member('node2'), member('node3')] });
 
 describe('decide: following the leader (§9.4) and rejoining after divergence (§6.2)', () => {
@@ -170,6 +172,29 @@ describe('decide: following the leader (§9.4) and rejoining after divergence (�
       ruleId: 'follow.rewind',
     },
     {
+      name: 'crashed primary restarted as a standby earlier (memory keeps it), the leader promoted from the same fork to a later timeline (/history has no line for ours): rewinds',
+      input: input({ name: 'node3', cluster: tlSkipped, local: replicaLocal({ timeline: 2, walPosition: 45_000_000 }), memory: memory({ primaryOnTimeline: 2 }) }),
+      ruleId: 'follow.rewind',
+      actions: ['rewind'],
+    },
+    {
+      name: 'the same without that memory (the agent restarted since): a replica on a timeline /history does not list, taken for the leader\'s ancestor, follows',
+      input: input({ name: 'node3', cluster: tlSkipped, local: replicaLocal({ timeline: 2, walPosition: 45_000_000 }) }),
+      ruleId: 'follow.leader',
+    },
+    {
+      name: 'primary on timeline 2 by memory, pg_rewind failed against this leader: stays put, marked diverged',
+      input: input({ name: 'node3', cluster: tlSkipped, local: replicaLocal({ timeline: 2, walPosition: 45_000_000 }), memory: memory({ primaryOnTimeline: 2, rewind: 'failed', lastSeenLeader: 'node1' }) }),
+      ruleId: 'follow.diverged-stuck',
+      diverged: true,
+    },
+    {
+      name: 'streaming from the leader on its timeline: the memory of having been primary is dropped',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 2, replicationState: 'streaming' }), memory: memory({ primaryOnTimeline: 1 }) }),
+      ruleId: 'follow.leader',
+      memory: { primaryOnTimeline: undefined },
+    },
+    {
       name: 'former primary streaming on an older timeline than the leader: still judged by the fork point, and keeps its mark',
       input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000, replicationState: 'streaming' }), memory: memory({ demotedFromPrimary: true }) }),
       ruleId: 'follow.rewind',
@@ -226,6 +251,18 @@ describe('decide: PostgreSQL is not running (§6, §4 step 11)', () => {
       message: 'doing crash recovery in a single user mode',
       actions: ['crash-recovery'],
       memory: { crashRecoveryStartedAtMs: NOW },
+    },
+    {
+      name: 'primary that stopped or crashed, not diverged: starts as a standby and remembers it ran as a primary on its timeline',
+      input: input({ name: 'node3', local: primaryLocal({ running: false, accepting: false, controlState: 'shut down', walPosition: 30_000_000 }) }),
+      ruleId: 'recover.start-replica',
+      memory: { primaryOnTimeline: 1 },
+    },
+    {
+      name: 'replica stopped in recovery: nothing to remember',
+      input: input({ local: replicaLocal({ running: false, accepting: false, controlState: 'shut down in recovery' }) }),
+      ruleId: 'recover.start-replica',
+      memory: { primaryOnTimeline: undefined },
     },
     {
       name: 'former primary after crash recovery, diverged from the new leader: rewinds',

@@ -19,10 +19,15 @@ export function leaderTimeline(ctx: Context): number {
 
 /** We ran as a primary on our timeline: our memory says so, or the data directory does. */
 function wasPrimary(ctx: Context): boolean {
-  return ctx.memory.demotedFromPrimary || wasPrimaryByDataDirectory(ctx);
+  return ctx.memory.demotedFromPrimary || wasPrimaryByDataDirectory(ctx) || rememberedPrimaryOn(ctx, ctx.input.local.timeline);
 }
 
-function wasPrimaryByDataDirectory(ctx: Context): boolean {
+/** The data directory said so before we started it as a standby (HaMemory.primaryOnTimeline). */
+function rememberedPrimaryOn(ctx: Context, timeline: number | undefined): boolean {
+  return timeline !== undefined && ctx.memory.primaryOnTimeline === timeline;
+}
+
+export function wasPrimaryByDataDirectory(ctx: Context): boolean {
   const local = ctx.input.local;
   return !local.hasRecoveryConfig && local.controlState !== undefined && local.controlState !== 'in archive recovery' && local.controlState !== 'shut down in recovery';
 }
@@ -41,7 +46,7 @@ function leaderRunsAsPrimary(ctx: Context): boolean {
  */
 function wasPrimaryOn(ctx: Context, timeline: number): boolean {
   const known = ctx.memory.demotedFromTimeline;
-  if (ctx.memory.demotedFromPrimary && known !== undefined && known !== timeline) return wasPrimaryByDataDirectory(ctx);
+  if (ctx.memory.demotedFromPrimary && known !== undefined && known !== timeline) return wasPrimaryByDataDirectory(ctx) || rememberedPrimaryOn(ctx, timeline);
   return wasPrimary(ctx);
 }
 

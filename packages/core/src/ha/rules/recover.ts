@@ -8,7 +8,7 @@ import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { clusterIsUnlocked, decision, nodeToFollow, ownsLock, remoteMember } from '../context.js';
 import { failoverVerdicts } from '../takeover.js';
-import { chooseRepair, divergence } from './divergence.js';
+import { chooseRepair, divergence, wasPrimaryByDataDirectory } from './divergence.js';
 import { withLockUpdate } from './own-lock.js';
 
 const UNCLEAN = new Set(['in production', 'in crash recovery', 'shutting down']);
@@ -99,5 +99,7 @@ export function decidePostgresNotRunning(ctx: Context): Decision {
     actions.push({ type: 'set-synchronous-standby-names', value: '' });
   }
   actions.push({ type: 'start', asPrimary: false, ...(target === undefined ? {} : { follow: target }) });
-  return decision(ctx, { ruleId: 'recover.start-replica', message, actions, memory: { recovering: true, crashRecoveryStartedAtMs: undefined } });
+  // Starting as a standby erases the data directory's record that we ran as a primary on this timeline.
+  const primaryOnTimeline = wasPrimaryByDataDirectory(ctx) ? local.timeline : ctx.memory.primaryOnTimeline;
+  return decision(ctx, { ruleId: 'recover.start-replica', message, actions, memory: { recovering: true, crashRecoveryStartedAtMs: undefined, primaryOnTimeline } });
 }
