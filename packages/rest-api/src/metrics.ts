@@ -116,6 +116,7 @@ function postgresStateSeries(text: MetricsText, state: string): void {
 function pgwardenSeries(text: MetricsText, view: MemberView, nowMs: number): void {
   const metrics = view.snapshot.metrics;
   text.series('pgwarden_is_leader', 'gauge', 'Value is 1 if this member refreshed the leader lock within ttl, 0 otherwise.', nowMs < view.leaderValidUntilMs ? 1 : 0);
+  text.series('pgwarden_diverged', 'gauge', "Value is 1 if this member's history diverged from the leader's and nothing repairs it (replica checks fail), 0 otherwise.", view.diverged ? 1 : 0);
   if (metrics === undefined) return;
   text.series('pgwarden_cycles_total', 'counter', 'HA cycles completed since the agent started.', metrics.cyclesTotal);
   text.series('pgwarden_cycle_duration_seconds_total', 'counter', 'Sum of the durations of all HA cycles, seconds.', metrics.cycleDurationSecondsTotal);

@@ -234,6 +234,7 @@ describe('GET /metrics', () => {
     expect(samples).toContain('patroni_postgres_state{scope="demo",name="node1"} 5');
     expect(response.text).toContain('# Values: 0=initdb, 1=initdb_failed, 2=custom_bootstrap,');
     expect(samples).toContain('pgwarden_is_leader{scope="demo",name="node1"} 1');
+    expect(samples).toContain('pgwarden_diverged{scope="demo",name="node1"} 0');
     expect(samples).toContain('pgwarden_actions_total{scope="demo",name="node1",action="promote"} 1');
     expect(samples).toContain('pgwarden_last_dcs_latency_seconds{scope="demo",name="node1"} 0.004');
     expect(response.text).toContain('# TYPE patroni_xlog_location counter\n');
@@ -276,5 +277,10 @@ describe('GET /metrics', () => {
     expect((await send(replica.base, 'GET', '/metrics')).text).toContain('\npatroni_master{scope="demo",name="node2"} 0\n');
     const current = await startApi(primarySnapshot());
     expect((await send(current.base, 'GET', '/metrics')).text).not.toContain('patroni_master');
+  });
+
+  it('says when a member diverged from the leader and nothing repairs it (pgwarden_diverged), for alerting', async () => {
+    const diverged = await startApi(replicaSnapshot({ diverged: true }));
+    expect((await send(diverged.base, 'GET', '/metrics')).text).toContain('\npgwarden_diverged{scope="demo",name="node2"} 1\n');
   });
 });
