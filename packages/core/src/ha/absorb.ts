@@ -20,8 +20,9 @@ export function recordLockRenewal(memory: HaMemory): HaMemory {
 function absorbActionResult(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
   const result = input.lastActionResult;
   if (result === undefined) return memory;
-  if (result.type === 'rewind') return result.ok ? { ...memory, rewind: 'done', demotedFromPrimary: false, primaryOnTimeline: undefined } : { ...memory, rewind: 'failed' };
-  if (result.type === 'reinitialize' || result.type === 'create-replica') return result.ok ? { ...memory, rewind: 'none', demotedFromPrimary: false, primaryOnTimeline: undefined } : memory;
+  const repaired = { demotedFromPrimary: false, primaryOnTimeline: undefined, divergedStuck: undefined };
+  if (result.type === 'rewind') return result.ok ? { ...memory, ...repaired, rewind: 'done' } : { ...memory, rewind: 'failed' };
+  if (result.type === 'reinitialize' || result.type === 'create-replica') return result.ok ? { ...memory, ...repaired, rewind: 'none' } : memory;
   if (result.type === 'crash-recovery') return memory;
   return memory;
 }
@@ -63,7 +64,9 @@ export function absorbInput(input: DecideInput<HaMemory>): HaMemory {
   memory = absorbActionResult(input, memory);
   memory = absorbCluster(input, memory);
   if (memory.recovering && input.local.running && input.running === undefined) memory = { ...memory, recovering: false, crashRecoveryStartedAtMs: undefined };
-  if ((memory.demotedFromPrimary || memory.primaryOnTimeline !== undefined) && isStreamingFromLeaderTimeline(input)) memory = { ...memory, demotedFromPrimary: false, primaryOnTimeline: undefined };
+  if ((memory.demotedFromPrimary || memory.primaryOnTimeline !== undefined || memory.divergedStuck === true) && isStreamingFromLeaderTimeline(input)) {
+    memory = { ...memory, demotedFromPrimary: false, primaryOnTimeline: undefined, divergedStuck: undefined };
+  }
   return memory;
 }
 

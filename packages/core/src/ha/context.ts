@@ -43,7 +43,12 @@ export function decision(ctx: Context, parts: DecisionParts): Decision {
     actions: parts.actions ?? [],
     message,
     ruleId: parts.ruleId,
-    memory: { ...ctx.memory, ...parts.memory, ...(parts.memory?.demotedFromPrimary === true ? demotionMemory(ctx) : {}) },
+    memory: {
+      ...ctx.memory,
+      ...parts.memory,
+      ...(parts.memory?.demotedFromPrimary === true ? demotionMemory(ctx) : {}),
+      ...(parts.diverged === true ? { divergedStuck: true } : {}),
+    },
     ...(parts.reason === undefined ? {} : { reason: parts.reason }),
     ...(parts.awaiting === undefined ? {} : { awaiting: parts.awaiting }),
     ...(parts.wakeUpAtMs === undefined ? {} : { wakeUpAtMs: parts.wakeUpAtMs }),

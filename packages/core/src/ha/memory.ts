@@ -42,6 +42,13 @@ export interface HaMemory {
    * replica while nobody led, or after a failed pg_rewind).
    */
   readonly primaryOnTimeline?: number;
+  /**
+   * A `*.diverged-stuck` rule found our history diverged with no repair: kept
+   * (and published as the decision's `diverged`) through cycles that do not
+   * judge divergence — DCS unreachable, paused — until a rewind or re-clone
+   * succeeds, we stream on the leader's timeline, or we promote.
+   */
+  readonly divergedStuck?: boolean;
   /** `/failsafe` of the last snapshot: whom to ask when the DCS is gone. */
   readonly lastFailsafe?: Readonly<Record<string, string>>;
   /** A switchover waiting for its candidate to stream from us: which request, since when (our clock). */

@@ -198,7 +198,9 @@ export interface DecideResult<TMemory = unknown> {
   readonly wakeUpAtMs?: number;
   /**
    * Set while our history diverged from the leader's and nothing repairs it
-   * (the `*.diverged-stuck` rules): a PostgreSQL still running here serves
+   * (from a `*.diverged-stuck` rule until a rewind or re-clone succeeds, we
+   * stream on the leader's timeline, or we promote — also through cycles that
+   * do not judge divergence): a PostgreSQL still running here serves
    * reads of a history the cluster does not have, so the REST API's replica
    * checks fail (a departure from Patroni, which keeps answering 200).
    */

@@ -81,6 +81,29 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       ruleId: 'follow.diverged-stuck',
       actions: [],
       diverged: true,
+      memory: { divergedStuck: true },
+    },
+    {
+      name: 'marked diverged earlier, the DCS unreachable now: still marked (the replica checks keep failing)',
+      input: input({ name: 'node3', cluster: { ok: false, message: 'etcd unreachable' }, local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), memory: memory({ divergedStuck: true }) }),
+      diverged: true,
+    },
+    {
+      name: 'marked diverged earlier, paused now (no divergence check): still marked',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 1, walPosition: 45_000_000 }), memory: memory({ divergedStuck: true }), settings: { paused: true } }),
+      ruleId: 'follow.paused',
+      diverged: true,
+    },
+    {
+      name: 'marked diverged earlier, now streaming from the leader on its timeline: the mark is dropped',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 2, replicationState: 'streaming' }), memory: memory({ divergedStuck: true }) }),
+      diverged: false,
+      memory: { divergedStuck: undefined },
+    },
+    {
+      name: 'marked diverged earlier, a rewind succeeded: the mark is dropped',
+      input: input({ name: 'node3', cluster: tl2, local: replicaLocal({ timeline: 2 }), memory: memory({ divergedStuck: true, rewind: 'running' }), lastActionResult: { type: 'rewind', ok: true } }),
+      diverged: false,
     },
     {
       name: 'use_pg_rewind off: falls back to reinit when allowed',

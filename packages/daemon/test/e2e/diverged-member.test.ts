@@ -4,8 +4,8 @@
  * its PostgreSQL runs as a standby that cannot follow the new primary and
  * answers reads from rows the cluster never kept. Its replica checks fail so
  * that a load balancer stops sending reads to it (Patroni keeps answering
- * 200), `/health` still says PostgreSQL runs, and `POST /reinitialize`
- * repairs it.
+ * 200), also in pause, `/health` still says PostgreSQL runs, and
+ * `POST /reinitialize` repairs it.
  *
  * The divergence is made, not hoped for: in pause, the replica's PostgreSQL
  * is stopped, the primary takes rows only it has, then its agent and
@@ -73,6 +73,12 @@ describe('a former primary diverged from the new one, pg_rewind off', () => {
       expect(await code(oldPrimary, path), `${path}\n${transcripts([oldPrimary])}`).toBe(503);
     }
     expect(await code(survivor, '/primary')).toBe(200);
+
+    // In pause no cycle judges divergence; the mark holds (core memory), so the checks keep failing.
+    await setPause(cluster, survivor, true);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await code(oldPrimary, '/replica'), transcripts([oldPrimary])).toBe(503);
+    await setPause(cluster, survivor, false);
 
     const reinitialized = await oldPrimary.request('POST', '/reinitialize', {});
     expect(reinitialized.status, reinitialized.body).toBe(200);

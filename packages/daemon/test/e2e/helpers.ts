@@ -47,11 +47,11 @@ export async function waitForFailsafeList(leader: PgwardenMember, size: number):
   }, { timeoutMs: 30_000, what: 'the /failsafe member list' });
 }
 
-/** PATCH /config {pause} through `via`, then until every member reports it. */
+/** PATCH /config {pause} through `via`, then until every member reports it (`/patroni` has `pause` only while paused). */
 export async function setPause(cluster: PgwardenCluster, via: PgwardenMember, pause: boolean): Promise<void> {
   const answer = await via.request('PATCH', '/config', { pause });
   if (answer.status !== 200) throw new Error(`PATCH /config {pause: ${pause}}: ${answer.status} ${answer.body}`);
-  await waitUntil(async () => (await Promise.all(cluster.members.map((member) => member.status()))).every((status) => status?.['pause'] === pause), {
+  await waitUntil(async () => (await Promise.all(cluster.members.map((member) => member.status()))).every((status) => status !== undefined && (status['pause'] === true) === pause), {
     timeoutMs: 30_000,
     what: `every member to report pause ${pause}`,
   });

@@ -130,6 +130,6 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     ruleId: `${messages.ruleId}.promote`,
     message: messages.promoted,
     actions,
-    memory: { failsafeActive: false, rewind: 'check', demotedFromPrimary: false, primaryOnTimeline: undefined, quorum: undefined, syncSetting: undefined },
+    memory: { failsafeActive: false, rewind: 'check', demotedFromPrimary: false, primaryOnTimeline: undefined, divergedStuck: undefined, quorum: undefined, syncSetting: undefined },
   });
 }
