@@ -27,6 +27,7 @@ export interface DecisionParts {
   readonly memory?: Partial<HaMemory>;
   readonly awaiting?: 'peers' | 'failsafe';
   readonly wakeUpAtMs?: number;
+  /** A `*.diverged-stuck` rule: sets HaMemory.divergedStuck, from which decide() publishes `diverged`. */
   readonly diverged?: true;
 }
 
@@ -52,7 +53,6 @@ export function decision(ctx: Context, parts: DecisionParts): Decision {
     ...(parts.reason === undefined ? {} : { reason: parts.reason }),
     ...(parts.awaiting === undefined ? {} : { awaiting: parts.awaiting }),
     ...(parts.wakeUpAtMs === undefined ? {} : { wakeUpAtMs: parts.wakeUpAtMs }),
-    ...(parts.diverged === true ? { diverged: true } : {}),
   };
   return result;
 }

@@ -66,8 +66,8 @@ function mainBranch(ctx: Context): Decision {
 
 export function decide(input: DecideInput<HaMemory>): DecideResult<HaMemory> {
   const result = decideCycle(input);
-  // The mark outlives the rules that set it (see HaMemory.divergedStuck).
-  return result.memory.divergedStuck === true && result.diverged !== true ? { ...result, diverged: true } : result;
+  // One source for the mark, which outlives the rules that set it (see HaMemory.divergedStuck).
+  return result.memory.divergedStuck === true ? { ...result, diverged: true } : result;
 }
 
 function decideCycle(input: DecideInput<HaMemory>): DecideResult<HaMemory> {
