@@ -20,6 +20,7 @@ export type { PostgresCtlEvent } from './events.js';
 export { silentLogger, type Logger } from './logger.js';
 export type { CreateReplicaOutcome } from './create-replica.js';
 export type { RewindCheck, RewindOutcome } from './rewind.js';
+export type { TimelineHistory } from './timeline-history.js';
 export type { DesiredSlots, SlotSyncOutcome } from './slots.js';
 export { desiredSlotNames, formatLsn } from './slots.js';
 export { renderSynchronousStandbyNames, type SynchronousNamesOptions } from './synchronous-standby-names.js';

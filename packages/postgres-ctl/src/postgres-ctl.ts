@@ -22,6 +22,7 @@ import { withClient, type ConnectionSettings } from './sql/connection.js';
 import { assertBootstrapTarget, createManagedRoles, runCustomBootstrap, runInitdb } from './bootstrap.js';
 import { createReplica, type CreateReplicaOutcome } from './create-replica.js';
 import { rewind, checkRewindNeeded, type RewindCheck, type RewindOutcome } from './rewind.js';
+import { readTimelineHistory, type TimelineHistory } from './timeline-history.js';
 import { runCrashRecovery } from './crash-recovery.js';
 import { hasPrePromote, runBeforeStop, runPrePromote } from './scripts.js';
 import { oldestLocalWal, readLogicalSlotStates, syncReplicationSlots, writeLogicalSlotStates, type SlotSyncOutcome, type DesiredSlots } from './slots.js';
@@ -364,6 +365,11 @@ export class PostgresCtl {
 
   checkRewind(source: FollowTarget): Promise<RewindCheck> {
     return checkRewindNeeded(this.context, source);
+  }
+
+  /** The timeline history of `source` (the leader) over a replication connection; see timeline-history.ts. */
+  timelineHistory(source: FollowTarget, timeoutMs: number): Promise<TimelineHistory> {
+    return readTimelineHistory(this.context, source, timeoutMs);
   }
 
   async rewind(source: FollowTarget): Promise<RewindOutcome> {

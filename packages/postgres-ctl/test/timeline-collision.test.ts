@@ -35,7 +35,10 @@ describe('two promotions from one base', () => {
   it('the second skips the timeline the first used, so the first one’s divergence shows and pg_rewind repairs it', async () => {
     await sql(p, "INSERT INTO marks VALUES ('base')");
     for (const replica of [x, y]) await waitFor(`${replica.name} replayed base`, async () => (await labels(replica)).includes('base'));
+    // The leader's history as a standby reads it (replication connection and user): none on timeline 1.
+    expect(await x.ctl.timelineHistory(target(p), 3000)).toEqual({ timeline: 1, lines: [] });
     expect(await p.ctl.stop({ mode: 'fast' })).toBeDefined();
+    await expect(x.ctl.timelineHistory(target(p), 1000)).rejects.toThrow(/cannot read the timeline history of p/);
 
     expect(await x.ctl.promote()).toMatchObject({ promoted: true, timeline: 2 });
     await sql(x, "INSERT INTO marks VALUES ('only-on-x')");
@@ -48,6 +51,9 @@ describe('two promotions from one base', () => {
     expect(readFileSync(placeholder, 'utf8')).toMatch(/^# timeline 2 was used by another member/);
     expect(statSync(placeholder).uid).toBe(postgresUser().uid);
     expect((await y.ctl.observe()).timelineHistory?.map((line) => [line[0], line[1]])).toEqual([[1, expect.any(Number)]]);
+    // y's own history goes 1 → 3: timeline 2, x's, is not in it (the agent's divergence check asks exactly this).
+    const yHistory = (await y.ctl.observe()).timelineHistory?.map((line) => [line[0], line[1]]);
+    expect(await x.ctl.timelineHistory(target(y), 3000)).toEqual({ timeline: 3, lines: yHistory });
     await y.ctl.syncReplicationSlots({ members: ['p', 'x', 'y'] });
     await sql(y, "INSERT INTO marks VALUES ('after-failover')");
 

@@ -16,6 +16,8 @@ export interface ConnectionSettings {
   readonly connectTimeoutSeconds: number;
   readonly statementTimeoutMs: number;
   readonly applicationName: string;
+  /** `true`: a physical replication connection, as a standby's (IDENTIFY_SYSTEM, TIMELINE_HISTORY); pg_hba's `replication` lines apply. */
+  readonly replication?: 'true';
   /** Extra libpq-ish options (ssl) are not needed on the local socket/loopback. */
 }
 
@@ -98,7 +100,9 @@ function isConnectionFailure(error: unknown): boolean {
 }
 
 export function openClient(settings: ConnectionSettings): pg.Client {
-  return new pg.Client({
+  // pg sends `replication` as a startup parameter; its type definitions do not list it.
+  const replication: { replication?: string } = settings.replication === undefined ? {} : { replication: settings.replication };
+  const config: pg.ClientConfig = {
     host: settings.host,
     port: settings.port,
     user: settings.user,
@@ -108,7 +112,9 @@ export function openClient(settings: ConnectionSettings): pg.Client {
     statement_timeout: settings.statementTimeoutMs,
     query_timeout: settings.statementTimeoutMs + 1000,
     application_name: settings.applicationName,
-  });
+    ...replication,
+  };
+  return new pg.Client(config);
 }
 
 /** Run `fn` on a fresh connection (remote checks, long statements) and always close it. */
