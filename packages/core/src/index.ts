@@ -19,6 +19,7 @@ export { dcsFail, dcsOk } from './model/dcs-results.js';
 export { dcsMemberSettingsShape, parseDcsSettings } from './model/dcs-settings.js';
 export type * from './model/local-state.js';
 export type * from './model/actions.js';
+export { isQuestion, type QuestionAction } from './model/questions.js';
 export type * from './model/decide-types.js';
 export * from './config/index.js';
 export * from './ha/index.js';

@@ -58,6 +58,13 @@ export interface PostgresPort {
   }): Promise<{ created: readonly string[]; dropped: readonly string[]; advanced?: readonly string[] }>;
   /** Copy these logical slots from the primary `source` (restarts this replica); the names copied. */
   copyLogicalSlots?(slots: readonly LogicalSlotSpec[], source: FollowTarget): Promise<readonly string[]>;
+  /**
+   * The timeline history of the PostgreSQL at `source` (the leader), over a
+   * replication connection as a standby's: its timeline and the
+   * `[parent timeline, switchpoint]` lines (none on timeline 1). Rejects when
+   * it cannot be read within `timeoutMs`.
+   */
+  timelineHistory(source: FollowTarget, timeoutMs: number): Promise<{ readonly timeline: number; readonly lines: readonly (readonly [number, number])[] }>;
   removeDataDirectory(options: { rename: boolean }): Promise<void>;
   /** Apply the effective PostgreSQL configuration (dynamic + local); returns what needs a restart. */
   applyConfiguration?(): Promise<void>;

@@ -206,6 +206,13 @@ export class FakePostgres implements PostgresPort {
   promote: PostgresPort['promote'] = () => this.record('promote');
   follow = () => this.record('follow');
   rewind = () => this.record('rewind');
+  /** What timelineHistory() answers; undefined: it rejects, as for an unreachable leader. */
+  history: { timeline: number; lines: Array<[number, number]> } | undefined;
+  timelineHistory: PostgresPort['timelineHistory'] = async () => {
+    this.calls.push('timelineHistory');
+    if (this.history === undefined) throw new Error('connection refused');
+    return this.history;
+  };
   reinitialize: PostgresPort['reinitialize'] = () => this.record('reinitialize');
   crashRecovery = () => this.record('crashRecovery');
   checkpoint = () => this.record('checkpoint');

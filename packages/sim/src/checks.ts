@@ -6,7 +6,7 @@
  * a member becomes primary), nothing changed while paused (where decide()
  * answers).
  */
-import type { Action, DecideInput, DecideResult, HaMemory } from '@pgwarden/core';
+import { isQuestion, type Action, type DecideInput, type DecideResult, type HaMemory } from '@pgwarden/core';
 import { isWritablePrimary } from './model-postgres.js';
 import { commonPrefix } from './wal.js';
 import type { SimMember, World } from './world.js';
@@ -91,7 +91,7 @@ export function observedDecide(world: World, member: SimMember): (input: DecideI
     agent.syncAtDecide = world.dcs.syncState();
     const failover = world.dcs.failoverValue();
     agent.candidateAtDecide = failover?.leader ? undefined : failover?.member;
-    const actions = result.actions.filter((action) => action.type !== 'fetch-peer-status' && action.type !== 'failsafe-check');
+    const actions = result.actions.filter((action) => !isQuestion(action));
     if (actions.some((action) => action.type === 'demote')) world.stats.demotions += 1;
     const routine = actions.every((action) => action.type === 'update-lock' || (action.type === 'watchdog' && action.op !== 'disable'));
     if (result.message !== agent.lastMessage || !routine) {

@@ -12,7 +12,7 @@ import type { LongOperationOptions, PostgresPort } from '@pgwarden/daemon';
 import { checkConfirmedWrites, checkPromotionStart } from './checks.js';
 import { bootstrapPg, copyFrom, isNamedSync, isWritablePrimary, observePg, promotePg, startPg, stopPg } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
-import { durationWithSlowness, linked, machineUp, memberByName, record } from './world.js';
+import { durationWithSlowness, linked, machineUp, memberByName, netCutBetween, record } from './world.js';
 
 type Operation = 'bootstrap' | 'create-replica' | 'reinitialize' | 'start' | 'stop' | 'restart' | 'promote' | 'rewind' | 'crash-recovery' | 'checkpoint';
 
@@ -240,6 +240,23 @@ export class SimPostgres implements PostgresPort {
       },
       { supersedes: true, ...(options?.signal === undefined ? {} : { signal: options.signal }) },
     );
+  }
+
+  /** The source's history over a replication connection: refused at once when its machine or PostgreSQL is down, nothing until the timeout through a black-holed link. */
+  timelineHistory(source: FollowTarget, timeoutMs: number): Promise<{ timeline: number; lines: Array<[number, number]> }> {
+    const { world, member } = this;
+    const peer = memberByName(world, source.name);
+    const cut = peer === undefined ? undefined : netCutBetween(world, member.name, peer.name);
+    const delayMs = cut !== undefined && cut.failure !== 'refused' ? timeoutMs : world.rng.int(1, 10);
+    return new Promise((resolve, reject) => {
+      world.scheduler.after(delayMs, member.owner, () => {
+        if (peer === undefined || cut !== undefined || !machineUp(peer) || !peer.pg.running || peer.pg.dataDirectory !== 'valid' || !linked(world, member.name, peer.name)) {
+          reject(new Error(`cannot read the timeline history of ${source.name ?? 'the leader'}`));
+          return;
+        }
+        resolve({ timeline: peer.pg.timeline, lines: peer.pg.history.map((line): [number, number] => [line[0], line[1]]) });
+      });
+    });
   }
 
   crashRecovery(): Promise<void> {

@@ -27,6 +27,14 @@ function absorbActionResult(input: DecideInput<HaMemory>, memory: HaMemory): HaM
   return memory;
 }
 
+/** The leader's history answered this cycle (see divergence.ts): kept for the leader and timeline it was asked about. */
+function absorbLeaderHistory(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
+  const answer = input.leaderHistory;
+  if (answer === undefined) return memory;
+  const key = { leader: answer.leader, forTimeline: answer.forTimeline };
+  return { ...memory, leaderHistory: answer.ok ? { ...key, lines: answer.lines } : { ...key, failedAtMs: input.nowMs } };
+}
+
 function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
   if (!input.cluster.ok) {
     return memory.dcsUnreachableSinceMs === undefined ? { ...memory, dcsUnreachableSinceMs: input.nowMs } : memory;
@@ -63,6 +71,7 @@ export function absorbInput(input: DecideInput<HaMemory>): HaMemory {
   let memory: HaMemory = { ...input.memory, cycles: input.memory.cycles + 1 };
   memory = absorbActionResult(input, memory);
   memory = absorbCluster(input, memory);
+  memory = absorbLeaderHistory(input, memory);
   if (memory.recovering && input.local.running && input.running === undefined) memory = { ...memory, recovering: false, crashRecoveryStartedAtMs: undefined };
   if ((memory.demotedFromPrimary || memory.primaryOnTimeline !== undefined || memory.divergedStuck === true) && isStreamingFromLeaderTimeline(input)) {
     memory = { ...memory, demotedFromPrimary: false, primaryOnTimeline: undefined, divergedStuck: undefined };

@@ -25,7 +25,7 @@ export interface DecisionParts {
   readonly actions?: readonly Action[];
   readonly reason?: string;
   readonly memory?: Partial<HaMemory>;
-  readonly awaiting?: 'peers' | 'failsafe';
+  readonly awaiting?: 'peers' | 'failsafe' | 'leader-history';
   readonly wakeUpAtMs?: number;
   /** A `*.diverged-stuck` rule: sets HaMemory.divergedStuck, from which decide() publishes `diverged`. */
   readonly diverged?: true;

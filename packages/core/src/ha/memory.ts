@@ -49,6 +49,17 @@ export interface HaMemory {
    * succeeds, we stream on the leader's timeline, or we promote.
    */
   readonly divergedStuck?: boolean;
+  /**
+   * The leader's timeline history as it last answered (`lines`), or when
+   * asking failed (`failedAtMs`, our clock): asked once per leader and
+   * published leader timeline, again after a failure once a ttl has passed.
+   */
+  readonly leaderHistory?: {
+    readonly leader: string;
+    readonly forTimeline: number;
+    readonly lines?: readonly (readonly [number, number])[];
+    readonly failedAtMs?: number;
+  };
   /** `/failsafe` of the last snapshot: whom to ask when the DCS is gone. */
   readonly lastFailsafe?: Readonly<Record<string, string>>;
   /** A switchover waiting for its candidate to stream from us: which request, since when (our clock). */

@@ -87,6 +87,13 @@ export type Action =
   // --- more input needed: the runtime fetches it and calls decide() again this cycle ---
   | { readonly type: 'fetch-peer-status'; readonly members: readonly string[] }
   | { readonly type: 'failsafe-check'; readonly members: Readonly<Record<string, string>> }
+  /**
+   * The leader's timeline history, asked over a replication connection
+   * (IDENTIFY_SYSTEM, TIMELINE_HISTORY) when `/history` cannot tell whether
+   * our timeline is one of the leader's ancestors. `forTimeline`: the
+   * leader's timeline as published, echoed in the answer.
+   */
+  | { readonly type: 'fetch-leader-history'; readonly source: FollowTarget; readonly forTimeline: number }
   // --- PostgreSQL ---
   | { readonly type: 'bootstrap' }
   | { readonly type: 'create-replica'; readonly source?: FollowTarget }

@@ -6,7 +6,7 @@
 import type { Action } from './actions.js';
 import type { Cluster } from './cluster.js';
 import type { SlotMatcher } from './ignore-slots.js';
-import type { LocalPostgres, PeerStatus } from './local-state.js';
+import type { LeaderHistoryAnswer, LocalPostgres, PeerStatus } from './local-state.js';
 import type { LogicalSlotSpec } from './actions.js';
 
 /** The effective HA settings of this cycle: dynamic config merged over local, timings adjusted. */
@@ -145,6 +145,8 @@ export interface DecideInput<TMemory = unknown> {
   readonly peers?: readonly PeerStatus[];
   /** Members that answered `Accepted` to POST /failsafe, when asked for. */
   readonly failsafeAccepted?: readonly string[];
+  /** The leader's timeline history, when a previous decide() of this cycle asked for it. */
+  readonly leaderHistory?: LeaderHistoryAnswer;
   readonly running?: RunningAction;
   /**
    * Outcome of the last background action that finished since the last
@@ -186,10 +188,11 @@ export interface DecideResult<TMemory = unknown> {
   readonly memory: TMemory;
   /**
    * Set when the actions are a question (`fetch-peer-status`,
-   * `failsafe-check`) and nothing else: the runtime answers it and calls
-   * decide() again in the same cycle with `peers` / `failsafeAccepted` set.
+   * `failsafe-check`, `fetch-leader-history`) and nothing else: the runtime
+   * answers it and calls decide() again in the same cycle with `peers` /
+   * `failsafeAccepted` / `leaderHistory` set.
    */
-  readonly awaiting?: 'peers' | 'failsafe';
+  readonly awaiting?: 'peers' | 'failsafe' | 'leader-history';
   /**
    * The runtime must start the next cycle no later than this: the lock we
    * hold by our own clock must be renewed (or given up) before it expires

@@ -128,3 +128,12 @@ export interface PeerStatus {
   readonly tags?: Readonly<Record<string, unknown>>;
   readonly watchdogFailed?: boolean;
 }
+
+/**
+ * The answer to `fetch-leader-history`: the leader's timeline and the
+ * `[parent timeline, switchpoint]` lines of its history (none on timeline 1),
+ * or why they could not be read.
+ */
+export type LeaderHistoryAnswer =
+  | { readonly leader: string; readonly forTimeline: number; readonly ok: true; readonly timeline: number; readonly lines: readonly (readonly [number, number])[] }
+  | { readonly leader: string; readonly forTimeline: number; readonly ok: false; readonly message: string };

@@ -16,7 +16,7 @@ export interface DecideCase {
   readonly actions?: readonly Action['type'][];
   readonly includes?: readonly Partial<Action>[];
   readonly excludes?: readonly Action['type'][];
-  readonly awaiting?: 'peers' | 'failsafe';
+  readonly awaiting?: 'peers' | 'failsafe' | 'leader-history';
   readonly memory?: Partial<HaMemory>;
   readonly reason?: RegExp;
   /** Whether the decision marks our history as diverged and unrepaired. */

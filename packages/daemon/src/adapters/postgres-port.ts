@@ -50,6 +50,7 @@ export function createPostgresPort(ctl: PostgresCtl): PostgresPort {
     async follow(target) {
       await ctl.follow(target);
     },
+    timelineHistory: (source, timeoutMs) => ctl.timelineHistory(source, timeoutMs),
     async rewind(source, options) {
       await ctl.rewind(source);
       options?.signal?.throwIfAborted();

@@ -176,6 +176,7 @@ async function dispatch(context: ExecutorContext, action: Action, signal: AbortS
       return fromDcs(await dcs.touchMember(await context.memberData()), 'touch-member');
     case 'fetch-peer-status':
     case 'failsafe-check':
+    case 'fetch-leader-history':
       return fail(`${action.type} is answered by the cycle, not executed`);
     case 'watchdog':
       await context.watchdog[action.op]();

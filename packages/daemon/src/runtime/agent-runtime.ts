@@ -22,7 +22,7 @@
  * cycle-log, wait, shutdown); this class keeps their order and the state
  * between them.
  */
-import { safetyMarginMs, type Action, type Cluster, type DecideResult, type Dcs, type DcsResult, type HaSettings, type LocalPostgres, type MemberData, type OperatorRequests, type RunningAction } from '@pgwarden/core';
+import { isQuestion, safetyMarginMs, type Action, type Cluster, type DecideResult, type Dcs, type DcsResult, type HaSettings, type LocalPostgres, type MemberData, type OperatorRequests, type RunningAction } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
@@ -357,7 +357,7 @@ export class AgentRuntime<TMemory> {
       memory: this.memory,
     };
     this.lastFailure = undefined;
-    const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls, ...(prefetched === undefined ? {} : { prefetched }) });
+    const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, postgres: this.options.postgres, logger: this.logger, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls, ...(prefetched === undefined ? {} : { prefetched }) });
     this.memory = result.memory;
     this.wakeUpAtMs = result.wakeUpAtMs;
     if (result.ruleId === 'dcs-unreachable.failsafe-leader' && !this.demoting) this.leadership.confirmedByFailsafe(nowMs, local);
@@ -366,7 +366,7 @@ export class AgentRuntime<TMemory> {
 
   /** Execute in order; the first long action and everything after it go to the background. */
   private async act(actions: readonly Action[], guard: CycleGuard): Promise<Acted> {
-    const list = actions.filter((action) => action.type !== 'fetch-peer-status' && action.type !== 'failsafe-check');
+    const list = actions.filter((action) => !isQuestion(action));
     let touchedPostgres = false;
     for (let index = 0; index < list.length; index++) {
       const action = list[index];

@@ -1,17 +1,22 @@
 /**
  * decide() may ask for input it was not given (peer statuses for a leader
- * race, the failsafe topology check). The runtime fetches it and calls
+ * race, the failsafe topology check, the leader's timeline history). The runtime fetches it and calls
  * decide() again within the same cycle, a bounded number of times, with
  * the same memory: a follow-up round is the same decision, better informed.
  */
-import { switchoverHandedToMe, type Cluster, type DecideInput, type DecideResult, type HaSettings, type LocalPostgres, type PeerStatus, type SelfIdentity } from '@pgwarden/core';
-import type { PeerPort } from '../ports.js';
+import { isQuestion, switchoverHandedToMe, type Cluster, type DecideInput, type DecideResult, type HaSettings, type LeaderHistoryAnswer, type LocalPostgres, type PeerStatus, type QuestionAction, type SelfIdentity } from '@pgwarden/core';
+import type { AgentLogger } from '../logger.js';
+import type { PeerPort, PostgresPort } from '../ports.js';
 import { fetchPeerStatuses, runFailsafeCheck } from './peer-checks.js';
 
 const maxDecideRounds = 3;
 
 export interface RoundContext {
   readonly peers: PeerPort;
+  /** Reads the leader's timeline history (`fetch-leader-history`). */
+  readonly postgres: Pick<PostgresPort, 'timelineHistory'>;
+  /** Says when the leader's history could not be read (the member then follows unjudged). */
+  readonly logger?: Pick<AgentLogger, 'warn'>;
   readonly self: SelfIdentity;
   readonly cluster: Cluster | undefined;
   readonly settings: HaSettings;
@@ -41,7 +46,7 @@ export interface PeerPrefetch {
  * Not at all when the former leader's release showed it stopped
  * (switchoverHandedToMe): then decide() needs no peer.
  */
-export function prefetchPeers(context: Omit<RoundContext, 'local' | 'prefetched'>): PeerPrefetch | undefined {
+export function prefetchPeers(context: Omit<RoundContext, 'local' | 'prefetched' | 'postgres'>): PeerPrefetch | undefined {
   const cluster = context.cluster;
   if (cluster === undefined || cluster.leader !== undefined || cluster.initialize === undefined || context.settings.paused) return undefined;
   // Handed over by a leader that published its stop: decide() asks nobody.
@@ -61,6 +66,23 @@ async function peerStatuses(context: RoundContext, names: readonly string[]): Pr
   return fetchPeerStatuses(context.peers, names, context.cluster, context.settings, context.lastKnownApiUrls);
 }
 
+/**
+ * The leader's history, or why it could not be read. Patroni connects with a
+ * 3 s timeout; a shorter loop keeps its budget (the cycle waits for it).
+ */
+async function leaderHistory(context: RoundContext, ask: Extract<QuestionAction, { type: 'fetch-leader-history' }>): Promise<LeaderHistoryAnswer> {
+  const key = { leader: ask.source.name ?? '', forTimeline: ask.forTimeline };
+  const timeoutMs = Math.min(3000, Math.max(1000, context.settings.loopWaitSeconds * 1000));
+  try {
+    const history = await context.postgres.timelineHistory(ask.source, timeoutMs);
+    return { ...key, ok: true, timeline: history.timeline, lines: history.lines };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    context.logger?.warn({ leader: key.leader, error: message }, 'cannot read the leader\'s timeline history; following without judging divergence from it');
+    return { ...key, ok: false, message };
+  }
+}
+
 export async function decideWithRounds<TMemory>(
   decide: (input: DecideInput<TMemory>) => DecideResult<TMemory>,
   base: DecideInput<TMemory>,
@@ -69,15 +91,17 @@ export async function decideWithRounds<TMemory>(
   let input = base;
   let result = decide(input);
   for (let round = 1; round < maxDecideRounds; round++) {
-    const asks = result.actions.filter((action) => action.type === 'fetch-peer-status' || action.type === 'failsafe-check');
+    const asks = result.actions.filter(isQuestion);
     if (asks.length === 0) return result;
     let peers: readonly PeerStatus[] | undefined = input.peers;
     let accepted: readonly string[] | undefined = input.failsafeAccepted;
+    let history: LeaderHistoryAnswer | undefined = input.leaderHistory;
     for (const ask of asks) {
       if (ask.type === 'fetch-peer-status') peers = await peerStatuses(context, ask.members);
       if (ask.type === 'failsafe-check') accepted = await runFailsafeCheck(context.peers, ask.members, context.self, context.local, context.settings);
+      if (ask.type === 'fetch-leader-history') history = await leaderHistory(context, ask);
     }
-    input = { ...base, peers, failsafeAccepted: accepted };
+    input = { ...base, peers, failsafeAccepted: accepted, ...(history === undefined ? {} : { leaderHistory: history }) };
     result = decide(input);
   }
   return result;

@@ -174,6 +174,23 @@ describe('the cycle', () => {
     expect(dcs.leaderOwner).toBe('node1');
   });
 
+  it('answers a question for the leader\'s timeline history from the port, and a failure as a failed answer, in the same cycle', async () => {
+    const seen: Array<DecideInput<Memory>['leaderHistory']> = [];
+    const ask: Action = { type: 'fetch-leader-history', source: { name: 'node2', connUrl: 'postgres://127.0.0.1:5433/postgres' }, forTimeline: 3 };
+    const { runtime, postgres, logger } = makeRuntime((input) => {
+      seen.push(input.leaderHistory);
+      return { actions: input.leaderHistory === undefined ? [ask] : [] };
+    });
+    postgres.history = { timeline: 3, lines: [[1, 100], [2, 200]] };
+    await runtime.runCycle();
+    expect(seen).toEqual([undefined, { leader: 'node2', forTimeline: 3, ok: true, timeline: 3, lines: [[1, 100], [2, 200]] }]);
+    postgres.history = undefined;
+    await runtime.runCycle();
+    expect(seen[3]).toEqual({ leader: 'node2', forTimeline: 3, ok: false, message: 'connection refused' });
+    expect(postgres.calls.filter((call) => call === 'timelineHistory')).toHaveLength(2);
+    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: { leader: 'node2', error: 'connection refused' } }));
+  });
+
   it('as the candidate of a switchover with nobody holding the lock, asks the peers while it observes PostgreSQL, and decide gets those answers without asking again', async () => {
     const events: string[] = [];
     const seenPeers: Array<readonly PeerStatus[] | undefined> = [];

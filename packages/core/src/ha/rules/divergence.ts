@@ -6,10 +6,10 @@
  * forked off. A replica that never went past the fork point can simply
  * follow the new timeline.
  */
-import type { FollowTarget } from '../../model/actions.js';
+import type { Action, FollowTarget } from '../../model/actions.js';
 import { clusterTimeline } from '../../model/cluster-helpers.js';
-import type { Context } from '../context.js';
-import { leaderMember, myWalPosition } from '../context.js';
+import type { Context, Decision } from '../context.js';
+import { decision, leaderMember, myWalPosition, targetOf } from '../context.js';
 import { formatLsn } from '../lag.js';
 
 export function leaderTimeline(ctx: Context): number {
@@ -37,7 +37,6 @@ function leaderRunsAsPrimary(ctx: Context): boolean {
   return role === 'primary' || role === 'master';
 }
 
-/** Where our history left the leader's, in words for the log; undefined when it did not (or cannot be judged yet). */
 /**
  * We ran as a primary on `timeline` itself. A member demoted long ago (on an older
  * timeline) that followed the switches since is just a replica here: its received
@@ -50,7 +49,52 @@ function wasPrimaryOn(ctx: Context, timeline: number): boolean {
   return wasPrimary(ctx);
 }
 
-export function divergence(ctx: Context): string | undefined {
+/** Our history left the leader's (`message` says where), or the leader must first be asked for its history. */
+export type Divergence = { readonly kind: 'diverged'; readonly message: string } | { readonly kind: 'ask'; readonly action: Action };
+
+const diverged = (message: string): Divergence => ({ kind: 'diverged', message });
+
+/** Where we are on our timeline: a stopped data directory counts its last checkpoint. */
+function localPosition(ctx: Context): number {
+  return ctx.input.local.running ? myWalPosition(ctx) : Math.max(ctx.input.local.checkpointLsn ?? 0, myWalPosition(ctx));
+}
+
+function pastFork(ctx: Context, theirs: number, switchpoint: number, from: string): Divergence | undefined {
+  const mine = ctx.input.local.timeline ?? 0;
+  const position = localPosition(ctx);
+  if (position <= switchpoint) return undefined;
+  return diverged(`local timeline ${mine} at ${formatLsn(position)} went past its fork point ${formatLsn(switchpoint)} in ${from} (leader timeline ${theirs})`);
+}
+
+/**
+ * `/history` has no line for our timeline and nothing says we were primary
+ * on it: `/history` may lag the leader's promotion, or our timeline may be a
+ * branch the leader never had (a replica that followed a primary whose
+ * promotion never reached `/history`) — PostgreSQL then refuses to follow
+ * and the member serves its branch forever. Only the leader's own history
+ * tells these apart (Patroni asks for it the same way); asked once per
+ * leader and published timeline, again a ttl after a failed ask (the member
+ * follows meanwhile, as before it asked).
+ */
+function byLeaderHistory(ctx: Context, theirs: number, at: string): Divergence | undefined {
+  const name = ctx.cluster.leader?.name;
+  const source = targetOf(leaderMember(ctx));
+  if (name === undefined || source?.connUrl === undefined) return undefined;
+  const known = ctx.memory.leaderHistory;
+  if (known !== undefined && known.leader === name && known.forTimeline === theirs) {
+    if (known.lines === undefined) {
+      if (ctx.input.nowMs < (known.failedAtMs ?? 0) + ctx.input.settings.ttlSeconds * 1000) return undefined;
+    } else {
+      const mine = ctx.input.local.timeline ?? 0;
+      const line = known.lines.find((entry) => entry[0] === mine);
+      if (line === undefined) return diverged(`${at}: timeline ${mine} is not in the leader's history`);
+      return pastFork(ctx, theirs, line[1], "the leader's history");
+    }
+  }
+  return { kind: 'ask', action: { type: 'fetch-leader-history', source, forTimeline: theirs } };
+}
+
+export function divergence(ctx: Context): Divergence | undefined {
   const local = ctx.input.local;
   const mine = local.timeline;
   const theirs = leaderTimeline(ctx);
@@ -65,18 +109,23 @@ export function divergence(ctx: Context): string | undefined {
   const at = `local timeline ${mine} at ${formatLsn(myWalPosition(ctx))}, leader timeline ${theirs}`;
   // Ahead of the leader's published timeline: diverged only if we were primary on it; a
   // replica that followed the switch just sees the leader's publication lagging.
-  if (mine > theirs) return wasPrimary(ctx) ? `${at}: we were primary on a timeline the leader never had` : undefined;
+  if (mine > theirs) return wasPrimary(ctx) ? diverged(`${at}: we were primary on a timeline the leader never had`) : undefined;
   if (mine === theirs) {
     // Two promotions from one base can both create timeline N: a member that
     // was primary on "our" timeline and is ahead of the leader has diverged.
     const leaderPosition = Math.max(leaderMember(ctx)?.data.xlog_location ?? 0, ctx.cluster.lastLsn);
     const ahead = wasPrimaryOn(ctx, mine) && leaderPosition > 0 && myWalPosition(ctx) > leaderPosition;
-    return ahead ? `${at} at ${formatLsn(leaderPosition)}: we were primary and are ahead of the leader on the same timeline` : undefined;
+    return ahead ? diverged(`${at} at ${formatLsn(leaderPosition)}: we were primary and are ahead of the leader on the same timeline`) : undefined;
   }
   const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine);
-  if (fork === undefined) return wasPrimary(ctx) ? `${at}: /history has no fork point for timeline ${mine} and we were primary on it` : undefined;
-  const position = local.running ? myWalPosition(ctx) : Math.max(local.checkpointLsn ?? 0, myWalPosition(ctx));
-  return position > fork[1] ? `local timeline ${mine} at ${formatLsn(position)} went past its fork point ${formatLsn(fork[1])} (leader timeline ${theirs})` : undefined;
+  if (fork !== undefined) return pastFork(ctx, theirs, fork[1], '/history');
+  if (wasPrimary(ctx)) return diverged(`${at}: /history has no fork point for timeline ${mine} and we were primary on it`);
+  return byLeaderHistory(ctx, theirs, at);
+}
+
+/** The question of `divergence()`: the runtime fetches the leader's history and decides again this cycle. */
+export function askLeaderHistory(ctx: Context, rule: 'follow' | 'recover', action: Action): Decision {
+  return decision(ctx, { ruleId: `${rule}.ask-leader-history`, message: 'asking the leader for its timeline history', actions: [action], awaiting: 'leader-history' });
 }
 
 export type Repair = { readonly kind: 'rewind' | 'reinitialize' | 'stuck'; readonly message: string; readonly source: FollowTarget };

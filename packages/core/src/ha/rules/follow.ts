@@ -7,7 +7,7 @@ import type { Action, FollowTarget } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { clusterIsUnlocked, decision, isRunningPrimary, nodeToFollow, ownsLock, tag } from '../context.js';
 import { copyLogicalSlotsAction, replicaSlotActions } from './leader-upkeep.js';
-import { chooseRepair, divergence } from './divergence.js';
+import { askLeaderHistory, chooseRepair, divergence } from './divergence.js';
 
 export interface FollowMessages {
   readonly ruleId: string;
@@ -51,12 +51,13 @@ export function follow(ctx: Context, messages: FollowMessages): Decision {
     const actions: Action[] = [{ type: 'demote', mode: 'immediate-nolock', ...(target === undefined ? {} : { follow: target }) }];
     return decision(ctx, { ...base, ruleId: `${messages.ruleId}.demote`, message: messages.demote, actions, memory: { isLeader: false, demotedFromPrimary: true } });
   }
-  const diverged = target !== undefined && tag(ctx, 'nostream') !== true ? divergence(ctx) : undefined;
-  if (target !== undefined && diverged !== undefined) {
+  const verdict = target !== undefined && tag(ctx, 'nostream') !== true ? divergence(ctx) : undefined;
+  if (verdict?.kind === 'ask') return askLeaderHistory(ctx, 'follow', verdict.action);
+  if (target !== undefined && verdict !== undefined) {
     const repair = chooseRepair(ctx, target);
-    if (repair.kind === 'stuck') return decision(ctx, { ruleId: 'follow.diverged-stuck', message: repair.message, reason: `our timeline diverged from the leader: ${diverged}`, diverged: true });
+    if (repair.kind === 'stuck') return decision(ctx, { ruleId: 'follow.diverged-stuck', message: repair.message, reason: `our timeline diverged from the leader: ${verdict.message}`, diverged: true });
     const action: Action = repair.kind === 'rewind' ? { type: 'rewind', source: target } : { type: 'reinitialize', source: target };
-    return decision(ctx, { ruleId: `follow.${repair.kind}`, message: repair.message, reason: diverged, actions: [action], memory: { rewind: 'running' } });
+    return decision(ctx, { ruleId: `follow.${repair.kind}`, message: repair.message, reason: verdict.message, actions: [action], memory: { rewind: 'running' } });
   }
   const message = messages.follow;
   const slots = replicaSlotActions(ctx, ownsLock(ctx) && ctx.input.settings.standbyCluster !== undefined);

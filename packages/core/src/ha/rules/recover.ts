@@ -8,7 +8,7 @@ import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
 import { clusterIsUnlocked, decision, nodeToFollow, ownsLock, remoteMember } from '../context.js';
 import { failoverVerdicts } from '../takeover.js';
-import { chooseRepair, divergence, wasPrimaryByDataDirectory } from './divergence.js';
+import { askLeaderHistory, chooseRepair, divergence, wasPrimaryByDataDirectory } from './divergence.js';
 import { withLockUpdate } from './own-lock.js';
 
 const UNCLEAN = new Set(['in production', 'in crash recovery', 'shutting down']);
@@ -83,14 +83,15 @@ export function decidePostgresNotRunning(ctx: Context): Decision {
       memory: { crashRecoveryStartedAtMs: ctx.input.nowMs },
     });
   }
-  const diverged = target === undefined ? undefined : divergence(ctx);
-  if (target !== undefined && diverged !== undefined) {
+  const verdict = target === undefined ? undefined : divergence(ctx);
+  if (verdict?.kind === 'ask') return askLeaderHistory(ctx, 'recover', verdict.action);
+  if (target !== undefined && verdict !== undefined) {
     const repair = chooseRepair(ctx, target);
     if (repair.kind !== 'stuck') {
       const action: Action = repair.kind === 'rewind' ? { type: 'rewind', source: target } : { type: 'reinitialize', source: target };
-      return decision(ctx, { ruleId: `recover.${repair.kind}`, message: repair.message, reason: diverged, actions: [action], memory: { rewind: 'running' } });
+      return decision(ctx, { ruleId: `recover.${repair.kind}`, message: repair.message, reason: verdict.message, actions: [action], memory: { rewind: 'running' } });
     }
-    if (ctx.memory.demotedFromPrimary) return decision(ctx, { ruleId: 'recover.diverged-stuck', message: repair.message, reason: diverged, diverged: true });
+    if (ctx.memory.demotedFromPrimary) return decision(ctx, { ruleId: 'recover.diverged-stuck', message: repair.message, reason: verdict.message, diverged: true });
   }
   const standbyCluster = ctx.input.settings.standbyCluster !== undefined;
   const message = standbyCluster && clusterIsUnlocked(ctx) ? 'trying to follow a remote member because standby cluster is unhealthy' : 'starting as a secondary';
