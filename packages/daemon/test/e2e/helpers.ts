@@ -26,6 +26,12 @@ export async function isInRecovery(member: PgwardenMember): Promise<boolean | un
   }
 }
 
+/** `replica` streams from `primary` (its pg_stat_replication says so). */
+export async function streamsFrom(primary: PgwardenMember, replica: PgwardenMember): Promise<boolean> {
+  const rows = await query<{ application_name: string; state: string }>(primary, 'SELECT application_name, state FROM pg_stat_replication').catch(() => []);
+  return rows.some((row) => row.application_name === replica.name && row.state === 'streaming');
+}
+
 /** Agent output, for failure messages. */
 export function transcripts(members: readonly PgwardenMember[], lines = 40): string {
   return members

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPasswords, startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, setPause, transcripts } from './helpers.js';
+import { isInRecovery, query, setPause, streamsFrom, transcripts } from './helpers.js';
 import { ReadWriteWriter } from './writer.js';
 
 const measurements: Record<string, number> = {};
@@ -37,11 +37,6 @@ async function healthy(cluster: PgwardenCluster): Promise<PgwardenMember> {
   const leader = await cluster.waitForLeader({ timeoutMs: 90_000 });
   await cluster.waitForStreamingReplicas(2, { timeoutMs: 90_000 });
   return leader;
-}
-
-async function streamsFrom(primary: PgwardenMember, replica: PgwardenMember): Promise<boolean> {
-  const rows = await query<{ application_name: string; state: string }>(primary, 'SELECT application_name, state FROM pg_stat_replication').catch(() => []);
-  return rows.some((row) => row.application_name === replica.name && row.state === 'streaming');
 }
 
 describe('a three-member cluster through switchover, failover, crash, pause and a config change', () => {
