@@ -98,6 +98,7 @@ export function observedDecide(world: World, member: SimMember): (input: DecideI
       record(world, `${member.name}: [${result.ruleId}] ${result.message}${result.reason === undefined ? '' : ` (${result.reason})`}${actions.length > 0 ? ` → ${describe(actions)}` : ''}`);
     }
     agent.lastMessage = result.message;
+    agent.lastDiverged = result.diverged === true;
     agent.wakeDueAtMs = result.wakeUpAtMs === undefined ? undefined : nowMs(world) + (result.wakeUpAtMs - input.nowMs);
     const requests = input.requests;
     if (input.settings.paused && requests.restart === undefined && requests.reinitialize === undefined) {

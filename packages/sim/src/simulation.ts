@@ -123,6 +123,7 @@ function replicate(world: World): void {
     if (source === undefined || !machineUp(source) || !source.pg.running || !linked(world, member.name, source.name)) continue;
     if (!isPrefixOf(pg.wal, source.pg.wal)) {
       world.stats.divergedFollowSteps += 1;
+      if (member.agent?.lastDiverged !== true) world.stats.divergedFollowUnmarkedSteps += 1;
       continue;
     }
     member.streaming = true;

@@ -27,6 +27,8 @@ export interface AgentProcess {
   readonly runtime: AgentRuntime<HaMemory>;
   readonly clock: Clock;
   lastMessage: string;
+  /** The last decision marked our history diverged and unrepaired (the REST API's replica checks fail). */
+  lastDiverged?: boolean;
   /** `/sync` and the `/failover` candidate (truth) when this agent last decided (invariant checks). */
   syncAtDecide?: { leader: string | null; standbys: readonly string[]; quorum?: number };
   candidateAtDecide?: string;
@@ -77,6 +79,8 @@ export interface SimStats {
   /** `/sync` keys written in quorum mode that name voters (quorum mode is not vacuous). */
   quorumKeysWithVoters: number;
   divergedFollowSteps: number;
+  /** Of those, steps of a member whose agent did not mark itself diverged: served as an ordinary replica. */
+  divergedFollowUnmarkedSteps: number;
   /** Promotions that took a timeline number another promotion had already taken (two histories under one timeline). */
   timelinesReused: number;
   leaderlessSteps: number;
@@ -154,6 +158,7 @@ export function newStats(): SimStats {
     writesSyncConfirmed: 0,
     quorumKeysWithVoters: 0,
     divergedFollowSteps: 0,
+    divergedFollowUnmarkedSteps: 0,
     timelinesReused: 0,
     leaderlessSteps: 0,
     endedHealthy: 0,
