@@ -3,7 +3,7 @@
  * API, the CLI, haproxy-gen): one implementation each, so they agree.
  */
 import { parseBoolean } from '../config/value-parsers.js';
-import type { Cluster, Member, SyncState } from './cluster.js';
+import type { Cluster, HistoryLine, Member, SyncState } from './cluster.js';
 
 /** Patroni 3.x publishes `master`; 4.x `primary`. Both mean primary. */
 export function isPrimaryRole(role: string | undefined): boolean {
@@ -21,6 +21,18 @@ export function isUnlocked(cluster: Cluster): boolean {
 }
 
 /** Cluster timeline from `/history`: last line's timeline + 1; `[]` is timeline 1; absent is 0. */
+/**
+ * The reason of a `/history` line that stands for timeline numbers a
+ * promotion skipped (see `historyActions`): it keeps the cluster timeline
+ * (last line + 1) right, and is no fork point — the skipped timelines are
+ * not ancestors of the leader's.
+ */
+export const SKIPPED_TIMELINE_REASON = 'skipped: used by another member';
+
+export function isSkippedTimelineLine(line: HistoryLine): boolean {
+  return line[2] === SKIPPED_TIMELINE_REASON;
+}
+
 export function clusterTimeline(cluster: Cluster): number {
   const lines = cluster.history?.lines;
   if (lines === undefined) return 0;

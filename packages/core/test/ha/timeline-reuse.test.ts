@@ -4,10 +4,11 @@
  * member that never streamed from the one that promoted (down or cut off
  * then) would take the same number — two histories under one timeline that
  * pg_rewind cannot tell apart. decide() tells the adapter which timelines to
- * skip; /history with the gap that leaves is not rewritten every cycle.
+ * skip; the leader marks them in /history (a line marked skipped), written
+ * once, so that the cluster timeline stays known when its member key is gone.
  */
 import { describe, expect, it } from 'vitest';
-import type { Action, HistoryLine } from '../../src/index.js';
+import { SKIPPED_TIMELINE_REASON, type Action, type HistoryLine } from '../../src/index.js';
 import { decide } from '../../src/ha/index.js';
 import { cluster, input, leaderInput, member, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
@@ -41,11 +42,30 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(result.actions)).toEqual({ type: 'promote' });
   });
 
-  it('the leader on timeline 20 after the skip does not rewrite /history, which ends where its timeline began', () => {
+  it('the leader on timeline 20 after the skip writes /history with a line marked skipped for 19, once', () => {
+    // Promoted from 18 at 50 MB past 19: its history file ends with 18's line, as node1's of timeline 19 did.
     const local = primaryLocal({ timeline: 20, timelineHistory: with19, replication: leaderInput().local.replication });
+    const published = [...with19, [19, 50_000_000, SKIPPED_TIMELINE_REASON]] as HistoryLine[];
     const behind = decide(leaderInput({ local, cluster: cluster({ history: { version: 4, lines: upTo18 } }) }));
-    expect(behind.actions).toContainEqual({ type: 'write-history', lines: with19 });
-    const current = decide(leaderInput({ local, cluster: cluster({ history: { version: 5, lines: with19 } }) }));
+    expect(behind.actions).toContainEqual({ type: 'write-history', lines: published });
+    // /history as node1 left it is the same list of lines as our file: without the skipped line it
+    // would not be written, and say the cluster is on 19.
+    const same = decide(leaderInput({ local, cluster: cluster({ history: { version: 5, lines: with19 } }) }));
+    expect(same.actions).toContainEqual({ type: 'write-history', lines: published });
+    const current = decide(leaderInput({ local, cluster: cluster({ history: { version: 6, lines: published } }) }));
     expect(current.actions.map((action) => action.type)).not.toContain('write-history');
+  });
+
+  it('with that line, the next race winner skips through 20 after the leader\'s member key is gone', () => {
+    const published = [...with19, [19, 50_000_000, SKIPPED_TIMELINE_REASON]] as HistoryLine[];
+    const result = decide(input({ cluster: unlockedCluster({ history: { version: 6, lines: published } }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
+    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 20 });
+  });
+
+  it('the skipped line is no fork point: a member on timeline 19 (node1\'s) asks the leader for its history', () => {
+    const published = [...with19, [19, 50_000_000, SKIPPED_TIMELINE_REASON]] as HistoryLine[];
+    const members = [member('node1', { timeline: 20 }), member('node2'), member('node3')];
+    const result = decide(input({ name: 'node3', cluster: cluster({ members, history: { version: 6, lines: published } }), local: replicaLocal({ timeline: 19, walPosition: 49_000_000 }) }));
+    expect(result.ruleId).toBe('follow.ask-leader-history');
   });
 });

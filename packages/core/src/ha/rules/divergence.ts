@@ -7,7 +7,7 @@
  * follow the new timeline.
  */
 import type { Action, FollowTarget } from '../../model/actions.js';
-import { clusterTimeline } from '../../model/cluster-helpers.js';
+import { clusterTimeline, isSkippedTimelineLine } from '../../model/cluster-helpers.js';
 import type { Context, Decision } from '../context.js';
 import { decision, leaderMember, myWalPosition, targetOf } from '../context.js';
 import { formatLsn } from '../lag.js';
@@ -117,7 +117,8 @@ export function divergence(ctx: Context): Divergence | undefined {
     const ahead = wasPrimaryOn(ctx, mine) && leaderPosition > 0 && myWalPosition(ctx) > leaderPosition;
     return ahead ? diverged(`${at} at ${formatLsn(leaderPosition)}: we were primary and are ahead of the leader on the same timeline`) : undefined;
   }
-  const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine);
+  // A line for skipped timeline numbers is no fork point: those timelines are not the leader's ancestors.
+  const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine && !isSkippedTimelineLine(line));
   if (fork !== undefined) return pastFork(ctx, theirs, fork[1], '/history');
   if (wasPrimary(ctx)) return diverged(`${at}: /history has no fork point for timeline ${mine} and we were primary on it`);
   return byLeaderHistory(ctx, theirs, at);

@@ -6,7 +6,7 @@
  */
 import type { Action } from '../../model/actions.js';
 import type { HistoryLine } from '../../model/cluster.js';
-import { clusterTimeline } from '../../model/cluster-helpers.js';
+import { clusterTimeline, SKIPPED_TIMELINE_REASON } from '../../model/cluster-helpers.js';
 import type { Context, Decision } from '../context.js';
 import { decision, isRunningPrimary, syncModeActive } from '../context.js';
 import { syncReplicationActions } from './sync-replication.js';
@@ -32,8 +32,9 @@ export function historyActions(ctx: Context): Action[] {
   if (timeline === undefined) return [];
   if (timeline === 1) return stored !== undefined && stored.length > 0 ? [{ type: 'write-history', lines: [] }] : [];
   if (local.timelineHistory === undefined) return [];
+  const own = withSkippedTimelines(local.timelineHistory, timeline);
   const limit = ctx.input.settings.maxTimelinesHistory ?? 0;
-  const kept = limit > 0 ? local.timelineHistory.slice(-limit) : local.timelineHistory;
+  const kept = limit > 0 ? own.slice(-limit) : own;
   const known = new Map((stored ?? []).map((line) => [line[0], line] as const));
   const lines = kept.map((line): HistoryLine => {
     const earlier = known.get(line[0]);
@@ -41,6 +42,21 @@ export function historyActions(ctx: Context): Action[] {
     return [...line, ...earlier.slice(3, 5)] as HistoryLine;
   });
   return stored !== undefined && sameLines(lines, stored) ? [] : [{ type: 'write-history', lines }];
+}
+
+/**
+ * A promotion that skipped timeline numbers (see timelineInUse) has a history
+ * file whose last line is for an older timeline than ours − 1: `/history` from
+ * it alone says the cluster is on that older + 1, which a later promotion would
+ * take again once our member key is gone (the simulator saw it: a primary
+ * promoted to 4 past 3, cut off before anyone streamed from it, and the next
+ * leader promoted to 4 again). One more line, for ours − 1 at our fork point
+ * and marked as skipped (isSkippedTimelineLine), says the cluster timeline.
+ */
+function withSkippedTimelines(lines: readonly HistoryLine[], timeline: number): readonly HistoryLine[] {
+  const last = lines[lines.length - 1];
+  if (last === undefined || last[0] >= timeline - 1) return lines;
+  return [...lines, [timeline - 1, last[1], SKIPPED_TIMELINE_REASON]];
 }
 
 function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolean {
