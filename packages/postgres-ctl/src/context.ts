@@ -58,7 +58,7 @@ export interface Context {
    * The running primary's history lines, by timeline and postmaster start time:
    * PostgreSQL writes a timeline's history file once, so the cycle reads it once.
    */
-  primaryHistory: { readonly key: string; readonly lines: HistoryLine[] } | undefined;
+  ownHistoryCache: { readonly key: string; readonly lines: HistoryLine[] } | undefined;
   /**
    * The slots and recovery state the last observation read (undefined when it
    * read none): a slot sync right after it plans from them and reads again
@@ -134,7 +134,7 @@ export function createContext(options: PostgresCtlOptions, logger: Logger, emit:
     receivedTimeline: undefined,
     controlData: undefined,
     lastControlData: undefined,
-    primaryHistory: undefined,
+    ownHistoryCache: undefined,
     observedSlots: undefined,
     emit,
     localSettings,

@@ -95,12 +95,17 @@ export function readTimelineHistory(dataDir: string, timeline: number, newLeader
   }
 }
 
-/** readTimelineHistory once per postmaster and timeline (Context.primaryHistory); a failed read is tried again next time. */
-function primaryHistory(context: Context, timeline: number, postmasterStartTime: string): HistoryLine[] | undefined {
-  const key = `${timeline}@${postmasterStartTime}`;
-  if (postmasterStartTime !== '' && context.primaryHistory?.key === key) return context.primaryHistory.lines;
-  const lines = readTimelineHistory(context.paths.dataDir, timeline, context.options.name);
-  context.primaryHistory = lines === undefined || postmasterStartTime === '' ? undefined : { key, lines };
+/**
+ * readTimelineHistory once per postmaster, role and timeline (Context.ownHistoryCache);
+ * a failed read is tried again next time. A primary's last line is stamped as
+ * its own promotion (it publishes /history); a standby's is the file it
+ * received, which the divergence check compares with the leader's.
+ */
+function ownHistory(context: Context, timeline: number, primary: boolean, postmasterStartTime: string): HistoryLine[] | undefined {
+  const key = `${primary ? 'primary' : 'standby'}:${timeline}@${postmasterStartTime}`;
+  if (postmasterStartTime !== '' && context.ownHistoryCache?.key === key) return context.ownHistoryCache.lines;
+  const lines = readTimelineHistory(context.paths.dataDir, timeline, primary ? context.options.name : undefined);
+  context.ownHistoryCache = lines === undefined || postmasterStartTime === '' ? undefined : { key, lines };
   return lines;
 }
 
@@ -232,7 +237,11 @@ export async function observe(context: Context, livePostmasterFile: PostmasterPi
     state: context.state,
     ...fromControlData(control),
   };
-  if (!postmaster) return base;
+  if (!postmaster) {
+    // The history file of the timeline pg_control names: the divergence check compares its fork with the leader's.
+    const history = base.timeline === undefined ? undefined : readTimelineHistory(dataDir, base.timeline);
+    return history === undefined ? base : { ...base, timelineHistory: history };
+  }
   const desired = commandLineParameters(effectiveParameters(context));
   let status: Row | undefined;
   try {
@@ -363,7 +372,7 @@ async function runningState(context: Context, status: Row, desired: Record<strin
   const pendingRestart: Record<string, { old_value: string; new_value: string }> = {};
   for (const row of rowsOf(status['pending_restart'])) pendingRestart[String(row['name'])] = { old_value: String(row['old_value']), new_value: String(row['new_value']) };
   Object.assign(pendingRestart, commandLineDrift(desired, rowsOf(status['command_line']) as Array<{ name: string; setting: string }>));
-  const history = !inRecovery && timeline !== undefined ? primaryHistory(context, timeline, String(status['start_time'] ?? '')) : undefined;
+  const history = timeline !== undefined ? ownHistory(context, timeline, !inRecovery, String(status['start_time'] ?? '')) : undefined;
   const conninfo = receiver?.['conninfo'] ? parseConninfo(String(receiver['conninfo'])) : undefined;
   // While the receiver is not connected sender_host is null: its conninfo still names the upstream (host:port, as core compares).
   const configuredHost = conninfo?.['host'] !== undefined ? `${conninfo['host']}:${conninfo['port'] ?? '5432'}` : undefined;

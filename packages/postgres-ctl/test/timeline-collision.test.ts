@@ -60,6 +60,9 @@ describe('two promotions from one base', () => {
     // What the agent does with a crashed primary before judging it: crash recovery (shut down on timeline 2).
     await x.ctl.crashRecovery();
     expect(await x.ctl.observe()).toMatchObject({ controlState: 'shut down', timeline: 2 });
+    // A stopped data directory reports its own history too (the divergence check compares its fork with /history's).
+    const xHistory = (await x.ctl.observe()).timelineHistory;
+    expect(xHistory?.map((line) => [line[0], line[1]])).toEqual([[1, expect.any(Number)]]);
     const check = await x.ctl.checkRewind(target(y));
     expect(check).toMatchObject({ needed: true, localTimeline: 2, leaderTimeline: 3 });
     expect(await x.ctl.rewind(target(y))).toMatchObject({ outcome: 'rewound' });
@@ -69,6 +72,10 @@ describe('two promotions from one base', () => {
       return local.replicationState === 'streaming' && local.timeline === 3;
     });
     await waitFor('after-failover on x', async () => (await labels(x)).includes('after-failover'));
+    // As a standby on 3 it reports the history file it received from y, unstamped (only a primary stamps its promotion).
+    const received = (await x.ctl.observe()).timelineHistory;
+    expect(received?.map((line) => [line[0], line[1]])).toEqual(yHistory);
+    expect(received?.every((line) => line.length === 3)).toBe(true);
     expect(await labels(x)).toEqual(['after-failover', 'base']);
   });
 

@@ -106,8 +106,9 @@ export interface LocalPostgres {
   /** ISO-8601. */
   readonly postmasterStartTime?: string;
   /**
-   * Lines of `pg_wal/<timeline>.history` as `/history` stores them (the new
-   * primary publishes them), when the timeline is above 1.
+   * Lines of `pg_wal/<timeline>.history` as `/history` stores them, when the
+   * timeline is above 1: a primary publishes them; on a standby or a stopped
+   * data directory the divergence check compares their fork with the leader's.
    */
   readonly timelineHistory?: readonly HistoryLine[];
   /** What postgres-ctl is doing with the instance (`starting`, `creating replica`, ...), when it knows. */

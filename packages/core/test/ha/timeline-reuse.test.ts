@@ -62,6 +62,38 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 20 });
   });
 
+  it('a replica of the other timeline 19 (its history file forks from 18 at 49 MB, the leader\'s at 50 MB) is diverged, not a replica of the leader', () => {
+    const members = [member('node1', { timeline: 19, xlog_location: 60_000_000 }), member('node2'), member('node3')];
+    const other = [...upTo18, [18, 49_000_000, 'no recovery target specified']] as HistoryLine[];
+    const result = decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 60_000_000, history: { version: 6, lines: with19 } }), local: replicaLocal({ timeline: 19, walPosition: 55_000_000, timelineHistory: other }) }));
+    expect(result.ruleId).toBe('follow.diverged-stuck');
+    expect(result.diverged).toBe(true);
+    expect(result.reason).toMatch(/timeline 19 began here from 18 at 0\/2EBAE40, on the leader from 18 at 0\/2FAF080/);
+  });
+
+  it('the same fork is the leader\'s history: an ordinary replica', () => {
+    const members = [member('node1', { timeline: 19, xlog_location: 60_000_000 }), member('node2'), member('node3')];
+    const result = decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 60_000_000, history: { version: 6, lines: with19 } }), local: replicaLocal({ timeline: 19, walPosition: 55_000_000, timelineHistory: with19 }) }));
+    expect(result.ruleId).toBe('follow.leader');
+  });
+
+  it('not judged while /history is not yet the leader\'s timeline\'s', () => {
+    const members = [member('node1', { timeline: 19, xlog_location: 60_000_000 }), member('node2'), member('node3')];
+    const other = [...upTo18, [18, 49_000_000, 'no recovery target specified']] as HistoryLine[];
+    const result = decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 60_000_000, history: { version: 6, lines: upTo18 } }), local: replicaLocal({ timeline: 19, walPosition: 55_000_000, timelineHistory: other }) }));
+    expect(result.ruleId).toBe('follow.leader');
+  });
+
+  it('a leader that skipped: its fork is the line before the skipped one, at the skipped line\'s switchpoint', () => {
+    const published = [...with19, [19, 50_000_000, SKIPPED_TIMELINE_REASON]] as HistoryLine[];
+    const members = [member('node1', { timeline: 20, xlog_location: 60_000_000 }), member('node2'), member('node3')];
+    const same = decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 60_000_000, history: { version: 6, lines: published } }), local: replicaLocal({ timeline: 20, walPosition: 55_000_000, timelineHistory: with19 }) }));
+    expect(same.ruleId).toBe('follow.leader');
+    const fromNineteen = [...with19, [19, 52_000_000, 'no recovery target specified']] as HistoryLine[];
+    const other = decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 60_000_000, history: { version: 6, lines: published } }), local: replicaLocal({ timeline: 20, walPosition: 55_000_000, timelineHistory: fromNineteen }) }));
+    expect(other.ruleId).toBe('follow.diverged-stuck');
+  });
+
   it('the skipped line is no fork point: a member on timeline 19 (node1\'s) asks the leader for its history', () => {
     const published = [...with19, [19, 50_000_000, SKIPPED_TIMELINE_REASON]] as HistoryLine[];
     const members = [member('node1', { timeline: 20 }), member('node2'), member('node3')];

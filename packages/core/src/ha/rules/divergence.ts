@@ -7,6 +7,7 @@
  * follow the new timeline.
  */
 import type { Action, FollowTarget } from '../../model/actions.js';
+import type { HistoryLine } from '../../model/cluster.js';
 import { clusterTimeline, isSkippedTimelineLine } from '../../model/cluster-helpers.js';
 import type { Context, Decision } from '../context.js';
 import { decision, leaderMember, myWalPosition, targetOf } from '../context.js';
@@ -94,6 +95,34 @@ function byLeaderHistory(ctx: Context, theirs: number, at: string): Divergence |
   return { kind: 'ask', action: { type: 'fetch-leader-history', source, forTimeline: theirs } };
 }
 
+/** Where a timeline began by the last line of its history: the parent and the switchpoint (a line marked skipped gives the switchpoint of the one before). */
+function forkOf(lines: readonly HistoryLine[]): { readonly parent: number; readonly at: number } | undefined {
+  const last = lines[lines.length - 1];
+  if (last === undefined) return undefined;
+  if (!isSkippedTimelineLine(last)) return { parent: last[0], at: last[1] };
+  const before = lines[lines.length - 2];
+  return before === undefined ? undefined : { parent: before[0], at: last[1] };
+}
+
+/**
+ * Two promotions to one timeline number (the second never heard of the first,
+ * see `timelineInUse`) leave two histories under it, which positions alone
+ * cannot tell apart: a member of the other one (its former primary restarted,
+ * or a replica of it) behind the leader's published position was taken for
+ * the leader's replica. Our own history file says where our timeline began;
+ * `/history`, once the leader wrote it for this timeline, says where the
+ * leader's did. Different forks: different histories.
+ */
+function forkedElsewhere(ctx: Context, timeline: number): string | undefined {
+  const own = ctx.input.local.timelineHistory;
+  const lines = ctx.cluster.history?.lines;
+  if (own === undefined || lines === undefined || clusterTimeline(ctx.cluster) !== timeline) return undefined;
+  const ours = forkOf(own);
+  const leaders = forkOf(lines);
+  if (ours === undefined || leaders === undefined || (ours.parent === leaders.parent && ours.at === leaders.at)) return undefined;
+  return `timeline ${timeline} began here from ${ours.parent} at ${formatLsn(ours.at)}, on the leader from ${leaders.parent} at ${formatLsn(leaders.at)}`;
+}
+
 export function divergence(ctx: Context): Divergence | undefined {
   const local = ctx.input.local;
   const mine = local.timeline;
@@ -111,6 +140,8 @@ export function divergence(ctx: Context): Divergence | undefined {
   // replica that followed the switch just sees the leader's publication lagging.
   if (mine > theirs) return wasPrimary(ctx) ? diverged(`${at}: we were primary on a timeline the leader never had`) : undefined;
   if (mine === theirs) {
+    const elsewhere = forkedElsewhere(ctx, mine);
+    if (elsewhere !== undefined) return diverged(`${at}: ${elsewhere}`);
     // Two promotions from one base can both create timeline N: a member that
     // was primary on "our" timeline and is ahead of the leader has diverged.
     const leaderPosition = Math.max(leaderMember(ctx)?.data.xlog_location ?? 0, ctx.cluster.lastLsn);
