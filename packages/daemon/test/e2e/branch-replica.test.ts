@@ -81,6 +81,11 @@ describe('a replica on a timeline the new leader never had', () => {
     await c.start();
     await waitUntil(async () => (await isInRecovery(c)) === false, { timeoutMs: 90_000, what: `${c.name} to take over\n${transcripts([c])}` });
     await waitUntil(async () => (await timeline(c)) === 3, { timeoutMs: 10_000, what: `${c.name} on timeline 3` });
+    // /history says the cluster is on 3: c's history file ends with 1's line, so c marks 2 as skipped.
+    await waitUntil(async () => {
+      const lines = (await c.request('GET', '/history')).json() as unknown[][];
+      return lines.length === 2 && lines[0]?.[0] === 1 && lines[1]?.[0] === 2 && lines[1]?.[1] === lines[0]?.[1] && lines[1]?.[2] === 'skipped: used by another member';
+    }, { timeoutMs: 10_000, what: `/history with timeline 2 marked skipped` });
     // The fault is real: a still runs on timeline 2 with the rows only b and a had.
     expect(await isInRecovery(a)).toBe(true);
     expect(await marks(a)).toBe(10);
