@@ -361,6 +361,12 @@ export class AgentRuntime<TMemory> {
     this.memory = result.memory;
     this.wakeUpAtMs = result.wakeUpAtMs;
     if (result.ruleId === 'dcs-unreachable.failsafe-leader' && !this.demoting) this.leadership.confirmedByFailsafe(nowMs, local);
+    // This decision was made on a lock whose validity by our clock had run out (it demotes, or the
+    // failsafe check renewed it above): the lock is not ours any more until the DCS confirms it again.
+    // Forgotten, so that DCS requests get their budget back — kept, every request of every later cycle
+    // went unsent ("validity has run out") and the agent never read the DCS again (simulator, seed 245).
+    const validUntil = this.leadership.validUntilMs();
+    if (validUntil !== undefined && validUntil <= nowMs) this.leadership.forget();
     return result;
   }
 

@@ -145,6 +145,11 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
     await runtime.runCycle();
     expect(reads).toEqual([]);
     expect(inputs[1]?.cluster).toMatchObject({ ok: false, message: expect.stringMatching(/validity/) });
+    // That decision was the expired lock's last: the next cycle reads the DCS again, and is not told of a lock.
+    await runtime.runCycle();
+    expect(reads).toEqual(['read']);
+    expect(inputs[2]?.cluster.ok).toBe(true);
+    expect(inputs[2]?.lockRenewedAtMs).toBeUndefined();
   });
 
   it('abandons a cycle stuck on PostgreSQL when the validity ends, and decides within half the safety margin on the last observation', async () => {
