@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { Context } from './context.js';
 import { parseConnUrl } from './files/conninfo.js';
 import { parseHistory } from './rewind.js';
-import { openClient } from './sql/connection.js';
+import { withClient } from './sql/connection.js';
 
 export interface TimelineHistory {
   readonly timeline: number;
@@ -34,7 +34,7 @@ export async function readTimelineHistory(context: Context, source: FollowTarget
   if (source.connUrl === undefined) throw new PgwardenError('pg-history-no-source', `cannot read the timeline history of ${source.name ?? 'the leader'}: no connection URL`);
   const endpoint = parseConnUrl(source.connUrl);
   const credentials = context.options.authentication.replication;
-  const client = openClient({
+  const settings = {
     host: endpoint.host,
     port: endpoint.port,
     user: credentials.username,
@@ -43,12 +43,9 @@ export async function readTimelineHistory(context: Context, source: FollowTarget
     connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
     statementTimeoutMs: timeoutMs,
     applicationName: context.options.name,
-    replication: 'true',
-  });
-  client.on('error', () => undefined);
-  const timer = setTimeout(() => void client.end().catch(() => undefined), timeoutMs);
-  try {
-    await client.connect();
+    replication: 'true' as const,
+  };
+  const read = withClient(settings, async (client): Promise<TimelineHistory> => {
     const system = await query(client, 'IDENTIFY_SYSTEM');
     const timeline = Number(system?.['timeline']);
     if (!Number.isInteger(timeline) || timeline < 1) throw new Error('IDENTIFY_SYSTEM answered no timeline');
@@ -56,10 +53,18 @@ export async function readTimelineHistory(context: Context, source: FollowTarget
     const history = await query(client, `TIMELINE_HISTORY ${timeline}`);
     const lines = parseHistory(text(history?.['content'])).map((line) => [line.parentTimeline, line.switchpoint] as const);
     return { timeline, lines };
+  });
+  // The whole exchange within timeoutMs; a late client ends itself by its own connect and query timeouts.
+  read.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([read, expired]);
   } catch (error) {
     throw new PgwardenError('pg-history-unreadable', `cannot read the timeline history of ${source.name ?? 'the leader'}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
-    await client.end().catch(() => undefined);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, transcripts } from './helpers.js';
+import { isInRecovery, query, transcripts, writeTimeline } from './helpers.js';
 
 const API_AUTH = { username: 'operator', password: 'operator-secret' };
 
@@ -81,11 +81,8 @@ describe('a switchover issued straight after another one', () => {
     // back (one extra timeline, rule leader.keep-lock.promote) — 2 of 12 switchovers at loop_wait 10
     // when seen. The race is timing-bound (not reproduced here in 18 switchovers with the gate
     // removed); the runtime's unit tests pin it deterministically, this checks the whole chain.
-    // The timeline the primary writes on (its WAL file name's first 8 hex digits), not /patroni's, which follows a cycle later.
-    const timeline = async (member: PgwardenMember): Promise<number> =>
-      Number.parseInt((await query<{ file: string }>(member, 'SELECT pg_walfile_name(pg_current_wal_lsn()) AS file'))[0]?.file.slice(0, 8) ?? '', 16);
     let leader = await cluster.waitForLeader({ timeoutMs: 30_000 });
-    const before = await timeline(leader);
+    const before = await writeTimeline(leader);
     const outputs = cluster.members.map((member) => member.output().length);
     for (let round = 1; round <= 6; round++) {
       const candidate = cluster.members.find((member) => member !== leader) as PgwardenMember;
@@ -95,7 +92,7 @@ describe('a switchover issued straight after another one', () => {
       expect(answer.status, `${answer.body}\n${transcripts(cluster.members)}`).toBe(200);
       await waitUntil(async () => (await isInRecovery(candidate)) === false, { timeoutMs: 30_000, what: `${candidate.name} to be primary` });
       leader = candidate;
-      expect(await timeline(leader), `round ${round}\n${transcripts(cluster.members)}`).toBe(before + round);
+      expect(await writeTimeline(leader), `round ${round}\n${transcripts(cluster.members)}`).toBe(before + round);
     }
     cluster.members.forEach((member, index) => expect(member.output().slice(outputs[index]), transcripts(cluster.members)).not.toMatch(/leader\.keep-lock\.promote/));
   }, 240_000);

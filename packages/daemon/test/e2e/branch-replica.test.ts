@@ -15,20 +15,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, streamsFrom, transcripts } from './helpers.js';
+import { isInRecovery, query, streamsFrom, transcripts, writeTimeline } from './helpers.js';
 
 async function marks(member: PgwardenMember): Promise<number | undefined> {
   const rows = await query<{ count: string }>(member, 'SELECT count(*) AS count FROM marks').catch(() => undefined);
   return rows === undefined ? undefined : Number(rows[0]?.count);
-}
-
-/** The timeline a primary writes on (its WAL file name), or a standby's last replayed one. */
-async function timeline(member: PgwardenMember): Promise<number | undefined> {
-  const rows = await query<{ timeline: number }>(
-    member,
-    "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint()) ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline",
-  ).catch(() => undefined);
-  return rows?.[0]?.timeline;
 }
 
 describe('a replica on a timeline the new leader never had', () => {
@@ -68,7 +59,7 @@ describe('a replica on a timeline the new leader never had', () => {
       async () => (await streamsFrom(b, a)) && (await marks(a)) === 10 && (await query<{ done: boolean }>(a, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]))[0]?.done === true,
       { timeoutMs: 60_000, what: `${a.name} streaming the rows and the checkpoint from ${b.name}` },
     );
-    expect(await timeline(b)).toBe(2);
+    expect(await writeTimeline(b)).toBe(2);
 
     await a.kill();
     await b.kill();
@@ -80,7 +71,7 @@ describe('a replica on a timeline the new leader never had', () => {
     // c, alone, takes over from timeline 1 and promotes to 3 (2 is known to be used).
     await c.start();
     await waitUntil(async () => (await isInRecovery(c)) === false, { timeoutMs: 90_000, what: `${c.name} to take over\n${transcripts([c])}` });
-    await waitUntil(async () => (await timeline(c)) === 3, { timeoutMs: 10_000, what: `${c.name} on timeline 3` });
+    await waitUntil(async () => (await writeTimeline(c)) === 3, { timeoutMs: 10_000, what: `${c.name} on timeline 3` });
     // /history says the cluster is on 3: c's history file ends with 1's line, so c marks 2 as skipped.
     await waitUntil(async () => {
       const lines = (await c.request('GET', '/history')).json() as unknown[][];

@@ -26,6 +26,12 @@ export async function isInRecovery(member: PgwardenMember): Promise<boolean | un
   }
 }
 
+/** The timeline a primary writes on (its WAL file name's first 8 hex digits), not /patroni's, which follows a cycle later. */
+export async function writeTimeline(member: PgwardenMember): Promise<number> {
+  const rows = await query<{ file: string }>(member, 'SELECT pg_walfile_name(pg_current_wal_lsn()) AS file');
+  return Number.parseInt(rows[0]?.file.slice(0, 8) ?? '', 16);
+}
+
 /** `replica` streams from `primary` (its pg_stat_replication says so). */
 export async function streamsFrom(primary: PgwardenMember, replica: PgwardenMember): Promise<boolean> {
   const rows = await query<{ application_name: string; state: string }>(primary, 'SELECT application_name, state FROM pg_stat_replication').catch(() => []);
