@@ -6,8 +6,12 @@
 export interface WaitOptions {
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
-  /** What is awaited, for the error message. */
-  readonly what?: string;
+  /**
+   * What is awaited, for the error message. A function is called only when
+   * the wait fails, so a transcript it includes (agent logs) is the one at the
+   * time of the failure, not at the start of the wait.
+   */
+  readonly what?: string | (() => string);
 }
 
 export async function waitUntil<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, options: WaitOptions = {}): Promise<T> {
@@ -24,8 +28,13 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined | false> |
     }
     if (Date.now() >= deadline) {
       const detail = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${detail}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe(options.what)}${detail}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+function describe(what: WaitOptions['what']): string {
+  if (what === undefined) return 'a condition';
+  return typeof what === 'string' ? what : what();
 }

@@ -70,7 +70,7 @@ describe('a replica on a timeline the new leader never had', () => {
 
     // c, alone, takes over from timeline 1 and promotes to 3 (2 is known to be used).
     await c.start();
-    await waitUntil(async () => (await isInRecovery(c)) === false, { timeoutMs: 90_000, what: `${c.name} to take over\n${transcripts([c])}` });
+    await waitUntil(async () => (await isInRecovery(c)) === false, { timeoutMs: 90_000, what: () => `${c.name} to take over\n${transcripts([c])}` });
     await waitUntil(async () => (await writeTimeline(c)) === 3, { timeoutMs: 10_000, what: `${c.name} on timeline 3` });
     // /history says the cluster is on 3: c's history file ends with 1's line, so c marks 2 as skipped.
     await waitUntil(async () => {
@@ -85,7 +85,7 @@ describe('a replica on a timeline the new leader never had', () => {
     await a.start();
     await waitUntil(async () => (await streamsFrom(c, a)) && (await marks(a)) === 0, {
       timeoutMs: 90_000,
-      what: `${a.name} rewound and streaming from ${c.name}\n${transcripts([a], 150)}`,
+      what: () => `${a.name} rewound and streaming from ${c.name}\n${transcripts([a], 150)}`,
     });
     expect(a.output()).toMatch(/timeline 2 is not in the leader's history/);
     expect(a.output()).toMatch(/running pg_rewind from/);

@@ -32,7 +32,7 @@ describe('the DCS stopped for longer than ttl', () => {
     await waitUntil(async () => (await writablePrimaries(cluster)).length === 0, {
       timeoutMs: ttlSeconds * 1000 + 15_000,
       intervalMs: 250,
-      what: `the primary ${leader.name} to demote\n${transcripts(cluster.members, 15)}`,
+      what: () => `the primary ${leader.name} to demote\n${transcripts(cluster.members, 15)}`,
     });
     expect(Date.now() - stoppedAt).toBeLessThan(ttlSeconds * 1000 + 5000);
     await etcd.start();

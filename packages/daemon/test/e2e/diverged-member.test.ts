@@ -61,7 +61,7 @@ describe('a former primary diverged from the new one, pg_rewind off', () => {
     await oldPrimary.start();
     await waitUntil(() => /not following a diverged timeline/.test(oldPrimary.output()), {
       timeoutMs: 60_000,
-      what: `${oldPrimary.name} to find its history diverged\n${transcripts(cluster.members)}`,
+      what: () => `${oldPrimary.name} to find its history diverged\n${transcripts(cluster.members)}`,
     });
     // The fault is real: the old primary's PostgreSQL answers reads with the 1,000 rows only it took.
     await waitUntil(async () => (await rowCount(oldPrimary).catch(() => undefined)) === 1100, { timeoutMs: 30_000, what: `${oldPrimary.name} to answer reads` });
@@ -84,7 +84,7 @@ describe('a former primary diverged from the new one, pg_rewind off', () => {
     expect(reinitialized.status, reinitialized.body).toBe(200);
     await waitUntil(async () => (await code(oldPrimary, '/replica')) === 200 && (await rowCount(oldPrimary).catch(() => undefined)) === 100, {
       timeoutMs: 90_000,
-      what: `${oldPrimary.name} re-cloned from ${survivor.name}\n${transcripts([oldPrimary])}`,
+      what: () => `${oldPrimary.name} re-cloned from ${survivor.name}\n${transcripts([oldPrimary])}`,
     });
     await cluster.waitForStreamingReplicas(1, { timeoutMs: 60_000 });
   }, 240_000);

@@ -50,7 +50,7 @@ describe('hooks, ignore_slots and cascading replication', () => {
     });
     const [node1, node2, node3] = cluster.members as [PgwardenMember, PgwardenMember, PgwardenMember];
     await node1.start();
-    await waitUntil(async () => (await isInRecovery(node1)) === false, { timeoutMs: 90_000, what: `node1 to bootstrap\n${transcripts(cluster.members)}` });
+    await waitUntil(async () => (await isInRecovery(node1)) === false, { timeoutMs: 90_000, what: () => `node1 to bootstrap\n${transcripts(cluster.members)}` });
     await node2.start();
     await node3.start();
     await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
@@ -63,7 +63,7 @@ describe('hooks, ignore_slots and cascading replication', () => {
 
   it('a three-level cascade streams through slots, and the cascaded replica falls back to the leader when its upstream is gone', async () => {
     const [node1, node2, node3] = cluster.members as [PgwardenMember, PgwardenMember, PgwardenMember];
-    await waitUntil(async () => (await sender(node3)) === node2.pgPort, { timeoutMs: 60_000, what: `node3 streaming from node2\n${transcripts(cluster.members)}` });
+    await waitUntil(async () => (await sender(node3)) === node2.pgPort, { timeoutMs: 60_000, what: () => `node3 streaming from node2\n${transcripts(cluster.members)}` });
     expect(await sender(node2)).toBe(node1.pgPort);
     // Each upstream holds the slot of the member it serves, in use.
     await waitUntil(async () => (await query<{ active: boolean }>(node2, "SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = 'node3'"))[0]?.active === true, { timeoutMs: 30_000, what: 'node3 slot active on node2' });
@@ -78,18 +78,18 @@ describe('hooks, ignore_slots and cascading replication', () => {
     await node2.killPostmaster('SIGKILL');
     expect(node2.running()).toBe(false);
     expect(node2.postmasterPid()).toBeUndefined();
-    await waitUntil(async () => (await sender(node3)) === node1.pgPort, { timeoutMs: 90_000, what: `node3 streaming from node1\n${transcripts(cluster.members)}` });
+    await waitUntil(async () => (await sender(node3)) === node1.pgPort, { timeoutMs: 90_000, what: () => `node3 streaming from node1\n${transcripts(cluster.members)}` });
     await query(node1, "INSERT INTO cascade_marks VALUES ('after the upstream left')");
     await waitUntil(async () => (await query(node3, "SELECT 1 FROM cascade_marks WHERE label = 'after the upstream left'").catch(() => [])).length === 1, { timeoutMs: 30_000, what: 'the row on node3 from the leader' });
 
     await node2.start();
-    await waitUntil(async () => (await sender(node3)) === node2.pgPort, { timeoutMs: 90_000, what: `node3 back on node2\n${transcripts(cluster.members)}` });
+    await waitUntil(async () => (await sender(node3)) === node2.pgPort, { timeoutMs: 90_000, what: () => `node3 back on node2\n${transcripts(cluster.members)}` });
   }, 300_000);
 
   it('ignore_slots: the leader keeps a slot it matches and drops an unknown one', async () => {
     const leader = await cluster.waitForLeader();
     await query(leader, "SELECT pg_catalog.pg_create_physical_replication_slot('barman', true), pg_catalog.pg_create_physical_replication_slot('stray', true)");
-    await waitUntil(async () => (await query(leader, "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = 'stray'")).length === 0, { timeoutMs: 30_000, what: `the unknown slot dropped\n${transcripts(cluster.members)}` });
+    await waitUntil(async () => (await query(leader, "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = 'stray'")).length === 0, { timeoutMs: 30_000, what: () => `the unknown slot dropped\n${transcripts(cluster.members)}` });
     expect((await query<{ slot_name: string }>(leader, "SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_name = 'barman'"))).toEqual([{ slot_name: 'barman' }]);
   }, 120_000);
 
@@ -98,13 +98,13 @@ describe('hooks, ignore_slots and cascading replication', () => {
     expect((await cluster.waitForLeader()).name).toBe('node1');
     const stopsBefore = runs('node1', 'before_stop');
     const answer = await node1.request('POST', '/switchover', { leader: 'node1', candidate: 'node2' });
-    await waitUntil(() => runs('node2', 'pre_promote') >= 1, { timeoutMs: 60_000, what: `pre_promote on node2\n${transcripts(cluster.members)}` });
+    await waitUntil(() => runs('node2', 'pre_promote') >= 1, { timeoutMs: 60_000, what: () => `pre_promote on node2\n${transcripts(cluster.members)}` });
     const newLeader = await waitUntil(
       async () => {
         const leader = await cluster.leader();
         return leader !== undefined && leader.name !== 'node2' && (await isInRecovery(leader)) === false ? leader : undefined;
       },
-      { timeoutMs: 120_000, what: `another member to take over\n${transcripts(cluster.members)}` },
+      { timeoutMs: 120_000, what: () => `another member to take over\n${transcripts(cluster.members)}` },
     );
     expect(newLeader.name).not.toBe('node2');
     // Never "switched over to node2", which held the key only until its pre_promote failed. Its

@@ -92,7 +92,7 @@ describe('a three-member cluster through switchover, failover, crash, pause and 
     expect(rows[0]?.n).toBe('1000');
 
     await oldLeader.start();
-    await waitUntil(() => streamsFrom(newLeader, oldLeader), { timeoutMs: 120_000, what: `${oldLeader.name} streaming from ${newLeader.name}\n${transcripts([oldLeader])}` });
+    await waitUntil(() => streamsFrom(newLeader, oldLeader), { timeoutMs: 120_000, what: () => `${oldLeader.name} streaming from ${newLeader.name}\n${transcripts([oldLeader])}` });
     expect(await isInRecovery(oldLeader)).toBe(true);
     await cluster.waitForStreamingReplicas(2);
   }, 240_000);

@@ -144,7 +144,7 @@ describe('permanent logical slots', () => {
     ).catch((error: unknown) => {
       throw new Error(`${(error as Error).message}\n${transcripts(cluster.members, 80)}`);
     });
-    await waitUntil(async () => (await slotOn(leader))?.plugin === 'test_decoding', { timeoutMs: 30_000, what: `the slot on the leader\n${transcripts(cluster.members)}` });
+    await waitUntil(async () => (await slotOn(leader))?.plugin === 'test_decoding', { timeoutMs: 30_000, what: () => `the slot on the leader\n${transcripts(cluster.members)}` });
     for (const replica of replicas) {
       expect((await query<{ on: string }>(replica, 'SHOW hot_standby_feedback'))[0]).toEqual({ hot_standby_feedback: 'on' });
     }
@@ -159,7 +159,7 @@ describe('permanent logical slots', () => {
     // Each replica holds a copy of the slot, advanced past where it was copied.
     const copiedAt = new Map<string, number>();
     for (const replica of replicas) {
-      const copy = await waitUntil(() => slotOn(replica), { timeoutMs: 60_000, what: `a copy of the slot on ${replica.name}\n${transcripts(cluster.members)}` });
+      const copy = await waitUntil(() => slotOn(replica), { timeoutMs: 60_000, what: () => `a copy of the slot on ${replica.name}\n${transcripts(cluster.members)}` });
       expect(copy.plugin).toBe('test_decoding');
       copiedAt.set(replica.name, copy.confirmed);
     }
@@ -217,7 +217,7 @@ describe('permanent logical slots', () => {
     ];
     await waitUntil(() => consumer.received.length >= stored.length, {
       timeoutMs: 60_000,
-      what: `the consumer to catch up on ${newLeader.name} (${consumer.received.length}/${stored.length}; errors: ${consumer.errors.slice(-3).join('; ')})\n${transcripts(cluster.members)}`,
+      what: () => `the consumer to catch up on ${newLeader.name} (${consumer.received.length}/${stored.length}; errors: ${consumer.errors.slice(-3).join('; ')})\n${transcripts(cluster.members)}`,
     });
     await consumer.stop();
 
@@ -235,6 +235,6 @@ describe('permanent logical slots', () => {
     // The old primary comes back as a replica and gets its own copy.
     await leader.start();
     await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });
-    await waitUntil(() => slotOn(leader), { timeoutMs: 60_000, what: `a copy of the slot on the former primary ${leader.name}\n${transcripts(cluster.members)}` });
+    await waitUntil(() => slotOn(leader), { timeoutMs: 60_000, what: () => `a copy of the slot on the former primary ${leader.name}\n${transcripts(cluster.members)}` });
   }, 420_000);
 });

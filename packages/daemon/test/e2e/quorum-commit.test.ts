@@ -45,7 +45,7 @@ async function waitForQuorumSteadyState(cluster: PgwardenCluster, leader: Pgward
         sync.sync_standby === standbys.join(',')
       );
     },
-    { timeoutMs: 120_000, what: `ANY 2 of ${standbys.join(',')} in PostgreSQL and in /sync with quorum 1\n${transcripts(cluster.members, 15)}` },
+    { timeoutMs: 120_000, what: () => `ANY 2 of ${standbys.join(',')} in PostgreSQL and in /sync with quorum 1\n${transcripts(cluster.members, 15)}` },
   );
   return standbys;
 }
@@ -113,7 +113,7 @@ describe('synchronous_mode: quorum, four members, synchronous_node_count 2', () 
     expect([leader.name, victim.name]).not.toContain(newLeader.name);
     await waitUntil(async () => (await isInRecovery(newLeader)) === false, { timeoutMs: 30_000, what: 'the new primary to accept writes' });
     const before = load.count;
-    await waitUntil(() => load.count >= before + 20, { timeoutMs: 60_000, what: `writes on the new primary\n${transcripts(cluster.members, 20)}` });
+    await waitUntil(() => load.count >= before + 20, { timeoutMs: 60_000, what: () => `writes on the new primary\n${transcripts(cluster.members, 20)}` });
     const report = await load.stop();
     await expectEveryAcknowledgedWrite(newLeader, report.acknowledged);
 
@@ -149,7 +149,7 @@ describe('synchronous_mode: quorum, four members, synchronous_node_count 2', () 
     expect([survivor.name, returning.name]).toContain(newLeader.name);
     await waitUntil(async () => (await isInRecovery(newLeader)) === false, { timeoutMs: 30_000, what: 'the new primary to accept writes' });
     const before = load.count;
-    await waitUntil(() => load.count >= before + 20, { timeoutMs: 60_000, what: `writes on the new primary\n${transcripts(cluster.members, 20)}` });
+    await waitUntil(() => load.count >= before + 20, { timeoutMs: 60_000, what: () => `writes on the new primary\n${transcripts(cluster.members, 20)}` });
     const report = await load.stop();
     await expectEveryAcknowledgedWrite(newLeader, report.acknowledged);
   }, 420_000);

@@ -82,11 +82,11 @@ describe('a standby cluster following a remote primary', () => {
     expect((await standbyLeader.status())?.['role']).toBe('standby_leader');
     expect((await standbyReplica.request('GET', '/standby-leader')).status).toBe(503);
 
-    await waitUntil(async () => (await senderPort(standbyLeader)) === primary.pgPort, { timeoutMs: 60_000, what: `the standby leader streaming from main\n${transcripts(standby.members)}` });
+    await waitUntil(async () => (await senderPort(standbyLeader)) === primary.pgPort, { timeoutMs: 60_000, what: () => `the standby leader streaming from main\n${transcripts(standby.members)}` });
     expect(await query(standbyLeader, 'SELECT setting FROM pg_catalog.pg_settings WHERE name = $1', ['primary_slot_name'])).toEqual([{ setting: SLOT }]);
     const slot = await query<{ active: boolean }>(primary, 'SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1', [SLOT]);
     expect(slot).toEqual([{ active: true }]);
-    await waitUntil(async () => (await senderPort(standbyReplica)) === standbyLeader.pgPort, { timeoutMs: 90_000, what: `the standby replica cascading from the standby leader\n${transcripts(standby.members)}` });
+    await waitUntil(async () => (await senderPort(standbyReplica)) === standbyLeader.pgPort, { timeoutMs: 90_000, what: () => `the standby replica cascading from the standby leader\n${transcripts(standby.members)}` });
 
     // Both were cloned with standby_cluster.create_replica_methods (postgresql.create_replica_methods is the
     // default [basebackup] here): the custom method ran first for each, the leader's from main's primary, the
@@ -120,10 +120,10 @@ describe('a standby cluster following a remote primary', () => {
     expect(patched.status).toBe(200);
     const promoted = await standby.waitForLeader({ timeoutMs: 90_000 });
     expect(promoted.name).toBe(leaderNow.name);
-    await waitUntil(async () => (await isInRecovery(promoted)) === false, { timeoutMs: 30_000, what: `the promoted standby leader to accept writes\n${transcripts(standby.members)}` });
+    await waitUntil(async () => (await isInRecovery(promoted)) === false, { timeoutMs: 30_000, what: () => `the promoted standby leader to accept writes\n${transcripts(standby.members)}` });
     await query(promoted, "INSERT INTO standby_marks VALUES ('written in the promoted cluster')");
     const replica = standby.members.find((member) => member.name !== promoted.name) as PgwardenMember;
-    await waitUntil(() => has(replica, 'written in the promoted cluster'), { timeoutMs: 60_000, what: `the promoted cluster's replica to follow it\n${transcripts(standby.members)}` });
+    await waitUntil(() => has(replica, 'written in the promoted cluster'), { timeoutMs: 60_000, what: () => `the promoted cluster's replica to follow it\n${transcripts(standby.members)}` });
     expect(await senderPort(replica)).toBe(promoted.pgPort);
 
     // main still runs its own primary and never saw the promoted cluster's row.

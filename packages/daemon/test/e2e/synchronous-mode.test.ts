@@ -43,7 +43,7 @@ describe('synchronous_mode on', () => {
     const newLeader = await cluster.waitForLeader({ exclude: leader.name, timeoutMs: 90_000 });
     await waitUntil(async () => (await isInRecovery(newLeader)) === false, { timeoutMs: 30_000, what: 'the new primary to accept writes' });
     const countAfter = writer.count;
-    await waitUntil(() => writer.count >= countAfter + 10, { timeoutMs: 30_000, what: `writes on the new primary\n${transcripts(cluster.members)}` });
+    await waitUntil(() => writer.count >= countAfter + 10, { timeoutMs: 30_000, what: () => `writes on the new primary\n${transcripts(cluster.members)}` });
     const report = await writer.stop();
 
     expect(newLeader.name).toBe(syncStandby.name);
