@@ -94,6 +94,32 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(other.ruleId).toBe('follow.diverged-stuck');
   });
 
+  it('a member of another timeline 18, behind the switchpoint the cluster\'s 18 ended at, is diverged and rewound from the leader', () => {
+    // The cluster's 18 began from 17 at 40 MB and ended at 50 MB; ours began from 17 at 39 MB (a
+    // promotion /history never heard of). 45 MB is behind 50 MB, so positions alone see no divergence.
+    const members = [member('node1', { timeline: 19, xlog_location: 60_000_000 }), member('node2'), member('node3')];
+    const other = [[16, 30_000_000, 'no recovery target specified'], [17, 39_000_000, 'no recovery target specified']] as HistoryLine[];
+    const result = decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 60_000_000, history: { version: 6, lines: with19 } }), local: replicaLocal({ timeline: 18, walPosition: 45_000_000, timelineHistory: other }) }));
+    expect(result.ruleId).toBe('follow.rewind');
+    expect(result.reason).toMatch(/timeline 18 began here from 17 at 0\/25317C0, in \/history from 17 at 0\/2625A00/);
+  });
+
+  it('a replica of the cluster\'s own timeline 18 behind that switchpoint follows the leader', () => {
+    const members = [member('node1', { timeline: 19, xlog_location: 60_000_000 }), member('node2'), member('node3')];
+    const result = decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 60_000_000, history: { version: 6, lines: with19 } }), local: replicaLocal({ timeline: 18, walPosition: 45_000_000, timelineHistory: upTo18 }) }));
+    expect(result.ruleId).toBe('follow.leader');
+  });
+
+  it('an older timeline after a skipped line began where the skipped line says, from the line before it', () => {
+    // /history: 18 ended at 50 MB, 19 was skipped (20 began there from 18), 20 ended at 70 MB; the leader is on 21.
+    const lines = [...with19, [19, 50_000_000, SKIPPED_TIMELINE_REASON], [20, 70_000_000, 'no recovery target specified']] as HistoryLine[];
+    const members = [member('node1', { timeline: 21, xlog_location: 80_000_000 }), member('node2'), member('node3')];
+    const decideWith = (timelineHistory: HistoryLine[]) =>
+      decide(input({ name: 'node3', cluster: cluster({ members, lastLsn: 80_000_000, history: { version: 8, lines } }), local: replicaLocal({ timeline: 20, walPosition: 65_000_000, timelineHistory }) }));
+    expect(decideWith(with19).ruleId).toBe('follow.leader');
+    expect(decideWith([...with19, [19, 52_000_000, 'no recovery target specified']]).ruleId).toBe('follow.rewind');
+  });
+
   it('the skipped line is no fork point: a member on timeline 19 (node1\'s) asks the leader for its history', () => {
     const published = [...with19, [19, 50_000_000, SKIPPED_TIMELINE_REASON]] as HistoryLine[];
     const members = [member('node1', { timeline: 20 }), member('node2'), member('node3')];

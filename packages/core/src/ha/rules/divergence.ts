@@ -105,22 +105,36 @@ function forkOf(lines: readonly HistoryLine[]): { readonly parent: number; reado
 }
 
 /**
+ * Where the cluster's `timeline` began by `/history`: for the cluster's
+ * current timeline the last line, for an older one the line before its own.
+ */
+function clusterForkOf(lines: readonly HistoryLine[], current: number, timeline: number): { readonly parent: number; readonly at: number } | undefined {
+  if (timeline === current) return forkOf(lines);
+  const index = lines.findIndex((line) => line[0] === timeline && !isSkippedTimelineLine(line));
+  return index < 1 ? undefined : forkOf(lines.slice(0, index));
+}
+
+/**
  * Two promotions to one timeline number (the second never heard of the first,
  * see `timelineInUse`) leave two histories under it, which positions alone
  * cannot tell apart: a member of the other one (its former primary restarted,
- * or a replica of it) behind the leader's published position was taken for
- * the leader's replica. Our own history file says where our timeline began;
- * `/history`, once the leader wrote it for this timeline, says where the
- * leader's did. Different forks: different histories.
+ * or a replica of it) was taken for a member of the leader's history — on the
+ * leader's timeline when behind its published position, on an older one when
+ * behind that timeline's switchpoint. Our own history file says where our
+ * timeline began; `/history` says where the cluster's timeline of that
+ * number did (for the leader's own, once the leader wrote `/history` for it).
+ * Different forks: different histories.
  */
 function forkedElsewhere(ctx: Context, timeline: number): string | undefined {
   const own = ctx.input.local.timelineHistory;
   const lines = ctx.cluster.history?.lines;
-  if (own === undefined || lines === undefined || clusterTimeline(ctx.cluster) !== timeline) return undefined;
+  if (own === undefined || lines === undefined) return undefined;
   const ours = forkOf(own);
-  const leaders = forkOf(lines);
-  if (ours === undefined || leaders === undefined || (ours.parent === leaders.parent && ours.at === leaders.at)) return undefined;
-  return `timeline ${timeline} began here from ${ours.parent} at ${formatLsn(ours.at)}, on the leader from ${leaders.parent} at ${formatLsn(leaders.at)}`;
+  const current = clusterTimeline(ctx.cluster);
+  const clusters = timeline > current ? undefined : clusterForkOf(lines, current, timeline);
+  if (ours === undefined || clusters === undefined || (ours.parent === clusters.parent && ours.at === clusters.at)) return undefined;
+  const where = timeline === current ? 'on the leader' : 'in /history';
+  return `timeline ${timeline} began here from ${ours.parent} at ${formatLsn(ours.at)}, ${where} from ${clusters.parent} at ${formatLsn(clusters.at)}`;
 }
 
 export function divergence(ctx: Context): Divergence | undefined {
@@ -148,6 +162,8 @@ export function divergence(ctx: Context): Divergence | undefined {
     const ahead = wasPrimaryOn(ctx, mine) && leaderPosition > 0 && myWalPosition(ctx) > leaderPosition;
     return ahead ? diverged(`${at} at ${formatLsn(leaderPosition)}: we were primary and are ahead of the leader on the same timeline`) : undefined;
   }
+  const elsewhere = forkedElsewhere(ctx, mine);
+  if (elsewhere !== undefined) return diverged(`${at}: ${elsewhere}`);
   // A line for skipped timeline numbers is no fork point: those timelines are not the leader's ancestors.
   const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine && !isSkippedTimelineLine(line));
   if (fork !== undefined) return pastFork(ctx, theirs, fork[1], '/history');
