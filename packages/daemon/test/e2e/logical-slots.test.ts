@@ -145,8 +145,14 @@ describe('permanent logical slots', () => {
       throw new Error(`${(error as Error).message}\n${transcripts(cluster.members, 80)}`);
     });
     await waitUntil(async () => (await slotOn(leader))?.plugin === 'test_decoding', { timeoutMs: 30_000, what: () => `the slot on the leader\n${transcripts(cluster.members)}` });
+    // A replica restarts its PostgreSQL to take its copy of the slot (as Patroni does), which can end this
+    // session ("terminating connection due to administrator command"): ask until it answers.
     for (const replica of replicas) {
-      expect((await query<{ on: string }>(replica, 'SHOW hot_standby_feedback'))[0]).toEqual({ hot_standby_feedback: 'on' });
+      const feedback = await waitUntil(async () => (await query<{ hot_standby_feedback: string }>(replica, 'SHOW hot_standby_feedback'))[0], {
+        timeoutMs: 30_000,
+        what: () => `hot_standby_feedback on ${replica.name}\n${transcripts(cluster.members)}`,
+      });
+      expect(feedback).toEqual({ hot_standby_feedback: 'on' });
     }
 
     const consumer = new SlotConsumer(cluster.members);
