@@ -82,6 +82,20 @@ export function copyFrom(pg: PgState, source: PgState, follow: string | undefine
   pg.synchronousStandbyNames = '';
 }
 
+/**
+ * A standby receives `source`'s WAL up to its end. Past a timeline switch it
+ * takes the new timeline and its history as well: PostgreSQL fetches the
+ * history file of a timeline before it streams WAL of it, so a standby never
+ * holds WAL of a timeline its own history does not know.
+ */
+export function receiveWal(pg: PgState, source: PgState): void {
+  pg.wal = source.wal;
+  if (source.timeline > pg.timeline) {
+    pg.timeline = source.timeline;
+    pg.history = [...source.history];
+  }
+}
+
 export function stopPg(pg: PgState, clean: boolean): void {
   if (!pg.running) return;
   pg.running = false;

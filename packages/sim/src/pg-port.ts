@@ -10,7 +10,7 @@
 import type { FollowTarget, LocalPostgres, ReplicationConnection, StopMode } from '@pgwarden/core';
 import type { LongOperationOptions, PostgresPort } from '@pgwarden/daemon';
 import { checkConfirmedWrites, checkPromotionStart } from './checks.js';
-import { bootstrapPg, copyFrom, isNamedSync, isWritablePrimary, observePg, promotePg, startPg, stopPg } from './model-postgres.js';
+import { bootstrapPg, copyFrom, isNamedSync, isWritablePrimary, observePg, promotePg, receiveWal, startPg, stopPg } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
 import { durationWithSlowness, linked, machineUp, memberByName, netCutBetween, record } from './world.js';
 
@@ -175,7 +175,7 @@ export class SimPostgres implements PostgresPort {
   private shipToStreamingReplicas(): void {
     const { world, member } = this;
     for (const other of world.members) {
-      if (other.streaming && other.pg.follow === member.name && other.pg.running && linked(world, other.name, member.name)) other.pg.wal = member.pg.wal;
+      if (other.streaming && other.pg.follow === member.name && other.pg.running && linked(world, other.name, member.name)) receiveWal(other.pg, member.pg);
     }
   }
 

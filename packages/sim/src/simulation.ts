@@ -13,7 +13,7 @@ import type { HaSettings } from '@pgwarden/core';
 import { checkSinglePrimary } from './checks.js';
 import { dropAgent } from './host.js';
 import { countFault, crashMachine, injectFaults, settleFaults, type FaultKind } from './faults.js';
-import { emptyPg, isNamedSync, isWritablePrimary } from './model-postgres.js';
+import { emptyPg, isNamedSync, isWritablePrimary, receiveWal } from './model-postgres.js';
 import { Prng } from './prng.js';
 import { extend, isPrefixOf } from './wal.js';
 import type { DecideFn, RuntimeVariant, SimMember, SimScenario, SimStats, Violation, World } from './world.js';
@@ -128,13 +128,7 @@ function replicate(world: World): void {
     }
     member.streaming = true;
     if (stalled(world, member)) continue;
-    if (world.rng.chance(member.catchUp)) {
-      pg.wal = source.pg.wal;
-      if (source.pg.timeline > pg.timeline) {
-        pg.timeline = source.pg.timeline;
-        pg.history = [...source.pg.history];
-      }
-    }
+    if (world.rng.chance(member.catchUp)) receiveWal(pg, source.pg);
   }
 }
 
@@ -166,7 +160,7 @@ function clientWrite(world: World): void {
   // Priority mode waits for every standby it names (pgwarden names exactly as many as it needs).
   if (live.length < needed || (!quorum && live.length < connected.length)) return;
   const receivers = quorum ? world.rng.shuffle(live).slice(0, needed) : live;
-  for (const standby of receivers) standby.pg.wal = primary.pg.wal;
+  for (const standby of receivers) receiveWal(standby.pg, primary.pg);
   world.stats.writesAcknowledged += 1;
   world.stats.writesSyncConfirmed += 1;
   world.lastConfirmedWrite = primary.pg.wal;
