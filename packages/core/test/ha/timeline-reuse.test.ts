@@ -36,6 +36,13 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
   });
 
+  it('a peer that answers on timeline 19 (its key and /history do not say so yet): skips through 19', () => {
+    const peers = [dead, peer('node3', { walPosition: 49_000_000, timeline: 19 })];
+    const result = decide(input({ cluster: unlockedCluster({ history: { version: 4, lines: upTo18 } }), local: replicaLocal({ timeline: 18 }), peers }));
+    expect(result.ruleId).toBe('race.won.promote');
+    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
+  });
+
   it('an ordinary failover (our timeline is the cluster’s): a plain promote', () => {
     const result = decide(input({ cluster: unlockedCluster({ history: { version: 4, lines: upTo18 } }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
     expect(result.ruleId).toBe('race.won.promote');

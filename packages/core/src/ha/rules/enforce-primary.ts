@@ -68,14 +68,16 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
 
 /**
  * The highest timeline the cluster is known to have used, when it is above
- * ours: the one /history's last promotion created, or one a member publishes
+ * ours: the one /history's last promotion created, one a member publishes
  * (a primary that crashed right after its promotion, before anyone streamed
- * from it, is known by its key or its /history line only). Undefined when
- * none is above ours.
+ * from it, is known by its key or its /history line only), or one a peer
+ * answered with this cycle (its key may not say so yet: a primary whose
+ * promotion ended while the DCS was out). Undefined when none is above ours.
  */
 export function timelineInUse(ctx: Context): number | undefined {
   const published = ctx.cluster.members.map((member) => member.data.timeline ?? 0);
-  const known = Math.max(clusterTimeline(ctx.cluster), ...published);
+  const answered = (ctx.input.peers ?? []).map((peer) => peer.timeline ?? 0);
+  const known = Math.max(clusterTimeline(ctx.cluster), ...published, ...answered);
   const mine = ctx.input.local.timeline ?? 0;
   return known > mine ? known : undefined;
 }
