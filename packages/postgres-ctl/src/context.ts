@@ -55,8 +55,8 @@ export interface Context {
   /** The last pg_controldata read of this data directory, whatever ran then (see observe.ts, stoppedControlData). */
   lastControlData: ControlData | undefined;
   /**
-   * The running primary's history lines, by timeline and postmaster start time:
-   * PostgreSQL writes a timeline's history file once, so the cycle reads it once.
+   * The running instance's history lines, by role, timeline and postmaster start
+   * time: PostgreSQL writes a timeline's history file once, so the cycle reads it once.
    */
   ownHistoryCache: { readonly key: string; readonly lines: HistoryLine[] } | undefined;
   /**

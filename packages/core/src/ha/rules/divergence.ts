@@ -153,17 +153,15 @@ export function divergence(ctx: Context): Divergence | undefined {
   // Ahead of the leader's published timeline: diverged only if we were primary on it; a
   // replica that followed the switch just sees the leader's publication lagging.
   if (mine > theirs) return wasPrimary(ctx) ? diverged(`${at}: we were primary on a timeline the leader never had`) : undefined;
+  const elsewhere = forkedElsewhere(ctx, mine);
+  if (elsewhere !== undefined) return diverged(`${at}: ${elsewhere}`);
   if (mine === theirs) {
-    const elsewhere = forkedElsewhere(ctx, mine);
-    if (elsewhere !== undefined) return diverged(`${at}: ${elsewhere}`);
     // Two promotions from one base can both create timeline N: a member that
     // was primary on "our" timeline and is ahead of the leader has diverged.
     const leaderPosition = Math.max(leaderMember(ctx)?.data.xlog_location ?? 0, ctx.cluster.lastLsn);
     const ahead = wasPrimaryOn(ctx, mine) && leaderPosition > 0 && myWalPosition(ctx) > leaderPosition;
     return ahead ? diverged(`${at} at ${formatLsn(leaderPosition)}: we were primary and are ahead of the leader on the same timeline`) : undefined;
   }
-  const elsewhere = forkedElsewhere(ctx, mine);
-  if (elsewhere !== undefined) return diverged(`${at}: ${elsewhere}`);
   // A line for skipped timeline numbers is no fork point: those timelines are not the leader's ancestors.
   const fork = ctx.cluster.history?.lines.find((line) => line[0] === mine && !isSkippedTimelineLine(line));
   if (fork !== undefined) return pastFork(ctx, theirs, fork[1], '/history');
