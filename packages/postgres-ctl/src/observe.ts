@@ -240,7 +240,7 @@ export async function observe(context: Context, livePostmasterFile: PostmasterPi
   if (!postmaster) {
     // The history file of the timeline pg_control names: the divergence check compares its fork with the leader's.
     const history = base.timeline === undefined ? undefined : readTimelineHistory(dataDir, base.timeline);
-    return history === undefined ? base : { ...base, timelineHistory: history };
+    return withDataDirectoryTimeline(dataDir, history === undefined ? base : { ...base, timelineHistory: history });
   }
   const desired = commandLineParameters(effectiveParameters(context));
   let status: Row | undefined;
@@ -256,7 +256,7 @@ export async function observe(context: Context, livePostmasterFile: PostmasterPi
     if (answers) throw error;
     context.logger.debug({ error: (error as Error).message }, 'status query failed');
   }
-  if (!status) return base;
+  if (!status) return withDataDirectoryTimeline(dataDir, base);
   const inRecovery = status['in_recovery'] === true;
   const current = inRecoveryByControl(control) === inRecovery ? control : await controlDataFor(context, identity, inRecovery);
   const running = await runningState(context, status, desired);
@@ -282,6 +282,34 @@ function commandLineDrift(desired: Record<string, string>, rows: ReadonlyArray<{
     if (wanted !== undefined && normalize(wanted) !== normalize(row.setting)) drift[row.name] = { old_value: row.setting, new_value: wanted };
   }
   return drift;
+}
+
+/**
+ * A data directory whose server does not answer, with the highest timeline it
+ * knows: pg_control's, or a history file's in pg_wal. A primary that promoted
+ * and stopped (or crashed) before the checkpoint after its promotion has the
+ * new timeline's history file but pg_control still names the old timeline;
+ * a race winner that took the same number would start a second history under it.
+ */
+function withDataDirectoryTimeline(dataDir: string, local: LocalPostgres): LocalPostgres {
+  if (local.dataDirectory !== 'valid') return local;
+  const newest = Math.max(local.timeline ?? 0, newestHistoryFileTimeline(dataDir) ?? 0);
+  return newest > 0 ? { ...local, dataDirectoryTimeline: newest } : local;
+}
+
+/** The highest timeline with a history file (or a placeholder: timeline-reservation.ts) in pg_wal. */
+export function newestHistoryFileTimeline(dataDir: string): number | undefined {
+  let newest: number | undefined;
+  try {
+    for (const name of readdirSync(join(dataDir, 'pg_wal'))) {
+      if (!/^[0-9A-F]{8}\.history$/.test(name)) continue;
+      const timeline = Number.parseInt(name.slice(0, 8), 16);
+      if (newest === undefined || timeline > newest) newest = timeline;
+    }
+  } catch {
+    return undefined;
+  }
+  return newest;
 }
 
 /**

@@ -43,7 +43,9 @@ describe('two promotions from one base', () => {
     expect(await x.ctl.promote()).toMatchObject({ promoted: true, timeline: 2 });
     await sql(x, "INSERT INTO marks VALUES ('only-on-x')");
     await x.ctl.stop({ mode: 'immediate', checkpoint: false });
-    expect((await x.ctl.observe()).running).toBe(false);
+    // Stopped before the checkpoint after its promotion may have ended: pg_control can still name
+    // timeline 1, the history file in pg_wal names 2 — what the agent publishes for a race winner to skip.
+    expect(await x.ctl.observe()).toMatchObject({ running: false, dataDirectoryTimeline: 2 });
 
     // y never streamed from x: no 00000002.history of its own.
     expect(await y.ctl.promote({ skipTimelinesThrough: 2 })).toMatchObject({ promoted: true, timeline: 3 });
@@ -54,6 +56,7 @@ describe('two promotions from one base', () => {
     // y's own history goes 1 → 3: timeline 2, x's, is not in it (the agent's divergence check asks exactly this).
     const yHistory = (await y.ctl.observe()).timelineHistory?.map((line) => [line[0], line[1]]);
     expect(await x.ctl.timelineHistory(target(y), 3000)).toEqual({ timeline: 3, lines: yHistory });
+    expect((await y.ctl.observe()).dataDirectoryTimeline).toBeUndefined();
     await y.ctl.syncReplicationSlots({ members: ['p', 'x', 'y'] });
     await sql(y, "INSERT INTO marks VALUES ('after-failover')");
 

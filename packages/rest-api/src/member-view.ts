@@ -142,7 +142,12 @@ export function buildStatusObject(view: MemberView, clusterValid: boolean): Reco
   const snapshot = view.snapshot;
   const status: Record<string, unknown> = { state: view.state };
   if (view.queryable) runningFields(view, clusterValid, status);
-  else status['role'] = publishedRoleWord(view);
+  else {
+    status['role'] = publishedRoleWord(view);
+    // pgwarden's: `timeline` stays Patroni's (running only); a leader race skips this one too.
+    const dataDirectoryTimeline = snapshot.postgres?.dataDirectoryTimeline;
+    if (dataDirectoryTimeline !== undefined) status['data_directory_timeline'] = dataDirectoryTimeline;
+  }
   if (snapshot.paused) status['pause'] = true;
   const cluster = snapshot.cluster;
   if (!clusterValid || cluster === undefined || isUnlocked(cluster)) status['cluster_unlocked'] = true;

@@ -112,6 +112,17 @@ describe('GET /patroni', () => {
     expect(body).not.toHaveProperty('xlog');
   });
 
+  it("publishes a stopped member's data directory timeline under its own name, never as Patroni's running-only timeline", async () => {
+    const stopped = primaryPostgres({ running: false, accepting: false, replication: [], timeline: 2, dataDirectoryTimeline: 3 });
+    const { base } = await startApi(primarySnapshot({ role: 'demoted', state: 'stopped', postgres: stopped }));
+    const body = JSON.parse((await send(base, 'GET', '/patroni')).text) as Record<string, unknown>;
+    expect(body).toMatchObject({ state: 'stopped', role: 'demoted', data_directory_timeline: 3 });
+    expect(body).not.toHaveProperty('timeline');
+    expect(body).not.toHaveProperty('xlog');
+    const running = JSON.parse((await send((await startApi(primarySnapshot())).base, 'GET', '/patroni')).text) as Record<string, unknown>;
+    expect(running).not.toHaveProperty('data_directory_timeline');
+  });
+
   it('publishes a primary as "master" and a replica as "replica" under the Patroni 3.x spelling', async () => {
     const primary = await startApi(primarySnapshot({ primaryRole: 'master' }));
     expect(JSON.parse((await send(primary.base, 'GET', '/patroni')).text)).toMatchObject({ role: 'master' });

@@ -153,5 +153,6 @@ export function observePg(pg: PgState, hostOf: (name: string) => string, replica
     synchronousStandbyNames: pg.synchronousStandbyNames,
     pendingRestart: {},
     ...(pg.history.length > 0 ? { timelineHistory: pg.history } : {}),
+    ...(pg.running ? {} : { dataDirectoryTimeline: pg.timeline }),
   };
 }

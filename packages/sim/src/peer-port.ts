@@ -11,10 +11,14 @@ import { isWritablePrimary } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
 import { machineUp, netCutBetween, nowMs, record } from './world.js';
 
-/** GET /patroni of `peer` as the REST API builds it: no xlog object without a running PostgreSQL. */
+/**
+ * GET /patroni of `peer` as the REST API builds it: no xlog object without a
+ * running PostgreSQL, the data directory's timeline (pgwarden's field) instead.
+ */
 export function patroniStatus(peer: SimMember): Record<string, unknown> {
   const pg = peer.pg;
-  if (!pg.running || pg.dataDirectory !== 'valid') return { state: 'stopped', role: 'replica', tags: peer.tags };
+  if (pg.dataDirectory !== 'valid') return { state: 'stopped', role: 'replica', tags: peer.tags };
+  if (!pg.running) return { state: 'stopped', role: 'replica', tags: peer.tags, data_directory_timeline: pg.timeline };
   const writable = isWritablePrimary(pg);
   return {
     state: 'running',

@@ -111,6 +111,13 @@ export interface LocalPostgres {
    * data directory the divergence check compares their fork with the leader's.
    */
   readonly timelineHistory?: readonly HistoryLine[];
+  /**
+   * While PostgreSQL does not answer (stopped, starting, crashed): the highest
+   * timeline its data directory knows, pg_control's or a history file's in
+   * `pg_wal` (a promotion writes its history file before its first
+   * checkpoint on the new timeline). A leader race skips it (`timelineInUse`).
+   */
+  readonly dataDirectoryTimeline?: number;
   /** What postgres-ctl is doing with the instance (`starting`, `creating replica`, ...), when it knows. */
   readonly state?: PostgresState;
 }
@@ -125,6 +132,7 @@ export interface PeerStatus {
   /** Max of received and replayed location (replica) or current location (primary). */
   readonly walPosition?: number;
   readonly isPrimary?: boolean;
+  /** Its timeline; for a peer without a running PostgreSQL (unreachable), its data directory's when it says. */
   readonly timeline?: number;
   readonly tags?: Readonly<Record<string, unknown>>;
   readonly watchdogFailed?: boolean;

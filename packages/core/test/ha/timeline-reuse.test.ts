@@ -43,6 +43,13 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
   });
 
+  it('a peer whose PostgreSQL is stopped, its data directory on timeline 19 (unreachable as a candidate): skips through 19', () => {
+    const peers = [peer('node1', { reachable: false, timeline: 19 }), peer('node3', { walPosition: 49_000_000, timeline: 18 })];
+    const result = decide(input({ cluster: unlockedCluster({ history: { version: 4, lines: upTo18 } }), local: replicaLocal({ timeline: 18 }), peers }));
+    expect(result.ruleId).toBe('race.won.promote');
+    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
+  });
+
   it('an ordinary failover (our timeline is the cluster’s): a plain promote', () => {
     const result = decide(input({ cluster: unlockedCluster({ history: { version: 4, lines: upTo18 } }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
     expect(result.ruleId).toBe('race.won.promote');

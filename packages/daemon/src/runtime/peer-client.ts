@@ -108,7 +108,13 @@ function numberField(value: unknown): number | undefined {
 /** A peer's GET /patroni JSON to the core's PeerStatus (spec/rest-api.md §3). */
 export function toPeerStatus(name: string, body: Record<string, unknown> | undefined): PeerStatus {
   const xlog = body?.['xlog'];
-  if (body === undefined || typeof xlog !== 'object' || xlog === null) return { name, reachable: false };
+  if (body === undefined) return { name, reachable: false };
+  if (typeof xlog !== 'object' || xlog === null) {
+    // A member whose PostgreSQL does not answer: not a candidate, but the timeline of its data
+    // directory (pgwarden's field) is one a race winner must not take again.
+    const timeline = numberField(body['data_directory_timeline']);
+    return timeline === undefined ? { name, reachable: false } : { name, reachable: false, timeline };
+  }
   const location = xlog as Record<string, unknown>;
   const primaryLocation = numberField(location['location']);
   const received = numberField(location['received_location']);

@@ -29,6 +29,11 @@ describe('toPeerStatus', () => {
     expect(toPeerStatus('n3', { state: 'stopped' })).toEqual({ name: 'n3', reachable: false });
     expect(toPeerStatus('n3', undefined)).toEqual({ name: 'n3', reachable: false });
   });
+
+  it("keeps a stopped member's data directory timeline, which a race winner must not take again", () => {
+    expect(toPeerStatus('n3', { state: 'stopped', role: 'replica', data_directory_timeline: 3 })).toEqual({ name: 'n3', reachable: false, timeline: 3 });
+    expect(toPeerStatus('n3', { state: 'stopped', data_directory_timeline: 'x' })).toEqual({ name: 'n3', reachable: false });
+  });
 });
 
 describe('createHttpPeerPort', () => {

@@ -72,7 +72,8 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
  * (a primary that crashed right after its promotion, before anyone streamed
  * from it, is known by its key or its /history line only), or one a peer
  * answered with this cycle (its key may not say so yet: a primary whose
- * promotion ended while the DCS was out). Undefined when none is above ours.
+ * promotion ended while the DCS was out; or one that stopped since, which
+ * answers with its data directory's timeline). Undefined when none is above ours.
  */
 export function timelineInUse(ctx: Context): number | undefined {
   const published = ctx.cluster.members.map((member) => member.data.timeline ?? 0);
