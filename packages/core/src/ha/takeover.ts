@@ -48,9 +48,24 @@ function quorumProof(ctx: Context, peers: readonly PeerStatus[]): { votes: numbe
   // promotion claims `/sync` before it runs (./rules/enforce-primary.ts).
   if (sync.leader?.toLowerCase() === ctx.name.toLowerCase()) return undefined;
   const mine = myWalPosition(ctx);
-  const behind = peers.filter((peer) => peer.reachable && peer.isPrimary !== true && peer.walPosition !== undefined && peer.walPosition <= mine).map((peer) => peer.name);
   const quorum = sync.quorum ?? 0;
+  if (syncLeaderAttests(sync.leader, peers, mine)) return { votes: quorum, quorum };
+  const behind = peers.filter((peer) => peer.reachable && peer.isPrimary !== true && peer.walPosition !== undefined && peer.walPosition <= mine).map((peer) => peer.name);
   return { votes: quorumVotes(ctx.name, { quorum, voters: sync.syncStandbys }, behind), quorum };
+}
+
+/**
+ * The leader `/sync` names flushed every commit it acknowledged, and nobody
+ * promoted after it (a promotion claims `/sync` first), so nothing rewound or
+ * re-cloned it since: once it runs as a replica at or behind `position`, a
+ * member at `position` holds every acknowledged commit, whatever the voters
+ * say. Without it, a cluster whose former leader is back as a replica but one
+ * voter is down waits for that voter (the simulator: leaderless for over an hour).
+ */
+function syncLeaderAttests(syncLeader: string | undefined, statuses: readonly PeerStatus[], position: number): boolean {
+  if (syncLeader === undefined) return false;
+  const status = statuses.find((peer) => peer.name.toLowerCase() === syncLeader.toLowerCase());
+  return status?.reachable === true && status.isPrimary !== true && status.walPosition !== undefined && status.walPosition <= position;
 }
 
 /** Unhealthy when quorum mode cannot prove that we hold every acknowledged commit. */
@@ -58,6 +73,31 @@ function quorumGate(ctx: Context, peers: readonly PeerStatus[]): Gate | undefine
   const proof = quorumProof(ctx, peers);
   if (proof === undefined || proof.votes >= proof.quorum) return undefined;
   return unhealthy(`quorum requirement ${proof.quorum} can not be reached: ${Math.max(proof.votes, 0)} voters at or behind my position`);
+}
+
+/**
+ * Quorum mode, a switchover's candidate that is not us: could it pass its own
+ * quorum gate (manualFailoverWithoutLeader) from what we see — the former
+ * leader stopped at or behind it, or enough voters at or behind its position,
+ * us included? A member that defers to a candidate which then refuses leaves
+ * the cluster without a leader for as long as the request stands (the
+ * simulator: a switchover asked while the leader was in failsafe, whose lock
+ * then expired with the candidate behind the others). Only liveness rides on
+ * it: every winner still proves its own quorum.
+ */
+function candidateCanProveQuorum(ctx: Context, peers: readonly PeerStatus[], candidate: string, position: number): boolean {
+  const failover = ctx.cluster.failover;
+  const sync = ctx.cluster.sync;
+  if (!failover?.leader || ctx.input.settings.synchronousMode !== 'quorum' || !syncModeActive(ctx) || sync === undefined || !syncKeyHasLeader(ctx)) return true;
+  if (sync.leader?.toLowerCase() === candidate.toLowerCase()) return true;
+  const atOrBehind = (status: PeerStatus | undefined): boolean =>
+    status?.reachable === true && status.isPrimary !== true && status.walPosition !== undefined && status.walPosition <= position;
+  const me: PeerStatus = { name: ctx.name, reachable: true, isPrimary: isRunningPrimary(ctx), walPosition: myWalPosition(ctx) };
+  const everyone = [...peers.filter((peer) => peer.name !== ctx.name), me];
+  if (atOrBehind(everyone.find((status) => status.name === failover.leader)) || syncLeaderAttests(sync.leader, everyone, position)) return true;
+  const behind = everyone.filter((status) => status.name !== candidate && atOrBehind(status)).map((status) => status.name);
+  const quorum = sync.quorum ?? 0;
+  return quorumVotes(candidate, { quorum, voters: sync.syncStandbys }, behind) >= quorum;
 }
 
 /**
@@ -149,7 +189,8 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
     // Defer only to a candidate that will itself take over (same rules it applies to itself).
     const candidateLags = Boolean(failover.leader) && exceedsMaximumLag(ctx.cluster.lastLsn, status?.walPosition, ctx.input.settings.maximumLagOnFailoverBytes);
     const candidateNotSync = Boolean(failover.leader) && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, candidate);
-    const candidateMayWin = !candidateLags && !candidateNotSync && allowedByFailsafe(ctx, candidate);
+    const candidateLacksQuorum = status?.walPosition !== undefined && !candidateCanProveQuorum(ctx, peers, candidate, status.walPosition);
+    const candidateMayWin = !candidateLags && !candidateNotSync && !candidateLacksQuorum && allowedByFailsafe(ctx, candidate);
     if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true && candidateMayWin) {
       return unhealthy(`the candidate ${candidate} is healthy: letting it take over`);
     }

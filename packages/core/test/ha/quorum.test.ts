@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { guaranteeOfSetting, keyCovers, planQuorum, quorumSetting, quorumVotes, type Guarantee, type QuorumKey } from '../../src/ha/index.js';
+import type { PeerStatus } from '../../src/index.js';
 import { runCases } from './case-runner.js';
-import { cluster, input, leaderInput, member, memory, peer, primaryLocal, unlockedCluster } from './fixtures.js';
+import { cluster, input, leaderInput, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
 describe('what synchronous_standby_names enforces', () => {
   it.each([
@@ -166,6 +167,25 @@ describe('decide: quorum commit mode', () => {
   const quorumSettings = { synchronousMode: 'quorum' as const, synchronousNodeCount: 1 };
   const streaming = (name: string, flushLsn = 50_000_000) => ({ applicationName: name, state: 'streaming', syncState: 'quorum', syncPriority: 1, flushLsn });
   const four = [member('node1', { state: 'stopped' }), member('node2'), member('node3'), member('node4')];
+  const five = [member('node1', { role: 'replica' }), member('node2'), member('node3'), member('node4'), member('node5')];
+  /** node3 of five, at 50 MB: node1 led and asked a switchover to node2, then lost its lock. */
+  const staleSwitchover = (peers: PeerStatus[]) =>
+    input({
+      name: 'node3',
+      cluster: unlockedCluster({ members: five, sync: quorumSync(3, ['node2', 'node3', 'node4', 'node5']), failover: { version: 2, leader: 'node1', candidate: 'node2' } }),
+      settings: quorumSettings,
+      local: replicaLocal({ walPosition: 50_000_000 }),
+      peers,
+    });
+  /** node1 of five, at 50 MB, node2 (a voter) down: node3 led (`/sync` names it), optionally with a switchover request without candidate. */
+  const formerSyncLeader = (node3: Partial<PeerStatus>, failover?: { version: number; leader: string }) =>
+    input({
+      name: 'node1',
+      cluster: unlockedCluster({ members: five, sync: quorumSync(3, ['node1', 'node2', 'node4', 'node5'], 'node3'), ...(failover === undefined ? {} : { failover }) }),
+      settings: quorumSettings,
+      local: replicaLocal({ walPosition: 50_000_000 }),
+      peers: [peer('node2', { reachable: false }), peer('node3', node3), peer('node4'), peer('node5')],
+    });
   runCases([
     {
       name: 'failover: node2 sees one voter at or behind it (quorum 1): promotes',
@@ -201,6 +221,33 @@ describe('decide: quorum commit mode', () => {
       }),
       reason: /quorum requirement 2/,
       excludes: ['promote'],
+    },
+    {
+      name: 'switchover whose former leader lost its lock, the candidate behind every voter: the others do not wait for it',
+      input: staleSwitchover([peer('node1'), peer('node2', { walPosition: 49_000_000 }), peer('node4'), peer('node5')]),
+      includes: [{ type: 'acquire-lock' }, { type: 'promote' }],
+    },
+    {
+      name: 'the same switchover, the candidate at the voters\' position: the others let it take over',
+      input: staleSwitchover([peer('node1', { walPosition: 51_000_000 }), peer('node2'), peer('node4'), peer('node5')]),
+      reason: /the candidate node2 is healthy: letting it take over/,
+      excludes: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'failover, one voter down: the former /sync leader, back as a replica at our position, proves we hold every commit',
+      input: formerSyncLeader({}),
+      includes: [{ type: 'acquire-lock' }, { type: 'promote' }],
+    },
+    {
+      name: 'the same, the former /sync leader ahead of us: the voters must prove it, and one is down',
+      input: formerSyncLeader({ walPosition: 51_000_000 }),
+      reason: /quorum requirement 3 can not be reached: 2 voters/,
+      excludes: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'a switchover request without a candidate whose leader lost its lock: the former leader at our position is proof too',
+      input: formerSyncLeader({}, { version: 2, leader: 'node3' }),
+      includes: [{ type: 'acquire-lock' }, { type: 'promote' }],
     },
     {
       name: 'leader, fresh start with two standbys streaming: writes ANY 1 and keeps the found key until confirmed',
