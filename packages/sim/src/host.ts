@@ -73,6 +73,7 @@ export function startAgent(world: World, member: SimMember): void {
       member.agent.cycleEndedAtMs = nowMs(world);
     },
     ...(world.variant.preemptForDemotion === undefined ? {} : { preemptForDemotion: world.variant.preemptForDemotion }),
+    ...(world.variant.fenceWritable === undefined ? {} : { fenceWritable: world.variant.fenceWritable }),
   });
   const agent: SimAgentProcess = { runtime, clock, dcs, postgres, lastMessage: '' };
   member.agent = agent;

@@ -110,6 +110,7 @@ export interface RuntimeVariant {
   /** Give the runtime this clock instead of the member's (e.g. a wall clock as its monotonic clock). */
   readonly clock?: (memberClock: Clock) => Clock;
   readonly preemptForDemotion?: boolean;
+  readonly fenceWritable?: boolean;
   /** What the runtime gets of decide()'s result (the checks see the whole result first). */
   readonly seenByRuntime?: (result: DecideResult<HaMemory>) => DecideResult<HaMemory>;
 }

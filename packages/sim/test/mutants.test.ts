@@ -46,6 +46,27 @@ describe('the simulator catches broken variants of decide()', () => {
   }
 });
 
+describe('the runtime refuses what a broken decide() asks', () => {
+  it('a decide() that never takes the lock makes no primary: every promotion it asks is refused', async () => {
+    const mutant = mutants['promote-without-lock'];
+    let refused = 0;
+    for (let seed = 1; seed <= 2; seed++) {
+      const result = await runSimulation({
+        seed,
+        steps: STEPS,
+        faultProbability: 1 / 60,
+        ...(mutant?.decide === undefined ? {} : { decide: mutant.decide }),
+        log: (line) => {
+          if (line.includes('promote: not started, the leader lock is not ours')) refused += 1;
+        },
+      });
+      expect(result.violation, `seed ${seed}`).toBeUndefined();
+      expect(result.stats.promotions, `seed ${seed}`).toBe(0);
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+});
+
 describe('the simulator catches broken variants of the runtime', () => {
   it('catches a runtime whose monotonic clock is the wall clock: the cut-off leader whose wall clock steps back', async () => {
     // Scripted, as the fault mixes hit it in one seed of 150 at best: the leader loses the DCS and
@@ -123,6 +144,11 @@ describe('regression: a background start of a primary outliving its lock', () =>
  * Found by the quorum-mode runs at fault rates 0.0166 and 0.03 (all seeds, 20,000 steps), kept as regressions.
  */
 describe('regression: quorum mode', () => {
+  it('seed 91 (fault rate 0.03): an agent frozen between taking the lock and promoting does not promote after the lock expired', async () => {
+    const result = await runSimulation({ seed: 91, steps: 20_000, faultProbability: 0.03, settings: { synchronousMode: 'quorum' } });
+    expect(result.violation).toBeUndefined();
+  });
+
   it('seeds 23 and 36 (fault rate 0.0166): a stale switchover request and a down voter leave no cluster leaderless', async () => {
     for (const seed of [23, 36]) {
       const result = await runSimulation({ seed, steps: 20_000, faultProbability: 0.0166, settings: { synchronousMode: 'quorum' } });

@@ -86,11 +86,19 @@ export interface ExecutorContext {
    * undefined when we hold no lock (lost, or never held).
    */
   lockExpiresAtMs(): number | undefined;
+  /**
+   * Whether PostgreSQL may be made writable now (Leadership.writableAllowed):
+   * never once the lock's validity by our clock has run out; `requireLock`
+   * (a promotion) also needs the lock held.
+   */
+  writableAllowed(requireLock: boolean): boolean;
   /** decide() asked the process to exit. */
   requestExit(code: number, reason: string): void;
 }
 
 const ok: ActionOutcome = { ok: true };
+
+const LAPSED = (what: string): string => `${what}: not started, the leader lock is not ours by our clock (its validity ran out, or it is not held)`;
 
 function fail(message: string): ActionOutcome {
   return { ok: false, message };
@@ -199,6 +207,7 @@ async function dispatchPostgres(context: ExecutorContext, action: Action, signal
       await postgres.createReplica(action.source, { signal });
       return ok;
     case 'start':
+      if (action.asPrimary && !context.writableAllowed(false)) return fail(LAPSED('start as primary'));
       await postgres.start({ asPrimary: action.asPrimary, follow: action.follow, timeoutSeconds: action.timeoutSeconds });
       callbacks.run('on_start', action.asPrimary ? 'primary' : 'replica');
       return ok;
@@ -215,6 +224,7 @@ async function dispatchPostgres(context: ExecutorContext, action: Action, signal
       callbacks.run('on_reload', await currentRole(postgres));
       return ok;
     case 'promote':
+      if (!context.writableAllowed(true)) return fail(LAPSED('promote'));
       try {
         await postgres.promote({
           waitSeconds: context.settings().loopWaitSeconds,

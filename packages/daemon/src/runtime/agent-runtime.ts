@@ -366,7 +366,7 @@ export class AgentRuntime<TMemory> {
     // Forgotten, so that DCS requests get their budget back — kept, every request of every later cycle
     // went unsent ("validity has run out") and the agent never read the DCS again (simulator, seed 245).
     const validUntil = this.leadership.validUntilMs();
-    if (validUntil !== undefined && validUntil <= nowMs) this.leadership.forget();
+    if (validUntil !== undefined && validUntil <= nowMs) this.leadership.lapse();
     return result;
   }
 
@@ -623,6 +623,7 @@ export class AgentRuntime<TMemory> {
         if (this.options.recordLockRenewal !== undefined) this.memory = this.options.recordLockRenewal(this.memory);
       },
       onLockGone: () => this.leadership.forget(),
+      writableAllowed: (requireLock) => this.options.fenceWritable === false || this.leadership.writableAllowed(requireLock),
       lockExpiresAtMs: () => {
         const renewedAtMs = this.leadership.renewedAtMs;
         return renewedAtMs === undefined ? undefined : renewedAtMs + this.settingsNow.ttlSeconds * 1000;

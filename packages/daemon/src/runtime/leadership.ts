@@ -23,6 +23,8 @@ export class Leadership {
   private failsafeConfirmedAt: number | undefined;
   private failsafeLeader: { name: string; atMs: number } | undefined;
   private cancelFence: (() => void) | undefined;
+  /** The validity ran out without a renewal, and nothing confirmed the lock since. */
+  private validityLapsed = false;
 
   constructor(
     private readonly clock: Clock,
@@ -48,7 +50,32 @@ export class Leadership {
   /** The DCS confirmed our lock as of `atMs`. */
   renewed(atMs: number): void {
     this.renewedAt = atMs;
+    this.validityLapsed = false;
     this.armFence();
+  }
+
+  /** The validity ran out without a renewal: forgotten, and remembered as lapsed until the next confirmation. */
+  lapse(): void {
+    this.forget();
+    this.validityLapsed = true;
+  }
+
+  /**
+   * Whether an action that makes PostgreSQL writable (a promotion, a start as
+   * primary) may begin now: not once the lock's validity by our clock has run
+   * out (it stays refused until the DCS confirms the lock again). An agent
+   * frozen (SIGSTOP, a stalled host) between taking the lock and promoting
+   * resumes its action list where it stopped: without this it promoted a
+   * PostgreSQL after the DCS had let the key go (the simulator, seed 91 in
+   * quorum mode). `requireLock`: the lock must also be held (a promotion
+   * always follows a confirmed acquire or renewal; a start as primary after
+   * the agent's own restart comes before its first renewal, as in Patroni).
+   */
+  writableAllowed(requireLock: boolean): boolean {
+    if (this.validityLapsed) return false;
+    const until = this.validUntilMs();
+    if (until === undefined) return !requireLock;
+    return this.clock.nowMs() < until;
   }
 
   forget(): void {
@@ -78,7 +105,9 @@ export class Leadership {
     const renewedAt = this.renewedAtMs;
     this.cancelFence = this.clock.setTimer(() => {
       this.cancelFence = undefined;
-      if (this.renewedAtMs === renewedAt) this.onValidityEnds();
+      if (this.renewedAtMs !== renewedAt) return;
+      this.validityLapsed = true;
+      this.onValidityEnds();
     }, until - this.clock.nowMs());
   }
 

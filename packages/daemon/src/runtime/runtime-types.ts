@@ -54,6 +54,13 @@ export interface RuntimeOptions<TMemory> {
    * mutant sets it, to prove that its checks catch the difference.
    */
   readonly preemptForDemotion?: boolean;
+  /**
+   * A promotion or a start as primary begins only while the lock is ours by
+   * our clock (Leadership.writableAllowed; default true, DESIGN invariant 1).
+   * false drops that check: only the simulator's mutants set it, to prove
+   * that its checks catch what the check prevents.
+   */
+  readonly fenceWritable?: boolean;
   /** The pending scheduled restart in its member-key form, published with every member-key write. */
   readonly scheduledRestart?: () => Readonly<Record<string, unknown>> | undefined;
   /** The role word of a primary in the member key and the snapshot (`master` under pgwarden.patroni3_compat). */

@@ -88,7 +88,7 @@ describe('the cycle', () => {
   it('runs a long action in the background, reports it as running, then hands over its result once', async () => {
     let release!: () => void;
     const { runtime, postgres, inputs } = makeRuntime((input) => ({
-      actions: input.memory.seen === 0 ? [{ type: 'promote' }, { type: 'checkpoint' }] : [],
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }, { type: 'promote' }, { type: 'checkpoint' }] : [],
     }));
     postgres.gate = new Promise((resolve) => (release = resolve));
     const snapshot = await runtime.runCycle();
@@ -107,7 +107,7 @@ describe('the cycle', () => {
 
   it('hands the timelines to skip to the promotion, and nothing when there are none', async () => {
     const { runtime, postgres } = makeRuntime((input) => ({
-      actions: input.memory.seen === 0 ? [{ type: 'promote', skipTimelinesThrough: 19 }] : input.memory.seen === 1 ? [{ type: 'promote' }] : [],
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }, { type: 'promote', skipTimelinesThrough: 19 }] : input.memory.seen === 1 ? [{ type: 'promote' }] : [],
     }));
     const seen: Array<Parameters<typeof postgres.promote>[0]> = [];
     postgres.promote = (options) => {
@@ -123,7 +123,7 @@ describe('the cycle', () => {
   });
 
   it('hands a promotion refused by pre_promote to the next cycle with its cause, and runs no on_role_change', async () => {
-    const { runtime, postgres, callbacks, inputs } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'promote' }] : [] }));
+    const { runtime, postgres, callbacks, inputs } = makeRuntime((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }, { type: 'promote' }] : [] }));
     postgres.promote = () => Promise.reject(new PgwardenError(PRE_PROMOTE_FAILED, 'pre_promote script exited with code 1'));
     await runtime.runCycle();
     await new Promise((resolve) => setTimeout(resolve, 10));

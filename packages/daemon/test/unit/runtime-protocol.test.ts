@@ -132,6 +132,45 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
     expect(inputs[2]?.lastFailure).toMatchObject({ kind: 'unreachable', action: { type: 'update-lock' } });
   });
 
+  it('does not promote when the action list resumes after the validity ran out (a frozen agent), and promotes in time', async () => {
+    for (const frozenMs of [26_000, 1_000]) {
+      const { runtime, clock, postgres, inputs } = harness((input) => ({
+        actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }, { type: 'rewind', source: { name: 'node2', host: '127.0.0.1', port: 5433 } }, { type: 'promote' }] : [],
+      }));
+      let thaw!: () => void;
+      postgres.rewind = () => new Promise<void>((resolve) => (thaw = resolve));
+      await runtime.runCycle();
+      clock.advance(frozenMs); // the agent stopped between taking the lock and promoting
+      thaw();
+      await settle();
+      await runtime.runCycle();
+      if (frozenMs > 25_000) {
+        expect(postgres.calls).not.toContain('promote');
+        // The background job reports under its first action, with the step that failed in its message.
+        expect(inputs[1]?.lastActionResult).toMatchObject({ ok: false, message: expect.stringMatching(/^promote: not started, the leader lock is not ours/) });
+      } else {
+        expect(postgres.calls).toContain('promote');
+        expect(inputs[1]?.lastActionResult).toMatchObject({ ok: true });
+      }
+    }
+  });
+
+  it('does not start PostgreSQL as a primary once the validity ran out, until the DCS confirms the lock again', async () => {
+    const { runtime, clock, postgres, inputs } = harness((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'start', asPrimary: true }] : input.memory.seen === 2 ? [{ type: 'acquire-lock' }, { type: 'start', asPrimary: true }] : [],
+    }));
+    await runtime.runCycle();
+    clock.advance(26_000);
+    await settle();
+    await runtime.runCycle(); // decided on the lapsed lock: the start is refused
+    await settle();
+    expect(postgres.calls).not.toContain('start');
+    await runtime.runCycle(); // the lapse is remembered after the lock is forgotten; a new confirmation lifts it
+    await settle();
+    expect(inputs[2]?.lastActionResult).toMatchObject({ type: 'start', ok: false });
+    expect(postgres.calls).toContain('start');
+  });
+
   it('sends no request at all once the validity has run out, and the next decision sees the DCS unreachable', async () => {
     const { runtime, clock, dcs, inputs } = harness((input) => ({ actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : [] }));
     await runtime.runCycle();
