@@ -120,6 +120,7 @@ export class Leadership {
   confirmedByFailsafe(nowMs: number, local: LocalPostgres): void {
     if (!local.running || !local.accepting || local.inRecovery) return;
     this.failsafeConfirmedAt = nowMs;
+    this.validityLapsed = false;
     this.armFence();
   }
 
