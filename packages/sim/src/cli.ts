@@ -8,18 +8,18 @@
  */
 import { FAULT_KINDS, type FaultKind } from './faults.js';
 import { FAST_PROFILE_SETTINGS, runSimulation, type SimOptions, type SimResult } from './simulation.js';
-import { summarize, formatSummary } from './summary.js';
+import { replayCommand, summarize, formatSummary } from './summary.js';
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   return index === -1 ? undefined : process.argv[index + 1];
 }
 
-function printViolation(result: SimResult): void {
+function printViolation(result: SimResult, steps: number): void {
   const violation = result.violation;
   if (violation === undefined) return;
   process.stdout.write(`\nVIOLATION of ${violation.invariant} — seed ${violation.seed}, step ${violation.step}: ${violation.detail}\n`);
-  process.stdout.write(`replay: npm run sim -- --seed ${violation.seed} --steps ${result.steps}\n--- last events ---\n${violation.trace.join('\n')}\n`);
+  process.stdout.write(`replay: ${replayCommand(process.argv.slice(2), violation.seed, steps)}\n--- last events ---\n${violation.trace.join('\n')}\n`);
 }
 
 /** `--faults a,b` only these fault kinds, `--fault-rate p` per step, `--members N`. */
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   if (single !== undefined) {
     const quiet = process.argv.includes('--quiet');
     const result = await runSimulation({ seed: Number(single), steps, settings, ...run, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
-    printViolation(result);
+    printViolation(result, steps);
     process.stdout.write(`${formatSummary(summarize([result]))}\n`);
     process.exitCode = result.violation === undefined ? 0 : 1;
     return;
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   for (let seed = first; seed < first + seeds; seed++) {
     const result = await runSimulation({ seed, steps, settings, ...run });
     results.push(result);
-    if (result.violation !== undefined) printViolation(result);
+    if (result.violation !== undefined) printViolation(result, steps);
     if (seed % 50 === 0) process.stderr.write(`… ${seed - first + 1}/${seeds} seeds, ${Math.round((performance.now() - started) / 1000)} s\n`);
   }
   const seconds = (performance.now() - started) / 1000;

@@ -64,3 +64,18 @@ export function formatSummary(summary: SimSummary): string {
     `violations ${summary.violations}${summary.violations > 0 ? ` ${JSON.stringify(summary.violationsByInvariant)}` : ''}`,
   ].join('\n');
 }
+
+/**
+ * The command that replays `seed` as it ran: every option given but the seed
+ * selection, and the run's total steps, not the step it stopped at (the
+ * quiet tail, and so the trajectory, depend on the total).
+ */
+export function replayCommand(argv: readonly string[], seed: number, steps: number): string {
+  const kept: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index] ?? '';
+    if (['--seeds', '--from', '--seed', '--steps'].includes(word)) index++;
+    else if (word !== '--quiet') kept.push(word);
+  }
+  return ['npm run sim --', '--seed', String(seed), '--steps', String(steps), ...kept].join(' ');
+}
