@@ -293,23 +293,9 @@ function commandLineDrift(desired: Record<string, string>, rows: ReadonlyArray<{
  */
 function withDataDirectoryTimeline(dataDir: string, local: LocalPostgres): LocalPostgres {
   if (local.dataDirectory !== 'valid') return local;
-  const newest = Math.max(local.timeline ?? 0, newestHistoryFileTimeline(dataDir) ?? 0);
+  // History files (placeholders of timeline-reservation.ts among them) name their timeline in 8 hex digits.
+  const newest = Math.max(local.timeline ?? 0, newestTimelineInWalDirectory(dataDir, /^[0-9A-F]{8}\.history$/) ?? 0);
   return newest > 0 ? { ...local, dataDirectoryTimeline: newest } : local;
-}
-
-/** The highest timeline with a history file (or a placeholder: timeline-reservation.ts) in pg_wal. */
-export function newestHistoryFileTimeline(dataDir: string): number | undefined {
-  let newest: number | undefined;
-  try {
-    for (const name of readdirSync(join(dataDir, 'pg_wal'))) {
-      if (!/^[0-9A-F]{8}\.history$/.test(name)) continue;
-      const timeline = Number.parseInt(name.slice(0, 8), 16);
-      if (newest === undefined || timeline > newest) newest = timeline;
-    }
-  } catch {
-    return undefined;
-  }
-  return newest;
 }
 
 /**
@@ -321,10 +307,15 @@ export function newestHistoryFileTimeline(dataDir: string): number | undefined {
  * the new timeline) next to the old timeline number reads as divergence.
  */
 function newestSegmentTimeline(dataDir: string): number | undefined {
+  return newestTimelineInWalDirectory(dataDir, /^[0-9A-F]{24}$/);
+}
+
+/** The highest timeline among pg_wal's file names that match `pattern` (each begins with the timeline in 8 hex digits). */
+function newestTimelineInWalDirectory(dataDir: string, pattern: RegExp): number | undefined {
   let newest: number | undefined;
   try {
     for (const name of readdirSync(join(dataDir, 'pg_wal'))) {
-      if (!/^[0-9A-F]{24}$/.test(name)) continue;
+      if (!pattern.test(name)) continue;
       const timeline = Number.parseInt(name.slice(0, 8), 16);
       if (newest === undefined || timeline > newest) newest = timeline;
     }

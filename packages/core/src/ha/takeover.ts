@@ -36,6 +36,11 @@ export function raceCompetitors(ctx: Context): string[] {
   return [...names].sort();
 }
 
+/** A member that runs as a replica at or behind `position`: it votes for, or attests, a member at `position`. */
+function replicaAtOrBehind(status: PeerStatus | undefined, position: number): boolean {
+  return status?.reachable === true && status.isPrimary !== true && status.walPosition !== undefined && status.walPosition <= position;
+}
+
 /**
  * Quorum mode (./quorum.ts): the votes we gather from `/sync`'s voters —
  * reachable replicas at or behind our position — and the quorum they must
@@ -50,7 +55,7 @@ function quorumProof(ctx: Context, peers: readonly PeerStatus[]): { votes: numbe
   const mine = myWalPosition(ctx);
   const quorum = sync.quorum ?? 0;
   if (syncLeaderAttests(sync.leader, peers, mine)) return { votes: quorum, quorum };
-  const behind = peers.filter((peer) => peer.reachable && peer.isPrimary !== true && peer.walPosition !== undefined && peer.walPosition <= mine).map((peer) => peer.name);
+  const behind = peers.filter((peer) => replicaAtOrBehind(peer, mine)).map((peer) => peer.name);
   return { votes: quorumVotes(ctx.name, { quorum, voters: sync.syncStandbys }, behind), quorum };
 }
 
@@ -64,8 +69,7 @@ function quorumProof(ctx: Context, peers: readonly PeerStatus[]): { votes: numbe
  */
 function syncLeaderAttests(syncLeader: string | undefined, statuses: readonly PeerStatus[], position: number): boolean {
   if (syncLeader === undefined) return false;
-  const status = statuses.find((peer) => peer.name.toLowerCase() === syncLeader.toLowerCase());
-  return status?.reachable === true && status.isPrimary !== true && status.walPosition !== undefined && status.walPosition <= position;
+  return replicaAtOrBehind(statuses.find((peer) => peer.name.toLowerCase() === syncLeader.toLowerCase()), position);
 }
 
 /** Unhealthy when quorum mode cannot prove that we hold every acknowledged commit. */
@@ -90,12 +94,10 @@ function candidateCanProveQuorum(ctx: Context, peers: readonly PeerStatus[], can
   const sync = ctx.cluster.sync;
   if (!failover?.leader || ctx.input.settings.synchronousMode !== 'quorum' || !syncModeActive(ctx) || sync === undefined || !syncKeyHasLeader(ctx)) return true;
   if (sync.leader?.toLowerCase() === candidate.toLowerCase()) return true;
-  const atOrBehind = (status: PeerStatus | undefined): boolean =>
-    status?.reachable === true && status.isPrimary !== true && status.walPosition !== undefined && status.walPosition <= position;
   const me: PeerStatus = { name: ctx.name, reachable: true, isPrimary: isRunningPrimary(ctx), walPosition: myWalPosition(ctx) };
   const everyone = [...peers.filter((peer) => peer.name !== ctx.name), me];
-  if (atOrBehind(everyone.find((status) => status.name === failover.leader)) || syncLeaderAttests(sync.leader, everyone, position)) return true;
-  const behind = everyone.filter((status) => status.name !== candidate && atOrBehind(status)).map((status) => status.name);
+  if (replicaAtOrBehind(everyone.find((status) => status.name === failover.leader), position) || syncLeaderAttests(sync.leader, everyone, position)) return true;
+  const behind = everyone.filter((status) => status.name !== candidate && replicaAtOrBehind(status, position)).map((status) => status.name);
   const quorum = sync.quorum ?? 0;
   return quorumVotes(candidate, { quorum, voters: sync.syncStandbys }, behind) >= quorum;
 }
@@ -177,7 +179,7 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
       // leader itself (stopped by now) is at or behind us. A failover with no leader named accepts the loss.
       if (failover.leader) {
         const former = peers.find((peer) => peer.name === failover.leader);
-        const formerBehind = former?.reachable === true && former.isPrimary !== true && former.walPosition !== undefined && former.walPosition <= myWalPosition(ctx);
+        const formerBehind = replicaAtOrBehind(former, myWalPosition(ctx));
         const gate = formerBehind ? undefined : quorumGate(ctx, peers);
         if (gate !== undefined) return gate;
       }
