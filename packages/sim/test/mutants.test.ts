@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS, type FaultKind } from '../src/faults.js';
 import { mutants } from '../src/mutants.js';
-import { runSimulation, type SimOptions } from '../src/simulation.js';
+import { FAST_PROFILE_SETTINGS, runSimulation, type SimOptions } from '../src/simulation.js';
 import { nowMs, type World } from '../src/world.js';
 import { firstViolation, priorityChurn, quorumChurn, STEPS } from './helpers.js';
 
@@ -147,6 +147,17 @@ describe('regression: quorum mode', () => {
   it('seed 91 (fault rate 0.03): an agent frozen between taking the lock and promoting does not promote after the lock expired', async () => {
     const result = await runSimulation({ seed: 91, steps: 20_000, faultProbability: 0.03, settings: { synchronousMode: 'quorum' } });
     expect(result.violation).toBeUndefined();
+  });
+
+  it('seed 69 (5 members, fast profile, partitions, pauses and outages at 0.05): a member frozen after reading the DCS takes the key but does not promote outside /sync', async () => {
+    const faultKinds: FaultKind[] = ['dcs-partition', 'member-partition', 'agent-pause', 'clock-jump', 'dcs-outage'];
+    let released = false;
+    const beforeStep = (world: World): void => {
+      released ||= world.trace.some((line) => line.includes('[leader.not-synchronous.release]'));
+    };
+    const result = await runSimulation({ seed: 69, steps: 20_000, faultProbability: 0.05, faultKinds, settings: { ...FAST_PROFILE_SETTINGS }, beforeStep });
+    expect(result.violation).toBeUndefined();
+    expect(released, 'the frozen member gave the key back').toBe(true);
   });
 
   it('seeds 23 and 36 (fault rate 0.0166): a stale switchover request and a down voter leave no cluster leaderless', async () => {

@@ -53,6 +53,30 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       actions: ['update-lock', 'promote'],
     },
     {
+      name: 'synchronous mode, lock holder running as a replica that /sync does not name (a race decided on a snapshot read before a freeze): gives the key back',
+      input: leaderInput({ local: replicaLocal(), settings: { synchronousMode: 'quorum' }, cluster: cluster({ sync: { version: 5, leader: 'node2', syncStandbys: [], quorum: 0 } }) }),
+      ruleId: 'leader.not-synchronous.release',
+      message: 'removed leader lock: not a synchronous standby in /sync, promoting could lose acknowledged commits',
+      actions: ['update-lock', 'release-lock'],
+      memory: { isLeader: false },
+    },
+    {
+      name: 'synchronous mode, lock holder running as a replica that /sync names as a standby: promotes',
+      input: leaderInput({ local: replicaLocal(), settings: { synchronousMode: true }, cluster: cluster({ sync: { version: 5, leader: 'node2', syncStandbys: ['node1'] } }) }),
+      ruleId: 'leader.keep-lock.promote',
+      actions: ['update-lock', 'write-sync', 'set-synchronous-standby-names', 'promote'],
+    },
+    {
+      name: 'synchronous mode, lock holder running as a replica that /sync names as its leader (its promotion was cut short): promotes',
+      input: leaderInput({ local: replicaLocal(), settings: { synchronousMode: true }, cluster: cluster({ sync: { version: 5, leader: 'node1', syncStandbys: [] } }) }),
+      ruleId: 'leader.keep-lock.promote',
+    },
+    {
+      name: 'synchronous mode, lock holder not in /sync that an explicit manual failover (no leader named) picked: promotes, accepting the loss as the request did',
+      input: leaderInput({ local: replicaLocal(), settings: { synchronousMode: true }, cluster: cluster({ sync: { version: 5, leader: 'node2', syncStandbys: ['node3'] }, failover: { version: 7, candidate: 'node1' } }) }),
+      ruleId: 'leader.keep-lock.promote',
+    },
+    {
       name: 'lock holder whose pre_promote failed: releases the lock and backs off',
       input: leaderInput({ local: replicaLocal(), lastActionResult: { type: 'promote', ok: false, cause: 'pre-promote-failed', message: 'pre_promote script exited with code 1' } }),
       ruleId: 'primary.pre-promote-failed',

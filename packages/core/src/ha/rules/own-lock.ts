@@ -7,7 +7,7 @@
  */
 import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
-import { decision, isRunningPrimary, myWalPosition } from '../context.js';
+import { decision, inSyncKey, isRunningPrimary, myWalPosition, syncKeyHasLeader, syncModeActive } from '../context.js';
 import { handleRequests } from './requests.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
@@ -97,6 +97,30 @@ function withLeaderUpkeep(ctx: Context, result: Decision): Decision {
   return upkeep.length === 0 ? result : { ...result, actions: [...result.actions, ...upkeep] };
 }
 
+/**
+ * A lock holder that is not primary yet promotes only as the race would let
+ * it: in synchronous mode, named in `/sync` (its leader or a standby), unless
+ * an explicit manual failover (no leader named) picked it. The race judged
+ * that on the snapshot it read; an agent frozen after that read (SIGSTOP, a
+ * stalled host) takes the key on a picture that is gone, and its `/sync`
+ * write then fails on the changed version. Promoting on the next cycle
+ * because it holds the key would make a member that may lack acknowledged
+ * commits the primary (the simulator: quorum mode, 5 members, fast profile,
+ * seed 69). It gives the key back instead, for a member `/sync` names.
+ */
+function notSynchronous(ctx: Context): Decision | undefined {
+  if (isRunningPrimary(ctx) || !syncModeActive(ctx) || !syncKeyHasLeader(ctx) || inSyncKey(ctx, ctx.name)) return undefined;
+  const failover = ctx.cluster.failover;
+  if (failover !== undefined && !failover.leader && failover.candidate === ctx.name) return undefined;
+  return decision(ctx, {
+    ruleId: 'leader.not-synchronous.release',
+    message: 'removed leader lock: not a synchronous standby in /sync, promoting could lose acknowledged commits',
+    actions: [{ type: 'release-lock' }],
+    memory: { isLeader: false },
+    reason: `/sync names ${ctx.cluster.sync?.leader ?? ''}${(ctx.cluster.sync?.syncStandbys ?? []).map((name) => `, ${name}`).join('')}`,
+  });
+}
+
 /** What the owner does once its renewal succeeds (it runs after `update-lock`). */
 function decideWithRenewedLock(ctx: Context): Decision {
   const leading = housekeeping(ctx);
@@ -112,6 +136,8 @@ function decideWithRenewedLock(ctx: Context): Decision {
       follow: `no action. I am (${ctx.name}), the standby leader with the lock`,
     });
   }
+  const notSync = notSynchronous(ctx);
+  if (notSync !== undefined) return notSync;
   const result = enforcePrimaryRole(
     ctx,
     {
