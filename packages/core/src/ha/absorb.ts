@@ -4,7 +4,7 @@
  * coming back after an outage (anti-flapping claim), the last snapshot with
  * a leader (Patroni's `old_cluster`).
  */
-import { isUnlocked } from '../model/cluster-helpers.js';
+import { isPrimaryRole, isUnlocked } from '../model/cluster-helpers.js';
 import type { DecideInput } from '../model/decide-types.js';
 import type { HaMemory } from './memory.js';
 
@@ -47,6 +47,7 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
         ? { name: memory.lastSeenLeader, untilMs: input.nowMs + input.settings.ttlSeconds * 1000 }
         : undefined;
     next = { ...next, dcsUnreachableSinceMs: undefined, ...(claim === undefined ? {} : { lastLeaderClaim: claim }) };
+    if (isUnlocked(cluster)) next = { ...next, leaderlessSinceOutage: true };
   }
   if (!isUnlocked(cluster) && cluster.leader !== undefined) {
     // A new leader: judge the divergence again (Patroni triggers its check on following a new
@@ -54,7 +55,10 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     // such a member stay diverged for the rest of the run, the new leader never tried).
     const newLeader = memory.lastSeenLeader !== undefined && memory.lastSeenLeader !== cluster.leader.name;
     if (newLeader && (next.rewind === 'done' || next.rewind === 'failed')) next = { ...next, rewind: 'check' };
-    next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenMembers: cluster.members.map((member) => member.name) };
+    const published = cluster.members.find((member) => member.name === cluster.leader?.name)?.data;
+    const runningOn = isPrimaryRole(published?.role) && published?.state === 'running' ? published.timeline : undefined;
+    const seenOn = runningOn ?? (newLeader ? undefined : memory.lastSeenLeaderTimeline);
+    next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenLeaderTimeline: seenOn, leaderlessSinceOutage: undefined, lastSeenMembers: cluster.members.map((member) => member.name) };
   }
   // The snapshot is the truth about ownership: not ours (someone else's or nobody's) means not leader.
   if (cluster.leader?.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };

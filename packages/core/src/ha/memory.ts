@@ -27,6 +27,18 @@ export interface HaMemory {
   readonly dcsUnreachableSinceMs?: number;
   /** The leader seen in the last snapshot that had one (Patroni's `old_cluster`). */
   readonly lastSeenLeader?: string;
+  /**
+   * The timeline that leader's member key said it ran on as a primary while
+   * it held the key; undefined while it was never seen running as one (a
+   * promotion in flight: it may have created a timeline nobody heard of).
+   */
+  readonly lastSeenLeaderTimeline?: number;
+  /**
+   * The DCS came back (to us) with nobody holding the key: someone may have
+   * held it meanwhile, promoted, and lost it unseen. Cleared by a snapshot
+   * with a leader.
+   */
+  readonly leaderlessSinceOutage?: boolean;
   /** Member names of that snapshot: still queried in a leader race. */
   readonly lastSeenMembers: readonly string[];
   /** Anti-flapping: the leader before a DCS outage has first claim until then. */

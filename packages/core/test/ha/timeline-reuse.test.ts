@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { SKIPPED_TIMELINE_REASON, type Action, type HistoryLine } from '../../src/index.js';
 import { decide } from '../../src/ha/index.js';
-import { cluster, input, leaderInput, member, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
+import { NOW, cluster, input, leaderInput, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
 const dead = peer('node1', { reachable: false });
 const ahead = [dead, peer('node3', { walPosition: 49_000_000, timeline: 18 })];
@@ -20,6 +20,9 @@ const upTo18: HistoryLine[] = [
 ];
 /** node1 promoted to timeline 19 at 50 MB (its /history line), then died before anyone streamed from it. */
 const with19: HistoryLine[] = [...upTo18, [18, 50_000_000, 'no recovery target specified']];
+
+/** node2 and node3's member keys; node1's expired. */
+const others = [member('node2', { timeline: 18 }), member('node3', { timeline: 18 })];
 
 const promoteOf = (actions: readonly Action[]): Action | undefined => actions.find((action) => action.type === 'promote');
 
@@ -48,6 +51,62 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     const result = decide(input({ cluster: unlockedCluster({ history: { version: 4, lines: upTo18 } }), local: replicaLocal({ timeline: 18 }), peers }));
     expect(result.ruleId).toBe('race.won.promote');
     expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
+  });
+
+  it('the key\'s last holder was never seen running as a primary and does not answer: it may have promoted to 19 unseen, skips through 19', () => {
+    // node1 took the key and was promoting when it was cut off from the DCS, then from us (the simulator:
+    // both took 19, from the same switchpoint).
+    const lastSeen = memory({ lastSeenLeader: 'node1', lastSeenMembers: ['node1', 'node2', 'node3'] });
+    const { timeline: _none, ...silent } = dead; // no answer, no timeline
+    const peers = [silent, ahead[1] as (typeof ahead)[number]];
+    // Its member key expired with the leader key (one lease).
+    const result = decide(input({ memory: lastSeen, cluster: unlockedCluster({ history: { version: 4, lines: upTo18 }, members: others }), local: replicaLocal({ timeline: 18 }), peers }));
+    expect(result.ruleId).toBe('race.won.promote');
+    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
+    // A holder that released the key wrote its member key with its timeline in the same request: it
+    // says what it promoted to (a switchover's candidate reads it), nothing to skip.
+    const released = [member('node1', { state: 'stopped', role: 'replica', timeline: 18 }), ...others];
+    const handedOver = decide(input({ memory: lastSeen, cluster: unlockedCluster({ history: { version: 4, lines: upTo18 }, members: released }), local: replicaLocal({ timeline: 18 }), peers }));
+    expect(promoteOf(handedOver.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('the key\'s last holder seen running as a primary on 18, or answering with its timeline: a plain promote', () => {
+    const history = { version: 4, lines: upTo18 };
+    const seenRunning = memory({ lastSeenLeader: 'node1', lastSeenLeaderTimeline: 18, lastSeenMembers: ['node1', 'node2', 'node3'] });
+    const ran = decide(input({ memory: seenRunning, cluster: unlockedCluster({ history }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
+    expect(promoteOf(ran.actions)).toEqual({ type: 'promote' });
+    const unseen = memory({ lastSeenLeader: 'node1', lastSeenMembers: ['node1', 'node2', 'node3'] });
+    const peers = [peer('node1', { reachable: false, timeline: 18 }), ahead[1] as (typeof ahead)[number]];
+    const answered = decide(input({ memory: unseen, cluster: unlockedCluster({ history }), local: replicaLocal({ timeline: 18 }), peers }));
+    expect(promoteOf(answered.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('the DCS comes back to us with nobody holding the key: someone may have held it and promoted meanwhile, skips through 19 until a snapshot shows a leader', () => {
+    const history = { version: 4, lines: upTo18 };
+    const afterOutage = memory({ lastSeenLeader: 'node1', lastSeenLeaderTimeline: 18, dcsUnreachableSinceMs: NOW - 20_000, lastSeenMembers: ['node1', 'node2', 'node3'] });
+    const { timeline: _none, ...silent } = dead;
+    const back = decide(input({ memory: afterOutage, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: [silent, ahead[1] as (typeof ahead)[number]] }));
+    expect(back.ruleId).toBe('race.won.promote');
+    expect(promoteOf(back.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
+    expect(back.memory.leaderlessSinceOutage).toBe(true);
+    const led = decide(input({ memory: back.memory, cluster: cluster({ history, members: [member('node1', { timeline: 18 }), member('node2'), member('node3')] }), local: replicaLocal({ timeline: 18 }) }));
+    expect(led.memory.leaderlessSinceOutage).toBeUndefined();
+    const plain = decide(input({ memory: led.memory, cluster: unlockedCluster({ history }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
+    expect(promoteOf(plain.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('memory keeps the timeline the key holder was seen running on as a primary, for as long as it holds the key', () => {
+    const running = decide(input({ cluster: cluster({ members: [member('node1', { timeline: 18 }), member('node2'), member('node3')] }), local: replicaLocal({ timeline: 18 }) }));
+    expect(running.memory.lastSeenLeaderTimeline).toBe(18);
+    // The same holder, its member key now saying it is stopping: still known to have run on 18.
+    const stopping = [member('node1', { timeline: 18, state: 'stopping' }), member('node2'), member('node3')];
+    const later = decide(input({ memory: running.memory, cluster: cluster({ members: stopping }), local: replicaLocal({ timeline: 18 }) }));
+    expect(later.memory.lastSeenLeaderTimeline).toBe(18);
+    // A new holder still promoting (its key says replica): not known to run on any timeline.
+    const promoting = [member('node1', { timeline: 18 }), member('node2'), member('node3', { role: 'replica', timeline: 18 })];
+    const next = decide(input({ memory: later.memory, cluster: cluster({ leader: { name: 'node3', version: 11 }, members: promoting }), local: replicaLocal({ timeline: 18 }) }));
+    expect(next.memory.lastSeenLeader).toBe('node3');
+    expect(next.memory.lastSeenLeaderTimeline).toBeUndefined();
   });
 
   it('an ordinary failover (our timeline is the cluster’s): a plain promote', () => {

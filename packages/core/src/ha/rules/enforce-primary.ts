@@ -73,14 +73,33 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
  * from it, is known by its key or its /history line only), or one a peer
  * answered with this cycle (its key may not say so yet: a primary whose
  * promotion ended while the DCS was out; or one that stopped since, which
- * answers with its data directory's timeline). Undefined when none is above ours.
+ * answers with its data directory's timeline). One more when a member may
+ * have promoted unseen and is silent now: the key's last holder we saw was
+ * never seen running as a primary, or the DCS came back to us with nobody
+ * holding the key (anyone may have held it meanwhile). Such a holder, cut off
+ * from the DCS and then from us, may have promoted to the next number
+ * without publishing it. Silent: its member key is gone (it shared the
+ * expired key's lease; a release writes a fresh one, with its timeline) and
+ * it did not answer with a timeline. A skipped number costs a placeholder
+ * history file, a reused one two histories under one number. Undefined when
+ * none is above ours.
  */
 export function timelineInUse(ctx: Context): number | undefined {
   const published = ctx.cluster.members.map((member) => member.data.timeline ?? 0);
   const answered = (ctx.input.peers ?? []).map((peer) => peer.timeline ?? 0);
-  const known = Math.max(clusterTimeline(ctx.cluster), ...published, ...answered);
+  const seen = Math.max(clusterTimeline(ctx.cluster), ...published, ...answered);
+  const known = silentPromotionPossible(ctx) ? seen + 1 : seen;
   const mine = ctx.input.local.timeline ?? 0;
   return known > mine ? known : undefined;
+}
+
+function silentPromotionPossible(ctx: Context): boolean {
+  const present = new Set(ctx.cluster.members.map((member) => member.name));
+  const answered = new Set((ctx.input.peers ?? []).filter((peer) => peer.timeline !== undefined).map((peer) => peer.name));
+  const silent = (name: string): boolean => name !== ctx.name && !present.has(name) && !answered.has(name);
+  const { memory } = ctx;
+  if (memory.leaderlessSinceOutage === true) return memory.lastSeenMembers.some(silent);
+  return memory.lastSeenLeader !== undefined && memory.lastSeenLeaderTimeline === undefined && silent(memory.lastSeenLeader);
 }
 
 function watchdogActivate(ctx: Context): Action[] {
