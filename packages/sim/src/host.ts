@@ -74,6 +74,7 @@ export function startAgent(world: World, member: SimMember): void {
     },
     ...(world.variant.preemptForDemotion === undefined ? {} : { preemptForDemotion: world.variant.preemptForDemotion }),
     ...(world.variant.fenceWritable === undefined ? {} : { fenceWritable: world.variant.fenceWritable }),
+    ...(world.variant.refuseStaleRace === undefined ? {} : { refuseStaleRace: world.variant.refuseStaleRace }),
   });
   const agent: SimAgentProcess = { runtime, clock, dcs, postgres, lastMessage: '' };
   member.agent = agent;

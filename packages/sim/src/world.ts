@@ -111,6 +111,7 @@ export interface RuntimeVariant {
   readonly clock?: (memberClock: Clock) => Clock;
   readonly preemptForDemotion?: boolean;
   readonly fenceWritable?: boolean;
+  readonly refuseStaleRace?: boolean;
   /** What the runtime gets of decide()'s result (the checks see the whole result first). */
   readonly seenByRuntime?: (result: DecideResult<HaMemory>) => DecideResult<HaMemory>;
 }

@@ -149,15 +149,21 @@ describe('regression: quorum mode', () => {
     expect(result.violation).toBeUndefined();
   });
 
-  it('seed 69 (5 members, fast profile, partitions, pauses and outages at 0.05): a member frozen after reading the DCS takes the key but does not promote outside /sync', async () => {
+  it('seed 69 (5 members, fast profile, partitions, pauses and outages at 0.05): a member frozen after reading the DCS neither takes the key on that read nor, when it did, promotes outside /sync', async () => {
     const faultKinds: FaultKind[] = ['dcs-partition', 'member-partition', 'agent-pause', 'clock-jump', 'dcs-outage'];
-    let released = false;
-    const beforeStep = (world: World): void => {
-      released ||= world.trace.some((line) => line.includes('[leader.not-synchronous.release]'));
+    const options: SimOptions = { seed: 69, steps: 20_000, faultProbability: 0.05, faultKinds, settings: { ...FAST_PROFILE_SETTINGS } };
+    const seen = (text: string) => {
+      let found = false;
+      return { found: () => found, beforeStep: (world: World): void => void (found ||= world.trace.some((line) => line.includes(text))) };
     };
-    const result = await runSimulation({ seed: 69, steps: 20_000, faultProbability: 0.05, faultKinds, settings: { ...FAST_PROFILE_SETTINGS }, beforeStep });
-    expect(result.violation).toBeUndefined();
-    expect(released, 'the frozen member gave the key back').toBe(true);
+    // The runtime refuses the race decided on the read from before the freeze.
+    const refused = seen('deciding again on a new read');
+    expect((await runSimulation({ ...options, beforeStep: refused.beforeStep })).violation).toBeUndefined();
+    expect(refused.found(), 'the stale race was refused').toBe(true);
+    // Without that refusal the member takes the key; core then gives it back instead of promoting.
+    const released = seen('[leader.not-synchronous.release]');
+    expect((await runSimulation({ ...options, variant: { refuseStaleRace: false }, beforeStep: released.beforeStep })).violation).toBeUndefined();
+    expect(released.found(), 'the key was given back').toBe(true);
   });
 
   it('seeds 23 and 36 (fault rate 0.0166): a stale switchover request and a down voter leave no cluster leaderless', async () => {

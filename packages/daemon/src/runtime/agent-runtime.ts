@@ -378,6 +378,12 @@ export class AgentRuntime<TMemory> {
       const action = list[index];
       if (action === undefined) continue;
       if (isLongAction(action)) return { touchedPostgres: true, ...(await guard.step(this.startBackground(action, list.slice(index)))) };
+      const stale = action.type === 'acquire-lock' && this.options.refuseStaleRace !== false ? this.staleRace() : undefined;
+      if (stale !== undefined) {
+        this.lastFailure = { action, message: stale };
+        this.logger.warn({ action: action.type, error: stale }, 'action refused; the rest of this cycle is skipped');
+        return { touchedPostgres };
+      }
       const outcome = await guard.step(this.execute(action));
       if (isPostgresAction(action)) touchedPostgres = true;
       if (!outcome.ok) {
@@ -387,6 +393,23 @@ export class AgentRuntime<TMemory> {
       }
     }
     return { touchedPostgres };
+  }
+
+  /**
+   * A race won on a snapshot read a ttl or more ago is not taken: the agent
+   * was frozen (SIGSTOP, a stalled host) or starved since, long enough for
+   * another member to take the key, promote, take writes and lose the key
+   * again. The key being free again says nothing of that; promoting on the
+   * old picture would lose those writes (simulator: fast profile, a member
+   * frozen through a whole leadership won with the position of the one
+   * before). Under a ttl no such leadership fits: its key would still stand.
+   * The refusal is this cycle's failure; the next one reads the DCS at once.
+   */
+  private staleRace(): string | undefined {
+    const readAtMs = this.clusterReadAtMs;
+    const ttlMs = this.settingsNow.ttlSeconds * 1000;
+    const ageMs = readAtMs === undefined ? 0 : this.clock.nowMs() - readAtMs;
+    return ageMs >= ttlMs ? `the cluster this race was decided on was read ${Math.round(ageMs)} ms ago (ttl ${ttlMs} ms): deciding again on a new read` : undefined;
   }
 
   /** A demotion (and a reinitialize with force) preempts whatever runs in the background; anything else waits for a free slot. */

@@ -61,6 +61,12 @@ export interface RuntimeOptions<TMemory> {
    * that its checks catch what the check prevents.
    */
   readonly fenceWritable?: boolean;
+  /**
+   * A race decided on a snapshot read a ttl or more ago does not take the
+   * key (default true). false drops that check: only the simulator's
+   * variants set it, to show what the check prevents.
+   */
+  readonly refuseStaleRace?: boolean;
   /** The pending scheduled restart in its member-key form, published with every member-key write. */
   readonly scheduledRestart?: () => Readonly<Record<string, unknown>> | undefined;
   /** The role word of a primary in the member key and the snapshot (`master` under pgwarden.patroni3_compat). */

@@ -155,6 +155,27 @@ describe('the runtime protocol (ttl 30, loop_wait 10, retry_timeout 10, safety m
     }
   });
 
+  it('does not take the key on a race decided on a snapshot read a ttl ago (frozen between reading the DCS and acting), and takes it a moment earlier', async () => {
+    for (const frozenMs of [30_000, 29_000]) {
+      const { runtime, clock, dcs, postgres, inputs } = harness((input) => {
+        if (input.memory.seen === 0) clock.advance(frozenMs); // stopped after the read, before the key was taken
+        return { actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }, { type: 'promote' }] : [] };
+      });
+      await runtime.runCycle();
+      await settle();
+      await runtime.runCycle();
+      if (frozenMs >= 30_000) {
+        expect(dcs.calls).not.toContain('acquireLeader');
+        expect(dcs.leaderOwner).toBeUndefined();
+        expect(postgres.calls).not.toContain('promote');
+        expect(inputs[1]?.lastFailure).toMatchObject({ action: { type: 'acquire-lock' }, message: expect.stringMatching(/read 30000 ms ago \(ttl 30000 ms\)/) });
+      } else {
+        expect(dcs.leaderOwner).toBe('node1');
+        expect(postgres.calls).toContain('promote');
+      }
+    }
+  });
+
   it('does not start PostgreSQL as a primary once the validity ran out, until the DCS confirms the lock again', async () => {
     const { runtime, clock, postgres, inputs } = harness((input) => ({
       actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'start', asPrimary: true }] : input.memory.seen === 2 ? [{ type: 'acquire-lock' }, { type: 'start', asPrimary: true }] : [],
