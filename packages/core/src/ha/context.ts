@@ -112,6 +112,11 @@ export function inSyncKey(ctx: Context, name: string): boolean {
   return isInSyncState(ctx.cluster.sync, name);
 }
 
+/** Synchronous mode, `/sync` names a leader, and `name` is neither it nor one of its standbys: it may not promote. */
+export function excludedBySync(ctx: Context, name: string): boolean {
+  return syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, name);
+}
+
 export function memberApiUrl(member: Member): string | undefined {
   return member.data.api_url;
 }

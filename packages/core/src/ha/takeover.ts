@@ -8,7 +8,7 @@ import { clusterTimeline, failoverPriority, findMember, isPrimaryRole } from '..
 import type { HaSettings } from '../model/decide-types.js';
 import type { PeerStatus } from '../model/local-state.js';
 import type { Context } from './context.js';
-import { inSyncKey, isNoFailover, isRunningPrimary, myPriority, myWalPosition, syncKeyHasLeader, syncModeActive } from './context.js';
+import { excludedBySync, inSyncKey, isNoFailover, isRunningPrimary, myPriority, myWalPosition, syncKeyHasLeader, syncModeActive } from './context.js';
 import { assessTakeover } from './healthiest.js';
 import { exceedsMaximumLag } from './lag.js';
 import { quorumVotes } from './quorum.js';
@@ -168,7 +168,7 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
   if (candidate !== undefined && candidate !== '') {
     if (candidate === ctx.name) {
       // Defence in depth: a switchover (not a failover) never promotes a non-sync member...
-      if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
+      if (failover.leader && excludedBySync(ctx, ctx.name)) {
         return unhealthy('switchover candidate is not a synchronous standby');
       }
       // ...nor a lagging one: only an explicit manual failover accepts the data loss.
@@ -186,11 +186,11 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
       return healthy(`I am the candidate of the manual ${failover.leader ? 'switchover' : 'failover'}`);
     }
     if (ctx.paused) return unhealthy(`paused: only the candidate ${candidate} may take over`);
-    if (syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) return unhealthy('not a synchronous standby');
+    if (excludedBySync(ctx, ctx.name)) return unhealthy('not a synchronous standby');
     const status = peers.find((peer) => peer.name === candidate);
     // Defer only to a candidate that will itself take over (same rules it applies to itself).
     const candidateLags = Boolean(failover.leader) && exceedsMaximumLag(ctx.cluster.lastLsn, status?.walPosition, ctx.input.settings.maximumLagOnFailoverBytes);
-    const candidateNotSync = Boolean(failover.leader) && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, candidate);
+    const candidateNotSync = Boolean(failover.leader) && excludedBySync(ctx, candidate);
     const candidateLacksQuorum = status?.walPosition !== undefined && !candidateCanProveQuorum(ctx, peers, candidate, status.walPosition);
     const candidateMayWin = !candidateLags && !candidateNotSync && !candidateLacksQuorum && allowedByFailsafe(ctx, candidate);
     if (status?.reachable === true && failoverPriority(status.tags) > 0 && status.watchdogFailed !== true && candidateMayWin) {
@@ -277,7 +277,7 @@ export function assessHealthiest(ctx: Context): Gate {
   // stands down first, and its `watchdog_failed` makes the others race without it.
   if (settings.watchdogMode === 'required' && ctx.input.watchdogUnusable === true) return unhealthy('Watchdog device is not usable');
   if (failover !== undefined) {
-    if (failover.leader && syncModeActive(ctx) && syncKeyHasLeader(ctx) && !inSyncKey(ctx, ctx.name)) {
+    if (failover.leader && excludedBySync(ctx, ctx.name)) {
       return unhealthy('switchover in synchronous mode and I am not a synchronous standby');
     }
     return manualFailoverWithoutLeader(ctx, peers) ?? unhealthy('manual failover undecided');

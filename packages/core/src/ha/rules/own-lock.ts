@@ -7,7 +7,7 @@
  */
 import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
-import { decision, inSyncKey, isRunningPrimary, myWalPosition, syncKeyHasLeader, syncModeActive } from '../context.js';
+import { decision, excludedBySync, isRunningPrimary, myWalPosition } from '../context.js';
 import { handleRequests } from './requests.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
@@ -109,7 +109,7 @@ function withLeaderUpkeep(ctx: Context, result: Decision): Decision {
  * seed 69). It gives the key back instead, for a member `/sync` names.
  */
 function notSynchronous(ctx: Context): Decision | undefined {
-  if (isRunningPrimary(ctx) || !syncModeActive(ctx) || !syncKeyHasLeader(ctx) || inSyncKey(ctx, ctx.name)) return undefined;
+  if (isRunningPrimary(ctx) || !excludedBySync(ctx, ctx.name)) return undefined;
   const failover = ctx.cluster.failover;
   if (failover !== undefined && !failover.leader && failover.candidate === ctx.name) return undefined;
   return decision(ctx, {
