@@ -302,7 +302,7 @@ export class PostgresCtl {
     const positions = await observePositions(this.context);
     if (positions === undefined || !positions.inRecovery || positions.timeline === undefined || positions.timeline >= through) return;
     const reserved = reserveTimelines(this.dataDir, positions.timeline, through, this.context.user);
-    if (reserved.length > 0) this.context.logger.warn({ timeline: positions.timeline, reserved }, `timeline ${reserved.join(', ')} already used in the cluster: promoting past it`);
+    if (reserved.length > 0) this.context.logger.warn({ timeline: positions.timeline, reserved }, `timeline ${reserved.join(', ')} used, or possibly used, in the cluster: promoting past it`);
   }
 
   /**

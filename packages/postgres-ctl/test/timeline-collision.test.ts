@@ -50,7 +50,7 @@ describe('two promotions from one base', () => {
     // y never streamed from x: no 00000002.history of its own.
     expect(await y.ctl.promote({ skipTimelinesThrough: 2 })).toMatchObject({ promoted: true, timeline: 3 });
     const placeholder = join(y.ctl.dataDir, 'pg_wal', '00000002.history');
-    expect(readFileSync(placeholder, 'utf8')).toMatch(/^# timeline 2 was used by another member/);
+    expect(readFileSync(placeholder, 'utf8')).toMatch(/^# timeline 2 is or may be in use by another member/);
     expect(statSync(placeholder).uid).toBe(postgresUser().uid);
     expect((await y.ctl.observe()).timelineHistory?.map((line) => [line[0], line[1]])).toEqual([[1, expect.any(Number)]]);
     // y's own history goes 1 → 3: timeline 2, x's, is not in it (the agent's divergence check asks exactly this).

@@ -53,7 +53,7 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
   });
 
-  it('the key\'s last holder was never seen running as a primary and does not answer: it may have promoted to 19 unseen, skips through 19', () => {
+  it('the key\'s last holder was never seen running as a primary and does not answer: it may have promoted to 19 unseen, skips to a number of its own', () => {
     // node1 took the key and was promoting when it was cut off from the DCS, then from us (the simulator:
     // both took 19, from the same switchpoint).
     const lastSeen = memory({ lastSeenLeader: 'node1', lastSeenMembers: ['node1', 'node2', 'node3'] });
@@ -62,7 +62,8 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     // Its member key expired with the leader key (one lease).
     const result = decide(input({ memory: lastSeen, cluster: unlockedCluster({ history: { version: 4, lines: upTo18 }, members: others }), local: replicaLocal({ timeline: 18 }), peers }));
     expect(result.ruleId).toBe('race.won.promote');
-    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
+    // 20 or above, and node2's own (second of node1..node3: 22 ≡ 1 mod 3).
+    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
     // A holder that released the key wrote its member key with its timeline in the same request: it
     // says what it promoted to (a switchover's candidate reads it), nothing to skip.
     const released = [member('node1', { state: 'stopped', role: 'replica', timeline: 18 }), ...others];
@@ -81,18 +82,41 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(answered.actions)).toEqual({ type: 'promote' });
   });
 
-  it('the DCS comes back to us with nobody holding the key: someone may have held it and promoted meanwhile, skips through 19 until a snapshot shows a leader', () => {
+  it('the DCS comes back to us with nobody holding the key: someone may have held it and promoted meanwhile, skips to a number of its own until a snapshot shows a leader', () => {
     const history = { version: 4, lines: upTo18 };
     const afterOutage = memory({ lastSeenLeader: 'node1', lastSeenLeaderTimeline: 18, dcsUnreachableSinceMs: NOW - 20_000, lastSeenMembers: ['node1', 'node2', 'node3'] });
     const { timeline: _none, ...silent } = dead;
     const back = decide(input({ memory: afterOutage, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: [silent, ahead[1] as (typeof ahead)[number]] }));
     expect(back.ruleId).toBe('race.won.promote');
-    expect(promoteOf(back.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 });
+    expect(promoteOf(back.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
     expect(back.memory.leaderlessSinceOutage).toBe(true);
     const led = decide(input({ memory: back.memory, cluster: cluster({ history, members: [member('node1', { timeline: 18 }), member('node2'), member('node3')] }), local: replicaLocal({ timeline: 18 }) }));
     expect(led.memory.leaderlessSinceOutage).toBeUndefined();
     const plain = decide(input({ memory: led.memory, cluster: unlockedCluster({ history }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
     expect(promoteOf(plain.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('members unsure of a silent holder each take a number of their own: one that skipped for a silent member is not met by one that skips for it', () => {
+    // node3 never saw node2 run as a primary; node2 is silent now (the simulator, failsafe mode under DCS
+    // outages and partitions): node3 skips a number for it. node1 later never saw node3 lead, and node3 is
+    // silent in turn. With "one more" each, both took 20.
+    /** `self` races on timeline 18; `silent` held the key unseen, its key is gone and it does not answer; the third answers. */
+    const race = (self: string, silent: string, third: string) => {
+      const { timeline: _none, ...unanswered } = peer(silent, { reachable: false });
+      return decide(input({
+        name: self,
+        memory: memory({ lastSeenLeader: silent, lastSeenMembers: ['node1', 'node2', 'node3'] }),
+        cluster: unlockedCluster({ history: { version: 4, lines: upTo18 }, members: [member(self, { role: 'replica', timeline: 18 }), member(third, { role: 'replica', timeline: 18 })] }),
+        local: replicaLocal({ timeline: 18 }),
+        peers: [peer(third, { walPosition: 49_000_000, timeline: 18 }), unanswered],
+      }));
+    };
+    const node3 = race('node3', 'node2', 'node1');
+    expect(node3.ruleId).toBe('race.won.promote');
+    expect(promoteOf(node3.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 19 }); // → 20, node3's own (≡ 2 mod 3)
+    const node1 = race('node1', 'node3', 'node2');
+    expect(node1.ruleId).toBe('race.won.promote');
+    expect(promoteOf(node1.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 20 }); // → 21, node1's own (≡ 0 mod 3)
   });
 
   it('memory keeps the timeline the key holder was seen running on as a primary, for as long as it holds the key', () => {

@@ -31,7 +31,7 @@ export function reserveTimelines(dataDir: string, current: number, through: numb
   for (let timeline = current + 1; timeline <= through; timeline++) {
     const path = join(dataDir, 'pg_wal', historyFileName(timeline));
     if (existsSync(path)) continue;
-    writeOwnedFile(path, `# timeline ${timeline} was used by another member of the cluster: pgwarden keeps promotions here from reusing it\n`, user);
+    writeOwnedFile(path, `# timeline ${timeline} is or may be in use by another member of the cluster: pgwarden keeps promotions here from reusing it\n`, user);
     written.push(timeline);
   }
   return written;

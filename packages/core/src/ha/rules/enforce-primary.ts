@@ -83,14 +83,34 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
  * it did not answer with a timeline. A skipped number costs a placeholder
  * history file, a reused one two histories under one number. Undefined when
  * none is above ours.
+ *
+ * Unsure, every member takes a number of its own (`ownTimeline`): the silent
+ * member may have been unsure too and skipped one itself, so "one more" from
+ * both sides meets on the same number (the simulator: node3 skipped 43 for a
+ * silent node2 and took 44; node1, which never saw node3 lead, skipped 43 for
+ * it and took 44 as well).
  */
 export function timelineInUse(ctx: Context): number | undefined {
   const published = ctx.cluster.members.map((member) => member.data.timeline ?? 0);
   const answered = (ctx.input.peers ?? []).map((peer) => peer.timeline ?? 0);
   const seen = Math.max(clusterTimeline(ctx.cluster), ...published, ...answered);
-  const known = silentPromotionPossible(ctx) ? seen + 1 : seen;
+  const known = silentPromotionPossible(ctx) ? ownTimeline(ctx, seen + 2) - 1 : seen;
   const mine = ctx.input.local.timeline ?? 0;
   return known > mine ? known : undefined;
+}
+
+/**
+ * The first timeline from `from` on that is this member's own: with the n
+ * members it knows of in name order, the numbers equal to its rank modulo
+ * n. Two members that promote unsure and know the same members never take
+ * the same number, whatever each of them has seen; the cost is a jump of at
+ * most n − 1 more, only when unsure.
+ */
+function ownTimeline(ctx: Context, from: number): number {
+  const names = [ctx.name, ...ctx.memory.lastSeenMembers, ...ctx.cluster.members.map((member) => member.name), ...(ctx.input.peers ?? []).map((peer) => peer.name)];
+  const known = [...new Set(names)].sort();
+  const slot = known.indexOf(ctx.name);
+  return from + ((slot - (from % known.length) + known.length) % known.length);
 }
 
 function silentPromotionPossible(ctx: Context): boolean {
