@@ -116,3 +116,57 @@ describe('incident #1: a flaky NIC drops the DCS connection again and again', ()
     }
   });
 });
+
+/**
+ * The DCS upgraded under pause (INCIDENTS.md #12: nothing stopped while
+ * paused): etcd is away for 3×ttl. pgwarden keeps the watchdog armed in
+ * pause (core's README), so the primary whose lock ran out had its machine
+ * reset. With failsafe mode every member still answers the primary's
+ * failsafe round, which feeds the watchdog: the primary stays up, and keeps
+ * the lock after the resume. Without failsafe mode the reset stays (the
+ * guard against a frozen paused primary); the second case shows it.
+ */
+describe('the DCS away for 3×ttl while the cluster is paused, watchdog on', () => {
+  async function pausedOutage(failsafeMode: boolean, seed: number): Promise<{ resets: number; leaderBefore?: string; leaderAfter?: string; primaryUpInOutage: boolean }> {
+    let leaderBefore: string | undefined;
+    let leaderAfter: string | undefined;
+    let primaryUpInOutage = false;
+    const result = await runSimulation({
+      seed,
+      steps: 1400,
+      faultProbability: 0,
+      memberCount: 3,
+      settings: { failsafeMode, watchdogMode: 'automatic', synchronousMode: false, ttlSeconds: 30, loopWaitSeconds: 10, retryTimeoutSeconds: 10 },
+      beforeStep: (world) => {
+        const ttlMs = world.scenario.settings.ttlSeconds * 1000;
+        if (world.step === 300) {
+          leaderBefore = world.dcs.leaderName();
+          world.dcs.setConfig({ ...(world.dcs.configData() ?? {}), pause: true });
+        }
+        if (world.step === 340) world.dcsDown = { untilMs: nowMs(world) + 3 * ttlMs, failure: 'refused' };
+        if (world.step === 690) {
+          const primary = world.members.find((member) => member.name === leaderBefore);
+          primaryUpInOutage = primary?.pg.running === true && !primary.pg.inRecovery;
+        }
+        if (world.step === 900) world.dcs.setConfig({ ...(world.dcs.configData() ?? {}), pause: false });
+        if (world.step === 1399) leaderAfter = world.dcs.leaderName();
+      },
+    });
+    expect(result.violation).toBeUndefined();
+    return { resets: result.stats.faults['watchdog-reset'] ?? 0, leaderBefore, leaderAfter, primaryUpInOutage };
+  }
+
+  it('failsafe mode: no reset, the primary stays up through the outage and keeps the lock after the resume', async () => {
+    for (const seed of [1, 2, 3]) {
+      const run = await pausedOutage(true, seed);
+      expect(run.leaderBefore, `seed ${seed}`).toBeDefined();
+      expect(run, `seed ${seed}`).toEqual({ resets: 0, leaderBefore: run.leaderBefore, leaderAfter: run.leaderBefore, primaryUpInOutage: true });
+    }
+  });
+
+  it('without failsafe mode the armed watchdog still resets the primary whose lock ran out', async () => {
+    const run = await pausedOutage(false, 1);
+    expect(run.resets).toBe(1);
+    expect(run.primaryUpInOutage).toBe(false);
+  });
+});

@@ -81,6 +81,43 @@ describe('decide: the DCS is unreachable (§10)', () => {
       message: 'PAUSE: DCS is not accessible',
       actions: [],
     },
+    // Paused with failsafe mode (a departure: Patroni skips failsafe in pause). The watchdog stays armed
+    // in pause, so a lock that ran out with the DCS away reset the primary's machine — an operator
+    // upgrading etcd under pause lost the primary. Every member answering keeps it fed, as outside pause.
+    {
+      name: 'paused, failsafe mode, the lock ran out with the DCS away: asks every member of /failsafe',
+      input: leaderInput({ cluster: down, ...leaderState(25_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { paused: true, failsafeMode: true, watchdogMode: 'automatic' } }),
+      ruleId: 'dcs-unreachable.failsafe-check',
+      includes: [{ type: 'failsafe-check', members: { node2: 'b', node3: 'c' } }],
+    },
+    {
+      name: 'paused, failsafe mode, every member answered: runs on as the leader and feeds the watchdog',
+      input: leaderInput({ cluster: down, ...leaderState(60_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { paused: true, failsafeMode: true, watchdogMode: 'automatic' }, failsafeAccepted: ['node2', 'node3'] }),
+      ruleId: 'dcs-unreachable.failsafe-leader',
+      message: 'PAUSE: continue to run as a leader because failsafe mode is enabled and all members are accessible',
+      actions: ['watchdog'],
+      includes: [{ type: 'watchdog', op: 'keepalive' }],
+    },
+    {
+      name: 'paused, failsafe mode, a member did not answer: demotes nothing in pause, and does not feed the watchdog',
+      input: leaderInput({ cluster: down, ...leaderState(60_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { paused: true, failsafeMode: true, watchdogMode: 'automatic' }, failsafeAccepted: ['node2'] }),
+      ruleId: 'dcs-unreachable.idle',
+      message: 'PAUSE: DCS is not accessible',
+      actions: [],
+      reason: /no answer from node3; paused: PostgreSQL left as it is/,
+    },
+    {
+      name: 'paused, failsafe mode, lock still valid: waits like an unpaused leader',
+      input: leaderInput({ cluster: down, ...leaderState(3_000, { lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { paused: true, failsafeMode: true } }),
+      ruleId: 'dcs-unreachable.lock-still-valid',
+      actions: [],
+    },
+    {
+      name: 'paused, failsafe mode, a primary running without the lock (another member leads): no failsafe round',
+      input: input({ cluster: down, local: primaryLocal(), memory: memory({ lastFailsafe: { node1: 'a', node2: 'b', node3: 'c' } }), settings: { paused: true, failsafeMode: true } }),
+      ruleId: 'dcs-unreachable.idle',
+      actions: [],
+    },
     {
       name: 'PostgreSQL stopped, DCS unreachable: does nothing',
       input: input({ cluster: down, local: replicaLocal({ running: false }) }),

@@ -74,7 +74,9 @@ export function decideDcsUnreachable(ctx: Context, detail: string): Decision {
       memory: { isLeader: false, failsafeActive: false, demotedFromPrimary: true },
     });
   }
-  if (ctx.paused || !local.running) {
+  // Paused, only a primary that held the lock goes on (to the failsafe round): one running without
+  // it (another member leads) has no leadership to keep.
+  if (!local.running || (ctx.paused && !(isRunningPrimary(ctx) && ctx.memory.isLeader && settings.failsafeMode))) {
     return decision(ctx, { ruleId: 'dcs-unreachable.idle', message: NOT_ACCESSIBLE, reason: detail });
   }
   if (!isRunningPrimary(ctx)) {
@@ -91,6 +93,25 @@ export function decideDcsUnreachable(ctx: Context, detail: string): Decision {
       wakeUpAtMs: until - retryMs,
     });
   }
+  if (ctx.paused) return pausedFailsafe(ctx, detail);
   if (settings.failsafeMode) return failsafeCheck(ctx);
   return demoteOffline(ctx, `${detail}; the lock renewed last is no longer valid by our clock`);
+}
+
+/**
+ * Paused, failsafe mode on, a running primary whose lock ran out with the DCS
+ * away (pgwarden; Patroni skips failsafe in pause). Its watchdog stays armed in
+ * pause (own-lock.ts), so without this the machine is reset once the lock
+ * ran out: an operator who paused to upgrade the DCS loses the primary.
+ * The failsafe round makes the same promise as outside pause — every member
+ * answered, each takes us for the leader for a ttl after our call (no race
+ * against us, also after a resume it did not see), and only then is the
+ * watchdog fed — so the watchdog still resets a frozen agent's machine before
+ * any of them may race. A round that fails demotes nothing in pause:
+ * PostgreSQL stays as it is and the watchdog, no longer fed, fires as before.
+ */
+function pausedFailsafe(ctx: Context, detail: string): Decision {
+  const result = failsafeCheck(ctx);
+  if (result.ruleId !== 'dcs-unreachable.demote') return result;
+  return decision(ctx, { ruleId: 'dcs-unreachable.idle', message: NOT_ACCESSIBLE, reason: `${detail}; ${result.reason ?? 'failsafe check failed'}; paused: PostgreSQL left as it is` });
 }
