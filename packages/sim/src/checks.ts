@@ -102,8 +102,12 @@ export function observedDecide(world: World, member: SimMember): (input: DecideI
     agent.wakeDueAtMs = result.wakeUpAtMs === undefined ? undefined : nowMs(world) + (result.wakeUpAtMs - input.nowMs);
     const requests = input.requests;
     if (input.settings.paused && requests.restart === undefined && requests.reinitialize === undefined) {
-      // An explicit switchover/failover to a named candidate is allowed in pause (Patroni §11).
-      const candidate = failover?.member;
+      // An explicit switchover/failover to a named candidate is allowed in pause (Patroni §11): as
+      // the DCS holds it now, or as this member read it — a decision on a snapshot the DCS has changed
+      // since is the runtime's to stop (the lock is taken only if free, and a race decided on a read a
+      // ttl old is refused), not a decision against the pause.
+      const seen = input.cluster.ok ? input.cluster.value.failover?.candidate : undefined;
+      const candidate = failover?.member || seen;
       const operatorSwitchover = candidate !== undefined && candidate !== '';
       const forbidden = actions.find((action) => PG_CHANGING.has(action.type) && !(operatorSwitchover && (action.type === 'promote' || action.type === 'demote')));
       if (forbidden !== undefined) violate(world, 'pause', `${member.name} ran ${forbidden.type} while the cluster is paused`);
