@@ -378,17 +378,12 @@ export class AgentRuntime<TMemory> {
       const action = list[index];
       if (action === undefined) continue;
       if (isLongAction(action)) return { touchedPostgres: true, ...(await guard.step(this.startBackground(action, list.slice(index)))) };
-      const stale = action.type === 'acquire-lock' && this.options.refuseStaleRace !== false ? this.staleRace() : undefined;
-      if (stale !== undefined) {
-        this.lastFailure = { action, message: stale };
-        this.logger.warn({ action: action.type, error: stale }, 'action refused; the rest of this cycle is skipped');
-        return { touchedPostgres };
-      }
-      const outcome = await guard.step(this.execute(action));
+      const refused = action.type === 'acquire-lock' && this.options.refuseStaleRace !== false ? this.staleRace() : undefined;
+      const outcome: ActionOutcome = refused === undefined ? await guard.step(this.execute(action)) : { ok: false, message: refused };
       if (isPostgresAction(action)) touchedPostgres = true;
       if (!outcome.ok) {
         this.lastFailure = { action, message: outcome.message, ...(outcome.kind === undefined ? {} : { kind: outcome.kind }) };
-        this.logger.warn({ action: action.type, error: outcome.message }, 'action failed; the rest of this cycle is skipped');
+        this.logger.warn({ action: action.type, error: outcome.message }, `action ${refused === undefined ? 'failed' : 'refused'}; the rest of this cycle is skipped`);
         return { touchedPostgres };
       }
     }

@@ -22,10 +22,11 @@ function demoteOffline(ctx: Context, reason: string): Decision {
   });
 }
 
-function failsafeCheck(ctx: Context): Decision {
+/** `failed`: what a round that fails decides (outside pause, demote offline). */
+function failsafeCheck(ctx: Context, failed: (reason: string) => Decision = (reason) => demoteOffline(ctx, reason)): Decision {
   const known = ctx.memory.lastFailsafe;
   if (known === undefined || known[ctx.name] === undefined) {
-    return demoteOffline(ctx, 'failsafe mode is on but /failsafe does not list us');
+    return failed('failsafe mode is on but /failsafe does not list us');
   }
   const others = Object.fromEntries(Object.entries(known).filter(([name]) => name !== ctx.name));
   const accepted = ctx.input.failsafeAccepted;
@@ -33,7 +34,7 @@ function failsafeCheck(ctx: Context): Decision {
     return decision(ctx, { ruleId: 'dcs-unreachable.failsafe-check', message: 'checking failsafe topology', actions: [{ type: 'failsafe-check', members: others }], awaiting: 'failsafe' });
   }
   const missing = Object.keys(others).filter((name) => !(accepted ?? []).includes(name));
-  if (missing.length > 0) return demoteOffline(ctx, `failsafe check failed: no answer from ${missing.join(', ')}`);
+  if (missing.length > 0) return failed(`failsafe check failed: no answer from ${missing.join(', ')}`);
   const keepalive = ctx.input.settings.watchdogMode === 'off' ? [] : [{ type: 'watchdog' as const, op: 'keepalive' as const }];
   return decision(ctx, {
     ruleId: 'dcs-unreachable.failsafe-leader',
@@ -111,7 +112,5 @@ export function decideDcsUnreachable(ctx: Context, detail: string): Decision {
  * PostgreSQL stays as it is and the watchdog, no longer fed, fires as before.
  */
 function pausedFailsafe(ctx: Context, detail: string): Decision {
-  const result = failsafeCheck(ctx);
-  if (result.ruleId !== 'dcs-unreachable.demote') return result;
-  return decision(ctx, { ruleId: 'dcs-unreachable.idle', message: NOT_ACCESSIBLE, reason: `${detail}; ${result.reason ?? 'failsafe check failed'}; paused: PostgreSQL left as it is` });
+  return failsafeCheck(ctx, (reason) => decision(ctx, { ruleId: 'dcs-unreachable.idle', message: NOT_ACCESSIBLE, reason: `${detail}; ${reason}; paused: PostgreSQL left as it is` }));
 }
