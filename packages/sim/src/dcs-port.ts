@@ -10,8 +10,9 @@ import type { Cluster, Dcs, DcsResult, FailoverValue, HistoryLine, LockOutcome, 
 import type { Clock } from '@pgwarden/daemon';
 import { checkCycleStart } from './checks.js';
 import type { DcsOpResult } from './model-dcs.js';
+import type { EventOwner } from './scheduler.js';
 import type { SimMember, World } from './world.js';
-import { dcsCutFor, reachesDcs } from './world.js';
+import { dcsCutFor, processOwner, reachesDcs } from './world.js';
 
 const unreachableMessage = 'model DCS unreachable';
 
@@ -19,12 +20,15 @@ export class SimDcs implements Dcs {
   readonly backend = 'model';
   private readonly unsubscribers = new Set<() => void>();
   private closed = false;
+  private readonly owner: EventOwner;
 
   constructor(
     private readonly world: World,
     private readonly member: SimMember,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.owner = processOwner(member);
+  }
 
   private latencyMs(): number {
     return this.world.rng.int(1, 8);
@@ -38,6 +42,8 @@ export class SimDcs implements Dcs {
   private request<T>(apply: () => T, unreachable: () => T): Promise<T> {
     const { world, member } = this;
     return new Promise<T>((resolve) => {
+      // A dropped process hears nothing any more; one that closed its client (exit) is refused.
+      if (this.owner.gone === true) return;
       if (this.closed) {
         resolve(unreachable());
         return;
@@ -45,13 +51,13 @@ export class SimDcs implements Dcs {
       const cut = dcsCutFor(world, member);
       if (cut !== undefined) {
         const delay = cut.failure === 'refused' ? this.latencyMs() : this.deadlineMs();
-        world.scheduler.after(delay, member.owner, () => resolve(unreachable()));
+        world.scheduler.after(delay, this.owner, () => resolve(unreachable()));
         return;
       }
       const latency = this.latencyMs();
-      world.scheduler.after(latency, member.owner, () => {
+      world.scheduler.after(latency, this.owner, () => {
         // Cut while in flight: the request is lost and the caller waits for its deadline.
-        if (!reachesDcs(world, member)) world.scheduler.after(this.deadlineMs() - latency, member.owner, () => resolve(unreachable()));
+        if (!reachesDcs(world, member)) world.scheduler.after(this.deadlineMs() - latency, this.owner, () => resolve(unreachable()));
         else resolve(apply());
       });
     });
@@ -152,6 +158,7 @@ export class SimDcs implements Dcs {
   watch(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const { world, member } = this;
     return new Promise<boolean>((resolve) => {
+      if (this.owner.gone === true) return;
       let done = false;
       const finish = (woken: boolean): void => {
         if (done) return;
@@ -163,10 +170,10 @@ export class SimDcs implements Dcs {
         resolve(woken);
       };
       const onAbort = (): void => finish(false);
-      const cancelTimer = world.scheduler.after(timeoutMs, member.owner, () => finish(false));
+      const cancelTimer = world.scheduler.after(timeoutMs, this.owner, () => finish(false));
       // A status change does not wake the model's watches (the sim's traces predate it); the leader key and /config do.
       const unsubscribe = world.dcs.onChange((change) => {
-        if (change.kind !== 'status' && reachesDcs(world, member)) world.scheduler.after(this.latencyMs(), member.owner, () => finish(true));
+        if (change.kind !== 'status' && reachesDcs(world, member)) world.scheduler.after(this.latencyMs(), this.owner, () => finish(true));
       });
       this.unsubscribers.add(unsubscribe);
       if (signal?.aborted === true || this.closed) finish(false);

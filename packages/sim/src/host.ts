@@ -12,7 +12,7 @@ import { simPeerPort, simWatchdog } from './peer-port.js';
 import { SimPostgres } from './pg-port.js';
 import { MemberClock } from './scheduler.js';
 import type { AgentProcess, DecideFn, SimMember, World } from './world.js';
-import { nowMs, record, violate } from './world.js';
+import { nowMs, processOwner, record, violate } from './world.js';
 
 const noCallbacks: CallbackPort = { run: () => undefined, close: () => Promise.resolve() };
 
@@ -47,7 +47,7 @@ function seenByRuntime(world: World, decide: DecideFn): DecideFn {
 }
 
 export function startAgent(world: World, member: SimMember): void {
-  const memberClock = new MemberClock(world.scheduler, member.owner, member.monotonicOffsetMs, () => member.wallOffsetMs);
+  const memberClock = new MemberClock(world.scheduler, processOwner(member), member.monotonicOffsetMs, () => member.wallOffsetMs);
   const clock = world.variant.clock?.(memberClock) ?? memberClock;
   const dcs = new SimDcs(world, member, clock);
   const postgres = new SimPostgres(world, member);

@@ -9,7 +9,7 @@ import { watchdogTimeoutSeconds } from '@pgwarden/core';
 import type { PeerPort, WatchdogPort } from '@pgwarden/daemon';
 import { isWritablePrimary } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
-import { machineUp, netCutBetween, nowMs, record } from './world.js';
+import { machineUp, netCutBetween, nowMs, processOwner, record } from './world.js';
 
 /**
  * GET /patroni of `peer` as the REST API builds it: no xlog object without a
@@ -41,13 +41,14 @@ function answerDelay(world: World, asker: SimMember, peer: SimMember | undefined
 }
 
 export function simPeerPort(world: World, asker: SimMember): PeerPort {
+  const owner = processOwner(asker);
   const peerAt = (apiUrl: string): SimMember | undefined => world.members.find((member) => member.apiUrl === apiUrl);
   return {
     fetchStatus(apiUrl, timeoutMs) {
       const peer = peerAt(apiUrl);
       const { delayMs, answered } = answerDelay(world, asker, peer, timeoutMs);
       return new Promise((resolve) => {
-        world.scheduler.after(delayMs, asker.owner, () => {
+        world.scheduler.after(delayMs, owner, () => {
           // The peer may have gone meanwhile (crash): then nothing answers.
           resolve(answered && peer !== undefined && machineUp(peer) && peer.agent !== undefined ? patroniStatus(peer) : undefined);
         });
@@ -57,7 +58,7 @@ export function simPeerPort(world: World, asker: SimMember): PeerPort {
       const peer = peerAt(apiUrl);
       const { delayMs, answered } = answerDelay(world, asker, peer, timeoutMs);
       return new Promise((resolve) => {
-        world.scheduler.after(delayMs, asker.owner, () => {
+        world.scheduler.after(delayMs, owner, () => {
           const agent = peer?.agent;
           if (!answered || peer === undefined || agent === undefined || !machineUp(peer)) return resolve(false);
           // 502 without failsafe mode; 500 'Running as a leader' from a primary.

@@ -12,7 +12,8 @@ import type { LongOperationOptions, PostgresPort } from '@pgwarden/daemon';
 import { checkConfirmedWrites, checkPromotionStart } from './checks.js';
 import { bootstrapPg, copyFrom, isNamedSync, isWritablePrimary, observePg, promotePg, receiveWal, startPg, stopPg } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
-import { durationWithSlowness, linked, machineUp, memberByName, netCutBetween, record } from './world.js';
+import { durationWithSlowness, linked, machineUp, memberByName, netCutBetween, processOwner, record } from './world.js';
+import type { EventOwner } from './scheduler.js';
 
 type Operation = 'bootstrap' | 'create-replica' | 'reinitialize' | 'start' | 'stop' | 'restart' | 'promote' | 'rewind' | 'crash-recovery' | 'checkpoint';
 
@@ -48,15 +49,19 @@ function replicationRows(world: World, member: SimMember): ReplicationConnection
 
 export class SimPostgres implements PostgresPort {
   private readonly listeners = new Set<() => void>();
+  /** This process's events: none fire once it is dropped. */
+  private readonly owner: EventOwner;
 
   constructor(
     private readonly world: World,
     private readonly member: SimMember,
-  ) {}
+  ) {
+    this.owner = processOwner(member);
+  }
 
   /** The postmaster died (crash fault): tell the runtime, as the real port's process watch does. */
   postmasterExited(): void {
-    this.world.scheduler.after(1, this.member.owner, () => {
+    this.world.scheduler.after(1, this.owner, () => {
       for (const listener of [...this.listeners]) listener();
     });
   }
@@ -77,7 +82,7 @@ export class SimPostgres implements PostgresPort {
     const duration = durationWithSlowness(world, member, DURATION_MS[type]);
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const cancel = world.scheduler.after(duration, member.owner, () => {
+      const cancel = world.scheduler.after(duration, this.owner, () => {
         settled = true;
         if (member.pgGeneration !== generation || !machineUp(member)) reject(new Error(`${type} interrupted`));
         else if (finish()) resolve();
@@ -88,7 +93,7 @@ export class SimPostgres implements PostgresPort {
         () => {
           if (settled) return;
           cancel();
-          world.scheduler.after(world.rng.int(50, 300), member.owner, () => reject(new Error(`${type} cancelled`)));
+          world.scheduler.after(world.rng.int(50, 300), this.owner, () => reject(new Error(`${type} cancelled`)));
         },
         { once: true },
       );
@@ -249,7 +254,7 @@ export class SimPostgres implements PostgresPort {
     const cut = peer === undefined ? undefined : netCutBetween(world, member.name, peer.name);
     const delayMs = cut !== undefined && cut.failure !== 'refused' ? timeoutMs : world.rng.int(1, 10);
     return new Promise((resolve, reject) => {
-      world.scheduler.after(delayMs, member.owner, () => {
+      world.scheduler.after(delayMs, this.owner, () => {
         if (peer === undefined || cut !== undefined || !machineUp(peer) || !peer.pg.running || peer.pg.dataDirectory !== 'valid' || !linked(world, member.name, peer.name)) {
           reject(new Error(`cannot read the timeline history of ${source.name ?? 'the leader'}`));
           return;

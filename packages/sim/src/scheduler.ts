@@ -19,6 +19,8 @@ export interface EventOwner {
   epoch: number;
   /** While set and in the future, the member's events are held (SIGSTOP). */
   pausedUntilMs?: number;
+  /** A dropped process (see processOwner): what it schedules is never queued, what it queued never fires. */
+  readonly gone?: boolean;
 }
 
 interface QueuedEvent {
@@ -48,6 +50,7 @@ export class Scheduler {
 
   /** Run `run` at `atMs` (never earlier than now) on behalf of `owner`; returns a cancel function. */
   at(atMs: number, owner: EventOwner | undefined, run: () => void): () => void {
+    if (owner?.gone === true) return () => undefined;
     const event: QueuedEvent = { atMs: Math.max(atMs, this.nowMs), seq: this.seq++, owner, epoch: owner?.epoch ?? 0, run, cancelled: false };
     this.push(event);
     return () => {
@@ -75,7 +78,7 @@ export class Scheduler {
       this.pop();
       if (next.cancelled) continue;
       const owner = next.owner;
-      if (owner !== undefined && owner.epoch !== next.epoch) continue;
+      if (owner !== undefined && (owner.gone === true || owner.epoch !== next.epoch)) continue;
       this.nowMs = next.atMs;
       if (owner?.pausedUntilMs !== undefined && owner.pausedUntilMs > this.nowMs) {
         // Held while the process is stopped: fires when it resumes, after what is already queued there.

@@ -214,6 +214,33 @@ export function memberByName(world: World, name: string | undefined): SimMember 
   return world.members.find((member) => member.name === name);
 }
 
+/**
+ * The event owner of one agent process of `member`: the member's own (its
+ * epoch, its SIGSTOP), and gone once that process is dropped. Without it a
+ * dropped process whose promise chain went on (a model PostgreSQL answer, a
+ * closed DCS port's refusal) scheduled its next timers on the member's new
+ * epoch and ran beside its successor: two runtimes driving one PostgreSQL
+ * after a machine reset of a stopped agent (fast profile, seed 21).
+ */
+export function processOwner(member: SimMember): EventOwner {
+  const born = member.owner.epoch;
+  return {
+    name: member.name,
+    get epoch() {
+      return member.owner.epoch;
+    },
+    set epoch(value: number) {
+      member.owner.epoch = value;
+    },
+    get pausedUntilMs() {
+      return member.owner.pausedUntilMs;
+    },
+    get gone() {
+      return member.owner.epoch !== born;
+    },
+  };
+}
+
 export function machineUp(member: SimMember): boolean {
   return member.restartAtMs === undefined;
 }
