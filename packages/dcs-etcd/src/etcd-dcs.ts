@@ -33,7 +33,7 @@ import { parseCluster } from './parse-cluster.js';
 import { statusJson, syncJson, toPatroniJson, WakeSignal } from '@pgwarden/core';
 import { timeoutTimer } from './timers.js';
 import { EtcdTransport } from './transport.js';
-import { deleteOp, putOp, rangedValue, rangeOp, rangeRequest, revisionOf, valueIs } from './requests.js';
+import { deleteOp, modifiedAt, nestedTxn, putOp, rangedValue, rangeOp, rangeRequest, revisionOf, valueIs, type TxnRequest } from './requests.js';
 import { describeError } from './errors.js';
 import { WatchCache } from './watch-cache.js';
 
@@ -202,8 +202,15 @@ export class EtcdDcs implements Dcs {
    * two only (as the sequential path would). Watchers get one event. When
    * etcd refuses the txn itself (our lease is gone), the sequential path:
    * touchMember() (which takes a new lease), then deleteLeader().
+   *
+   * `handOverTo`: the success branch puts the leader key with that member's
+   * name on the lease its member key is on in the watch cache, guarded also
+   * by that member key's mod_revision (a rewrite on a new lease, or its
+   * expiry, changes it); when only that guard fails, the nested plain
+   * release runs in the same request. A lease that keeps the member key
+   * keeps the leader key: the candidate renews both with its keepalive.
    */
-  async releaseLeader(input: { readonly lastLsn?: number; readonly member: MemberData }): Promise<ReleaseOutcome> {
+  async releaseLeader(input: { readonly lastLsn?: number; readonly member: MemberData; readonly handOverTo?: string }): Promise<ReleaseOutcome> {
     const { keys, name, lease } = this.context;
     const deadline = this.context.deadline();
     try {
@@ -220,17 +227,26 @@ export class EtcdDcs implements Dcs {
         }
       }
       const puts = writes.map((write) => putOp(write.key, write.value, write.lease));
-      const response = await this.context.transport.run('txn', deadline, (client, attempt) =>
-        client.txn({ compare: [valueIs(keys.leader, name)], success: [...puts, deleteOp(keys.leader)], failure: [...puts, rangeOp(keys.leader)] }, attempt),
-      );
+      const release: TxnRequest = { compare: [valueIs(keys.leader, name)], success: [...puts, deleteOp(keys.leader)], failure: [...puts, rangeOp(keys.leader)] };
+      const heir = this.heirLease(input.handOverTo);
+      const request: TxnRequest =
+        heir === undefined
+          ? release
+          : { compare: [valueIs(keys.leader, name), modifiedAt(keys.member(heir.name), heir.modRevision)], success: [...puts, putOp(keys.leader, heir.name, heir.lease)], failure: [{ request_txn: release }] };
+      const response = await this.context.transport.run('txn', deadline, (client, attempt) => client.txn(request, attempt));
       const revision = revisionOf(response);
       for (const write of writes) this.context.cache.applyWrite(write.key, write.value, revision, write.lease ?? '0');
       if (statusValue !== undefined) this.lastStatus = statusValue;
-      if (response.succeeded) {
+      if (heir !== undefined && response.succeeded) {
+        this.context.cache.applyWrite(keys.leader, heir.name, revision, heir.lease);
+        return { member: ok(), leader: ok(), handedOver: true };
+      }
+      const answer = heir === undefined ? response : nestedTxn(response.responses[0]);
+      if (answer?.succeeded === true) {
         this.context.cache.applyWrite(keys.leader, undefined, revision);
         return { member: ok(), leader: ok() };
       }
-      return { member: ok(), leader: deleteRefused(rangedValue(response.responses[writes.length])) };
+      return { member: ok(), leader: deleteRefused(rangedValue(answer?.responses[writes.length])) };
     } catch (error) {
       if (!/lease not found/.test(describeError(error))) {
         const failed = unreachable(this.context, 'release leader lock', error);
@@ -239,6 +255,14 @@ export class EtcdDcs implements Dcs {
     }
     const member = await this.touchMember(input.member);
     return { member, leader: await this.deleteLeader(input.lastLsn === undefined ? {} : { lastLsn: input.lastLsn }) };
+  }
+
+  /** The lease and revision of `name`'s member key in the watch cache, if it is on a lease. */
+  private heirLease(name: string | undefined): { readonly name: string; readonly lease: string; readonly modRevision: number } | undefined {
+    if (name === undefined || name === this.context.name || !this.cache.ready) return undefined;
+    const key = this.cache.get(this.context.keys.member(name));
+    if (key === undefined || key.lease === '0' || key.lease === '') return undefined;
+    return { name, lease: key.lease, modRevision: key.modRevision };
   }
 
   async initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>> {

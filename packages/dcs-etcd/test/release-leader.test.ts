@@ -2,7 +2,8 @@
  * releaseLeader(): our member key, `/status` and the release of the leader
  * key in one etcd txn, so that a watching replica gets the stopped member and
  * the free lock in one event (one revision), and the fallback when the lease
- * the member key lives on is gone.
+ * the member key lives on is gone. With `handOverTo` (a switchover's
+ * candidate) the same txn puts the key on the candidate's lease instead.
  */
 import { describe, expect, it } from 'vitest';
 import type { EtcdDcs } from '../src/index.js';
@@ -86,5 +87,67 @@ describe('etcd releaseLeader', () => {
     expect(JSON.parse(after.kv!.value)).toMatchObject({ state: 'stopped' });
     expect(after.kv!.lease).not.toBe(before.kv!.lease);
     expect((await raw('/service/release-lease/leader')).kv).toBeUndefined();
+  });
+
+  it('hand-over: the key goes to the candidate on the lease its member key is on, in the one txn; the candidate renews it with its keepalive alone', async () => {
+    const owner = member('handover', 'node1');
+    const candidate = member('handover', 'node2');
+    expect((await owner.acquireLeader()).kind).toBe('held');
+    expect((await candidate.touchMember({ state: 'running', role: 'replica' })).ok).toBe(true);
+    // The hand-over needs the candidate's member key (and its lease) in the owner's watch cache.
+    const seesCandidate = async (): Promise<boolean> => {
+      const read = await owner.getCluster();
+      return read.ok && read.value.members.some((m) => m.name === 'node2');
+    };
+    for (let attempt = 0; attempt < 50 && !(await seesCandidate()); attempt += 1) await owner.watch(100);
+    expect(await seesCandidate()).toBe(true);
+    const candidateKey = await raw('/service/handover/members/node2');
+    expect((await candidate.getCluster()).ok).toBe(true);
+    await candidate.watch(0);
+    owner.resetRequestCounts();
+    const outcome = await owner.releaseLeader({ lastLsn: 777, member: { state: 'stopped', role: 'demoted' }, handOverTo: 'node2' });
+    expect(outcome).toEqual({ member: { ok: true, value: undefined }, leader: { ok: true, value: undefined }, handedOver: true });
+    expect(owner.requestCounts().byOperation).toEqual({ txn: 1 });
+    const leader = await raw('/service/handover/leader');
+    expect(leader.kv).toMatchObject({ value: 'node2', lease: candidateKey.kv!.lease });
+    expect(JSON.parse((await raw('/service/handover/status')).kv!.value)).toMatchObject({ optime: 777 });
+    expect(JSON.parse((await raw('/service/handover/members/node1')).kv!.value)).toMatchObject({ state: 'stopped' });
+    // The candidate is woken, sees itself as the holder, and its renewal is a keepalive: no key write.
+    expect(await candidate.watch(2000)).toBe(true);
+    const seen = await candidate.getCluster();
+    expect(seen.ok && seen.value.leader?.name).toBe('node2');
+    candidate.resetRequestCounts();
+    expect((await candidate.updateLeader({})).kind).toBe('held');
+    expect(candidate.requestCounts().byOperation).toEqual({ 'lease-keepalive': 1 });
+    expect((await raw('/service/handover/leader')).kv!.modRevision).toBe(leader.kv!.modRevision);
+  });
+
+  it('hand-over to a candidate whose member key was rewritten after the owner read it: the plain release, in the same request', async () => {
+    const owner = member('handover-moved', 'node1');
+    const candidate = member('handover-moved', 'node2');
+    expect((await owner.acquireLeader()).kind).toBe('held');
+    expect((await candidate.touchMember({ state: 'running', role: 'replica' })).ok).toBe(true);
+    expect((await owner.getCluster()).ok).toBe(true);
+    await gatewayPost(three.etcd().endpoints[0]!, '/kv/put', { key: base64('/service/handover-moved/members/node2'), value: base64('{"state":"running","role":"replica","x":1}') });
+    owner.resetRequestCounts();
+    // Whether or not the owner's watch has delivered the rewrite (the guard on its mod_revision fails, or
+    // the key is on no lease), the key is released, never put on a lease that is not the candidate's.
+    const outcome = await owner.releaseLeader({ member: { state: 'stopped', role: 'demoted' }, handOverTo: 'node2' });
+    expect(outcome).toEqual({ member: { ok: true, value: undefined }, leader: { ok: true, value: undefined } });
+    expect(owner.requestCounts().byOperation).toEqual({ txn: 1 });
+    expect((await raw('/service/handover-moved/leader')).kv).toBeUndefined();
+  });
+
+  it('hand-over by a member that no longer owns the lock: nothing moves, the conflict is reported', async () => {
+    const old = member('handover-lost', 'node1');
+    const next = member('handover-lost', 'node3');
+    const candidate = member('handover-lost', 'node2');
+    expect((await candidate.touchMember({ state: 'running', role: 'replica' })).ok).toBe(true);
+    expect((await next.acquireLeader()).kind).toBe('held');
+    expect((await old.getCluster()).ok).toBe(true);
+    const outcome = await old.releaseLeader({ member: { state: 'stopped', role: 'demoted' }, handOverTo: 'node2' });
+    expect(outcome.leader).toMatchObject({ ok: false, reason: 'conflict' });
+    expect(outcome.handedOver).toBeUndefined();
+    expect((await raw('/service/handover-lost/leader')).kv?.value).toBe('node3');
   });
 });

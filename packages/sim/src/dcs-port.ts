@@ -6,7 +6,7 @@
  * link). A renewal reports the member's clock reading when it was sent.
  * Answers are events owned by the member, so a stopped agent receives none.
  */
-import type { Cluster, Dcs, DcsResult, FailoverValue, HistoryLine, LockOutcome, MemberData, StatusValue, SyncState, UpdateLeaderInput } from '@pgwarden/core';
+import type { Cluster, Dcs, DcsResult, FailoverValue, HistoryLine, LockOutcome, MemberData, ReleaseOutcome, StatusValue, SyncState, UpdateLeaderInput } from '@pgwarden/core';
 import type { Clock } from '@pgwarden/daemon';
 import { checkCycleStart } from './checks.js';
 import type { DcsOpResult } from './model-dcs.js';
@@ -20,6 +20,8 @@ export class SimDcs implements Dcs {
   readonly backend = 'model';
   private readonly unsubscribers = new Set<() => void>();
   private closed = false;
+  /** The last snapshot this member read: the member key versions a hand-over compares against. */
+  private lastRead: Cluster | undefined;
   private readonly owner: EventOwner;
 
   constructor(
@@ -82,7 +84,11 @@ export class SimDcs implements Dcs {
   /** The cycle's first request: where the runtime's wake-up is checked. */
   getCluster(): Promise<DcsResult<Cluster>> {
     checkCycleStart(this.world, this.member);
-    return this.result(() => ({ ok: true, value: this.world.dcs.read() }));
+    return this.result(() => {
+      const value = this.world.dcs.read();
+      this.lastRead = value;
+      return { ok: true, value };
+    });
   }
 
   acquireLeader(): Promise<LockOutcome> {
@@ -99,6 +105,32 @@ export class SimDcs implements Dcs {
 
   deleteLeader(input: { readonly lastLsn?: number }): Promise<DcsResult<void>> {
     return this.write(() => this.world.dcs.release(this.member.name, input.lastLsn));
+  }
+
+  /**
+   * As the runtime does without it (the member key, then the release: two
+   * requests) unless a switchover hands the key over: then one request, as
+   * etcd's txn, the hand-over guarded by the heir's member key version in
+   * the last snapshot this member read.
+   */
+  async releaseLeader(input: { readonly lastLsn?: number; readonly member: MemberData; readonly handOverTo?: string }): Promise<ReleaseOutcome> {
+    const heir = input.handOverTo;
+    if (heir === undefined) {
+      const member = await this.touchMember(input.member);
+      return { member, leader: await this.deleteLeader(input.lastLsn === undefined ? {} : { lastLsn: input.lastLsn }) };
+    }
+    const heirVersion = this.lastRead?.members.find((entry) => entry.name === heir)?.version;
+    const done: DcsResult<void> = { ok: true, value: undefined };
+    const failed: DcsResult<void> = { ok: false, reason: 'unreachable', message: unreachableMessage };
+    return this.request<ReleaseOutcome>(
+      () => {
+        this.world.dcs.touchMember(this.member.name, input.member);
+        const outcome = this.world.dcs.handOver(this.member.name, input.lastLsn, heir, heirVersion);
+        if (!outcome.ok) return { member: done, leader: outcome };
+        return { member: done, leader: done, ...(outcome.handedOver === true ? { handedOver: true } : {}) };
+      },
+      () => ({ member: failed, leader: failed }),
+    );
   }
 
   initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>> {

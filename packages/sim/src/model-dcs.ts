@@ -208,6 +208,21 @@ export class ModelDcs {
     return { ok: true };
   }
 
+  /**
+   * A switchover's release that gives the key to `heir` on the session its
+   * member key is on (expiring with it), when that key is still the version
+   * the releasing member read (etcd's MOD compare); else the plain release.
+   */
+  handOver(name: string, lastLsn: number | undefined, heir: string, heirVersion: number | undefined): DcsOpResult & { readonly handedOver?: boolean } {
+    this.expire(this.now());
+    const entry = this.members.get(heir);
+    if (this.leader?.name !== name || entry === undefined || entry.version !== heirVersion) return this.release(name, lastLsn);
+    if (lastLsn !== undefined) this.lastLsn = lastLsn;
+    this.leader = { name: heir, version: this.bump(), expiresAtMs: entry.expiresAtMs, session: entry.session };
+    this.changed('leader', name);
+    return { ok: true, handedOver: true };
+  }
+
   /** Write `members/<name>` on its session; unchanged data only refreshes the lease (no new version). */
   touchMember(name: string, data: MemberData, ttlMs = this.ttlMs): void {
     const session = this.session(name, ttlMs);

@@ -110,7 +110,19 @@ export type Action =
    * required") and streaming stops on. The adapter makes PostgreSQL skip them.
    */
   | { readonly type: 'promote'; readonly skipTimelinesThrough?: number }
-  | { readonly type: 'demote'; readonly mode: DemoteMode; readonly follow?: FollowTarget }
+  | {
+      readonly type: 'demote';
+      readonly mode: DemoteMode;
+      readonly follow?: FollowTarget;
+      /**
+       * `graceful` only: the switchover candidate the leader key goes to in the
+       * release's own write, on the candidate's lease (see Dcs.releaseLeader),
+       * instead of being deleted for a race; a store that cannot, or a
+       * candidate whose member key changed since it was read, gets the plain
+       * release.
+       */
+      readonly handOverTo?: string;
+    }
   /** Point recovery at another node (reload or restart as PostgreSQL requires). */
   | { readonly type: 'follow'; readonly target?: FollowTarget }
   | { readonly type: 'rewind'; readonly source: FollowTarget }

@@ -63,6 +63,8 @@ export interface UpdateLeaderInput {
 export interface ReleaseOutcome {
   readonly member: DcsResult<void>;
   readonly leader: DcsResult<void>;
+  /** The key went to `handOverTo` rather than being deleted (only with `leader` ok). */
+  readonly handedOver?: boolean;
 }
 
 export interface Dcs {
@@ -84,8 +86,14 @@ export interface Dcs {
    * of the leader key (only if ours) in one atomic write, so that watchers
    * see the stopped member and the free lock in one event (etcd: one txn).
    * Without it the runtime calls touchMember(), then deleteLeader().
+   *
+   * `handOverTo`: instead of deleting the key, write it with that member's
+   * name on that member's lease (the one its member key is on, as last
+   * read), in the same write and only if that member key is unchanged since;
+   * otherwise the plain release. The member then holds a lock it renews
+   * with its own lease. A store that cannot ignores it and releases.
    */
-  releaseLeader?(input: { readonly lastLsn?: number; readonly member: MemberData }): Promise<ReleaseOutcome>;
+  releaseLeader?(input: { readonly lastLsn?: number; readonly member: MemberData; readonly handOverTo?: string }): Promise<ReleaseOutcome>;
 
   /** `initialize`: create-only when `createNew`, else overwrite. Default value "". */
   initialize(input: { readonly createNew: boolean; readonly sysid?: string }): Promise<DcsResult<void>>;

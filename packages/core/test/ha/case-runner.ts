@@ -16,6 +16,8 @@ export interface DecideCase {
   readonly actions?: readonly Action['type'][];
   readonly includes?: readonly Partial<Action>[];
   readonly excludes?: readonly Action['type'][];
+  /** Actions that must not appear with these fields (an `expect.any(...)` matches any value). */
+  readonly lacks?: readonly Record<string, unknown>[];
   readonly awaiting?: 'peers' | 'failsafe' | 'leader-history';
   readonly memory?: Partial<HaMemory>;
   readonly reason?: RegExp;
@@ -37,6 +39,7 @@ export function runCases(cases: readonly DecideCase[]): void {
       if (testCase.actions !== undefined) expect(result.actions.map((action) => action.type), summary).toEqual(testCase.actions);
       for (const partial of testCase.includes ?? []) expect(result.actions, summary).toContainEqual(expect.objectContaining(partial));
       for (const type of testCase.excludes ?? []) expect(result.actions.map((action) => action.type), summary).not.toContain(type);
+      for (const partial of testCase.lacks ?? []) expect(result.actions, summary).not.toContainEqual(expect.objectContaining(partial));
       if (testCase.awaiting !== undefined) expect(result.awaiting, summary).toBe(testCase.awaiting);
       if (testCase.memory !== undefined) expect(result.memory, summary).toMatchObject(testCase.memory);
       if (testCase.reason !== undefined) expect(result.reason ?? '', summary).toMatch(testCase.reason);

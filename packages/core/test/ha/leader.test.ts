@@ -163,12 +163,12 @@ describe('decide: we hold the leader lock (§9.1, §9.2, §9.3)', () => {
       actions: ['fetch-peer-status'],
     },
     {
-      name: 'switchover to node2, node2 eligible: demotes gracefully (the winner clears the key)',
+      name: 'switchover to node2, node2 eligible: demotes gracefully and hands node2 the key (it clears the request once promoting)',
       input: leaderInput({ cluster: withFailover({ leader: 'node1', candidate: 'node2' }), peers: [peer('node2'), peer('node3')] }),
       ruleId: 'manual-failover.switchover-demote',
       message: 'switchover: demoting myself',
       actions: ['update-lock', 'demote'],
-      includes: [{ type: 'demote', mode: 'graceful' }],
+      includes: [{ type: 'demote', mode: 'graceful', handOverTo: 'node2' }],
       excludes: ['clear-failover'],
     },
     {

@@ -160,9 +160,9 @@ async function dispatch(context: ExecutorContext, action: Action, signal: AbortS
     case 'release-lock': {
       // Our state first (a postmaster that died or was stopped: "stopped"), so that the members
       // racing for the released key do not read last cycle's "running primary" (see demote()).
-      const result = await releaseLeaderKey(dcs, context.logger, { lastLsn: action.lastLsn, member: await context.memberData() });
-      if (result.ok) context.onLockGone();
-      return fromDcs(result, 'release-lock');
+      const { leader } = await releaseLeaderKey(dcs, context.logger, { lastLsn: action.lastLsn, member: await context.memberData() });
+      if (leader.ok) context.onLockGone();
+      return fromDcs(leader, 'release-lock');
     }
     case 'write-initialize':
       return fromDcs(await dcs.initialize({ createNew: action.createNew, sysid: action.sysid }), 'write-initialize');
@@ -239,7 +239,7 @@ async function dispatchPostgres(context: ExecutorContext, action: Action, signal
       callbacks.run('on_role_change', 'primary');
       return ok;
     case 'demote':
-      return demote(context, action.mode, action.follow);
+      return demote(context, action.mode, action.follow, action.handOverTo);
     case 'follow':
       await postgres.follow(action.target);
       return ok;
@@ -313,16 +313,16 @@ function preStopBudgetMs(context: ExecutorContext): number {
  * released after the stop with the shutdown checkpoint LSN for `graceful`,
  * so the racing replicas measure their lag against the final position.
  */
-async function demote(context: ExecutorContext, mode: DemoteMode, follow: FollowTarget | undefined): Promise<ActionOutcome> {
+async function demote(context: ExecutorContext, mode: DemoteMode, follow: FollowTarget | undefined, handOverTo: string | undefined): Promise<ActionOutcome> {
   await context.watchdog.disable();
   try {
-    return await stopAndRelease(context, mode, follow);
+    return await stopAndRelease(context, mode, follow, handOverTo);
   } finally {
     context.leaderKey.endRelease();
   }
 }
 
-async function stopAndRelease(context: ExecutorContext, mode: DemoteMode, follow: FollowTarget | undefined): Promise<ActionOutcome> {
+async function stopAndRelease(context: ExecutorContext, mode: DemoteMode, follow: FollowTarget | undefined, handOverTo: string | undefined): Promise<ActionOutcome> {
   const { postgres, dcs, logger } = context;
   const startedAt = performance.now();
   const graceful = mode === 'graceful';
@@ -348,10 +348,17 @@ async function stopAndRelease(context: ExecutorContext, mode: DemoteMode, follow
     // primary and refuse to take over (takeover.ts), and they are not woken again by it — a
     // switchover then waited a whole loop_wait for the candidate's next cycle. Where the store
     // can (etcd), both in one write: the candidate is woken once and sees both.
-    const released = await releaseLeaderKey(dcs, logger, { lastLsn, member: local === undefined ? undefined : await context.memberData(local) });
+    // A switchover's candidate is handed the key in the same write (graceful only: the shutdown
+    // checkpoint went to it before the postmaster exited).
+    const released = await releaseLeaderKey(dcs, logger, {
+      lastLsn,
+      member: local === undefined ? undefined : await context.memberData(local),
+      handOverTo: graceful ? handOverTo : undefined,
+    });
     const timings = { stopMs: Math.round(stoppedAt - startedAt), observeMs: Math.round(observedAt - stoppedAt), releaseMs: Math.round(performance.now() - observedAt) };
-    if (released.ok) logger.info({ lastLsn, ...timings }, 'leader key released after demotion');
-    else logger.warn({ reason: released.message, ...timings }, 'could not release the leader key after demotion');
+    if (released.handedOverTo !== undefined) logger.info({ lastLsn, candidate: released.handedOverTo, ...timings }, 'leader key handed over to the switchover candidate after demotion');
+    else if (released.leader.ok) logger.info({ lastLsn, ...timings }, 'leader key released after demotion');
+    else logger.warn({ reason: released.leader.message, ...timings }, 'could not release the leader key after demotion');
   }
   context.onLockGone();
   await postgres.start({ asPrimary: false, follow: mode === 'offline' ? undefined : follow });

@@ -8,20 +8,29 @@
 import type { Dcs, DcsResult, MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 
+export interface Released {
+  readonly leader: DcsResult<void>;
+  /** The key went to the switchover's candidate instead of being deleted. */
+  readonly handedOverTo?: string;
+}
+
+/** `handOverTo` (a switchover's candidate) only where the store offers releaseLeader(); see Dcs. */
 export async function releaseLeaderKey(
   dcs: Dcs,
   logger: AgentLogger,
-  input: { readonly lastLsn?: number | undefined; readonly member?: MemberData | undefined },
-): Promise<DcsResult<void>> {
+  input: { readonly lastLsn?: number | undefined; readonly member?: MemberData | undefined; readonly handOverTo?: string | undefined },
+): Promise<Released> {
   const lastLsn = input.lastLsn === undefined ? {} : { lastLsn: input.lastLsn };
   const warn = (reason: string): void => logger.warn({ reason }, 'could not publish the member key before releasing the leader key');
-  if (input.member === undefined) return dcs.deleteLeader(lastLsn);
+  if (input.member === undefined) return { leader: await dcs.deleteLeader(lastLsn) };
   if (dcs.releaseLeader !== undefined) {
-    const outcome = await dcs.releaseLeader({ ...lastLsn, member: input.member });
+    const handOver = input.handOverTo === undefined ? {} : { handOverTo: input.handOverTo };
+    const outcome = await dcs.releaseLeader({ ...lastLsn, ...handOver, member: input.member });
     if (!outcome.member.ok) warn(outcome.member.message);
-    return outcome.leader;
+    const handedOver = outcome.handedOver === true && outcome.leader.ok && input.handOverTo !== undefined;
+    return handedOver ? { leader: outcome.leader, handedOverTo: input.handOverTo } : { leader: outcome.leader };
   }
   const touched = await dcs.touchMember(input.member);
   if (!touched.ok) warn(touched.message);
-  return dcs.deleteLeader(lastLsn);
+  return { leader: await dcs.deleteLeader(lastLsn) };
 }

@@ -55,7 +55,10 @@ export async function shutdownAgent(context: ShutdownContext): Promise<void> {
     const member = local === undefined ? undefined : await context.memberData(local);
     if (!context.holdsLock && member !== undefined) await dcs.touchMember(member).catch(() => undefined);
     if (context.holdsLock) {
-      const released = await releaseLeaderKey(dcs, logger, { lastLsn: local?.checkpointLsn, member }).catch((error: unknown) => ({ ok: false as const, reason: 'unreachable' as const, message: describeError(error) }));
+      const released = await releaseLeaderKey(dcs, logger, { lastLsn: local?.checkpointLsn, member }).then(
+        (outcome) => outcome.leader,
+        (error: unknown) => ({ ok: false as const, reason: 'unreachable' as const, message: describeError(error) }),
+      );
       if (released.ok) logger.info({ lastLsn: local?.checkpointLsn }, 'leader key released at shutdown');
       else logger.warn({ error: released.message }, 'could not release the leader key at shutdown');
     }

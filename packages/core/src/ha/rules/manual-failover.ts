@@ -48,6 +48,30 @@ function notStreamingYet(ctx: Context, verdicts: readonly CandidateVerdict[]): s
   return wanted.join(', ');
 }
 
+/**
+ * The candidate a switchover's demotion hands the leader key to in its
+ * release (no race: one DCS write fewer while no member takes writes), or
+ * undefined for the plain release. Only a named candidate that the ranking
+ * found eligible and that streams from us directly: a clean shutdown sends
+ * it every WAL record, the shutdown checkpoint included, before the
+ * postmaster exits, and the candidate still checks its position against the
+ * `/status` the same write publishes (own-lock.ts). Not while paused (the
+ * candidate of a paused switchover waits for the operator), not in quorum
+ * mode (a promotion there needs the peers' positions), not in a standby
+ * cluster. Beyond Patroni, whose leader always deletes the key; a Patroni
+ * candidate handed it promotes as a key holder does.
+ */
+function handOverTarget(ctx: Context, verdicts: readonly CandidateVerdict[]): string | undefined {
+  const failover = ctx.cluster.failover;
+  const candidate = failover?.candidate;
+  const { settings } = ctx.input;
+  if (!failover?.leader || candidate === undefined || candidate === '' || candidate === ctx.name) return undefined;
+  if (ctx.paused || settings.synchronousMode === 'quorum' || settings.standbyCluster !== undefined || !isRunningPrimary(ctx)) return undefined;
+  if (!verdicts.some((verdict) => verdict.name === candidate && verdict.eligible)) return undefined;
+  const streaming = ctx.input.local.replication.some((row) => row.applicationName === candidate && row.state === 'streaming');
+  return streaming ? candidate : undefined;
+}
+
 /** Patroni's scheduled window: due when -int(1.5*loop_wait) <= delta <= loop_wait. */
 export function scheduleStatus(scheduledAt: string, nowMs: number, loopWaitSeconds: number): 'due' | 'later' | 'stale' | 'invalid' {
   const at = Date.parse(scheduledAt);
@@ -103,12 +127,13 @@ export function manualFailoverFromLeader(ctx: Context): ManualOutcome {
   // know the timeline was used, or it promotes to the same number and this member's
   // shutdown checkpoint on it cannot be rewound (see timelineInUse).
   const history = isRunningPrimary(ctx) ? historyActions(ctx) : [];
+  const handOverTo = handOverTarget(ctx, verdicts);
   return {
     kind: 'decided',
     decision: decision(ctx, {
       ruleId: `manual-failover.${failover.leader ? 'switchover' : 'failover'}-demote`,
       message: `${action}: demoting myself`,
-      actions: [...history, { type: 'demote', mode: 'graceful' }],
+      actions: [...history, { type: 'demote', mode: 'graceful', ...(handOverTo === undefined ? {} : { handOverTo }) }],
       memory: { isLeader: false, demotedFromPrimary: true, switchoverWait: undefined },
     }),
   };

@@ -7,7 +7,8 @@
  */
 import type { Action } from '../../model/actions.js';
 import type { Context, Decision } from '../context.js';
-import { decision, excludedBySync, isRunningPrimary, myWalPosition } from '../context.js';
+import { decision, excludedBySync, isNoFailover, isRunningPrimary, myWalPosition } from '../context.js';
+import { exceedsMaximumLag, formatBytes, lagBytes } from '../lag.js';
 import { handleRequests } from './requests.js';
 import { enforcePrimaryRole } from './enforce-primary.js';
 import { follow } from './follow.js';
@@ -85,6 +86,9 @@ export function decideOwnLock(ctx: Context): Decision {
       });
     }
   }
+  // A renewal without `/status`: our replica position there would be one more DCS write before the promotion.
+  const handed = handedOver(ctx, housekeeping(ctx));
+  if (handed !== undefined) return withLockUpdate(ctx, handed, { status: false });
   return withLockUpdate(ctx, withLeaderUpkeep(ctx, decideWithRenewedLock(ctx)));
 }
 
@@ -119,6 +123,55 @@ function notSynchronous(ctx: Context): Decision | undefined {
     memory: { isLeader: false },
     reason: `/sync names ${ctx.cluster.sync?.leader ?? ''}${(ctx.cluster.sync?.syncStandbys ?? []).map((name) => `, ${name}`).join('')}`,
   });
+}
+
+/** Why a candidate handed the key may not promote (the race's own checks on itself), or undefined. */
+function handOverUnfit(ctx: Context): string | undefined {
+  const { settings } = ctx.input;
+  if (isNoFailover(ctx)) return 'tagged nofailover';
+  if (excludedBySync(ctx, ctx.name)) return 'not a synchronous standby in /sync';
+  const limit = settings.synchronousMode === 'quorum' ? 0 : settings.maximumLagOnFailoverBytes;
+  const position = myWalPosition(ctx);
+  if (!exceedsMaximumLag(ctx.cluster.lastLsn, position, limit)) return undefined;
+  const allowed = limit === 0 ? 'quorum mode allows' : 'maximum_lag_on_failover';
+  return `${formatBytes(lagBytes(ctx.cluster.lastLsn, position))} behind the former leader's last position, more than ${allowed}`;
+}
+
+/**
+ * The former leader of a switchover handed us the key in its release
+ * (manual-failover.ts): we hold it without a race. We promote only as the
+ * race would have let us (§8.3, the candidate's own checks): not tagged
+ * nofailover, named in `/sync` in synchronous mode, and no further behind
+ * the `/status` that the same write published than maximum_lag_on_failover
+ * allows (in quorum mode not at all: the proof it needs without the peers).
+ * Otherwise the key goes back for a race. The request is cleared once the
+ * promotion has started, as a race winner clears it: clearing it first puts
+ * a DCS write between the former leader's stop and our promotion.
+ */
+function handedOver(ctx: Context, leading: readonly Action[]): Decision | undefined {
+  const failover = ctx.cluster.failover;
+  if (failover === undefined || !failover.leader || failover.leader === ctx.name || failover.candidate !== ctx.name) return undefined;
+  if (isRunningPrimary(ctx) || ctx.paused || ctx.input.settings.standbyCluster !== undefined) return undefined;
+  const unfit = handOverUnfit(ctx);
+  if (unfit !== undefined) {
+    return decision(ctx, {
+      ruleId: 'switchover.handed-over.release',
+      message: `removed leader lock: ${failover.leader} handed it over for a switchover, but promoting would lose data or break a rule`,
+      actions: [{ type: 'release-lock' }],
+      memory: { isLeader: false },
+      reason: unfit,
+    });
+  }
+  return enforcePrimaryRole(
+    ctx,
+    {
+      ruleId: 'switchover.handed-over',
+      alreadyPrimary: `no action. I am (${ctx.name}), the leader with the lock`,
+      promoted: `promoted self to leader: ${failover.leader} handed over the lock for the switchover`,
+    },
+    leading,
+    [{ type: 'clear-failover', version: failover.version }],
+  );
 }
 
 /** What the owner does once its renewal succeeds (it runs after `update-lock`). */
