@@ -4,6 +4,8 @@
  * (postmaster exit, base backup progress, state) go to subscribers.
  */
 import { EventEmitter } from 'node:events';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { PgwardenError, type FollowTarget, type LogicalSlotSpec, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
 import { createContext, type Context } from './context.js';
 import { recoveryParameters, writeConfiguration, writePasswordFile } from './config-writer.js';
@@ -17,6 +19,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { observe, observePositions, type ReplicationPositions } from './observe.js';
 import { postgresCtlOptionsSchema, type PostgresCtlOptions, type PostgresCtlOptionsInput } from './options.js';
 import { livePostmaster } from './postmaster.js';
+import { awaitPromotion, RETRY_SLEEP_WAIT_EVENT } from './promotion-wait.js';
 import { PostmasterTracker } from './postmaster-tracker.js';
 import { withClient, type ConnectionSettings } from './sql/connection.js';
 import { assertBootstrapTarget, createManagedRoles, runCustomBootstrap, runInitdb } from './bootstrap.js';
@@ -308,28 +311,50 @@ export class PostgresCtl {
   /**
    * pg_promote without waiting, then pg_is_in_recovery() every 5 ms on the
    * open connection: pg_promote(true) looks only every 100 ms, and the new
-   * primary is announced (REST API, leader key) only once this returns.
+   * primary is announced (REST API, leader key) only once this returns. A
+   * startup process that took the request and then sleeps out
+   * wal_retrieve_retry_interval is signalled again (promotion-wait.ts); the
+   * signal file that leaves is removed once recovery has ended (the
+   * postmaster would remove it at its next start).
    * False when the server was not in recovery (SQLSTATE 55000): nothing to promote.
    */
   private async signalPromotion(timeoutSeconds: number): Promise<boolean> {
     const failed = (error: unknown): never => {
       throw new PgwardenError('pg-promote-failed', `promote failed: ${(error as Error).message}`, { cause: error });
     };
-    let notInRecovery = false;
-    const rows = await this.context.local.query<{ signalled: boolean }>('SELECT pg_catalog.pg_promote(false) AS signalled').catch((error: unknown) => {
-      if ((error as { code?: unknown }).code !== OBJECT_NOT_IN_PREREQUISITE_STATE) failed(error);
-      notInRecovery = true;
-      return [];
-    });
-    if (notInRecovery) return false;
+    const signal = (): Promise<{ signalled: boolean }[] | 'not-in-recovery'> =>
+      this.context.local.query<{ signalled: boolean }>('SELECT pg_catalog.pg_promote(false) AS signalled').catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== OBJECT_NOT_IN_PREREQUISITE_STATE) failed(error);
+        return 'not-in-recovery' as const;
+      });
+    const rows = await signal();
+    if (rows === 'not-in-recovery') return false;
     if (rows[0]?.signalled !== true) throw new PgwardenError('pg-promote-failed', 'promote failed: PostgreSQL did not accept the promotion signal');
-    const deadline = performance.now() + timeoutSeconds * 1000;
-    for (;;) {
-      const state = await this.context.local.query<{ in_recovery: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS in_recovery').catch(failed);
-      if (state[0]?.in_recovery === false) return true;
-      if (performance.now() >= deadline) throw new PgwardenError('pg-promote-failed', `promotion did not finish within ${timeoutSeconds} s`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    const { logger } = this.context;
+    const outcome = await awaitPromotion(
+      {
+        probe: async () => {
+          const rows = await this.context.local
+            .query<{ in_recovery: boolean; startup_wait: string | null }>(
+              "SELECT pg_catalog.pg_is_in_recovery() AS in_recovery, (SELECT wait_event FROM pg_catalog.pg_stat_activity WHERE backend_type = 'startup') AS startup_wait",
+            )
+            .catch(failed);
+          return { inRecovery: rows[0]?.in_recovery !== false, startupWait: rows[0]?.startup_wait ?? null };
+        },
+        resignal: async () => {
+          logger.warn({ waitEvent: RETRY_SLEEP_WAIT_EVENT }, 'promotion: the startup process took the request and sleeps out wal_retrieve_retry_interval; signalling it again');
+          return (await signal()) === 'not-in-recovery' ? 'ended' : 'signalled';
+        },
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        nowMs: () => performance.now(),
+      },
+      timeoutSeconds * 1000,
+    ).catch((error: unknown) => {
+      if (error instanceof PgwardenError) throw error;
+      throw new PgwardenError('pg-promote-failed', `promotion did not finish within ${timeoutSeconds} s`);
+    });
+    if (outcome.resignalled > 0) rmSync(join(this.dataDir, 'promote'), { force: true });
+    return true;
   }
 
   /** Demote: checkpoint, clean (fast) or immediate shutdown, then start as a standby of `follow`. */
