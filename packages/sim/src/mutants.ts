@@ -33,10 +33,14 @@ export const mutants: Readonly<Record<string, Mutant>> = {
   /**
    * Promotes without winning the leader key first, on a runtime that does not
    * check the lock before a promotion (the runtime's own check refuses every
-   * such promotion: mutants.test.ts shows that too).
+   * such promotion: mutants.test.ts shows that too). No switchover hands it
+   * the key either: only the bootstrap's leader ever holds it.
    */
   'promote-without-lock': {
-    decide: withoutActions((action) => action.type === 'acquire-lock'),
+    decide: (input) => {
+      const result = withoutActions((action) => action.type === 'acquire-lock')(input);
+      return { ...result, actions: result.actions.map((action) => (action.type === 'demote' && action.handOverTo !== undefined ? { type: 'demote', mode: action.mode, ...(action.follow === undefined ? {} : { follow: action.follow }) } : action)) };
+    },
     variant: { fenceWritable: false },
     invariants: ['promote-without-lock', 'two-primaries'],
   },
