@@ -11,7 +11,7 @@ import type { Context } from './context.js';
 import { appendBootstrapHba } from './config-writer.js';
 import { join } from 'node:path';
 import { assertOwnedBy, dataDirectoryState, ensureDirectory, isEmptyDirectory } from './files/data-directory.js';
-import { hasRecoverySignal, writeRecoverySignal } from './files/config-files.js';
+import { hasRecoverySignal, removePromoteSignal, writeRecoverySignal } from './files/config-files.js';
 import { formatConninfo } from './files/conninfo.js';
 import { methodUserArguments, optionListArguments, splitCommand } from './option-lists.js';
 import { describeFailure, runCommand } from './process/run-command.js';
@@ -69,7 +69,7 @@ export async function runCustomBootstrap(context: Context, method: string): Prom
   if (dataDirectoryState(context.paths.dataDir) !== 'valid') {
     throw new PgwardenError('pg-custom-bootstrap-failed', `bootstrap method ${method} exited 0 but left no valid data directory in ${context.paths.dataDir}`);
   }
-  rmSync(join(context.paths.dataDir, 'promote'), { force: true });
+  removePromoteSignal(context.paths.dataDir);
   if (section.recovery_conf) return section.recovery_conf;
   if (section.keep_existing_recovery_conf && hasRecoverySignal(context.paths.dataDir)) return {};
   writeRecoverySignal(context.paths.dataDir, 'none', context.user);

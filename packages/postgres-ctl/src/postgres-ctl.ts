@@ -4,15 +4,13 @@
  * (postmaster exit, base backup progress, state) go to subscribers.
  */
 import { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { PgwardenError, type FollowTarget, type LogicalSlotSpec, type LocalPostgres, type PostgresState, type StopMode } from '@pgwarden/core';
 import { createContext, type Context } from './context.js';
 import { recoveryParameters, writeConfiguration, writePasswordFile } from './config-writer.js';
 import { knownParameters } from './server-catalog.js';
 import type { PostgresCtlEvent } from './events.js';
 import { assertOwnedBy, dataDirectoryState, removeDataDirectory } from './files/data-directory.js';
-import { hasRecoverySignal } from './files/config-files.js';
+import { hasRecoverySignal, removePromoteSignal } from './files/config-files.js';
 import { reserveTimelines } from './files/timeline-reservation.js';
 import { checkpointBeforeStop, launchPostmaster, signalAndWait, waitUntilReady, type StopOutcome } from './lifecycle.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -353,7 +351,7 @@ export class PostgresCtl {
       if (error instanceof PgwardenError) throw error;
       throw new PgwardenError('pg-promote-failed', `promotion did not finish within ${timeoutSeconds} s`);
     });
-    if (outcome.resignalled > 0) rmSync(join(this.dataDir, 'promote'), { force: true });
+    if (outcome.resignalled > 0) removePromoteSignal(this.dataDir);
     return true;
   }
 

@@ -104,3 +104,8 @@ export function writeRecoverySignal(dataDir: string, signal: RecoverySignal, use
 export function hasRecoverySignal(dataDir: string): boolean {
   return existsSync(join(dataDir, 'standby.signal')) || existsSync(join(dataDir, 'recovery.signal'));
 }
+
+/** A leftover `promote` file (pg_promote's signal): the postmaster also removes it when it starts. */
+export function removePromoteSignal(dataDir: string): void {
+  rmSync(join(dataDir, 'promote'), { force: true });
+}

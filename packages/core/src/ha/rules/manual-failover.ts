@@ -25,6 +25,11 @@ const none = (actions: readonly Action[] = [], reason?: string, extra: { memory?
 /** How often a switchover waiting for its candidate to stream looks again. */
 const STREAM_WAIT_RECHECK_MS = 1000;
 
+/** The members whose walreceiver streams from us directly (pg_stat_replication's application_name). */
+function streamingFromUs(ctx: Context): Set<string> {
+  return new Set(ctx.input.local.replication.filter((row) => row.state === 'streaming').map((row) => row.applicationName));
+}
+
 /**
  * The members a switchover could hand over to that do not stream from us yet,
  * in words; undefined when one of them does (or cascades through another
@@ -39,7 +44,7 @@ function notStreamingYet(ctx: Context, verdicts: readonly CandidateVerdict[]): s
   const candidate = ctx.cluster.failover?.candidate;
   const wanted = verdicts.filter((verdict) => verdict.eligible && (candidate === undefined || candidate === '' || verdict.name === candidate)).map((verdict) => verdict.name);
   if (wanted.length === 0) return undefined;
-  const streaming = new Set(ctx.input.local.replication.filter((row) => row.state === 'streaming').map((row) => row.applicationName));
+  const streaming = streamingFromUs(ctx);
   const cascades = (name: string): boolean => {
     const tag = ctx.cluster.members.find((member) => member.name === name)?.data.tags?.['replicatefrom'];
     return typeof tag === 'string' && tag !== '' && tag !== ctx.name;
@@ -68,8 +73,7 @@ function handOverTarget(ctx: Context, verdicts: readonly CandidateVerdict[]): st
   if (!failover?.leader || candidate === undefined || candidate === '' || candidate === ctx.name) return undefined;
   if (ctx.paused || settings.synchronousMode === 'quorum' || settings.standbyCluster !== undefined || !isRunningPrimary(ctx)) return undefined;
   if (!verdicts.some((verdict) => verdict.name === candidate && verdict.eligible)) return undefined;
-  const streaming = ctx.input.local.replication.some((row) => row.applicationName === candidate && row.state === 'streaming');
-  return streaming ? candidate : undefined;
+  return streamingFromUs(ctx).has(candidate) ? candidate : undefined;
 }
 
 /** Patroni's scheduled window: due when -int(1.5*loop_wait) <= delta <= loop_wait. */
