@@ -82,6 +82,27 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(answered.actions)).toEqual({ type: 'promote' });
   });
 
+  it('a member in the DCS whose key names no timeline and that we asked in vain: it may have led and promoted while we did not look, skips to a number of its own', () => {
+    // The simulator (fast profile, seed 49): node2 held the key while node4 was frozen, promoted to 53 and
+    // was reset; restarted with PostgreSQL stopped, its key said "stopped" and no timeline, and it did not
+    // answer node4's race, which took 53 as well.
+    const history = { version: 4, lines: upTo18 };
+    const sure = memory({ lastSeenLeader: 'node3', lastSeenLeaderTimeline: 18, lastSeenMembers: ['node1', 'node2', 'node3'] });
+    const { timeline: _noTimeline, xlog_location: _noPosition, ...keyData } = member('node1', { state: 'stopped', role: 'demoted' }).data;
+    const stopped = { ...member('node1'), data: keyData };
+    const { timeline: _none, ...unanswered } = dead;
+    const behind = peer('node3', { walPosition: 40_000_000, timeline: 18 });
+    const race = (peers: readonly (typeof behind)[]) => decide(input({ memory: sure, cluster: unlockedCluster({ history, members: [stopped, ...others] }), local: replicaLocal({ timeline: 18 }), peers }));
+    const unsure = race([unanswered, behind]);
+    expect(unsure.ruleId).toBe('race.won.promote');
+    // node2's own number, second of node1..node3: 22 ≡ 1 mod 3.
+    expect(promoteOf(unsure.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // It answered with its data directory's timeline, or its key names one: nothing to skip.
+    expect(promoteOf(race([peer('node1', { reachable: false, timeline: 18 }), behind]).actions)).toEqual({ type: 'promote' });
+    const named = decide(input({ memory: sure, cluster: unlockedCluster({ history, members: [member('node1', { state: 'stopped', role: 'demoted', timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }), peers: [unanswered, behind] }));
+    expect(promoteOf(named.actions)).toEqual({ type: 'promote' });
+  });
+
   it('the DCS comes back to us with nobody holding the key: someone may have held it and promoted meanwhile, skips to a number of its own until a snapshot shows a leader', () => {
     const history = { version: 4, lines: upTo18 };
     const afterOutage = memory({ lastSeenLeader: 'node1', lastSeenLeaderTimeline: 18, dcsUnreachableSinceMs: NOW - 20_000, lastSeenMembers: ['node1', 'node2', 'node3'] });

@@ -76,7 +76,12 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
  * answers with its data directory's timeline). One more when a member may
  * have promoted unseen and is silent now: the key's last holder we saw was
  * never seen running as a primary, or the DCS came back to us with nobody
- * holding the key (anyone may have held it meanwhile). Such a holder, cut off
+ * holding the key (anyone may have held it meanwhile), or a member in the DCS
+ * that we asked gave no timeline (it may have held the key while we were
+ * frozen or cut off, promoted, and lost the key before we looked; its key
+ * names no timeline while its PostgreSQL is stopped — the simulator: node2
+ * promoted to 53 and was reset, node4 never saw it lead, asked it in vain
+ * when it restarted, and took 53 too). Such a holder, cut off
  * from the DCS and then from us, may have promoted to the next number
  * without publishing it. Silent: its member key is gone (it shared the
  * expired key's lease; a release writes a fresh one, with its timeline) and
@@ -119,7 +124,9 @@ function silentPromotionPossible(ctx: Context): boolean {
   const silent = (name: string): boolean => name !== ctx.name && !present.has(name) && !answered.has(name);
   const { memory } = ctx;
   if (memory.leaderlessSinceOutage === true) return memory.lastSeenMembers.some(silent);
-  return memory.lastSeenLeader !== undefined && memory.lastSeenLeaderTimeline === undefined && silent(memory.lastSeenLeader);
+  if (memory.lastSeenLeader !== undefined && memory.lastSeenLeaderTimeline === undefined && silent(memory.lastSeenLeader)) return true;
+  const asked = new Set((ctx.input.peers ?? []).map((peer) => peer.name));
+  return ctx.cluster.members.some((member) => member.name !== ctx.name && asked.has(member.name) && !answered.has(member.name) && member.data.timeline === undefined);
 }
 
 function watchdogActivate(ctx: Context): Action[] {
