@@ -117,6 +117,21 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(plain.actions)).toEqual({ type: 'promote' });
   });
 
+  it('an agent that started during the outage and never saw a leader cannot name who held the key: a number of its own too', () => {
+    // The simulator (fast profile, seed 78): node2 promoted to 25 while the DCS was out for it, and its key
+    // expired; node1's agent had just started, found the DCS out, then back with nobody holding the key,
+    // and took 25 as well — its memory held no member to call silent.
+    const history = { version: 4, lines: upTo18 };
+    const started = memory({ dcsUnreachableSinceMs: NOW - 20_000, lastSeenMembers: [] });
+    const { timeline: _none, ...silent } = dead;
+    const back = decide(input({ memory: started, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: [silent, ahead[1] as (typeof ahead)[number]] }));
+    expect(back.ruleId).toBe('race.won.promote');
+    expect(promoteOf(back.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // The same agent with the DCS there from its start: a cluster restarted cold, one more number is not needed.
+    const cold = decide(input({ memory: memory({ lastSeenMembers: [] }), cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
+    expect(promoteOf(cold.actions)).toEqual({ type: 'promote' });
+  });
+
   it('members unsure of a silent holder each take a number of their own: one that skipped for a silent member is not met by one that skips for it', () => {
     // node3 never saw node2 run as a primary; node2 is silent now (the simulator, failsafe mode under DCS
     // outages and partitions): node3 skips a number for it. node1 later never saw node3 lead, and node3 is

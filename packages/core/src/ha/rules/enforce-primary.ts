@@ -76,7 +76,8 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
  * answers with its data directory's timeline). One more when a member may
  * have promoted unseen and is silent now: the key's last holder we saw was
  * never seen running as a primary, or the DCS came back to us with nobody
- * holding the key (anyone may have held it meanwhile), or a member in the DCS
+ * holding the key (anyone may have held it meanwhile; an agent that has seen
+ * no leader since it started cannot name a silent one, and is unsure), or a member in the DCS
  * that we asked gave no timeline (it may have held the key while we were
  * frozen or cut off, promoted, and lost the key before we looked; its key
  * names no timeline while its PostgreSQL is stopped — the simulator: node2
@@ -123,7 +124,8 @@ function silentPromotionPossible(ctx: Context): boolean {
   const answered = new Set((ctx.input.peers ?? []).filter((peer) => peer.timeline !== undefined).map((peer) => peer.name));
   const silent = (name: string): boolean => name !== ctx.name && !present.has(name) && !answered.has(name);
   const { memory } = ctx;
-  if (memory.leaderlessSinceOutage === true) return memory.lastSeenMembers.some(silent);
+  // An agent that never saw a snapshot with a leader (it has just started) cannot name who may have held the key.
+  if (memory.leaderlessSinceOutage === true) return memory.lastSeenMembers.length === 0 || memory.lastSeenMembers.some(silent);
   if (memory.lastSeenLeader !== undefined && memory.lastSeenLeaderTimeline === undefined && silent(memory.lastSeenLeader)) return true;
   const asked = new Set((ctx.input.peers ?? []).map((peer) => peer.name));
   return ctx.cluster.members.some((member) => member.name !== ctx.name && asked.has(member.name) && !answered.has(member.name) && member.data.timeline === undefined);
