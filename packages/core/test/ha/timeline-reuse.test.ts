@@ -101,6 +101,9 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(race([peer('node1', { reachable: false, timeline: 18 }), behind]).actions)).toEqual({ type: 'promote' });
     const named = decide(input({ memory: sure, cluster: unlockedCluster({ history, members: [member('node1', { state: 'stopped', role: 'demoted', timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }), peers: [unanswered, behind] }));
     expect(promoteOf(named.actions)).toEqual({ type: 'promote' });
+    // The same after a DCS outage that ended with nobody holding the key, every member of the last snapshot present.
+    const afterOutage = decide(input({ memory: { ...sure, dcsUnreachableSinceMs: NOW - 20_000 }, cluster: unlockedCluster({ history, members: [stopped, ...others] }), local: replicaLocal({ timeline: 18 }), peers: [unanswered, behind] }));
+    expect(promoteOf(afterOutage.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
   });
 
   it('the DCS comes back to us with nobody holding the key: someone may have held it and promoted meanwhile, skips to a number of its own until a snapshot shows a leader', () => {

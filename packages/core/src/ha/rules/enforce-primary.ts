@@ -125,7 +125,7 @@ function silentPromotionPossible(ctx: Context): boolean {
   const silent = (name: string): boolean => name !== ctx.name && !present.has(name) && !answered.has(name);
   const { memory } = ctx;
   // An agent that never saw a snapshot with a leader (it has just started) cannot name who may have held the key.
-  if (memory.leaderlessSinceOutage === true) return memory.lastSeenMembers.length === 0 || memory.lastSeenMembers.some(silent);
+  if (memory.leaderlessSinceOutage === true && (memory.lastSeenMembers.length === 0 || memory.lastSeenMembers.some(silent))) return true;
   if (memory.lastSeenLeader !== undefined && memory.lastSeenLeaderTimeline === undefined && silent(memory.lastSeenLeader)) return true;
   const asked = new Set((ctx.input.peers ?? []).map((peer) => peer.name));
   return ctx.cluster.members.some((member) => member.name !== ctx.name && asked.has(member.name) && !answered.has(member.name) && member.data.timeline === undefined);
