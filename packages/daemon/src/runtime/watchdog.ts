@@ -63,6 +63,13 @@ export class LinuxWatchdog implements WatchdogPort {
   private refused: { readonly timings: string; readonly reason: string } | undefined;
   /** `timeout/loop_wait` the armed device was last set for. */
   private armedFor: string | undefined;
+  /**
+   * The last "watchdog not used" problem logged in `automatic` mode. A
+   * primary asks to activate every cycle; a machine without a watchdog
+   * (most) would log the same warning every loop_wait. Logged again only
+   * when the problem changes, as Patroni warns once and then runs without.
+   */
+  private notUsedLogged: string | undefined;
 
   constructor(private readonly options: WatchdogOptions) {
     this.device = options.device ?? '/dev/watchdog';
@@ -129,7 +136,7 @@ export class LinuxWatchdog implements WatchdogPort {
       const problem = this.problem();
       if (problem !== undefined) {
         if (this.options.mode === 'required') throw new PgwardenError('watchdog-unusable', problem);
-        this.options.logger.warn({ device: this.device, problem }, 'watchdog not used');
+        this.warnNotUsed(problem);
         return;
       }
       this.fd = openSync(this.device, 'w');
@@ -152,13 +159,20 @@ export class LinuxWatchdog implements WatchdogPort {
       await this.disable();
       this.refused = { timings, reason: refusal };
       if (this.options.mode === 'required') throw new PgwardenError('watchdog-unusable', refusal);
-      this.options.logger.warn({ device: this.device, problem: refusal }, 'watchdog not used');
+      this.warnNotUsed(refusal);
       return;
     }
     if (late !== undefined) this.options.logger.warn({ device: this.device, problem: late }, 'watchdog timeout does not ensure a reset before the leader key expires');
     this.options.logger.info({ device: this.device, timeoutSeconds: actual, set: set.ok }, retimed ? 'watchdog timeout changed' : 'watchdog activated');
     this.armedFor = timings;
+    this.notUsedLogged = undefined;
     writeSync(this.fd, '1');
+  }
+
+  private warnNotUsed(problem: string): void {
+    if (this.notUsedLogged === problem) return;
+    this.notUsedLogged = problem;
+    this.options.logger.warn({ device: this.device, problem }, 'watchdog not used');
   }
 
   async keepalive(): Promise<void> {

@@ -46,6 +46,18 @@ describe('LinuxWatchdog', () => {
     expect(logger.lines.some((line) => line.level === 'warn' && line.message === 'watchdog not used')).toBe(true);
   });
 
+  it('automatic without a device warns once, not every cycle a primary asks for it; again when the problem changes', async () => {
+    let ttl = 30;
+    const logger = recordingLogger();
+    const device = new LinuxWatchdog({ mode: 'automatic', device: '/nonexistent/watchdog', ttlSeconds: () => ttl, loopWaitSeconds: () => 10, logger });
+    for (let cycle = 0; cycle < 5; cycle++) await device.activate();
+    const warnings = (): string[] => logger.lines.filter((line) => line.message === 'watchdog not used').map((line) => String(line.fields?.problem));
+    expect(warnings()).toEqual(['watchdog device /nonexistent/watchdog is not writable']);
+    ttl = 12; // ttl - safety_margin (5 s) below loop_wait: another problem, worth a line
+    for (let cycle = 0; cycle < 3; cycle++) await device.activate();
+    expect(warnings()).toEqual(['watchdog device /nonexistent/watchdog is not writable', 'watchdog timeout 7s is shorter than loop_wait']);
+  });
+
   it('asks for ttl - safety_margin as Patroni does, the margin capped at ttl/2 as the lock validity caps it (fast profile)', () => {
     const timeout = (ttl: number, safetyMarginSeconds?: number) =>
       new LinuxWatchdog({ mode: 'automatic', device: '/nonexistent', ttlSeconds: () => ttl, loopWaitSeconds: () => 1, logger: recordingLogger(), ...(safetyMarginSeconds === undefined ? {} : { safetyMarginSeconds }) }).desiredTimeoutSeconds();
