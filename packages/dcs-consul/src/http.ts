@@ -11,7 +11,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 // from ESM builds its facade, which evaluates every export, including the lazy
 // undici-backed WebSocket/fetch getters (~10 MiB resident, measured) the agent never uses.
 const { Agent: HttpAgentClass, request: httpRequest } = process.getBuiltinModule('node:http');
-const { Agent: HttpsAgentClass, request: httpsRequest } = process.getBuiltinModule('node:https');
+// node:https (and node:tls under it, ~3 MiB resident, measured) only when TLS is configured.
 
 export interface ConsulRequest {
   readonly method: 'GET' | 'PUT' | 'DELETE';
@@ -67,7 +67,7 @@ export class ConsulTransport {
     this.secure = options.baseUrl.startsWith('https:');
     const tls = options.tls;
     this.agent = this.secure
-      ? new HttpsAgentClass({
+      ? new (process.getBuiltinModule('node:https').Agent)({
           keepAlive: true,
           ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
           ...(tls?.cert !== undefined ? { cert: tls.cert } : {}),
@@ -82,7 +82,7 @@ export class ConsulTransport {
     const headers: Record<string, string> = {};
     if (this.options.token !== undefined) headers['X-Consul-Token'] = this.options.token;
     if (request.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(request.body));
-    const issue = this.secure ? httpsRequest : httpRequest;
+    const issue = this.secure ? process.getBuiltinModule('node:https').request : httpRequest;
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (message: string, cause?: unknown): void => {

@@ -20,7 +20,7 @@ import type { MemberSnapshot } from './snapshot.js';
 // from ESM builds its facade, which evaluates every export, including the lazy
 // undici-backed WebSocket/fetch getters (~10 MiB resident, measured) the agent never uses.
 const { createServer: createHttpServer } = process.getBuiltinModule('node:http');
-const { createServer: createHttpsServer } = process.getBuiltinModule('node:https');
+// node:https (and node:tls under it, ~3 MiB resident, measured) only when TLS is configured.
 
 export interface RestApi {
   /** Resolve the allowlist, load TLS material and bind `restapi.listen`. */
@@ -64,7 +64,7 @@ function createListener(settings: ListenerSettings, handler: RequestHandler): Se
   const verify = settings.config.verify_client ?? 'none';
   const material = readTlsMaterial(settings.config);
   try {
-    return createHttpsServer({ ...common, ...material, requestCert: verify !== 'none', rejectUnauthorized: verify === 'required' }, handler.handle);
+    return process.getBuiltinModule('node:https').createServer({ ...common, ...material, requestCert: verify !== 'none', rejectUnauthorized: verify === 'required' }, handler.handle);
   } catch (error) {
     throw tlsError(error);
   }

@@ -17,7 +17,7 @@ import type { PeerPort } from '../ports.js';
 // from ESM builds its facade, which evaluates every export, including the lazy
 // undici-backed WebSocket/fetch getters (~10 MiB resident, measured) the agent never uses.
 const { request: httpRequest } = process.getBuiltinModule('node:http');
-const { request: httpsRequest } = process.getBuiltinModule('node:https');
+// node:https (and node:tls under it, ~3 MiB resident, measured) only when TLS is configured.
 
 /** GET /patroni: a slow peer must not hold the leader race for long; at least 2 s like Patroni. */
 export function peerStatusTimeoutMs(settings: HaSettings): number {
@@ -66,7 +66,7 @@ export function createPeerRequest(options: HttpPeerOptions = {}): PeerRequest {
         return;
       }
       const secure = target.protocol === 'https:';
-      const send = secure ? httpsRequest : httpRequest;
+      const send = secure ? process.getBuiltinModule('node:https').request : httpRequest;
       const request = send(target, { method, headers, timeout: timeoutMs, ...(secure && tls !== undefined ? tls : {}) }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
