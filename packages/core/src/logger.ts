@@ -1,6 +1,7 @@
 /**
  * The logger every pgwarden library writes to: pino's call shape (fields
- * first, message second), so the daemon injects its pino instance as is.
+ * first, message second), so the daemon injects its logger as is, and an
+ * embedding application its pino instance.
  * Libraries never write to the console.
  */
 export interface Logger {

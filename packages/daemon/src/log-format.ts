@@ -1,6 +1,6 @@
 /**
  * Patroni's `log` settings beyond type and level, applied to the agent's
- * records (pino JSON lines):
+ * records (JSON lines):
  *
  * - `format`: for `type: plain` a Python %-style template; for `type: json`
  *   the fields to emit (names found in the template, or a list of names and
@@ -85,7 +85,7 @@ function recordFields(record: Record<string, unknown>, dateformat: string | unde
   };
 }
 
-/** One plain line from a pino JSON record: the template, then the record's own fields as key=value. */
+/** One plain line from a JSON record: the template, then the record's own fields as key=value. */
 export function formatPlainRecord(record: Record<string, unknown>, options: RecordFormatOptions): string {
   const template = typeof options.format === 'string' ? options.format : DEFAULT_PATRONI_LOG_FORMAT;
   const { values, rest } = recordFields(record, options.dateformat);

@@ -1,16 +1,20 @@
 /**
- * The agent's structured logger: JSON lines (pino) by default, a human
- * one-line format on request (`log.type: plain` in Patroni's config maps to
- * `human`). Secrets never reach the log: well-known credential fields are
- * redacted wherever they appear in a logged object.
+ * The agent's structured logger: JSON lines by default, a human one-line
+ * format on request (`log.type: plain` in Patroni's config maps to `human`).
+ * Each record is `{"level","time",...base,...bindings,...fields,"msg"}`, the
+ * shape pino writes; pgwarden wrote through pino until it measured what pino
+ * costs an idle agent (it loads worker_threads and its transport machinery:
+ * ~2.7 MiB of anonymous memory, more of the node binary's pages) for the few
+ * lines a minute an agent writes. Secrets never reach the log: the values
+ * of credential fields (`password`, `token`, `authorization`, `sslpassword`,
+ * `keyfile_password`) are redacted at any depth of a logged object.
  */
-import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { DEFAULT_PATRONI_LOG_FORMAT, formatJsonRecord, formatPlainRecord, strftime, type PatroniLogFormat } from './log-format.js';
 
 export type LogFormat = 'json' | 'human';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-/** The logging surface the runtime uses; pino satisfies it, tests pass a recorder. */
+/** The logging surface the runtime uses; createLogger's loggers satisfy it, tests pass a recorder. */
 export interface AgentLogger {
   debug(fields: Record<string, unknown>, message: string): void;
   info(fields: Record<string, unknown>, message: string): void;
@@ -33,20 +37,9 @@ export interface LoggerOptions {
   readonly componentLevels?: Readonly<Record<string, LogLevel>>;
 }
 
-const redactedPaths = [
-  'password',
-  '*.password',
-  '*.*.password',
-  '*.*.*.password',
-  'token',
-  '*.token',
-  'authorization',
-  '*.authorization',
-  'sslpassword',
-  '*.sslpassword',
-  'keyfile_password',
-  '*.keyfile_password',
-];
+const redactedKeys = new Set(['password', 'token', 'authorization', 'sslpassword', 'keyfile_password']);
+const REDACTED = '[redacted]';
+const levelRank: Readonly<Record<LogLevel, number>> = { debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
 /** Patroni's level names (`WARNING`, `CRITICAL`, `DEBUG`...) to ours. */
 export function parseLogLevel(value: string | undefined): LogLevel {
@@ -66,7 +59,7 @@ export function parseLogLevel(value: string | undefined): LogLevel {
   }
 }
 
-/** How each pino line becomes the line written, for the format and Patroni's log settings. */
+/** How each JSON line becomes the line written, for the format and Patroni's log settings. */
 function lineWriter(format: LogFormat, patroni: LoggerOptions['patroniFormat']): (line: string) => string {
   const customFormat = patroni?.format !== undefined && patroni.format !== DEFAULT_PATRONI_LOG_FORMAT;
   const dateformat = patroni?.dateformat;
@@ -86,43 +79,87 @@ function lineWriter(format: LogFormat, patroni: LoggerOptions['patroniFormat']):
   };
 }
 
-/** The logger with per-component levels: a child bound to a component takes that component's level. */
-function withComponentLevels(logger: PinoLogger, levels: Readonly<Record<string, LogLevel>>, baseLevel: LogLevel): AgentLogger {
-  const wrap = (inner: PinoLogger): AgentLogger => ({
-    debug: (fields, message) => inner.debug(fields, message),
-    info: (fields, message) => inner.info(fields, message),
-    warn: (fields, message) => inner.warn(fields, message),
-    error: (fields, message) => inner.error(fields, message),
-    fatal: (fields, message) => inner.fatal(fields, message),
-    child: (bindings) => {
-      // A component's own level, else the configured one (not the level of the component-less records).
-      const level = typeof bindings['component'] === 'string' ? (levels[bindings['component']] ?? baseLevel) : undefined;
-      return wrap(level === undefined ? inner.child(bindings) : inner.child(bindings, { level }));
-    },
-  });
-  return wrap(logger);
+/** Errors as `{type, message, stack}` (and their own fields), bigints as strings, credentials redacted. */
+function replaceValue(this: unknown, key: string, value: unknown): unknown {
+  if (redactedKeys.has(key) && value !== undefined) return REDACTED;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return { ...value, type: value.name, message: value.message, stack: value.stack, ...(value.cause !== undefined ? { cause: value.cause } : {}) };
+  return value;
+}
+
+/** JSON.stringify with replaceValue; a record holding a cycle writes `[Circular]` in its place. */
+function serialize(record: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(record, replaceValue);
+  } catch {
+    const seen = new WeakSet<object>();
+    return JSON.stringify(record, function (this: unknown, key: string, value: unknown): unknown {
+      const replaced = replaceValue.call(this, key, value);
+      if (typeof replaced !== 'object' || replaced === null) return replaced;
+      if (seen.has(replaced)) return '[Circular]';
+      seen.add(replaced);
+      return replaced;
+    });
+  }
+}
+
+interface LoggerCore {
+  readonly write: (line: string) => void;
+  /** The level of a child bound to a component, from `log.loggers`; undefined: the parent's. */
+  readonly componentLevel: (bindings: Record<string, unknown>) => LogLevel | undefined;
+}
+
+class JsonLineLogger implements AgentLogger {
+  private readonly threshold: number;
+
+  constructor(
+    private readonly core: LoggerCore,
+    private readonly level: LogLevel,
+    private readonly bindings: Record<string, unknown>,
+  ) {
+    this.threshold = levelRank[level];
+  }
+
+  debug(fields: Record<string, unknown>, message: string): void {
+    this.emit('debug', fields, message);
+  }
+  info(fields: Record<string, unknown>, message: string): void {
+    this.emit('info', fields, message);
+  }
+  warn(fields: Record<string, unknown>, message: string): void {
+    this.emit('warn', fields, message);
+  }
+  error(fields: Record<string, unknown>, message: string): void {
+    this.emit('error', fields, message);
+  }
+  fatal(fields: Record<string, unknown>, message: string): void {
+    this.emit('fatal', fields, message);
+  }
+
+  child(bindings: Record<string, unknown>): AgentLogger {
+    return new JsonLineLogger(this.core, this.core.componentLevel(bindings) ?? this.level, { ...this.bindings, ...bindings });
+  }
+
+  private emit(level: LogLevel, fields: Record<string, unknown>, message: string): void {
+    if (levelRank[level] < this.threshold) return;
+    this.core.write(`${serialize({ level, time: new Date().toISOString(), ...this.bindings, ...fields, msg: message })}\n`);
+  }
 }
 
 export function createLogger(options: LoggerOptions = {}): AgentLogger {
   const format = options.format ?? 'json';
   const target = options.destination ?? process.stderr;
   const render = lineWriter(format, options.patroniFormat);
-  const destination: DestinationStream = { write: (line: string) => target.write(render(line)) };
   const levels = options.componentLevels ?? {};
-  const logger: PinoLogger = pino(
-    {
-      level: levels[''] ?? options.level ?? 'info',
-      base: options.base ?? {},
-      redact: { paths: redactedPaths, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
-  return Object.keys(levels).length === 0 ? (logger as unknown as AgentLogger) : withComponentLevels(logger, levels, options.level ?? 'info');
+  const configured = options.level ?? 'info';
+  const componentLevel = (bindings: Record<string, unknown>): LogLevel | undefined =>
+    // A component's own level, else the configured one (not the level of the component-less records).
+    typeof bindings['component'] === 'string' && Object.keys(levels).length > 0 ? (levels[bindings['component']] ?? configured) : undefined;
+  const core: LoggerCore = { write: (line) => void target.write(render(line)), componentLevel };
+  return new JsonLineLogger(core, levels[''] ?? configured, { ...(options.base ?? {}) });
 }
 
-/** `2026-01-01T00:00:00.000Z INFO: message key=value ...` from one pino JSON line. */
+/** `2026-01-01T00:00:00.000Z INFO: message key=value ...` from one JSON line. */
 export function formatHumanLine(line: string): string {
   let record: Record<string, unknown>;
   try {

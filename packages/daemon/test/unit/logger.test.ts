@@ -20,6 +20,35 @@ describe('createLogger', () => {
     expect(lines[0]).toMatch(/ WARN: ROLE CHANGE from=replica to=primary\n$/);
   });
 
+  it('record shape: level, time, base, bindings, fields, msg; children inherit the level and add their bindings', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line) => lines.push(line) }, base: { member: 'node1', scope: 'demo' } });
+    const child = logger.child({ component: 'dcs' }).child({ endpoint: 'etcd1' });
+    child.debug({}, 'dropped');
+    child.info({ cycle: 7 }, 'hello');
+    expect(lines).toHaveLength(1);
+    expect(Object.keys(JSON.parse(lines[0] ?? '{}') as object)).toEqual(['level', 'time', 'member', 'scope', 'component', 'endpoint', 'cycle', 'msg']);
+    expect(lines[0]).toMatch(/^\{"level":"info","time":"\d{4}-\d{2}-\d{2}T[\d:.]+Z","member":"node1",.*"msg":"hello"\}\n$/);
+  });
+
+  it('redacts credentials at any depth, also in bindings; errors, bigints and cycles do not break a line', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ destination: { write: (line) => lines.push(line) } });
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic['self'] = cyclic;
+    logger.child({ settings: { token: 'acl-secret' } }).warn({ a: { b: { c: { d: { password: 'deep-secret' } } } }, headers: [{ authorization: 'Basic c2VjcmV0' }], sslpassword: 'ssl-secret' }, 'credentials');
+    logger.error({ error: new Error('boom', { cause: new Error('root cause') }), lsn: 12n }, 'failed');
+    logger.info({ cyclic }, 'cycle');
+    expect(lines).toHaveLength(3);
+    for (const secret of ['acl-secret', 'deep-secret', 'c2VjcmV0', 'ssl-secret']) expect(lines[0]).not.toContain(secret);
+    expect(lines[0]).toContain('"token":"[redacted]"');
+    const failed = JSON.parse(lines[1] ?? '{}') as { error: { type: string; message: string; stack: string; cause: { message: string } }; lsn: string };
+    expect(failed.error).toMatchObject({ type: 'Error', message: 'boom', cause: { message: 'root cause' } });
+    expect(failed.error.stack).toContain('boom');
+    expect(failed.lsn).toBe('12');
+    expect(JSON.parse(lines[2] ?? '{}')).toMatchObject({ cyclic: { name: 'loop', self: '[Circular]' }, msg: 'cycle' });
+  });
+
   it('maps Patroni level names', () => {
     expect(parseLogLevel('WARNING')).toBe('warn');
     expect(parseLogLevel('CRITICAL')).toBe('fatal');
