@@ -57,8 +57,15 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     if (newLeader && (next.rewind === 'done' || next.rewind === 'failed')) next = { ...next, rewind: 'check' };
     const published = cluster.members.find((member) => member.name === cluster.leader?.name)?.data;
     const runningOn = isPrimaryRole(published?.role) && published?.state === 'running' ? published.timeline : undefined;
-    const seenOn = runningOn ?? (newLeader ? undefined : memory.lastSeenLeaderTimeline);
-    next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenLeaderTimeline: seenOn, leaderlessSinceOutage: undefined, lastSeenMembers: cluster.members.map((member) => member.name) };
+    // Carried over only while the holder was watched: after a gap longer than ttl it may have been
+    // demoted and promoted again unseen, under the same key (see HaMemory.lastSeenLeaderAtMs).
+    const watched = memory.lastSeenLeaderAtMs !== undefined && input.nowMs - memory.lastSeenLeaderAtMs <= input.settings.ttlSeconds * 1000;
+    const seenOn = runningOn ?? (newLeader || !watched ? undefined : memory.lastSeenLeaderTimeline);
+    next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenLeaderTimeline: seenOn, lastSeenLeaderAtMs: input.nowMs, leaderlessSinceOutage: undefined, lastSeenMembers: cluster.members.map((member) => member.name) };
+  } else if (isUnlocked(cluster) && next.lastSeenLeaderAtMs !== undefined) {
+    // The key is gone: was its holder watched until then? (see HaMemory.lastSeenLeaderAtMs)
+    const unwatched = input.nowMs - next.lastSeenLeaderAtMs > input.settings.ttlSeconds * 1000;
+    next = { ...next, lastSeenLeaderAtMs: undefined, ...(unwatched ? { lastSeenLeaderTimeline: undefined } : {}) };
   }
   // The snapshot is the truth about ownership: not ours (someone else's or nobody's) means not leader.
   if (cluster.leader?.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };

@@ -34,6 +34,18 @@ export interface HaMemory {
    */
   readonly lastSeenLeaderTimeline?: number;
   /**
+   * When (monotonic) the last snapshot with a leader was read; cleared by the
+   * first leaderless snapshot after it, which judges the gap between the two.
+   * A gap longer than ttl (this agent frozen, or its reads failing, while
+   * the key was held) means the holder's last lease terms went unseen: it may
+   * have been demoted and promoted again in them, so the timeline it was
+   * seen running on no longer tells its last one (the simulator, fast
+   * profile, seed 201: node2, seen as primary on 38, lost the DCS, restarted
+   * as a replica while its key lived on, promoted to 39 when the DCS came
+   * back and was reset; node1, frozen through all of it, took 39 too).
+   */
+  readonly lastSeenLeaderAtMs?: number;
+  /**
    * The DCS came back (to us) with nobody holding the key: someone may have
    * held it meanwhile, promoted, and lost it unseen. Cleared by a snapshot
    * with a leader.

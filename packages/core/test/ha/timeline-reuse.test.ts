@@ -82,6 +82,45 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(answered.actions)).toEqual({ type: 'promote' });
   });
 
+  it('a holder seen running as a primary, but not watched for longer than ttl before its key was gone: it may have promoted again unseen, skips to a number of its own', () => {
+    // The simulator (fast profile, seed 201): node2, seen as primary on 38, lost the DCS and restarted as a
+    // replica while its key lived on, promoted to 39 when the DCS came back, and was reset; node1, frozen
+    // through all of it, saw the key gone and took 39 too.
+    const history = { version: 4, lines: upTo18 };
+    const holder = [member('node1', { timeline: 18 }), ...others];
+    const watching = decide(input({ cluster: cluster({ history, members: holder }), local: replicaLocal({ timeline: 18 }) }));
+    expect(watching.memory).toMatchObject({ lastSeenLeader: 'node1', lastSeenLeaderTimeline: 18, lastSeenLeaderAtMs: NOW });
+    const { timeline: _none, ...silent } = dead;
+    const peers = [silent, ahead[1] as (typeof ahead)[number]];
+    const ttlMs = 30_000;
+    const raceAt = (nowMs: number) => decide(input({ nowMs, memory: watching.memory, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers }));
+    // Watched until the key was gone (the next snapshot within ttl): the holder's timeline is known, a plain promote.
+    const watched = raceAt(NOW + ttlMs);
+    expect(watched.ruleId).toBe('race.won.promote');
+    expect(promoteOf(watched.actions)).toEqual({ type: 'promote' });
+    expect(watched.memory.lastSeenLeaderTimeline).toBe(18);
+    expect(watched.memory.lastSeenLeaderAtMs).toBeUndefined();
+    // The next snapshot only after more than ttl: unsure.
+    const frozen = raceAt(NOW + ttlMs + 1);
+    expect(frozen.ruleId).toBe('race.won.promote');
+    expect(promoteOf(frozen.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    expect(frozen.memory.lastSeenLeaderTimeline).toBeUndefined();
+    // The gap judged once: later leaderless cycles of an agent that watched keep the timeline.
+    const later = decide(input({ nowMs: NOW + 3 * ttlMs, memory: watched.memory, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers }));
+    expect(promoteOf(later.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('the same holder seen again after more than ttl, its key not saying it runs as a primary: its timeline is no longer known', () => {
+    const history = { version: 4, lines: upTo18 };
+    const watching = decide(input({ cluster: cluster({ history, members: [member('node1', { timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }) }));
+    const restarted = [member('node1', { role: 'replica', state: 'running', timeline: 18 }), ...others];
+    const soon = decide(input({ nowMs: NOW + 10_000, memory: watching.memory, cluster: cluster({ history, members: restarted }), local: replicaLocal({ timeline: 18 }) }));
+    expect(soon.memory.lastSeenLeaderTimeline).toBe(18);
+    const afterGap = decide(input({ nowMs: NOW + 31_000, memory: watching.memory, cluster: cluster({ history, members: restarted }), local: replicaLocal({ timeline: 18 }) }));
+    expect(afterGap.memory.lastSeenLeaderTimeline).toBeUndefined();
+    expect(afterGap.memory.lastSeenLeaderAtMs).toBe(NOW + 31_000);
+  });
+
   it('a member in the DCS whose key names no timeline and that we asked in vain: it may have led and promoted while we did not look, skips to a number of its own', () => {
     // The simulator (fast profile, seed 49): node2 held the key while node4 was frozen, promoted to 53 and
     // was reset; restarted with PostgreSQL stopped, its key said "stopped" and no timeline, and it did not

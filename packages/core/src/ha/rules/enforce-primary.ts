@@ -75,7 +75,8 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
  * promotion ended while the DCS was out; or one that stopped since, which
  * answers with its data directory's timeline). One more when a member may
  * have promoted unseen and is silent now: the key's last holder we saw was
- * never seen running as a primary, or the DCS came back to us with nobody
+ * never seen running as a primary (or not watched for longer than ttl before
+ * its key was gone: it may have been demoted and promoted again), or the DCS came back to us with nobody
  * holding the key (anyone may have held it meanwhile; an agent that has seen
  * no leader since it started cannot name a silent one, and is unsure), or a member in the DCS
  * that we asked gave no timeline (it may have held the key while we were
