@@ -142,7 +142,12 @@ class JsonLineLogger implements AgentLogger {
 
   private emit(level: LogLevel, fields: Record<string, unknown>, message: string): void {
     if (levelRank[level] < this.threshold) return;
-    this.core.write(`${serialize({ level, time: new Date().toISOString(), ...this.bindings, ...fields, msg: message })}\n`);
+    const time = new Date().toISOString();
+    const record: Record<string, unknown> = { level, time, ...this.bindings, ...fields, msg: message };
+    // A field named level or time does not change the record's own (assigning keeps them first).
+    record['level'] = level;
+    record['time'] = time;
+    this.core.write(`${serialize(record)}\n`);
   }
 }
 

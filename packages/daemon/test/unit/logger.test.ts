@@ -26,7 +26,9 @@ describe('createLogger', () => {
     const child = logger.child({ component: 'dcs' }).child({ endpoint: 'etcd1' });
     child.debug({}, 'dropped');
     child.info({ cycle: 7 }, 'hello');
-    expect(lines).toHaveLength(1);
+    child.warn({ level: 'debug', time: 0, msg: 'field' }, 'own level');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ level: 'warn', time: expect.stringMatching(/Z$/), msg: 'own level' });
     expect(Object.keys(JSON.parse(lines[0] ?? '{}') as object)).toEqual(['level', 'time', 'member', 'scope', 'component', 'endpoint', 'cycle', 'msg']);
     expect(lines[0]).toMatch(/^\{"level":"info","time":"\d{4}-\d{2}-\d{2}T[\d:.]+Z","member":"node1",.*"msg":"hello"\}\n$/);
   });
