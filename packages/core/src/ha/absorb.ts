@@ -35,6 +35,11 @@ function absorbLeaderHistory(input: DecideInput<HaMemory>, memory: HaMemory): Ha
   return { ...memory, leaderHistory: answer.ok ? { ...key, lines: answer.lines } : { ...key, failedAtMs: input.nowMs } };
 }
 
+/** A snapshot with a leader was read within ttl before this one: its holder was watched (see HaMemory.lastSeenLeaderAtMs). */
+function leaderWatched(input: DecideInput<HaMemory>, memory: HaMemory): boolean {
+  return memory.lastSeenLeaderAtMs !== undefined && input.nowMs - memory.lastSeenLeaderAtMs <= input.settings.ttlSeconds * 1000;
+}
+
 function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
   if (!input.cluster.ok) {
     return memory.dcsUnreachableSinceMs === undefined ? { ...memory, dcsUnreachableSinceMs: input.nowMs } : memory;
@@ -58,14 +63,12 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     const published = cluster.members.find((member) => member.name === cluster.leader?.name)?.data;
     const runningOn = isPrimaryRole(published?.role) && published?.state === 'running' ? published.timeline : undefined;
     // Carried over only while the holder was watched: after a gap longer than ttl it may have been
-    // demoted and promoted again unseen, under the same key (see HaMemory.lastSeenLeaderAtMs).
-    const watched = memory.lastSeenLeaderAtMs !== undefined && input.nowMs - memory.lastSeenLeaderAtMs <= input.settings.ttlSeconds * 1000;
-    const seenOn = runningOn ?? (newLeader || !watched ? undefined : memory.lastSeenLeaderTimeline);
+    // demoted and promoted again unseen, under the same key.
+    const seenOn = runningOn ?? (newLeader || !leaderWatched(input, memory) ? undefined : memory.lastSeenLeaderTimeline);
     next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenLeaderTimeline: seenOn, lastSeenLeaderAtMs: input.nowMs, leaderlessSinceOutage: undefined, lastSeenMembers: cluster.members.map((member) => member.name) };
   } else if (isUnlocked(cluster) && next.lastSeenLeaderAtMs !== undefined) {
-    // The key is gone: was its holder watched until then? (see HaMemory.lastSeenLeaderAtMs)
-    const unwatched = input.nowMs - next.lastSeenLeaderAtMs > input.settings.ttlSeconds * 1000;
-    next = { ...next, lastSeenLeaderAtMs: undefined, ...(unwatched ? { lastSeenLeaderTimeline: undefined } : {}) };
+    // The key is gone: was its holder watched until then?
+    next = { ...next, lastSeenLeaderAtMs: undefined, ...(leaderWatched(input, next) ? {} : { lastSeenLeaderTimeline: undefined }) };
   }
   // The snapshot is the truth about ownership: not ours (someone else's or nobody's) means not leader.
   if (cluster.leader?.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };
