@@ -27,7 +27,7 @@ export interface DecisionParts {
   readonly memory?: Partial<HaMemory>;
   readonly awaiting?: 'peers' | 'failsafe' | 'leader-history';
   readonly wakeUpAtMs?: number;
-  /** A `*.diverged-stuck` rule: sets HaMemory.divergedStuck, from which decide() publishes `diverged`. */
+  /** A `*.diverged-stuck` or `follow.paused-diverged` rule: sets HaMemory.divergedStuck, from which decide() publishes `diverged`. */
   readonly diverged?: true;
 }
 

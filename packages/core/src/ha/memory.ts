@@ -67,9 +67,10 @@ export interface HaMemory {
    */
   readonly primaryOnTimeline?: number;
   /**
-   * A `*.diverged-stuck` rule found our history diverged with no repair: kept
-   * (and published as the decision's `diverged`) through cycles that do not
-   * judge divergence — DCS unreachable, paused — until a rewind or re-clone
+   * A `*.diverged-stuck` rule (or `follow.paused-diverged`: nothing repairs in
+   * pause) found our history diverged with no repair: kept (and published as
+   * the decision's `diverged`) through cycles that do not judge divergence —
+   * DCS unreachable, PostgreSQL stopped in pause — until a rewind or re-clone
    * succeeds, we stream on the leader's timeline, or we promote.
    */
   readonly divergedStuck?: boolean;

@@ -45,6 +45,10 @@ export function follow(ctx: Context, messages: FollowMessages): Decision {
   if (ctx.paused) {
     if (isRunningPrimary(ctx)) return decision(ctx, { ...base, ruleId: 'follow.paused-primary', message: 'continue to run as primary without lock' });
     const message = target === undefined ? `no action. I am (${ctx.name})` : messages.follow;
+    // Nothing repairs a diverged history while paused: marked as a stuck one is (the replica checks fail), judged as unpaused.
+    const verdict = target !== undefined && tag(ctx, 'nostream') !== true ? divergence(ctx) : undefined;
+    if (verdict?.kind === 'ask') return askLeaderHistory(ctx, 'follow', verdict.action);
+    if (verdict !== undefined) return decision(ctx, { ruleId: 'follow.paused-diverged', message, reason: `our timeline diverged from the leader: ${verdict.message}; paused, so nothing repairs it`, diverged: true });
     return decision(ctx, { ...base, ruleId: 'follow.paused', message });
   }
   if (isRunningPrimary(ctx)) {
