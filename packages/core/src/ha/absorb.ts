@@ -31,8 +31,8 @@ function absorbActionResult(input: DecideInput<HaMemory>, memory: HaMemory): HaM
 function absorbLeaderHistory(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
   const answer = input.leaderHistory;
   if (answer === undefined) return memory;
-  const key = { leader: answer.leader, forTimeline: answer.forTimeline };
-  return { ...memory, leaderHistory: answer.ok ? { ...key, lines: answer.lines } : { ...key, failedAtMs: input.nowMs } };
+  const key = { leader: answer.leader, forTimeline: answer.forTimeline, ...(input.local.timeline === undefined ? {} : { localTimeline: input.local.timeline }) };
+  return { ...memory, leaderHistory: answer.ok ? { ...key, lines: answer.lines, timeline: answer.timeline } : { ...key, failedAtMs: input.nowMs } };
 }
 
 /** A snapshot with a leader was read within ttl before this one: its holder was watched (see HaMemory.lastSeenLeaderAtMs). */

@@ -75,14 +75,18 @@ export interface HaMemory {
    */
   readonly divergedStuck?: boolean;
   /**
-   * The leader's timeline history as it last answered (`lines`), or when
-   * asking failed (`failedAtMs`, our clock): asked once per leader and
-   * published leader timeline, again after a failure once a ttl has passed.
+   * The leader's timeline history as it last answered (`lines`, and the
+   * timeline it runs on, `timeline`), or when asking failed (`failedAtMs`,
+   * our clock): asked once per leader and published leader timeline, again
+   * after a failure once a ttl has passed. `localTimeline` is ours when it
+   * answered.
    */
   readonly leaderHistory?: {
     readonly leader: string;
     readonly forTimeline: number;
     readonly lines?: readonly (readonly [number, number])[];
+    readonly timeline?: number;
+    readonly localTimeline?: number;
     readonly failedAtMs?: number;
   };
   /** `/failsafe` of the last snapshot: whom to ask when the DCS is gone. */

@@ -149,9 +149,47 @@ describe('decide: following the leader (ยง9.4) and rejoining after divergence (ย
       actions: ['rewind'],
     },
     {
-      name: 'replica already on the new timeline before the leader published it: just follows',
+      name: 'replica on a timeline above the one the leader publishes, never primary there: asks the leader which timeline it runs on',
       input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }) }),
+      ruleId: 'follow.ask-leader-history',
+      actions: ['fetch-leader-history'],
+    },
+    {
+      name: 'the leader runs on that timeline (its key has not caught up with its promotion): just follows',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }), leaderHistory: { leader: 'node1', forTimeline: 1, ok: true, timeline: 3, lines: [[1, 40_000_000], [2, 41_000_000]] } }),
       ruleId: 'follow.leader',
+      diverged: false,
+      memory: { leaderHistory: { leader: 'node1', forTimeline: 1, localTimeline: 3, timeline: 3, lines: [[1, 40_000_000], [2, 41_000_000]] } },
+    },
+    {
+      name: 'the same answer kept: not asked again',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }), memory: memory({ leaderHistory: { leader: 'node1', forTimeline: 1, localTimeline: 3, timeline: 3, lines: [[1, 40_000_000], [2, 41_000_000]] } }) }),
+      ruleId: 'follow.leader',
+      actions: [],
+    },
+    {
+      name: 'the leader runs on a lower timeline: ours is a branch it never had (PostgreSQL cannot follow it), so pg_rewind',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3, walPosition: 45_000_000 }), leaderHistory: { leader: 'node1', forTimeline: 1, ok: true, timeline: 1, lines: [] } }),
+      ruleId: 'follow.rewind',
+      reason: /the leader runs on timeline 1, and ours is not in its history/,
+      actions: ['rewind'],
+    },
+    {
+      name: 'the same with pg_rewind unusable and no re-clone allowed: marked diverged',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3, rewindable: false }), leaderHistory: { leader: 'node1', forTimeline: 1, ok: true, timeline: 1, lines: [] } }),
+      ruleId: 'follow.diverged-stuck',
+      diverged: true,
+    },
+    {
+      name: 'an answer from when we were on another timeline does not count: asks again',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }), memory: memory({ leaderHistory: { leader: 'node1', forTimeline: 1, localTimeline: 2, timeline: 2, lines: [[1, 40_000_000]] } }) }),
+      ruleId: 'follow.ask-leader-history',
+    },
+    {
+      name: 'the leader could not be asked: follows, as before it asked',
+      input: input({ name: 'node3', local: replicaLocal({ timeline: 3 }), leaderHistory: { leader: 'node1', forTimeline: 1, ok: false, message: 'connection refused' } }),
+      ruleId: 'follow.leader',
+      diverged: false,
     },
     {
       name: 'rewound successfully from this leader: does not rewind again while it stays leader',

@@ -12,6 +12,7 @@ import { clusterTimeline, isSkippedTimelineLine } from '../../model/cluster-help
 import type { Context, Decision } from '../context.js';
 import { decision, leaderMember, myWalPosition, targetOf } from '../context.js';
 import { formatLsn } from '../lag.js';
+import type { HaMemory } from '../memory.js';
 
 export function leaderTimeline(ctx: Context): number {
   const published = leaderMember(ctx)?.data.timeline ?? 0;
@@ -77,7 +78,15 @@ function pastFork(ctx: Context, theirs: number, switchpoint: number, from: strin
  * leader and published timeline, again a ttl after a failed ask (the member
  * follows meanwhile, as before it asked).
  */
-function byLeaderHistory(ctx: Context, theirs: number, at: string): Divergence | undefined {
+type LeaderAnswer = NonNullable<HaMemory['leaderHistory']>;
+
+/**
+ * The leader's answer about its history for its published timeline `theirs`
+ * (`valid`: still usable for this question), or the question to ask: none
+ * while a failed ask is younger than a ttl, or when the leader has no
+ * address.
+ */
+function leaderAnswer(ctx: Context, theirs: number, valid: (known: LeaderAnswer) => boolean): { readonly known: LeaderAnswer } | Divergence | undefined {
   const name = ctx.cluster.leader?.name;
   const source = targetOf(leaderMember(ctx));
   if (name === undefined || source?.connUrl === undefined) return undefined;
@@ -85,14 +94,40 @@ function byLeaderHistory(ctx: Context, theirs: number, at: string): Divergence |
   if (known !== undefined && known.leader === name && known.forTimeline === theirs) {
     if (known.lines === undefined) {
       if (ctx.input.nowMs < (known.failedAtMs ?? 0) + ctx.input.settings.ttlSeconds * 1000) return undefined;
-    } else {
-      const mine = ctx.input.local.timeline ?? 0;
-      const line = known.lines.find((entry) => entry[0] === mine);
-      if (line === undefined) return diverged(`${at}: timeline ${mine} is not in the leader's history`);
-      return pastFork(ctx, theirs, line[1], "the leader's history");
+    } else if (valid(known)) {
+      return { known };
     }
   }
   return { kind: 'ask', action: { type: 'fetch-leader-history', source, forTimeline: theirs } };
+}
+
+function byLeaderHistory(ctx: Context, theirs: number, at: string): Divergence | undefined {
+  const answer = leaderAnswer(ctx, theirs, () => true);
+  if (answer === undefined || !('known' in answer)) return answer;
+  const mine = ctx.input.local.timeline ?? 0;
+  const line = answer.known.lines?.find((entry) => entry[0] === mine);
+  if (line === undefined) return diverged(`${at}: timeline ${mine} is not in the leader's history`);
+  return pastFork(ctx, theirs, line[1], "the leader's history");
+}
+
+/**
+ * Our timeline is above the one the leader publishes, and we were never
+ * primary on it. Either the leader's key has not caught up with its
+ * promotion yet (we followed the switch), or we followed a primary whose
+ * promotion nobody else saw, to a number above the one the leader took
+ * later (the simulator: node1 restarted on 66, which a silent member had
+ * made, while node4 promoted to 65). PostgreSQL cannot follow a leader
+ * whose history lacks our timeline, and the member serves its own branch.
+ * The timeline the leader runs on tells the two apart. It is asked as the
+ * history is (once per leader and published timeline), and asked again
+ * when our own timeline has changed since.
+ */
+function aheadOfLeader(ctx: Context, theirs: number, at: string): Divergence | undefined {
+  const mine = ctx.input.local.timeline ?? 0;
+  const answer = leaderAnswer(ctx, theirs, (known) => known.timeline !== undefined && known.localTimeline === mine);
+  if (answer === undefined || !('known' in answer)) return answer;
+  const actual = answer.known.timeline ?? 0;
+  return actual < mine ? diverged(`${at}: the leader runs on timeline ${actual}, and ours is not in its history`) : undefined;
 }
 
 /** Where a timeline began by the last line of its history: the parent and the switchpoint (a line marked skipped gives the switchpoint of the one before). */
@@ -150,9 +185,10 @@ export function divergence(ctx: Context): Divergence | undefined {
   // A successful rewind is not repeated until something changes (new leader, demotion).
   if (ctx.memory.rewind === 'done') return undefined;
   const at = `local timeline ${mine} at ${formatLsn(myWalPosition(ctx))}, leader timeline ${theirs}`;
-  // Ahead of the leader's published timeline: diverged only if we were primary on it; a
-  // replica that followed the switch just sees the leader's publication lagging.
-  if (mine > theirs) return wasPrimary(ctx) ? diverged(`${at}: we were primary on a timeline the leader never had`) : undefined;
+  // Ahead of the leader's published timeline: diverged if we were primary on it; a replica
+  // that followed the switch sees the leader's publication lagging, which the leader's
+  // own timeline tells apart from a branch the leader never had.
+  if (mine > theirs) return wasPrimary(ctx) ? diverged(`${at}: we were primary on a timeline the leader never had`) : aheadOfLeader(ctx, theirs, at);
   const elsewhere = forkedElsewhere(ctx, mine);
   if (elsewhere !== undefined) return diverged(`${at}: ${elsewhere}`);
   if (mine === theirs) {
