@@ -122,8 +122,10 @@ function replicate(world: World): void {
     const source = memberByName(world, pg.follow);
     if (source === undefined || !machineUp(source) || !source.pg.running || !linked(world, member.name, source.name)) continue;
     if (!isPrefixOf(pg.wal, source.pg.wal)) {
-      world.stats.divergedFollowSteps += 1;
-      if (member.agent?.lastDiverged !== true) world.stats.divergedFollowUnmarkedSteps += 1;
+      // Ahead of an upstream replica on the same history: waiting for it, not diverged.
+      const waiting = source.pg.inRecovery && isPrefixOf(source.pg.wal, pg.wal);
+      if (!waiting) world.stats.divergedFollowSteps += 1;
+      if (!waiting && member.agent?.lastDiverged !== true) world.stats.divergedFollowUnmarkedSteps += 1;
       continue;
     }
     member.streaming = true;
