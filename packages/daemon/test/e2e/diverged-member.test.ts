@@ -74,7 +74,7 @@ describe('a former primary diverged from the new one, pg_rewind off', () => {
     }
     expect(await code(survivor, '/primary')).toBe(200);
 
-    // In pause no cycle judges divergence; the mark holds (core memory), so the checks keep failing.
+    // In pause nothing repairs it; the mark holds (core memory, and a paused cycle judges it again), so the checks keep failing.
     await setPause(cluster, survivor, true);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await code(oldPrimary, '/replica'), transcripts([oldPrimary])).toBe(503);
