@@ -68,16 +68,6 @@ function pastFork(ctx: Context, theirs: number, switchpoint: number, from: strin
   return diverged(`local timeline ${mine} at ${formatLsn(position)} went past its fork point ${formatLsn(switchpoint)} in ${from} (leader timeline ${theirs})`);
 }
 
-/**
- * `/history` has no line for our timeline and nothing says we were primary
- * on it: `/history` may lag the leader's promotion, or our timeline may be a
- * branch the leader never had (a replica that followed a primary whose
- * promotion never reached `/history`) — PostgreSQL then refuses to follow
- * and the member serves its branch forever. Only the leader's own history
- * tells these apart (Patroni asks for it the same way); asked once per
- * leader and published timeline, again a ttl after a failed ask (the member
- * follows meanwhile, as before it asked).
- */
 type LeaderAnswer = NonNullable<HaMemory['leaderHistory']>;
 
 /**
@@ -101,6 +91,16 @@ function leaderAnswer(ctx: Context, theirs: number, valid: (known: LeaderAnswer)
   return { kind: 'ask', action: { type: 'fetch-leader-history', source, forTimeline: theirs } };
 }
 
+/**
+ * `/history` has no line for our timeline and nothing says we were primary
+ * on it: `/history` may lag the leader's promotion, or our timeline may be a
+ * branch the leader never had (a replica that followed a primary whose
+ * promotion never reached `/history`) — PostgreSQL then refuses to follow
+ * and the member serves its branch forever. Only the leader's own history
+ * tells these apart (Patroni asks for it the same way); asked once per
+ * leader and published timeline, again a ttl after a failed ask (the member
+ * follows meanwhile, as before it asked).
+ */
 function byLeaderHistory(ctx: Context, theirs: number, at: string): Divergence | undefined {
   const answer = leaderAnswer(ctx, theirs, () => true);
   if (answer === undefined || !('known' in answer)) return answer;
