@@ -15,12 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, streamsFrom, transcripts, writeTimeline } from './helpers.js';
-
-async function marks(member: PgwardenMember): Promise<number | undefined> {
-  const rows = await query<{ count: string }>(member, 'SELECT count(*) AS count FROM marks').catch(() => undefined);
-  return rows === undefined ? undefined : Number(rows[0]?.count);
-}
+import { isInRecovery, query, rowCount, streamsFrom, transcripts, writeTimeline } from './helpers.js';
 
 describe('a replica on a timeline the new leader never had', () => {
   let cluster: PgwardenCluster;
@@ -39,7 +34,7 @@ describe('a replica on a timeline the new leader never had', () => {
     const a = (await cluster.waitForLeader())!;
     const [b, c] = cluster.members.filter((member) => member !== a) as [PgwardenMember, PgwardenMember];
     await query(a, 'CREATE TABLE marks (id int)');
-    await waitUntil(async () => (await marks(c)) === 0 && (await marks(b)) === 0, { timeoutMs: 30_000, what: 'the table on the replicas' });
+    await waitUntil(async () => (await rowCount(c, 'marks')) === 0 && (await rowCount(b, 'marks')) === 0, { timeoutMs: 30_000, what: 'the table on the replicas' });
 
     // c stops on timeline 1.
     await c.kill();
@@ -56,7 +51,7 @@ describe('a replica on a timeline the new leader never had', () => {
     await query(b, 'CHECKPOINT');
     const [{ lsn } = { lsn: '' }] = await query<{ lsn: string }>(b, 'SELECT pg_current_wal_lsn()::text AS lsn');
     await waitUntil(
-      async () => (await streamsFrom(b, a)) && (await marks(a)) === 10 && (await query<{ done: boolean }>(a, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]))[0]?.done === true,
+      async () => (await streamsFrom(b, a)) && (await rowCount(a, 'marks')) === 10 && (await query<{ done: boolean }>(a, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]))[0]?.done === true,
       { timeoutMs: 60_000, what: `${a.name} streaming the rows and the checkpoint from ${b.name}` },
     );
     expect(await writeTimeline(b)).toBe(2);
@@ -79,18 +74,18 @@ describe('a replica on a timeline the new leader never had', () => {
     }, { timeoutMs: 10_000, what: `/history with timeline 2 marked skipped` });
     // The fault is real: a still runs on timeline 2 with the rows only b and a had.
     expect(await isInRecovery(a)).toBe(true);
-    expect(await marks(a)).toBe(10);
-    expect(await marks(c)).toBe(0);
+    expect(await rowCount(a, 'marks')).toBe(10);
+    expect(await rowCount(c, 'marks')).toBe(0);
 
     await a.start();
-    await waitUntil(async () => (await streamsFrom(c, a)) && (await marks(a)) === 0, {
+    await waitUntil(async () => (await streamsFrom(c, a)) && (await rowCount(a, 'marks')) === 0, {
       timeoutMs: 90_000,
       what: () => `${a.name} rewound and streaming from ${c.name}\n${transcripts([a], 150)}`,
     });
     expect(a.output()).toMatch(/timeline 2 is not in the leader's history/);
     expect(a.output()).toMatch(/running pg_rewind from/);
     await query(c, 'INSERT INTO marks SELECT generate_series(1, 5)');
-    await waitUntil(async () => (await marks(a)) === 5, { timeoutMs: 30_000, what: `${a.name} replaying ${c.name}'s rows` });
+    await waitUntil(async () => (await rowCount(a, 'marks')) === 5, { timeoutMs: 30_000, what: `${a.name} replaying ${c.name}'s rows` });
     expect((await a.request('GET', '/replica')).status).toBe(200);
   }, 300_000);
 });

@@ -13,15 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, setPause, transcripts } from './helpers.js';
-
-async function rowCount(member: PgwardenMember): Promise<number> {
-  return Number((await query<{ count: string }>(member, 'SELECT count(*) AS count FROM rows'))[0]?.count);
-}
-
-async function code(member: PgwardenMember, path: string): Promise<number | undefined> {
-  return (await member.request('GET', path).catch(() => undefined))?.status;
-}
+import { isInRecovery, query, rowCount, setPause, statusCode, transcripts } from './helpers.js';
 
 describe('a former primary diverged from the new one, pg_rewind off', () => {
   let cluster: PgwardenCluster;
@@ -41,7 +33,7 @@ describe('a former primary diverged from the new one, pg_rewind off', () => {
     const survivor = cluster.members.find((member) => member !== oldPrimary)!;
     await query(oldPrimary, 'CREATE TABLE rows (id int)');
     await query(oldPrimary, 'INSERT INTO rows SELECT generate_series(1, 100)');
-    await waitUntil(async () => (await rowCount(survivor).catch(() => 0)) === 100, { timeoutMs: 30_000, what: 'the rows on the replica' });
+    await waitUntil(async () => (await rowCount(survivor, 'rows')) === 100, { timeoutMs: 30_000, what: 'the rows on the replica' });
 
     await setPause(cluster, oldPrimary, true);
     await survivor.killPostmaster('SIGINT');
@@ -56,7 +48,7 @@ describe('a former primary diverged from the new one, pg_rewind off', () => {
     const resumed = await survivor.request('PATCH', '/config', { pause: false });
     expect(resumed.status, resumed.body).toBe(200);
     await waitUntil(async () => (await isInRecovery(survivor)) === false, { timeoutMs: 60_000, what: `${survivor.name} to take over` });
-    expect(await rowCount(survivor)).toBe(100);
+    expect(await rowCount(survivor, 'rows')).toBe(100);
 
     await oldPrimary.start();
     await waitUntil(() => /not following a diverged timeline/.test(oldPrimary.output()), {
@@ -64,25 +56,25 @@ describe('a former primary diverged from the new one, pg_rewind off', () => {
       what: () => `${oldPrimary.name} to find its history diverged\n${transcripts(cluster.members)}`,
     });
     // The fault is real: the old primary's PostgreSQL answers reads with the 1,000 rows only it took.
-    await waitUntil(async () => (await rowCount(oldPrimary).catch(() => undefined)) === 1100, { timeoutMs: 30_000, what: `${oldPrimary.name} to answer reads` });
+    await waitUntil(async () => (await rowCount(oldPrimary, 'rows')) === 1100, { timeoutMs: 30_000, what: `${oldPrimary.name} to answer reads` });
     expect(await isInRecovery(oldPrimary)).toBe(true);
-    expect(await rowCount(survivor)).toBe(100);
+    expect(await rowCount(survivor, 'rows')).toBe(100);
 
-    await waitUntil(async () => (await code(oldPrimary, '/health')) === 200, { timeoutMs: 10_000, what: `${oldPrimary.name}'s /health` });
+    await waitUntil(async () => (await statusCode(oldPrimary, '/health')) === 200, { timeoutMs: 10_000, what: `${oldPrimary.name}'s /health` });
     for (const path of ['/replica', '/read-only', '/async', '/readiness']) {
-      expect(await code(oldPrimary, path), `${path}\n${transcripts([oldPrimary])}`).toBe(503);
+      expect(await statusCode(oldPrimary, path), `${path}\n${transcripts([oldPrimary])}`).toBe(503);
     }
-    expect(await code(survivor, '/primary')).toBe(200);
+    expect(await statusCode(survivor, '/primary')).toBe(200);
 
     // In pause nothing repairs it; the mark holds (core memory, and a paused cycle judges it again), so the checks keep failing.
     await setPause(cluster, survivor, true);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(await code(oldPrimary, '/replica'), transcripts([oldPrimary])).toBe(503);
+    expect(await statusCode(oldPrimary, '/replica'), transcripts([oldPrimary])).toBe(503);
     await setPause(cluster, survivor, false);
 
     const reinitialized = await oldPrimary.request('POST', '/reinitialize', {});
     expect(reinitialized.status, reinitialized.body).toBe(200);
-    await waitUntil(async () => (await code(oldPrimary, '/replica')) === 200 && (await rowCount(oldPrimary).catch(() => undefined)) === 100, {
+    await waitUntil(async () => (await statusCode(oldPrimary, '/replica')) === 200 && (await rowCount(oldPrimary, 'rows')) === 100, {
       timeoutMs: 90_000,
       what: () => `${oldPrimary.name} re-cloned from ${survivor.name}\n${transcripts([oldPrimary])}`,
     });

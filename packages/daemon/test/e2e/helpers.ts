@@ -26,6 +26,17 @@ export async function isInRecovery(member: PgwardenMember): Promise<boolean | un
   }
 }
 
+/** Rows in `table` on the member, or undefined when it does not answer. */
+export async function rowCount(member: PgwardenMember, table: string): Promise<number | undefined> {
+  const rows = await query<{ count: string }>(member, `SELECT count(*) AS count FROM ${table}`).catch(() => undefined);
+  return rows === undefined ? undefined : Number(rows[0]?.count);
+}
+
+/** The HTTP status of `GET path` on the member's REST API, or undefined when it does not answer. */
+export async function statusCode(member: PgwardenMember, path: string): Promise<number | undefined> {
+  return (await member.request('GET', path).catch(() => undefined))?.status;
+}
+
 /** The timeline a primary writes on (its WAL file name's first 8 hex digits), not /patroni's, which follows a cycle later. */
 export async function writeTimeline(member: PgwardenMember): Promise<number> {
   const rows = await query<{ file: string }>(member, 'SELECT pg_walfile_name(pg_current_wal_lsn()) AS file');

@@ -14,16 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, setPause, streamsFrom, transcripts } from './helpers.js';
-
-async function rowCount(member: PgwardenMember): Promise<number | undefined> {
-  const rows = await query<{ count: string }>(member, 'SELECT count(*) AS count FROM rows').catch(() => undefined);
-  return rows === undefined ? undefined : Number(rows[0]?.count);
-}
-
-async function code(member: PgwardenMember, path: string): Promise<number | undefined> {
-  return (await member.request('GET', path).catch(() => undefined))?.status;
-}
+import { isInRecovery, query, rowCount, setPause, statusCode, streamsFrom, transcripts } from './helpers.js';
 
 /** The member names in `GET /cluster` of `via` (a member whose key expired is gone from it). */
 async function clusterMembers(via: PgwardenMember): Promise<string[] | undefined> {
@@ -51,7 +42,7 @@ describe('a replica diverged while the cluster is paused', () => {
     const [candidate, replica] = cluster.members.filter((member) => member !== oldPrimary) as [PgwardenMember, PgwardenMember];
     await query(oldPrimary, 'CREATE TABLE rows (id int)');
     await query(oldPrimary, 'INSERT INTO rows SELECT generate_series(1, 100)');
-    await waitUntil(async () => (await rowCount(candidate)) === 100 && (await rowCount(replica)) === 100, { timeoutMs: 30_000, what: 'the rows on both replicas' });
+    await waitUntil(async () => (await rowCount(candidate, 'rows')) === 100 && (await rowCount(replica, 'rows')) === 100, { timeoutMs: 30_000, what: 'the rows on both replicas' });
 
     await setPause(cluster, oldPrimary, true);
     await oldPrimary.kill();
@@ -65,13 +56,13 @@ describe('a replica diverged while the cluster is paused', () => {
     // The fault is real: the old primary still takes writes, the third member receives them, the new primary lacks them.
     expect(await isInRecovery(oldPrimary)).toBe(false);
     await query(oldPrimary, 'INSERT INTO rows SELECT generate_series(101, 1100)');
-    await waitUntil(async () => (await rowCount(replica)) === 1100, { timeoutMs: 30_000, what: `${replica.name} to receive the old primary's rows` });
+    await waitUntil(async () => (await rowCount(replica, 'rows')) === 1100, { timeoutMs: 30_000, what: `${replica.name} to receive the old primary's rows` });
     expect(await streamsFrom(oldPrimary, replica)).toBe(true);
-    expect(await rowCount(candidate)).toBe(100);
+    expect(await rowCount(candidate, 'rows')).toBe(100);
 
-    await waitUntil(async () => (await code(replica, '/replica')) === 503, { timeoutMs: 30_000, what: () => `${replica.name}'s /replica to fail\n${transcripts([replica])}` });
-    for (const path of ['/read-only', '/readiness']) expect(await code(replica, path), path).toBe(503);
-    expect(await code(replica, '/health')).toBe(200);
+    await waitUntil(async () => (await statusCode(replica, '/replica')) === 503, { timeoutMs: 30_000, what: () => `${replica.name}'s /replica to fail\n${transcripts([replica])}` });
+    for (const path of ['/read-only', '/readiness']) expect(await statusCode(replica, path), path).toBe(503);
+    expect(await statusCode(replica, '/health')).toBe(200);
     expect(replica.output()).toMatch(/paused-diverged/);
     // Nothing moved in pause: it still runs as a standby of the old primary.
     expect(await isInRecovery(replica)).toBe(true);
@@ -81,7 +72,7 @@ describe('a replica diverged while the cluster is paused', () => {
     await oldPrimary.killPostmaster('SIGKILL');
     const resumed = await candidate.request('PATCH', '/config', { pause: false });
     expect(resumed.status, resumed.body).toBe(200);
-    await waitUntil(async () => (await streamsFrom(candidate, replica)) && (await rowCount(replica)) === 100 && (await code(replica, '/replica')) === 200, {
+    await waitUntil(async () => (await streamsFrom(candidate, replica)) && (await rowCount(replica, 'rows')) === 100 && (await statusCode(replica, '/replica')) === 200, {
       timeoutMs: 90_000,
       what: () => `${replica.name} rewound and streaming from ${candidate.name}\n${transcripts([replica])}`,
     });
