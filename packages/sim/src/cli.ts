@@ -3,17 +3,13 @@
  * `npm run sim -- --seeds 1000 --steps 20000` runs many and prints a summary;
  * `--sync quorum` (or on/off) pins synchronous_mode, `--sync-count N` synchronous_node_count;
  * `--faults a,b`, `--fault-rate p` and `--members N` pin the fault mix and the cluster size;
- * `--profile fast` runs the fast timing profile (ttl 5, loop_wait 1, retry_timeout 1).
- * Exit code 1 when any invariant was violated.
+ * `--profile fast` runs the fast timing profile (ttl 5, loop_wait 1, retry_timeout 1);
+ * `--help` lists them (cli-args.ts, which refuses anything else).
+ * Exit code 1 when any invariant was violated, 2 on a usage error.
  */
-import { FAULT_KINDS, type FaultKind } from './faults.js';
-import { FAST_PROFILE_SETTINGS, runSimulation, type SimOptions, type SimResult } from './simulation.js';
+import { parseSimArgs, UsageError, USAGE, type SimArgs } from './cli-args.js';
+import { runSimulation, type SimResult } from './simulation.js';
 import { replayCommand, summarize, formatSummary } from './summary.js';
-
-function argument(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? undefined : process.argv[index + 1];
-}
 
 function printViolation(result: SimResult, steps: number): void {
   const violation = result.violation;
@@ -22,49 +18,16 @@ function printViolation(result: SimResult, steps: number): void {
   process.stdout.write(`replay: ${replayCommand(process.argv.slice(2), violation.seed, steps)}\n--- last events ---\n${violation.trace.join('\n')}\n`);
 }
 
-/** `--faults a,b` only these fault kinds, `--fault-rate p` per step, `--members N`. */
-function runOverride(): Pick<SimOptions, 'faultKinds' | 'faultProbability' | 'memberCount'> {
-  const faults = argument('faults');
-  const rate = argument('fault-rate');
-  const members = argument('members');
-  const unknown = faults?.split(',').filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind)) ?? [];
-  if (unknown.length > 0) throw new Error(`unknown fault kind ${unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
-  return {
-    ...(faults === undefined ? {} : { faultKinds: faults.split(',') as FaultKind[] }),
-    ...(rate === undefined ? {} : { faultProbability: Number(rate) }),
-    ...(members === undefined ? {} : { memberCount: Number(members) }),
-  };
-}
-
-/** `--sync quorum|on|off` pins synchronous_mode for every seed (`--sync-count N` its node count); `--profile fast`. */
-function settingsOverride(): SimOptions['settings'] {
-  const sync = argument('sync');
-  const count = argument('sync-count');
-  const mode = sync === undefined ? undefined : sync === 'quorum' ? 'quorum' : sync === 'on' || sync === 'true';
-  const profile = argument('profile');
-  if (profile !== undefined && profile !== 'fast') throw new Error(`unknown profile ${profile}; known: fast`);
-  return {
-    ...(mode === undefined ? {} : { synchronousMode: mode }),
-    ...(count === undefined ? {} : { synchronousNodeCount: Number(count) }),
-    ...(profile === 'fast' ? FAST_PROFILE_SETTINGS : {}),
-  };
-}
-
-async function main(): Promise<void> {
-  const steps = Number(argument('steps') ?? 20000);
-  const settings = settingsOverride();
-  const run = runOverride();
-  const single = argument('seed');
-  if (single !== undefined) {
-    const quiet = process.argv.includes('--quiet');
-    const result = await runSimulation({ seed: Number(single), steps, settings, ...run, ...(quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+async function main(args: SimArgs): Promise<void> {
+  const { steps, settings, run } = args;
+  if (args.seed !== undefined) {
+    const result = await runSimulation({ seed: args.seed, steps, settings, ...run, ...(args.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }) });
     printViolation(result, steps);
     process.stdout.write(`${formatSummary(summarize([result]))}\n`);
     process.exitCode = result.violation === undefined ? 0 : 1;
     return;
   }
-  const seeds = Number(argument('seeds') ?? 100);
-  const first = Number(argument('from') ?? 1);
+  const { seeds, from: first } = args;
   const results: SimResult[] = [];
   const started = performance.now();
   for (let seed = first; seed < first + seeds; seed++) {
@@ -79,4 +42,13 @@ async function main(): Promise<void> {
   process.exitCode = results.some((result) => result.violation !== undefined) ? 1 : 0;
 }
 
-await main();
+let args: SimArgs | undefined;
+try {
+  args = parseSimArgs(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`sim: ${error.message} (--help for the options)\n`);
+  process.exitCode = 2;
+}
+if (args?.help === true) process.stdout.write(`${USAGE}\n`);
+else if (args !== undefined) await main(args);

@@ -74,8 +74,10 @@ export function replayCommand(argv: readonly string[], seed: number, steps: numb
   const kept: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const word = argv[index] ?? '';
-    if (['--seeds', '--from', '--seed', '--steps'].includes(word)) index++;
-    else if (word !== '--quiet') kept.push(word);
+    const name = word.split('=', 1)[0] ?? '';
+    const selection = ['--seeds', '--from', '--seed', '--steps'].includes(name);
+    if (selection && name === word) index++;
+    else if (!selection && word !== '--quiet') kept.push(word);
   }
   return ['npm run sim --', '--seed', String(seed), '--steps', String(steps), ...kept].join(' ');
 }

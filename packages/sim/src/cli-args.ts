@@ -1,0 +1,120 @@
+/**
+ * The simulator's command line, parsed strictly: an unknown option or a value
+ * that is not what the option takes is refused with one line, so that a typo
+ * (`--fault-rat 0.1`, `--sync yes`) never runs the default mix in its place.
+ */
+import { parseArgs } from 'node:util';
+import { FAULT_KINDS, type FaultKind } from './faults.js';
+import { FAST_PROFILE_SETTINGS, type SimOptions } from './simulation.js';
+
+export const USAGE = `usage: npm run sim -- [--seed N [--quiet] | --seeds N [--from N]] [--steps N]
+                   [--sync quorum|on|off] [--sync-count N] [--faults kind,...] [--fault-rate p]
+                   [--members N] [--profile fast]
+  --seed N        replay one seed with its full trace (--quiet: the summary only)
+  --seeds N       run N seeds (default 100) from --from (default 1) and print a summary
+  --steps N       steps per seed (default 20000)
+  --sync          pin synchronous_mode for every seed; --sync-count its node count
+  --faults        only these fault kinds: ${FAULT_KINDS.join(', ')}
+  --fault-rate p  probability of a fault per step (default 0.005)
+  --members N     cluster size (default 3 to 5, drawn per seed)
+  --profile fast  ttl 5, loop_wait 1, retry_timeout 1
+Exit code 1 when an invariant was violated, 2 on a usage error.`;
+
+/** A command line the simulator refuses; its message is one line. */
+export class UsageError extends Error {}
+
+export interface SimArgs {
+  readonly help: boolean;
+  /** One seed with its trace, or undefined for a run of many. */
+  readonly seed?: number;
+  readonly quiet: boolean;
+  readonly seeds: number;
+  readonly from: number;
+  readonly steps: number;
+  readonly settings: SimOptions['settings'];
+  readonly run: Pick<SimOptions, 'faultKinds' | 'faultProbability' | 'memberCount'>;
+}
+
+function integer(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min) throw new UsageError(`--${name} takes a whole number ≥ ${min}, not '${value}'`);
+  return parsed;
+}
+
+function syncMode(value: string | undefined): boolean | 'quorum' | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'quorum') return 'quorum';
+  if (value === 'on' || value === 'true') return true;
+  if (value === 'off' || value === 'false') return false;
+  throw new UsageError(`--sync takes quorum, on or off, not '${value}'`);
+}
+
+function faultKinds(value: string | undefined): FaultKind[] | undefined {
+  if (value === undefined) return undefined;
+  const kinds = value.split(',');
+  const unknown = kinds.filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind));
+  if (unknown.length > 0) throw new UsageError(`--faults: unknown fault kind ${unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
+  return kinds as FaultKind[];
+}
+
+function probability(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = value.trim() === '' ? Number.NaN : Number(value);
+  if (!(parsed >= 0 && parsed <= 1)) throw new UsageError(`--fault-rate takes a probability from 0 to 1, not '${value}'`);
+  return parsed;
+}
+
+/** The options in `argv` (process.argv without node and the script); throws UsageError. */
+export function parseSimArgs(argv: readonly string[]): SimArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        seed: { type: 'string' },
+        quiet: { type: 'boolean' },
+        seeds: { type: 'string' },
+        from: { type: 'string' },
+        steps: { type: 'string' },
+        sync: { type: 'string' },
+        'sync-count': { type: 'string' },
+        faults: { type: 'string' },
+        'fault-rate': { type: 'string' },
+        members: { type: 'string' },
+        profile: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  if (values.profile !== undefined && values.profile !== 'fast') throw new UsageError(`--profile takes fast, not '${values.profile}'`);
+  if (values.seed !== undefined && (values.seeds !== undefined || values.from !== undefined)) throw new UsageError('--seed replays one seed; give it without --seeds and --from');
+  if (values.quiet === true && values.seed === undefined) throw new UsageError('--quiet applies to --seed only (a run of many seeds prints no trace)');
+  const sync = syncMode(values.sync);
+  const syncCount = values['sync-count'] === undefined ? undefined : integer('sync-count', values['sync-count'], 1, 1);
+  const kinds = faultKinds(values.faults);
+  const rate = probability(values['fault-rate']);
+  const members = values.members === undefined ? undefined : integer('members', values.members, 3, 1);
+  return {
+    help: values.help === true,
+    ...(values.seed === undefined ? {} : { seed: integer('seed', values.seed, 0, 0) }),
+    quiet: values.quiet === true,
+    seeds: integer('seeds', values.seeds, 100, 1),
+    from: integer('from', values.from, 1, 0),
+    steps: integer('steps', values.steps, 20000, 1),
+    settings: {
+      ...(sync === undefined ? {} : { synchronousMode: sync }),
+      ...(syncCount === undefined ? {} : { synchronousNodeCount: syncCount }),
+      ...(values.profile === 'fast' ? FAST_PROFILE_SETTINGS : {}),
+    },
+    run: {
+      ...(kinds === undefined ? {} : { faultKinds: kinds }),
+      ...(rate === undefined ? {} : { faultProbability: rate }),
+      ...(members === undefined ? {} : { memberCount: members }),
+    },
+  };
+}
