@@ -14,7 +14,7 @@ faults=(test/e2e/partition.test.ts test/e2e/flaky-dcs.test.ts test/e2e/dcs-outag
 # Files by name (vitest matches its arguments as substrings of the whole path, so a directory name
 # such as `src` would also match a checkout that lives under some `src` directory).
 mapfile -t unit < <(find src test/unit -name '*.test.ts' | sort)
-others=("${unit[@]}" test/e2e/lifecycle.test.ts test/e2e/https-peers.test.ts test/e2e/redis-dcs.test.ts test/e2e/synchronous-mode.test.ts test/e2e/back-to-back-switchover.test.ts test/e2e/bootstrap.test.ts test/e2e/takeover.test.ts test/e2e/hooks-and-cascade.test.ts test/e2e/standby-cluster.test.ts test/e2e/watchdog.test.ts test/e2e/watchdog-kernel.test.ts test/e2e/paused-divergence.test.ts)
+others=("${unit[@]}" test/e2e/lifecycle.test.ts test/e2e/https-peers.test.ts test/e2e/redis-dcs.test.ts test/e2e/synchronous-mode.test.ts test/e2e/back-to-back-switchover.test.ts test/e2e/bootstrap.test.ts test/e2e/takeover.test.ts test/e2e/hooks-and-cascade.test.ts test/e2e/standby-cluster.test.ts test/e2e/watchdog.test.ts test/e2e/watchdog-kernel.test.ts test/e2e/paused-divergence.test.ts test/e2e/unstreamed-candidate.test.ts)
 # Every test file is in one stream: a file in neither fails here instead of never running.
 while IFS= read -r file; do
   covered=0
