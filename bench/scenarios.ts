@@ -47,7 +47,7 @@ const RAISED_BACKLOG = 128;
 
 export const METRICS: readonly Metric[] = [
   { scenario: 'bootstrap', key: 'bootstrap', label: 'bootstrap: start → writable leader + 2 streaming', unit: 's', digits: 1 },
-  { scenario: 'switchover-direct', key: 'switchover-direct.gap', label: 'switchover-direct: longest write gap', unit: 'ms', digits: 0 },
+  { scenario: 'switchover-direct', key: 'switchover-direct.gap', label: 'switchover-direct: longest write gap (reconnecting writer)', unit: 'ms', digits: 0 },
   { scenario: 'switchover-direct', key: 'switchover-direct.refused', label: 'switchover-direct: no member took writes (standing sessions)', unit: 'ms', digits: 0 },
   { scenario: 'switchover-direct', key: 'switchover-direct.rejoin', label: 'switchover-direct: POST → old primary streaming from new', unit: 's', digits: 1 },
   { scenario: 'switchover-haproxy', key: 'switchover-haproxy.gap', label: 'switchover-haproxy: longest write gap through HAProxy', unit: 'ms', digits: 0 },
