@@ -281,6 +281,23 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       reason: /timeline 1 is behind the cluster timeline 2/,
     },
     {
+      name: 'check_timeline: a peer ahead by position but behind the cluster timeline does not block us (it may not win either)',
+      input: input({ cluster: unlockedCluster({ history: { version: 1, lines: [[1, 100, 'x']] } }), local: replicaLocal({ timeline: 2 }), settings: { checkTimeline: true }, peers: [dead, peer('node3', { walPosition: 60_000_000, timeline: 1 })] }),
+      actions: ['acquire-lock', 'promote'],
+    },
+    {
+      name: 'check_timeline: a peer ahead on the cluster timeline still blocks us',
+      input: input({ cluster: unlockedCluster({ history: { version: 1, lines: [[1, 100, 'x']] } }), local: replicaLocal({ timeline: 2 }), settings: { checkTimeline: true }, peers: [dead, peer('node3', { walPosition: 60_000_000, timeline: 2 })] }),
+      reason: /node3 has a higher WAL position/,
+      excludes: ['acquire-lock'],
+    },
+    {
+      name: 'check_timeline off: a peer ahead by position blocks us whatever its timeline (Patroni)',
+      input: input({ cluster: unlockedCluster({ history: { version: 1, lines: [[1, 100, 'x']] } }), local: replicaLocal({ timeline: 2 }), peers: [dead, peer('node3', { walPosition: 60_000_000, timeline: 1 })] }),
+      reason: /node3 has a higher WAL position/,
+      excludes: ['acquire-lock'],
+    },
+    {
       name: 'paused replica: no automatic promotion',
       input: input({ cluster: unlocked, settings: { paused: true } }),
       message: 'PAUSE: no action. I am (node2)',
