@@ -86,6 +86,15 @@ describe('simulation of the real AgentRuntime', () => {
     }
   });
 
+  it('converges with check_timeline on: a peer behind the cluster timeline does not block the race', async () => {
+    // Seed 5056 at fault rate 0.05 ended without a primary: the member on the cluster timeline
+    // deferred to a peer ahead by position on an older timeline, which check_timeline kept out.
+    const result = await runSimulation({ seed: 5056, steps: 20000, faultProbability: 0.05, settings: { checkTimeline: true } });
+    expect(result.violation).toBeUndefined();
+    expect(result.stats.judgedConvergence).toBe(1);
+    expect(result.stats.endedHealthy, 'seed 5056 did not converge').toBe(1);
+  });
+
   it('replays a seed exactly: same stats, same trace', async () => {
     const traces: string[][] = [[], []];
     const first = await runSimulation({ seed: 42, steps: 2000, faultProbability: 1 / 40, log: (line) => traces[0]?.push(line) });
