@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, transcripts, writeTimeline } from './helpers.js';
+import { isInRecovery, streamsFrom, transcripts, writeTimeline } from './helpers.js';
 
 const API_AUTH = { username: 'operator', password: 'operator-secret' };
 
@@ -17,11 +17,6 @@ async function switchover(from: PgwardenMember, to: PgwardenMember): Promise<{ s
     body: JSON.stringify({ leader: from.name, candidate: to.name }),
   });
   return { status: response.status, body: await response.text() };
-}
-
-async function streamsFrom(primary: PgwardenMember, replica: PgwardenMember): Promise<boolean> {
-  const rows = await query<{ application_name: string; state: string }>(primary, 'SELECT application_name, state FROM pg_stat_replication').catch(() => []);
-  return rows.some((row) => row.application_name === replica.name && row.state === 'streaming');
 }
 
 async function answersPrimary(member: PgwardenMember): Promise<boolean> {
