@@ -5,11 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS, type FaultKind } from './faults.js';
-import { FAST_PROFILE_SETTINGS, type SimOptions } from './simulation.js';
+import { FAST_PROFILE_SETTINGS, scenarioSettingsTemplate, type SimOptions } from './simulation.js';
 
 export const USAGE = `usage: npm run sim -- [--seed N [--quiet] | --seeds N [--from N]] [--steps N]
                    [--sync quorum|on|off] [--sync-count N] [--faults kind,...] [--fault-rate p]
-                   [--members N] [--profile fast]
+                   [--members N] [--profile fast] [--set name=value ...]
   --seed N        replay one seed with its full trace (--quiet: the summary only)
   --seeds N       run N seeds (default 100) from --from (default 1) and print a summary
   --steps N       steps per seed (default 20000)
@@ -18,7 +18,45 @@ export const USAGE = `usage: npm run sim -- [--seed N [--quiet] | --seeds N [--f
   --fault-rate p  probability of a fault per step (default 0.005)
   --members N     cluster size (default 3 to 5, drawn per seed)
   --profile fast  ttl 5, loop_wait 1, retry_timeout 1
+  --set n=v       pin one more setting for every seed (repeatable), by its HaSettings name:
+                  ${settableNames().join(', ')}
 Exit code 1 when an invariant was violated, 2 on a usage error.`;
+
+const WATCHDOG_MODES = ['off', 'automatic', 'required'];
+
+/** Settings `--set` may pin: the scenario's booleans and numbers, and watchdogMode (synchronous_mode has --sync; pause is a fault). */
+function settableNames(): string[] {
+  const template = scenarioSettingsTemplate() as unknown as Record<string, unknown>;
+  return Object.keys(template)
+    .filter((name) => name === 'watchdogMode' || (!['synchronousMode', 'paused'].includes(name) && ['boolean', 'number'].includes(typeof template[name])))
+    .sort();
+}
+
+/** `name=value` pairs of `--set`, typed as the template's values are. */
+function pinned(pairs: readonly string[]): Record<string, boolean | number | string> {
+  const template = scenarioSettingsTemplate() as unknown as Record<string, unknown>;
+  const names = settableNames();
+  const out: Record<string, boolean | number | string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const name = at < 0 ? pair : pair.slice(0, at);
+    const value = at < 0 ? '' : pair.slice(at + 1);
+    if (at < 0 || !names.includes(name)) throw new UsageError(`--set takes name=value with a name among ${names.join(', ')}; not '${pair}'`);
+    const kind = typeof template[name];
+    if (name === 'watchdogMode') {
+      if (!WATCHDOG_MODES.includes(value)) throw new UsageError(`--set watchdogMode takes ${WATCHDOG_MODES.join(', ')}, not '${value}'`);
+      out[name] = value;
+    } else if (kind === 'boolean') {
+      if (value !== 'true' && value !== 'false') throw new UsageError(`--set ${name} takes true or false, not '${value}'`);
+      out[name] = value === 'true';
+    } else {
+      const number = value.trim() === '' ? Number.NaN : Number(value);
+      if (!Number.isFinite(number) || number < 0) throw new UsageError(`--set ${name} takes a number ≥ 0, not '${value}'`);
+      out[name] = number;
+    }
+  }
+  return out;
+}
 
 /** A command line the simulator refuses; its message is one line. */
 export class UsageError extends Error {}
@@ -86,6 +124,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
         'fault-rate': { type: 'string' },
         members: { type: 'string' },
         profile: { type: 'string' },
+        set: { type: 'string', multiple: true },
       },
     }));
   } catch (error) {
@@ -99,6 +138,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
   const kinds = faultKinds(values.faults);
   const rate = probability(values['fault-rate']);
   const members = values.members === undefined ? undefined : integer('members', values.members, 3, 1);
+  const pins = pinned(values.set ?? []);
   return {
     help: values.help === true,
     ...(values.seed === undefined ? {} : { seed: integer('seed', values.seed, 0, 0) }),
@@ -110,6 +150,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
       ...(sync === undefined ? {} : { synchronousMode: sync }),
       ...(syncCount === undefined ? {} : { synchronousNodeCount: syncCount }),
       ...(values.profile === 'fast' ? FAST_PROFILE_SETTINGS : {}),
+      ...pins,
     },
     run: {
       ...(kinds === undefined ? {} : { faultKinds: kinds }),

@@ -178,6 +178,11 @@ function fireWatchdogs(world: World): void {
   }
 }
 
+/** The settings a scenario draws (seed 0), as a template of their names and types: the CLI's `--set` checks against it. */
+export function scenarioSettingsTemplate(): HaSettings {
+  return pickScenario(new Prng(0), { seed: 0, steps: 0 }).settings;
+}
+
 export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const rng = new Prng(options.seed);
   const scenario = pickScenario(rng, options);

@@ -56,6 +56,17 @@ describe('parseSimArgs', () => {
     expect(refused(['--seeds', '10', '--quiet'])).toMatch(/--quiet applies to --seed only/);
   });
 
+  it('--set pins any scalar setting a scenario draws, typed as it is drawn', () => {
+    const args = parseSimArgs(['--profile', 'fast', '--set', 'checkTimeline=true', '--set', 'usePgRewind=false', '--set', 'maximumLagOnFailoverBytes=16384', '--set', 'watchdogMode=required', '--set', 'ttlSeconds=6']);
+    expect(args.settings).toEqual({ ...FAST_PROFILE_SETTINGS, checkTimeline: true, usePgRewind: false, maximumLagOnFailoverBytes: 16384, watchdogMode: 'required', ttlSeconds: 6 });
+    expect(refused(['--set', 'nope=1'])).toMatch(/^--set takes name=value with a name among .*checkTimeline.*; not 'nope=1'$/);
+    expect(refused(['--set', 'checkTimeline'])).toMatch(/--set takes name=value/);
+    expect(refused(['--set', 'synchronousMode=true'])).toMatch(/--set takes name=value/);
+    expect(refused(['--set', 'checkTimeline=yes'])).toBe("--set checkTimeline takes true or false, not 'yes'");
+    expect(refused(['--set', 'ttlSeconds=-1'])).toBe("--set ttlSeconds takes a number ≥ 0, not '-1'");
+    expect(refused(['--set', 'watchdogMode=on'])).toBe("--set watchdogMode takes off, automatic, required, not 'on'");
+  });
+
   it('every message is one line', () => {
     for (const argv of [['--nope'], ['--seeds'], ['--quiet=1'], ['--faults', 'x']]) expect(refused(argv)).not.toContain('\n');
   });
