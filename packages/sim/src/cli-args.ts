@@ -7,6 +7,16 @@ import { parseArgs } from 'node:util';
 import { FAULT_KINDS, type FaultKind } from './faults.js';
 import { FAST_PROFILE_SETTINGS, scenarioSettingsTemplate, type SimOptions } from './simulation.js';
 
+const WATCHDOG_MODES = ['off', 'automatic', 'required'];
+
+/** The settings a scenario draws, read once: `--set` names and types its pins after them. */
+const TEMPLATE = scenarioSettingsTemplate() as unknown as Record<string, unknown>;
+
+/** Settings `--set` may pin: the scenario's booleans and numbers, and watchdogMode (synchronous_mode has --sync; pause is a fault). */
+const SETTABLE = Object.keys(TEMPLATE)
+  .filter((name) => name === 'watchdogMode' || (!['synchronousMode', 'paused'].includes(name) && ['boolean', 'number'].includes(typeof TEMPLATE[name])))
+  .sort();
+
 export const USAGE = `usage: npm run sim -- [--seed N [--quiet] | --seeds N [--from N]] [--steps N]
                    [--sync quorum|on|off] [--sync-count N] [--faults kind,...] [--fault-rate p]
                    [--members N] [--profile fast] [--set name=value ...]
@@ -19,30 +29,18 @@ export const USAGE = `usage: npm run sim -- [--seed N [--quiet] | --seeds N [--f
   --members N     cluster size (default 3 to 5, drawn per seed)
   --profile fast  ttl 5, loop_wait 1, retry_timeout 1
   --set n=v       pin one more setting for every seed (repeatable), by its HaSettings name:
-                  ${settableNames().join(', ')}
+                  ${SETTABLE.join(', ')}
 Exit code 1 when an invariant was violated, 2 on a usage error.`;
-
-const WATCHDOG_MODES = ['off', 'automatic', 'required'];
-
-/** Settings `--set` may pin: the scenario's booleans and numbers, and watchdogMode (synchronous_mode has --sync; pause is a fault). */
-function settableNames(): string[] {
-  const template = scenarioSettingsTemplate() as unknown as Record<string, unknown>;
-  return Object.keys(template)
-    .filter((name) => name === 'watchdogMode' || (!['synchronousMode', 'paused'].includes(name) && ['boolean', 'number'].includes(typeof template[name])))
-    .sort();
-}
 
 /** `name=value` pairs of `--set`, typed as the template's values are. */
 function pinned(pairs: readonly string[]): Record<string, boolean | number | string> {
-  const template = scenarioSettingsTemplate() as unknown as Record<string, unknown>;
-  const names = settableNames();
   const out: Record<string, boolean | number | string> = {};
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     const name = at < 0 ? pair : pair.slice(0, at);
     const value = at < 0 ? '' : pair.slice(at + 1);
-    if (at < 0 || !names.includes(name)) throw new UsageError(`--set takes name=value with a name among ${names.join(', ')}; not '${pair}'`);
-    const kind = typeof template[name];
+    if (at < 0 || !SETTABLE.includes(name)) throw new UsageError(`--set takes name=value with a name among ${SETTABLE.join(', ')}; not '${pair}'`);
+    const kind = typeof TEMPLATE[name];
     if (name === 'watchdogMode') {
       if (!WATCHDOG_MODES.includes(value)) throw new UsageError(`--set watchdogMode takes ${WATCHDOG_MODES.join(', ')}, not '${value}'`);
       out[name] = value;
