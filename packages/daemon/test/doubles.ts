@@ -101,15 +101,15 @@ export class FakeDcs implements Dcs {
     return okVoid;
   }
   /** Set by offerAtomicRelease(): the member key and the release in one write, as etcd's adapter does. */
-  releaseLeader?: (input: { readonly lastLsn?: number; readonly member: MemberData }) => Promise<ReleaseOutcome>;
+  releaseLeader?: (input: { readonly lastLsn?: number; readonly member: MemberData; readonly handOverTo?: string }) => Promise<ReleaseOutcome>;
   offerAtomicRelease(): void {
     this.releaseLeader = async (input) => {
       this.calls.push(`releaseLeader:${String(input.member.state)}`);
       this.members.set(this.name, input.member);
       this.statusLsn = input.lastLsn;
       const ours = this.leaderOwner === this.name;
-      if (ours) this.leaderOwner = undefined;
-      return { member: okVoid, leader: ours ? okVoid : { ok: false, reason: 'conflict', message: 'not ours' } };
+      if (ours) this.leaderOwner = input.handOverTo;
+      return { member: okVoid, leader: ours ? okVoid : { ok: false, reason: 'conflict', message: 'not ours' }, ...(ours && input.handOverTo !== undefined ? { handedOver: true } : {}) };
     };
   }
   async initialize(): Promise<DcsResult<void>> {
@@ -197,9 +197,12 @@ export class FakePostgres implements PostgresPort {
   start = () => this.record('start');
   /** The options of every stop(), in order. */
   readonly stops: Array<Parameters<PostgresPort['stop']>[0]> = [];
-  stop: PostgresPort['stop'] = (options) => {
+  /** Stops as PostgreSQL does: a fast or smart stop shuts down cleanly, an immediate one leaves pg_control "in production". */
+  stop: PostgresPort['stop'] = async (options) => {
     this.stops.push(options);
-    return this.record('stop');
+    await this.record('stop');
+    const controlState = options.mode === 'immediate' ? (this.local.inRecovery ? 'in archive recovery' : 'in production') : this.local.inRecovery ? 'shut down in recovery' : 'shut down';
+    this.local = { ...this.local, running: false, accepting: false, controlState };
   };
   restart = () => this.record('restart');
   reload = () => this.record('reload');

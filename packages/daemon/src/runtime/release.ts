@@ -5,13 +5,27 @@
  * the DCS offers it (etcd's txn) both go in one write, so a watching
  * candidate is woken once and sees both.
  */
-import type { Dcs, DcsResult, MemberData } from '@pgwarden/core';
+import type { Dcs, DcsResult, LocalPostgres, MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 
 export interface Released {
   readonly leader: DcsResult<void>;
   /** The key went to the switchover's candidate instead of being deleted. */
   readonly handedOverTo?: string;
+}
+
+/**
+ * The LSN a released key may publish in `/status`: the checkpoint of a clean
+ * shutdown ("shut down" in pg_control), as Patroni's
+ * latest_checkpoint_location(). After a stop that escalated to SIGQUIT, a
+ * crash or a kill, pg_control names an older checkpoint (the CHECKPOINT
+ * before the stop, or one minutes back), and WAL with acknowledged commits
+ * lies beyond it: publishing it would move `/status` backwards and let a
+ * replica that lacks those commits pass the lag check. Undefined then: the
+ * last renewal's position stays.
+ */
+export function cleanShutdownLsn(local: LocalPostgres | undefined): number | undefined {
+  return local !== undefined && !local.running && local.controlState === 'shut down' ? local.checkpointLsn : undefined;
 }
 
 /** `handOverTo` (a switchover's candidate) only where the store offers releaseLeader(); see Dcs. */

@@ -11,7 +11,7 @@ import type { Dcs, LocalPostgres, MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
-import { releaseLeaderKey } from './release.js';
+import { cleanShutdownLsn, releaseLeaderKey } from './release.js';
 
 export interface ShutdownContext {
   readonly dcs: Dcs;
@@ -55,11 +55,13 @@ export async function shutdownAgent(context: ShutdownContext): Promise<void> {
     const member = local === undefined ? undefined : await context.memberData(local);
     if (!context.holdsLock && member !== undefined) await dcs.touchMember(member).catch(() => undefined);
     if (context.holdsLock) {
-      const released = await releaseLeaderKey(dcs, logger, { lastLsn: local?.checkpointLsn, member }).then(
+      const lastLsn = cleanShutdownLsn(local);
+      if (lastLsn === undefined) logger.warn({ controlState: local?.controlState }, 'PostgreSQL did not shut down cleanly; releasing the leader key without a final position');
+      const released = await releaseLeaderKey(dcs, logger, { lastLsn, member }).then(
         (outcome) => outcome.leader,
         (error: unknown) => ({ ok: false as const, reason: 'unreachable' as const, message: describeError(error) }),
       );
-      if (released.ok) logger.info({ lastLsn: local?.checkpointLsn }, 'leader key released at shutdown');
+      if (released.ok) logger.info({ lastLsn }, 'leader key released at shutdown');
       else logger.warn({ error: released.message }, 'could not release the leader key at shutdown');
     }
   }

@@ -69,6 +69,9 @@ describe('a switchover to a candidate that does not stream', () => {
       expect(leader.output(), transcripts(cluster.members)).toMatch(new RegExp(`waiting for ${candidate.name} to stream from me before demoting`));
       await waitUntil(async () => (await isInRecovery(candidate)) === false, { timeoutMs: 30_000, what: `${candidate.name} to be primary` });
       expect((await cluster.leader())?.name).toBe(candidate.name);
+      // PostgreSQL shut down cleanly ("shut down" in pg_control), so the key went to the candidate
+      // in the release itself, with the shutdown checkpoint as the final position.
+      expect(leader.output(), transcripts(cluster.members)).toMatch(/leader key handed over to the switchover candidate after demotion/);
 
       const written = writer.count;
       await waitUntil(() => writer.count >= written + 100, { timeoutMs: 30_000, what: '100 writes on the new primary' });

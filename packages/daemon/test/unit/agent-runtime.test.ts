@@ -595,9 +595,6 @@ describe('operator paths', () => {
       actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful' }] : [],
     }));
     demoting.dcs.offerAtomicRelease();
-    demoting.postgres.stop = async () => {
-      demoting.postgres.local = { ...demoting.postgres.local, running: false, accepting: false };
-    };
     await demoting.runtime.runCycle();
     await demoting.runtime.runCycle();
     for (let i = 0; i < 100 && demoting.dcs.leaderOwner !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -615,15 +612,62 @@ describe('operator paths', () => {
 
     const stopping = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
     stopping.dcs.offerAtomicRelease();
-    stopping.postgres.stop = async () => {
-      stopping.postgres.local = { ...stopping.postgres.local, running: false, accepting: false };
-    };
     const running = stopping.runtime.run();
     await new Promise((resolve) => setTimeout(resolve, 50));
     stopping.runtime.stop();
     expect(await running).toBe(0);
     expect(stopping.dcs.leaderOwner).toBeUndefined();
     expect(stopping.dcs.calls.filter((call) => call.startsWith('releaseLeader') || call === 'deleteLeader')).toEqual(['releaseLeader:stopped']);
+  });
+
+  it('a switchover hands the key over with the checkpoint only after a clean shutdown; after a stop that escalated to SIGQUIT it releases without a position and hands nothing over', async () => {
+    const switchover = (): ReturnType<typeof makeRuntime> => {
+      const made = makeRuntime((input) => ({
+        actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful', handOverTo: 'node2' }] : [],
+      }));
+      made.dcs.offerAtomicRelease();
+      return made;
+    };
+    const settle = async (dcs: FakeDcs): Promise<void> => {
+      for (let i = 0; i < 100 && !dcs.calls.some((call) => call.startsWith('releaseLeader')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+
+    const clean = switchover();
+    await clean.runtime.runCycle();
+    await clean.runtime.runCycle();
+    await settle(clean.dcs);
+    expect(clean.postgres.local.controlState).toBe('shut down');
+    expect(clean.dcs.leaderOwner).toBe('node2');
+    expect(clean.dcs.statusLsn).toBe(49_000_000);
+
+    // pg_ctl_timeout ran out and the postmaster got SIGQUIT: pg_control names the CHECKPOINT taken
+    // before the stop, and WAL with acknowledged commits lies beyond it.
+    const escalated = switchover();
+    escalated.postgres.stop = async () => {
+      escalated.postgres.local = { ...escalated.postgres.local, running: false, accepting: false, controlState: 'in production' };
+    };
+    await escalated.runtime.runCycle();
+    await escalated.runtime.runCycle();
+    await settle(escalated.dcs);
+    expect(escalated.dcs.calls).toContain('releaseLeader:stopped');
+    expect(escalated.dcs.leaderOwner).toBeUndefined();
+    expect(escalated.dcs.statusLsn).toBeUndefined();
+    expect(escalated.logger.lines.some((line) => line.message.includes('did not shut down cleanly'))).toBe(true);
+  });
+
+  it('on shutdown as leader after a stop that was not clean releases the key without a position', async () => {
+    const { runtime, dcs, postgres, logger } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
+    postgres.stop = async () => {
+      postgres.local = { ...postgres.local, running: false, accepting: false, controlState: 'in production' };
+    };
+    const running = runtime.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    runtime.stop();
+    expect(await running).toBe(0);
+    expect(dcs.calls).toContain('deleteLeader');
+    expect(dcs.leaderOwner).toBeUndefined();
+    expect(dcs.statusLsn).toBeUndefined();
+    expect(logger.lines.some((line) => line.message.includes('did not shut down cleanly'))).toBe(true);
   });
 
   it('a demotion shows PostgreSQL stopped through the REST API before it releases the key, without waiting for a cycle', async () => {
