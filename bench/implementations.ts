@@ -87,7 +87,7 @@ export const pgwarden: Implementation = {
       start: 'none',
       scope: `bench-pgwarden-${Math.random().toString(36).slice(2, 6)}`,
       agentCommand: ['/bin/sh', PGWARDEN_COMMAND],
-      env: { PGWARDEN_NODE: process.execPath },
+      env: { PGWARDEN_NODE: process.env['PGWARDEN_NODE'] ?? process.execPath },
       configure: (_name, config) => withRestapi(config, shape.restapi),
     }),
 };
