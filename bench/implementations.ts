@@ -5,7 +5,7 @@
  *
  * - pgwarden: the installed command itself (`packages/cli/bin/pgwarden`,
  *   which execs the built bundle with its V8 flags) on this Node
- *   (PGWARDEN_NODE), as root (it runs PostgreSQL as the postgres user); the
+ *   (PGWARDEN_NODE, when set, names another), as root (it runs PostgreSQL as the postgres user); the
  *   script execs, so the agent PID testkit knows is Node's own process;
  * - Patroni: Debian's `/usr/bin/patroni` (3.0.2), exec'd as the postgres
  *   user by a wrapper script, the technique of
