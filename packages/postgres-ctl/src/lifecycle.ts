@@ -10,7 +10,7 @@ import { PgwardenError, type StopMode } from '@pgwarden/core';
 import type { Context } from './context.js';
 import { commandLineParameters, effectiveParameters } from './config-writer.js';
 import { readControlData } from './files/controldata.js';
-import { isProcessAlive, livePostmaster, readPidFile, spawnPostmaster } from './postmaster.js';
+import { isProcessAlive, killPostmasterTree, livePostmaster, readPidFile, spawnPostmaster } from './postmaster.js';
 import { lastLines } from './process/run-command.js';
 import { withClient } from './sql/connection.js';
 
@@ -140,12 +140,8 @@ export async function signalAndWait(context: Context, mode: StopMode, timeoutMs:
     process.kill(pid, 'SIGQUIT');
     if (await waitForExit(pid, Math.min(timeoutMs, 10_000))) return 'escalated-immediate';
   }
-  context.logger.error({ pid }, 'postmaster did not stop; killing its process group');
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    process.kill(pid, 'SIGKILL');
-  }
+  context.logger.error({ pid }, 'postmaster did not stop; killing it and its children');
+  killPostmasterTree(pid);
   await waitForExit(pid, 5000);
   return 'killed';
 }

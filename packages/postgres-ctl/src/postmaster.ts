@@ -11,7 +11,7 @@
  * shutdown, which removes postmaster.pid, is seen even sooner.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, chownSync, existsSync, openSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, chownSync, existsSync, openSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { RunAsUser } from './process/run-as.js';
 import { childEnvironment } from './process/run-command.js';
@@ -55,6 +55,53 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The processes whose parent is `pid`, from /proc (none where there is no /proc). */
+export function childProcesses(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, the last ')' ends it.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * SIGKILL for a postmaster and every process it started. PostgreSQL makes
+ * each child the leader of a process group of its own (setsid() in
+ * InitPostmasterChild), so a kill of the postmaster's group reaches the
+ * postmaster alone; a child left behind (frozen, or still writing) keeps the
+ * shared memory and the next start fails ("pre-existing shared memory block
+ * is still in use"). The postmaster is frozen first so that it forks nothing
+ * new while its children are listed, and killed last so that they are still
+ * its children (an orphan's parent changes) when they are.
+ */
+export function killPostmasterTree(pid: number): void {
+  signal(pid, 'SIGSTOP');
+  for (const child of childProcesses(pid)) signal(child, 'SIGKILL');
+  signal(pid, 'SIGKILL');
 }
 
 /** The pid in postmaster.pid is a live postgres process (not a recycled pid of something else). */
