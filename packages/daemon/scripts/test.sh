@@ -10,7 +10,7 @@
 # the stream with less time. Exits non-zero if either stream failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-faults=(test/e2e/partition.test.ts test/e2e/flaky-dcs.test.ts test/e2e/dcs-outage.test.ts test/e2e/paused-dcs-outage.test.ts test/e2e/logical-slots.test.ts test/e2e/quorum-commit.test.ts test/e2e/diverged-member.test.ts test/e2e/branch-replica.test.ts)
+faults=(test/e2e/partition.test.ts test/e2e/flaky-dcs.test.ts test/e2e/dcs-outage.test.ts test/e2e/paused-dcs-outage.test.ts test/e2e/logical-slots.test.ts test/e2e/quorum-commit.test.ts test/e2e/diverged-member.test.ts test/e2e/branch-replica.test.ts test/e2e/unclean-demotion.test.ts)
 # Files by name (vitest matches its arguments as substrings of the whole path, so a directory name
 # such as `src` would also match a checkout that lives under some `src` directory).
 mapfile -t unit < <(find src test/unit -name '*.test.ts' | sort)

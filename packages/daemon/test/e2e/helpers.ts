@@ -2,8 +2,10 @@
  * Shared helpers of the end-to-end tests: SQL against a member with `pg`,
  * and reading what a member reports.
  */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
+import { clusterPasswords, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
+import { ReadWriteWriter, type WriterReport } from './writer.js';
 
 export async function query<T extends Record<string, unknown>>(member: PgwardenMember, text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: member.connectionString(), connectionTimeoutMillis: 5000, statement_timeout: 10_000 });
@@ -78,4 +80,68 @@ export async function setPause(cluster: PgwardenCluster, via: PgwardenMember, pa
     timeoutMs: 30_000,
     what: `every member to report pause ${pause}`,
   });
+}
+
+/** A writer into `table` that tries every member of the cluster, as a read-write client does (not started). */
+export function clusterWriter(cluster: PgwardenCluster, table: string): ReadWriteWriter {
+  const { username, password } = clusterPasswords.superuser;
+  return new ReadWriteWriter(cluster.members.map((member) => ({ port: member.pgPort })), { user: username, password }, table);
+}
+
+/** The acknowledged ids that `member`'s `table` (an `id` column) does not hold. */
+export async function missingWrites(member: PgwardenMember, table: string, acknowledged: readonly number[]): Promise<number[]> {
+  const stored = new Set((await query<{ id: string }>(member, `SELECT id FROM ${table}`)).map((row) => Number(row.id)));
+  return acknowledged.filter((id) => !stored.has(id));
+}
+
+/** The process state letter from /proc (T: stopped by SIGSTOP, Z: dead, not reaped yet); undefined once it is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SwitchoverUnderWrites {
+  /** Injects the fault and proves that it happened; runs after 100 acknowledged writes. */
+  readonly fault: (leader: PgwardenMember, candidate: PgwardenMember) => Promise<void>;
+  /** Judges POST /switchover's answer, at once. */
+  readonly answered: (answer: { status: number; body: string }) => void;
+  /** Judges the former leader's account once the candidate is the writable leader. */
+  readonly promoted: (leader: PgwardenMember, candidate: PgwardenMember) => void | Promise<void>;
+}
+
+/**
+ * A switchover from the leader to another member under a client writing into
+ * `table` (an `id` column): 100 acknowledged writes, the fault, POST
+ * /switchover, the candidate the writable leader, 100 writes on it. Returns
+ * the pair and the acknowledged writes that the candidate lacks.
+ */
+export async function switchoverUnderWrites(
+  cluster: PgwardenCluster,
+  table: string,
+  steps: SwitchoverUnderWrites,
+): Promise<{ leader: PgwardenMember; candidate: PgwardenMember; missing: number[] }> {
+  const leader = await cluster.waitForLeader({ timeoutMs: 10_000 });
+  const candidate = cluster.members.find((member) => member !== leader)!;
+  const writer = clusterWriter(cluster, table);
+  writer.start();
+  let report: WriterReport | undefined;
+  try {
+    await waitUntil(() => writer.count >= 100, { timeoutMs: 30_000, what: '100 writes before the fault' });
+    await steps.fault(leader, candidate);
+    steps.answered(await leader.request('POST', '/switchover', { leader: leader.name, candidate: candidate.name }));
+    await waitUntil(async () => (await isInRecovery(candidate)) === false && (await cluster.leader())?.name === candidate.name, {
+      timeoutMs: 60_000,
+      what: () => `${candidate.name} to be the primary with the key\n${transcripts(cluster.members)}`,
+    });
+    await steps.promoted(leader, candidate);
+    const written = writer.count;
+    await waitUntil(() => writer.count >= written + 100, { timeoutMs: 30_000, what: '100 writes on the new primary' });
+    report = await writer.stop();
+  } finally {
+    if (report === undefined) await writer.stop();
+  }
+  return { leader, candidate, missing: await missingWrites(candidate, table, report.acknowledged) };
 }

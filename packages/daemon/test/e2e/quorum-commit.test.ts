@@ -9,9 +9,9 @@
  * Nothing acknowledged is ever missing on the new primary.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterPasswords, startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, transcripts } from './helpers.js';
-import { ReadWriteWriter } from './writer.js';
+import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
+import { clusterWriter, isInRecovery, missingWrites, query, transcripts } from './helpers.js';
+import type { ReadWriteWriter } from './writer.js';
 
 interface SyncKey {
   readonly leader?: string;
@@ -56,9 +56,8 @@ async function killMember(member: PgwardenMember): Promise<void> {
 }
 
 async function expectEveryAcknowledgedWrite(member: PgwardenMember, acknowledged: readonly number[]): Promise<void> {
-  const stored = new Set((await query<{ id: string }>(member, 'SELECT id FROM quorum_writes')).map((row) => Number(row.id)));
   expect(acknowledged.length).toBeGreaterThan(0);
-  expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+  expect(await missingWrites(member, 'quorum_writes', acknowledged)).toEqual([]);
 }
 
 describe('synchronous_mode: quorum, four members, synchronous_node_count 2', () => {
@@ -75,8 +74,7 @@ describe('synchronous_mode: quorum, four members, synchronous_node_count 2', () 
     await cluster?.stop();
   }, 120_000);
 
-  const writer = (): ReadWriteWriter =>
-    new ReadWriteWriter(cluster.members.map((member) => ({ port: member.pgPort })), { user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password }, 'quorum_writes');
+  const writer = (): ReadWriteWriter => clusterWriter(cluster, 'quorum_writes');
 
   it('reports the quorum standbys PostgreSQL waits for: REST roles, /quorum, /sync and /async', async () => {
     const leader = await cluster.waitForLeader();

@@ -6,24 +6,14 @@
  * is frozen (SIGSTOP) for longer than ttl. Failover time is printed, not
  * asserted.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, startRedis, waitUntil, type PgwardenCluster, type RedisServer } from '@pgwarden/testkit';
-import { isInRecovery, transcripts, waitForFailsafeList, writablePrimaries } from './helpers.js';
+import { isInRecovery, processState, transcripts, waitForFailsafeList, writablePrimaries } from './helpers.js';
 
 // Patroni's (and pgwarden's) smallest accepted ttl: a lower bootstrap value would be raised to it.
 // PGWARDEN_REDIS_E2E_TTL=30 measures the failover with the default ttl.
 const ttlSeconds = Number(process.env['PGWARDEN_REDIS_E2E_TTL'] ?? 20);
 const measurements: Record<string, number> = {};
-
-/** The process state letter from /proc (T = stopped by SIGSTOP). */
-function processState(pid: number): string | undefined {
-  try {
-    return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
 
 describe('a pgwarden cluster on a Redis DCS', () => {
   let redis: RedisServer;

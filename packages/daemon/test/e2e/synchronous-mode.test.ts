@@ -4,9 +4,8 @@
  * means on the sync standby too) is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterPasswords, startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
-import { isInRecovery, query, transcripts } from './helpers.js';
-import { ReadWriteWriter } from './writer.js';
+import { startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
+import { clusterWriter, isInRecovery, missingWrites, query, transcripts } from './helpers.js';
 
 describe('synchronous_mode on', () => {
   let cluster: PgwardenCluster;
@@ -35,7 +34,7 @@ describe('synchronous_mode on', () => {
     );
     const syncStandby = cluster.member(syncName);
 
-    const writer = new ReadWriteWriter(cluster.members.map((member) => ({ port: member.pgPort })), { user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password }, 'sync_writes');
+    const writer = clusterWriter(cluster, 'sync_writes');
     writer.start();
     await waitUntil(() => writer.count >= 50, { timeoutMs: 20_000, what: 'synchronous writes' });
     await leader.kill();
@@ -47,8 +46,7 @@ describe('synchronous_mode on', () => {
     const report = await writer.stop();
 
     expect(newLeader.name).toBe(syncStandby.name);
-    const stored = new Set((await query<{ id: string }>(newLeader, 'SELECT id FROM sync_writes')).map((row) => Number(row.id)));
-    expect(report.acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+    expect(await missingWrites(newLeader, 'sync_writes', report.acknowledged)).toEqual([]);
 
     await leader.start();
     await cluster.waitForStreamingReplicas(2, { timeoutMs: 120_000 });

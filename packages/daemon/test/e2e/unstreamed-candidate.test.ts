@@ -13,9 +13,8 @@
  * every acknowledged write is on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterPasswords, startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, streamsFrom, transcripts } from './helpers.js';
-import { ReadWriteWriter, type WriterReport } from './writer.js';
+import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
+import { query, streamsFrom, switchoverUnderWrites, transcripts } from './helpers.js';
 
 const TABLE = 'unstreamed_writes';
 
@@ -49,38 +48,24 @@ describe('a switchover to a candidate that does not stream', () => {
   }, 60_000);
 
   it('waits for the candidate to stream before demoting, and loses no acknowledged write', async () => {
-    const leader = await cluster.waitForLeader({ timeoutMs: 10_000 });
-    const candidate = cluster.members.find((member) => member !== leader)!;
-    const writer = new ReadWriteWriter(cluster.members.map((member) => ({ port: member.pgPort })), { user: clusterPasswords.superuser.username, password: clusterPasswords.superuser.password }, TABLE);
-    writer.start();
-    let report: WriterReport | undefined;
-    try {
-      await waitUntil(() => writer.count >= 100, { timeoutMs: 30_000, what: '100 writes before the fault' });
-
-      await cutStream(leader, candidate);
-      // The fault happened: the candidate has no slot on the leader and does not stream from it.
-      const slots = await query<{ slot_name: string }>(leader, 'SELECT slot_name FROM pg_replication_slots');
-      expect(slots.map((row) => row.slot_name)).not.toContain(candidate.name);
-      expect(await streamsFrom(leader, candidate)).toBe(false);
-
-      const answer = await leader.request('POST', '/switchover', { leader: leader.name, candidate: candidate.name });
-      expect(answer.status, `${answer.body}\n${transcripts(cluster.members)}`).toBe(200);
-      // The leader saw the candidate not streaming when it decided, and waited (the fault was in effect).
-      expect(leader.output(), transcripts(cluster.members)).toMatch(new RegExp(`waiting for ${candidate.name} to stream from me before demoting`));
-      await waitUntil(async () => (await isInRecovery(candidate)) === false, { timeoutMs: 30_000, what: `${candidate.name} to be primary` });
-      expect((await cluster.leader())?.name).toBe(candidate.name);
-      // PostgreSQL shut down cleanly ("shut down" in pg_control), so the key went to the candidate
-      // in the release itself, with the shutdown checkpoint as the final position.
-      expect(leader.output(), transcripts(cluster.members)).toMatch(/leader key handed over to the switchover candidate after demotion/);
-
-      const written = writer.count;
-      await waitUntil(() => writer.count >= written + 100, { timeoutMs: 30_000, what: '100 writes on the new primary' });
-      report = await writer.stop();
-    } finally {
-      if (report === undefined) await writer.stop();
-    }
-    const stored = new Set((await query<{ id: string }>(candidate, `SELECT id FROM ${TABLE}`)).map((row) => Number(row.id)));
-    expect(report.acknowledged.filter((id) => !stored.has(id)), `acknowledged writes missing on ${candidate.name}`).toEqual([]);
+    const { leader, candidate, missing } = await switchoverUnderWrites(cluster, TABLE, {
+      fault: async (leader, candidate) => {
+        await cutStream(leader, candidate);
+        // The fault happened: the candidate has no slot on the leader and does not stream from it.
+        const slots = await query<{ slot_name: string }>(leader, 'SELECT slot_name FROM pg_replication_slots');
+        expect(slots.map((row) => row.slot_name)).not.toContain(candidate.name);
+        expect(await streamsFrom(leader, candidate)).toBe(false);
+      },
+      answered: (answer) => expect(answer.status, `${answer.body}\n${transcripts(cluster.members)}`).toBe(200),
+      promoted: (leader, candidate) => {
+        // The leader saw the candidate not streaming when it decided, and waited (the fault was in effect).
+        expect(leader.output(), transcripts(cluster.members)).toMatch(new RegExp(`waiting for ${candidate.name} to stream from me before demoting`));
+        // PostgreSQL shut down cleanly ("shut down" in pg_control), so the key went to the candidate
+        // in the release itself, with the shutdown checkpoint as the final position.
+        expect(leader.output(), transcripts(cluster.members)).toMatch(/leader key handed over to the switchover candidate after demotion/);
+      },
+    });
+    expect(missing, `acknowledged writes missing on ${candidate.name}`).toEqual([]);
     await waitUntil(() => streamsFrom(candidate, leader), { timeoutMs: 30_000, what: `${leader.name} to stream from ${candidate.name}` });
     for (const member of cluster.members) expect(member.output(), transcripts(cluster.members)).not.toMatch(/running pg_rewind/);
   }, 90_000);
