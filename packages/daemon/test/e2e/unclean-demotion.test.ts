@@ -52,8 +52,9 @@ describe('a switchover whose PostgreSQL does not shut down cleanly', () => {
         // The fault happened: the checkpointer is stopped.
         expect(processState(frozen)).toBe('T');
       },
-      // Whether the API still waits for the outcome when the stop takes this long is not the point here.
-      answered: (answer) => expect(answer.status, `${answer.body}\n${transcripts(cluster.members)}`).toBeLessThan(600),
+      // The API waits 2 × max(10 s, loop_wait) for the outcome; the stop takes ~9 s here (200,
+      // "Successfully switched over"). Past the wait it must say where the switchover stands (INCIDENTS #8).
+      answered: (answer) => expect(answer.status === 200 || (answer.status === 503 && /status unknown: \S/.test(answer.body)), `${answer.status} ${answer.body}\n${transcripts(cluster.members)}`).toBe(true),
       promoted: (leader) => {
         // The stop did escalate: the frozen checkpointer died with its postmaster (a zombie until its
         // new parent reaps it), and the agent said why.
