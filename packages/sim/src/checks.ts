@@ -55,6 +55,18 @@ export function checkPromotionStart(world: World, member: SimMember): void {
 }
 
 /** DESIGN invariant 3: the new primary holds the last synchronously confirmed write. */
+/**
+ * A leader that gives its key up with a final position publishes none below
+ * a position it published while holding the key: WAL only grows within a
+ * tenure, so a lower one is an old checkpoint (a stop that was not clean),
+ * and the replicas racing for the key would measure their lag against it.
+ */
+export function checkFinalPosition(world: World, member: SimMember, lastLsn: number | undefined): void {
+  const published = member.tenureOptime;
+  if (lastLsn === undefined || published === undefined || world.dcs.leaderName() !== member.name || lastLsn >= published) return;
+  violate(world, 'final-position-regressed', `${member.name} released the key with the final position ${lastLsn}, below the ${published} it published as leader`);
+}
+
 export function checkConfirmedWrites(world: World, member: SimMember): void {
   const confirmed = world.lastConfirmedWrite;
   if (world.scenario.settings.synchronousMode === false || confirmed === undefined) return;

@@ -4,7 +4,7 @@
  * (`--fault-rat 0.1`, `--sync yes`) never runs the default mix in its place.
  */
 import { parseArgs } from 'node:util';
-import { FAULT_KINDS, type FaultKind } from './faults.js';
+import { FAULT_KINDS, OPT_IN_FAULT_KINDS, type FaultKind } from './faults.js';
 import { FAST_PROFILE_SETTINGS, scenarioSettingsTemplate, type SimOptions } from './simulation.js';
 
 const WATCHDOG_MODES = ['off', 'automatic', 'required'];
@@ -25,6 +25,7 @@ export const USAGE = `usage: npm run sim -- [--seed N [--quiet] | --seeds N [--f
   --steps N       steps per seed (default 20000)
   --sync          pin synchronous_mode for every seed; --sync-count its node count
   --faults        only these fault kinds: ${FAULT_KINDS.join(', ')}
+                  (default: all of them); also ${OPT_IN_FAULT_KINDS.join(', ')}, never drawn unless named
   --fault-rate p  probability of a fault per step (default 0.005)
   --members N     cluster size (default 3 to 5, drawn per seed)
   --profile fast  ttl 5, loop_wait 1, retry_timeout 1
@@ -89,8 +90,9 @@ function syncMode(value: string | undefined): boolean | 'quorum' | undefined {
 function faultKinds(value: string | undefined): FaultKind[] | undefined {
   if (value === undefined) return undefined;
   const kinds = value.split(',');
-  const unknown = kinds.filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind));
-  if (unknown.length > 0) throw new UsageError(`--faults: unknown fault kind ${unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
+  const known: readonly string[] = [...FAULT_KINDS, ...OPT_IN_FAULT_KINDS];
+  const unknown = kinds.filter((kind) => !known.includes(kind));
+  if (unknown.length > 0) throw new UsageError(`--faults: unknown fault kind ${unknown.join(', ')}; known: ${known.join(', ')}`);
   return kinds as FaultKind[];
 }
 

@@ -27,7 +27,14 @@ export const FAULT_KINDS = [
   'reinitialize-request',
   'replica-stall',
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * Faults only a `--faults` list (or a test) names, never drawn by default,
+ * so that adding one leaves every seed of the default mixes as it was:
+ * stuck-shutdown, the member's next clean stop as a primary escalates to
+ * SIGQUIT (a checkpointer or walsender that hangs past pg_ctl_timeout).
+ */
+export const OPT_IN_FAULT_KINDS = ['stuck-shutdown'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number] | (typeof OPT_IN_FAULT_KINDS)[number];
 
 function count(world: World, kind: string): void {
   world.stats.faults[kind] = (world.stats.faults[kind] ?? 0) + 1;
@@ -127,6 +134,10 @@ function injectOne(world: World, kind: FaultKind, member: SimMember): boolean {
       // Slow disk or network: connected, receiving nothing (it acknowledges no commit meanwhile).
       if (!member.pg.running || !member.pg.inRecovery) return false;
       member.stalledUntilMs = now + rng.int(5_000, 2 * ttlMs(world));
+      return true;
+    case 'stuck-shutdown':
+      if (member.stuckShutdown === true) return false;
+      member.stuckShutdown = true;
       return true;
   }
 }

@@ -2,4 +2,4 @@
 export { runSimulation, type SimOptions, type SimResult } from './simulation.js';
 export { summarize, formatSummary, type SimSummary } from './summary.js';
 export { mutants, type Mutant } from './mutants.js';
-export { FAULT_KINDS, type FaultKind } from './faults.js';
+export { FAULT_KINDS, OPT_IN_FAULT_KINDS, type FaultKind } from './faults.js';

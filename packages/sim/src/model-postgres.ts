@@ -19,6 +19,13 @@ export interface PgState {
   /** Member name it streams from (primary_conninfo), if any. */
   follow?: string;
   controlState: string;
+  /**
+   * pg_control's "Latest checkpoint location": the end of WAL at a clean
+   * stop, a bootstrap, a base backup, a promotion, a crash recovery or a
+   * CHECKPOINT; a stop that is not clean leaves it where it was, behind WAL
+   * written since.
+   */
+  checkpointLsn: number;
   synchronousStandbyNames: string;
 }
 
@@ -32,6 +39,7 @@ export function emptyPg(): PgState {
     history: [],
     wal: { segments: [], end: 0 },
     controlState: '',
+    checkpointLsn: 0,
     synchronousStandbyNames: '',
   };
 }
@@ -60,6 +68,7 @@ export function bootstrapPg(pg: PgState, sysid: string, segmentId: number): void
   pg.timeline = 1;
   pg.history = [];
   pg.wal = { segments: [{ id: segmentId, start: 0 }], end: 0x1000000 };
+  pg.checkpointLsn = pg.wal.end;
   pg.running = true;
   pg.inRecovery = false;
   pg.hasRecoveryConfig = false;
@@ -74,6 +83,7 @@ export function copyFrom(pg: PgState, source: PgState, follow: string | undefine
   pg.timeline = source.timeline;
   pg.history = [...source.history];
   pg.wal = source.wal;
+  pg.checkpointLsn = source.wal.end;
   pg.running = true;
   pg.inRecovery = true;
   pg.hasRecoveryConfig = true;
@@ -99,7 +109,10 @@ export function receiveWal(pg: PgState, source: PgState): void {
 export function stopPg(pg: PgState, clean: boolean): void {
   if (!pg.running) return;
   pg.running = false;
-  if (clean) pg.controlState = pg.inRecovery ? 'shut down in recovery' : 'shut down';
+  if (clean) {
+    pg.controlState = pg.inRecovery ? 'shut down in recovery' : 'shut down';
+    pg.checkpointLsn = pg.wal.end;
+  }
   else pg.controlState = pg.inRecovery ? 'in archive recovery' : 'in production';
 }
 
@@ -124,6 +137,7 @@ export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough =
   pg.history = [...pg.history, [pg.timeline, pg.wal.end, 'no recovery target specified']];
   pg.timeline = Math.max(pg.timeline, skipTimelinesThrough) + 1;
   pg.wal = fork(pg.wal, segmentId);
+  pg.checkpointLsn = pg.wal.end;
   pg.inRecovery = false;
   pg.hasRecoveryConfig = false;
   pg.controlState = 'in production';
@@ -146,7 +160,7 @@ export function observePg(pg: PgState, hostOf: (name: string) => string, replica
     receivedLsn: pg.wal.end,
     replayedLsn: pg.wal.end,
     controlState: pg.controlState,
-    checkpointLsn: pg.wal.end,
+    checkpointLsn: pg.checkpointLsn,
     rewindable: true,
     ...(pg.follow === undefined || !pg.inRecovery ? {} : { followingHost: hostOf(pg.follow) }),
     replication,

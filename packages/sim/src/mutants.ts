@@ -44,6 +44,16 @@ export const mutants: Readonly<Record<string, Mutant>> = {
     variant: { fenceWritable: false },
     invariants: ['promote-without-lock', 'two-primaries'],
   },
+  /**
+   * Publishes pg_control's checkpoint as the final position after any stop,
+   * clean or not (the runtime before 49c5450): after a stop that escalated it
+   * is an old checkpoint, below what the leader published, and a switchover
+   * hands the key over with it.
+   */
+  'release-after-unclean-stop': {
+    variant: { pretendCleanShutdown: true },
+    invariants: ['final-position-regressed'],
+  },
   /** Keeps running as primary when the lock is lost or cannot be renewed. */
   'no-demote-on-lock-loss': {
     decide: withoutActions((action) => action.type === 'demote' && (action.mode === 'immediate-nolock' || action.mode === 'offline')),

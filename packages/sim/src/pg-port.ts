@@ -101,7 +101,9 @@ export class SimPostgres implements PostgresPort {
   }
 
   observe(): Promise<LocalPostgres> {
-    return Promise.resolve(observePg(this.pg, (name) => hostOf(this.world, name), replicationRows(this.world, this.member)));
+    const local = observePg(this.pg, (name) => hostOf(this.world, name), replicationRows(this.world, this.member));
+    const pretend = this.world.variant.pretendCleanShutdown === true && local.dataDirectory === 'valid' && !local.running && !local.inRecovery;
+    return Promise.resolve(pretend ? { ...local, controlState: 'shut down' } : local);
   }
 
   bootstrap(options?: LongOperationOptions): Promise<void> {
@@ -164,13 +166,22 @@ export class SimPostgres implements PostgresPort {
     );
   }
 
-  /** Stops taking writes at once (a clean stop first ships the WAL to streaming replicas); returns when shut down. */
+  /**
+   * Stops taking writes at once (a clean stop first ships the WAL to streaming
+   * replicas); returns when shut down. After a stuck-shutdown fault the next
+   * clean stop of a primary escalates instead, as pg_ctl_timeout makes it: no
+   * shipping, pg_control left "in production" with its old checkpoint.
+   */
   stop(options: { mode: StopMode }): Promise<void> {
     return this.operation(
       'stop',
       () => {
-        if (options.mode !== 'immediate' && isWritablePrimary(this.pg)) this.shipToStreamingReplicas();
-        stopPg(this.pg, options.mode !== 'immediate');
+        const stuck = options.mode !== 'immediate' && isWritablePrimary(this.pg) && this.member.stuckShutdown === true;
+        if (stuck) {
+          this.member.stuckShutdown = false;
+          record(this.world, `${this.member.name}: the shutdown is stuck; the stop escalates to SIGQUIT`);
+        } else if (options.mode !== 'immediate' && isWritablePrimary(this.pg)) this.shipToStreamingReplicas();
+        stopPg(this.pg, options.mode !== 'immediate' && !stuck);
       },
       () => true,
       { supersedes: true },
@@ -239,6 +250,7 @@ export class SimPostgres implements PostgresPort {
         const from = this.copySource(source.name);
         if (from === undefined) return false;
         this.pg.wal = from.pg.wal;
+        this.pg.checkpointLsn = from.pg.checkpointLsn;
         this.pg.timeline = from.pg.timeline;
         this.pg.history = [...from.pg.history];
         return startPg(this.pg, false, from.name);
@@ -270,6 +282,7 @@ export class SimPostgres implements PostgresPort {
       () => undefined,
       () => {
         this.pg.controlState = 'shut down';
+        this.pg.checkpointLsn = this.pg.wal.end;
         return true;
       },
       { supersedes: true },
@@ -277,7 +290,15 @@ export class SimPostgres implements PostgresPort {
   }
 
   checkpoint(): Promise<void> {
-    return this.operation('checkpoint', () => undefined, () => true, { supersedes: false });
+    return this.operation(
+      'checkpoint',
+      () => undefined,
+      () => {
+        if (this.pg.running && !this.pg.inRecovery) this.pg.checkpointLsn = this.pg.wal.end;
+        return true;
+      },
+      { supersedes: false },
+    );
   }
 
   setSynchronousStandbyNames(value: string): Promise<void> {

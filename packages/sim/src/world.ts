@@ -64,6 +64,10 @@ export interface SimMember {
   streaming: boolean;
   /** Its WAL receiver stalls until then (replica-stall fault): connected, receiving nothing. */
   stalledUntilMs?: number;
+  /** Its next clean stop as a primary escalates (stuck-shutdown fault). */
+  stuckShutdown?: boolean;
+  /** The highest `/status` optime it published while it holds the key now (the final-position check). */
+  tenureOptime?: number;
 }
 
 export interface SimStats {
@@ -114,6 +118,8 @@ export interface RuntimeVariant {
   readonly refuseStaleRace?: boolean;
   /** What the runtime gets of decide()'s result (the checks see the whole result first). */
   readonly seenByRuntime?: (result: DecideResult<HaMemory>) => DecideResult<HaMemory>;
+  /** PostgreSQL reads as cleanly shut down whenever a primary's postmaster is down, whatever the stop was. */
+  readonly pretendCleanShutdown?: boolean;
 }
 
 export interface World {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSimArgs, UsageError } from '../src/cli-args.js';
+import { FAULT_KINDS } from '../src/faults.js';
 import { FAST_PROFILE_SETTINGS } from '../src/simulation.js';
 
 function refused(argv: string[]): string {
@@ -39,6 +40,9 @@ describe('parseSimArgs', () => {
     expect(refused(['--sync', 'yes'])).toBe("--sync takes quorum, on or off, not 'yes'");
     expect(refused(['--profile', 'slow'])).toBe("--profile takes fast, not 'slow'");
     expect(refused(['--faults', 'dcs-outage,meteor'])).toMatch(/^--faults: unknown fault kind meteor; known: /);
+    // An opt-in kind is taken when named, and never drawn otherwise (not in the default list).
+    expect(parseSimArgs(['--faults', 'switchover,stuck-shutdown']).run.faultKinds).toEqual(['switchover', 'stuck-shutdown']);
+    expect(FAULT_KINDS).not.toContain('stuck-shutdown');
   });
 
   it('refuses values the option cannot take', () => {

@@ -108,6 +108,15 @@ describe('the simulator catches broken variants of the runtime', () => {
     await expectCaught('ignore-wake-up', { faultKinds }, 10);
   });
 
+  // A primary whose shutdown hangs (stuck-shutdown, opt-in) escalates to SIGQUIT when a switchover
+  // demotes it. The real runtime releases the key without a final position then and hands nothing
+  // over; a runtime that reads every stop as clean publishes the old checkpoint.
+  it('catches a release that publishes the checkpoint of a stop that was not clean, within 10 seeds', async () => {
+    const faultKinds: FaultKind[] = ['switchover', 'stuck-shutdown', 'member-crash', 'dcs-partition'];
+    expect(await firstViolation({ steps: STEPS, faultProbability: 1 / 60, faultKinds }, 10)).toBeUndefined();
+    await expectCaught('release-after-unclean-stop', { faultKinds }, 10);
+  });
+
   // Blocked by the runtime bug below: on the fault mix that reaches a demotion behind a slow
   // background restart, the real runtime violates too, so catching the mutant proves nothing yet.
   it('catches a demotion that waits behind a running background action', async () => {
