@@ -63,8 +63,17 @@ export function checkPromotionStart(world: World, member: SimMember): void {
  */
 export function checkFinalPosition(world: World, member: SimMember, lastLsn: number | undefined): void {
   const published = member.tenureOptime;
-  if (lastLsn === undefined || published === undefined || world.dcs.leaderName() !== member.name || lastLsn >= published) return;
-  violate(world, 'final-position-regressed', `${member.name} released the key with the final position ${lastLsn}, below the ${published} it published as leader`);
+  if (lastLsn === undefined || published === undefined || world.dcs.leaderName() !== member.name || world.dcs.leaderVersion() !== published.version) return;
+  if (lastLsn >= published.lsn) return;
+  violate(world, 'final-position-regressed', `${member.name} released the key with the final position ${lastLsn}, below the ${published.lsn} it published as leader`);
+}
+
+/** Remembers what a leader publishes in `/status` under the key's current version. */
+export function notePublishedOptime(world: World, member: SimMember, lastLsn: number): void {
+  const version = world.dcs.leaderVersion();
+  if (version === undefined) return;
+  const earlier = member.tenureOptime?.version === version ? member.tenureOptime.lsn : 0;
+  member.tenureOptime = { version, lsn: Math.max(earlier, lastLsn) };
 }
 
 export function checkConfirmedWrites(world: World, member: SimMember): void {

@@ -8,7 +8,7 @@
  */
 import type { Cluster, Dcs, DcsResult, FailoverValue, HistoryLine, LockOutcome, MemberData, ReleaseOutcome, StatusValue, SyncState, UpdateLeaderInput } from '@pgwarden/core';
 import type { Clock } from '@pgwarden/daemon';
-import { checkCycleStart, checkFinalPosition } from './checks.js';
+import { checkCycleStart, checkFinalPosition, notePublishedOptime } from './checks.js';
 import type { DcsOpResult } from './model-dcs.js';
 import type { EventOwner } from './scheduler.js';
 import type { SimMember, World } from './world.js';
@@ -92,33 +92,24 @@ export class SimDcs implements Dcs {
   }
 
   acquireLeader(): Promise<LockOutcome> {
-    return this.lock((sentAtMs) => {
-      this.member.tenureOptime = undefined;
-      return this.world.dcs.acquire(this.member.name, sentAtMs);
-    });
+    return this.lock((sentAtMs) => this.world.dcs.acquire(this.member.name, sentAtMs));
   }
 
   updateLeader(input: UpdateLeaderInput): Promise<LockOutcome> {
     return this.lock((sentAtMs) => {
       const outcome = this.world.dcs.update(this.member.name, sentAtMs, input.lastLsn, input.failsafe);
-      // What it published as leader, for checkFinalPosition (a key handed over starts a tenure here).
-      if (outcome.kind !== 'held') this.member.tenureOptime = undefined;
-      else if (input.lastLsn !== undefined) this.member.tenureOptime = Math.max(this.member.tenureOptime ?? 0, input.lastLsn);
+      if (outcome.kind === 'held' && input.lastLsn !== undefined) notePublishedOptime(this.world, this.member, input.lastLsn);
       return outcome;
     });
   }
 
   takeLeader(): Promise<LockOutcome> {
-    return this.lock((sentAtMs) => {
-      this.member.tenureOptime = undefined;
-      return this.world.dcs.take(this.member.name, sentAtMs);
-    });
+    return this.lock((sentAtMs) => this.world.dcs.take(this.member.name, sentAtMs));
   }
 
   deleteLeader(input: { readonly lastLsn?: number }): Promise<DcsResult<void>> {
     return this.write(() => {
       checkFinalPosition(this.world, this.member, input.lastLsn);
-      this.member.tenureOptime = undefined;
       return this.world.dcs.release(this.member.name, input.lastLsn);
     });
   }
@@ -142,7 +133,6 @@ export class SimDcs implements Dcs {
       () => {
         this.world.dcs.touchMember(this.member.name, input.member);
         checkFinalPosition(this.world, this.member, input.lastLsn);
-        this.member.tenureOptime = undefined;
         const outcome = this.world.dcs.handOver(this.member.name, input.lastLsn, heir, heirVersion);
         if (!outcome.ok) return { member: done, leader: outcome };
         return { member: done, leader: done, ...(outcome.handedOver === true ? { handedOver: true } : {}) };

@@ -66,8 +66,12 @@ export interface SimMember {
   stalledUntilMs?: number;
   /** Its next clean stop as a primary escalates (stuck-shutdown fault). */
   stuckShutdown?: boolean;
-  /** The highest `/status` optime it published while it holds the key now (the final-position check). */
-  tenureOptime?: number;
+  /**
+   * The highest `/status` optime it published with the leader key at this
+   * version (the final-position check): a new version (an acquisition, a
+   * hand-over, a new lease) starts a new tenure.
+   */
+  tenureOptime?: { readonly version: number; readonly lsn: number };
 }
 
 export interface SimStats {
