@@ -95,6 +95,20 @@ describe('simulation of the real AgentRuntime', () => {
     expect(result.stats.endedHealthy, 'seed 5056 did not converge').toBe(1);
   });
 
+  it('a stale switchover request does not let its former leader promote beyond maximum_lag_on_failover', async () => {
+    // Seed 10317 (2 members, fault rate 0.03): /failover still named node2 the leader after node1
+    // had led and written 5 MB more; with node1 down, node2 took over as "the only healthy member".
+    const result = await runSimulation({
+      seed: 10317,
+      steps: 20000,
+      faultProbability: 0.03,
+      memberCount: 2,
+      faultKinds: ['switchover', 'stuck-shutdown', 'member-crash', 'dcs-partition', 'postmaster-crash'],
+    });
+    expect(result.violation).toBeUndefined();
+    expect(result.stats.endedHealthy, 'seed 10317 did not converge').toBe(1);
+  });
+
   it('replays a seed exactly: same stats, same trace', async () => {
     const traces: string[][] = [[], []];
     const first = await runSimulation({ seed: 42, steps: 2000, faultProbability: 1 / 40, log: (line) => traces[0]?.push(line) });

@@ -202,7 +202,12 @@ function manualFailoverWithoutLeader(ctx: Context, peers: readonly PeerStatus[])
   const formerLeader = failover.leader;
   if (formerLeader !== undefined && formerLeader === ctx.name) {
     const others = failoverVerdicts(ctx, peers, { excludeCandidate: true });
-    return others.some((verdict) => verdict.eligible) ? unhealthy('another member can take over') : healthy('I am the only healthy member');
+    if (others.some((verdict) => verdict.eligible)) return unhealthy('another member can take over');
+    // Beyond Patroni, whose former leader takes over here without a lag check: the request may be
+    // stale (another leader has written since it was made), and only a manual failover with no
+    // leader named accepts a loss (the simulator: 2 members, seed 10317 of the stuck-shutdown mix).
+    const lag = assessTakeover({ selfName: ctx.name, myWalPosition: myWalPosition(ctx), myPriority: myPriority(ctx), peers: [], maximumLagBytes: ctx.input.settings.maximumLagOnFailoverBytes, leaderLsn: ctx.cluster.lastLsn });
+    return lag.healthy ? healthy('I am the only healthy member') : unhealthy(lag.reason);
   }
   const syncActive = syncModeActive(ctx) && syncKeyHasLeader(ctx);
   // A switchover whose candidate cannot take over turns into a race: in quorum mode it needs the

@@ -234,6 +234,18 @@ describe('decide: nobody holds the lock — the leader race (§8)', () => {
       excludes: ['acquire-lock'],
     },
     {
+      name: 'former leader named in /failover is us and nobody else can take over: we do',
+      input: input({ name: 'node1', local: replicaLocal(), cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [peer('node2', { reachable: false }), peer('node3', { reachable: false })] }),
+      actions: ['acquire-lock', 'promote', 'clear-failover'],
+    },
+    {
+      // A stale request: another leader wrote 5 MB since; Patroni would promote us and lose it.
+      name: 'former leader named in /failover is us, nobody else can take over, but we lag beyond maximum_lag_on_failover: we do not',
+      input: input({ name: 'node1', local: replicaLocal({ walPosition: 44_000_000 }), cluster: unlockedCluster({ failover: { version: 3, leader: 'node1', candidate: 'node3' } }), peers: [peer('node2', { reachable: false }), peer('node3', { reachable: false })] }),
+      reason: /My wal position exceeds maximum replication lag/,
+      excludes: ['acquire-lock', 'promote'],
+    },
+    {
       name: 'anti-flapping on: the last leader is healthy and has first claim after a DCS outage',
       input: input({
         cluster: unlocked,
