@@ -12,7 +12,7 @@ import { FENCE_BUDGET_MS, isPgwardenError, PRE_PROMOTE_FAILED, type Action, type
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, Clock, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
-import { cleanShutdownLsn, releaseLeaderKey } from './release.js';
+import { cleanShutdownLsn, releaseLeaderKey, standbyShutDown } from './release.js';
 import { primaryStopTimeoutSeconds } from './stop-timeout.js';
 
 export type ActionOutcome =
@@ -344,8 +344,10 @@ async function stopAndRelease(context: ExecutorContext, mode: DemoteMode, follow
     // Only a clean shutdown's checkpoint is a final position (release.ts). And only then did every
     // streaming replica, the candidate among them, receive all WAL before the postmaster exited: a
     // stop that escalated to SIGQUIT hands nothing over, the candidate races like everyone else.
+    // A standby leader's clean stop publishes no position and hands over as before.
     const lastLsn = graceful ? cleanShutdownLsn(local) : undefined;
-    if (graceful && lastLsn === undefined) logger.warn({ controlState: local?.controlState }, 'PostgreSQL did not shut down cleanly; releasing the leader key without a final position or a hand-over');
+    const standby = standbyShutDown(local);
+    if (graceful && lastLsn === undefined && !standby) logger.warn({ controlState: local?.controlState }, 'PostgreSQL did not shut down cleanly; releasing the leader key without a final position or a hand-over');
     if (local !== undefined) context.showLocal(local);
     await gate;
     // The member key first: until it says "stopped", the racing replicas read it as a running
@@ -357,7 +359,7 @@ async function stopAndRelease(context: ExecutorContext, mode: DemoteMode, follow
     const released = await releaseLeaderKey(dcs, logger, {
       lastLsn,
       member: local === undefined ? undefined : await context.memberData(local),
-      handOverTo: lastLsn !== undefined ? handOverTo : undefined,
+      handOverTo: lastLsn !== undefined || (graceful && standby) ? handOverTo : undefined,
     });
     const timings = { stopMs: Math.round(stoppedAt - startedAt), observeMs: Math.round(observedAt - stoppedAt), releaseMs: Math.round(performance.now() - observedAt) };
     if (released.handedOverTo !== undefined) logger.info({ lastLsn, candidate: released.handedOverTo, ...timings }, 'leader key handed over to the switchover candidate after demotion');

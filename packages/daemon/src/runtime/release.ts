@@ -28,6 +28,16 @@ export function cleanShutdownLsn(local: LocalPostgres | undefined): number | und
   return local !== undefined && !local.running && local.controlState === 'shut down' ? local.checkpointLsn : undefined;
 }
 
+/**
+ * A standby that shut down cleanly ("shut down in recovery": a standby
+ * cluster's leader): it has no final position of its own to publish (its
+ * data come from upstream, which its replicas follow as well), and nothing
+ * went wrong.
+ */
+export function standbyShutDown(local: LocalPostgres | undefined): boolean {
+  return local !== undefined && !local.running && local.controlState === 'shut down in recovery';
+}
+
 /** `handOverTo` (a switchover's candidate) only where the store offers releaseLeader(); see Dcs. */
 export async function releaseLeaderKey(
   dcs: Dcs,

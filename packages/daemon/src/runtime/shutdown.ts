@@ -11,7 +11,7 @@ import type { Dcs, LocalPostgres, MemberData } from '@pgwarden/core';
 import type { AgentLogger } from '../logger.js';
 import type { CallbackPort, PostgresPort, WatchdogPort } from '../ports.js';
 import { describeError } from './background-slot.js';
-import { cleanShutdownLsn, releaseLeaderKey } from './release.js';
+import { cleanShutdownLsn, releaseLeaderKey, standbyShutDown } from './release.js';
 
 export interface ShutdownContext {
   readonly dcs: Dcs;
@@ -56,7 +56,7 @@ export async function shutdownAgent(context: ShutdownContext): Promise<void> {
     if (!context.holdsLock && member !== undefined) await dcs.touchMember(member).catch(() => undefined);
     if (context.holdsLock) {
       const lastLsn = cleanShutdownLsn(local);
-      if (lastLsn === undefined) logger.warn({ controlState: local?.controlState }, 'PostgreSQL did not shut down cleanly; releasing the leader key without a final position');
+      if (lastLsn === undefined && !standbyShutDown(local)) logger.warn({ controlState: local?.controlState }, 'PostgreSQL did not shut down cleanly; releasing the leader key without a final position');
       const released = await releaseLeaderKey(dcs, logger, { lastLsn, member }).then(
         (outcome) => outcome.leader,
         (error: unknown) => ({ ok: false as const, reason: 'unreachable' as const, message: describeError(error) }),

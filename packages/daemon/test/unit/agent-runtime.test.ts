@@ -655,6 +655,21 @@ describe('operator paths', () => {
     expect(escalated.logger.lines.some((line) => line.message.includes('did not shut down cleanly'))).toBe(true);
   });
 
+  it("a standby cluster's leader (a clean stop in recovery) hands the key over without a position, and warns of nothing", async () => {
+    const { runtime, dcs, postgres, logger } = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful', handOverTo: 'node2' }] : [],
+    }));
+    dcs.offerAtomicRelease();
+    postgres.local = { ...postgres.local, inRecovery: true, hasRecoveryConfig: true };
+    await runtime.runCycle();
+    await runtime.runCycle();
+    for (let i = 0; i < 100 && !dcs.calls.some((call) => call.startsWith('releaseLeader')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(postgres.local.controlState).toBe('shut down in recovery');
+    expect(dcs.leaderOwner).toBe('node2');
+    expect(dcs.statusLsn).toBeUndefined();
+    expect(logger.lines.some((line) => line.message.includes('did not shut down cleanly'))).toBe(false);
+  });
+
   it('on shutdown as leader after a stop that was not clean releases the key without a position', async () => {
     const { runtime, dcs, postgres, logger } = makeRuntime(() => ({ actions: [{ type: 'acquire-lock' }] }));
     postgres.stop = async () => {
