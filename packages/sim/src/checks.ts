@@ -54,7 +54,6 @@ export function checkPromotionStart(world: World, member: SimMember): void {
   }
 }
 
-/** DESIGN invariant 3: the new primary holds the last synchronously confirmed write. */
 /**
  * A leader that gives its key up with a final position publishes none below
  * a position it published while holding the key: WAL only grows within a
@@ -76,6 +75,7 @@ export function notePublishedOptime(world: World, member: SimMember, lastLsn: nu
   member.tenureOptime = { version, lsn: Math.max(earlier, lastLsn) };
 }
 
+/** DESIGN invariant 3: the new primary holds the last synchronously confirmed write. */
 export function checkConfirmedWrites(world: World, member: SimMember): void {
   const confirmed = world.lastConfirmedWrite;
   if (world.scenario.settings.synchronousMode === false || confirmed === undefined) return;

@@ -112,8 +112,9 @@ export function stopPg(pg: PgState, clean: boolean): void {
   if (clean) {
     pg.controlState = pg.inRecovery ? 'shut down in recovery' : 'shut down';
     pg.checkpointLsn = pg.wal.end;
+  } else {
+    pg.controlState = pg.inRecovery ? 'in archive recovery' : 'in production';
   }
-  else pg.controlState = pg.inRecovery ? 'in archive recovery' : 'in production';
 }
 
 export function startPg(pg: PgState, asPrimary: boolean, follow: string | undefined): boolean {
