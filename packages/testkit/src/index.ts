@@ -6,7 +6,7 @@
  * and the deterministic simulator.
  */
 export { getFreePort, getFreePorts } from './ports.js';
-export { startProcess, type TestProcess } from './processes.js';
+export { processState, startProcess, type TestProcess } from './processes.js';
 export { makeTempDir, postgresUser, type TempDir, type UnprivilegedUser } from './temp-dirs.js';
 export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type EtcdTlsFiles, type StartEtcdOptions } from './etcd.js';
 export { startRedis, REDIS_BINARY, type RedisAclUser, type RedisServer, type RedisTlsOptions, type StartRedisOptions } from './redis.js';

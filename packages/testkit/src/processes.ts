@@ -4,6 +4,7 @@
  * after a failure, so a red run leaves no server behind.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -65,4 +66,13 @@ export function startProcess(command: string, args: readonly string[], options: 
       clearTimeout(timer);
     },
   };
+}
+
+/** The process state letter from /proc (T: stopped by SIGSTOP, Z: dead, not reaped yet); undefined once it is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
 }

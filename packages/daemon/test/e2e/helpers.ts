@@ -2,7 +2,6 @@
  * Shared helpers of the end-to-end tests: SQL against a member with `pg`,
  * and reading what a member reports.
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { clusterPasswords, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
 import { ReadWriteWriter, type WriterReport } from './writer.js';
@@ -94,14 +93,6 @@ export async function missingWrites(member: PgwardenMember, table: string, ackno
   return acknowledged.filter((id) => !stored.has(id));
 }
 
-/** The process state letter from /proc (T: stopped by SIGSTOP, Z: dead, not reaped yet); undefined once it is gone. */
-export function processState(pid: number): string | undefined {
-  try {
-    return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
 
 export interface SwitchoverUnderWrites {
   /** Injects the fault and proves that it happened; runs after 100 acknowledged writes. */

@@ -7,8 +7,8 @@
  * asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPgwardenCluster, startRedis, waitUntil, type PgwardenCluster, type RedisServer } from '@pgwarden/testkit';
-import { isInRecovery, processState, transcripts, waitForFailsafeList, writablePrimaries } from './helpers.js';
+import { processState, startPgwardenCluster, startRedis, waitUntil, type PgwardenCluster, type RedisServer } from '@pgwarden/testkit';
+import { isInRecovery, transcripts, waitForFailsafeList, writablePrimaries } from './helpers.js';
 
 // Patroni's (and pgwarden's) smallest accepted ttl: a lower bootstrap value would be raised to it.
 // PGWARDEN_REDIS_E2E_TTL=30 measures the failover with the default ttl.

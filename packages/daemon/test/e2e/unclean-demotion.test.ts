@@ -14,8 +14,8 @@
  * that old checkpoint as `/status`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
-import { processState, query, streamsFrom, switchoverUnderWrites, transcripts } from './helpers.js';
+import { processState, startPgwardenCluster, waitUntil, type PgwardenCluster } from '@pgwarden/testkit';
+import { query, streamsFrom, switchoverUnderWrites, transcripts } from './helpers.js';
 
 const TABLE = 'unclean_demotion_writes';
 

@@ -620,18 +620,20 @@ describe('operator paths', () => {
     expect(stopping.dcs.calls.filter((call) => call.startsWith('releaseLeader') || call === 'deleteLeader')).toEqual(['releaseLeader:stopped']);
   });
 
-  it('a switchover hands the key over with the checkpoint only after a clean shutdown; after a stop that escalated to SIGQUIT it releases without a position and hands nothing over', async () => {
-    const switchover = (): ReturnType<typeof makeRuntime> => {
-      const made = makeRuntime((input) => ({
-        actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful', handOverTo: 'node2' }] : [],
-      }));
-      made.dcs.offerAtomicRelease();
-      return made;
-    };
-    const settle = async (dcs: FakeDcs): Promise<void> => {
-      for (let i = 0; i < 100 && !dcs.calls.some((call) => call.startsWith('releaseLeader')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    };
+  /** Takes the key, then demotes gracefully for a switchover to node2, on a DCS with the atomic release. */
+  const switchover = (): ReturnType<typeof makeRuntime> => {
+    const made = makeRuntime((input) => ({
+      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful', handOverTo: 'node2' }] : [],
+    }));
+    made.dcs.offerAtomicRelease();
+    return made;
+  };
+  /** Until the demotion running in the background has released the key. */
+  const settle = async (dcs: FakeDcs): Promise<void> => {
+    for (let i = 0; i < 100 && !dcs.calls.some((call) => call.startsWith('releaseLeader')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
 
+  it('a switchover hands the key over with the checkpoint only after a clean shutdown; after a stop that escalated to SIGQUIT it releases without a position and hands nothing over', async () => {
     const clean = switchover();
     await clean.runtime.runCycle();
     await clean.runtime.runCycle();
@@ -656,14 +658,11 @@ describe('operator paths', () => {
   });
 
   it("a standby cluster's leader (a clean stop in recovery) hands the key over without a position, and warns of nothing", async () => {
-    const { runtime, dcs, postgres, logger } = makeRuntime((input) => ({
-      actions: input.memory.seen === 0 ? [{ type: 'acquire-lock' }] : input.memory.seen === 1 ? [{ type: 'demote', mode: 'graceful', handOverTo: 'node2' }] : [],
-    }));
-    dcs.offerAtomicRelease();
+    const { runtime, dcs, postgres, logger } = switchover();
     postgres.local = { ...postgres.local, inRecovery: true, hasRecoveryConfig: true };
     await runtime.runCycle();
     await runtime.runCycle();
-    for (let i = 0; i < 100 && !dcs.calls.some((call) => call.startsWith('releaseLeader')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await settle(dcs);
     expect(postgres.local.controlState).toBe('shut down in recovery');
     expect(dcs.leaderOwner).toBe('node2');
     expect(dcs.statusLsn).toBeUndefined();
