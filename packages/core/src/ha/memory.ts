@@ -48,7 +48,10 @@ export interface HaMemory {
   /**
    * The DCS came back (to us) with nobody holding the key: someone may have
    * held it meanwhile, promoted, and lost it unseen. Cleared by a snapshot
-   * with a leader.
+   * with a leader. An agent starts with it set: it watched nothing before
+   * it started (the simulator, seed 12012 of 2 members: node2 promoted to 24
+   * while cut off from the DCS, its key expired; node1, restarted, found no
+   * leader and took 24 as well).
    */
   readonly leaderlessSinceOutage?: boolean;
   /** Member names of that snapshot: still queried in a leader race. */
@@ -123,6 +126,7 @@ export function initialMemory(): HaMemory {
     rewind: 'check',
     failsafeActive: false,
     lastSeenMembers: [],
+    leaderlessSinceOutage: true,
     demotedFromPrimary: false,
     cycles: 0,
   };

@@ -103,8 +103,10 @@ export function peer(name: string, overrides: Partial<PeerStatus> = {}): PeerSta
   return { name, reachable: true, role: 'replica', state: 'running', walPosition: 50_000_000, isPrimary: false, timeline: 1, tags: {}, ...overrides };
 }
 
+/** An agent some cycles into its run that has seen a leader (one that has just started is unsure of the past: HaMemory.leaderlessSinceOutage). */
 export function memory(overrides: Partial<HaMemory> = {}): HaMemory {
-  return { ...initialMemory(), cycles: 5, ...overrides };
+  const { leaderlessSinceOutage: _started, ...running } = initialMemory();
+  return { ...running, cycles: 5, ...overrides };
 }
 
 export type InputOverrides = Partial<Omit<DecideInput<HaMemory>, 'cluster' | 'settings'>> & {

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SKIPPED_TIMELINE_REASON, type Action, type HistoryLine } from '../../src/index.js';
-import { decide } from '../../src/ha/index.js';
+import { decide, initialMemory } from '../../src/ha/index.js';
 import { NOW, cluster, input, leaderInput, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
 const dead = peer('node1', { reachable: false });
@@ -169,9 +169,27 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     const back = decide(input({ memory: started, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: [silent, ahead[1] as (typeof ahead)[number]] }));
     expect(back.ruleId).toBe('race.won.promote');
     expect(promoteOf(back.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
-    // The same agent with the DCS there from its start: a cluster restarted cold, one more number is not needed.
-    const cold = decide(input({ memory: memory({ lastSeenMembers: [] }), cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
-    expect(promoteOf(cold.actions)).toEqual({ type: 'promote' });
+    // The same agent with the DCS there from its start is just as unsure (the simulator, 2 members, seed
+    // 12012: node2 promoted to 24 cut off from the DCS and its key expired; node1's agent, restarted,
+    // found nobody holding the key and took 24 as well). A cluster restarted cold skips a number or two.
+    const cold = decide(input({ memory: initialMemory(), cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
+    expect(promoteOf(cold.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // Until it sees a leader: then it has watched the key's holder like any other agent.
+    const watched = decide(input({ memory: initialMemory(), cluster: cluster({ history, members: [member('node1', { role: 'primary', timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }) }));
+    const later = decide(input({ memory: watched.memory, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
+    expect(promoteOf(later.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('before the cluster\'s first promotion, with every member key expired, our own timeline counts as seen', () => {
+    // The simulator (2 members, seed 12038): node2 promoted to 2 while node1 was cut off, and its key
+    // expired; there was no /history yet and no member key named a timeline, so node1, unsure, skipped
+    // "from 0" and took 2 as well.
+    const back = memory({ dcsUnreachableSinceMs: NOW - 20_000, lastSeenMembers: ['node1', 'node2'], lastSeenLeader: 'node2' });
+    const { history: _none, ...noHistory } = unlockedCluster({ members: [] });
+    const result = decide(input({ name: 'node1', memory: back, cluster: noHistory, local: replicaLocal({ timeline: 1 }), peers: [{ name: 'node2', reachable: false }] }));
+    expect(result.ruleId).toBe('race.won.promote');
+    // 3 or above, and node1's own (first of node1, node2: 4 ≡ 0 mod 2): through 3.
+    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 3 });
   });
 
   it('members unsure of a silent holder each take a number of their own: one that skipped for a silent member is not met by one that skips for it', () => {

@@ -100,9 +100,12 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
 export function timelineInUse(ctx: Context): number | undefined {
   const published = ctx.cluster.members.map((member) => member.data.timeline ?? 0);
   const answered = (ctx.input.peers ?? []).map((peer) => peer.timeline ?? 0);
-  const seen = Math.max(clusterTimeline(ctx.cluster), ...published, ...answered);
-  const known = silentPromotionPossible(ctx) ? ownTimeline(ctx, seen + 2) - 1 : seen;
   const mine = ctx.input.local.timeline ?? 0;
+  // Our own timeline counts too: before the cluster's first promotion /history is empty, and
+  // with every member key expired nothing else names it (the simulator, 2 members, seed 12038:
+  // node2 promoted to 2 unseen; node1, unsure, "skipped" from 0 and took 2 as well).
+  const seen = Math.max(mine, clusterTimeline(ctx.cluster), ...published, ...answered);
+  const known = silentPromotionPossible(ctx) ? ownTimeline(ctx, seen + 2) - 1 : seen;
   return known > mine ? known : undefined;
 }
 
