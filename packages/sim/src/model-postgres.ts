@@ -27,6 +27,8 @@ export interface PgState {
    */
   checkpointLsn: number;
   synchronousStandbyNames: string;
+  /** When its last promotion ended (model time, ISO): the history file's mtime, which a primary stamps its own /history line with. */
+  promotedAt?: string;
 }
 
 export function emptyPg(): PgState {
@@ -134,8 +136,10 @@ export function startPg(pg: PgState, asPrimary: boolean, follow: string | undefi
 }
 
 /** `skipTimelinesThrough`: placeholder history files make PostgreSQL name the new timeline above it. */
-export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough = 0): void {
+export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough = 0, atIso?: string): void {
   pg.history = [...pg.history, [pg.timeline, pg.wal.end, 'no recovery target specified']];
+  if (atIso === undefined) delete pg.promotedAt;
+  else pg.promotedAt = atIso;
   pg.timeline = Math.max(pg.timeline, skipTimelinesThrough) + 1;
   pg.wal = fork(pg.wal, segmentId);
   pg.checkpointLsn = pg.wal.end;
@@ -145,7 +149,12 @@ export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough =
   pg.follow = undefined;
 }
 
-export function observePg(pg: PgState, hostOf: (name: string) => string, replication: readonly ReplicationConnection[]): LocalPostgres {
+/**
+ * `self`: a primary's last history line, its own promotion (one that skipped
+ * numbers too), carries the timestamp and its name as postgres-ctl's
+ * observation stamps it (Patroni's /history format).
+ */
+export function observePg(pg: PgState, hostOf: (name: string) => string, replication: readonly ReplicationConnection[], self?: string): LocalPostgres {
   if (pg.dataDirectory === 'empty') {
     return { dataDirectory: 'empty', running: false, accepting: false, inRecovery: false, hasRecoveryConfig: false, replication: [], pendingRestart: {} };
   }
@@ -167,7 +176,13 @@ export function observePg(pg: PgState, hostOf: (name: string) => string, replica
     replication,
     synchronousStandbyNames: pg.synchronousStandbyNames,
     pendingRestart: {},
-    ...(pg.history.length > 0 ? { timelineHistory: pg.history } : {}),
+    ...(pg.history.length > 0 ? { timelineHistory: stampedHistory(pg, self) } : {}),
     ...(pg.running ? {} : { dataDirectoryTimeline: pg.timeline }),
   };
+}
+
+function stampedHistory(pg: PgState, self: string | undefined): HistoryLine[] {
+  const last = pg.history[pg.history.length - 1];
+  if (self === undefined || last === undefined || !pg.running || pg.inRecovery || last[0] >= pg.timeline) return pg.history;
+  return [...pg.history.slice(0, -1), [...last, pg.promotedAt ?? '', self] as HistoryLine];
 }

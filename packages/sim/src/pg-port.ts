@@ -12,7 +12,7 @@ import type { LongOperationOptions, PostgresPort } from '@pgwarden/daemon';
 import { checkConfirmedWrites, checkPromotionStart } from './checks.js';
 import { bootstrapPg, copyFrom, isNamedSync, isWritablePrimary, observePg, promotePg, receiveWal, startPg, stopPg } from './model-postgres.js';
 import type { SimMember, World } from './world.js';
-import { durationWithSlowness, linked, machineUp, memberByName, netCutBetween, processOwner, record } from './world.js';
+import { durationWithSlowness, linked, machineUp, memberByName, netCutBetween, nowMs, processOwner, record } from './world.js';
 import type { EventOwner } from './scheduler.js';
 
 type Operation = 'bootstrap' | 'create-replica' | 'reinitialize' | 'start' | 'stop' | 'restart' | 'promote' | 'rewind' | 'crash-recovery' | 'checkpoint';
@@ -101,7 +101,7 @@ export class SimPostgres implements PostgresPort {
   }
 
   observe(): Promise<LocalPostgres> {
-    const local = observePg(this.pg, (name) => hostOf(this.world, name), replicationRows(this.world, this.member));
+    const local = observePg(this.pg, (name) => hostOf(this.world, name), replicationRows(this.world, this.member), this.member.name);
     const pretend = this.world.variant.pretendCleanShutdown === true && local.dataDirectory === 'valid' && !local.running && !local.inRecovery;
     return Promise.resolve(pretend ? { ...local, controlState: 'shut down' } : local);
   }
@@ -218,17 +218,23 @@ export class SimPostgres implements PostgresPort {
       () => {
         const pg = this.pg;
         if (!pg.running || !pg.inRecovery) return pg.running;
-        promotePg(pg, world.nextSegmentId++, options?.skipTimelinesThrough);
+        promotePg(pg, world.nextSegmentId++, options?.skipTimelinesThrough, new Date(nowMs(world)).toISOString());
         world.stats.promotions += 1;
         if (world.switchoverPending === true) world.stats.switchovers += 1;
         else world.stats.failovers += 1;
         world.switchoverPending = false;
         record(world, `${member.name}: PROMOTED to timeline ${pg.timeline} at ${pg.wal.end}`);
-        const earlier = world.promotedTimelines.get(pg.timeline);
-        if (earlier === undefined) world.promotedTimelines.set(pg.timeline, member.name);
-        else {
-          world.stats.timelinesReused += 1;
-          record(world, `${member.name}: timeline ${pg.timeline} reused (${earlier} promoted to it before)`);
+        const earlier = world.promotedTimelines.get(pg.timeline) ?? [];
+        const opened = pg.wal.segments[pg.wal.segments.length - 1]?.id ?? 0;
+        world.promotedTimelines.set(pg.timeline, [...earlier, { member: member.name, segmentId: opened }]);
+        if (earlier.length > 0) {
+          // Harmful only while a data directory (a stopped or partitioned member's too) holds WAL of an earlier one.
+          const holders = world.members.filter((other) => other.pg.wal.segments.some((segment) => earlier.some((promotion) => promotion.segmentId === segment.id)));
+          if (holders.length > 0) world.stats.timelinesReused += 1;
+          else world.stats.timelinesReusedUnheld += 1;
+          const by = [...new Set(earlier.map((promotion) => promotion.member))].join(', ');
+          const left = holders.length > 0 ? `its WAL still in the data directory of ${holders.map((other) => other.name).join(', ')}` : 'none of its WAL left anywhere';
+          record(world, `${member.name}: timeline ${pg.timeline} reused (${by} promoted to it before; ${left})`);
         }
         checkConfirmedWrites(world, member);
         return true;

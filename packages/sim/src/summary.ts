@@ -19,6 +19,7 @@ export interface SimSummary {
   readonly divergedFollowSteps: number;
   readonly divergedFollowUnmarkedSteps: number;
   readonly timelinesReused: number;
+  readonly timelinesReusedUnheld: number;
   readonly endedHealthy: number;
   readonly judgedConvergence: number;
 }
@@ -28,7 +29,7 @@ export function summarize(results: readonly SimResult[]): SimSummary {
   const violationsByInvariant: Record<string, number> = {};
   let steps = 0;
   let leaderless = 0;
-  const total = { endedHealthy: 0, judgedConvergence: 0, divergedFollowSteps: 0, divergedFollowUnmarkedSteps: 0, timelinesReused: 0, promotions: 0, failovers: 0, switchovers: 0, demotions: 0, cycles: 0, writesAcknowledged: 0, writesSyncConfirmed: 0 };
+  const total = { endedHealthy: 0, judgedConvergence: 0, divergedFollowSteps: 0, divergedFollowUnmarkedSteps: 0, timelinesReused: 0, timelinesReusedUnheld: 0, promotions: 0, failovers: 0, switchovers: 0, demotions: 0, cycles: 0, writesAcknowledged: 0, writesSyncConfirmed: 0 };
   for (const result of results) {
     steps += result.steps;
     leaderless += result.stats.leaderlessSteps;
@@ -59,7 +60,7 @@ export function formatSummary(summary: SimSummary): string {
     `promotions ${summary.promotions} (failovers ${summary.failovers}, switchovers ${summary.switchovers}), demotions ${summary.demotions}`,
     `writes acknowledged ${summary.writesAcknowledged} (synchronously confirmed ${summary.writesSyncConfirmed}); steps without a writable primary ${summary.leaderlessShare}%`,
     `replica-steps spent following a diverged upstream (waiting for rewind): ${summary.divergedFollowSteps}, of which not marked diverged (replica checks passing): ${summary.divergedFollowUnmarkedSteps}`,
-    `promotions that reused a timeline another promotion had taken: ${summary.timelinesReused}`,
+    `promotions that reused a timeline another promotion had taken: ${summary.timelinesReused} with WAL of the other still in a data directory, ${summary.timelinesReusedUnheld} with none left`,
     `converged after the quiet tail (one writable primary holding the key): ${summary.endedHealthy}/${summary.judgedConvergence} seeds`,
     `violations ${summary.violations}${summary.violations > 0 ? ` ${JSON.stringify(summary.violationsByInvariant)}` : ''}`,
   ].join('\n');

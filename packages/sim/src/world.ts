@@ -89,8 +89,14 @@ export interface SimStats {
   divergedFollowSteps: number;
   /** Of those, steps of a member whose agent did not mark itself diverged: served as an ordinary replica. */
   divergedFollowUnmarkedSteps: number;
-  /** Promotions that took a timeline number another promotion had already taken (two histories under one timeline). */
+  /**
+   * Promotions that took a timeline number another promotion had already
+   * taken while some data directory still held WAL of that other one: two
+   * histories under one timeline.
+   */
   timelinesReused: number;
+  /** The same, with no WAL of the earlier promotion left anywhere (rewound or rebuilt away): nothing to mistake it for. */
+  timelinesReusedUnheld: number;
   leaderlessSteps: number;
   /** 1 when, after a quiet tail without new faults, one writable primary holds the leader key. */
   endedHealthy: number;
@@ -138,8 +144,8 @@ export interface World {
   step: number;
   stepMs: number;
   nextSegmentId: number;
-  /** Timelines promotions created so far, and by whom. */
-  readonly promotedTimelines: Map<number, string>;
+  /** Timelines promotions created so far: by whom, and the WAL segment each opened (a reused number has several). */
+  readonly promotedTimelines: Map<number, Array<{ readonly member: string; readonly segmentId: number }>>;
   /** Members that cannot reach the DCS. */
   dcsCut: Map<string, Cut>;
   dcsDown?: Cut;
@@ -172,6 +178,7 @@ export function newStats(): SimStats {
     divergedFollowSteps: 0,
     divergedFollowUnmarkedSteps: 0,
     timelinesReused: 0,
+    timelinesReusedUnheld: 0,
     leaderlessSteps: 0,
     endedHealthy: 0,
     judgedConvergence: 0,
