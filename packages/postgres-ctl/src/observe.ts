@@ -69,10 +69,12 @@ SELECT ${statusColumns},
 
 /**
  * `pg_wal/<timeline>.history` as /history lines: [ended timeline, fork LSN,
- * reason]. With `newLeader`, the last line — when it is the fork of this very
- * timeline — also gets the file's modification time and that name, as Patroni
- * publishes the promotion that made the timeline (`patronictl history`'s
- * Timestamp and New Leader).
+ * reason]. With `newLeader`, the last line — the fork of this very timeline,
+ * from the one before it or, after a promotion that skipped numbers another
+ * member used, from an older one — also gets the file's modification time and
+ * that name, as Patroni publishes the promotion that made the timeline
+ * (`patronictl history`'s Timestamp and New Leader). A member that starts
+ * with nobody else's key in the DCS knows the others by these names.
  */
 export function readTimelineHistory(dataDir: string, timeline: number, newLeader?: string): HistoryLine[] | undefined {
   if (timeline <= 1) return undefined;
@@ -86,7 +88,7 @@ export function readTimelineHistory(dataDir: string, timeline: number, newLeader
       if (parent && /^\d+$/.test(parent) && fork !== undefined) lines.push([Number(parent), fork, reason.join(' ')]);
     }
     const last = lines[lines.length - 1];
-    if (newLeader !== undefined && last !== undefined && last[0] === timeline - 1) {
+    if (newLeader !== undefined && last !== undefined && last[0] < timeline) {
       lines[lines.length - 1] = [...last, isoLocalTime(statSync(path, { bigint: true }).mtimeNs), newLeader];
     }
     return lines;

@@ -53,6 +53,9 @@ describe('two promotions from one base', () => {
     expect(readFileSync(placeholder, 'utf8')).toMatch(/^# timeline 2 is or may be in use by another member/);
     expect(statSync(placeholder).uid).toBe(postgresUser().uid);
     expect((await y.ctl.observe()).timelineHistory?.map((line) => [line[0], line[1]])).toEqual([[1, expect.any(Number)]]);
+    // Its own promotion's line is stamped with its name although it forks from 1, not 2: a member that
+    // starts alone in the DCS knows y by it.
+    expect((await y.ctl.observe()).timelineHistory?.[0]?.slice(3)).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT/), 'y']);
     // y's own history goes 1 → 3: timeline 2, x's, is not in it (the agent's divergence check asks exactly this).
     const yHistory = (await y.ctl.observe()).timelineHistory?.map((line) => [line[0], line[1]]);
     expect(await x.ctl.timelineHistory(target(y), 3000)).toEqual({ timeline: 3, lines: yHistory });

@@ -65,7 +65,11 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     // Carried over only while the holder was watched: after a gap longer than ttl it may have been
     // demoted and promoted again unseen, under the same key.
     const seenOn = runningOn ?? (newLeader || !leaderWatched(input, memory) ? undefined : memory.lastSeenLeaderTimeline);
-    next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenLeaderTimeline: seenOn, lastSeenLeaderAtMs: input.nowMs, leaderlessSinceOutage: undefined, lastSeenMembers: cluster.members.map((member) => member.name) };
+    // Holding the key ourselves we watched nobody: a promotion that follows (one the race started and
+    // a postmaster crash interrupted, taken again under the key) is as unsure as the race was
+    // (the simulator, 2 members, seed 12070: the second try took the number the silent peer had).
+    const unsure = cluster.leader.name === input.self.name ? next.leaderlessSinceOutage : undefined;
+    next = { ...next, lastSeenLeader: cluster.leader.name, lastSeenLeaderTimeline: seenOn, lastSeenLeaderAtMs: input.nowMs, leaderlessSinceOutage: unsure, lastSeenMembers: cluster.members.map((member) => member.name) };
   } else if (isUnlocked(cluster) && next.lastSeenLeaderAtMs !== undefined) {
     // The key is gone: was its holder watched until then?
     next = { ...next, lastSeenLeaderAtMs: undefined, ...(leaderWatched(input, next) ? {} : { lastSeenLeaderTimeline: undefined }) };

@@ -180,6 +180,27 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(later.actions)).toEqual({ type: 'promote' });
   });
 
+  it('an agent that has just started and finds only its own key knows the others by the new leaders /history names', () => {
+    // The simulator (2 members): with no other name its "own" number was every number, and a restarted
+    // member took the one its silent peer had promoted to.
+    const stamped: HistoryLine[] = [
+      [16, 30_000_000, 'no recovery target specified', '2026-12-07T10:00:00+00:00', 'node1'],
+      [17, 40_000_000, 'no recovery target specified', '2026-12-07T11:00:00+00:00', 'node2'],
+    ];
+    const alone = unlockedCluster({ history: { version: 4, lines: stamped }, members: [member('node2', { timeline: 18 })] });
+    const result = decide(input({ name: 'node2', memory: initialMemory(), cluster: alone, local: replicaLocal({ timeline: 18 }), peers: [] }));
+    expect(result.ruleId).toBe('race.won.promote');
+    // 20 or above, and node2's own (second of node1, node2: 21 ≡ 1 mod 2): through 20, not 19.
+    expect(promoteOf(result.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 20 });
+    // Holding the key itself, it has still watched nobody: a promotion it takes again under the key (the
+    // first one interrupted by a postmaster crash; the simulator, seed 12070) is as unsure.
+    const held = cluster({ leader: { name: 'node2', version: 11 }, history: { version: 4, lines: stamped }, members: [member('node2', { timeline: 18 })] });
+    const again = decide(input({ name: 'node2', memory: initialMemory(), cluster: held, local: replicaLocal({ timeline: 18 }) }));
+    expect(again.ruleId).toBe('leader.keep-lock.promote');
+    expect(promoteOf(again.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 20 });
+    expect(again.memory.leaderlessSinceOutage).toBe(true);
+  });
+
   it('before the cluster\'s first promotion, with every member key expired, our own timeline counts as seen', () => {
     // The simulator (2 members, seed 12038): node2 promoted to 2 while node1 was cut off, and its key
     // expired; there was no /history yet and no member key named a timeline, so node1, unsure, skipped

@@ -114,10 +114,16 @@ export function timelineInUse(ctx: Context): number | undefined {
  * members it knows of in name order, the numbers equal to its rank modulo
  * n. Two members that promote unsure and know the same members never take
  * the same number, whatever each of them has seen; the cost is a jump of at
- * most n − 1 more, only when unsure.
+ * most n − 1 more, only when unsure. Known: the members of our last
+ * snapshot with a leader and of this one, the peers asked, and the new
+ * leaders `/history` names (its fifth column) — an agent that has just
+ * started and finds only its own key knows the others by that alone (the
+ * simulator, 2 members: with no other name, a restarted member's "own"
+ * number was every number, and it took the one its silent peer had).
  */
 function ownTimeline(ctx: Context, from: number): number {
-  const names = [ctx.name, ...ctx.memory.lastSeenMembers, ...ctx.cluster.members.map((member) => member.name), ...(ctx.input.peers ?? []).map((peer) => peer.name)];
+  const leaders = (ctx.cluster.history?.lines ?? []).map((line) => line[4]).filter((name): name is string => typeof name === 'string' && name !== '');
+  const names = [ctx.name, ...ctx.memory.lastSeenMembers, ...ctx.cluster.members.map((member) => member.name), ...(ctx.input.peers ?? []).map((peer) => peer.name), ...leaders];
   const known = [...new Set(names)].sort();
   const slot = known.indexOf(ctx.name);
   return from + ((slot - (from % known.length) + known.length) % known.length);
@@ -128,8 +134,8 @@ function silentPromotionPossible(ctx: Context): boolean {
   const answered = new Set((ctx.input.peers ?? []).filter((peer) => peer.timeline !== undefined).map((peer) => peer.name));
   const silent = (name: string): boolean => name !== ctx.name && !present.has(name) && !answered.has(name);
   const { memory } = ctx;
-  // An agent that never saw a snapshot with a leader (it has just started) cannot name who may have held the key.
-  if (memory.leaderlessSinceOutage === true && (memory.lastSeenMembers.length === 0 || memory.lastSeenMembers.some(silent))) return true;
+  // An agent that never saw a snapshot with a leader (it has just started), or only with itself holding the key, cannot name who may have held it.
+  if (memory.leaderlessSinceOutage === true && (memory.lastSeenMembers.every((name) => name === ctx.name) || memory.lastSeenMembers.some(silent))) return true;
   if (memory.lastSeenLeader !== undefined && memory.lastSeenLeaderTimeline === undefined && silent(memory.lastSeenLeader)) return true;
   const asked = new Set((ctx.input.peers ?? []).map((peer) => peer.name));
   return ctx.cluster.members.some((member) => member.name !== ctx.name && asked.has(member.name) && !answered.has(member.name) && member.data.timeline === undefined);
