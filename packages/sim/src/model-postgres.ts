@@ -136,11 +136,10 @@ export function startPg(pg: PgState, asPrimary: boolean, follow: string | undefi
 }
 
 /** `skipTimelinesThrough`: placeholder history files make PostgreSQL name the new timeline above it. */
-export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough = 0, atIso?: string): void {
+export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough: number | undefined, atIso: string): void {
   pg.history = [...pg.history, [pg.timeline, pg.wal.end, 'no recovery target specified']];
-  if (atIso === undefined) delete pg.promotedAt;
-  else pg.promotedAt = atIso;
-  pg.timeline = Math.max(pg.timeline, skipTimelinesThrough) + 1;
+  pg.promotedAt = atIso;
+  pg.timeline = Math.max(pg.timeline, skipTimelinesThrough ?? 0) + 1;
   pg.wal = fork(pg.wal, segmentId);
   pg.checkpointLsn = pg.wal.end;
   pg.inRecovery = false;
@@ -154,7 +153,7 @@ export function promotePg(pg: PgState, segmentId: number, skipTimelinesThrough =
  * numbers too), carries the timestamp and its name as postgres-ctl's
  * observation stamps it (Patroni's /history format).
  */
-export function observePg(pg: PgState, hostOf: (name: string) => string, replication: readonly ReplicationConnection[], self?: string): LocalPostgres {
+export function observePg(pg: PgState, hostOf: (name: string) => string, replication: readonly ReplicationConnection[], self: string): LocalPostgres {
   if (pg.dataDirectory === 'empty') {
     return { dataDirectory: 'empty', running: false, accepting: false, inRecovery: false, hasRecoveryConfig: false, replication: [], pendingRestart: {} };
   }
@@ -181,8 +180,8 @@ export function observePg(pg: PgState, hostOf: (name: string) => string, replica
   };
 }
 
-function stampedHistory(pg: PgState, self: string | undefined): HistoryLine[] {
+function stampedHistory(pg: PgState, self: string): HistoryLine[] {
   const last = pg.history[pg.history.length - 1];
-  if (self === undefined || last === undefined || !pg.running || pg.inRecovery || last[0] >= pg.timeline) return pg.history;
+  if (last === undefined || !pg.running || pg.inRecovery || last[0] >= pg.timeline) return pg.history;
   return [...pg.history.slice(0, -1), [...last, pg.promotedAt ?? '', self] as HistoryLine];
 }

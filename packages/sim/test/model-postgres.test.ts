@@ -14,7 +14,7 @@ describe('receiveWal', () => {
     bootstrapPg(primary, 'sys', 1);
     const standby = emptyPg();
     copyFrom(standby, primary, 'node1');
-    promotePg(primary, 2);
+    promotePg(primary, 2, undefined, '2025-06-15T00:00:00.000Z');
     primary.wal = extend(primary.wal, 500);
     receiveWal(standby, primary);
     expect(standby.wal).toBe(primary.wal);
