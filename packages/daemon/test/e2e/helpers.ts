@@ -50,6 +50,15 @@ export async function streamsFrom(primary: PgwardenMember, replica: PgwardenMemb
   return rows.some((row) => row.application_name === replica.name && row.state === 'streaming');
 }
 
+/** The leader key's value in etcd, read through its JSON gateway; undefined when there is none. */
+export async function leaderKey(cluster: PgwardenCluster): Promise<string | undefined> {
+  const key = Buffer.from(`${cluster.namespace.replace(/\/$/, '')}/${cluster.scope}/leader`).toString('base64');
+  const response = await fetch(`${cluster.etcd.endpoints[0]}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key }) });
+  const body = (await response.json()) as { kvs?: { value?: string }[] };
+  const value = body.kvs?.[0]?.value;
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString();
+}
+
 /** Agent output, for failure messages. */
 export function transcripts(members: readonly PgwardenMember[], lines = 40): string {
   return members

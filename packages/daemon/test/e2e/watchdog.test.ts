@@ -19,7 +19,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { canEmulateWatchdog, postgresUser, startEmulatedWatchdog, startEtcd, startPgwardenCluster, waitUntil, type EmulatedWatchdog, type EtcdCluster, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
-import { isInRecovery, query, transcripts } from './helpers.js';
+import { isInRecovery, leaderKey, query, transcripts } from './helpers.js';
 
 interface Profile {
   readonly label: string;
@@ -36,15 +36,6 @@ const profiles: readonly Profile[] = [
   { label: 'fast profile: ttl 5, loop_wait 1, retry_timeout 1', ttl: 5, loopWait: 1, retryTimeout: 1, safetyMargin: 5, deviceTimeout: 2 },
 ];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The leader key's value in etcd, read through its JSON gateway; undefined when there is none. */
-async function leaderKey(cluster: PgwardenCluster): Promise<string | undefined> {
-  const key = Buffer.from(`${cluster.namespace.replace(/\/$/, '')}/${cluster.scope}/leader`).toString('base64');
-  const response = await fetch(`${cluster.etcd.endpoints[0]}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key }) });
-  const body = (await response.json()) as { kvs?: { value?: string }[] };
-  const value = body.kvs?.[0]?.value;
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString();
-}
 
 /**
  * The member of `members` that leads with a writable PostgreSQL. GET /primary alone is not enough:
