@@ -20,6 +20,8 @@ export interface SimSummary {
   readonly divergedFollowUnmarkedSteps: number;
   readonly timelinesReused: number;
   readonly timelinesReusedUnheld: number;
+  /** The seeds with a reuse whose other history was still held, to replay (`--seed N`). */
+  readonly timelinesReusedSeeds: readonly number[];
   readonly endedHealthy: number;
   readonly judgedConvergence: number;
 }
@@ -39,6 +41,7 @@ export function summarize(results: readonly SimResult[]): SimSummary {
   }
   return {
     seeds: results.length,
+    timelinesReusedSeeds: results.filter((result) => result.stats.timelinesReused > 0).map((result) => result.seed),
     steps,
     modelHours: Math.round((steps * 0.25) / 36) / 100,
     faults,
@@ -60,7 +63,7 @@ export function formatSummary(summary: SimSummary): string {
     `promotions ${summary.promotions} (failovers ${summary.failovers}, switchovers ${summary.switchovers}), demotions ${summary.demotions}`,
     `writes acknowledged ${summary.writesAcknowledged} (synchronously confirmed ${summary.writesSyncConfirmed}); steps without a writable primary ${summary.leaderlessShare}%`,
     `replica-steps spent following a diverged upstream (waiting for rewind): ${summary.divergedFollowSteps}, of which not marked diverged (replica checks passing): ${summary.divergedFollowUnmarkedSteps}`,
-    `promotions that reused a timeline another promotion had taken: ${summary.timelinesReused} with WAL of the other still in a data directory, ${summary.timelinesReusedUnheld} with none left`,
+    `promotions that reused a timeline another promotion had taken: ${summary.timelinesReused} with WAL of the other still in a data directory${summary.timelinesReusedSeeds.length > 0 ? ` (seeds ${summary.timelinesReusedSeeds.join(', ')})` : ''}, ${summary.timelinesReusedUnheld} with none left`,
     `converged after the quiet tail (one writable primary holding the key): ${summary.endedHealthy}/${summary.judgedConvergence} seeds`,
     `violations ${summary.violations}${summary.violations > 0 ? ` ${JSON.stringify(summary.violationsByInvariant)}` : ''}`,
   ].join('\n');
