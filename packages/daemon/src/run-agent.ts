@@ -12,6 +12,7 @@ import { toConsulSettings, toEtcdSettings, toRedisSettings, toRestApiConfig, toS
 import { AgentConfiguration } from './adapters/agent-configuration.js';
 import { AgentMemberController } from './adapters/member-controller.js';
 import { cacheClusterConfig } from './adapters/dynamic-config-store.js';
+import { knownMembersKeeper, readKnownMembers } from './adapters/known-members-file.js';
 import { loadConfigFile, readDynamicConfigCache } from './config-file.js';
 import { createLogger, parseLogLevel, type AgentLogger, type LogLevel } from './logger.js';
 import { componentsOfModule } from './log-format.js';
@@ -185,6 +186,7 @@ function createRuntime(
   logger: AgentLogger,
 ): AgentRuntime<HaMemory> {
   const { parameters } = ports;
+  const knownMembers = readKnownMembers(local.postgresql.data_dir);
   return new AgentRuntime<HaMemory>({
     self,
     dcs,
@@ -195,7 +197,8 @@ function createRuntime(
     logger,
     clock: links.health.timedClock(systemClock),
     decide,
-    initialMemory: initialMemory(),
+    initialMemory: initialMemory({ knownMembers }),
+    keepMemory: knownMembersKeeper(local.postgresql.data_dir, knownMembers),
     settings: (current) => configuration.settingsFor(current),
     recordLockRenewal,
     isFailsafeActive: (memory) => memory.failsafeActive,

@@ -2,7 +2,8 @@
  * One member's agent process: the real AgentRuntime of @pgwarden/daemon,
  * built from the model ports and the member's virtual clock, running its
  * own loop (`run()`) in virtual time. A crash drops the process (its events
- * never fire again); a restart builds a new runtime with fresh memory.
+ * never fire again); a restart builds a new runtime with fresh memory, but
+ * for the member names the data directory kept.
  */
 import { initialMemory, recordLockRenewal, type Cluster, type HaMemory, type HaSettings } from '@pgwarden/core';
 import { AgentRuntime, silentLogger, type AgentLogger, type CallbackPort } from '@pgwarden/daemon';
@@ -62,7 +63,11 @@ export function startAgent(world: World, member: SimMember): void {
     logger: traceLogger(world, member),
     clock,
     decide: seenByRuntime(world, observedDecide(world, member)),
-    initialMemory: initialMemory(),
+    // The agent's pgwarden.members.json: read at the start, written into a valid data directory.
+    initialMemory: initialMemory(member.pg.dataDirectory === 'valid' && member.pg.knownMembers !== undefined ? { knownMembers: member.pg.knownMembers } : {}),
+    keepMemory: (memory) => {
+      if (member.agent?.runtime === runtime && member.pg.dataDirectory === 'valid' && memory.knownMembers !== undefined) member.pg.knownMembers = memory.knownMembers;
+    },
     settings: settingsFor(world),
     recordLockRenewal,
     isFailsafeActive: (memory) => memory.failsafeActive,

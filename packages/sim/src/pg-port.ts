@@ -135,7 +135,10 @@ export class SimPostgres implements PostgresPort {
       () => {
         const from = this.copySource(source?.name);
         if (from === undefined) {
-          if (type === 'reinitialize') this.pg.dataDirectory = 'empty';
+          if (type === 'reinitialize') {
+            this.pg.dataDirectory = 'empty';
+            this.pg.knownMembers = undefined;
+          }
           return false;
         }
         copyFrom(this.pg, from.pg, from.name);
@@ -316,6 +319,7 @@ export class SimPostgres implements PostgresPort {
   removeDataDirectory(): Promise<void> {
     this.member.pgGeneration += 1;
     this.pg.dataDirectory = 'empty';
+    this.pg.knownMembers = undefined;
     this.pg.running = false;
     return Promise.resolve();
   }

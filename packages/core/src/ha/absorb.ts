@@ -6,7 +6,7 @@
  */
 import { isPrimaryRole, isUnlocked } from '../model/cluster-helpers.js';
 import type { DecideInput } from '../model/decide-types.js';
-import type { HaMemory } from './memory.js';
+import { MAX_KNOWN_MEMBERS, type HaMemory } from './memory.js';
 
 /**
  * The runtime's hook for a confirmed renewal (acquire/update/take answered
@@ -74,6 +74,7 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     // The key is gone: was its holder watched until then?
     next = { ...next, lastSeenLeaderAtMs: undefined, ...(leaderWatched(input, next) ? {} : { lastSeenLeaderTimeline: undefined }) };
   }
+  next = withKnownMembers(next, cluster.members.map((member) => member.name));
   // The snapshot is the truth about ownership: not ours (someone else's or nobody's) means not leader.
   if (cluster.leader?.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };
   if (cluster.failsafe !== undefined) next = { ...next, lastFailsafe: cluster.failsafe };
@@ -112,4 +113,12 @@ function isStreamingFromLeaderTimeline(input: DecideInput<HaMemory>): boolean {
   if (leaderName === undefined || leaderName === input.self.name) return false;
   const leaderTimeline = cluster.value.members.find((member) => member.name === leaderName)?.data.timeline;
   return leaderTimeline !== undefined && local.timeline === leaderTimeline;
+}
+
+/** The snapshot's names first, then the others known before; the same memory when that changes nothing. */
+function withKnownMembers(memory: HaMemory, names: readonly string[]): HaMemory {
+  const current = [...new Set(names)].sort();
+  const before = memory.knownMembers ?? [];
+  const known = [...current, ...before.filter((name) => !current.includes(name))].slice(0, MAX_KNOWN_MEMBERS);
+  return known.length === before.length && known.every((name, index) => name === before[index]) ? memory : { ...memory, knownMembers: known };
 }

@@ -56,6 +56,17 @@ export interface HaMemory {
   readonly leaderlessSinceOutage?: boolean;
   /** Member names of that snapshot: still queried in a leader race. */
   readonly lastSeenMembers: readonly string[];
+  /**
+   * Every member name this agent has seen in a snapshot, the current ones
+   * first (at most MAX_KNOWN_MEMBERS): the names an unsure promotion ranks
+   * itself among (see enforce-primary's ownTimeline). It outlives the agent:
+   * the runtime keeps it in the data directory and a new agent starts with it
+   * (`initialMemory({ knownMembers })`), so a restarted member that finds only
+   * its own key still knows the others (the simulator, 2 members, seeds 12037
+   * and 12145: the one name it knew made each number its own, and it took the
+   * one its silent peer had promoted to). The same array while nothing changed.
+   */
+  readonly knownMembers?: readonly string[];
   /** Anti-flapping: the leader before a DCS outage has first claim until then. */
   readonly lastLeaderClaim?: { readonly name: string; readonly untilMs: number };
   /** We ran as a primary and were demoted: the next follow must check divergence. */
@@ -118,7 +129,12 @@ export interface HaMemory {
   readonly cycles: number;
 }
 
-export function initialMemory(): HaMemory {
+/** How many names `knownMembers` keeps: the most recently seen. */
+export const MAX_KNOWN_MEMBERS = 32;
+
+/** A new agent's memory; `knownMembers`: the names an earlier agent on this data directory knew. */
+export function initialMemory(options: { readonly knownMembers?: readonly string[] } = {}): HaMemory {
+  const known = (options.knownMembers ?? []).filter((name) => typeof name === 'string' && name !== '').slice(0, MAX_KNOWN_MEMBERS);
   return {
     isLeader: false,
     bootstrapping: false,
@@ -126,6 +142,7 @@ export function initialMemory(): HaMemory {
     rewind: 'check',
     failsafeActive: false,
     lastSeenMembers: [],
+    ...(known.length === 0 ? {} : { knownMembers: known }),
     leaderlessSinceOutage: true,
     demotedFromPrimary: false,
     cycles: 0,

@@ -201,6 +201,35 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(again.memory.leaderlessSinceOutage).toBe(true);
   });
 
+  it('a restarted agent ranks itself among the names its data directory kept, not only those it finds', () => {
+    // The simulator (2 members, seeds 12037 and 12145): node2 promoted unsure to 3 (its own: 3 ≡ 1 mod 2)
+    // while node1 was down, before /history named anyone, and died; node1's agent, restarted, found no key
+    // but its own and, knowing no other name, took 3 as well.
+    const { history: _none, ...noHistory } = unlockedCluster({ members: [member('node1', { timeline: 1 })] });
+    const forgetful = decide(input({ name: 'node1', memory: initialMemory(), cluster: noHistory, local: replicaLocal({ timeline: 1 }), peers: [] }));
+    expect(promoteOf(forgetful.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 2 }); // → 3, the peer's own
+    const kept = decide(input({ name: 'node1', memory: initialMemory({ knownMembers: ['node1', 'node2'] }), cluster: noHistory, local: replicaLocal({ timeline: 1 }), peers: [] }));
+    expect(kept.ruleId).toBe('race.won.promote');
+    expect(promoteOf(kept.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 3 }); // → 4, node1's own (≡ 0 mod 2)
+  });
+
+  it('memory keeps every member name seen, the current ones first, the same array while nothing changes', () => {
+    const members = [member('node2'), member('node1'), member('node3')];
+    const first = decide(input({ cluster: cluster({ members }), local: replicaLocal() }));
+    expect(first.memory.knownMembers).toEqual(['node1', 'node2', 'node3']);
+    const again = decide(input({ memory: first.memory, cluster: cluster({ members }), local: replicaLocal() }));
+    expect(again.memory.knownMembers).toBe(first.memory.knownMembers);
+    // node3's key expires, node4 joins: node3 is still known, after the members of the snapshot.
+    const later = decide(input({ memory: again.memory, cluster: cluster({ members: [member('node1'), member('node2'), member('node4')] }), local: replicaLocal() }));
+    expect(later.memory.knownMembers).toEqual(['node1', 'node2', 'node4', 'node3']);
+    // An unreachable DCS and a snapshot without members change nothing.
+    const none = decide(input({ memory: later.memory, cluster: unlockedCluster({ members: [] }), local: replicaLocal() }));
+    expect(none.memory.knownMembers).toBe(later.memory.knownMembers);
+    // A new agent takes at most 32 of the names an earlier one kept, and no empty one.
+    expect(initialMemory({ knownMembers: ['', ...Array.from({ length: 40 }, (_, index) => `m${index}`)] }).knownMembers).toHaveLength(32);
+    expect(initialMemory({ knownMembers: [] }).knownMembers).toBeUndefined();
+  });
+
   it('before the cluster\'s first promotion, with every member key expired, our own timeline counts as seen', () => {
     // The simulator (2 members, seed 12038): node2 promoted to 2 while node1 was cut off, and its key
     // expired; there was no /history yet and no member key named a timeline, so node1, unsure, skipped

@@ -359,6 +359,7 @@ export class AgentRuntime<TMemory> {
     this.lastFailure = undefined;
     const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, postgres: this.options.postgres, logger: this.logger, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls, ...(prefetched === undefined ? {} : { prefetched }) });
     this.memory = result.memory;
+    if (this.background.running === undefined) this.keepMemory();
     this.wakeUpAtMs = result.wakeUpAtMs;
     if (result.ruleId === 'dcs-unreachable.failsafe-leader' && !this.demoting) this.leadership.confirmedByFailsafe(nowMs, local);
     // This decision was made on a lock whose validity by our clock had run out (it demotes, or the
@@ -368,6 +369,14 @@ export class AgentRuntime<TMemory> {
     const validUntil = this.leadership.validUntilMs();
     if (validUntil !== undefined && validUntil <= nowMs) this.leadership.lapse();
     return result;
+  }
+
+  private keepMemory(): void {
+    try {
+      this.options.keepMemory?.(this.memory);
+    } catch (error) {
+      this.logger.debug({ error: describeError(error) }, 'could not keep the memory for the next agent');
+    }
   }
 
   /** Execute in order; the first long action and everything after it go to the background. */

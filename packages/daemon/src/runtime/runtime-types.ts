@@ -39,6 +39,13 @@ export interface RuntimeOptions<TMemory> {
   readonly onDynamicConfig?: (config: NonNullable<Cluster['config']>) => Promise<void>;
   /** SIGHUP / POST /reload: re-read the local configuration. */
   readonly reloadLocalConfig?: () => Promise<void>;
+  /**
+   * After each decision made while no background action runs, before the
+   * cycle's actions start: keep what of the memory must outlive this agent
+   * (the agent: `knownMembers` in the data directory). Synchronous, so that no
+   * action of the cycle (a re-clone emptying the directory) runs beside it.
+   */
+  readonly keepMemory?: (memory: TMemory) => void;
   /** Whether the memory says failsafe mode keeps us (or our leader) running. */
   readonly isFailsafeActive?: (memory: TMemory) => boolean;
   /** The dynamic configuration this member would publish when the cluster has no `/config` (decide() writes it). */

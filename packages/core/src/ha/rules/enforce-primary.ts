@@ -114,16 +114,18 @@ export function timelineInUse(ctx: Context): number | undefined {
  * members it knows of in name order, the numbers equal to its rank modulo
  * n. Two members that promote unsure and know the same members never take
  * the same number, whatever each of them has seen; the cost is a jump of at
- * most n − 1 more, only when unsure. Known: the members of our last
- * snapshot with a leader and of this one, the peers asked, and the new
- * leaders `/history` names (its fifth column) — an agent that has just
- * started and finds only its own key knows the others by that alone (the
- * simulator, 2 members: with no other name, a restarted member's "own"
- * number was every number, and it took the one its silent peer had).
+ * most n − 1 more, only when unsure. Known: every member this data
+ * directory's agents have seen (memory's `knownMembers`, kept across agent
+ * restarts), the members of our last snapshot with a leader and of this one,
+ * the peers asked, and the new leaders `/history` names (its fifth column)
+ * — an agent that has just started and finds only its own key knows the
+ * others by those alone (the simulator, 2 members: with no other name, a
+ * restarted member's "own" number was every number, and it took the one
+ * its silent peer had).
  */
 function ownTimeline(ctx: Context, from: number): number {
   const leaders = (ctx.cluster.history?.lines ?? []).map((line) => line[4]).filter((name): name is string => typeof name === 'string' && name !== '');
-  const names = [ctx.name, ...ctx.memory.lastSeenMembers, ...ctx.cluster.members.map((member) => member.name), ...(ctx.input.peers ?? []).map((peer) => peer.name), ...leaders];
+  const names = [ctx.name, ...(ctx.memory.knownMembers ?? []), ...ctx.memory.lastSeenMembers, ...ctx.cluster.members.map((member) => member.name), ...(ctx.input.peers ?? []).map((peer) => peer.name), ...leaders];
   const known = [...new Set(names)].sort();
   const slot = known.indexOf(ctx.name);
   return from + ((slot - (from % known.length) + known.length) % known.length);
