@@ -198,7 +198,7 @@ function createRuntime(
     clock: links.health.timedClock(systemClock),
     decide,
     initialMemory: initialMemory({ knownMembers }),
-    keepMemory: knownMembersKeeper(local.postgresql.data_dir, knownMembers),
+    keepMemory: knownMembersKeeper(local.postgresql.data_dir, knownMembers, logger),
     settings: (current) => configuration.settingsFor(current),
     recordLockRenewal,
     isFailsafeActive: (memory) => memory.failsafeActive,

@@ -3,7 +3,7 @@
  * built from the model ports and the member's virtual clock, running its
  * own loop (`run()`) in virtual time. A crash drops the process (its events
  * never fire again); a restart builds a new runtime with fresh memory, but
- * for the member names the data directory kept.
+ * for the member names kept beside the data directory.
  */
 import { initialMemory, recordLockRenewal, type Cluster, type HaMemory, type HaSettings } from '@pgwarden/core';
 import { AgentRuntime, silentLogger, type AgentLogger, type CallbackPort } from '@pgwarden/daemon';
@@ -63,10 +63,10 @@ export function startAgent(world: World, member: SimMember): void {
     logger: traceLogger(world, member),
     clock,
     decide: seenByRuntime(world, observedDecide(world, member)),
-    // The agent's pgwarden.members.json: read at the start, written into a valid data directory.
-    initialMemory: initialMemory(member.pg.dataDirectory === 'valid' && member.pg.knownMembers !== undefined ? { knownMembers: member.pg.knownMembers } : {}),
+    // The agent's file of member names beside the data directory: read at the start, written as they change.
+    initialMemory: initialMemory(member.knownMembers === undefined ? {} : { knownMembers: member.knownMembers }),
     keepMemory: (memory) => {
-      if (member.agent?.runtime === runtime && member.pg.dataDirectory === 'valid' && memory.knownMembers !== undefined) member.pg.knownMembers = memory.knownMembers;
+      if (member.agent?.runtime === runtime && memory.knownMembers !== undefined) member.knownMembers = memory.knownMembers;
     },
     settings: settingsFor(world),
     recordLockRenewal,

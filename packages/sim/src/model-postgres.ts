@@ -29,8 +29,6 @@ export interface PgState {
   synchronousStandbyNames: string;
   /** When its last promotion ended (model time, ISO): the history file's mtime, which a primary stamps its own /history line with. */
   promotedAt?: string;
-  /** The agent's `pgwarden.members.json`: the member names its agents knew, for the next one. */
-  knownMembers?: readonly string[];
 }
 
 export function emptyPg(): PgState {
@@ -68,7 +66,6 @@ export function isNamedSync(primary: PgState, replicaName: string): boolean {
 
 export function bootstrapPg(pg: PgState, sysid: string, segmentId: number): void {
   pg.dataDirectory = 'valid';
-  pg.knownMembers = undefined;
   pg.sysid = sysid;
   pg.timeline = 1;
   pg.history = [];
@@ -84,7 +81,6 @@ export function bootstrapPg(pg: PgState, sysid: string, segmentId: number): void
 
 export function copyFrom(pg: PgState, source: PgState, follow: string | undefined): void {
   pg.dataDirectory = 'valid';
-  pg.knownMembers = source.knownMembers;
   pg.sysid = source.sysid;
   pg.timeline = source.timeline;
   pg.history = [...source.history];

@@ -135,10 +135,7 @@ export class SimPostgres implements PostgresPort {
       () => {
         const from = this.copySource(source?.name);
         if (from === undefined) {
-          if (type === 'reinitialize') {
-            this.pg.dataDirectory = 'empty';
-            this.pg.knownMembers = undefined;
-          }
+          if (type === 'reinitialize') this.pg.dataDirectory = 'empty';
           return false;
         }
         copyFrom(this.pg, from.pg, from.name);
@@ -319,7 +316,6 @@ export class SimPostgres implements PostgresPort {
   removeDataDirectory(): Promise<void> {
     this.member.pgGeneration += 1;
     this.pg.dataDirectory = 'empty';
-    this.pg.knownMembers = undefined;
     this.pg.running = false;
     return Promise.resolve();
   }

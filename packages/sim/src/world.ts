@@ -52,6 +52,8 @@ export interface SimMember {
   pg: PgState;
   /** Bumped by every operation that changes the postmaster: a long operation begun earlier then completes without effect. */
   pgGeneration: number;
+  /** The agent's file of member names beside the data directory: kept through agent and machine restarts and re-clones. */
+  knownMembers?: readonly string[];
   agent?: AgentProcess;
   /** The machine is down until then (crash, watchdog reset). */
   restartAtMs?: number;

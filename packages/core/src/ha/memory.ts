@@ -60,7 +60,7 @@ export interface HaMemory {
    * Every member name this agent has seen in a snapshot, the current ones
    * first (at most MAX_KNOWN_MEMBERS): the names an unsure promotion ranks
    * itself among (see enforce-primary's ownTimeline). It outlives the agent:
-   * the runtime keeps it in the data directory and a new agent starts with it
+   * the agent keeps it beside the data directory and a new agent starts with it
    * (`initialMemory({ knownMembers })`), so a restarted member that finds only
    * its own key still knows the others (the simulator, 2 members, seeds 12037
    * and 12145: the one name it knew made each number its own, and it took the

@@ -3,61 +3,77 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initialMemory, type HaMemory } from '@pgwarden/core';
-import { KNOWN_MEMBERS_FILE, knownMembersKeeper, readKnownMembers } from './known-members-file.js';
+import { recordingLogger } from '../../test/doubles.js';
+import { knownMembersKeeper, knownMembersPath, readKnownMembers } from './known-members-file.js';
 
-const dirs: string[] = [];
-function dataDir(complete: boolean): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pgwarden-known-'));
-  dirs.push(dir);
-  if (complete) {
-    mkdirSync(join(dir, 'global'));
-    writeFileSync(join(dir, 'global', 'pg_control'), '');
-  }
-  return dir;
+const parents: string[] = [];
+/** An empty data directory in a parent of its own. */
+function dataDir(): string {
+  const parent = mkdtempSync(join(tmpdir(), 'pgwarden-known-'));
+  parents.push(parent);
+  mkdirSync(join(parent, 'data'));
+  return join(parent, 'data');
 }
 const knowing = (names: readonly string[]): HaMemory => ({ ...initialMemory(), knownMembers: names });
 
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const parent of parents.splice(0)) rmSync(parent, { recursive: true, force: true });
 });
 
-describe('the member names kept in the data directory', () => {
-  it('are written when they change and read back by the next agent', () => {
-    const dir = dataDir(true);
+describe('the member names kept beside the data directory', () => {
+  it('are written when they change and read back by the next agent; the data directory stays empty', async () => {
+    const dir = dataDir();
+    expect(knownMembersPath(dir)).toBe(join(dir, '..', '.data.pgwarden.members'));
     expect(readKnownMembers(dir)).toEqual([]);
-    const keep = knownMembersKeeper(dir, []);
+    const keep = knownMembersKeeper(dir, [], recordingLogger());
     keep(knowing(['node1', 'node2']));
+    await keep.settled();
     expect(readKnownMembers(dir)).toEqual(['node1', 'node2']);
-    expect(readdirSync(dir).sort()).toEqual(['global', KNOWN_MEMBERS_FILE]);
     keep(knowing(['node1', 'node2', 'node3']));
+    await keep.settled();
     expect(readKnownMembers(dir)).toEqual(['node1', 'node2', 'node3']);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(join(dir, '..')).sort()).toEqual(['.data.pgwarden.members', 'data']);
   });
 
-  it('are not written again while they stay the same, nor when the agent started with them', () => {
-    const dir = dataDir(true);
-    const keep = knownMembersKeeper(dir, ['node1', 'node2']);
+  it('are not written again while they stay the same, nor when the agent started with them', async () => {
+    const dir = dataDir();
+    const keep = knownMembersKeeper(dir, ['node1', 'node2'], recordingLogger());
     keep(knowing(['node1', 'node2']));
-    expect(readdirSync(dir)).toEqual(['global']);
+    await keep.settled();
+    expect(readdirSync(join(dir, '..'))).toEqual(['data']);
     keep(knowing(['node2', 'node1']));
-    writeFileSync(join(dir, KNOWN_MEMBERS_FILE), '["changed behind its back"]');
+    await keep.settled();
+    writeFileSync(knownMembersPath(dir), '["changed behind its back"]');
     keep(knowing(['node2', 'node1']));
+    await keep.settled();
     expect(readKnownMembers(dir)).toEqual(['changed behind its back']);
   });
 
-  it('are never written into a directory without pg_control: initdb and pg_basebackup want it empty', () => {
-    const dir = dataDir(false);
-    knownMembersKeeper(dir, [])(knowing(['node1']));
-    expect(readdirSync(dir)).toEqual([]);
+  it('a write that fails is logged, returns at once, and is tried again at the next cycle', async () => {
+    const dir = dataDir();
+    const logger = recordingLogger();
+    const keep = knownMembersKeeper(dir, [], logger);
+    // A directory in the file's place: the rename fails, as root too.
+    mkdirSync(knownMembersPath(dir));
+    writeFileSync(join(knownMembersPath(dir), 'x'), '');
+    keep(knowing(['node1']));
+    await keep.settled();
+    expect(logger.lines.map((line) => `${line.level} ${line.message}`)).toEqual(['warn could not keep the known member names for the next agent']);
+    rmSync(knownMembersPath(dir), { recursive: true });
+    keep(knowing(['node1']));
+    await keep.settled();
+    expect(readKnownMembers(dir)).toEqual(['node1']);
   });
 
   it('read as none from a file that is not a list of names', () => {
-    const dir = dataDir(true);
-    writeFileSync(join(dir, KNOWN_MEMBERS_FILE), '{"node1": true}');
+    const dir = dataDir();
+    writeFileSync(knownMembersPath(dir), '{"node1": true}');
     expect(readKnownMembers(dir)).toEqual([]);
-    writeFileSync(join(dir, KNOWN_MEMBERS_FILE), '["node1", 7, "node2"]');
+    writeFileSync(knownMembersPath(dir), '["node1", 7, "node2"]');
     expect(readKnownMembers(dir)).toEqual(['node1', 'node2']);
-    writeFileSync(join(dir, KNOWN_MEMBERS_FILE), 'not json');
+    writeFileSync(knownMembersPath(dir), 'not json');
     expect(readKnownMembers(dir)).toEqual([]);
-    expect(readFileSync(join(dir, KNOWN_MEMBERS_FILE), 'utf8')).toBe('not json');
+    expect(readFileSync(knownMembersPath(dir), 'utf8')).toBe('not json');
   });
 });

@@ -359,7 +359,7 @@ export class AgentRuntime<TMemory> {
     this.lastFailure = undefined;
     const result = await decideWithRounds(this.options.decide, base, { peers: this.options.peers, postgres: this.options.postgres, logger: this.logger, self, cluster: this.cluster, settings, local, lastKnownApiUrls: this.lastKnownApiUrls, ...(prefetched === undefined ? {} : { prefetched }) });
     this.memory = result.memory;
-    if (this.background.running === undefined) this.keepMemory();
+    this.keepMemory();
     this.wakeUpAtMs = result.wakeUpAtMs;
     if (result.ruleId === 'dcs-unreachable.failsafe-leader' && !this.demoting) this.leadership.confirmedByFailsafe(nowMs, local);
     // This decision was made on a lock whose validity by our clock had run out (it demotes, or the

@@ -40,10 +40,9 @@ export interface RuntimeOptions<TMemory> {
   /** SIGHUP / POST /reload: re-read the local configuration. */
   readonly reloadLocalConfig?: () => Promise<void>;
   /**
-   * After each decision made while no background action runs, before the
-   * cycle's actions start: keep what of the memory must outlive this agent
-   * (the agent: `knownMembers` in the data directory). Synchronous, so that no
-   * action of the cycle (a re-clone emptying the directory) runs beside it.
+   * After each decision, before its actions: keep what of the memory must
+   * outlive this agent (the agent: `knownMembers` in a file beside the data
+   * directory). It must not block: a write it starts runs on its own.
    */
   readonly keepMemory?: (memory: TMemory) => void;
   /** Whether the memory says failsafe mode keeps us (or our leader) running. */

@@ -18,9 +18,9 @@
  * and rewinds. Without the question it followed c and never streamed.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgwardenCluster, waitUntil, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
+import { knownMembersPath } from '../../src/adapters/known-members-file.js';
 import { isInRecovery, leaderKey, query, rowCount, streamsFrom, transcripts, writeTimeline } from './helpers.js';
 
 describe('a replica on a timeline the new leader never had', () => {
@@ -73,9 +73,9 @@ describe('a replica on a timeline the new leader never had', () => {
     // made it so anyway, and the number c takes depends on it): alone, it takes over from
     // timeline 1 past 2, which /history shows as used.
     await waitUntil(async () => (await leaderKey(cluster)) === undefined, { timeoutMs: 30_000, what: `${b.name}'s leader key to expire` });
-    // c's first agent kept the member names it saw in its data directory: the new one, finding no
-    // key but its own, ranks itself among them.
-    expect(JSON.parse(readFileSync(join(c.dataDir, 'pgwarden.members.json'), 'utf8'))).toEqual(cluster.members.map((member) => member.name).sort());
+    // c's first agent kept the member names it saw beside its data directory: the new one, finding
+    // no key but its own, ranks itself among them.
+    expect(JSON.parse(readFileSync(knownMembersPath(c.dataDir), 'utf8'))).toEqual(cluster.members.map((member) => member.name).sort());
     await c.start();
     await waitUntil(async () => (await isInRecovery(c)) === false, { timeoutMs: 90_000, what: () => `${c.name} to take over\n${transcripts([c])}` });
     const timeline = await waitUntil(async () => {
