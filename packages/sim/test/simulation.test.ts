@@ -109,6 +109,18 @@ describe('simulation of the real AgentRuntime', () => {
     expect(result.stats.endedHealthy, 'seed 10317 did not converge').toBe(1);
   });
 
+  it('a restarted agent knows the members its predecessors saw: no timeline taken twice in the seeds that did (2 members)', async () => {
+    // With only what it saw since its start, an unsure member ranked itself among different names than
+    // its peer, or owned every number when it found no key but its own, and took the number the silent
+    // peer had promoted to while WAL of that promotion was still in a data directory.
+    for (const seed of [12037, 12105, 12145]) {
+      const result = await runSimulation({ seed, steps: 20_000, memberCount: 2, faultProbability: 0.05 });
+      expect(result.violation, `seed ${seed}`).toBeUndefined();
+      expect(result.stats.timelinesReused, `seed ${seed}`).toBe(0);
+      expect(result.stats.promotions, `seed ${seed}`).toBeGreaterThan(3);
+    }
+  });
+
   it('replays a seed exactly: same stats, same trace', async () => {
     const traces: string[][] = [[], []];
     const first = await runSimulation({ seed: 42, steps: 2000, faultProbability: 1 / 40, log: (line) => traces[0]?.push(line) });
