@@ -49,7 +49,10 @@ describe('a switchover whose PostgreSQL does not shut down cleanly', () => {
         expect(checkpointer?.pid).toBeGreaterThan(0);
         frozen = checkpointer!.pid;
         process.kill(frozen, 'SIGSTOP');
-        // The fault happened: the checkpointer is stopped.
+        // The fault happened: the checkpointer is stopped. The signal is delivered asynchronously, so a
+        // checkpointer busy on the other core may still read 'R' for a moment.
+        const pid = frozen;
+        await waitUntil(() => processState(pid) === 'T', { timeoutMs: 5000, intervalMs: 10 }).catch(() => undefined);
         expect(processState(frozen)).toBe('T');
       },
       // The API waits 2 × max(10 s, loop_wait) for the outcome; the stop takes ~9 s here (200,
