@@ -17,8 +17,7 @@
  *   device resets the machine before a replica can take over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { canEmulateWatchdog, postgresUser, startEmulatedWatchdog, startEtcd, startPgwardenCluster, waitUntil, type EmulatedWatchdog, type EtcdCluster, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
+import { canEmulateWatchdog, postgresUser, processState, startEmulatedWatchdog, startEtcd, startPgwardenCluster, waitUntil, type EmulatedWatchdog, type EtcdCluster, type PgwardenCluster, type PgwardenMember } from '@pgwarden/testkit';
 import { isInRecovery, leaderKey, query, transcripts } from './helpers.js';
 
 interface Profile {
@@ -47,14 +46,6 @@ async function leading(members: readonly PgwardenMember[]): Promise<PgwardenMemb
     if ((await member.request('GET', '/primary').catch(() => undefined))?.status === 200 && (await isInRecovery(member)) === false) return member;
   }
   return undefined;
-}
-
-function processState(pid: number): string | undefined {
-  try {
-    return /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
 }
 
 for (const profile of profiles) {
