@@ -4,9 +4,9 @@
  * the member list and keeps working when the configured one stops.
  */
 import { describe, expect, it } from 'vitest';
+import { waitEtcdHealthy } from '@pgwarden/testkit';
 import type { EtcdDcs } from '../src/index.js';
 import { useThreeNodeEtcd } from './etcd-harness.js';
-import { waitForQuorum } from './etcd-gateway.js';
 
 const timings = { ttlSeconds: 4, loopWaitSeconds: 1, retryTimeoutSeconds: 2 };
 
@@ -25,7 +25,7 @@ describe('etcd endpoint discovery', () => {
       // need an election before they serve; that wait is etcd's, not the adapter's (retry_timeout
       // here is 2 s, and a loaded machine can spend that on the election alone).
       expect(three.etcd().nodes[0]!.running()).toBe(false);
-      await waitForQuorum(three.etcd().endpoints.slice(1));
+      await waitEtcdHealthy(three.etcd().nodes[1]!, 15_000);
       const renewed = await dcs.updateLeader({ lastLsn: 10 });
       expect(renewed.kind, JSON.stringify(renewed)).toBe('held');
       const cluster = await dcs.getCluster();

@@ -35,23 +35,6 @@ export async function readKey(endpoints: readonly string[], key: string): Promis
   return first === undefined ? undefined : Buffer.from(first.value ?? '', 'base64').toString('utf8');
 }
 
-/**
- * Wait until one of `endpoints` answers a linearizable read, which needs a
- * raft leader: after a member was killed, the others have elected one.
- */
-export async function waitForQuorum(endpoints: readonly string[], timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await firstAnswer(endpoints, '/kv/range', { key: base64('/quorum-probe') });
-      return;
-    } catch (error) {
-      if (Date.now() >= deadline) throw new Error(`etcd at ${endpoints.join(', ')} served no linearizable read within ${timeoutMs} ms`, { cause: error });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 export async function writeKey(endpoints: readonly string[], key: string, value: string): Promise<void> {
   await firstAnswer(endpoints, '/kv/put', { key: base64(key), value: base64(value) });
 }

@@ -96,7 +96,12 @@ function isHealthy(clientUrl: string, tls: EtcdTlsFiles | undefined): Promise<bo
   });
 }
 
-async function waitHealthy(node: EtcdNode, timeoutMs: number, tls?: EtcdTlsFiles): Promise<void> {
+/**
+ * Wait until `node` answers its /health with `"health":"true"`, which etcd
+ * gives only when the member sees a raft leader and can read: after another
+ * member was killed, the ones left have elected one.
+ */
+export async function waitEtcdHealthy(node: EtcdNode, timeoutMs: number, tls?: EtcdTlsFiles): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!node.running()) throw new Error(`etcd ${node.name} exited:\n${node.output().slice(-4000)}`);
@@ -151,7 +156,7 @@ function makeNode(plan: NodePlan, dataDir: string, initialCluster: string, clust
     async start() {
       if (run.running()) return;
       run.launch();
-      await waitHealthy(node, 30_000, tls);
+      await waitEtcdHealthy(node, 30_000, tls);
     },
     freeze() {
       const pid = node.pid();
@@ -189,7 +194,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
       nodes.push(makeNode(plan, join(dir.path, 'data'), initialCluster, clusterToken, options.tls));
     }
     const timeout = options.readyTimeoutMs ?? 30_000;
-    await Promise.all(nodes.map((node) => waitHealthy(node, timeout, options.tls)));
+    await Promise.all(nodes.map((node) => waitEtcdHealthy(node, timeout, options.tls)));
   } catch (error) {
     await stopAll();
     throw error;

@@ -8,7 +8,7 @@
 export { getFreePort, getFreePorts } from './ports.js';
 export { processState, startProcess, type TestProcess } from './processes.js';
 export { makeTempDir, postgresUser, type TempDir, type UnprivilegedUser } from './temp-dirs.js';
-export { startEtcd, ETCD_BINARY, type EtcdCluster, type EtcdNode, type EtcdTlsFiles, type StartEtcdOptions } from './etcd.js';
+export { startEtcd, waitEtcdHealthy, ETCD_BINARY, type EtcdCluster, type EtcdNode, type EtcdTlsFiles, type StartEtcdOptions } from './etcd.js';
 export { startRedis, REDIS_BINARY, type RedisAclUser, type RedisServer, type RedisTlsOptions, type StartRedisOptions } from './redis.js';
 export { makeTestCertificates, type TestCertificates } from './etcd-tls.js';
 export { startHaproxy, parseShowProc, HAPROXY_BINARY, type HaproxyInstance, type HaproxyWorker, type StartHaproxyOptions } from './haproxy.js';
