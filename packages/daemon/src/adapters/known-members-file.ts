@@ -37,23 +37,31 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
  * The runtime's `keepMemory`: starts a write of `knownMembers` when it differs
  * from what the file holds and no write is in flight (through a temporary
  * file and a rename, mode 0600, owned by the agent's user like the lock
- * file). A failed write is logged and tried again at the next cycle. `settled()` resolves when no write is in flight (tests).
+ * file). A failed write is tried again at the next cycle and logged once
+ * until it succeeds or fails differently. `settled()` resolves when no write is in flight (tests).
  */
 export function knownMembersKeeper(dataDir: string, startedWith: readonly string[], logger: AgentLogger): ((memory: HaMemory) => void) & { settled(): Promise<void> } {
   const target = knownMembersPath(dataDir);
   let written: readonly string[] = startedWith;
   let inFlight: Promise<void> | undefined;
+  // The last failure logged: the same one again (a read-only directory) is not logged every cycle.
+  let failure: string | undefined;
   const write = async (known: readonly string[]): Promise<void> => {
     const temporary = `${target}.tmp`;
     await writeFile(temporary, `${JSON.stringify(known)}\n`, { mode: 0o600 });
     await rename(temporary, target);
     written = known;
+    failure = undefined;
   };
   const keep = (memory: HaMemory): void => {
     const known = memory.knownMembers;
     if (known === undefined || inFlight !== undefined || sameNames(known, written)) return;
     inFlight = write(known)
-      .catch((error: unknown) => logger.warn({ file: target, error: String(error) }, 'could not keep the known member names for the next agent'))
+      .catch((error: unknown) => {
+        if (String(error) === failure) return;
+        failure = String(error);
+        logger.warn({ file: target, error: failure }, 'could not keep the known member names for the next agent');
+      })
       .finally(() => {
         inFlight = undefined;
       });
