@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The daemon's tests in two streams at once, each one file at a time (its
 # vitest config): the fault-injection files (a link cut or black-holed, the
-# DCS stopped) and a few others in one, the other end-to-end files in the other, the unit
-# tests (src and test/unit) first in the second. Each end-to-end file runs
-# its own etcd and three agents with PostgreSQL on ports it picks, so two run
-# side by side; most of their time is waiting for ttl and loop_wait, which
-# two streams overlap (about 10 minutes instead of 20 on 2 cores). A new
-# end-to-end file goes into the stream with less time (CI, 2026-12-07: the
-# fault stream took 673 s, the other 535 s, before logical-slots and
-# unclean-demotion, ~70 s together, moved to the second). Exits non-zero if
-# either stream failed.
+# DCS stopped) and a few others in one, the other end-to-end files in the
+# other, the unit tests (src and test/unit) first in the second. Each
+# end-to-end file runs its own etcd and three agents with PostgreSQL on ports
+# it picks, so two run side by side; most of their time is waiting for ttl and
+# loop_wait, which two streams overlap (about 10 minutes instead of 20 on 2
+# cores). A new end-to-end file goes into the stream with less time (CI,
+# 2026-12-07: the fault stream took 673 s, the other 535 s, before
+# logical-slots and unclean-demotion, ~70 s together, moved to the second).
+# Exits non-zero if either stream failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 faults=(test/e2e/partition.test.ts test/e2e/flaky-dcs.test.ts test/e2e/dcs-outage.test.ts test/e2e/paused-dcs-outage.test.ts test/e2e/quorum-commit.test.ts test/e2e/diverged-member.test.ts test/e2e/branch-replica.test.ts)
