@@ -91,6 +91,7 @@ function detail(action: Action): string {
   if ('mode' in action) return `(${action.mode})`;
   if (action.type === 'write-sync') return `(${action.quorum === undefined ? '' : `quorum ${action.quorum} of `}[${action.standbys.join(',')}])`;
   if (action.type === 'set-synchronous-standby-names') return `('${action.value}')`;
+  if (action.type === 'promote' && action.skipTimelinesThrough !== undefined) return `(skipping timelines through ${action.skipTimelinesThrough})`;
   return '';
 }
 
