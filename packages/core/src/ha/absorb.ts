@@ -77,6 +77,8 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
   next = withKnownMembers(next, cluster.members.map((member) => member.name));
   // The snapshot is the truth about ownership: not ours (someone else's or nobody's) means not leader.
   if (cluster.leader?.name !== input.self.name && next.isLeader) next = { ...next, isLeader: false };
+  // A promotion's skipped numbers bind its retries under the key it won, not a later race, which judges afresh.
+  if (cluster.leader?.name !== input.self.name && next.promotionSkippedThrough !== undefined) next = { ...next, promotionSkippedThrough: undefined };
   if (cluster.failsafe !== undefined) next = { ...next, lastFailsafe: cluster.failsafe };
   return next;
 }

@@ -67,6 +67,19 @@ export interface HaMemory {
    * one its silent peer had promoted to). The same array while nothing changed.
    */
   readonly knownMembers?: readonly string[];
+  /**
+   * The highest timeline a promotion we decided skipped (enforce-primary's
+   * `timelineInUse`): a floor for the promotions we decide again under the
+   * same key, moot once we run on a timeline above it; cleared by a snapshot
+   * in which the key is not ours (a later race judges afresh). What made the
+   * first decision skip may be gone from the next one's snapshot: a
+   * promotion interrupted (a postmaster crash) is decided again under the key
+   * we won, in a snapshot that no longer lists the silent member (the
+   * simulator, 3 members, seed 81004: node2 skipped through 24 for a silent
+   * node3 that had promoted to 23 unseen; the retry skipped nothing and took
+   * 23 as well).
+   */
+  readonly promotionSkippedThrough?: number;
   /** Anti-flapping: the leader before a DCS outage has first claim until then. */
   readonly lastLeaderClaim?: { readonly name: string; readonly untilMs: number };
   /** We ran as a primary and were demoted: the next follow must check divergence. */

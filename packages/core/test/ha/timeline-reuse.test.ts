@@ -201,6 +201,38 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(again.memory.leaderlessSinceOutage).toBe(true);
   });
 
+  it('a promotion decided again under the key it won keeps the numbers the first decision skipped', () => {
+    // The simulator (3 members, fault rate 0.1, seed 81004): node3 promoted to 23 unseen and was cut off;
+    // node2 won the race unsure and skipped through 24, a postmaster crash interrupted its promotion, and
+    // the retry under the key it held no longer counted the silent member (its snapshot did not list it)
+    // and took 23 as well.
+    const history = { version: 4, lines: upTo18 };
+    const afterOutage = memory({ lastSeenLeader: 'node1', lastSeenLeaderTimeline: 18, dcsUnreachableSinceMs: NOW - 20_000, lastSeenMembers: ['node1', 'node2', 'node3'] });
+    const { timeline: _none, ...silent } = dead;
+    const won = decide(input({ memory: afterOutage, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: [silent, ahead[1] as (typeof ahead)[number]] }));
+    expect(won.ruleId).toBe('race.won.promote');
+    expect(promoteOf(won.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // PostgreSQL crashed before the promotion ended: restarted read-only under the key, then promoted
+    // again. The retry sees itself as the leader, among members that all answer for themselves.
+    const held = cluster({ leader: { name: 'node2', version: 11 }, history, members: others });
+    const retry = decide(input({ memory: won.memory, cluster: held, local: replicaLocal({ timeline: 18 }) }));
+    expect(retry.ruleId).toBe('leader.keep-lock.promote');
+    // The snapshot names node2 and node3 only: node1, silent, is no longer among the members it saw.
+    expect(retry.memory.lastSeenMembers).toEqual(['node2', 'node3']);
+    expect(promoteOf(retry.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    const third = decide(input({ memory: retry.memory, cluster: held, local: replicaLocal({ timeline: 18 }) }));
+    expect(promoteOf(third.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // A cycle without the DCS keeps them; a snapshot in which the key is not ours drops them: a later race
+    // judges afresh (node1 led on 18 meanwhile: a plain promote).
+    const cut = decide(input({ memory: third.memory, cluster: { ok: false, message: 'etcd timed out' }, local: replicaLocal({ timeline: 18 }) }));
+    expect(cut.memory.promotionSkippedThrough).toBe(21);
+    const taken = decide(input({ memory: cut.memory, cluster: cluster({ history, members: [member('node1', { timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }) }));
+    expect(taken.memory.promotionSkippedThrough).toBeUndefined();
+    const later = decide(input({ memory: taken.memory, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: ahead }));
+    expect(later.ruleId).toBe('race.won.promote');
+    expect(promoteOf(later.actions)).toEqual({ type: 'promote' });
+  });
+
   it('a restarted agent ranks itself among the names its data directory kept, not only those it finds', () => {
     // The simulator (2 members, seeds 12037 and 12145): node2 promoted unsure to 3 (its own: 3 ≡ 1 mod 2)
     // while node1 was down, before /history named anyone, and died; node1's agent, restarted, found no key

@@ -105,7 +105,9 @@ export function timelineInUse(ctx: Context): number | undefined {
   // with every member key expired nothing else names it (the simulator, 2 members, seed 12038:
   // node2 promoted to 2 unseen; node1, unsure, "skipped" from 0 and took 2 as well).
   const seen = Math.max(mine, clusterTimeline(ctx.cluster), ...published, ...answered);
-  const known = silentPromotionPossible(ctx) ? ownTimeline(ctx, seen + 2) - 1 : seen;
+  const judged = silentPromotionPossible(ctx) ? ownTimeline(ctx, seen + 2) - 1 : seen;
+  // At least what our promotion under this key skipped when first decided (memory's promotionSkippedThrough).
+  const known = Math.max(judged, ctx.memory.promotionSkippedThrough ?? 0);
   return known > mine ? known : undefined;
 }
 
@@ -209,6 +211,15 @@ export function enforcePrimaryRole(ctx: Context, messages: PrimaryMessages, lead
     ruleId: `${messages.ruleId}.promote`,
     message: messages.promoted,
     actions,
-    memory: { failsafeActive: false, rewind: 'check', demotedFromPrimary: false, primaryOnTimeline: undefined, divergedStuck: undefined, quorum: undefined, syncSetting: undefined },
+    memory: {
+      failsafeActive: false,
+      rewind: 'check',
+      demotedFromPrimary: false,
+      primaryOnTimeline: undefined,
+      divergedStuck: undefined,
+      quorum: undefined,
+      syncSetting: undefined,
+      ...(skip === undefined ? {} : { promotionSkippedThrough: skip }),
+    },
   });
 }
