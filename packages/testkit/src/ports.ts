@@ -38,8 +38,9 @@ let swept = false;
 /** The ports to pick from, [low, high]: the window just below the ephemeral range. */
 export function portWindow(ephemeralRange: string | undefined): readonly [number, number] {
   const low = Number.parseInt(ephemeralRange?.trim().split(/\s+/)[0] ?? '', 10);
-  // An ephemeral range that starts too low leaves no room below it: pick above it instead (the
-  // reservations still keep test processes apart; the kernel might then take a port first).
+  // An ephemeral range that starts too low leaves no room below it: a fixed window instead, which
+  // may overlap the range (the reservations still keep test processes apart; the kernel might
+  // then take a port before its server binds it).
   if (!Number.isInteger(low) || low - 1 - LOWEST < 1024) return [LOWEST, LOWEST + WINDOW - 1];
   return [Math.max(LOWEST, low - WINDOW), low - 1];
 }
