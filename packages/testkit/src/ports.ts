@@ -30,10 +30,8 @@ const WINDOW = 16_384;
 /** The lowest port picked from: above the well-known and most registered services' ports. */
 const LOWEST = 10_000;
 
-const handedOut = new Set<number>();
 const reserved: string[] = [];
-let cleanupInstalled = false;
-let swept = false;
+let prepared = false;
 
 /** The ports to pick from, [low, high]: the window just below the ephemeral range. */
 export function portWindow(ephemeralRange: string | undefined): readonly [number, number] {
@@ -81,15 +79,18 @@ function isStale(file: string): boolean {
 }
 
 /**
- * Remove the stale reservations, once per process: test workers are often
- * killed rather than left to exit, so theirs are not removed by their owner.
+ * Create the directory and remove the stale reservations, once per process:
+ * test workers are often killed rather than left to exit, so theirs are not
+ * removed by their owner.
  * (Two processes judging the same file stale at the same instant could, in
  * theory, remove a third's new reservation of that port between them; the
  * window is a few microseconds wide.)
  */
-function sweep(): void {
-  if (swept) return;
-  swept = true;
+function prepare(): void {
+  if (prepared) return;
+  prepared = true;
+  process.once('exit', releaseAll);
+  mkdirSync(RESERVATIONS, { recursive: true, mode: 0o700 });
   for (const name of readdirSync(RESERVATIONS)) {
     const file = join(RESERVATIONS, name);
     try {
@@ -110,7 +111,7 @@ export function reservationFile(port: number): string {
  * or one that is gone but held it within the last minute. Exported for tests.
  */
 export function reservePort(port: number): boolean {
-  mkdirSync(RESERVATIONS, { recursive: true, mode: 0o700 });
+  prepare();
   const file = reservationFile(port);
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
@@ -121,10 +122,6 @@ export function reservePort(port: number): boolean {
         closeSync(fd);
       }
       reserved.push(file);
-      if (!cleanupInstalled) {
-        cleanupInstalled = true;
-        process.once('exit', releaseAll);
-      }
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -151,14 +148,16 @@ function canBind(port: number, host: string): Promise<boolean> {
   });
 }
 
+/** This machine's window, read once per process. */
+let machineWindow: readonly [number, number] | undefined;
+
 export async function getFreePort(host = '127.0.0.1'): Promise<number> {
-  mkdirSync(RESERVATIONS, { recursive: true, mode: 0o700 });
-  sweep();
-  const [low, high] = portWindow(ephemeralRange());
+  machineWindow ??= portWindow(ephemeralRange());
+  const [low, high] = machineWindow;
   for (let tries = 0; tries < 1000; tries += 1) {
     const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (handedOut.has(port) || !reservePort(port)) continue;
-    handedOut.add(port); // ours for the life of this process, whether it binds or not
+    // A port we reserved stays ours for the life of this process, whether it binds or not.
+    if (!reservePort(port)) continue;
     if (await canBind(port, host)) return port;
   }
   throw new Error(`no free port on ${host} in ${low}-${high} after 1000 tries (reservations in ${RESERVATIONS})`);
