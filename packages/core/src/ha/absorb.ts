@@ -53,7 +53,11 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
         : undefined;
     next = { ...next, dcsUnreachableSinceMs: undefined, ...(claim === undefined ? {} : { lastLeaderClaim: claim }) };
     if (isUnlocked(cluster)) next = { ...next, leaderlessSinceOutage: true };
+  } else if (isUnlocked(cluster) && memory.lastReadAtMs !== undefined && input.nowMs - memory.lastReadAtMs > input.settings.ttlSeconds * 1000) {
+    // No read failed, but none ran for longer than ttl (HaMemory.lastReadAtMs): as unsure as after an outage.
+    next = { ...next, leaderlessSinceOutage: true };
   }
+  next = { ...next, lastReadAtMs: input.nowMs };
   if (!isUnlocked(cluster) && cluster.leader !== undefined) {
     // A new leader: judge the divergence again (Patroni triggers its check on following a new
     // node), after a failed rewind too — the source may have died mid-rewind (the simulator saw

@@ -46,14 +46,26 @@ export interface HaMemory {
    */
   readonly lastSeenLeaderAtMs?: number;
   /**
-   * The DCS came back (to us) with nobody holding the key: someone may have
-   * held it meanwhile, promoted, and lost it unseen. Cleared by a snapshot
+   * The DCS came back (to us) with nobody holding the key, after an outage
+   * or after a gap longer than ttl since our last snapshot (this agent
+   * frozen: see `lastReadAtMs`): someone may have held it meanwhile,
+   * promoted, and lost it unseen. Cleared by a snapshot
    * with a leader. An agent starts with it set: it watched nothing before
    * it started (the simulator, seed 12012 of 2 members: node2 promoted to 24
    * while cut off from the DCS, its key expired; node1, restarted, found no
    * leader and took 24 as well).
    */
   readonly leaderlessSinceOutage?: boolean;
+  /**
+   * When (monotonic) the last snapshot was read. A key that someone acquired
+   * after it and lost unseen lived at least ttl, so a leaderless snapshot
+   * more than ttl later is as unsure as one after an outage, though no read
+   * failed: the agent was frozen, or its cycles late (the simulator, seed
+   * 121096: node2, frozen for 64 s after seeing node4 lead, woke to no key
+   * and a switchover naming it; node5 had held the key meanwhile, promoted
+   * to 21 and crashed, and node2 took 21 as well).
+   */
+  readonly lastReadAtMs?: number;
   /** Member names of that snapshot: still queried in a leader race. */
   readonly lastSeenMembers: readonly string[];
   /**

@@ -105,9 +105,36 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(frozen.ruleId).toBe('race.won.promote');
     expect(promoteOf(frozen.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
     expect(frozen.memory.lastSeenLeaderTimeline).toBeUndefined();
-    // The gap judged once: later leaderless cycles of an agent that watched keep the timeline.
-    const later = decide(input({ nowMs: NOW + 3 * ttlMs, memory: watched.memory, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers }));
+    // The gap judged once: later leaderless cycles of an agent that watched keep the timeline (each read
+    // within ttl of the one before it; a longer gap is unsure of every holder, see the next test).
+    const later = decide(input({ nowMs: NOW + ttlMs + 20_000, memory: watched.memory, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers }));
     expect(promoteOf(later.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('a leaderless snapshot more than ttl after the last one: someone may have held the key meanwhile, skips to a number of its own', () => {
+    // The simulator (seed 121096): node2, frozen for 64 s after seeing node4 lead, woke to no key and a
+    // switchover naming it. node5 had held the key meanwhile, promoted to 21 and crashed, its key expired;
+    // node4, the leader node2 had seen, was back as a replica. node2 took 21 as well.
+    const history = { version: 4, lines: upTo18 };
+    const watching = decide(input({ cluster: cluster({ history, members: [member('node1', { timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }) }));
+    expect(watching.memory.lastReadAtMs).toBe(NOW);
+    // node1 is back as a replica and answers; node3 (its member key gone) does not.
+    const back = [member('node1', { role: 'replica', state: 'running', timeline: 18 }), member('node2', { timeline: 18 })];
+    const { timeline: _none, ...silent } = peer('node3', { reachable: false });
+    const peers = [peer('node1', { walPosition: 40_000_000, timeline: 18 }), silent];
+    const ttlMs = 30_000;
+    const raceAt = (nowMs: number) => decide(input({ nowMs, memory: watching.memory, cluster: unlockedCluster({ history, members: back }), local: replicaLocal({ timeline: 18 }), peers }));
+    const inTime = raceAt(NOW + ttlMs);
+    expect(inTime.ruleId).toBe('race.won.promote');
+    expect(promoteOf(inTime.actions)).toEqual({ type: 'promote' });
+    const late = raceAt(NOW + ttlMs + 1);
+    expect(late.ruleId).toBe('race.won.promote');
+    // node2's own number, second of node1..node3: 22 ≡ 1 mod 3.
+    expect(promoteOf(late.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    expect(late.memory).toMatchObject({ leaderlessSinceOutage: true, lastReadAtMs: NOW + ttlMs + 1 });
+    // Every member of the last snapshot answering with its timeline: nobody silent, a plain promote.
+    const answered = decide(input({ nowMs: NOW + ttlMs + 1, memory: watching.memory, cluster: unlockedCluster({ history, members: back }), local: replicaLocal({ timeline: 18 }), peers: [peers[0] as (typeof peers)[number], peer('node3', { reachable: false, timeline: 18 })] }));
+    expect(promoteOf(answered.actions)).toEqual({ type: 'promote' });
   });
 
   it('the same holder seen again after more than ttl, its key not saying it runs as a primary: its timeline is no longer known', () => {
