@@ -67,8 +67,13 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
     const published = cluster.members.find((member) => member.name === cluster.leader?.name)?.data;
     const runningOn = isPrimaryRole(published?.role) && published?.state === 'running' ? published.timeline : undefined;
     // Carried over only while the holder was watched: after a gap longer than ttl it may have been
-    // demoted and promoted again unseen, under the same key.
-    const seenOn = runningOn ?? (newLeader || !leaderWatched(input, memory) ? undefined : memory.lastSeenLeaderTimeline);
+    // demoted and promoted again unseen, under the same key. And not once its key says it no longer
+    // runs as a primary: demoted (or restarted after a crash) under the key it still holds, its next
+    // promotion takes a new number, maybe while we do not look (the simulator, fast profile, seed
+    // 141159: node3, seen as primary on 29, promoted to 30 and to 31 under one key while the DCS was
+    // out, and crashed; node2, which had streamed onto 30, took 31 too, from the same switchpoint).
+    const demoted = published !== undefined && runningOn === undefined;
+    const seenOn = runningOn ?? (newLeader || demoted || !leaderWatched(input, memory) ? undefined : memory.lastSeenLeaderTimeline);
     // Holding the key ourselves we watched nobody: a promotion that follows (one the race started and
     // a postmaster crash interrupted, taken again under the key) is as unsure as the race was
     // (the simulator, 2 members, seed 12070: the second try took the number the silent peer had).

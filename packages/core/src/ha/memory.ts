@@ -30,7 +30,10 @@ export interface HaMemory {
   /**
    * The timeline that leader's member key said it ran on as a primary while
    * it held the key; undefined while it was never seen running as one (a
-   * promotion in flight: it may have created a timeline nobody heard of).
+   * promotion in flight: it may have created a timeline nobody heard of), and
+   * again once its key says it no longer runs as one (stopping, restarted as
+   * a replica: under the key it still holds, its next promotion takes a new
+   * number).
    */
   readonly lastSeenLeaderTimeline?: number;
   /**

@@ -8,7 +8,7 @@
  * once, so that the cluster timeline stays known when its member key is gone.
  */
 import { describe, expect, it } from 'vitest';
-import { SKIPPED_TIMELINE_REASON, type Action, type HistoryLine } from '../../src/index.js';
+import { SKIPPED_TIMELINE_REASON, type Action, type HistoryLine, type PeerStatus } from '../../src/index.js';
 import { decide, initialMemory } from '../../src/ha/index.js';
 import { NOW, cluster, input, leaderInput, member, memory, peer, primaryLocal, replicaLocal, unlockedCluster } from './fixtures.js';
 
@@ -69,6 +69,20 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     const released = [member('node1', { state: 'stopped', role: 'replica', timeline: 18 }), ...others];
     const handedOver = decide(input({ memory: lastSeen, cluster: unlockedCluster({ history: { version: 4, lines: upTo18 }, members: released }), local: replicaLocal({ timeline: 18 }), peers }));
     expect(promoteOf(handedOver.actions)).toEqual({ type: 'promote' });
+  });
+
+  it('the key\'s last holder, its member key outliving the lock and written while it promoted: skips to a number of its own', () => {
+    // The simulator (fast profile, seed 141171): node4's member key, written while it promoted to 129,
+    // outlived its lock by a few milliseconds (Redis expires each key on its own); node5 took 129 too.
+    const lastSeen = memory({ lastSeenLeader: 'node1', lastSeenMembers: ['node1', 'node2', 'node3'] });
+    const promoting = [member('node1', { role: 'promoted', timeline: 18 }), ...others];
+    const race = (peers: readonly PeerStatus[]) => decide(input({ memory: lastSeen, cluster: unlockedCluster({ history: { version: 4, lines: upTo18 }, members: promoting }), local: replicaLocal({ timeline: 18 }), peers }));
+    const { timeline: _none, ...silent } = dead;
+    const unsure = race([silent, ahead[1] as PeerStatus]);
+    expect(unsure.ruleId).toBe('race.won.promote');
+    expect(promoteOf(unsure.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // It answers with its timeline: nothing to skip.
+    expect(promoteOf(race([peer('node1', { reachable: false, timeline: 18 }), ahead[1] as PeerStatus]).actions)).toEqual({ type: 'promote' });
   });
 
   it('the key\'s last holder seen running as a primary on 18, or answering with its timeline: a plain promote', () => {
@@ -137,13 +151,26 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(answered.actions)).toEqual({ type: 'promote' });
   });
 
-  it('the same holder seen again after more than ttl, its key not saying it runs as a primary: its timeline is no longer known', () => {
+  it('the same holder, its key saying it no longer runs as a primary: its timeline is no longer known; without a member key, only after more than ttl', () => {
+    // The simulator (fast profile, seed 141159): node3, seen as primary on 29, was demoted offline with the
+    // DCS out, promoted to 30 and then to 31 under the same key, and crashed; node2 had streamed onto 30 and
+    // took 31 as well, from the same switchpoint.
     const history = { version: 4, lines: upTo18 };
     const watching = decide(input({ cluster: cluster({ history, members: [member('node1', { timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }) }));
     const restarted = [member('node1', { role: 'replica', state: 'running', timeline: 18 }), ...others];
-    const soon = decide(input({ nowMs: NOW + 10_000, memory: watching.memory, cluster: cluster({ history, members: restarted }), local: replicaLocal({ timeline: 18 }) }));
-    expect(soon.memory.lastSeenLeaderTimeline).toBe(18);
-    const afterGap = decide(input({ nowMs: NOW + 31_000, memory: watching.memory, cluster: cluster({ history, members: restarted }), local: replicaLocal({ timeline: 18 }) }));
+    const soon = decide(input({ nowMs: NOW + 1_000, memory: watching.memory, cluster: cluster({ history, members: restarted }), local: replicaLocal({ timeline: 18 }) }));
+    expect(soon.memory.lastSeenLeaderTimeline).toBeUndefined();
+    // Its lock and member key then gone and no answer: it may have promoted again, a number of our own.
+    const { timeline: _none, ...silent } = dead;
+    const race = decide(input({ nowMs: NOW + 2_000, memory: soon.memory, cluster: unlockedCluster({ history, members: others }), local: replicaLocal({ timeline: 18 }), peers: [silent, ahead[1] as PeerStatus] }));
+    expect(promoteOf(race.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // Running as a primary again: known again.
+    const again = decide(input({ nowMs: NOW + 2_000, memory: soon.memory, cluster: cluster({ history, members: [member('node1', { timeline: 18 }), ...others] }), local: replicaLocal({ timeline: 18 }) }));
+    expect(again.memory.lastSeenLeaderTimeline).toBe(18);
+    // The holder's member key missing: carried over while watched, not after a gap longer than ttl.
+    const keyless = (nowMs: number) => decide(input({ nowMs, memory: watching.memory, cluster: cluster({ history, members: others }), local: replicaLocal({ timeline: 18 }) }));
+    expect(keyless(NOW + 10_000).memory.lastSeenLeaderTimeline).toBe(18);
+    const afterGap = keyless(NOW + 31_000);
     expect(afterGap.memory.lastSeenLeaderTimeline).toBeUndefined();
     expect(afterGap.memory.lastSeenLeaderAtMs).toBe(NOW + 31_000);
   });
@@ -324,13 +351,14 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(node1.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 20 }); // → 21, node1's own (≡ 0 mod 3)
   });
 
-  it('memory keeps the timeline the key holder was seen running on as a primary, for as long as it holds the key', () => {
+  it('memory keeps the timeline the key holder was seen running on as a primary, while its key says it still runs as one', () => {
     const running = decide(input({ cluster: cluster({ members: [member('node1', { timeline: 18 }), member('node2'), member('node3')] }), local: replicaLocal({ timeline: 18 }) }));
     expect(running.memory.lastSeenLeaderTimeline).toBe(18);
-    // The same holder, its member key now saying it is stopping: still known to have run on 18.
+    // The same holder, its member key now saying it is stopping: it may start again under the key and
+    // promote to a number we do not see, so its timeline is no longer known.
     const stopping = [member('node1', { timeline: 18, state: 'stopping' }), member('node2'), member('node3')];
     const later = decide(input({ memory: running.memory, cluster: cluster({ members: stopping }), local: replicaLocal({ timeline: 18 }) }));
-    expect(later.memory.lastSeenLeaderTimeline).toBe(18);
+    expect(later.memory.lastSeenLeaderTimeline).toBeUndefined();
     // A new holder still promoting (its key says replica): not known to run on any timeline.
     const promoting = [member('node1', { timeline: 18 }), member('node2'), member('node3', { role: 'replica', timeline: 18 })];
     const next = decide(input({ memory: later.memory, cluster: cluster({ leader: { name: 'node3', version: 11 }, members: promoting }), local: replicaLocal({ timeline: 18 }) }));

@@ -140,7 +140,14 @@ function silentPromotionPossible(ctx: Context): boolean {
   const { memory } = ctx;
   // An agent that never saw a snapshot with a leader (it has just started), or only with itself holding the key, cannot name who may have held it.
   if (memory.leaderlessSinceOutage === true && (memory.lastSeenMembers.every((name) => name === ctx.name) || memory.lastSeenMembers.some(silent))) return true;
-  if (memory.lastSeenLeader !== undefined && memory.lastSeenLeaderTimeline === undefined && silent(memory.lastSeenLeader)) return true;
+  // The last holder, its timeline unknown. Its member key may outlive the lock (Redis expires each key on
+  // its own): one written while it promoted names the timeline it promoted from, and speaks for nothing
+  // (the simulator, fast profile, seed 141171: node4's key, written while it promoted to 129, outlived its
+  // lock by a few milliseconds; node5 took 129 too, from the same switchpoint). One written as it released
+  // the key names its last timeline.
+  const holder = memory.lastSeenLeader;
+  const promoting = ctx.cluster.members.some((member) => member.name === holder && member.data.role === 'promoted');
+  if (holder !== undefined && holder !== ctx.name && memory.lastSeenLeaderTimeline === undefined && (silent(holder) || (promoting && !answered.has(holder)))) return true;
   const asked = new Set((ctx.input.peers ?? []).map((peer) => peer.name));
   return ctx.cluster.members.some((member) => member.name !== ctx.name && asked.has(member.name) && !answered.has(member.name) && member.data.timeline === undefined);
 }
