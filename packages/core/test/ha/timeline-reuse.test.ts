@@ -213,6 +213,22 @@ describe('decide: the promotion skips timelines the cluster already used', () =>
     expect(promoteOf(plain.actions)).toEqual({ type: 'promote' });
   });
 
+  it('the DCS comes back with nobody holding the key: a member known from before, silent now, may have held it', () => {
+    // The simulator (5 members, fast profile, seed 161111): node4's last snapshot listed node2 only; node5, back
+    // from a reset, held the key while the DCS was out for node4, promoted to 260 and was cut off. node4 came
+    // back to no keys at all, node2 answered, and node4 took 260 too.
+    const history = { version: 4, lines: upTo18 };
+    const afterOutage = (knownMembers: readonly string[]) => memory({ lastSeenLeader: 'node1', lastSeenLeaderTimeline: 18, dcsUnreachableSinceMs: NOW - 5_000, lastSeenMembers: ['node1', 'node2'], knownMembers });
+    const peers = [peer('node1', { walPosition: 40_000_000, timeline: 18 })];
+    const race = (knownMembers: readonly string[]) => decide(input({ memory: afterOutage(knownMembers), cluster: unlockedCluster({ history, members: [] }), local: replicaLocal({ timeline: 18 }), peers }));
+    const unsure = race(['node1', 'node2', 'node3']);
+    expect(unsure.ruleId).toBe('race.won.promote');
+    // node2's own number, second of node1..node3: 22 ≡ 1 mod 3.
+    expect(promoteOf(unsure.actions)).toEqual({ type: 'promote', skipTimelinesThrough: 21 });
+    // Every member it ever knew answered: a plain promote.
+    expect(promoteOf(race(['node1', 'node2']).actions)).toEqual({ type: 'promote' });
+  });
+
   it('an agent that started during the outage and never saw a leader cannot name who held the key: a number of its own too', () => {
     // The simulator (fast profile, seed 78): node2 promoted to 25 while the DCS was out for it, and its key
     // expired; node1's agent had just started, found the DCS out, then back with nobody holding the key,

@@ -139,7 +139,11 @@ function silentPromotionPossible(ctx: Context): boolean {
   const silent = (name: string): boolean => name !== ctx.name && !present.has(name) && !answered.has(name);
   const { memory } = ctx;
   // An agent that never saw a snapshot with a leader (it has just started), or only with itself holding the key, cannot name who may have held it.
-  if (memory.leaderlessSinceOutage === true && (memory.lastSeenMembers.every((name) => name === ctx.name) || memory.lastSeenMembers.some(silent))) return true;
+  // Whoever did may be a member its last snapshot did not list but that it knew before (the simulator, 5 members,
+  // fast profile, seed 161111: node4's last snapshot listed node2 only; node5, back from a machine reset, held the
+  // key while the DCS was out for node4, promoted to 260 and was cut off; node4 returned to no keys at all and took 260 too).
+  const known = [...memory.lastSeenMembers, ...(memory.knownMembers ?? [])];
+  if (memory.leaderlessSinceOutage === true && (memory.lastSeenMembers.every((name) => name === ctx.name) || known.some(silent))) return true;
   // The last holder, its timeline unknown. Its member key may outlive the lock (Redis expires each key on
   // its own): one written while it promoted names the timeline it promoted from, and speaks for nothing
   // (the simulator, fast profile, seed 141171: node4's key, written while it promoted to 129, outlived its
