@@ -35,9 +35,14 @@ function absorbLeaderHistory(input: DecideInput<HaMemory>, memory: HaMemory): Ha
   return { ...memory, leaderHistory: answer.ok ? { ...key, lines: answer.lines, timeline: answer.timeline } : { ...key, failedAtMs: input.nowMs } };
 }
 
+/** `atMs` (monotonic) lies within ttl before this round. */
+function withinTtl(input: DecideInput<HaMemory>, atMs: number): boolean {
+  return input.nowMs - atMs <= input.settings.ttlSeconds * 1000;
+}
+
 /** A snapshot with a leader was read within ttl before this one: its holder was watched (see HaMemory.lastSeenLeaderAtMs). */
 function leaderWatched(input: DecideInput<HaMemory>, memory: HaMemory): boolean {
-  return memory.lastSeenLeaderAtMs !== undefined && input.nowMs - memory.lastSeenLeaderAtMs <= input.settings.ttlSeconds * 1000;
+  return memory.lastSeenLeaderAtMs !== undefined && withinTtl(input, memory.lastSeenLeaderAtMs);
 }
 
 function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory {
@@ -53,7 +58,7 @@ function absorbCluster(input: DecideInput<HaMemory>, memory: HaMemory): HaMemory
         : undefined;
     next = { ...next, dcsUnreachableSinceMs: undefined, ...(claim === undefined ? {} : { lastLeaderClaim: claim }) };
     if (isUnlocked(cluster)) next = { ...next, leaderlessSinceOutage: true };
-  } else if (isUnlocked(cluster) && memory.lastReadAtMs !== undefined && input.nowMs - memory.lastReadAtMs > input.settings.ttlSeconds * 1000) {
+  } else if (isUnlocked(cluster) && memory.lastReadAtMs !== undefined && !withinTtl(input, memory.lastReadAtMs)) {
     // No read failed, but none ran for longer than ttl (HaMemory.lastReadAtMs): as unsure as after an outage.
     next = { ...next, leaderlessSinceOutage: true };
   }

@@ -75,19 +75,21 @@ function sameLines(a: readonly HistoryLine[], b: readonly HistoryLine[]): boolea
  * promotion ended while the DCS was out; or one that stopped since, which
  * answers with its data directory's timeline). One more when a member may
  * have promoted unseen and is silent now: the key's last holder we saw was
- * never seen running as a primary (or not watched for longer than ttl before
- * its key was gone: it may have been demoted and promoted again), or the DCS
- * came back to us with nobody holding the key (anyone may have held it
- * meanwhile; an agent that has seen no leader since it started cannot name a
- * silent one, and is unsure), or a member in the DCS that we asked gave no
+ * never seen running as a primary, or its key said it no longer did (or it was
+ * not watched for longer than ttl before its key was gone: it may have been
+ * demoted and promoted again), or the DCS came back to us with nobody holding
+ * the key, after an outage or after more than ttl without a read (anyone may
+ * have held it meanwhile, a member we knew before too; an agent that has seen
+ * no leader since it started cannot name a silent one, and is unsure), or a member in the DCS that we asked gave no
  * timeline (it may have held the key while we were frozen or cut off,
  * promoted, and lost the key before we looked; its key names no timeline
  * while its PostgreSQL is stopped — the simulator: node2 promoted to 53 and
  * was reset, node4 never saw it lead, asked it in vain when it restarted,
  * and took 53 too). Such a holder, cut off from the DCS and then from us,
  * may have promoted to the next number without publishing it. Silent: its member key is gone (it shared the
- * expired key's lease; a release writes a fresh one, with its timeline) and
- * it did not answer with a timeline. A skipped number costs a placeholder
+ * expired key's lease; a release writes a fresh one, with its timeline), or
+ * for the last holder says `promoted` (written mid-promotion, it outlived the
+ * lock), and it did not answer with a timeline. A skipped number costs a placeholder
  * history file, a reused one two histories under one number. Undefined when
  * none is above ours.
  *
